@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "payswitch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "payswitch", targets: ["payswitch"]),
+        .library(name: "ISO8583", targets: ["ISO8583"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // Reading human-edited YAML files with file:line:column in every error.
+        .target(name: "SpecFiles", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The ISO 8583 codec: dialects described by YAML spec files (specs/iso8583, embedded at build time).
+        .target(
+            name: "ISO8583",
+            dependencies: ["SpecFiles"],
+            resources: [.embedInCode("Dialects")]
+        ),
+        .executableTarget(
+            name: "payswitch",
+            dependencies: [
+                "ISO8583",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"]),
+        .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

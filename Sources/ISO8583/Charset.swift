@@ -1,0 +1,111 @@
+/// Byte-level character tables shared by the decoder and the encoder.
+///
+/// Everything here works on single bytes through 256-entry tables, so the hot path never builds
+/// a `String` or a `Character`.
+enum Charset {
+    /// Bits of ``classBits``: which character classes a byte belongs to.
+    static let digitBit: UInt8 = 1 << 0
+    static let letterBit: UInt8 = 1 << 1
+    static let spaceBit: UInt8 = 1 << 2
+    static let printableBit: UInt8 = 1 << 3
+    static let separatorBit: UInt8 = 1 << 4
+    static let hexBit: UInt8 = 1 << 5
+
+    /// For every byte (as ASCII), the class bits it carries.
+    static let classBits: [UInt8] = (0..<256).map { value -> UInt8 in
+        var bits: UInt8 = 0
+        switch value {
+        case 0x30...0x39: bits |= digitBit | hexBit
+        case 0x41...0x46, 0x61...0x66: bits |= letterBit | hexBit
+        case 0x47...0x5A, 0x67...0x7A: bits |= letterBit
+        case 0x20: bits |= spaceBit
+        case 0x3D: bits |= separatorBit
+        default: break
+        }
+        if (0x20...0x7E).contains(value) { bits |= printableBit }
+        return bits
+    }
+
+    /// The class bits a byte must have (any of them) to belong to `fieldClass`.
+    static func allowedBits(_ fieldClass: FieldClass) -> UInt8 {
+        switch fieldClass {
+        case .numeric, .signedAmount: return digitBit
+        case .alpha: return letterBit | spaceBit
+        case .alphanumeric: return digitBit | letterBit | spaceBit
+        case .alphanumericSpecial: return printableBit
+        case .track: return digitBit | separatorBit
+        case .binary: return 0
+        }
+    }
+
+    /// Value of an ASCII hexadecimal digit, or 0xFF when the byte is not one.
+    static let hexValue: [UInt8] = (0..<256).map { value -> UInt8 in
+        switch value {
+        case 0x30...0x39: return UInt8(value - 0x30)
+        case 0x41...0x46: return UInt8(value - 0x41 + 10)
+        case 0x61...0x66: return UInt8(value - 0x61 + 10)
+        default: return 0xFF
+        }
+    }
+
+    /// Uppercase ASCII hexadecimal digits.
+    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// The table that turns an encoded character byte into ASCII (Latin-1), or nil for ASCII itself.
+    static func toASCIITable(_ encoding: DataEncoding) -> [UInt8]? {
+        switch encoding {
+        case .ebcdic037: return ebcdic037ToLatin1
+        case .ebcdic1047: return ebcdic1047ToLatin1
+        default: return nil
+        }
+    }
+
+    /// The table that turns an ASCII (Latin-1) byte into the encoded character byte, or nil for ASCII itself.
+    static func fromASCIITable(_ encoding: DataEncoding) -> [UInt8]? {
+        switch encoding {
+        case .ebcdic037: return latin1ToEBCDIC037
+        case .ebcdic1047: return latin1ToEBCDIC1047
+        default: return nil
+        }
+    }
+
+    /// A byte shown safely in an error message: the character when printable, else its hex value.
+    static func describe(_ byte: UInt8) -> String {
+        if (0x21...0x7E).contains(byte) { return "'\(Character(Unicode.Scalar(byte)))' (0x\(hex(byte)))" }
+        return "0x\(hex(byte))"
+    }
+
+    /// Two uppercase hexadecimal digits of `byte`.
+    static func hex(_ byte: UInt8) -> String {
+        String(decoding: [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]], as: UTF8.self)
+    }
+
+    /// Uppercase hexadecimal text of `bytes`.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes of a hexadecimal text, or nil when it is not an even run of hexadecimal digits.
+    static func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count / 2)
+        var high: UInt8? = nil
+        for character in text.utf8 {
+            if character == 0x20 || character == 0x0A || character == 0x0D || character == 0x09 { continue }
+            let value = hexValue[Int(character)]
+            guard value != 0xFF else { return nil }
+            if let pending = high {
+                out.append(pending << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        return high == nil ? out : nil
+    }
+}

@@ -1,0 +1,299 @@
+extension ISO8583Message {
+    /// Decodes one frame (the message only, without any transport length header) in `dialect`.
+    ///
+    /// The message keeps `frame` and points into it: no value is copied. Every field is checked
+    /// against its class, length and (for composites) subfield structure; any fault throws an error
+    /// naming the field and the byte offset.
+    public init(decoding frame: [UInt8], dialect: Dialect) throws(ISO8583Error) {
+        let (mti, presence, slots) = try frame.withUnsafeBufferPointer { buffer throws(ISO8583Error) in
+            try MessageDecoder(buffer: buffer, dialect: dialect).decode()
+        }
+        self.init(mti: mti, storage: frame, slots: slots, presence: presence)
+    }
+
+    /// Decodes one frame from any byte collection (copied once into the message).
+    public init(decoding frame: some Collection<UInt8>, dialect: Dialect) throws(ISO8583Error) {
+        try self.init(decoding: Array(frame), dialect: dialect)
+    }
+}
+
+/// Walks one frame: MTI, bitmaps, then each announced field.
+struct MessageDecoder {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let dialect: Dialect
+
+    func decode() throws(ISO8583Error) -> (MTI, FieldSet, [FieldSlot]) {
+        var reader = FieldReader(buffer: buffer, start: 0, end: buffer.count)
+        let mti = try reader.readMTI(dialect.mtiEncoding)
+        var announced = FieldSet()
+        announced.words.0 = try reader.readBitmap(dialect.bitmapEncoding, field: 1)
+        if announced.words.0 & FieldSet.mask(1) != 0 {
+            announced.words.1 = try reader.readBitmap(dialect.bitmapEncoding, field: 1)
+        }
+        let hasTertiary = dialect.tertiaryBitmap && announced.contains(65)
+        // Bitmap bits are not data elements.
+        var presence = announced
+        presence.remove(1)
+        if dialect.tertiaryBitmap { presence.remove(65) }
+
+        var slots: [FieldSlot] = []
+        slots.reserveCapacity(presence.count + (hasTertiary ? 24 : 0))
+        try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
+            for wordIndex in 0..<3 {
+                if wordIndex == 1 && hasTertiary {
+                    // The tertiary bitmap sits where field 65 would: after field 64, before field 66.
+                    presence.words.2 = try reader.readBitmap(dialect.bitmapEncoding, field: 65)
+                }
+                var word = presence.word(wordIndex)
+                while word != 0 {
+                    let bit = word.leadingZeroBitCount
+                    word &= ~(UInt64(1) << UInt64(63 - bit))
+                    let number = wordIndex * 64 + bit + 1
+                    let codec = codecs[number]
+                    guard codec.defined else {
+                        throw ISO8583Error(
+                            code: .undefinedField, field: number, offset: reader.position,
+                            reason: "the bitmap announces DE \(number), which dialect \(dialect.name) does not define")
+                    }
+                    let slot = try reader.readField(codec, number: number, dialect: dialect)
+                    slots.append(slot)
+                }
+            }
+        }
+        if reader.position != buffer.count {
+            throw ISO8583Error(
+                code: .trailingBytes, field: nil, offset: reader.position,
+                reason: "\(buffer.count - reader.position) bytes follow the last field the bitmap announces")
+        }
+        return (mti, presence, slots)
+    }
+}
+
+/// Reads length prefixes and values from a region of a buffer, checking each as it goes.
+///
+/// Used for whole messages and, over a field's logical bytes, for composite subfields.
+struct FieldReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    var position: Int
+    let end: Int
+
+    init(buffer: UnsafeBufferPointer<UInt8>, start: Int, end: Int) {
+        self.buffer = buffer
+        self.position = start
+        self.end = end
+    }
+
+    @inline(__always)
+    func require(_ count: Int, field: Int, what: @autoclosure () -> String) throws(ISO8583Error) {
+        if end - position < count {
+            throw ISO8583Error(
+                code: .truncated, field: field, offset: position,
+                reason: "\(what()) needs \(count) bytes but the frame has \(end - position) left")
+        }
+    }
+
+    mutating func readMTI(_ encoding: MTIEncoding) throws(ISO8583Error) -> MTI {
+        try require(encoding.byteCount, field: 0, what: "the MTI")
+        let p = position
+        var digits: (UInt8, UInt8, UInt8, UInt8)
+        switch encoding {
+        case .ascii:
+            digits = (buffer[p], buffer[p + 1], buffer[p + 2], buffer[p + 3])
+        case .ebcdic:
+            let table = Charset.ebcdic037ToLatin1
+            digits = (
+                table[Int(buffer[p])], table[Int(buffer[p + 1])], table[Int(buffer[p + 2])], table[Int(buffer[p + 3])]
+            )
+        case .bcd:
+            let (a, b) = (buffer[p], buffer[p + 1])
+            digits = (0x30 &+ a >> 4, 0x30 &+ a & 0x0F, 0x30 &+ b >> 4, 0x30 &+ b & 0x0F)
+        }
+        guard let mti = MTI(asciiDigits: digits.0, digits.1, digits.2, digits.3) else {
+            throw ISO8583Error(
+                code: .invalidMTI, field: 0, offset: p,
+                reason: "MTI: expected 4 digits (\(encoding.rawValue)), found bytes \(Charset.hex(buffer[p..<p + encoding.byteCount]))")
+        }
+        position += encoding.byteCount
+        return mti
+    }
+
+    mutating func readBitmap(_ encoding: BitmapEncoding, field: Int) throws(ISO8583Error) -> UInt64 {
+        let name = field == 1 ? "bitmap" : "tertiary bitmap (DE 65)"
+        try require(encoding.byteCount, field: field, what: "the \(name)")
+        var value: UInt64 = 0
+        switch encoding {
+        case .binary:
+            for index in 0..<8 { value = value << 8 | UInt64(buffer[position + index]) }
+        case .hex, .ebcdicHex:
+            let table = encoding == .ebcdicHex ? Charset.ebcdic037ToLatin1 : nil
+            for index in 0..<16 {
+                let raw = buffer[position + index]
+                let character = table.map { $0[Int(raw)] } ?? raw
+                let nibble = Charset.hexValue[Int(character)]
+                guard nibble != 0xFF else {
+                    throw ISO8583Error(
+                        code: .invalidHex, field: field, offset: position + index,
+                        reason: "\(name): expected a hexadecimal digit, found \(Charset.describe(raw))")
+                }
+                value = value << 4 | UInt64(nibble)
+            }
+        }
+        position += encoding.byteCount
+        return value
+    }
+
+    /// Reads one field's prefix and value, checks them and returns where the value lies.
+    @inline(__always)
+    mutating func readField(_ codec: FieldCodec, number: Int, dialect: Dialect) throws(ISO8583Error) -> FieldSlot {
+        let units: Int
+        if codec.prefixDigits == 0 {
+            units = codec.maxLength
+        } else {
+            let prefixStart = position
+            let value = try readPrefix(codec, number: number, dialect: dialect)
+            guard let counted = codec.units(prefixValue: value) else {
+                throw ISO8583Error(
+                    code: .invalidLengthPrefix, field: number, offset: prefixStart,
+                    reason: "\(label(number, dialect)): length \(value) counts an odd number of half-bytes")
+            }
+            guard counted <= codec.maxLength else {
+                throw ISO8583Error(
+                    code: .lengthOverMaximum, field: number, offset: prefixStart,
+                    reason: "\(label(number, dialect)): length \(counted) is over the maximum \(codec.maxLength)")
+            }
+            units = counted
+        }
+        let byteCount = codec.form.byteCount(units: units)
+        if end - position < byteCount {
+            throw ISO8583Error(
+                code: .truncated, field: number, offset: position,
+                reason: "\(label(number, dialect)): the value needs \(byteCount) bytes but the frame has \(end - position) left")
+        }
+        let slot = FieldSlot(
+            offset: UInt32(position), byteCount: UInt32(byteCount), units: UInt32(units), number: UInt16(number),
+            form: codec.form)
+        try checkValue(codec, slot: slot, dialect: dialect)
+        if codec.checksSubfields, let spec = dialect[field: number] {
+            try SubfieldDecoder.check(spec, in: buffer, slot: slot)
+        }
+        position += byteCount
+        return slot
+    }
+
+    /// Reads a length prefix and returns the number it carries.
+    @inline(__always)
+    mutating func readPrefix(_ codec: FieldCodec, number: Int, dialect: Dialect) throws(ISO8583Error) -> Int {
+        let count = codec.prefixBytes
+        if end - position < count {
+            throw ISO8583Error(
+                code: .truncated, field: number, offset: position,
+                reason: "\(label(number, dialect)): the length prefix needs \(count) bytes but the frame has \(end - position) left")
+        }
+        var value = 0
+        for index in 0..<count {
+            let byte = buffer[position + index]
+            switch codec.prefixEncoding {
+            case .ascii, .ebcdic:
+                let digit = codec.prefixEncoding == .ascii ? byte &- 0x30 : byte &- 0xF0
+                guard digit <= 9 else { throw badPrefix(number, dialect, at: position + index, byte) }
+                value = value * 10 + Int(digit)
+            case .bcd:
+                let high = byte >> 4
+                let low = byte & 0x0F
+                // An odd digit count leaves a zero pad nibble in front.
+                let padded = index == 0 && codec.prefixDigits & 1 == 1
+                guard high <= 9, low <= 9, !padded || high == 0 else {
+                    throw badPrefix(number, dialect, at: position + index, byte)
+                }
+                value = value * 100 + Int(high) * 10 + Int(low)
+            case .binary:
+                value = value << 8 | Int(byte)
+            }
+        }
+        position += count
+        return value
+    }
+
+    func badPrefix(_ number: Int, _ dialect: Dialect, at offset: Int, _ byte: UInt8) -> ISO8583Error {
+        ISO8583Error(
+            code: .invalidLengthPrefix, field: number, offset: offset,
+            reason: "\(label(number, dialect)): the length prefix has \(Charset.describe(byte)), not a decimal digit")
+    }
+
+    /// Checks every byte of a value against its form and class.
+    @inline(__always)
+    func checkValue(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
+        let start = Int(slot.offset)
+        let units = Int(slot.units)
+        switch codec.form {
+        case .binary:
+            return
+        case .text, .ebcdic037, .ebcdic1047:
+            guard codec.allowedBits != 0 else { return }
+            let table = codec.form.toASCII
+            try Charset.classBits.withUnsafeBufferPointer { classBits throws(ISO8583Error) in
+                var index = start
+                if codec.fieldClass == .signedAmount, units > 0 {
+                    let sign = table.map { $0[Int(buffer[start])] } ?? buffer[start]
+                    guard sign == UInt8(ascii: "C") || sign == UInt8(ascii: "D") else {
+                        throw badCharacter(codec, number: Int(slot.number), dialect, at: start, expected: "C or D")
+                    }
+                    index += 1
+                }
+                if let table {
+                    while index < start + units {
+                        guard classBits[Int(table[Int(buffer[index])])] & codec.allowedBits != 0 else {
+                            throw badCharacter(codec, number: Int(slot.number), dialect, at: index, expected: nil)
+                        }
+                        index += 1
+                    }
+                } else {
+                    while index < start + units {
+                        guard classBits[Int(buffer[index])] & codec.allowedBits != 0 else {
+                            throw badCharacter(codec, number: Int(slot.number), dialect, at: index, expected: nil)
+                        }
+                        index += 1
+                    }
+                }
+            }
+        case .bcdLeft, .bcdRight:
+            let padFirst = codec.form == .bcdLeft && units & 1 == 1
+            let padLast = codec.form == .bcdRight && units & 1 == 1
+            let nibbleCount = units + (units & 1)
+            let separatorAllowed = codec.fieldClass == .track
+            for nibbleIndex in 0..<nibbleCount {
+                let byte = buffer[start + nibbleIndex >> 1]
+                let nibble = nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F
+                let isPad = (padFirst && nibbleIndex == 0) || (padLast && nibbleIndex == nibbleCount - 1)
+                // A pad nibble may be 0 or F: both are in use and neither carries data.
+                let valid = isPad ? (nibble == 0 || nibble == 0x0F) : (nibble <= 9 || (separatorAllowed && nibble == 0x0D))
+                guard valid else {
+                    throw ISO8583Error(
+                        code: .invalidBCD, field: Int(slot.number), offset: start + nibbleIndex >> 1,
+                        reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "0 or F" : separatorAllowed ? "a digit or D" : "a digit")")
+                }
+            }
+        case .hex:
+            try Charset.hexValue.withUnsafeBufferPointer { hexValue throws(ISO8583Error) in
+                for index in start..<start + 2 * units where hexValue[Int(buffer[index])] == 0xFF {
+                    throw ISO8583Error(
+                        code: .invalidHex, field: Int(slot.number), offset: index,
+                        reason: "\(label(Int(slot.number), dialect)): expected a hexadecimal digit, found \(codec.isSensitive ? "another character" : Charset.describe(buffer[index]))")
+                }
+            }
+        }
+    }
+
+    func badCharacter(_ codec: FieldCodec, number: Int, _ dialect: Dialect, at offset: Int, expected: String?) -> ISO8583Error {
+        // Never quote a sensitive field's byte: a digit of a PAN is still part of the PAN.
+        let found = codec.isSensitive ? "a character outside the class" : Charset.describe(buffer[offset])
+        return ISO8583Error(
+            code: .invalidCharacter, field: number, offset: offset,
+            reason: "\(label(number, dialect)): expected \(expected ?? codec.fieldClass.expectation), found \(found)")
+    }
+
+    func label(_ number: Int, _ dialect: Dialect) -> String {
+        let name = dialect[field: number].map { " (\($0.name))" } ?? ""
+        return "\(dialect.fieldLabelPrefix)\(number)\(name)"
+    }
+}

@@ -1,0 +1,286 @@
+extension ISO8583Message {
+    /// Encodes the message in `dialect` and returns the frame (without any transport length header).
+    ///
+    /// Every value is checked against its field's class and length before anything is written;
+    /// a fixed field shorter than its length is padded as its spec says, or refused.
+    /// A message decoded in the same dialect encodes back to the same bytes.
+    public func encoded(as dialect: Dialect) throws(ISO8583Error) -> [UInt8] {
+        try storage.withUnsafeBufferPointer { source throws(ISO8583Error) in
+            try slots.withUnsafeBufferPointer { slots throws(ISO8583Error) in
+                try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
+                    var encoder = MessageEncoder(source: source, slots: slots, codecs: codecs, dialect: dialect)
+                    return try encoder.encode(mti: mti, presence: presence)
+                }
+            }
+        }
+    }
+}
+
+/// Writes one message: checks and sizes every field first, then writes into one exact buffer.
+struct MessageEncoder {
+    let source: UnsafeBufferPointer<UInt8>
+    let slots: UnsafeBufferPointer<FieldSlot>
+    let codecs: UnsafeBufferPointer<FieldCodec>
+    let dialect: Dialect
+
+    mutating func encode(mti: MTI, presence: FieldSet) throws(ISO8583Error) -> [UInt8] {
+        var bitmaps = presence
+        let hasTertiary = presence.words.2 != 0
+        if hasTertiary {
+            guard dialect.tertiaryBitmap else {
+                let field = 129 + presence.words.2.leadingZeroBitCount
+                throw ISO8583Error(
+                    code: .undefinedField, field: field, offset: nil,
+                    reason: "DE \(field): dialect \(dialect.name) has no tertiary bitmap, so fields above 128 cannot be sent")
+            }
+            bitmaps.insert(65)
+        }
+        if bitmaps.words.1 != 0 { bitmaps.insert(1) }
+        let bitmapCount = 1 + (bitmaps.words.1 != 0 ? 1 : 0) + (hasTertiary ? 1 : 0)
+
+        // Pass 1: check each field and add up the bytes it takes.
+        var total = dialect.mtiEncoding.byteCount + bitmapCount * dialect.bitmapEncoding.byteCount
+        for slot in slots {
+            let number = Int(slot.number)
+            let codec = codecs[number]
+            guard codec.defined, !dialect.isBitmapField(number) else {
+                throw ISO8583Error(
+                    code: .undefinedField, field: number, offset: nil,
+                    reason: "DE \(number): dialect \(dialect.name) does not define this field")
+            }
+            let units = try targetUnits(slot, codec)
+            try checkClass(slot, codec)
+            total += codec.prefixBytes + codec.form.byteCount(units: units)
+        }
+
+        // Pass 2: write.
+        return try [UInt8](unsafeUninitializedCapacity: total) { output, count throws(ISO8583Error) in
+            var writer = ByteWriter(base: output.baseAddress!)
+            writer.writeMTI(mti, dialect.mtiEncoding)
+            writer.writeBitmap(bitmaps.words.0, dialect.bitmapEncoding)
+            if bitmaps.contains(1) { writer.writeBitmap(bitmaps.words.1, dialect.bitmapEncoding) }
+            for slot in slots {
+                let number = Int(slot.number)
+                if number > 65 && hasTertiary && !writer.wroteTertiary {
+                    writer.writeBitmap(bitmaps.words.2, dialect.bitmapEncoding)
+                    writer.wroteTertiary = true
+                }
+                try writeField(slot, codecs[number], into: &writer)
+            }
+            if hasTertiary && !writer.wroteTertiary { writer.writeBitmap(bitmaps.words.2, dialect.bitmapEncoding) }
+            count = writer.index
+            assert(writer.index == total, "encoder sizing and writing disagree")
+        }
+    }
+
+    /// The logical length the field takes on the wire (after padding), or an error when it cannot fit.
+    @inline(__always)
+    func targetUnits(_ slot: FieldSlot, _ codec: FieldCodec) throws(ISO8583Error) -> Int {
+        let units = Int(slot.units)
+        if codec.prefixDigits == 0 {
+            if units == codec.maxLength { return units }
+            if units < codec.maxLength && codec.padding != .none { return codec.maxLength }
+            throw ISO8583Error(
+                code: .wrongLength, field: Int(slot.number), offset: nil,
+                reason: "\(label(slot)): length \(units), expected exactly \(codec.maxLength)")
+        }
+        guard units <= codec.maxLength else {
+            throw ISO8583Error(
+                code: .lengthOverMaximum, field: Int(slot.number), offset: nil,
+                reason: "\(label(slot)): length \(units) is over the maximum \(codec.maxLength)")
+        }
+        return units
+    }
+
+    /// Checks the value's characters against the field's class (and BCD's digit alphabet).
+    @inline(__always)
+    func checkClass(_ slot: FieldSlot, _ codec: FieldCodec) throws(ISO8583Error) {
+        // The form a value was decoded in was checked then; only a change of class can fail now.
+        let allowed = codec.allowedBits
+        guard allowed != 0 else { return }
+        var position = 0
+        var failure: Int? = nil
+        Charset.classBits.withUnsafeBufferPointer { classBits in
+            ValueReader(buffer: source, slot: slot).forEach { byte in
+                defer { position += 1 }
+                guard failure == nil else { return }
+                if codec.fieldClass == .signedAmount && position == 0 {
+                    if byte != UInt8(ascii: "C") && byte != UInt8(ascii: "D") { failure = position }
+                } else if classBits[Int(byte)] & allowed == 0 {
+                    failure = position
+                }
+            }
+        }
+        if let failure {
+            var found = "a character outside the class"
+            if !codec.isSensitive {
+                var index = 0
+                ValueReader(buffer: source, slot: slot).forEach { byte in
+                    if index == failure { found = Charset.describe(byte) }
+                    index += 1
+                }
+            }
+            throw ISO8583Error(
+                code: .invalidCharacter, field: Int(slot.number), offset: nil,
+                reason: "\(label(slot)): character \(failure + 1): expected \(codec.fieldClass.expectation), found \(found)")
+        }
+    }
+
+    /// Writes the length prefix and the value in the field's form.
+    @inline(__always)
+    func writeField(_ slot: FieldSlot, _ codec: FieldCodec, into writer: inout ByteWriter) throws(ISO8583Error) {
+        let units = Int(slot.units)
+        let totalUnits = try targetUnits(slot, codec)
+        if codec.prefixDigits > 0 {
+            let value = codec.prefixValue(units: units)
+            guard writer.writePrefix(value, codec) else {
+                throw ISO8583Error(
+                    code: .lengthOverMaximum, field: Int(slot.number), offset: nil,
+                    reason: "\(label(slot)): length \(value) does not fit a \(codec.prefixDigits)-digit \(codec.prefixEncoding.rawValue) prefix")
+            }
+        }
+        let padCount = totalUnits - units
+        // Same form, nothing to pad: the stored bytes are already the wire bytes.
+        if padCount == 0 && (slot.form == codec.form || (slot.form.isRaw && codec.form.isRaw)) {
+            writer.copy(from: source.baseAddress! + Int(slot.offset), count: Int(slot.byteCount))
+            return
+        }
+        var sink = FormWriter(form: codec.form, totalUnits: totalUnits, padCharacter: codec.padCharacter)
+        if codec.padding == .left { for _ in 0..<padCount { sink.put(codec.padCharacter, &writer) } }
+        ValueReader(buffer: source, slot: slot).forEach { sink.put($0, &writer) }
+        if codec.padding != .left { for _ in 0..<padCount { sink.put(codec.padCharacter, &writer) } }
+        sink.finish(&writer)
+    }
+
+    func label(_ slot: FieldSlot) -> String {
+        let number = Int(slot.number)
+        return "DE \(number)" + (dialect[field: number].map { " (\($0.name))" } ?? "")
+    }
+}
+
+extension ValueForm {
+    /// Whether stored bytes are the logical bytes themselves.
+    var isRaw: Bool { self == .text || self == .binary }
+}
+
+/// A cursor over the output buffer.
+struct ByteWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var index = 0
+    var wroteTertiary = false
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        base[index] = byte
+        index += 1
+    }
+
+    @inline(__always)
+    mutating func copy(from source: UnsafePointer<UInt8>, count: Int) {
+        (base + index).update(from: source, count: count)
+        index += count
+    }
+
+    mutating func writeMTI(_ mti: MTI, _ encoding: MTIEncoding) {
+        let d = mti.asciiBytes
+        switch encoding {
+        case .ascii:
+            put(d.0); put(d.1); put(d.2); put(d.3)
+        case .ebcdic:
+            put(d.0 | 0xC0); put(d.1 | 0xC0); put(d.2 | 0xC0); put(d.3 | 0xC0)
+        case .bcd:
+            put((d.0 & 0x0F) << 4 | d.1 & 0x0F)
+            put((d.2 & 0x0F) << 4 | d.3 & 0x0F)
+        }
+    }
+
+    mutating func writeBitmap(_ word: UInt64, _ encoding: BitmapEncoding) {
+        switch encoding {
+        case .binary:
+            for shift in stride(from: 56, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        case .hex, .ebcdicHex:
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let digit = Charset.hexDigits[Int(word >> UInt64(shift) & 0x0F)]
+                put(encoding == .hex ? digit : Charset.latin1ToEBCDIC037[Int(digit)])
+            }
+        }
+    }
+
+    /// Writes a length prefix; false when the value does not fit it.
+    @inline(__always)
+    mutating func writePrefix(_ value: Int, _ codec: FieldCodec) -> Bool {
+        let digits = codec.prefixDigits
+        switch codec.prefixEncoding {
+        case .ascii, .ebcdic:
+            guard value < ByteWriter.powersOfTen[digits] else { return false }
+            let zero: UInt8 = codec.prefixEncoding == .ascii ? 0x30 : 0xF0
+            var divisor = ByteWriter.powersOfTen[digits - 1]
+            while divisor > 0 {
+                put(zero + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        case .bcd:
+            guard value < ByteWriter.powersOfTen[digits] else { return false }
+            var divisor = ByteWriter.powersOfTen[codec.prefixBytes * 2 - 2]
+            while divisor > 0 {
+                put(UInt8(value / (divisor * 10) % 10) << 4 | UInt8(value / divisor % 10))
+                divisor /= 100
+            }
+        case .binary:
+            if codec.prefixBytes == 1 {
+                guard value <= 0xFF else { return false }
+                put(UInt8(value))
+            } else {
+                guard value <= 0xFFFF else { return false }
+                put(UInt8(value >> 8))
+                put(UInt8(value & 0xFF))
+            }
+        }
+        return true
+    }
+
+    static let powersOfTen = [1, 10, 100, 1000, 10000, 100_000]
+}
+
+/// Turns logical bytes into one wire form, one at a time.
+struct FormWriter {
+    let form: ValueForm
+    let padNibble: UInt8
+    var pendingHigh: UInt8?
+
+    init(form: ValueForm, totalUnits: Int, padCharacter: UInt8) {
+        self.form = form
+        self.padNibble = padCharacter == UInt8(ascii: "F") || padCharacter == UInt8(ascii: "f") ? 0x0F : 0
+        // An odd digit count on a left-padded BCD value starts with the pad nibble.
+        self.pendingHigh = form == .bcdLeft && totalUnits & 1 == 1 ? padNibble : nil
+    }
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8, _ writer: inout ByteWriter) {
+        switch form {
+        case .text, .binary:
+            writer.put(byte)
+        case .ebcdic037:
+            writer.put(Charset.latin1ToEBCDIC037[Int(byte)])
+        case .ebcdic1047:
+            writer.put(Charset.latin1ToEBCDIC1047[Int(byte)])
+        case .hex:
+            writer.put(Charset.hexDigits[Int(byte >> 4)])
+            writer.put(Charset.hexDigits[Int(byte & 0x0F)])
+        case .bcdLeft, .bcdRight:
+            // Checked digits, or the track separator, which BCD writes as D.
+            let nibble = byte == UInt8(ascii: "=") || byte == UInt8(ascii: "D") ? 0x0D : byte & 0x0F
+            if let high = pendingHigh {
+                writer.put(high << 4 | nibble)
+                pendingHigh = nil
+            } else {
+                pendingHigh = nibble
+            }
+        }
+    }
+
+    @inline(__always)
+    mutating func finish(_ writer: inout ByteWriter) {
+        if let high = pendingHigh { writer.put(high << 4 | padNibble) }
+    }
+}

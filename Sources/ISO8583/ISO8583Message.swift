@@ -1,0 +1,279 @@
+/// An ISO 8583 message: an MTI and data elements 2–192.
+///
+/// A decoded message keeps its frame and records, per field, where the value lies in it: no field is
+/// copied and decoding allocates nothing per field. A message built by hand appends each value to one
+/// contiguous buffer in the same way. Typed accessors read values on demand.
+///
+/// ```swift
+/// var message = ISO8583Message(mti: MTI("0200")!)
+/// message[2] = "4111111111111111"
+/// message.set(52, bytes: pinBlock)
+/// let frame = try message.encoded(as: .shipped("iso87binary"))
+/// ```
+public struct ISO8583Message: Sendable {
+    /// The message type indicator.
+    public var mti: MTI
+
+    /// The frame (decoded) or the appended values (built), which slots point into.
+    var storage: [UInt8]
+    /// Present fields in ascending number order.
+    var slots: [FieldSlot]
+    /// Which data elements are present.
+    var presence: FieldSet
+
+    /// Creates an empty message to fill with values.
+    public init(mti: MTI) {
+        self.mti = mti
+        self.storage = []
+        self.slots = []
+        self.presence = FieldSet()
+    }
+
+    init(mti: MTI, storage: [UInt8], slots: [FieldSlot], presence: FieldSet) {
+        self.mti = mti
+        self.storage = storage
+        self.slots = slots
+        self.presence = presence
+    }
+
+    /// Whether data element `field` is present.
+    public func contains(_ field: Int) -> Bool { presence.contains(field) }
+
+    /// The numbers of the present data elements, ascending.
+    public var fieldNumbers: [Int] { slots.map { Int($0.number) } }
+
+    /// The number of present data elements.
+    public var fieldCount: Int { slots.count }
+
+    /// The slot index of `field`, or nil when it is absent.
+    @inline(__always)
+    func slotIndex(_ field: Int) -> Int? {
+        guard presence.contains(field) else { return nil }
+        return presence.rank(of: field)
+    }
+
+    /// The value of `field` as text: the characters for text and numeric fields, uppercase hexadecimal
+    /// for binary fields. Unmasked: use ``maskedString(_:dialect:)`` for anything printed.
+    public subscript(field: Int) -> String? {
+        get { string(field) }
+        set {
+            if let newValue { set(field, newValue) } else { remove(field) }
+        }
+    }
+
+    /// The value of `field` as text: characters, or uppercase hexadecimal for binary values.
+    public func string(_ field: Int) -> String? {
+        guard let index = slotIndex(field) else { return nil }
+        let slot = slots[index]
+        switch slot.form {
+        case .binary, .hex: return Charset.hex(logicalBytes(slot))
+        default: return String(decoding: logicalBytes(slot), as: UTF8.self)
+        }
+    }
+
+    /// The logical bytes of `field`: the characters for text and numeric fields, the raw bytes for binary.
+    public func bytes(_ field: Int) -> [UInt8]? {
+        guard let index = slotIndex(field) else { return nil }
+        return logicalBytes(slots[index])
+    }
+
+    /// The bytes of `field` exactly as they appear on the wire (without the length prefix).
+    public func wireBytes(_ field: Int) -> ArraySlice<UInt8>? {
+        guard let index = slotIndex(field) else { return nil }
+        let slot = slots[index]
+        return storage[Int(slot.offset)..<Int(slot.offset + slot.byteCount)]
+    }
+
+    /// The length of `field` in logical units: characters, digits or bytes.
+    public func length(_ field: Int) -> Int? {
+        guard let index = slotIndex(field) else { return nil }
+        return Int(slots[index].units)
+    }
+
+    /// The value of a numeric field as an integer, without building a string; nil when absent, not
+    /// all digits, or over 18 digits.
+    public func integer(_ field: Int) -> Int64? {
+        guard let index = slotIndex(field) else { return nil }
+        let slot = slots[index]
+        guard slot.units <= 18 else { return nil }
+        var value: Int64 = 0
+        var valid = true
+        forEachLogicalByte(slot) { byte in
+            guard byte >= 0x30 && byte <= 0x39 else {
+                valid = false
+                return
+            }
+            value = value * 10 + Int64(byte - 0x30)
+        }
+        return valid ? value : nil
+    }
+
+    /// Sets `field` to a text value (characters for text and numeric fields).
+    public mutating func set(_ field: Int, _ text: String) {
+        var text = text
+        text.withUTF8 { append(field, UnsafeRawBufferPointer($0), form: .text) }
+    }
+
+    /// Sets `field` to raw bytes (binary fields) or character bytes (text fields).
+    public mutating func set(_ field: Int, bytes: some Collection<UInt8>) {
+        let done: Void? = bytes.withContiguousStorageIfAvailable {
+            append(field, UnsafeRawBufferPointer($0), form: .binary)
+        }
+        if done == nil {
+            Array(bytes).withUnsafeBytes { append(field, $0, form: .binary) }
+        }
+    }
+
+    /// Removes `field` if present.
+    public mutating func remove(_ field: Int) {
+        guard let index = slotIndex(field) else { return }
+        slots.remove(at: index)
+        presence.remove(field)
+    }
+
+    /// Appends a value to the storage and records its slot, replacing an earlier value.
+    private mutating func append(_ field: Int, _ value: UnsafeRawBufferPointer, form: ValueForm) {
+        precondition((2...Dialect.fieldLimit).contains(field), "ISO 8583 data elements are numbered 2-192")
+        let slot = FieldSlot(
+            offset: UInt32(storage.count), byteCount: UInt32(value.count), units: UInt32(value.count),
+            number: UInt16(field), form: form)
+        storage.append(contentsOf: value)
+        if let index = slotIndex(field) {
+            slots[index] = slot
+        } else {
+            presence.insert(field)
+            slots.insert(slot, at: presence.rank(of: field))
+        }
+    }
+
+    /// The logical bytes of a slot, as a new array.
+    func logicalBytes(_ slot: FieldSlot) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(slot.units))
+        forEachLogicalByte(slot) { out.append($0) }
+        return out
+    }
+
+    /// Calls `body` with each logical byte of a slot: characters (EBCDIC translated, BCD digits as
+    /// ASCII with the `D` separator as `=`), or raw bytes (hexadecimal decoded).
+    @inline(__always)
+    func forEachLogicalByte(_ slot: FieldSlot, _ body: (UInt8) -> Void) {
+        storage.withUnsafeBufferPointer { buffer in
+            ValueReader(buffer: buffer, slot: slot).forEach(body)
+        }
+    }
+}
+
+/// Where one field's value lies in a message's storage, and in which form.
+struct FieldSlot: Sendable {
+    /// Offset of the value (after any length prefix) in the storage.
+    var offset: UInt32
+    /// Bytes the value takes in the storage.
+    var byteCount: UInt32
+    /// The value's length in logical units: characters, digits or bytes.
+    var units: UInt32
+    /// The data element number.
+    var number: UInt16
+    /// How the stored bytes encode the value.
+    var form: ValueForm
+}
+
+/// Reads the logical bytes of one stored value, whatever its form.
+struct ValueReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let slot: FieldSlot
+
+    @inline(__always)
+    func forEach(_ body: (UInt8) -> Void) {
+        let start = Int(slot.offset)
+        let units = Int(slot.units)
+        switch slot.form {
+        case .text, .binary:
+            for index in start..<start + units { body(buffer[index]) }
+        case .ebcdic037, .ebcdic1047:
+            let table = slot.form == .ebcdic037 ? Charset.ebcdic037ToLatin1 : Charset.ebcdic1047ToLatin1
+            table.withUnsafeBufferPointer { table in
+                for index in start..<start + units { body(table[Int(buffer[index])]) }
+            }
+        case .bcdLeft, .bcdRight:
+            // With an odd digit count the pad nibble is the first (left) or the last (right) one.
+            let skip = slot.form == .bcdLeft ? units & 1 : 0
+            for nibbleIndex in skip..<skip + units {
+                let byte = buffer[start + nibbleIndex >> 1]
+                let nibble = nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F
+                body(nibble == 0x0D ? UInt8(ascii: "=") : Charset.hexDigits[Int(nibble)])
+            }
+        case .hex:
+            Charset.hexValue.withUnsafeBufferPointer { hexValue in
+                for index in 0..<units {
+                    let high = hexValue[Int(buffer[start + 2 * index])]
+                    let low = hexValue[Int(buffer[start + 2 * index + 1])]
+                    body(high << 4 | low)
+                }
+            }
+        }
+    }
+}
+
+/// A set of data element numbers 1–192, held as three 64-bit bitmaps (bit 1 is the most significant).
+struct FieldSet: Sendable, Hashable {
+    var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+
+    static func == (lhs: FieldSet, rhs: FieldSet) -> Bool { lhs.words == rhs.words }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+    }
+
+    @inline(__always)
+    func word(_ index: Int) -> UInt64 {
+        switch index {
+        case 0: return words.0
+        case 1: return words.1
+        default: return words.2
+        }
+    }
+
+    @inline(__always)
+    mutating func setWord(_ index: Int, _ value: UInt64) {
+        switch index {
+        case 0: words.0 = value
+        case 1: words.1 = value
+        default: words.2 = value
+        }
+    }
+
+    @inline(__always)
+    static func mask(_ field: Int) -> UInt64 { 1 << UInt64(63 - (field - 1) & 63) }
+
+    @inline(__always)
+    func contains(_ field: Int) -> Bool {
+        guard field >= 1 && field <= 192 else { return false }
+        return word((field - 1) >> 6) & FieldSet.mask(field) != 0
+    }
+
+    mutating func insert(_ field: Int) {
+        let index = (field - 1) >> 6
+        setWord(index, word(index) | FieldSet.mask(field))
+    }
+
+    mutating func remove(_ field: Int) {
+        let index = (field - 1) >> 6
+        setWord(index, word(index) & ~FieldSet.mask(field))
+    }
+
+    /// How many members are below `field`.
+    @inline(__always)
+    func rank(of field: Int) -> Int {
+        let index = (field - 1) >> 6
+        let bit = (field - 1) & 63
+        var count = bit == 0 ? 0 : (word(index) >> UInt64(64 - bit)).nonzeroBitCount
+        if index > 0 { count += words.0.nonzeroBitCount }
+        if index > 1 { count += words.1.nonzeroBitCount }
+        return count
+    }
+
+    /// The number of members.
+    var count: Int { words.0.nonzeroBitCount + words.1.nonzeroBitCount + words.2.nonzeroBitCount }
+}
