@@ -109,3 +109,13 @@ enum Charset {
         return high == nil ? out : nil
     }
 }
+
+/// Hexadecimal text, as used for binary values in JSON and on the command line.
+public enum Hex {
+    /// Uppercase hexadecimal text of `bytes`.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String { Charset.hex(bytes) }
+
+    /// The bytes of hexadecimal text (either case; whitespace ignored), or nil when it is not an even
+    /// run of hexadecimal digits.
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? { Charset.bytes(fromHex: text) }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import ISO8583
+
+/// The JSON form of a message: `{"mti":"0200","fields":{"2":"…"},"tlv":{"9F26":"…"}}`.
+///
+/// Every value is a string: characters for text and numeric fields, uppercase hex for binary
+/// fields. Field 55's BER-TLV objects appear under `"tlv"` (constructed tags as nested objects), and
+/// composite fields' subfields under `"subfields"`. Sensitive values are masked unless asked.
+enum MessageJSON {
+    static func render(_ message: ISO8583Message, dialect: Dialect, unmask: Bool) -> String {
+        var fields: [String] = []
+        var subfields: [String] = []
+        for number in message.fieldNumbers {
+            let value = unmask ? message.string(number) : message.maskedString(number, dialect: dialect)
+            fields.append("\(quote(String(number))):\(quote(value ?? ""))")
+            if let spec = dialect[field: number], let layout = spec.subfields, layout != .berTLV,
+               let parts = try? message.subfields(number, dialect: dialect) {
+                let members = parts.map { part in
+                    let text = part.isBinary ? Hex.encode(part.value) : String(decoding: part.value, as: UTF8.self)
+                    return "\(quote(part.id)):\(quote(unmask ? text : part.sensitivity.mask(text)))"
+                }
+                subfields.append("\(quote(String(number))):{\(members.joined(separator: ","))}")
+            }
+        }
+        var json = "{\"mti\":\(quote(message.mti.description)),\"fields\":{\(fields.joined(separator: ","))}"
+        if dialect[field: 55]?.subfields == .berTLV, let objects = try? message.tlv(55), !objects.isEmpty {
+            json += ",\"tlv\":" + tlvObject(objects, unmask: unmask)
+        }
+        if !subfields.isEmpty { json += ",\"subfields\":{\(subfields.joined(separator: ","))}" }
+        return json + "}"
+    }
+
+    static func tlvObject(_ objects: [BERTLV], unmask: Bool) -> String {
+        let members = objects.map { object -> String in
+            let value = object.isConstructed && !object.children.isEmpty
+                ? tlvObject(object.children, unmask: unmask)
+                : quote(unmask ? object.hexValue : object.maskedValue)
+            return "\(quote(object.tag)):\(value)"
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04X", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// Builds a message from its JSON form; binary fields take uppercase or lowercase hex.
+    static func parse(_ text: String, dialect: Dialect) throws -> ISO8583Message {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ValidationError("the input is not a JSON object")
+        }
+        guard let mtiText = object["mti"] as? String, let mti = MTI(mtiText) else {
+            throw ValidationError("\"mti\" must be four digits as a string, such as \"0200\"")
+        }
+        var message = ISO8583Message(mti: mti)
+        let fields = object["fields"] as? [String: Any] ?? [:]
+        for (key, value) in fields {
+            guard let number = Int(key), (2...Dialect.fieldLimit).contains(number) else {
+                throw ValidationError("\"fields\" key \"\(key)\" is not a data element number 2-192")
+            }
+            guard let text = value as? String else {
+                throw ValidationError("field \(number): the value must be a string")
+            }
+            if dialect[field: number]?.fieldClass == .binary {
+                guard let bytes = Hex.decode(text) else {
+                    throw ValidationError("field \(number) is binary: its value must be hexadecimal text")
+                }
+                message.set(number, bytes: bytes)
+            } else {
+                message.set(number, text)
+            }
+        }
+        return message
+    }
+}

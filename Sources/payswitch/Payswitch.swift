@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The payswitch command line: one binary, one subcommand per job.
+@main
+struct Payswitch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payswitch",
+        abstract: "An ISO 8583 / ISO 20022 payment message switch and its tools.",
+        subcommands: [ISO8583Command.self, DemoCommand.self]
+    )
+}
