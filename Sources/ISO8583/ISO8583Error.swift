@@ -54,6 +54,8 @@ public struct ISO8583Error: Error, Hashable, CustomStringConvertible, Sendable {
         public static let invalidHex = Code("invalidHex")
         /// The MTI is not four digits.
         public static let invalidMTI = Code("invalidMTI")
+        /// A secondary or tertiary bitmap is announced but empty.
+        public static let invalidBitmap = Code("invalidBitmap")
         /// The bitmap announces a field the dialect does not define.
         public static let undefinedField = Code("undefinedField")
         /// A TLV structure (BER-TLV or private) is malformed.

@@ -28,7 +28,9 @@ struct MessageDecoder {
         var announced = FieldSet()
         announced.words.0 = try reader.readBitmap(dialect.bitmapEncoding, field: 1)
         if announced.words.0 & FieldSet.mask(1) != 0 {
+            let offset = reader.position
             announced.words.1 = try reader.readBitmap(dialect.bitmapEncoding, field: 1)
+            try MessageDecoder.requireNonEmpty(announced.words.1, "secondary", offset: offset)
         }
         let hasTertiary = dialect.tertiaryBitmap && announced.contains(65)
         // Bitmap bits are not data elements.
@@ -42,7 +44,9 @@ struct MessageDecoder {
             for wordIndex in 0..<3 {
                 if wordIndex == 1 && hasTertiary {
                     // The tertiary bitmap sits where field 65 would: after field 64, before field 66.
+                    let offset = reader.position
                     presence.words.2 = try reader.readBitmap(dialect.bitmapEncoding, field: 65)
+                    try MessageDecoder.requireNonEmpty(presence.words.2, "tertiary", offset: offset)
                 }
                 var word = presence.word(wordIndex)
                 while word != 0 {
@@ -66,6 +70,18 @@ struct MessageDecoder {
                 reason: "\(buffer.count - reader.position) bytes follow the last field the bitmap announces")
         }
         return (mti, presence, slots)
+    }
+}
+
+extension MessageDecoder {
+    /// An announced bitmap must announce something: the encoder never writes an empty one, so an
+    /// empty one could not be written back byte for byte.
+    static func requireNonEmpty(_ word: UInt64, _ name: String, offset: Int) throws(ISO8583Error) {
+        if word == 0 {
+            throw ISO8583Error(
+                code: .invalidBitmap, field: name == "secondary" ? 1 : 65, offset: offset,
+                reason: "the \(name) bitmap is announced but announces no field")
+        }
     }
 }
 
@@ -130,10 +146,11 @@ struct FieldReader {
                 let raw = buffer[position + index]
                 let character = table.map { $0[Int(raw)] } ?? raw
                 let nibble = Charset.hexValue[Int(character)]
-                guard nibble != 0xFF else {
+                // Uppercase only: a lowercase bitmap could not be written back byte for byte.
+                guard nibble != 0xFF, character < 0x61 else {
                     throw ISO8583Error(
                         code: .invalidHex, field: field, offset: position + index,
-                        reason: "\(name): expected a hexadecimal digit, found \(Charset.describe(raw))")
+                        reason: "\(name): expected an uppercase hexadecimal digit, found \(Charset.describe(raw))")
                 }
                 value = value << 4 | UInt64(nibble)
             }
