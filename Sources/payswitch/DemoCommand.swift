@@ -17,7 +17,7 @@ struct DemoCommand: ParsableCommand {
         ]
         for (field, value) in values { request.set(field, value) }
         request.set(52, bytes: Hex.decode("1A2B3C4D5E6F7081")!)
-        request.set(55, bytes: Hex.decode("9F2608112233445566778899F2701809F3704A1B2C3D49F360200425F2A020840")!)
+        request.set(55, bytes: Hex.decode("9F26081122334455667788" + "9F270180" + "9F3704A1B2C3D4" + "9F36020042" + "5F2A020840")!)
         print("payswitch demo: one 0200 financial request, encoded in every shipped ISO 8583 dialect,")
         print("decoded back, and shown with sensitive fields masked.\n")
         for name in Dialect.shippedNames where name != "iso93ascii" {
@@ -26,7 +26,9 @@ struct DemoCommand: ParsableCommand {
             let decoded = try ISO8583Message(decoding: frame, dialect: dialect)
             let again = try decoded.encoded(as: dialect)
             print("\(MessageDump.pad(name, 12)) \(frame.count) bytes, decode+encode byte-exact: \(again == frame)")
-            print("  " + Hex.encode(frame.prefix(48)) + "…")
+            // Only the MTI and bitmap: the rest of a frame carries the PAN in clear.
+            let header = dialect.bitmapEncoding == .binary ? 12 : 20
+            print("  MTI + bitmap: " + Hex.encode(frame.prefix(header - (dialect.mtiEncoding == .bcd ? 2 : 0))))
         }
         let dialect = try Dialect.shipped("iso87bcd")
         let decoded = try ISO8583Message(decoding: try request.encoded(as: dialect), dialect: dialect)

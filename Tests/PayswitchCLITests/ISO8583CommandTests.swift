@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of `payswitch iso8583 …`: the built binary, run as a process.
+struct ISO8583CommandTests {
+    static let binaryHex = "30323030723C448128E0920031363437363137333930303130313031313930303030303030303030303030313030303031313230313533303435313233343536313533303435313132303237313235343131303531303030363132333435363337343736313733393030313031303131393D32373132323031313134333830343430303030303433323031353132333435365445524D303030314D45524348414E543030303030303141434D452053544F524520343220202020202020202020535052494E474649454C442020494C55533834301A2B3C4D5E6F70813039329F260811223344556677889F2701809F10120110A00003220000000000000000000000FF9F3704A1B2C3D49F36020042950500000800009A032611209C01009F02060000000100005F2A020840820239009F1A0208409F3303E0F0C8"
+    static let pan = "4761739001010119"
+
+    @Test func decodeDumpMasksSensitiveFields() throws {
+        let result = try PayswitchRunner.run(["iso8583", "decode", "--spec", "iso87binary", "--hex", Self.binaryHex])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("476173******0119"))
+        #expect(!result.stdout.contains(Self.pan))
+        #expect(!result.stdout.contains("1A2B3C4D5E6F7081"))  // PIN block
+        #expect(result.stdout.contains("9F26   Application Cryptogram"))
+        #expect(result.stdout.contains("DE  43  Card Acceptor Name/Location"))
+    }
+
+    @Test func decodeJSONUnmaskedThenEncodeGivesTheSameBytes() throws {
+        let decoded = try PayswitchRunner.run(["iso8583", "decode", "--spec", "iso87binary", "--json", "--unmask", "--hex", Self.binaryHex])
+        #expect(decoded.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(decoded.stdout.utf8)) as? [String: Any]
+        let fields = object?["fields"] as? [String: String]
+        #expect(object?["mti"] as? String == "0200")
+        #expect(fields?["2"] == Self.pan)
+        #expect(fields?["52"] == "1A2B3C4D5E6F7081")
+        #expect((object?["tlv"] as? [String: Any])?["9F26"] as? String == "1122334455667788")
+        let encoded = try PayswitchRunner.run(["iso8583", "encode", "--spec", "iso87binary"], input: decoded.stdout)
+        #expect(encoded.status == 0)
+        #expect(encoded.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Self.binaryHex)
+    }
+
+    @Test func decodeReadsStandardInputAndRawFiles() throws {
+        let fromStdin = try PayswitchRunner.run(["iso8583", "decode", "--spec", "iso87binary", "--json"], input: Self.binaryHex + "\n")
+        #expect(fromStdin.status == 0 && fromStdin.stdout.contains("\"11\":\"123456\""))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("payswitch-\(getpid()).bin")
+        try Data(hexBytes(Self.binaryHex)).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try PayswitchRunner.run(["iso8583", "decode", "--spec", "iso87binary", "--json", file.path])
+        #expect(fromFile.status == 0 && fromFile.stdout == fromStdin.stdout)
+    }
+
+    @Test func malformedInputExitsNonZeroWithAPreciseError() throws {
+        let broken = String(Self.binaryHex.dropLast(10))
+        let result = try PayswitchRunner.run(["iso8583", "decode", "--spec", "iso87binary", "--hex", broken])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("ISO8583Error.truncated"))
+        #expect(result.stderr.contains("DE 55"))
+        #expect(!result.stderr.contains(Self.pan))
+    }
+
+    @Test func linesModeReportsEachLine() throws {
+        let input = Self.binaryHex + "\n" + "3032" + "\n" + Self.binaryHex + "\n"
+        let result = try PayswitchRunner.run(["iso8583", "decode", "--spec", "iso87binary", "--lines"], input: input)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(result.status == 1)
+        #expect(lines.count == 3)
+        #expect(lines[1].hasPrefix("{\"error\":"))
+        #expect(!result.stdout.contains(Self.pan))
+    }
+
+    @Test func encodeRefusesABadValue() throws {
+        let json = #"{"mti":"0200","fields":{"3":"00A000"}}"#
+        let result = try PayswitchRunner.run(["iso8583", "encode", "--spec", "iso87ascii"], input: json)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("DE 3 (Processing Code)"))
+    }
+
+    @Test func specsListsShippedDialectsAndDescribesOne() throws {
+        let list = try PayswitchRunner.run(["iso8583", "specs"])
+        for name in ["iso87ascii", "iso87binary", "iso87bcd", "iso87ebcdic", "iso93ascii"] {
+            #expect(list.stdout.contains(name))
+        }
+        let described = try PayswitchRunner.run(["iso8583", "specs", "--describe", "iso87bcd", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [String: Any]
+        #expect(object?["mti"] as? String == "bcd")
+    }
+
+    @Test func specFileArgumentWithAnErrorNamesItsPosition() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("payswitch-\(getpid())-bad.yaml")
+        try "dialect: mine\nextends: iso87ascii\nfields:\n  - {field: 3, clas: n}\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try PayswitchRunner.run(["iso8583", "decode", "--spec", file.path, "--hex", "00"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(file.path):4:16: error: unknown key 'clas'"))
+    }
+
+    @Test func demoRuns() throws {
+        let result = try PayswitchRunner.run(["demo"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("byte-exact: true"))
+        #expect(!result.stdout.contains("byte-exact: false"))
+        #expect(!result.stdout.contains(Self.pan))
+    }
+
+    func hexBytes(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            bytes.append(UInt8(text[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+}
