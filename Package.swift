@@ -7,10 +7,12 @@ let package = Package(
     products: [
         .executable(name: "payswitch", targets: ["payswitch"]),
         .library(name: "ISO8583", targets: ["ISO8583"]),
+        .library(name: "Transport", targets: ["Transport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         // Reading human-edited YAML files with file:line:column in every error.
@@ -21,14 +23,25 @@ let package = Package(
             dependencies: ["SpecFiles"],
             resources: [.embedInCode("Dialects")]
         ),
+        // System OpenSSL (libssl-dev) and the C functions Swift cannot call directly (accept4, OpenSSL macros).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CShims", dependencies: ["COpenSSL"], cSettings: [.define("_GNU_SOURCE")]),
+        // Non-blocking TCP on Dispatch, framing as data, TLS over memory BIOs. Knows nothing of ISO 8583.
+        .target(
+            name: "Transport",
+            dependencies: ["COpenSSL", "CShims", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "payswitch",
             dependencies: [
                 "ISO8583",
+                "Transport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
     ],
     swiftLanguageModes: [.v6]

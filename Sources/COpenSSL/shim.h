@@ -1,0 +1,5 @@
+// The system OpenSSL (libssl-dev), as a Swift module.
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/bio.h>
+#include <openssl/x509v3.h>

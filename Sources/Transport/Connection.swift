@@ -1,0 +1,497 @@
+import Dispatch
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// One received frame, valid only during the callback that delivers it (it points into the loop's
+/// read buffer or the connection's pending bytes: no copy is made).
+public struct Frame {
+    /// The header or TPDU bytes (empty when the format has none).
+    public let header: UnsafeRawBufferPointer
+    /// The message.
+    public let payload: UnsafeRawBufferPointer
+}
+
+/// Why a connection closed.
+public enum CloseReason: Sendable, CustomStringConvertible, Equatable {
+    /// The peer closed its side (EOF) or reset.
+    case peerClosed
+    /// We closed it.
+    case local
+    /// Nothing was read or written for longer than the idle timeout.
+    case idleTimeout
+    /// The peer sent bytes that break the framing (for example an oversize frame).
+    case framing(FramingError)
+    /// TLS failed: handshake, certificate or protocol; the whole OpenSSL error queue is kept.
+    case tls(TLSError)
+    /// A system call failed.
+    case io(SocketError)
+    /// The peer stopped reading and our buffer for it reached its hard limit.
+    case peerNotReading
+    /// The connect timed out or was refused.
+    case connectFailed(String)
+
+    public var description: String {
+        switch self {
+        case .peerClosed: return "peer closed the connection"
+        case .local: return "closed locally"
+        case .idleTimeout: return "idle timeout"
+        case .framing(let error): return "\(error)"
+        case .tls(let error): return "\(error)"
+        case .io(let error): return "\(error)"
+        case .peerNotReading: return "peer stopped reading: outbound buffer full"
+        case .connectFailed(let reason): return "connect failed: \(reason)"
+        }
+    }
+}
+
+/// Settings of one connection.
+public struct ConnectionOptions: Sendable {
+    /// Close after this long without a byte read or written (nil: never).
+    public var idleTimeout: Duration?
+    /// Above this many bytes waiting to go out, the connection reports itself not writable, so its
+    /// feeders pause reading.
+    public var highWaterMark: Int
+    /// Below this, writable again.
+    public var lowWaterMark: Int
+    /// At this many bytes waiting, the peer is taken to have stopped reading and is closed.
+    public var outboundLimit: Int
+
+    public init(idleTimeout: Duration? = nil, highWaterMark: Int = 256 * 1024, lowWaterMark: Int = 64 * 1024,
+                outboundLimit: Int = 4 * 1024 * 1024) {
+        self.idleTimeout = idleTimeout
+        self.highWaterMark = highWaterMark
+        self.lowWaterMark = lowWaterMark
+        self.outboundLimit = outboundLimit
+    }
+}
+
+/// A framed TCP connection (optionally TLS) driven by read and write `DispatchSource`s on its loop.
+///
+/// Invariant: every mutable property is touched only on `loop.queue`; each entry point checks with
+/// `dispatchPrecondition`. Callers on other threads use ``execute(_:)``. The file descriptor is
+/// closed exactly once, in the last source's cancel handler, and no source is released suspended.
+public final class Connection: @unchecked Sendable {
+    /// Callbacks, all run on the connection's queue (hence `@unchecked Sendable`: they are built
+    /// anywhere but only ever called there).
+    public struct Handlers: @unchecked Sendable {
+        /// A frame arrived (keep-alives are handled by the connection and not delivered).
+        public var onFrame: (Connection, Frame) -> Void
+        /// The connection closed; called exactly once.
+        public var onClose: (Connection, CloseReason) -> Void
+        /// The connection is ready for frames (after connect and TLS handshake).
+        public var onActive: (Connection) -> Void
+        /// The outbound buffer crossed the high (false) or low (true) water mark.
+        public var onWritabilityChanged: (Connection, Bool) -> Void
+
+        public init(
+            onFrame: @escaping (Connection, Frame) -> Void, onClose: @escaping (Connection, CloseReason) -> Void = { _, _ in },
+            onActive: @escaping (Connection) -> Void = { _ in },
+            onWritabilityChanged: @escaping (Connection, Bool) -> Void = { _, _ in }
+        ) {
+            self.onFrame = onFrame
+            self.onClose = onClose
+            self.onActive = onActive
+            self.onWritabilityChanged = onWritabilityChanged
+        }
+    }
+
+    /// The loop this connection is pinned to.
+    public let loop: EventLoop
+    /// The framing on this connection.
+    public let format: FrameFormat
+    /// The peer's address.
+    public let remoteAddress: String
+    let fd: Int32
+    let options: ConnectionOptions
+    var handlers: Handlers?
+    var tls: TLSSession?
+
+    private var readSource: (any DispatchSourceRead)?
+    private var writeSource: (any DispatchSourceWrite)?
+    private var readSuspended = false
+    private var readPausedByUser = false
+    private var writeSuspended = true
+    private var liveSources = 0
+    private var outbound = OutboundBuffer()
+    /// Splits plaintext into frames, keeping an unfinished one between reads.
+    private var decoder: FrameDecoder
+    private var inEvent = false
+    private var delivering = false
+    private var closeAfterFlush = false
+    private(set) var isClosed = false
+    private(set) public var isActive = false
+    private(set) public var isWritable = true
+    private var lastActivity: UInt64 = 0
+    /// Called when the connection closes, before the user's handler: listeners release their counts.
+    var onCloseInternal: (() -> Void)?
+    /// While an outbound connect is in progress: the source waiting for it and the handlers to start with.
+    var connectSource: (any DispatchSourceWrite)?
+    var connectHandlers: Handlers?
+
+    init(fd: Int32, loop: EventLoop, format: FrameFormat, remoteAddress: String, options: ConnectionOptions, tls: TLSSession?) {
+        self.fd = fd
+        self.loop = loop
+        self.format = format
+        self.remoteAddress = remoteAddress
+        self.options = options
+        self.tls = tls
+        self.decoder = FrameDecoder(format: format)
+        Socket.setNoDelay(fd)
+    }
+
+    /// Starts reading; for TLS, starts the handshake. Call once, on the loop's queue.
+    func start(handlers: Handlers) {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        self.handlers = handlers
+        lastActivity = DispatchTime.now().uptimeNanoseconds
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
+        // The handlers hold the connection strongly; cancelling the sources releases them.
+        source.setEventHandler { [self] in readable() }
+        source.setCancelHandler { [self] in sourceCancelled() }
+        readSource = source
+        liveSources += 1
+        source.activate()
+        if options.idleTimeout != nil { loop.watchIdle(self) }
+        if let tls {
+            // A client speaks first; a server waits for the ClientHello.
+            if tls.isClient { runEvent { advanceHandshake() } }
+        } else {
+            becomeActive()
+        }
+    }
+
+    /// Runs `body` on the connection's queue with the connection; safe from any thread. Frames sent
+    /// inside are flushed together at the end.
+    public func execute(_ body: @escaping @Sendable (Connection) -> Void) {
+        loop.queue.async { [self] in runEvent { body(self) } }
+    }
+
+    /// Runs an event's work, then flushes once.
+    @inline(__always)
+    private func runEvent(_ body: () -> Void) {
+        inEvent = true
+        body()
+        inEvent = false
+        if !isClosed { flush() }
+    }
+
+    // MARK: Reading
+
+    private func readable() {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        runEvent {
+            // A bounded number of reads per event keeps one busy peer from starving the loop's others.
+            for _ in 0..<4 {
+                let count = read(fd, loop.readBuffer.baseAddress, loop.readBuffer.count)
+                if count > 0 {
+                    lastActivity = DispatchTime.now().uptimeNanoseconds
+                    received(UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<count]))
+                    if isClosed || readSuspended || count < loop.readBuffer.count { return }
+                    continue
+                }
+                if count == 0 {
+                    peerClosed()
+                    return
+                }
+                switch errno {
+                case EINTR: continue
+                case EAGAIN, EWOULDBLOCK: return
+                case ECONNRESET: close(reason: .peerClosed)
+                default: close(reason: .io(SocketError("read")))
+                }
+                return
+            }
+        }
+    }
+
+    /// The peer half-closed: answer what is queued, then close.
+    private func peerClosed() {
+        suspendReading()
+        if outbound.isEmpty && (tls?.hasPendingOutput != true) {
+            close(reason: .peerClosed)
+        } else {
+            closeAfterFlush = true
+        }
+    }
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        if let tls {
+            do throws(TLSError) {
+                try tls.feed(bytes)
+                if !tls.isHandshakeComplete {
+                    advanceHandshake()
+                    if !tls.isHandshakeComplete || isClosed { return }
+                }
+                try tls.readPlaintext(into: loop.plaintextBuffer) { plaintext in deliver(plaintext) }
+            } catch {
+                close(reason: .tls(error))
+            }
+            drainTLSOutput()
+        } else {
+            deliver(bytes)
+        }
+    }
+
+    private func advanceHandshake() {
+        guard let tls else { return }
+        do throws(TLSError) {
+            if try tls.handshake() { becomeActive() }
+        } catch {
+            drainTLSOutput()
+            flush()
+            close(reason: .tls(error))
+            return
+        }
+        drainTLSOutput()
+    }
+
+    private func becomeActive() {
+        isActive = true
+        handlers?.onActive(self)
+    }
+
+    /// Splits plaintext into frames and hands each to the handler, in place when possible.
+    private func deliver(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed else { return }
+        delivering = true
+        defer { delivering = false }
+        do throws(FramingError) {
+            try decoder.decode(bytes) { frame in handle(frame) }
+        } catch {
+            close(reason: .framing(error))
+        }
+    }
+
+    /// Answers a keep-alive or passes a frame on; false when delivery must stop (paused or closed).
+    private func handle(_ frame: Frame) -> Bool {
+        if frame.payload.isEmpty {
+            if format.keepAlive == .echo { reply(payload: frame.payload, to: frame.header) }
+        } else {
+            handlers?.onFrame(self, frame)
+        }
+        return !isClosed && !readPausedByUser
+    }
+
+    /// Stops reading until ``resumeReading()``: backpressure from whoever this connection feeds.
+    public func pauseReading() {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        readPausedByUser = true
+        suspendReading()
+    }
+
+    /// Resumes reading after ``pauseReading()``, delivering frames already buffered first.
+    public func resumeReading() {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        guard readPausedByUser, !isClosed else { return }
+        readPausedByUser = false
+        // Inside a frame callback the decoder is mid-call and carries on by itself.
+        if !delivering && decoder.pendingCount > 0 {
+            runEvent {
+                delivering = true
+                defer { delivering = false }
+                do throws(FramingError) {
+                    try decoder.drain { frame in handle(frame) }
+                } catch {
+                    close(reason: .framing(error))
+                }
+            }
+        }
+        if !closeAfterFlush && !readPausedByUser && readSuspended {
+            readSuspended = false
+            readSource?.resume()
+        }
+    }
+
+    private func suspendReading() {
+        guard !readSuspended, let readSource else { return }
+        readSuspended = true
+        readSource.suspend()
+    }
+
+    // MARK: Writing
+
+    /// Sends one frame: the payload with the format's prefix, header and trailer. On the queue.
+    ///
+    /// - Parameter header: The header or TPDU to send (zeros when nil and the format has one).
+    /// - Throws: When the payload cannot be framed (too large): nothing is sent.
+    public func send(payload: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer? = nil) throws(FramingError) {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        guard !isClosed else { return }
+        let frameCount = format.frameCount(payloadCount: payload.count)
+        if tls != nil {
+            try format.checkFits(payloadCount: payload.count)
+            // Frame into the loop's scratch space, then encrypt into the outbound buffer.
+            let scratch = UnsafeMutableRawBufferPointer(rebasing: loop.readBuffer[0..<min(frameCount, loop.readBuffer.count)])
+            if frameCount <= loop.readBuffer.count && !inReadBuffer(payload) {
+                try format.writeFrame(payload: payload, header: header, into: scratch)
+                writeTLS(UnsafeRawBufferPointer(scratch))
+            } else {
+                let frame = try [UInt8](unsafeUninitializedCapacity: frameCount) { output, count throws(FramingError) in
+                    try format.writeFrame(payload: payload, header: header, into: UnsafeMutableRawBufferPointer(output))
+                    count = frameCount
+                }
+                frame.withUnsafeBytes { writeTLS($0) }
+            }
+        } else {
+            try outbound.append(byteCount: frameCount) { output throws(FramingError) in
+                try format.writeFrame(payload: payload, header: header, into: output)
+            }
+        }
+        afterAppend()
+    }
+
+    /// Answers a received frame: a TPDU header is swapped, other headers echoed.
+    public func reply(payload: UnsafeRawBufferPointer, to header: UnsafeRawBufferPointer) {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        withUnsafeTemporaryAllocation(byteCount: max(header.count, 1), alignment: 1) { swapped in
+            let replyHeader = UnsafeMutableRawBufferPointer(rebasing: swapped[0..<header.count])
+            format.replyHeader(to: header, into: replyHeader)
+            do throws(FramingError) {
+                try send(payload: payload, header: UnsafeRawBufferPointer(replyHeader))
+            } catch {
+                // An echo can always be framed like the frame it answers; anything else is a local bug.
+                close(reason: .framing(error))
+            }
+        }
+    }
+
+    /// Sends a frame from any thread (copies the payload).
+    public func sendFromAnyThread(_ payload: [UInt8], header: [UInt8]? = nil) {
+        execute { connection in
+            payload.withUnsafeBytes { bytes in
+                if let header {
+                    header.withUnsafeBytes { try? connection.send(payload: bytes, header: $0) }
+                } else {
+                    try? connection.send(payload: bytes)
+                }
+            }
+        }
+    }
+
+    private func inReadBuffer(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, let start = loop.readBuffer.baseAddress else { return false }
+        return base >= UnsafeRawPointer(start) && base < UnsafeRawPointer(start + loop.readBuffer.count)
+    }
+
+    private func writeTLS(_ plaintext: UnsafeRawBufferPointer) {
+        guard let tls else { return }
+        do throws(TLSError) {
+            try tls.write(plaintext)
+        } catch {
+            close(reason: .tls(error))
+            return
+        }
+        drainTLSOutput()
+    }
+
+    private func drainTLSOutput() {
+        tls?.drainCiphertext { outbound.append($0) }
+    }
+
+    private func afterAppend() {
+        if outbound.count >= options.outboundLimit {
+            close(reason: .peerNotReading)
+            return
+        }
+        if isWritable && outbound.count > options.highWaterMark {
+            isWritable = false
+            handlers?.onWritabilityChanged(self, false)
+        }
+        if !inEvent { flush() }
+    }
+
+    /// Writes what is waiting, in one gathered call; arms the write source when the socket is full.
+    private func flush() {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        guard !isClosed else { return }
+        if !outbound.isEmpty {
+            guard outbound.flush(to: fd) != nil else {
+                close(reason: errno == EPIPE || errno == ECONNRESET ? .peerClosed : .io(SocketError("sendmsg")))
+                return
+            }
+            lastActivity = DispatchTime.now().uptimeNanoseconds
+        }
+        if outbound.isEmpty {
+            if !writeSuspended {
+                writeSuspended = true
+                writeSource?.suspend()
+            }
+            if closeAfterFlush { close(reason: .peerClosed) }
+        } else if writeSuspended {
+            armWriteSource()
+        }
+        if !isWritable && outbound.count < options.lowWaterMark {
+            isWritable = true
+            handlers?.onWritabilityChanged(self, true)
+        }
+    }
+
+    private func armWriteSource() {
+        if writeSource == nil {
+            // Created on first need: most connections never fill their socket buffer.
+            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
+            source.setEventHandler { [self] in runEvent {} }
+            source.setCancelHandler { [self] in sourceCancelled() }
+            writeSource = source
+            liveSources += 1
+        }
+        writeSuspended = false
+        writeSource?.resume()
+    }
+
+    // MARK: Closing
+
+    /// Closes the connection now; `onClose` runs once with `reason`. On the queue.
+    public func close(reason: CloseReason = .local) {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        guard !isClosed else { return }
+        if reason == .local, let tls {
+            tls.shutdown()
+            drainTLSOutput()
+            _ = outbound.flush(to: fd)
+        }
+        isClosed = true
+        isActive = false
+        loop.unwatchIdle(self)
+        readSource?.cancel()
+        writeSource?.cancel()
+        // Cancelled sources must be resumed once to run their cancel handlers and be released.
+        if readSuspended {
+            readSuspended = false
+            readSource?.resume()
+        }
+        if writeSuspended, writeSource != nil {
+            writeSuspended = false
+            writeSource?.resume()
+        }
+        if liveSources == 0 { Glibc.close(fd) }
+        outbound.release()
+        onCloseInternal?()
+        let handlers = self.handlers
+        self.handlers = nil
+        handlers?.onClose(self, reason)
+    }
+
+    private func sourceCancelled() {
+        liveSources -= 1
+        if liveSources == 0 {
+            readSource = nil
+            writeSource = nil
+            tls = nil
+            Glibc.close(fd)
+        }
+    }
+
+    /// Whether the idle timeout has passed (on the queue).
+    func isIdle(now: UInt64) -> Bool {
+        guard let timeout = options.idleTimeout else { return false }
+        return now &- lastActivity > UInt64(timeout.nanoseconds)
+    }
+
+    /// Bytes waiting to be written (for tests and metrics).
+    public var outboundCount: Int {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        return outbound.count
+    }
+}

@@ -1,0 +1,147 @@
+import Dispatch
+public import Logging
+import Synchronization
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Where and how a listener accepts.
+public struct ListenerOptions: Sendable {
+    public var host: String
+    /// 0 picks a free port; ``Listener/start()`` returns it.
+    public var port: UInt16
+    public var backlog: Int32
+    /// Connections held at once; more are accepted and closed at once, with a logged reason.
+    public var maximumConnections: Int
+    /// Connections held at once from one remote address.
+    public var maximumConnectionsPerAddress: Int
+    /// Settings for each accepted connection.
+    public var connection: ConnectionOptions
+
+    public init(host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 4096, maximumConnections: Int = 20_000,
+                maximumConnectionsPerAddress: Int = 20_000, connection: ConnectionOptions = ConnectionOptions()) {
+        self.host = host
+        self.port = port
+        self.backlog = backlog
+        self.maximumConnections = maximumConnections
+        self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
+        self.connection = connection
+    }
+}
+
+/// Accepts TCP connections and hands each, framed (and TLS-wrapped when configured), to a loop.
+public final class Listener: Sendable {
+    private struct Counts {
+        var total = 0
+        var byAddress: [String: Int] = [:]
+    }
+
+    public let group: EventLoopGroup
+    public let format: FrameFormat
+    public let options: ListenerOptions
+    private let tls: TLSContext?
+    private let logger: Logger
+    private let makeHandlers: @Sendable (Connection) -> Connection.Handlers
+    private let counts = Mutex(Counts())
+    private let acceptQueue = DispatchQueue(label: "payswitch.accept")
+    private let source = Mutex<DispatchSource?>(nil)
+
+    /// - Parameter makeHandlers: Called on the connection's queue for each accepted connection.
+    public init(group: EventLoopGroup, format: FrameFormat, tls: TLSContext? = nil, options: ListenerOptions = ListenerOptions(),
+                logger: Logger = Logger(label: "payswitch.transport"),
+                makeHandlers: @escaping @Sendable (Connection) -> Connection.Handlers) {
+        self.group = group
+        self.format = format
+        self.tls = tls
+        self.options = options
+        self.logger = logger
+        self.makeHandlers = makeHandlers
+    }
+
+    /// Binds, listens and starts accepting; returns the bound port.
+    public func start() throws(SocketError) -> UInt16 {
+        let fd = try Socket.listen(host: options.host, port: options.port, backlog: options.backlog)
+        let port = Socket.localPort(fd)
+        // The concrete class is Sendable; the existential is not.
+        let acceptSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue) as! DispatchSource
+        acceptSource.setEventHandler { [self] in acceptPending(fd) }
+        acceptSource.setCancelHandler { Glibc.close(fd) }
+        source.withLock { $0 = acceptSource }
+        acceptSource.activate()
+        logger.info("listening", metadata: ["address": "\(options.host):\(port)", "framing": "\(format)", "tls": "\(tls != nil)"])
+        return port
+    }
+
+    /// Stops accepting; open connections stay open.
+    public func stop() {
+        source.withLock { source in
+            source?.cancel()
+            source = nil
+        }
+    }
+
+    /// Connections currently held.
+    public var connectionCount: Int { counts.withLock { $0.total } }
+
+    private func acceptPending(_ fd: Int32) {
+        dispatchPrecondition(condition: .onQueue(acceptQueue))
+        while true {
+            let accepted: (fd: Int32, remote: String)?
+            do throws(SocketError) {
+                accepted = try Socket.accept(fd)
+            } catch {
+                // EMFILE and the like: log and wait for the next event rather than spin.
+                logger.error("accept failed", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let (client, remote) = accepted else { return }
+            let refusal: String? = counts.withLock { counts in
+                if counts.total >= options.maximumConnections { return "listener limit of \(options.maximumConnections) connections reached" }
+                if counts.byAddress[remote, default: 0] >= options.maximumConnectionsPerAddress {
+                    return "limit of \(options.maximumConnectionsPerAddress) connections from one address reached"
+                }
+                counts.total += 1
+                counts.byAddress[remote, default: 0] += 1
+                return nil
+            }
+            if let refusal {
+                logger.warning("refusing connection", metadata: ["remote": "\(remote)", "reason": "\(refusal)"])
+                Glibc.close(client)
+                continue
+            }
+            let session: TLSSession?
+            do throws(TLSError) {
+                session = try tls?.makeSession()
+            } catch {
+                logger.error("TLS session setup failed", metadata: ["error": "\(error)"])
+                release(remote)
+                Glibc.close(client)
+                continue
+            }
+            let loop = group.nextLoop()
+            let connection = Connection(fd: client, loop: loop, format: format, remoteAddress: remote,
+                                        options: options.connection, tls: session)
+            connection.onCloseInternal = { [self] in release(remote) }
+            loop.queue.async { [self] in
+                var handlers = makeHandlers(connection)
+                let userClose = handlers.onClose
+                handlers.onClose = { [logger] connection, reason in
+                    switch reason {
+                    case .peerClosed, .local: logger.debug("connection closed", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
+                    default: logger.warning("connection closed", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
+                    }
+                    userClose(connection, reason)
+                }
+                connection.start(handlers: handlers)
+            }
+        }
+    }
+
+    private func release(_ remote: String) {
+        counts.withLock { counts in
+            counts.total -= 1
+            let left = counts.byAddress[remote, default: 1] - 1
+            counts.byAddress[remote] = left == 0 ? nil : left
+        }
+    }
+}
