@@ -1,0 +1,168 @@
+import Foundation
+import Synchronization
+import Testing
+import Transport
+
+/// Real loopback connections: framing, limits, closes, backpressure, reconnects.
+@Suite(.serialized)
+struct ConnectionTests {
+    let group = EventLoopGroup(count: 2)
+
+    func connect(_ port: UInt16, format: FrameFormat, observed: Observed, tls: TLSContext? = nil,
+                 options: ConnectionOptions = ConnectionOptions()) throws -> Connection {
+        try Connection.connect(host: "127.0.0.1", port: port, loop: group.nextLoop(), format: format, tls: tls,
+                               options: options, timeout: .seconds(5), handlers: observed.handlers(echo: false))
+    }
+
+    @Test(arguments: FrameFormat.presets.map(\.0))
+    func everyPresetEchoesABurst(preset: String) throws {
+        let format = FrameFormat.preset(named: preset)!
+        let server = try EchoServer(group: group, format: format)
+        let client = Observed()
+        let connection = try connect(server.port, format: format, observed: client)
+        #expect(eventually { client.activeCount == 1 })
+        let payloads = (0..<50).map { index in (0..<(index * 37 % 700 + 1)).map { UInt8(truncatingIfNeeded: $0 + 4 + index) % 250 + 4 } }
+        connection.execute { connection in
+            for payload in payloads { payload.withUnsafeBytes { try? connection.send(payload: $0) } }
+        }
+        #expect(eventually { client.frames.count == payloads.count })
+        #expect(client.frames == payloads)
+        connection.execute { $0.close() }
+        #expect(eventually { server.observed.closes == [.peerClosed] })
+        server.listener.stop()
+    }
+
+    @Test func oversizeFrameClosesTheConnectionWithAReason() throws {
+        var format = FrameFormat.bin2
+        format.maximumFrameSize = 1024
+        let server = try EchoServer(group: group, format: format)
+        let client = Observed()
+        var big = FrameFormat.bin2
+        big.maximumFrameSize = 1 << 20
+        let connection = try connect(server.port, format: big, observed: client)
+        #expect(eventually { client.activeCount == 1 })
+        let payload = [UInt8](repeating: 0x41, count: 5000)
+        connection.execute { connection in payload.withUnsafeBytes { try? connection.send(payload: $0) } }
+        #expect(eventually { server.observed.closes.count == 1 })
+        guard case .framing(let error)? = server.observed.closes.first else {
+            Issue.record("expected a framing close, got \(server.observed.closes)")
+            return
+        }
+        #expect(error.kind == .frameTooLarge)
+        #expect(server.observed.frames.isEmpty)
+        #expect(eventually { client.closes == [.peerClosed] })
+    }
+
+    @Test func peerClosingMidFrameDeliversNothing() throws {
+        let server = try EchoServer(group: group, format: .bin2)
+        let fd = try RawClient.connect(server.port)
+        RawClient.send(fd, [0x00, 0x10, 1, 2, 3])  // announces 16 bytes, sends 3
+        close(fd)
+        #expect(eventually { server.observed.closes == [.peerClosed] })
+        #expect(server.observed.frames.isEmpty)
+    }
+
+    @Test(arguments: [FrameFormat.KeepAlive.echo, .ignore])
+    func keepAliveIsAnsweredOrIgnoredAndNeverDelivered(mode: FrameFormat.KeepAlive) throws {
+        var format = FrameFormat.bin2
+        format.keepAlive = mode
+        let server = try EchoServer(group: group, format: format)
+        let fd = try RawClient.connect(server.port)
+        defer { close(fd) }
+        // A keep-alive, then a real frame: the answer to the frame proves the keep-alive was handled first.
+        RawClient.send(fd, [0x00, 0x00, 0x00, 0x02, 0x41, 0x42])
+        let expected: [UInt8] = (mode == .echo ? [0x00, 0x00] : []) + [0x00, 0x02, 0x41, 0x42]
+        #expect(RawClient.receive(fd, count: expected.count) == expected)
+        #expect(server.observed.frames == [[0x41, 0x42]])
+    }
+
+    @Test func thousandConcurrentConnections() throws {
+        let server = try EchoServer(group: group, format: .bin2)
+        let client = Observed()
+        var connections: [Connection] = []
+        for _ in 0..<1000 { connections.append(try connect(server.port, format: .bin2, observed: client)) }
+        #expect(eventually(within: 30) { client.activeCount == 1000 })
+        #expect(server.listener.connectionCount == 1000)
+        let message = Array("0200 hello from one of a thousand".utf8)
+        for connection in connections {
+            connection.execute { connection in
+                for _ in 0..<5 { message.withUnsafeBytes { try? connection.send(payload: $0) } }
+            }
+        }
+        #expect(eventually(within: 30) { client.frames.count == 5000 })
+        #expect(client.frames.allSatisfy { $0 == message })
+        for connection in connections { connection.execute { $0.close() } }
+        #expect(eventually(within: 30) { server.listener.connectionCount == 0 })
+        server.listener.stop()
+    }
+
+    @Test func listenerLimitsRefuseExtraConnections() throws {
+        let server = try EchoServer(group: group, format: .bin2, options: ListenerOptions(maximumConnections: 3))
+        let client = Observed()
+        var connections: [Connection] = []
+        for _ in 0..<5 { connections.append(try connect(server.port, format: .bin2, observed: client)) }
+        #expect(eventually { client.closes.count == 2 })
+        #expect(server.listener.connectionCount == 3)
+        for connection in connections { connection.execute { $0.close() } }
+        #expect(eventually { server.listener.connectionCount == 0 })
+    }
+
+    @Test func idleConnectionIsClosed() throws {
+        let options = ListenerOptions(connection: ConnectionOptions(idleTimeout: .milliseconds(300)))
+        let server = try EchoServer(group: group, format: .bin2, options: options)
+        let client = Observed()
+        _ = try connect(server.port, format: .bin2, observed: client)
+        #expect(eventually { server.observed.closes == [.idleTimeout] })
+        #expect(eventually { client.closes == [.peerClosed] })
+    }
+
+    @Test func slowReaderStopsTheWriterAndIsCutOff() throws {
+        // The server floods a client that never reads: writability drops, then the hard limit closes it.
+        let flood = Observed()
+        let options = ConnectionOptions(highWaterMark: 64 * 1024, lowWaterMark: 16 * 1024, outboundLimit: 1 << 20)
+        let listener = Listener(group: group, format: .bin4, options: ListenerOptions(connection: options)) { _ in
+            var handlers = flood.handlers(echo: false)
+            handlers.onActive = { connection in
+                let chunk = [UInt8](repeating: 0x55, count: 32 * 1024)
+                for _ in 0..<200 { chunk.withUnsafeBytes { try? connection.send(payload: $0) } }
+            }
+            return handlers
+        }
+        let port = try listener.start()
+        let fd = try RawClient.connect(port, receiveBuffer: 4096)
+        defer { close(fd) }
+        #expect(eventually { flood.closes == [.peerNotReading] })
+        #expect(flood.state.withLock { $0.writability.first } == false)
+        listener.stop()
+    }
+
+    @Test func outboundLinkReconnectsWithBackoff() throws {
+        // Find a free port, then start the listener on it only after the link has failed a few times.
+        let probe = try EchoServer(group: group, format: .bin2)
+        let port = probe.port
+        probe.listener.stop()
+        usleep(20_000)
+        let client = Observed()
+        let link = OutboundLink(host: "127.0.0.1", port: port, loop: group.nextLoop(), format: .bin2,
+                                connectTimeout: .milliseconds(500), backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))) { _ in
+            client.handlers(echo: false)
+        }
+        link.start()
+        #expect(eventually { client.closes.count >= 2 })
+        let server = try EchoServer(group: group, format: .bin2, options: ListenerOptions(port: port))
+        #expect(eventually { client.activeCount == 1 })
+        #expect(client.closes.allSatisfy { if case .connectFailed = $0 { true } else { false } })
+        link.stop()
+        #expect(eventually { server.observed.closes.count == 1 })
+        server.listener.stop()
+    }
+
+    @Test func backoffGrowsCapsAndJitters() {
+        var random = SystemRandomNumberGenerator()
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2), multiplier: 2, jitter: 0.5)
+        let delays = (0..<8).map { backoff.delay(attempt: $0, using: &random) }
+        #expect(delays[0] <= .milliseconds(100) && delays[0] >= .milliseconds(50))
+        #expect(delays[3] <= .milliseconds(800) && delays[3] >= .milliseconds(400))
+        #expect(delays[7] <= .seconds(2) && delays[7] >= .seconds(1))
+    }
+}
