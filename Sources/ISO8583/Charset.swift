@@ -119,3 +119,69 @@ public enum Hex {
     /// run of hexadecimal digits.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? { Charset.bytes(fromHex: text) }
 }
+
+/// The lookup tables as raw pointers, for hot loops: reading them costs no retain, no release and
+/// no bounds check. Allocated once for the life of the process.
+struct CharTables: @unchecked Sendable {
+    let classBits: UnsafePointer<UInt8>
+    let hexValue: UnsafePointer<UInt8>
+    let hexDigits: UnsafePointer<UInt8>
+    let ebcdic037ToASCII: UnsafePointer<UInt8>
+    let ebcdic1047ToASCII: UnsafePointer<UInt8>
+    let asciiToEBCDIC037: UnsafePointer<UInt8>
+    let asciiToEBCDIC1047: UnsafePointer<UInt8>
+
+    init() {
+        func copy(_ table: [UInt8]) -> UnsafePointer<UInt8> {
+            let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: table.count)
+            pointer.initialize(from: table, count: table.count)
+            return UnsafePointer(pointer)
+        }
+        classBits = copy(Charset.classBits)
+        hexValue = copy(Charset.hexValue)
+        hexDigits = copy(Charset.hexDigits)
+        ebcdic037ToASCII = copy(Charset.ebcdic037ToLatin1)
+        ebcdic1047ToASCII = copy(Charset.ebcdic1047ToLatin1)
+        asciiToEBCDIC037 = copy(Charset.latin1ToEBCDIC037)
+        asciiToEBCDIC1047 = copy(Charset.latin1ToEBCDIC1047)
+    }
+
+    /// The index of the first of `count` ASCII bytes outside `fieldClass`, or nil when all belong.
+    ///
+    /// Digits and printable text, most of any message, are checked eight bytes at a time.
+    @inline(__always)
+    func firstOutsideClass(_ bytes: UnsafePointer<UInt8>, _ count: Int, _ fieldClass: FieldClass, _ allowed: UInt8) -> Int? {
+        var index = 0
+        switch fieldClass {
+        case .numeric:
+            while index + 8 <= count {
+                let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+                let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+                let zeros: UInt64 = 0x3030_3030_3030_3030
+                guard word & high == zeros, (word &+ 0x0606_0606_0606_0606) & high == zeros else { break }
+                index += 8
+            }
+        case .alphanumericSpecial:
+            while index + 8 <= count {
+                let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let tops: UInt64 = 0x8080_8080_8080_8080
+                // A byte below 0x20, or at or above 0x7F, sends the word to the exact loop below.
+                guard (word &- 0x20 &* ones) & ~word & tops == 0, ((word &+ ones) | word) & tops == 0 else { break }
+                index += 8
+            }
+        case .binary:
+            return nil
+        default:
+            break
+        }
+        while index < count {
+            if classBits[Int(bytes[index])] & allowed == 0 { return index }
+            index += 1
+        }
+        return nil
+    }
+}
+
+/// The process's tables.
+let charTables = CharTables()

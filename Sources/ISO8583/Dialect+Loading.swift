@@ -254,10 +254,10 @@ struct FieldDraft {
             padCharacter: padCharacter, sensitivity: sensitivity, subfields: subfields)
 
         // The largest value must be expressible in its prefix.
-        if case .variable(let digits) = length {
+        if case .variable = length {
             let codec = FieldCodec(spec)
             let largest = codec.prefixValue(units: maxLength)
-            let limit = prefix == .binary ? (digits <= 2 ? 0xFF : 0xFFFF) : ByteWriter.powersOfTen[digits] - 1
+            let limit = codec.largestPrefixValue
             if largest > limit {
                 throw (properties["max"] ?? lengthNode).error(
                     "\(what): max \(maxLength) needs a prefix value of \(largest), over the \(limit) a \(lengthText) \(prefix.rawValue) prefix holds")

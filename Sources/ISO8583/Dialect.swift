@@ -90,16 +90,33 @@ struct FieldCodec: Sendable {
     var defined: Bool
     var fieldClass: FieldClass
     var allowedBits: UInt8
-    var prefixDigits: Int
+    var prefixDigitCount: UInt8
     var prefixEncoding: PrefixEncoding
-    var prefixBytes: Int
+    var prefixByteCount: UInt8
     var lengthUnit: LengthUnit
     var form: ValueForm
     var padding: Padding
     var padCharacter: UInt8
-    var maxLength: Int
+    var maxLengthValue: Int32
     var checksSubfields: Bool
     var isSensitive: Bool
+    /// How a prefix number turns into logical units: 0 same, 1 halve (hex characters or nibbles of
+    /// bytes), -1 double (bytes of BCD digits). Precomputed so the hot path does no tuple switch.
+    var prefixUnitShift: Int8
+    /// Whether the value is plain text checked in place (ASCII, not a signed amount): the common case.
+    var isPlainText: Bool
+    /// Whether the value holds BER-TLV data objects (EMV field 55).
+    var isBERTLV = false
+
+    var prefixDigits: Int { Int(prefixDigitCount) }
+    var prefixBytes: Int { Int(prefixByteCount) }
+    var maxLength: Int { Int(maxLengthValue) }
+    /// The largest number the length prefix can carry.
+    var largestPrefixValue: Int {
+        guard prefixDigits > 0 else { return 0 }
+        if prefixEncoding == .binary { return prefixBytes == 1 ? 0xFF : 0xFFFF }
+        return ByteWriter.powersOfTen[prefixDigits] - 1
+    }
 
     static let undefined = FieldCodec(
         defined: false, fieldClass: .binary, allowedBits: 0, prefixDigits: 0, prefixEncoding: .ascii,
@@ -114,16 +131,22 @@ struct FieldCodec: Sendable {
         self.defined = defined
         self.fieldClass = fieldClass
         self.allowedBits = allowedBits
-        self.prefixDigits = prefixDigits
+        self.prefixDigitCount = UInt8(prefixDigits)
         self.prefixEncoding = prefixEncoding
-        self.prefixBytes = prefixBytes
+        self.prefixByteCount = UInt8(prefixBytes)
         self.lengthUnit = lengthUnit
         self.form = form
         self.padding = padding
         self.padCharacter = padCharacter
-        self.maxLength = maxLength
+        self.maxLengthValue = Int32(maxLength)
         self.checksSubfields = checksSubfields
         self.isSensitive = isSensitive
+        switch (form, lengthUnit) {
+        case (.bcdLeft, .bytes), (.bcdRight, .bytes): prefixUnitShift = -1
+        case (.binary, .nibbles), (.hex, .characters), (.hex, .nibbles), (.hex, .bytes): prefixUnitShift = 1
+        default: prefixUnitShift = 0
+        }
+        isPlainText = form == .text && allowedBits != 0 && fieldClass != .signedAmount
     }
 
     init(_ spec: FieldSpec) {
@@ -135,15 +158,16 @@ struct FieldCodec: Sendable {
             lengthUnit: spec.lengthUnit, form: ValueForm(spec.dataEncoding, padding: spec.padding),
             padding: spec.padding, padCharacter: spec.padCharacter, maxLength: spec.maxLength,
             checksSubfields: spec.subfields != nil, isSensitive: spec.sensitivity.isSensitive)
+        isBERTLV = spec.subfields == .berTLV
     }
 
     /// The number a length prefix carries for a value of `units` logical units.
     @inline(__always)
     func prefixValue(units: Int) -> Int {
-        switch (form, lengthUnit) {
-        case (.bcdLeft, .bytes), (.bcdRight, .bytes): return (units + 1) >> 1
-        case (.binary, .nibbles), (.hex, .characters), (.hex, .nibbles), (.hex, .bytes): return units << 1
-        default: return units
+        switch prefixUnitShift {
+        case 0: return units
+        case 1: return units << 1
+        default: return (units + 1) >> 1
         }
     }
 
@@ -151,11 +175,10 @@ struct FieldCodec: Sendable {
     /// for bytes).
     @inline(__always)
     func units(prefixValue value: Int) -> Int? {
-        switch (form, lengthUnit) {
-        case (.bcdLeft, .bytes), (.bcdRight, .bytes): return value << 1
-        case (.binary, .nibbles), (.hex, .characters), (.hex, .nibbles), (.hex, .bytes):
-            return value & 1 == 0 ? value >> 1 : nil
-        default: return value
+        switch prefixUnitShift {
+        case 0: return value
+        case 1: return value & 1 == 0 ? value >> 1 : nil
+        default: return value << 1
         }
     }
 }

@@ -38,8 +38,9 @@ struct MessageDecoder {
         presence.remove(1)
         if dialect.tertiaryBitmap { presence.remove(65) }
 
-        var slots: [FieldSlot] = []
-        slots.reserveCapacity(presence.count + (hasTertiary ? 24 : 0))
+        // Written in place into an exactly sized array: one allocation, no append bookkeeping.
+        let capacity = presence.count + (hasTertiary ? 64 : 0)
+        let slots = try [FieldSlot](unsafeUninitializedCapacity: max(capacity, 1)) { slotBuffer, slotCount throws(ISO8583Error) in
         try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
             for wordIndex in 0..<3 {
                 if wordIndex == 1 && hasTertiary {
@@ -59,10 +60,11 @@ struct MessageDecoder {
                             code: .undefinedField, field: number, offset: reader.position,
                             reason: "the bitmap announces DE \(number), which dialect \(dialect.name) does not define")
                     }
-                    let slot = try reader.readField(codec, number: number, dialect: dialect)
-                    slots.append(slot)
+                    slotBuffer[slotCount] = try reader.readField(codec, number: number, dialect: dialect)
+                    slotCount += 1
                 }
             }
+        }
         }
         if reader.position != buffer.count {
             throw ISO8583Error(
@@ -141,11 +143,11 @@ struct FieldReader {
         case .binary:
             for index in 0..<8 { value = value << 8 | UInt64(buffer[position + index]) }
         case .hex, .ebcdicHex:
-            let table = encoding == .ebcdicHex ? Charset.ebcdic037ToLatin1 : nil
+            let tables = charTables
             for index in 0..<16 {
                 let raw = buffer[position + index]
-                let character = table.map { $0[Int(raw)] } ?? raw
-                let nibble = Charset.hexValue[Int(character)]
+                let character = encoding == .ebcdicHex ? tables.ebcdic037ToASCII[Int(raw)] : raw
+                let nibble = tables.hexValue[Int(character)]
                 // Uppercase only: a lowercase bitmap could not be written back byte for byte.
                 guard nibble != 0xFF, character < 0x61 else {
                     throw ISO8583Error(
@@ -189,8 +191,20 @@ struct FieldReader {
         let slot = FieldSlot(
             offset: UInt32(position), byteCount: UInt32(byteCount), units: UInt32(units), number: UInt16(number),
             form: codec.form)
-        try checkValue(codec, slot: slot, dialect: dialect)
-        if codec.checksSubfields, let spec = dialect[field: number] {
+        if codec.isPlainText {
+            if let bad = charTables.firstOutsideClass(buffer.baseAddress! + position, units, codec.fieldClass, codec.allowedBits) {
+                throw badCharacter(codec, number: number, dialect, at: position + bad, expected: nil)
+            }
+        } else {
+            try checkValue(codec, slot: slot, dialect: dialect)
+        }
+        if codec.isBERTLV {
+            // EMV data, checked without looking up the field's spec (in place when binary).
+            try SubfieldDecoder.withLogicalBytes(buffer, slot) { bytes, base throws(ISO8583Error) in
+                var parser = BERTLVParser(bytes: bytes, base: base, field: number)
+                _ = try parser.parse(from: 0, to: bytes.count, depth: 0, collect: false)
+            }
+        } else if codec.checksSubfields, let spec = dialect[field: number] {
             try SubfieldDecoder.check(spec, in: buffer, slot: slot)
         }
         position += byteCount
@@ -207,6 +221,15 @@ struct FieldReader {
                 reason: "\(label(number, dialect)): the length prefix needs \(count) bytes but the frame has \(end - position) left")
         }
         var value = 0
+        if codec.prefixEncoding == .ascii {
+            for index in position..<position + count {
+                let digit = buffer[index] &- 0x30
+                guard digit <= 9 else { throw badPrefix(number, dialect, at: index, buffer[index]) }
+                value = value * 10 + Int(digit)
+            }
+            position += count
+            return value
+        }
         for index in 0..<count {
             let byte = buffer[position + index]
             switch codec.prefixEncoding {
@@ -245,58 +268,88 @@ struct FieldReader {
         switch codec.form {
         case .binary:
             return
-        case .text, .ebcdic037, .ebcdic1047:
+        case .text:
+            guard codec.allowedBits != 0, units > 0 else { return }
+            let base = buffer.baseAddress! + start
+            var from = 0
+            var checkedClass = codec.fieldClass
+            if codec.fieldClass == .signedAmount {
+                guard base[0] == UInt8(ascii: "C") || base[0] == UInt8(ascii: "D") else {
+                    throw badCharacter(codec, number: Int(slot.number), dialect, at: start, expected: "C or D")
+                }
+                from = 1
+                checkedClass = .numeric
+            }
+            if let bad = charTables.firstOutsideClass(base + from, units - from, checkedClass, codec.allowedBits) {
+                throw badCharacter(codec, number: Int(slot.number), dialect, at: start + from + bad, expected: nil)
+            }
+        case .ebcdic037, .ebcdic1047:
             guard codec.allowedBits != 0 else { return }
-            let table = codec.form.toASCII
-            try Charset.classBits.withUnsafeBufferPointer { classBits throws(ISO8583Error) in
-                var index = start
-                if codec.fieldClass == .signedAmount, units > 0 {
-                    let sign = table.map { $0[Int(buffer[start])] } ?? buffer[start]
-                    guard sign == UInt8(ascii: "C") || sign == UInt8(ascii: "D") else {
+            let tables = charTables
+            let table = codec.form == .ebcdic037 ? tables.ebcdic037ToASCII : tables.ebcdic1047ToASCII
+            for index in start..<start + units {
+                let character = table[Int(buffer[index])]
+                if index == start && codec.fieldClass == .signedAmount {
+                    guard character == UInt8(ascii: "C") || character == UInt8(ascii: "D") else {
                         throw badCharacter(codec, number: Int(slot.number), dialect, at: start, expected: "C or D")
                     }
-                    index += 1
-                }
-                if let table {
-                    while index < start + units {
-                        guard classBits[Int(table[Int(buffer[index])])] & codec.allowedBits != 0 else {
-                            throw badCharacter(codec, number: Int(slot.number), dialect, at: index, expected: nil)
-                        }
-                        index += 1
-                    }
-                } else {
-                    while index < start + units {
-                        guard classBits[Int(buffer[index])] & codec.allowedBits != 0 else {
-                            throw badCharacter(codec, number: Int(slot.number), dialect, at: index, expected: nil)
-                        }
-                        index += 1
-                    }
+                } else if tables.classBits[Int(character)] & codec.allowedBits == 0 {
+                    throw badCharacter(codec, number: Int(slot.number), dialect, at: index, expected: nil)
                 }
             }
         case .bcdLeft, .bcdRight:
             let padFirst = codec.form == .bcdLeft && units & 1 == 1
             let padLast = codec.form == .bcdRight && units & 1 == 1
-            let nibbleCount = units + (units & 1)
-            let separatorAllowed = codec.fieldClass == .track
-            for nibbleIndex in 0..<nibbleCount {
-                let byte = buffer[start + nibbleIndex >> 1]
-                let nibble = nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F
-                let isPad = (padFirst && nibbleIndex == 0) || (padLast && nibbleIndex == nibbleCount - 1)
-                // A pad nibble may be 0 or F: both are in use and neither carries data.
-                let valid = isPad ? (nibble == 0 || nibble == 0x0F) : (nibble <= 9 || (separatorAllowed && nibble == 0x0D))
-                guard valid else {
-                    throw ISO8583Error(
-                        code: .invalidBCD, field: Int(slot.number), offset: start + nibbleIndex >> 1,
-                        reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "0 or F" : separatorAllowed ? "a digit or D" : "a digit")")
+            let byteCount = (units + 1) >> 1
+            let base = buffer.baseAddress! + start
+            // Pad bytes exactly; the bytes between with a fast test, and the exact one only on failure.
+            if padFirst { try checkBCDByte(codec, slot: slot, dialect: dialect, byte: 0) }
+            if padLast { try checkBCDByte(codec, slot: slot, dialect: dialect, byte: byteCount - 1) }
+            var index = padFirst ? 1 : 0
+            let end = byteCount - (padLast ? 1 : 0)
+            while index < end {
+                if index + 8 <= end {
+                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                    let nibbles: UInt64 = 0x0F0F_0F0F_0F0F_0F0F
+                    let sum = ((word & nibbles) &+ 0x0606_0606_0606_0606) | (((word >> 4) & nibbles) &+ 0x0606_0606_0606_0606)
+                    if sum & 0xF0F0_F0F0_F0F0_F0F0 == 0 {
+                        index += 8
+                        continue
+                    }
                 }
+                let byte = base[index]
+                if byte & 0xF0 > 0x90 || byte & 0x0F > 0x09 { try checkBCDByte(codec, slot: slot, dialect: dialect, byte: index) }
+                index += 1
             }
         case .hex:
-            try Charset.hexValue.withUnsafeBufferPointer { hexValue throws(ISO8583Error) in
-                for index in start..<start + 2 * units where hexValue[Int(buffer[index])] == 0xFF {
-                    throw ISO8583Error(
-                        code: .invalidHex, field: Int(slot.number), offset: index,
-                        reason: "\(label(Int(slot.number), dialect)): expected a hexadecimal digit, found \(codec.isSensitive ? "another character" : Charset.describe(buffer[index]))")
-                }
+            let hexValue = charTables.hexValue
+            for index in start..<start + 2 * units where hexValue[Int(buffer[index])] == 0xFF {
+                throw ISO8583Error(
+                    code: .invalidHex, field: Int(slot.number), offset: index,
+                    reason: "\(label(Int(slot.number), dialect)): expected a hexadecimal digit, found \(codec.isSensitive ? "another character" : Charset.describe(buffer[index]))")
+            }
+        }
+    }
+
+    /// Checks both nibbles of one BCD byte exactly: digits, the track separator D where the class
+    /// allows it, and a 0 or F pad nibble at the padded end.
+    @inline(never)
+    func checkBCDByte(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect, byte index: Int) throws(ISO8583Error) {
+        let units = Int(slot.units)
+        let nibbleCount = units + (units & 1)
+        let padFirst = codec.form == .bcdLeft && units & 1 == 1
+        let padLast = codec.form == .bcdRight && units & 1 == 1
+        let separatorAllowed = codec.fieldClass == .track
+        let byte = buffer[Int(slot.offset) + index]
+        for nibbleIndex in [2 * index, 2 * index + 1] {
+            let nibble = nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F
+            let isPad = (padFirst && nibbleIndex == 0) || (padLast && nibbleIndex == nibbleCount - 1)
+            // A pad nibble may be 0 or F: both are in use and neither carries data.
+            let valid = isPad ? (nibble == 0 || nibble == 0x0F) : (nibble <= 9 || (separatorAllowed && nibble == 0x0D))
+            guard valid else {
+                throw ISO8583Error(
+                    code: .invalidBCD, field: Int(slot.number), offset: Int(slot.offset) + index,
+                    reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "0 or F" : separatorAllowed ? "a digit or D" : "a digit")")
             }
         }
     }

@@ -8,8 +8,7 @@ extension ISO8583Message {
         try storage.withUnsafeBufferPointer { source throws(ISO8583Error) in
             try slots.withUnsafeBufferPointer { slots throws(ISO8583Error) in
                 try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
-                    var encoder = MessageEncoder(source: source, slots: slots, codecs: codecs, dialect: dialect)
-                    return try encoder.encode(mti: mti, presence: presence)
+                    try MessageEncoder(source: source, slots: slots, codecs: codecs).encode(mti: mti, presence: presence, dialect: dialect)
                 }
             }
         }
@@ -17,13 +16,15 @@ extension ISO8583Message {
 }
 
 /// Writes one message: checks and sizes every field first, then writes into one exact buffer.
+///
+/// Holds only pointers, so copying it (into closures) costs nothing; the dialect is passed to the
+/// checks, which need it for error text.
 struct MessageEncoder {
     let source: UnsafeBufferPointer<UInt8>
     let slots: UnsafeBufferPointer<FieldSlot>
     let codecs: UnsafeBufferPointer<FieldCodec>
-    let dialect: Dialect
 
-    mutating func encode(mti: MTI, presence: FieldSet) throws(ISO8583Error) -> [UInt8] {
+    func encode(mti: MTI, presence: FieldSet, dialect: Dialect) throws(ISO8583Error) -> [UInt8] {
         var bitmaps = presence
         let hasTertiary = presence.words.2 != 0
         if hasTertiary {
@@ -48,26 +49,35 @@ struct MessageEncoder {
                     code: .undefinedField, field: number, offset: nil,
                     reason: "DE \(number): dialect \(dialect.name) does not define this field")
             }
-            let units = try targetUnits(slot, codec)
-            try checkClass(slot, codec)
+            let units = try targetUnits(slot, codec, dialect)
+            try checkClass(slot, codec, dialect)
+            if codec.prefixDigits > 0 {
+                let value = codec.prefixValue(units: Int(slot.units))
+                guard value <= codec.largestPrefixValue else {
+                    throw ISO8583Error(
+                        code: .lengthOverMaximum, field: number, offset: nil,
+                        reason: "\(label(slot, dialect)): length \(value) does not fit a \(codec.prefixDigits)-digit \(codec.prefixEncoding.rawValue) prefix")
+                }
+            }
             total += codec.prefixBytes + codec.form.byteCount(units: units)
         }
 
-        // Pass 2: write.
-        return try [UInt8](unsafeUninitializedCapacity: total) { output, count throws(ISO8583Error) in
+        // Pass 2: write; everything was checked, so nothing here can fail.
+        let (mtiEncoding, bitmapEncoding) = (dialect.mtiEncoding, dialect.bitmapEncoding)
+        return [UInt8](unsafeUninitializedCapacity: total) { output, count in
             var writer = ByteWriter(base: output.baseAddress!)
-            writer.writeMTI(mti, dialect.mtiEncoding)
-            writer.writeBitmap(bitmaps.words.0, dialect.bitmapEncoding)
-            if bitmaps.contains(1) { writer.writeBitmap(bitmaps.words.1, dialect.bitmapEncoding) }
+            writer.writeMTI(mti, mtiEncoding)
+            writer.writeBitmap(bitmaps.words.0, bitmapEncoding)
+            if bitmaps.contains(1) { writer.writeBitmap(bitmaps.words.1, bitmapEncoding) }
             for slot in slots {
                 let number = Int(slot.number)
                 if number > 65 && hasTertiary && !writer.wroteTertiary {
-                    writer.writeBitmap(bitmaps.words.2, dialect.bitmapEncoding)
+                    writer.writeBitmap(bitmaps.words.2, bitmapEncoding)
                     writer.wroteTertiary = true
                 }
-                try writeField(slot, codecs[number], into: &writer)
+                writeField(slot, codecs[number], into: &writer)
             }
-            if hasTertiary && !writer.wroteTertiary { writer.writeBitmap(bitmaps.words.2, dialect.bitmapEncoding) }
+            if hasTertiary && !writer.wroteTertiary { writer.writeBitmap(bitmaps.words.2, bitmapEncoding) }
             count = writer.index
             assert(writer.index == total, "encoder sizing and writing disagree")
         }
@@ -75,32 +85,57 @@ struct MessageEncoder {
 
     /// The logical length the field takes on the wire (after padding), or an error when it cannot fit.
     @inline(__always)
-    func targetUnits(_ slot: FieldSlot, _ codec: FieldCodec) throws(ISO8583Error) -> Int {
+    func targetUnits(_ slot: FieldSlot, _ codec: FieldCodec, _ dialect: Dialect) throws(ISO8583Error) -> Int {
         let units = Int(slot.units)
         if codec.prefixDigits == 0 {
             if units == codec.maxLength { return units }
             if units < codec.maxLength && codec.padding != .none { return codec.maxLength }
             throw ISO8583Error(
                 code: .wrongLength, field: Int(slot.number), offset: nil,
-                reason: "\(label(slot)): length \(units), expected exactly \(codec.maxLength)")
+                reason: "\(label(slot, dialect)): length \(units), expected exactly \(codec.maxLength)")
         }
         guard units <= codec.maxLength else {
             throw ISO8583Error(
                 code: .lengthOverMaximum, field: Int(slot.number), offset: nil,
-                reason: "\(label(slot)): length \(units) is over the maximum \(codec.maxLength)")
+                reason: "\(label(slot, dialect)): length \(units) is over the maximum \(codec.maxLength)")
         }
         return units
     }
 
     /// Checks the value's characters against the field's class (and BCD's digit alphabet).
     @inline(__always)
-    func checkClass(_ slot: FieldSlot, _ codec: FieldCodec) throws(ISO8583Error) {
-        // The form a value was decoded in was checked then; only a change of class can fail now.
+    func checkClass(_ slot: FieldSlot, _ codec: FieldCodec, _ dialect: Dialect) throws(ISO8583Error) {
+        guard codec.allowedBits != 0, slot.units > 0 else { return }
+        // The common case, checked in place: plain text stored as its characters.
+        if codec.isPlainText && slot.form.isRaw {
+            let base = source.baseAddress! + Int(slot.offset)
+            guard let bad = charTables.firstOutsideClass(base, Int(slot.units), codec.fieldClass, codec.allowedBits) else { return }
+            throw classFailure(slot, codec, dialect, at: bad)
+        }
+        try checkClassSlowly(slot, codec, dialect)
+    }
+
+    /// Signed amounts and values stored in another form than their characters.
+    @inline(never)
+    func checkClassSlowly(_ slot: FieldSlot, _ codec: FieldCodec, _ dialect: Dialect) throws(ISO8583Error) {
         let allowed = codec.allowedBits
-        guard allowed != 0 else { return }
-        var position = 0
         var failure: Int? = nil
-        Charset.classBits.withUnsafeBufferPointer { classBits in
+        if slot.form.isRaw {
+            // The stored bytes are the characters: check them in place.
+            let base = source.baseAddress! + Int(slot.offset)
+            let count = Int(slot.units)
+            if codec.fieldClass == .signedAmount {
+                if base[0] != UInt8(ascii: "C") && base[0] != UInt8(ascii: "D") {
+                    failure = 0
+                } else if let bad = charTables.firstOutsideClass(base + 1, count - 1, .numeric, allowed) {
+                    failure = bad + 1
+                }
+            } else {
+                failure = charTables.firstOutsideClass(base, count, codec.fieldClass, allowed)
+            }
+        } else {
+            var position = 0
+            let classBits = charTables.classBits
             ValueReader(buffer: source, slot: slot).forEach { byte in
                 defer { position += 1 }
                 guard failure == nil else { return }
@@ -111,38 +146,44 @@ struct MessageEncoder {
                 }
             }
         }
-        if let failure {
-            var found = "a character outside the class"
-            if !codec.isSensitive {
-                var index = 0
-                ValueReader(buffer: source, slot: slot).forEach { byte in
-                    if index == failure { found = Charset.describe(byte) }
-                    index += 1
-                }
-            }
-            throw ISO8583Error(
-                code: .invalidCharacter, field: Int(slot.number), offset: nil,
-                reason: "\(label(slot)): character \(failure + 1): expected \(codec.fieldClass.expectation), found \(found)")
-        }
+        guard let failure else { return }
+        throw classFailure(slot, codec, dialect, at: failure)
     }
 
-    /// Writes the length prefix and the value in the field's form.
-    @inline(__always)
-    func writeField(_ slot: FieldSlot, _ codec: FieldCodec, into writer: inout ByteWriter) throws(ISO8583Error) {
-        let units = Int(slot.units)
-        let totalUnits = try targetUnits(slot, codec)
-        if codec.prefixDigits > 0 {
-            let value = codec.prefixValue(units: units)
-            guard writer.writePrefix(value, codec) else {
-                throw ISO8583Error(
-                    code: .lengthOverMaximum, field: Int(slot.number), offset: nil,
-                    reason: "\(label(slot)): length \(value) does not fit a \(codec.prefixDigits)-digit \(codec.prefixEncoding.rawValue) prefix")
+    /// The error for the character at `failure`; a sensitive field's character is not quoted.
+    @inline(never)
+    func classFailure(_ slot: FieldSlot, _ codec: FieldCodec, _ dialect: Dialect, at failure: Int) -> ISO8583Error {
+        var found = "a character outside the class"
+        if !codec.isSensitive {
+            var index = 0
+            ValueReader(buffer: source, slot: slot).forEach { byte in
+                if index == failure { found = Charset.describe(byte) }
+                index += 1
             }
+        }
+        return ISO8583Error(
+            code: .invalidCharacter, field: Int(slot.number), offset: nil,
+            reason: "\(label(slot, dialect)): character \(failure + 1): expected \(codec.fieldClass.expectation), found \(found)")
+    }
+
+    /// Writes the length prefix and the value in the field's form (checked in pass 1).
+    @inline(__always)
+    func writeField(_ slot: FieldSlot, _ codec: FieldCodec, into writer: inout ByteWriter) {
+        let units = Int(slot.units)
+        let totalUnits = codec.prefixDigits == 0 ? codec.maxLength : units
+        if codec.prefixDigits > 0 {
+            let fits = writer.writePrefix(codec.prefixValue(units: units), codec)
+            assert(fits, "prefix checked in pass 1")
         }
         let padCount = totalUnits - units
         // Same form, nothing to pad: the stored bytes are already the wire bytes.
         if padCount == 0 && (slot.form == codec.form || (slot.form.isRaw && codec.form.isRaw)) {
             writer.copy(from: source.baseAddress! + Int(slot.offset), count: Int(slot.byteCount))
+            return
+        }
+        if padCount == 0 && slot.form.isRaw && (codec.form == .bcdLeft || codec.form == .bcdRight) {
+            writer.packDigits(source.baseAddress! + Int(slot.offset), units, rightPadded: codec.form == .bcdRight,
+                              padNibble: codec.padCharacter == UInt8(ascii: "F") ? 0x0F : 0)
             return
         }
         var sink = FormWriter(form: codec.form, totalUnits: totalUnits, padCharacter: codec.padCharacter)
@@ -152,7 +193,7 @@ struct MessageEncoder {
         sink.finish(&writer)
     }
 
-    func label(_ slot: FieldSlot) -> String {
+    func label(_ slot: FieldSlot, _ dialect: Dialect) -> String {
         let number = Int(slot.number)
         return "DE \(number)" + (dialect[field: number].map { " (\($0.name))" } ?? "")
     }
@@ -200,8 +241,8 @@ struct ByteWriter {
             for shift in stride(from: 56, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         case .hex, .ebcdicHex:
             for shift in stride(from: 60, through: 0, by: -4) {
-                let digit = Charset.hexDigits[Int(word >> UInt64(shift) & 0x0F)]
-                put(encoding == .hex ? digit : Charset.latin1ToEBCDIC037[Int(digit)])
+                let digit = charTables.hexDigits[Int(word >> UInt64(shift) & 0x0F)]
+                put(encoding == .hex ? digit : charTables.asciiToEBCDIC037[Int(digit)])
             }
         }
     }
@@ -214,11 +255,11 @@ struct ByteWriter {
         case .ascii, .ebcdic:
             guard value < ByteWriter.powersOfTen[digits] else { return false }
             let zero: UInt8 = codec.prefixEncoding == .ascii ? 0x30 : 0xF0
-            var divisor = ByteWriter.powersOfTen[digits - 1]
-            while divisor > 0 {
-                put(zero + UInt8(value / divisor % 10))
-                divisor /= 10
-            }
+            // Constant divisors: the compiler turns them into multiplications.
+            if digits >= 4 { put(zero + UInt8(value / 1000 % 10)) }
+            if digits >= 3 { put(zero + UInt8(value / 100 % 10)) }
+            if digits >= 2 { put(zero + UInt8(value / 10 % 10)) }
+            put(zero + UInt8(value % 10))
         case .bcd:
             guard value < ByteWriter.powersOfTen[digits] else { return false }
             var divisor = ByteWriter.powersOfTen[codec.prefixBytes * 2 - 2]
@@ -240,6 +281,22 @@ struct ByteWriter {
     }
 
     static let powersOfTen = [1, 10, 100, 1000, 10000, 100_000]
+
+    /// Packs checked ASCII digits (and `=` as D) two per byte, with one pad nibble for an odd count.
+    @inline(__always)
+    mutating func packDigits(_ digits: UnsafePointer<UInt8>, _ count: Int, rightPadded: Bool, padNibble: UInt8) {
+        @inline(__always) func nibble(_ character: UInt8) -> UInt8 { character == UInt8(ascii: "=") ? 0x0D : character & 0x0F }
+        var index = 0
+        if count & 1 == 1 && !rightPadded {
+            put(padNibble << 4 | nibble(digits[0]))
+            index = 1
+        }
+        while index + 1 < count {
+            put(nibble(digits[index]) << 4 | nibble(digits[index + 1]))
+            index += 2
+        }
+        if index < count { put(nibble(digits[index]) << 4 | padNibble) }
+    }
 }
 
 /// Turns logical bytes into one wire form, one at a time.
@@ -261,12 +318,12 @@ struct FormWriter {
         case .text, .binary:
             writer.put(byte)
         case .ebcdic037:
-            writer.put(Charset.latin1ToEBCDIC037[Int(byte)])
+            writer.put(charTables.asciiToEBCDIC037[Int(byte)])
         case .ebcdic1047:
-            writer.put(Charset.latin1ToEBCDIC1047[Int(byte)])
+            writer.put(charTables.asciiToEBCDIC1047[Int(byte)])
         case .hex:
-            writer.put(Charset.hexDigits[Int(byte >> 4)])
-            writer.put(Charset.hexDigits[Int(byte & 0x0F)])
+            writer.put(charTables.hexDigits[Int(byte >> 4)])
+            writer.put(charTables.hexDigits[Int(byte & 0x0F)])
         case .bcdLeft, .bcdRight:
             // Checked digits, or the track separator, which BCD writes as D.
             let nibble = byte == UInt8(ascii: "=") || byte == UInt8(ascii: "D") ? 0x0D : byte & 0x0F

@@ -80,12 +80,20 @@ enum SubfieldDecoder {
             let start = Int(slot.offset)
             return try body(UnsafeBufferPointer(rebasing: buffer[start..<start + Int(slot.units)]), start)
         default:
-            var converted: [UInt8] = []
-            converted.reserveCapacity(Int(slot.units))
-            ValueReader(buffer: buffer, slot: slot).forEach { converted.append($0) }
-            return try converted.withUnsafeBufferPointer { bytes throws(ISO8583Error) in
-                try body(bytes, Int(slot.offset))
+            // Converted on the stack: composite checks at decode time allocate nothing.
+            let result: Result<R, ISO8583Error> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(slot.units)) { scratch in
+                var index = 0
+                ValueReader(buffer: buffer, slot: slot).forEach { byte in
+                    scratch[index] = byte
+                    index += 1
+                }
+                do throws(ISO8583Error) {
+                    return .success(try body(UnsafeBufferPointer(scratch), Int(slot.offset)))
+                } catch {
+                    return .failure(error)
+                }
             }
+            return try result.get()
         }
     }
 

@@ -187,29 +187,26 @@ struct ValueReader {
     func forEach(_ body: (UInt8) -> Void) {
         let start = Int(slot.offset)
         let units = Int(slot.units)
+        let tables = charTables
         switch slot.form {
         case .text, .binary:
             for index in start..<start + units { body(buffer[index]) }
         case .ebcdic037, .ebcdic1047:
-            let table = slot.form == .ebcdic037 ? Charset.ebcdic037ToLatin1 : Charset.ebcdic1047ToLatin1
-            table.withUnsafeBufferPointer { table in
-                for index in start..<start + units { body(table[Int(buffer[index])]) }
-            }
+            let table = slot.form == .ebcdic037 ? tables.ebcdic037ToASCII : tables.ebcdic1047ToASCII
+            for index in start..<start + units { body(table[Int(buffer[index])]) }
         case .bcdLeft, .bcdRight:
             // With an odd digit count the pad nibble is the first (left) or the last (right) one.
             let skip = slot.form == .bcdLeft ? units & 1 : 0
             for nibbleIndex in skip..<skip + units {
                 let byte = buffer[start + nibbleIndex >> 1]
                 let nibble = nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F
-                body(nibble == 0x0D ? UInt8(ascii: "=") : Charset.hexDigits[Int(nibble)])
+                body(nibble == 0x0D ? UInt8(ascii: "=") : tables.hexDigits[Int(nibble)])
             }
         case .hex:
-            Charset.hexValue.withUnsafeBufferPointer { hexValue in
-                for index in 0..<units {
-                    let high = hexValue[Int(buffer[start + 2 * index])]
-                    let low = hexValue[Int(buffer[start + 2 * index + 1])]
-                    body(high << 4 | low)
-                }
+            for index in 0..<units {
+                let high = tables.hexValue[Int(buffer[start + 2 * index])]
+                let low = tables.hexValue[Int(buffer[start + 2 * index + 1])]
+                body(high << 4 | low)
             }
         }
     }
