@@ -133,13 +133,6 @@ final class LoadGenerator: Sendable {
         }
     }
 
-    /// A short all-ASCII 0200 (iso87ascii), when no template is given.
-    static let sample0200: [UInt8] = {
-        var message = ISO8583Message(mti: MTI("0200")!)
-        for (field, value) in [(2, "4761739001010119"), (3, "000000"), (4, "000000010000"), (7, "1120153045"), (11, "123456"),
-                               (37, "432015123456"), (41, "TERM0001"), (42, "MERCHANT0000001"), (49, "840")] {
-            message.set(field, value)
-        }
-        return (try? message.encoded(as: Dialect.shipped("iso87ascii"))) ?? Array("0200".utf8)
-    }()
+    /// The sample 0200 in iso87ascii, when no template is given.
+    static let sample0200: [UInt8] = (try? SampleMessages.financialRequest.encoded(as: Dialect.shipped("iso87ascii"))) ?? Array("0200".utf8)
 }

@@ -100,7 +100,7 @@ extension TransportCommand {
         @Option(help: "Connections.") var connections = 8
         @Option(help: "Frames in flight per connection.") var window = 16
         @Option(help: "Seconds to run.") var seconds: Double = 3
-        @Option(help: "The payload as hex (default: a short all-ASCII 0200).") var template: String?
+        @Option(help: "The payload as hex (default: the sample 0200 in iso87ascii).") var template: String?
         @Option(help: "Offset of a 6-digit ASCII STAN made unique per message (-1: none).") var stanOffset = -1
         @OptionGroup var transport: TransportOptions
 
