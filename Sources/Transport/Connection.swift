@@ -56,13 +56,16 @@ public struct ConnectionOptions: Sendable {
     public var lowWaterMark: Int
     /// At this many bytes waiting, the peer is taken to have stopped reading and is closed.
     public var outboundLimit: Int
+    /// The kernel's send and receive buffer sizes (nil: the system's, which autotunes to megabytes).
+    public var socketBufferSize: Int32?
 
     public init(idleTimeout: Duration? = nil, highWaterMark: Int = 256 * 1024, lowWaterMark: Int = 64 * 1024,
-                outboundLimit: Int = 4 * 1024 * 1024) {
+                outboundLimit: Int = 4 * 1024 * 1024, socketBufferSize: Int32? = nil) {
         self.idleTimeout = idleTimeout
         self.highWaterMark = highWaterMark
         self.lowWaterMark = lowWaterMark
         self.outboundLimit = outboundLimit
+        self.socketBufferSize = socketBufferSize
     }
 }
 
@@ -138,6 +141,7 @@ public final class Connection: @unchecked Sendable {
         self.tls = tls
         self.decoder = FrameDecoder(format: format)
         Socket.setNoDelay(fd)
+        if let size = options.socketBufferSize { Socket.setBufferSizes(fd, bytes: size) }
     }
 
     /// Starts reading; for TLS, starts the handshake. Call once, on the loop's queue.

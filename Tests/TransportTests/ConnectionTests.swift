@@ -166,3 +166,57 @@ struct ConnectionTests {
         #expect(delays[7] <= .seconds(2) && delays[7] >= .seconds(1))
     }
 }
+
+/// Backpressure end to end: an echo server that pauses reading while its peer does not read.
+@Suite(.serialized)
+struct BackpressureTests {
+    let group = EventLoopGroup(count: 2)
+
+    @Test func echoServerPausesWhileThePeerDoesNotReadAndResumesAfter() throws {
+        let observed = Observed()
+        // Small kernel buffers, so our own buffer (not the kernel's) is what fills.
+        let options = ConnectionOptions(highWaterMark: 32 * 1024, lowWaterMark: 8 * 1024, outboundLimit: 8 << 20, socketBufferSize: 8192)
+        let listener = Listener(group: group, format: .bin2, options: ListenerOptions(connection: options)) { _ in
+            var handlers = observed.handlers(echo: true)
+            let record = handlers.onWritabilityChanged
+            handlers.onWritabilityChanged = { connection, writable in
+                record(connection, writable)
+                // The feeder here is the connection itself: stop taking requests while answers pile up.
+                if writable { connection.resumeReading() } else { connection.pauseReading() }
+            }
+            return handlers
+        }
+        let port = try listener.start()
+        defer { listener.stop() }
+        let fd = try RawClient.connect(port, receiveBuffer: 4096)
+        defer { close(fd) }
+        // 300 requests of 1 KiB, sent without reading a single answer.
+        let frame: [UInt8] = [0x04, 0x00] + [UInt8](repeating: 0x42, count: 1024)
+        var bytes: [UInt8] = []
+        for _ in 0..<300 { bytes += frame }
+        let stream = bytes
+        let writer = Thread {
+            var offset = 0
+            while offset < stream.count {
+                let n = stream[offset...].withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, 65536), Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        writer.start()
+        #expect(eventually { observed.state.withLock { $0.writability.first } == false })
+        usleep(200_000)
+        let stalled = observed.frames.count
+        usleep(200_000)
+        // Paused: the server takes nothing more while its answers cannot go out, long before all
+        // 300 requests (without the pause it would read them all into its 8 MiB buffer).
+        #expect(observed.frames.count == stalled)
+        #expect(stalled < 250)
+        // Now read everything: the server resumes and answers all 300.
+        let echoes = RawClient.receive(fd, count: 300 * frame.count)
+        #expect(echoes.count == 300 * frame.count)
+        #expect(observed.frames.count == 300)
+        #expect(observed.state.withLock { $0.writability.contains(true) })
+        #expect(observed.closes.isEmpty)
+    }
+}
