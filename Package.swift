@@ -38,7 +38,9 @@ let package = Package(
                 "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // The reference frames of conformance/iso8583, for the demo and the load generator.
+            resources: [.embedInCode("Samples")]
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),

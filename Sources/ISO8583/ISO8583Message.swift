@@ -6,7 +6,7 @@
 ///
 /// ```swift
 /// var message = ISO8583Message(mti: MTI("0200")!)
-/// message[2] = "4111111111111111"
+/// message[2] = pan
 /// message.set(52, bytes: pinBlock)
 /// let frame = try message.encoded(as: .shipped("iso87binary"))
 /// ```

@@ -31,19 +31,14 @@ struct DemoCommand: ParsableCommand {
 
 /// Messages the demo and the load generator share.
 enum SampleMessages {
-    /// A typical 0200 financial request: 20 fields with track 2, a PIN block and EMV data (the message
-    /// of ../shared/peers/pyiso8583_bench.py). The PAN is a test number.
+    /// A typical 0200 financial request: 20 fields with track 2, a PIN block and EMV data. It is
+    /// conformance/iso8583/0200_default.bin, the frame pyiso8583, moov-io/iso8583 and jPOS encode
+    /// identically, embedded at build time; its PAN is a test number.
     static let financialRequest: ISO8583Message = {
-        var request = ISO8583Message(mti: MTI("0200")!)
-        let values: [(Int, String)] = [
-            (2, "4761739001010119"), (3, "000000"), (4, "000000010000"), (7, "1120153045"), (11, "123456"),
-            (12, "153045"), (13, "1120"), (14, "2712"), (18, "5411"), (22, "051"), (25, "00"), (32, "123456"),
-            (35, "4761739001010119=27122011143804400000"), (37, "432015123456"), (41, "TERM0001"),
-            (42, "MERCHANT0000001"), (43, "ACME STORE 42          SPRINGFIELD  ILUS"), (49, "840"),
-        ]
-        for (field, value) in values { request.set(field, value) }
-        request.set(52, bytes: Hex.decode("1A2B3C4D5E6F7081")!)
-        request.set(55, bytes: Hex.decode("9F26081122334455667788" + "9F270180" + "9F3704A1B2C3D4" + "9F36020042" + "5F2A020840")!)
-        return request
+        do {
+            return try ISO8583Message(decoding: PackageResources._200_default_bin, dialect: Dialect.shipped("iso87binary"))
+        } catch {
+            fatalError("the embedded reference frame does not decode: \(error)")
+        }
     }()
 }
