@@ -195,14 +195,17 @@ struct FieldReader {
             if let bad = charTables.firstOutsideClass(buffer.baseAddress! + position, units, codec.fieldClass, codec.allowedBits) {
                 throw badCharacter(codec, number: number, dialect, at: position + bad, expected: nil)
             }
-        } else {
+        } else if !(codec.isBERTLV && codec.form == .hex) {
             try checkValue(codec, slot: slot, dialect: dialect)
         }
         if codec.isBERTLV {
-            // EMV data, checked without looking up the field's spec (in place when binary).
-            try SubfieldDecoder.withLogicalBytes(buffer, slot) { bytes, base throws(ISO8583Error) in
-                var parser = BERTLVParser(bytes: bytes, base: base, field: number)
-                _ = try parser.parse(from: 0, to: bytes.count, depth: 0, collect: false)
+            // EMV data, checked without looking up the field's spec: in place when binary; when hex,
+            // validated while it is decoded onto the stack, in one pass.
+            if codec.form == .hex {
+                try checkHexBERTLV(codec, slot: slot, dialect: dialect)
+            } else {
+                var parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: buffer[position..<position + byteCount]), base: position, field: number)
+                _ = try parser.parse(from: 0, to: byteCount, depth: 0, collect: false)
             }
         } else if codec.checksSubfields, let spec = dialect[field: number] {
             try SubfieldDecoder.check(spec, in: buffer, slot: slot)
@@ -329,6 +332,33 @@ struct FieldReader {
                     reason: "\(label(Int(slot.number), dialect)): expected a hexadecimal digit, found \(codec.isSensitive ? "another character" : Charset.describe(buffer[index]))")
             }
         }
+    }
+
+    /// Decodes hexadecimal EMV data onto the stack, checking every digit on the way, then its BER-TLV.
+    func checkHexBERTLV(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
+        let start = Int(slot.offset)
+        let count = Int(slot.units)
+        let result: Result<Void, ISO8583Error> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { scratch in
+            let hexValue = charTables.hexValue
+            let text = buffer.baseAddress! + start
+            // Invalid digits map to 0xFF: OR-ing every nibble and testing once avoids a branch per byte.
+            var invalid: UInt8 = 0
+            for index in 0..<count {
+                let high = hexValue[Int(text[2 * index])]
+                let low = hexValue[Int(text[2 * index + 1])]
+                invalid |= high | low
+                scratch[index] = high << 4 | low
+            }
+            do throws(ISO8583Error) {
+                if invalid & 0xF0 != 0 { try checkValue(codec, slot: slot, dialect: dialect) }  // locates the bad digit
+                var parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: scratch[0..<count]), base: start, field: Int(slot.number))
+                _ = try parser.parse(from: 0, to: count, depth: 0, collect: false)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
     }
 
     /// Checks both nibbles of one BCD byte exactly: digits, the track separator D where the class
