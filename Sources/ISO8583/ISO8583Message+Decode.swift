@@ -54,8 +54,9 @@ struct MessageDecoder {
                     let bit = word.leadingZeroBitCount
                     word &= ~(UInt64(1) << UInt64(63 - bit))
                     let number = wordIndex * 64 + bit + 1
-                    let codec = codecs[number]
-                    guard codec.defined else {
+                    // Through a pointer: the compiler loads only the members each path uses.
+                    let codec = codecs.baseAddress! + number
+                    guard codec.pointee.defined else {
                         throw ISO8583Error(
                             code: .undefinedField, field: number, offset: reader.position,
                             reason: "the bitmap announces DE \(number), which dialect \(dialect.name) does not define")
@@ -163,26 +164,26 @@ struct FieldReader {
 
     /// Reads one field's prefix and value, checks them and returns where the value lies.
     @inline(__always)
-    mutating func readField(_ codec: FieldCodec, number: Int, dialect: Dialect) throws(ISO8583Error) -> FieldSlot {
+    mutating func readField(_ codec: UnsafePointer<FieldCodec>, number: Int, dialect: Dialect) throws(ISO8583Error) -> FieldSlot {
         let units: Int
-        if codec.prefixDigits == 0 {
-            units = codec.maxLength
+        if codec.pointee.prefixDigits == 0 {
+            units = codec.pointee.maxLength
         } else {
             let prefixStart = position
-            let value = try readPrefix(codec, number: number, dialect: dialect)
-            guard let counted = codec.units(prefixValue: value) else {
+            let value = try readPrefix(codec.pointee, number: number, dialect: dialect)
+            guard let counted = codec.pointee.units(prefixValue: value) else {
                 throw ISO8583Error(
                     code: .invalidLengthPrefix, field: number, offset: prefixStart,
                     reason: "\(label(number, dialect)): length \(value) counts an odd number of half-bytes")
             }
-            guard counted <= codec.maxLength else {
+            guard counted <= codec.pointee.maxLength else {
                 throw ISO8583Error(
                     code: .lengthOverMaximum, field: number, offset: prefixStart,
-                    reason: "\(label(number, dialect)): length \(counted) is over the maximum \(codec.maxLength)")
+                    reason: "\(label(number, dialect)): length \(counted) is over the maximum \(codec.pointee.maxLength)")
             }
             units = counted
         }
-        let byteCount = codec.form.byteCount(units: units)
+        let byteCount = codec.pointee.form.byteCount(units: units)
         if end - position < byteCount {
             throw ISO8583Error(
                 code: .truncated, field: number, offset: position,
@@ -190,24 +191,24 @@ struct FieldReader {
         }
         let slot = FieldSlot(
             offset: UInt32(position), byteCount: UInt32(byteCount), units: UInt32(units), number: UInt16(number),
-            form: codec.form)
-        if codec.isPlainText {
-            if let bad = charTables.firstOutsideClass(buffer.baseAddress! + position, units, codec.fieldClass, codec.allowedBits) {
-                throw badCharacter(codec, number: number, dialect, at: position + bad, expected: nil)
+            form: codec.pointee.form)
+        if codec.pointee.isPlainText {
+            if let bad = charTables.firstOutsideClass(buffer.baseAddress! + position, units, codec.pointee.fieldClass, codec.pointee.allowedBits) {
+                throw badCharacter(codec.pointee, number: number, dialect, at: position + bad, expected: nil)
             }
-        } else if !(codec.isBERTLV && codec.form == .hex) {
-            try checkValue(codec, slot: slot, dialect: dialect)
+        } else if !(codec.pointee.isBERTLV && codec.pointee.form == .hex) {
+            try checkValue(codec.pointee, slot: slot, dialect: dialect)
         }
-        if codec.isBERTLV {
+        if codec.pointee.isBERTLV {
             // EMV data, checked without looking up the field's spec: in place when binary; when hex,
             // validated while it is decoded onto the stack, in one pass.
-            if codec.form == .hex {
-                try checkHexBERTLV(codec, slot: slot, dialect: dialect)
+            if codec.pointee.form == .hex {
+                try checkHexBERTLV(codec.pointee, slot: slot, dialect: dialect)
             } else {
                 var parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: buffer[position..<position + byteCount]), base: position, field: number)
                 _ = try parser.parse(from: 0, to: byteCount, depth: 0, collect: false)
             }
-        } else if codec.checksSubfields, let spec = dialect[field: number] {
+        } else if codec.pointee.checksSubfields, let spec = dialect[field: number] {
             try SubfieldDecoder.check(spec, in: buffer, slot: slot)
         }
         position += byteCount

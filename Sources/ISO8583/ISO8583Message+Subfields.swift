@@ -152,7 +152,9 @@ enum SubfieldDecoder {
             var out: [SubfieldValue] = []
             // Trailing subfields may be left out, as long as the value ends on a subfield boundary.
             for spec in specs where reader.position < bytes.count {
-                let slot = try reader.readField(dialect.codecs[spec.number], number: spec.number, dialect: dialect)
+                let slot = try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
+                    try reader.readField(codecs.baseAddress! + spec.number, number: spec.number, dialect: dialect)
+                }
                 out.append(value(of: slot, spec: spec, bytes: bytes))
             }
             return out
@@ -173,7 +175,9 @@ enum SubfieldDecoder {
                         code: .undefinedField, field: parent.number, offset: base + reader.position,
                         reason: "\(prefix)\(number): the composite's bitmap announces a subfield the spec does not define")
                 }
-                let slot = try reader.readField(dialect.codecs[number], number: number, dialect: dialect)
+                let slot = try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
+                    try reader.readField(codecs.baseAddress! + number, number: number, dialect: dialect)
+                }
                 out.append(value(of: slot, spec: spec, bytes: bytes))
             }
             guard reader.position == bytes.count else {
