@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "payswitch", targets: ["payswitch"]),
         .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "PaymentModel", targets: ["PaymentModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -17,10 +18,12 @@ let package = Package(
     targets: [
         // Reading human-edited YAML files with file:line:column in every error.
         .target(name: "SpecFiles", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The canonical payment message every codec maps to and from; knows no wire format.
+        .target(name: "PaymentModel", dependencies: ["SpecFiles"], resources: [.embedInCode("Codes")]),
         // The ISO 8583 codec: dialects described by YAML spec files (specs/iso8583, embedded at build time).
         .target(
             name: "ISO8583",
-            dependencies: ["SpecFiles"],
+            dependencies: ["SpecFiles", "PaymentModel"],
             resources: [.embedInCode("Dialects")]
         ),
         // System OpenSSL (libssl-dev) and the C functions Swift cannot call directly (accept4, OpenSSL macros).
@@ -44,6 +47,7 @@ let package = Package(
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
     ],
     swiftLanguageModes: [.v6]

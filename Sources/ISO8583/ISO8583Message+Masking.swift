@@ -1,3 +1,5 @@
+import PaymentModel
+
 extension Sensitivity {
     /// Masks a text value of this sensitivity for printing.
     ///
@@ -9,10 +11,7 @@ extension Sensitivity {
         case .none:
             return text
         case .pan:
-            let characters = Array(text)
-            guard characters.count >= 13 else { return String(repeating: "*", count: characters.count) }
-            return String(characters[..<6]) + String(repeating: "*", count: characters.count - 10)
-                + String(characters[(characters.count - 4)...])
+            return PAN.masked(text)
         case .track, .pin, .cvv, .emv:
             return String(repeating: "*", count: text.count)
         }

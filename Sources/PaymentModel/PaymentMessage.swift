@@ -1,0 +1,212 @@
+/// The canonical payment message: one vocabulary for ISO 8583 (any dialect) and ISO 20022.
+///
+/// Codecs map their wire formats to and from it; routing reads only it. It is a value type: a
+/// message is never changed in place once handed on, only copied with changes.
+public struct PaymentMessage: Sendable, Hashable {
+    /// What the message is about.
+    public var kind: Kind
+    /// Where it stands in its exchange.
+    public var function: Function
+
+    // MARK: Card payment data (ISO 8583)
+
+    /// Transaction type and accounts (ISO 8583 DE 3).
+    public var processing: ProcessingCode?
+    /// The transaction amount.
+    public var amount: Amount?
+    /// The cardholder billing amount, when it differs in currency.
+    public var billingAmount: Amount?
+    /// The primary account number; masks itself whenever printed.
+    public var pan: PAN?
+    /// Track 2 data; masks itself whenever printed.
+    public var track2: SensitiveText?
+    /// Card expiry, YYMM.
+    public var expiry: SensitiveText?
+    /// Systems trace audit number.
+    public var stan: String?
+    /// Retrieval reference number.
+    public var rrn: String?
+    /// Transmission date and time as sent (MMDDhhmmss in 1987, YYMMDDhhmmss in 1993).
+    public var transmissionDateTime: String?
+    /// Local transaction date and time as sent.
+    public var localDateTime: String?
+    /// Acquiring institution identification code.
+    public var acquirer: String?
+    /// Forwarding institution identification code.
+    public var forwarder: String?
+    /// Card acceptor terminal identification.
+    public var terminal: String?
+    /// The card acceptor.
+    public var merchant: Merchant?
+    /// POS entry mode (DE 22 in 1987) or POS data code (1993).
+    public var posEntryMode: String?
+    /// POS condition code.
+    public var posConditionCode: String?
+    /// The outcome, in canonical ranges.
+    public var result: ResultCode?
+    /// Approval (authorization identification response) code.
+    public var approvalCode: String?
+    /// EMV chip data (BER-TLV), as received.
+    public var emv: [UInt8]?
+    /// Original data elements, for reversals and advices.
+    public var original: OriginalData?
+
+    // MARK: Credit transfer data (ISO 20022)
+
+    /// ISO 20022 identifications: MsgId, InstrId, EndToEndId, TxId, UETR.
+    public var identifiers: Identifiers
+    /// The instructing and instructed agents (BICs).
+    public var instructingAgent: String?
+    public var instructedAgent: String?
+    /// The debtor and creditor, with their agents.
+    public var debtor: Party?
+    public var creditor: Party?
+    public var debtorAgent: String?
+    public var creditorAgent: String?
+    /// Interbank settlement date (ISO date) and method (CLRG, INDA, INGA, COVE).
+    public var settlementDate: String?
+    public var settlementMethod: String?
+    /// Who bears the charges (DEBT, CRED, SHAR, SLEV).
+    public var chargeBearer: String?
+    /// Unstructured remittance information.
+    public var remittanceInformation: [String]
+    /// Transaction status (ACSC, RJCT, PDNG …) and its reason code (AM04, AC01 …).
+    public var status: String?
+    public var statusReason: String?
+
+    // MARK: Provenance
+
+    /// The format and version the message was read from.
+    public var source: Source?
+    /// Fields the mapping does not cover, kept so a forward in the same format loses nothing.
+    public var unmapped: [UnmappedField]
+
+    public init(kind: Kind, function: Function) {
+        self.kind = kind
+        self.function = function
+        self.identifiers = Identifiers()
+        self.remittanceInformation = []
+        self.unmapped = []
+    }
+
+    /// What a message is about.
+    public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
+        case authorization, financial, reversal, advice, networkManagement
+        case creditTransfer, statusReport, paymentReturn, statusRequest, cancellationRequest, resolutionOfInvestigation
+    }
+
+    /// Where a message stands in its exchange.
+    public enum Function: String, Sendable, Hashable, CaseIterable, Codable {
+        case request, response, advice, adviceResponse, `repeat`
+    }
+
+    /// The format a message came from.
+    public struct Source: Sendable, Hashable {
+        /// `iso8583` or `iso20022`.
+        public var format: String
+        /// The dialect (`iso87binary`) or message identifier (`pacs.008.001.08`).
+        public var version: String
+
+        public init(format: String, version: String) {
+            self.format = format
+            self.version = version
+        }
+    }
+}
+
+/// ISO 20022 identifications of a message and its transaction.
+public struct Identifiers: Sendable, Hashable {
+    public var messageId: String?
+    public var instructionId: String?
+    public var endToEndId: String?
+    public var transactionId: String?
+    public var uetr: String?
+
+    public init() {}
+}
+
+/// Transaction type and from/to accounts (ISO 8583 DE 3: TTFFTT).
+public struct ProcessingCode: Sendable, Hashable, CustomStringConvertible {
+    public var transactionType: String
+    public var fromAccount: String
+    public var toAccount: String
+
+    /// Parses the six digits of DE 3, or nil.
+    public init?(_ digits: String) {
+        let characters = Array(digits)
+        guard characters.count == 6, characters.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
+        transactionType = String(characters[0..<2])
+        fromAccount = String(characters[2..<4])
+        toAccount = String(characters[4..<6])
+    }
+
+    public var description: String { transactionType + fromAccount + toAccount }
+}
+
+/// The card acceptor.
+public struct Merchant: Sendable, Hashable {
+    public var id: String?
+    /// Merchant category code (ISO 18245).
+    public var categoryCode: String?
+    public var name: String?
+    public var city: String?
+    /// ISO 3166 country code as sent (alpha-2 in DE 43, numeric in DE 19).
+    public var country: String?
+
+    public init(id: String? = nil, categoryCode: String? = nil, name: String? = nil, city: String? = nil, country: String? = nil) {
+        self.id = id
+        self.categoryCode = categoryCode
+        self.name = name
+        self.city = city
+        self.country = country
+    }
+}
+
+/// Original data elements of the transaction a reversal or advice refers to.
+public struct OriginalData: Sendable, Hashable {
+    public var mti: String?
+    public var stan: String?
+    public var transmissionDateTime: String?
+    public var acquirer: String?
+    public var forwarder: String?
+
+    public init(mti: String? = nil, stan: String? = nil, transmissionDateTime: String? = nil, acquirer: String? = nil, forwarder: String? = nil) {
+        self.mti = mti
+        self.stan = stan
+        self.transmissionDateTime = transmissionDateTime
+        self.acquirer = acquirer
+        self.forwarder = forwarder
+    }
+}
+
+/// A debtor or creditor.
+public struct Party: Sendable, Hashable {
+    public var name: String?
+    /// IBAN, when the account is one.
+    public var iban: String?
+    /// Another account identification, when not an IBAN.
+    public var otherAccount: String?
+
+    public init(name: String? = nil, iban: String? = nil, otherAccount: String? = nil) {
+        self.name = name
+        self.iban = iban
+        self.otherAccount = otherAccount
+    }
+}
+
+/// A field the mapping does not cover, kept as its logical value.
+public struct UnmappedField: Sendable, Hashable {
+    /// The field's identification: a data element number, or an XML path.
+    public var key: String
+    /// The value: characters, or hexadecimal for binary values.
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+extension Character {
+    var isASCIIDigitCharacter: Bool { ("0"..."9").contains(self) }
+}
