@@ -24,7 +24,7 @@ let package = Package(
         .target(
             name: "ISO8583",
             dependencies: ["SpecFiles", "PaymentModel"],
-            resources: [.embedInCode("Dialects")]
+            resources: [.embedInCode("Dialects"), .embedInCode("Mappings")]
         ),
         // System OpenSSL (libssl-dev) and the C functions Swift cannot call directly (accept4, OpenSSL macros).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),

@@ -28,9 +28,18 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
         var byNumeric: [String: Currency] = [:]
     }
 
-    /// The embedded table; it is validated by the tests, so a release cannot ship a broken one.
-    static let table: Table = (try? loadTable(yaml: String(decoding: PackageResources.currencies_yaml, as: UTF8.self),
-                                              file: "specs/codes/currencies.yaml")) ?? Table()
+    /// The embedded table; ``loadShipped()`` is checked by the tests, so a release cannot ship a broken one.
+    static let table: Table = (try? loadShipped()) ?? Table()
+
+    /// Loads the embedded specs/codes/currencies.yaml, with its errors; returns how many currencies it has.
+    @discardableResult
+    public static func loadShipped() throws(SpecError) -> Int {
+        try loadTable(yaml: String(decoding: PackageResources.currencies_yaml, as: UTF8.self), file: "specs/codes/currencies.yaml").byCode.count
+    }
+
+    static func loadShipped() throws(SpecError) -> Table {
+        try loadTable(yaml: String(decoding: PackageResources.currencies_yaml, as: UTF8.self), file: "specs/codes/currencies.yaml")
+    }
 
     /// Reads a currency table; every error names file:line:column.
     static func loadTable(yaml: String, file: String) throws(SpecError) -> Table {

@@ -7,6 +7,8 @@ public struct PaymentMessage: Sendable, Hashable {
     public var kind: Kind
     /// Where it stands in its exchange.
     public var function: Function
+    /// Whether this is a repeat (retransmission) of an earlier message.
+    public var isRepeat = false
 
     // MARK: Card payment data (ISO 8583)
 
@@ -150,8 +152,10 @@ public struct Merchant: Sendable, Hashable {
     public var categoryCode: String?
     public var name: String?
     public var city: String?
-    /// ISO 3166 country code as sent (alpha-2 in DE 43, numeric in DE 19).
+    /// ISO 3166 numeric country code (ISO 8583 DE 19).
     public var country: String?
+    /// The state or country as written in the acceptor's name and location (DE 43, positions 39-40).
+    public var location: String?
 
     public init(id: String? = nil, categoryCode: String? = nil, name: String? = nil, city: String? = nil, country: String? = nil) {
         self.id = id

@@ -63,3 +63,32 @@ struct AmountTests {
         #expect(ResultCode.approved.description == "0000")
     }
 }
+
+/// The shipped result-code table and the mappings the issue names.
+struct ResultCodeTableTests {
+    let table = ResultCodeTable.shipped
+
+    @Test(arguments: [("00", "ACSC", nil), ("51", "RJCT", "AM04"), ("14", "RJCT", "AC01"), ("91", "RJCT", "AB08")] as [(String, String, String?)])
+    func iso87CodesMapToISO20022(iso87: String, status: String, reason: String?) throws {
+        let canonical = try #require(table.fromISO87(iso87))
+        let row = try #require(table.row(canonical))
+        #expect(row.status == status && row.reason == reason)
+        #expect(table.fromISO20022(status: status, reason: reason).flatMap { table.row($0)?.iso87 } == iso87)
+    }
+
+    @Test func timeoutIsAB05() {
+        #expect(table.row(.issuerTimeout)?.reason == "AB05")
+        #expect(table.fromISO20022(status: "RJCT", reason: "AB05") == .issuerTimeout)
+    }
+
+    @Test func iso93ActionCodes() {
+        #expect(table.fromISO93("000") == .approved)
+        #expect(table.fromISO93("116") == .insufficientFunds)
+        #expect(table.row(.insufficientFunds)?.iso93 == "116")
+    }
+
+    @Test func shippedTablesLoad() throws {
+        #expect(try ResultCodeTable.loadShipped().rows.count >= 20)
+        #expect(try Currency.loadShipped() >= 50)
+    }
+}

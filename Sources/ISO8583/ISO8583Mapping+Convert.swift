@@ -1,0 +1,242 @@
+public import PaymentModel
+
+extension ISO8583Mapping {
+    /// The canonical message an ISO 8583 message carries; unmapped elements are kept as they are.
+    public func canonical(from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> PaymentMessage {
+        let mti = message.mti
+        var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
+        payment.isRepeat = mti.origin % 2 == 1
+        payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name)
+        var localDate: String? = nil
+        var localTime: String? = nil
+        var merchant = Merchant()
+        for entry in entries {
+            guard let value = message.string(entry.field) else { continue }
+            let field = entry.field
+            switch entry.target {
+            case .pan:
+                guard let pan = PAN(value) else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
+                payment.pan = pan
+            case .processing:
+                guard let code = ProcessingCode(value) else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
+                payment.processing = code
+            case .amount, .billingAmount:
+                let amount = try ISO8583Mapping.amount(value, field: field, currencyField: entry.currencyField!, message: message)
+                if entry.target == .amount { payment.amount = amount } else { payment.billingAmount = amount }
+            case .transmissionDateTime: payment.transmissionDateTime = value
+            case .stan: payment.stan = value
+            case .rrn: payment.rrn = value
+            case .terminal: payment.terminal = value
+            case .expiry: payment.expiry = SensitiveText(value)
+            case .track2: payment.track2 = SensitiveText(value)
+            case .emv: payment.emv = message.bytes(field)
+            case .acquirer: payment.acquirer = value
+            case .forwarder: payment.forwarder = value
+            case .localTime: localTime = value
+            case .localDate: localDate = value
+            case .localDateTime: payment.localDateTime = value
+            case .merchantCategory: merchant.categoryCode = value
+            case .merchantCountry: merchant.country = value
+            case .merchantID: merchant.id = value
+            case .merchantNameLocation:
+                // 1987 DE 43: name in 1-25, city in 26-38, country in 39-40.
+                let characters = Array(value)
+                func part(_ range: Range<Int>) -> String? {
+                    let clipped = range.clamped(to: 0..<characters.count)
+                    let text = String(characters[clipped]).trimmingTrailingSpaces()
+                    return text.isEmpty ? nil : text
+                }
+                merchant.name = part(0..<25)
+                merchant.city = part(25..<38)
+                merchant.location = part(38..<40)
+            case .posEntryMode: payment.posEntryMode = value
+            case .posCondition: payment.posConditionCode = value
+            case .approvalCode: payment.approvalCode = value
+            case .result:
+                let code = usesActionCodes ? results.fromISO93(value) : results.fromISO87(value)
+                guard let code else { throw MappingError(field: field, reason: "response code '\(value)' is not in specs/codes/results.yaml") }
+                payment.result = code
+            case .originalData:
+                payment.original = try originalData(value, field: field)
+            }
+        }
+        if let localDate, let localTime { payment.localDateTime = localDate + localTime }
+        if merchant != Merchant() { payment.merchant = merchant }
+        let covered = coveredFields
+        for field in message.fieldNumbers where !covered.contains(field) {
+            payment.unmapped.append(UnmappedField(key: String(field), value: message.string(field) ?? ""))
+        }
+        return payment
+    }
+
+    /// The ISO 8583 message that carries a canonical message in a dialect this mapping serves.
+    ///
+    /// Unmapped elements are restored only when the message goes back to the dialect it came from.
+    public func message(from payment: PaymentMessage, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> ISO8583Message {
+        let classDigit: Int
+        switch payment.kind {
+        case .authorization: classDigit = 1
+        case .financial: classDigit = 2
+        case .reversal: classDigit = 4
+        case .networkManagement: classDigit = 8
+        default: throw MappingError(field: nil, reason: "a \(payment.kind.rawValue) has no ISO 8583 form")
+        }
+        let functionDigit: Int
+        switch payment.function {
+        case .request, .repeat: functionDigit = 0
+        case .response: functionDigit = 1
+        case .advice: functionDigit = 2
+        case .adviceResponse: functionDigit = 3
+        }
+        let origin = payment.isRepeat || payment.function == .repeat ? 1 : 0
+        var message = ISO8583Message(mti: MTI("\(version)\(classDigit)\(functionDigit)\(origin)")!)
+        if payment.source?.format == "iso8583" && payment.source?.version == dialect.name {
+            for field in payment.unmapped {
+                guard let number = Int(field.key) else { continue }
+                setValue(&message, number, field.value, dialect: dialect)
+            }
+        }
+        for entry in entries {
+            let field = entry.field
+            switch entry.target {
+            case .pan: if let pan = payment.pan { message.set(field, pan.revealed) }
+            case .processing: if let code = payment.processing { message.set(field, code.description) }
+            case .amount, .billingAmount:
+                guard let amount = entry.target == .amount ? payment.amount : payment.billingAmount else { continue }
+                message.set(field, String(amount.minorUnits))
+                message.set(entry.currencyField!, amount.currency.numeric)
+            case .transmissionDateTime: if let value = payment.transmissionDateTime { message.set(field, value) }
+            case .stan: if let value = payment.stan { message.set(field, value) }
+            case .rrn: if let value = payment.rrn { message.set(field, value) }
+            case .terminal: if let value = payment.terminal { message.set(field, value) }
+            case .expiry: if let value = payment.expiry { message.set(field, value.revealed) }
+            case .track2: if let value = payment.track2 { message.set(field, value.revealed) }
+            case .emv: if let value = payment.emv { message.set(field, bytes: value) }
+            case .acquirer: if let value = payment.acquirer { message.set(field, value) }
+            case .forwarder: if let value = payment.forwarder { message.set(field, value) }
+            case .localDate: if let value = payment.localDateTime { message.set(field, String(value.suffix(10).prefix(4))) }
+            case .localTime: if let value = payment.localDateTime { message.set(field, String(value.suffix(6))) }
+            case .localDateTime:
+                // 1993 carries the year; a 1987 value has none, so the current year is assumed.
+                if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.currentYear() + value : value) }
+            case .merchantCategory: if let value = payment.merchant?.categoryCode { message.set(field, value) }
+            case .merchantCountry: if let value = payment.merchant?.country { message.set(field, value) }
+            case .merchantID: if let value = payment.merchant?.id { message.set(field, value) }
+            case .merchantNameLocation:
+                guard let merchant = payment.merchant, merchant.name != nil || merchant.city != nil else { continue }
+                message.set(field, (merchant.name ?? "").padded(25) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(2))
+            case .posEntryMode: if let value = payment.posEntryMode { message.set(field, value) }
+            case .posCondition: if let value = payment.posConditionCode { message.set(field, value) }
+            case .approvalCode: if let value = payment.approvalCode { message.set(field, value) }
+            case .result:
+                guard let result = payment.result else { continue }
+                let row = results.row(result)
+                guard let code = usesActionCodes ? row?.iso93 : row?.iso87 else {
+                    throw MappingError(field: field, reason: "result \(result) has no \(usesActionCodes ? "1993" : "1987") code in specs/codes/results.yaml")
+                }
+                message.set(field, code)
+            case .originalData:
+                if let original = payment.original { message.set(field, originalText(original)) }
+            }
+        }
+        return message
+    }
+
+    // MARK: Conversions that need code
+
+    static func kind(_ mti: MTI) throws(MappingError) -> PaymentMessage.Kind {
+        switch mti.messageClass {
+        case 1: return .authorization
+        case 2: return .financial
+        case 4: return .reversal
+        case 8: return .networkManagement
+        default: throw MappingError(field: 0, reason: "MTI \(mti): message class \(mti.messageClass) has no canonical kind yet")
+        }
+    }
+
+    static func function(_ mti: MTI) -> PaymentMessage.Function {
+        switch mti.function {
+        case 1: return .response
+        case 2: return .advice
+        case 3: return .adviceResponse
+        default: return .request
+        }
+    }
+
+    /// An ISO 8583 amount is already in minor units: its implied decimals are the currency's.
+    static func amount(_ value: String, field: Int, currencyField: Int, message: ISO8583Message) throws(MappingError) -> Amount {
+        guard let code = message.string(currencyField) else {
+            throw MappingError(field: field, reason: "the amount needs DE \(currencyField) for its currency")
+        }
+        guard let currency = Currency(code) else { throw MappingError(field: currencyField, reason: "unknown currency '\(code)'") }
+        guard let minor = Int64(value) else { throw MappingError(field: field, reason: "the amount is not a whole number") }
+        return Amount(minorUnits: minor, currency: currency)
+    }
+
+    func originalData(_ value: String, field: Int) throws(MappingError) -> OriginalData {
+        let characters = Array(value)
+        func take(_ start: Int, _ count: Int) -> String? {
+            guard start + count <= characters.count else { return nil }
+            return String(characters[start..<start + count])
+        }
+        if version == 0 {
+            // 1987 DE 90: MTI 4, STAN 6, transmission date and time 10, acquirer 11, forwarder 11.
+            guard characters.count == 42 else { throw MappingError(field: field, reason: "1987 original data elements are 42 digits") }
+            return OriginalData(mti: take(0, 4), stan: take(4, 6), transmissionDateTime: take(10, 10),
+                                acquirer: take(20, 11), forwarder: take(31, 11))
+        }
+        // 1993 DE 56: MTI 4, STAN 6, local date and time 12, then an LL-prefixed acquirer.
+        guard characters.count >= 22 else { throw MappingError(field: field, reason: "1993 original data elements need at least 22 digits") }
+        var original = OriginalData(mti: take(0, 4), stan: take(4, 6), transmissionDateTime: take(10, 12))
+        if characters.count > 24, let length = take(22, 2).flatMap({ Int($0) }) { original.acquirer = take(24, length) }
+        return original
+    }
+
+    func originalText(_ original: OriginalData) -> String {
+        if version == 0 {
+            return (original.mti ?? "0000") + (original.stan ?? "000000") + String((original.transmissionDateTime ?? "").suffix(10)).zeroPadded(10)
+                + (original.acquirer ?? "").zeroPadded(11) + (original.forwarder ?? "").zeroPadded(11)
+        }
+        let dateTime = original.transmissionDateTime.map { $0.count == 10 ? ISO8583Mapping.currentYear() + $0 : $0 } ?? ""
+        var text = (original.mti ?? "0000") + (original.stan ?? "000000") + dateTime.zeroPadded(12)
+        if let acquirer = original.acquirer { text += String(acquirer.count).zeroPadded(2) + acquirer }
+        return text
+    }
+
+    /// Sets a value the way the dialect expects it: hexadecimal text becomes bytes for binary fields.
+    func setValue(_ message: inout ISO8583Message, _ field: Int, _ value: String, dialect: Dialect) {
+        if dialect[field: field]?.fieldClass == .binary, let bytes = Hex.decode(value) {
+            message.set(field, bytes: bytes)
+        } else {
+            message.set(field, value)
+        }
+    }
+
+    /// The current year's last two digits (UTC), for 1987 dates moved into 1993 fields.
+    static func currentYear() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        return String(Int(parts.tm_year + 1900) % 100).zeroPadded(2)
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String {
+        count >= width ? String(prefix(width)) : self + String(repeating: " ", count: width - count)
+    }
+
+    func zeroPadded(_ width: Int) -> String {
+        count >= width ? String(suffix(width)) : String(repeating: "0", count: width - count) + self
+    }
+
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,91 @@
+public import PaymentModel
+public import SpecFiles
+
+/// How one ISO 8583 version's data elements carry the canonical payment message, read from
+/// specs/mappings (data, not code): which element carries which canonical value.
+public struct ISO8583Mapping: Sendable {
+    /// The canonical values a data element can carry.
+    public enum Target: String, Sendable, CaseIterable {
+        case pan, processing, amount
+        case billingAmount = "billing-amount"
+        case transmissionDateTime = "transmission-date-time"
+        case stan, rrn, terminal, expiry, track2, emv, result, acquirer, forwarder
+        case localTime = "local-time"
+        case localDate = "local-date"
+        case localDateTime = "local-date-time"
+        case merchantCategory = "merchant-category"
+        case merchantCountry = "merchant-country"
+        case merchantID = "merchant-id"
+        case merchantNameLocation = "merchant-name-location"
+        case posEntryMode = "pos-entry-mode"
+        case posCondition = "pos-condition"
+        case approvalCode = "approval-code"
+        case originalData = "original-data"
+    }
+
+    /// One data element and what it carries.
+    public struct Entry: Sendable, Hashable {
+        public let field: Int
+        public let target: Target
+        /// For amounts: the element with the currency's numeric code.
+        public let currencyField: Int?
+    }
+
+    public let name: String
+    /// The MTI version digit: 0 for 1987, 1 for 1993.
+    public let version: Int
+    /// The dialects this mapping serves.
+    public let dialects: [String]
+    /// Whether DE 39 uses the 1993 three-digit action codes.
+    public let usesActionCodes: Bool
+    public let entries: [Entry]
+
+    /// Reads a mapping file; every error names file:line:column.
+    public static func load(yaml: String, file: String) throws(SpecError) -> ISO8583Mapping {
+        let root = try SpecNode.parse(yaml: yaml, file: file)
+        let top = try root.mapping("a mapping", allowed: ["mapping", "version", "dialects", "result-codes", "fields"])
+        let name = try top.required("mapping", in: "a mapping").string("mapping")
+        let version = try top.required("version", in: "a mapping").integer("version")
+        var dialects: [String] = []
+        for node in try top.required("dialects", in: "a mapping").sequence("dialects") { dialects.append(try node.string("dialect")) }
+        let codes = try top.required("result-codes", in: "a mapping")
+        let column = try codes.string("result-codes")
+        guard column == "iso87" || column == "iso93" else { throw codes.error("result-codes must be iso87 or iso93") }
+        var entries: [Entry] = []
+        for node in try top.required("fields", in: "a mapping").sequence("fields") {
+            let map = try node.mapping("a field mapping", allowed: ["field", "to", "currency-field"])
+            let field = try map.required("field", in: "a field mapping").integer("field")
+            let target = try map.required("to", in: "a field mapping").choice("to", Target.self)
+            let currency = try map["currency-field"]?.integer("currency-field")
+            if (target == .amount || target == .billingAmount) && currency == nil {
+                throw node.error("field \(field): an amount needs 'currency-field'")
+            }
+            guard !entries.contains(where: { $0.field == field }) else { throw node.error("field \(field) is mapped twice") }
+            entries.append(Entry(field: field, target: target, currencyField: currency))
+        }
+        return ISO8583Mapping(name: name, version: version, dialects: dialects, usesActionCodes: column == "iso93", entries: entries)
+    }
+
+    /// The shipped mapping that serves `dialect`.
+    public static func shipped(for dialect: String) throws(SpecError) -> ISO8583Mapping {
+        for (bytes, file) in [(PackageResources.iso87_yaml, "specs/mappings/iso87.yaml"), (PackageResources.iso93_yaml, "specs/mappings/iso93.yaml")] {
+            let mapping = try load(yaml: String(decoding: bytes, as: UTF8.self), file: file)
+            if mapping.dialects.contains(dialect) { return mapping }
+        }
+        throw SpecError(file: "specs/mappings", line: 0, column: 0, message: "no mapping serves dialect '\(dialect)'")
+    }
+
+    /// Data elements the mapping reads (the mapped ones and their currency elements).
+    var coveredFields: Set<Int> {
+        Set(entries.map(\.field) + entries.compactMap(\.currencyField))
+    }
+}
+
+/// A value that cannot move between ISO 8583 and the canonical message.
+public struct MappingError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// The data element concerned, if any.
+    public let field: Int?
+    public let reason: String
+
+    public var description: String { "MappingError" + (field.map { " DE \($0)" } ?? "") + ": " + reason }
+}

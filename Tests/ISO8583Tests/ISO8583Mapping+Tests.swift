@@ -1,0 +1,130 @@
+import ISO8583
+import PaymentModel
+import Testing
+
+/// ISO 8583 to and from the canonical message, across every pair of shipped dialects.
+struct MappingTests {
+    static let pairs: [(String, String)] = Dialect.shippedNames.flatMap { a in Dialect.shippedNames.map { (a, $0) } }
+
+    /// A random canonical message with every value an ISO 8583 mapping carries.
+    static func canonical(_ random: inout SeededRandom, table: ResultCodeTable) -> PaymentMessage {
+        func digits(_ count: Int) -> String { String((0..<count).map { _ in "0123456789".randomElement(using: &random)! }) }
+        func text(_ count: Int) -> String { String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement(using: &random)! }) }
+        let kinds: [PaymentMessage.Kind] = [.authorization, .financial, .reversal]
+        let functions: [PaymentMessage.Function] = [.request, .response, .advice]
+        var payment = PaymentMessage(kind: kinds.randomElement(using: &random)!, function: functions.randomElement(using: &random)!)
+        payment.pan = PAN("4" + digits(Int.random(in: 12...18, using: &random)))
+        payment.processing = ProcessingCode("00" + ["00", "10", "20", "30"].randomElement(using: &random)! + "00")
+        let currency = Currency(["EUR", "USD", "JPY", "KWD"].randomElement(using: &random)!)!
+        payment.amount = Amount(minorUnits: Int64.random(in: 0...999_999_999, using: &random), currency: currency)
+        payment.transmissionDateTime = "1121" + digits(6)
+        payment.localDateTime = "1121" + digits(6)
+        payment.stan = digits(6)
+        payment.rrn = text(12)
+        payment.terminal = text(8)
+        payment.expiry = SensitiveText("27" + digits(2))
+        payment.track2 = SensitiveText(payment.pan!.revealed + "=2712" + digits(8))
+        payment.acquirer = digits(Int.random(in: 1...11, using: &random))
+        payment.forwarder = digits(11)
+        payment.merchant = Merchant(id: text(15), categoryCode: digits(4), country: digits(3))
+        payment.emv = [0x9F, 0x26, 0x08] + (0..<8).map { _ in UInt8.random(in: 0...255, using: &random) } + [0x9F, 0x27, 0x01, 0x80]
+        if payment.function == .response {
+            // Only codes that read back to themselves in both versions (the first row for each).
+            let exact = table.rows.filter { row in
+                row.iso87.flatMap(table.fromISO87) == row.canonical && row.iso93.flatMap(table.fromISO93) == row.canonical
+            }
+            payment.result = exact.randomElement(using: &random)!.canonical
+            payment.approvalCode = text(6)
+        }
+        if payment.kind == .reversal {
+            payment.original = OriginalData(mti: "0200", stan: digits(6), transmissionDateTime: "1121" + digits(6), acquirer: digits(11), forwarder: digits(11))
+        }
+        return payment
+    }
+
+    /// The values both mappings carry, in a form that survives either version.
+    static func view(_ payment: PaymentMessage, _ a: ISO8583Mapping, _ b: ISO8583Mapping) -> [String: String] {
+        let shared = Set(a.entries.map(\.target)).intersection(b.entries.map(\.target))
+        var view: [String: String] = ["kind": payment.kind.rawValue, "function": payment.function.rawValue]
+        func put(_ target: ISO8583Mapping.Target, _ value: String?) { if shared.contains(target), let value { view[target.rawValue] = value } }
+        put(.pan, payment.pan?.revealed)
+        put(.processing, payment.processing?.description)
+        put(.amount, payment.amount.map { "\($0.minorUnits) \($0.currency.code)" })
+        put(.transmissionDateTime, payment.transmissionDateTime)
+        put(.stan, payment.stan)
+        put(.rrn, payment.rrn)
+        put(.terminal, payment.terminal)
+        put(.expiry, payment.expiry?.revealed)
+        put(.track2, payment.track2?.revealed)
+        put(.emv, payment.emv.map(Hex.encode))
+        put(.acquirer, payment.acquirer)
+        put(.forwarder, payment.forwarder)
+        put(.merchantID, payment.merchant?.id)
+        put(.merchantCategory, payment.merchant?.categoryCode)
+        put(.merchantCountry, payment.merchant?.country)
+        put(.result, payment.result?.description)
+        put(.approvalCode, payment.approvalCode)
+        // 1993 adds the year to local and original date-times; the last ten digits are common.
+        if let local = payment.localDateTime { view["local"] = String(local.suffix(10)) }
+        if shared.contains(.originalData), let original = payment.original {
+            view["original"] = [original.mti, original.stan, original.transmissionDateTime.map { String($0.suffix(10)) }, original.acquirer]
+                .map { $0 ?? "-" }.joined(separator: "/")
+        }
+        return view
+    }
+
+    @Test(arguments: pairs)
+    func dialectToCanonicalToDialectIsTheIdentityOnMappedFields(from: String, to: String) throws {
+        let source = try Dialect.shipped(from), target = try Dialect.shipped(to)
+        let sourceMapping = try ISO8583Mapping.shipped(for: from), targetMapping = try ISO8583Mapping.shipped(for: to)
+        var random = SeededRandom(seed: UInt64(from.hashValue & 0xFFFF) &+ 7)
+        let table = ResultCodeTable.shipped
+        for _ in 0..<200 {
+            let generated = Self.canonical(&random, table: table)
+            let first = try sourceMapping.canonical(
+                from: ISO8583Message(decoding: try sourceMapping.message(from: generated, dialect: source).encoded(as: source), dialect: source),
+                dialect: source)
+            let frame = try targetMapping.message(from: first, dialect: target).encoded(as: target)
+            let second = try targetMapping.canonical(from: ISO8583Message(decoding: frame, dialect: target), dialect: target)
+            #expect(Self.view(first, sourceMapping, targetMapping) == Self.view(second, sourceMapping, targetMapping), "\(from) → \(to)")
+            #expect(Self.view(generated, sourceMapping, sourceMapping) == Self.view(first, sourceMapping, sourceMapping))
+        }
+    }
+
+    @Test func unmappedFieldsSurviveAForwardInTheSameDialect() throws {
+        let dialect = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
+        var message = ISO8583Message(mti: MTI("0200")!)
+        message.set(11, "000123")
+        message.set(48, "PRIVATE DATA 123")
+        message.set(64, bytes: [1, 2, 3, 4, 5, 6, 7, 8])
+        let payment = try mapping.canonical(from: message, dialect: dialect)
+        #expect(payment.unmapped.map(\.key) == ["48", "64"])
+        let back = try mapping.message(from: payment, dialect: dialect)
+        #expect(try back.encoded(as: dialect) == message.encoded(as: dialect))
+        // Into another dialect, unmapped fields do not follow (their meaning may differ).
+        let other = try mapping.message(from: payment, dialect: Dialect.shipped("iso87ascii"))
+        #expect(!other.contains(48))
+    }
+
+    @Test func amountsUseTheCurrencysImpliedDecimals() throws {
+        let dialect = try Dialect.shipped("iso87ascii"), mapping = try ISO8583Mapping.shipped(for: "iso87ascii")
+        var message = ISO8583Message(mti: MTI("0100")!)
+        message.set(4, "000000001234")
+        message.set(49, "414")  // KWD: three decimals
+        let payment = try mapping.canonical(from: message, dialect: dialect)
+        #expect(payment.amount?.decimalText == "1.234" && payment.amount?.currency.code == "KWD")
+    }
+
+    @Test func unknownResponseCodeIsAnError() throws {
+        let dialect = try Dialect.shipped("iso87ascii"), mapping = try ISO8583Mapping.shipped(for: "iso87ascii")
+        var message = ISO8583Message(mti: MTI("0110")!)
+        message.set(39, "Q7")
+        #expect(throws: MappingError.self) { try mapping.canonical(from: message, dialect: dialect) }
+    }
+
+    @Test func mappingFilesAreValidated() {
+        #expect(throws: (any Error).self) {
+            try ISO8583Mapping.load(yaml: "mapping: x\nversion: 0\ndialects: []\nresult-codes: iso87\nfields:\n  - {field: 4, to: amount}\n", file: "m.yaml")
+        }
+    }
+}
