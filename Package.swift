@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "PaymentModel", targets: ["PaymentModel"]),
+        .library(name: "ISO20022", targets: ["ISO20022"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -34,10 +35,15 @@ let package = Package(
             name: "Transport",
             dependencies: ["COpenSSL", "CShims", .product(name: "Logging", package: "swift-log")]
         ),
+        // System libxml2 (libxml2-dev); only the ISO 20022 codec imports it.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // The ISO 20022 codec (pacs.008, pacs.002): streaming libxml2 reader, no DTDs, size and depth limits.
+        .target(name: "ISO20022", dependencies: ["CLibXML2", "PaymentModel"]),
         .executableTarget(
             name: "payswitch",
             dependencies: [
                 "ISO8583",
+                "PaymentModel",
                 "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,6 +54,7 @@ let package = Package(
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
+        .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
     ],
     swiftLanguageModes: [.v6]

@@ -39,16 +39,16 @@ extension ISO8583Mapping {
             case .merchantCountry: merchant.country = value
             case .merchantID: merchant.id = value
             case .merchantNameLocation:
-                // 1987 DE 43: name in 1-25, city in 26-38, country in 39-40.
+                // 1987 DE 43: name in 1-23, city in 24-36, state and country in 37-40.
                 let characters = Array(value)
                 func part(_ range: Range<Int>) -> String? {
                     let clipped = range.clamped(to: 0..<characters.count)
                     let text = String(characters[clipped]).trimmingTrailingSpaces()
                     return text.isEmpty ? nil : text
                 }
-                merchant.name = part(0..<25)
-                merchant.city = part(25..<38)
-                merchant.location = part(38..<40)
+                merchant.name = part(0..<23)
+                merchant.city = part(23..<36)
+                merchant.location = part(36..<40)
             case .posEntryMode: payment.posEntryMode = value
             case .posCondition: payment.posConditionCode = value
             case .approvalCode: payment.approvalCode = value
@@ -64,7 +64,9 @@ extension ISO8583Mapping {
         if merchant != Merchant() { payment.merchant = merchant }
         let covered = coveredFields
         for field in message.fieldNumbers where !covered.contains(field) {
-            payment.unmapped.append(UnmappedField(key: String(field), value: message.string(field) ?? ""))
+            payment.unmapped.append(UnmappedField(
+                key: String(field), value: message.string(field) ?? "",
+                isSensitive: dialect[field: field]?.sensitivity.isSensitive ?? true))
         }
         return payment
     }
@@ -124,7 +126,7 @@ extension ISO8583Mapping {
             case .merchantID: if let value = payment.merchant?.id { message.set(field, value) }
             case .merchantNameLocation:
                 guard let merchant = payment.merchant, merchant.name != nil || merchant.city != nil else { continue }
-                message.set(field, (merchant.name ?? "").padded(25) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(2))
+                message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
             case .posEntryMode: if let value = payment.posEntryMode { message.set(field, value) }
             case .posCondition: if let value = payment.posConditionCode { message.set(field, value) }
             case .approvalCode: if let value = payment.approvalCode { message.set(field, value) }

@@ -154,7 +154,7 @@ public struct Merchant: Sendable, Hashable {
     public var city: String?
     /// ISO 3166 numeric country code (ISO 8583 DE 19).
     public var country: String?
-    /// The state or country as written in the acceptor's name and location (DE 43, positions 39-40).
+    /// The state and country as written in the acceptor's name and location (DE 43, positions 37-40).
     public var location: String?
 
     public init(id: String? = nil, categoryCode: String? = nil, name: String? = nil, city: String? = nil, country: String? = nil) {
@@ -198,17 +198,27 @@ public struct Party: Sendable, Hashable {
     }
 }
 
-/// A field the mapping does not cover, kept as its logical value.
-public struct UnmappedField: Sendable, Hashable {
+/// A field the mapping does not cover, kept as its logical value; a sensitive one (PIN block,
+/// track 1 …) prints masked like ``SensitiveText``.
+public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The field's identification: a data element number, or an XML path.
     public var key: String
-    /// The value: characters, or hexadecimal for binary values.
+    /// The value: characters, or hexadecimal for binary values. Clear even when sensitive.
     public var value: String
+    /// Whether the value is card data that must never be printed in clear.
+    public var isSensitive: Bool
 
-    public init(key: String, value: String) {
+    public init(key: String, value: String, isSensitive: Bool = false) {
         self.key = key
         self.value = value
+        self.isSensitive = isSensitive
     }
+
+    /// The value as it may be printed.
+    public var printableValue: String { isSensitive ? SensitiveText(value).description : value }
+
+    public var description: String { "\(key)=\(printableValue)" }
+    public var debugDescription: String { "UnmappedField(\(description))" }
 }
 
 extension Character {

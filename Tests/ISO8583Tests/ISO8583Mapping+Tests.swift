@@ -26,7 +26,9 @@ struct MappingTests {
         payment.track2 = SensitiveText(payment.pan!.revealed + "=2712" + digits(8))
         payment.acquirer = digits(Int.random(in: 1...11, using: &random))
         payment.forwarder = digits(11)
-        payment.merchant = Merchant(id: text(15), categoryCode: digits(4), country: digits(3))
+        payment.merchant = Merchant(id: text(15), categoryCode: digits(4), name: text(Int.random(in: 1...23, using: &random)),
+                                    city: text(Int.random(in: 1...13, using: &random)), country: digits(3))
+        payment.merchant?.location = "IL" + "US"
         payment.emv = [0x9F, 0x26, 0x08] + (0..<8).map { _ in UInt8.random(in: 0...255, using: &random) } + [0x9F, 0x27, 0x01, 0x80]
         if payment.function == .response {
             // Only codes that read back to themselves in both versions (the first row for each).
@@ -62,6 +64,7 @@ struct MappingTests {
         put(.merchantID, payment.merchant?.id)
         put(.merchantCategory, payment.merchant?.categoryCode)
         put(.merchantCountry, payment.merchant?.country)
+        put(.merchantNameLocation, payment.merchant.map { "\($0.name ?? "")|\($0.city ?? "")|\($0.location ?? "")" })
         put(.result, payment.result?.description)
         put(.approvalCode, payment.approvalCode)
         // 1993 adds the year to local and original date-times; the last ten digits are common.
@@ -96,9 +99,13 @@ struct MappingTests {
         var message = ISO8583Message(mti: MTI("0200")!)
         message.set(11, "000123")
         message.set(48, "PRIVATE DATA 123")
+        message.set(52, bytes: [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
         message.set(64, bytes: [1, 2, 3, 4, 5, 6, 7, 8])
         let payment = try mapping.canonical(from: message, dialect: dialect)
-        #expect(payment.unmapped.map(\.key) == ["48", "64"])
+        #expect(payment.unmapped.map(\.key) == ["48", "52", "64"])
+        // The PIN block is kept for the forward but never printed.
+        #expect(!"\(payment)".contains("ABCDEF0102030405"))
+        #expect(payment.unmapped[1].printableValue == String(repeating: "*", count: 16))
         let back = try mapping.message(from: payment, dialect: dialect)
         #expect(try back.encoded(as: dialect) == message.encoded(as: dialect))
         // Into another dialect, unmapped fields do not follow (their meaning may differ).

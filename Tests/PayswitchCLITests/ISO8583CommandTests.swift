@@ -1,4 +1,5 @@
 import Foundation
+import ISO8583
 import Testing
 
 /// End-to-end tests of `payswitch iso8583 …`: the built binary, run as a process.
@@ -102,5 +103,35 @@ struct ISO8583CommandTests {
             index = next
         }
         return bytes
+    }
+}
+
+/// End-to-end tests of `payswitch translate`.
+struct TranslateCommandTests {
+    @Test func translatesBetweenDialectsAndBack() throws {
+        let bcd = try PayswitchRunner.run(["translate", "--from", "iso87binary", "--to", "iso87bcd", "--hex", ISO8583CommandTests.binaryHex])
+        #expect(bcd.status == 0)
+        #expect(bcd.stdout.hasPrefix("0200723C"))
+        let back = try PayswitchRunner.run(["translate", "--from", "iso87bcd", "--to", "iso87binary", "--hex", bcd.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+        let dialect = try Dialect.shipped("iso87binary")
+        let original = try ISO8583Message(decoding: Hex.decode(ISO8583CommandTests.binaryHex)!, dialect: dialect)
+        let returned = try ISO8583Message(decoding: Hex.decode(back.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!, dialect: dialect)
+        // Every mapped field comes back; the PIN block (unmapped) does not cross into another dialect.
+        #expect(returned.fieldNumbers == original.fieldNumbers.filter { $0 != 52 })
+        for field in returned.fieldNumbers { #expect(returned.string(field) == original.string(field), "DE \(field)") }
+    }
+
+    @Test func translatingIntoTheSameDialectIsByteExact() throws {
+        let result = try PayswitchRunner.run(["translate", "--from", "iso87binary", "--to", "iso87binary", "--hex", ISO8583CommandTests.binaryHex])
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == ISO8583CommandTests.binaryHex)
+    }
+
+    @Test func canonicalViewIsMasked() throws {
+        let result = try PayswitchRunner.run(["translate", "--from", "iso87binary", "--canonical", "--hex", ISO8583CommandTests.binaryHex])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\"pan\":\"476173******0119\""))
+        #expect(result.stdout.contains("\"amount\":\"100.00\""))
+        #expect(!result.stdout.contains(ISO8583CommandTests.pan))
+        #expect(!result.stdout.contains("1A2B3C4D5E6F7081"))
     }
 }

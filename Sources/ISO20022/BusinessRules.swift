@@ -1,0 +1,121 @@
+import PaymentModel
+
+/// Checks the XML schema cannot make: IBAN check digits, BIC shape, amounts within the currency's
+/// minor units, NbOfTxs and CtrlSum against the transactions, CreDtTm in UTC.
+///
+/// Every problem names the element path (and its line); an empty list means none was found.
+public enum ISO20022BusinessRules {
+    public static func check(_ document: ISO20022Document) -> [ISO20022Problem] {
+        var problems: [ISO20022Problem] = []
+        func problem(_ element: ISO20022Document.Element, _ reason: String, suffix: String = "") {
+            problems.append(ISO20022Problem(path: element.location + suffix, line: element.line, reason: reason))
+        }
+        for element in document.elements {
+            let name = element.path.split(separator: "/").last.map(String.init) ?? element.path
+            switch name {
+            case "IBAN" where !isValidIBAN(element.text):
+                problem(element, "'\(element.text)' is not a valid IBAN (shape or mod-97 check digits)")
+            case "BICFI", "AnyBIC", "BIC":
+                if !isValidBIC(element.text) {
+                    problem(element, "'\(element.text)' is not a BIC (4 letters bank, 2 letters country, 2 letters or digits location, optional 3 branch)")
+                }
+            case "CreDtTm" where element.path == "GrpHdr/CreDtTm":
+                if !(element.text.hasSuffix("Z") || element.text.hasSuffix("+00:00")) {
+                    problem(element, "'\(element.text)' is not in UTC (it must end with Z or +00:00)")
+                }
+            default:
+                break
+            }
+            if let code = element.attributes["Ccy"] {
+                if let currency = Currency(code), currency.code == code {
+                    if Amount(decimal: element.text, currency: currency) == nil {
+                        problem(element, "'\(element.text)' has more decimals than \(code) allows (\(currency.minorUnits)) or is not an amount")
+                    }
+                } else {
+                    problem(element, "unknown currency '\(code)'", suffix: "@Ccy")
+                }
+            }
+        }
+        if document.definition == .pacs008 { problems += checkGroupTotals(document) }
+        return problems
+    }
+
+    /// NbOfTxs equals the number of CdtTrfTxInf; CtrlSum, when present, equals the sum of their amounts.
+    private static func checkGroupTotals(_ document: ISO20022Document) -> [ISO20022Problem] {
+        var problems: [ISO20022Problem] = []
+        let count = document.blockCounts["CdtTrfTxInf"] ?? 0
+        if let number = document.first("GrpHdr/NbOfTxs"), Int(number.text) != count {
+            problems.append(ISO20022Problem(path: number.location, line: number.line,
+                                            reason: "NbOfTxs is \(number.text) but the message has \(count) CdtTrfTxInf"))
+        }
+        if let control = document.first("GrpHdr/CtrlSum") {
+            var sum: Int64? = 0
+            for element in document.elements where element.path == "CdtTrfTxInf/IntrBkSttlmAmt" {
+                guard let running = sum, let value = scaled(element.text) else { sum = nil; break }
+                let (total, overflow) = running.addingReportingOverflow(value)
+                sum = overflow ? nil : total
+            }
+            if let expected = scaled(control.text), let sum {
+                if expected != sum {
+                    problems.append(ISO20022Problem(path: control.location, line: control.line,
+                                                    reason: "CtrlSum is \(control.text) but the CdtTrfTxInf amounts add up to \(decimalText(sum))"))
+                }
+            } else {
+                problems.append(ISO20022Problem(path: control.location, line: control.line,
+                                                reason: "CtrlSum '\(control.text)' cannot be compared with the sum of the amounts"))
+            }
+        }
+        return problems
+    }
+
+    /// The IBAN rule (ISO 13616): 2 letters, 2 check digits, up to 30 letters or digits; the
+    /// rearranged number modulo 97 is 1.
+    public static func isValidIBAN(_ text: String) -> Bool {
+        let characters = Array(text.utf8)
+        guard (15...34).contains(characters.count),
+              characters[0..<2].allSatisfy(isUpper), characters[2..<4].allSatisfy(isDigit),
+              characters.allSatisfy({ isUpper($0) || isDigit($0) }) else { return false }
+        var remainder = 0
+        for byte in characters[4...] + characters[..<4] {
+            let value = isDigit(byte) ? Int(byte - UInt8(ascii: "0")) : Int(byte - UInt8(ascii: "A")) + 10
+            remainder = (remainder * (value >= 10 ? 100 : 10) + value) % 97
+        }
+        return remainder == 1
+    }
+
+    /// The BIC shape (ISO 9362): 4 letters bank, 2 letters country, 2 letters or digits location,
+    /// optionally 3 letters or digits branch.
+    public static func isValidBIC(_ text: String) -> Bool {
+        let characters = Array(text.utf8)
+        guard characters.count == 8 || characters.count == 11 else { return false }
+        return characters[0..<6].allSatisfy(isUpper) && characters[6...].allSatisfy { isUpper($0) || isDigit($0) }
+    }
+
+    private static func isUpper(_ byte: UInt8) -> Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    /// Fraction digits the group totals are compared at (ActiveCurrencyAndAmount allows 5).
+    private static let scale = 5
+
+    /// A plain non-negative decimal in units of 10^-5, or nil (more significant decimals, overflow).
+    private static func scaled(_ text: String) -> Int64? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].utf8.allSatisfy(isDigit),
+              let whole = Int64(parts[0]) else { return nil }
+        var fraction = parts.count == 2 ? Array(parts[1].utf8) : []
+        guard fraction.allSatisfy(isDigit) else { return nil }
+        while fraction.count > scale, fraction.last == UInt8(ascii: "0") { fraction.removeLast() }
+        guard fraction.count <= scale else { return nil }
+        fraction += Array(repeating: UInt8(ascii: "0"), count: scale - fraction.count)
+        let (scaledWhole, overflow) = whole.multipliedReportingOverflow(by: 100_000)
+        guard !overflow, let part = Int64(String(decoding: fraction, as: UTF8.self)) else { return nil }
+        return scaledWhole + part
+    }
+
+    private static func decimalText(_ value: Int64) -> String {
+        var fraction = String(value % 100_000)
+        fraction = String(repeating: "0", count: scale - fraction.count) + fraction
+        while fraction.count > 2, fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(value / 100_000).\(fraction)"
+    }
+}

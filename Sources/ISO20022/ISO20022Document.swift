@@ -1,0 +1,78 @@
+import PaymentModel
+
+/// The ISO 20022 messages this codec reads and writes.
+public enum ISO20022MessageDefinition: String, Sendable, Hashable, CaseIterable {
+    case pacs008 = "pacs.008.001.08"
+    case pacs002 = "pacs.002.001.10"
+
+    /// The namespace of the Document element.
+    public var namespace: String { ISO20022MessageDefinition.namespacePrefix + rawValue }
+
+    /// The message element inside Document.
+    public var messageElement: String {
+        switch self {
+        case .pacs008: return "FIToFICstmrCdtTrf"
+        case .pacs002: return "FIToFIPmtStsRpt"
+        }
+    }
+
+    static let namespacePrefix = "urn:iso:std:iso:20022:tech:xsd:"
+}
+
+/// An ISO 20022 document as read by the streaming reader: the message definition and its leaf
+/// elements in document order. No DOM is kept; this flat list is all the mapping and the business
+/// checks need.
+public struct ISO20022Document: Sendable, Hashable {
+    /// A leaf element (one without child elements): its path, text and attributes.
+    public struct Element: Sendable, Hashable {
+        /// Element names below the message element, joined by `/`, without indexes:
+        /// `CdtTrfTxInf/PmtId/EndToEndId`.
+        public var path: String
+        /// Which occurrence (0-based) of its top-level block it is in: 1 for the second `CdtTrfTxInf`.
+        public var block: Int
+        public var text: String
+        /// Attributes by local name (namespace declarations left out).
+        public var attributes: [String: String]
+        public var line: Int
+
+        /// The path with the message element and a 1-based index on the repeatable top-level
+        /// blocks: `FIToFICstmrCdtTrf/CdtTrfTxInf[1]/PmtId/EndToEndId`.
+        public var location: String { ISO20022Document.location(of: path, block: block, in: message) }
+
+        var message: String
+
+        /// The element as unmapped fields: its text under ``key``, each attribute under `key@name`.
+        var unmappedFields: [UnmappedField] {
+            [UnmappedField(key: key, value: text)]
+                + attributes.sorted { $0.key < $1.key }.map { UnmappedField(key: key + "@" + $0.key, value: $0.value) }
+        }
+
+        /// The path for ``PaymentMessage/unmapped``: as is in the first block, with an index in later
+        /// ones (`CdtTrfTxInf[2]/PmtId/TxId`).
+        var key: String {
+            block == 0 ? path : String(location.dropFirst(message.count + 1))
+        }
+    }
+
+    public var definition: ISO20022MessageDefinition
+    /// The leaf elements of the message, in document order.
+    public var elements: [Element]
+    /// How many times each top-level block occurs under the message element (`CdtTrfTxInf`: 3).
+    public var blockCounts: [String: Int]
+    /// Leaf elements of the business application header (head.001 `AppHdr`), when one came with
+    /// the document; paths start with `AppHdr/`.
+    public var header: [Element]
+
+    /// The first element at `path` in block `block`.
+    public func first(_ path: String, block: Int = 0) -> Element? {
+        elements.first { $0.path == path && $0.block == block }
+    }
+
+    static let repeatableBlocks: Set<String> = ["CdtTrfTxInf", "TxInfAndSts", "OrgnlGrpInfAndSts"]
+
+    static func location(of path: String, block: Int, in message: String) -> String {
+        let top = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
+        guard repeatableBlocks.contains(top) else { return message + "/" + path }
+        return message + "/" + top + "[\(block + 1)]" + path.dropFirst(top.count)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import PaymentModel
+
+/// Builds an ISO 20022 document as text, escaping every value.
+struct XMLWriter {
+    private(set) var text = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+    private var open: [String] = []
+
+    init(namespace: String) {
+        text += #"<Document xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
+        open = ["Document"]
+    }
+
+    mutating func start(_ name: String) {
+        text += indent + "<" + name + ">\n"
+        open.append(name)
+    }
+
+    mutating func end() {
+        let name = open.removeLast()
+        text += indent + "</" + name + ">\n"
+    }
+
+    /// `<name attr="…">value</name>`, or nothing when value is nil.
+    mutating func leaf(_ name: String, _ value: String?, attributes: KeyValuePairs<String, String> = [:]) throws(ISO20022Error) {
+        guard let value else { return }
+        let path = (open.dropFirst() + [name]).joined(separator: "/")
+        var tag = name
+        for (key, attribute) in attributes {
+            tag += " " + key + #"=""# + (try XMLWriter.checked(attribute, path: path + "@" + key)) + #"""#
+        }
+        text += indent + "<" + tag + ">" + (try XMLWriter.checked(value, path: path)) + "</" + name + ">\n"
+    }
+
+    /// `<outer><FinInstnId><BICFI>…</BICFI></FinInstnId></outer>`, or nothing when bic is nil.
+    mutating func agent(_ name: String, _ bic: String?) throws(ISO20022Error) {
+        guard let bic else { return }
+        start(name)
+        start("FinInstnId")
+        try leaf("BICFI", bic)
+        end()
+        end()
+    }
+
+    /// `<outer><Id><IBAN>…</IBAN></Id></outer>` or `…<Id><Othr><Id>…</Id></Othr></Id>…`.
+    mutating func account(_ name: String, _ party: Party?) throws(ISO20022Error) {
+        guard let party, party.iban != nil || party.otherAccount != nil else { return }
+        start(name)
+        start("Id")
+        if let iban = party.iban {
+            try leaf("IBAN", iban)
+        } else {
+            start("Othr")
+            try leaf("Id", party.otherAccount)
+            end()
+        }
+        end()
+        end()
+    }
+
+    mutating func finish() -> String {
+        while !open.isEmpty { end() }
+        return text
+    }
+
+    private var indent: String { String(repeating: "  ", count: open.count) }
+
+    /// The value escaped, or an error when it holds a character XML 1.0 cannot carry.
+    static func checked(_ value: String, path: String) throws(ISO20022Error) -> String {
+        for scalar in value.unicodeScalars where !isXMLCharacter(scalar) {
+            throw ISO20022Error(.cannotEncode, path: path,
+                                reason: "the value holds U+\(String(scalar.value, radix: 16, uppercase: true)), which XML 1.0 cannot carry")
+        }
+        return escape(value)
+    }
+
+    /// Escapes `& < > " '` (and a carriage return, which a parser would otherwise turn into a line feed).
+    static func escape(_ value: String) -> String {
+        var out = ""
+        out.reserveCapacity(value.utf8.count)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\r": out += "&#13;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+
+    /// The current time as an ISO 20022 UTC date-time: `2026-11-21T21:02:11Z`.
+    static func nowUTC() -> String {
+        Date().ISO8601Format()
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import ISO20022
+import PaymentModel
+import Testing
+
+/// Reading pacs.008 and pacs.002 into the canonical message.
+struct DecodeTests {
+    @Test func validPacs008SampleMapsEveryField() throws {
+        let message = try ISO20022Codec().decode(try Fixtures.sample("pacs.008.001.08_valid.xml"))
+        #expect(message.kind == .creditTransfer && message.function == .request)
+        #expect(message.source == PaymentMessage.Source(format: "iso20022", version: "pacs.008.001.08"))
+        #expect(message.identifiers.messageId == "MSG-20261120-000001")
+        #expect(message.identifiers.instructionId == "INSTR-000001")
+        #expect(message.identifiers.endToEndId == "E2E-000001")
+        #expect(message.identifiers.transactionId == "TX-000001")
+        #expect(message.identifiers.uetr == "3f2b8c9e-1d4a-4b6e-9f0a-2c7d5e8b1a34")
+        #expect(message.amount?.minorUnits == 10_000 && message.amount?.currency.code == "EUR")
+        #expect(message.settlementDate == "2026-11-20" && message.settlementMethod == "CLRG")
+        #expect(message.chargeBearer == "SLEV")
+        #expect(message.debtor == Party(name: "Alice Debtor", iban: "DE89370400440532013000"))
+        #expect(message.creditor == Party(name: "Bob Creditor", iban: "FR1420041010050500013M02606"))
+        #expect(message.debtorAgent == "COBADEFFXXX" && message.creditorAgent == "BNPAFRPPXXX")
+        #expect(message.remittanceInformation == ["Invoice 4711"])
+        #expect(message.unmapped == [UnmappedField(key: "GrpHdr/CreDtTm", value: "2026-11-20T15:30:45Z"),
+                                     UnmappedField(key: "GrpHdr/NbOfTxs", value: "1")])
+    }
+
+    @Test func onlyTheFirstTransactionMapsTheRestIsKeptUnmapped() throws {
+        let xml = """
+        <Document xmlns="\(Fixtures.namespace("pacs.008.001.08"))"><FIToFICstmrCdtTrf>
+        <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-01-01T00:00:00Z</CreDtTm><NbOfTxs>2</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>
+        <CdtTrfTxInf><PmtId><EndToEndId>A</EndToEndId></PmtId><IntrBkSttlmAmt Ccy="JPY">1500</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr>
+        <Dbtr/><DbtrAcct><Id><Othr><Id>12345</Id></Othr></Id></DbtrAcct><DbtrAgt><FinInstnId><BICFI>BOTKJPJT</BICFI></FinInstnId></DbtrAgt>
+        <CdtrAgt><FinInstnId><BICFI>MHCBJPJT</BICFI></FinInstnId></CdtrAgt><Cdtr><Nm>R &amp; D</Nm></Cdtr></CdtTrfTxInf>
+        <CdtTrfTxInf><PmtId><EndToEndId>B</EndToEndId></PmtId><IntrBkSttlmAmt Ccy="JPY">7</IntrBkSttlmAmt></CdtTrfTxInf>
+        </FIToFICstmrCdtTrf></Document>
+        """
+        let message = try ISO20022Codec().decode(xml)
+        #expect(message.identifiers.endToEndId == "A")
+        #expect(message.amount?.minorUnits == 1500 && message.amount?.currency.code == "JPY")
+        #expect(message.debtor == Party(otherAccount: "12345"))
+        #expect(message.creditor?.name == "R & D")
+        #expect(message.unmapped.contains(UnmappedField(key: "CdtTrfTxInf[2]/PmtId/EndToEndId", value: "B")))
+        #expect(message.unmapped.contains(UnmappedField(key: "CdtTrfTxInf[2]/IntrBkSttlmAmt@Ccy", value: "JPY")))
+    }
+
+    @Test func pacs002MapsStatusAndOriginalIdentifiers() throws {
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Document xmlns="\(Fixtures.namespace("pacs.002.001.10"))"><FIToFIPmtStsRpt>
+        <GrpHdr><MsgId>STS-1</MsgId><CreDtTm>2026-11-20T15:31:00Z</CreDtTm></GrpHdr>
+        <OrgnlGrpInfAndSts><OrgnlMsgId>MSG-20261120-000001</OrgnlMsgId><OrgnlMsgNmId>pacs.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>
+        <TxInfAndSts><OrgnlInstrId>INSTR-000001</OrgnlInstrId><OrgnlEndToEndId>E2E-000001</OrgnlEndToEndId><OrgnlTxId>TX-000001</OrgnlTxId>
+        <OrgnlUETR>3f2b8c9e-1d4a-4b6e-9f0a-2c7d5e8b1a34</OrgnlUETR><TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf></TxInfAndSts>
+        </FIToFIPmtStsRpt></Document>
+        """
+        let message = try ISO20022Codec().decode(xml)
+        #expect(message.kind == .statusReport && message.function == .response)
+        #expect(message.source?.version == "pacs.002.001.10")
+        #expect(message.identifiers.messageId == "STS-1")
+        #expect(message.identifiers.instructionId == "INSTR-000001" && message.identifiers.endToEndId == "E2E-000001")
+        #expect(message.identifiers.transactionId == "TX-000001" && message.identifiers.uetr == "3f2b8c9e-1d4a-4b6e-9f0a-2c7d5e8b1a34")
+        #expect(message.status == "RJCT" && message.statusReason == "AC04")
+        #expect(message.unmapped.contains(UnmappedField(key: "OrgnlGrpInfAndSts/OrgnlMsgId", value: "MSG-20261120-000001")))
+    }
+
+    @Test func envelopeWithAppHdrAndDocumentIsRead() throws {
+        let sample = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
+        let document = sample.replacingOccurrences(of: #"<?xml version="1.0" encoding="UTF-8"?>"#, with: "")
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <BizMsg><AppHdr xmlns="\(Fixtures.namespace("head.001.001.02"))"><BizMsgIdr>BAH-1</BizMsgIdr><MsgDefIdr>pacs.008.001.08</MsgDefIdr></AppHdr>
+        \(document)</BizMsg>
+        """
+        let message = try ISO20022Codec().decode(xml)
+        #expect(message.identifiers.endToEndId == "E2E-000001")
+        #expect(message.unmapped.contains(UnmappedField(key: "AppHdr/BizMsgIdr", value: "BAH-1")))
+    }
+
+    @Test func amountWithTooManyDecimalsOrUnknownCurrencyIsAnError() throws {
+        let decimals = Fixtures.error { _ = try ISO20022Codec().decode(try! Fixtures.sample("pacs.008.001.08_broken_amount_6_decimals.xml")) }
+        #expect(decimals?.code == .invalidValue && decimals?.line == 19)
+        #expect(decimals?.path == "FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt")
+        let currency = Fixtures.error { _ = try ISO20022Codec().decode(try! Fixtures.sample("pacs.008.001.08_broken_bad_ccy.xml")) }
+        #expect(currency?.code == .invalidValue && currency?.reason.contains("euro") == true)
+    }
+}
