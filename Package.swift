@@ -43,6 +43,7 @@ let package = Package(
             name: "payswitch",
             dependencies: [
                 "ISO8583",
+                "ISO20022",
                 "PaymentModel",
                 "Transport",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ISO20022
 import ISO8583
 import PaymentModel
 
@@ -6,87 +7,74 @@ import PaymentModel
 struct TranslateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "translate",
-        abstract: "Translate a message between ISO 8583 dialects through the canonical payment message.",
+        abstract: "Translate a message between ISO 8583 dialects and ISO 20022 messages through the canonical message.",
         discussion: """
-            Reads one message in --from (hex; a file or standard input; one per line with --lines) and \
-            prints it in --to as hex. With --canonical, prints the canonical message as JSON instead, \
-            sensitive values masked unless --unmask.
+            --from and --to take an ISO 8583 dialect (shipped name or spec file; input and output as hex) \
+            or an ISO 20022 message identifier such as pacs.008.001.08 (XML). With --canonical, prints the \
+            canonical message as JSON instead, card data masked unless --unmask. A message whose meaning \
+            has no form in the target (a card authorization as a credit transfer) is an error.
             """)
 
-    @Option(help: "The source dialect (shipped name or spec file).") var from: String
-    @Option(help: "The target dialect (shipped name or spec file).") var to: String?
-    @Option(name: .long, help: "The message as hexadecimal text.") var hex: String?
+    @Option(help: "The source: an ISO 8583 dialect or an ISO 20022 message identifier.") var from: String
+    @Option(help: "The target: an ISO 8583 dialect or an ISO 20022 message identifier.") var to: String?
+    @Option(name: .long, help: "An ISO 8583 message as hexadecimal text.") var hex: String?
     @Argument(help: "A file holding the message; standard input when absent.") var file: String?
     @Flag(help: "Print the canonical message as JSON instead of translating.") var canonical = false
-    @Flag(help: "Print sensitive values in clear (with --canonical).") var unmask = false
+    @Flag(help: "Print card data in clear (with --canonical).") var unmask = false
 
     func validate() throws {
-        if to == nil && !canonical { throw ValidationError("give --to DIALECT, or --canonical") }
+        if to == nil && !canonical { throw ValidationError("give --to, or --canonical") }
+    }
+
+    /// One side of a translation.
+    enum Format {
+        case iso8583(Dialect, ISO8583Mapping)
+        case iso20022(ISO20022MessageDefinition)
+
+        init(_ name: String) throws {
+            if let definition = ISO20022MessageDefinition(rawValue: name) {
+                self = .iso20022(definition)
+                return
+            }
+            var option = DialectOption()
+            option.spec = name
+            let dialect = try option.dialect()
+            self = .iso8583(dialect, try ISO8583Mapping.shipped(for: dialect.name))
+        }
     }
 
     func run() throws {
-        var source = DialectOption()
-        source.spec = from
-        let sourceDialect = try source.dialect()
-        let sourceMapping = try ISO8583Mapping.shipped(for: sourceDialect.name)
         let input = try hex.map { Array($0.utf8) } ?? readInput(file)
-        guard let frame = HexText.looksLikeHex(input) ? Hex.decode(String(decoding: input, as: UTF8.self)) : input else {
-            throw ValidationError("the input is not valid hexadecimal text")
-        }
         do {
-            let payment = try sourceMapping.canonical(from: ISO8583Message(decoding: frame, dialect: sourceDialect), dialect: sourceDialect)
+            let payment: PaymentMessage
+            switch try Format(from) {
+            case .iso8583(let dialect, let mapping):
+                guard let frame = HexText.looksLikeHex(input) ? Hex.decode(String(decoding: input, as: UTF8.self)) : input else {
+                    throw ValidationError("the input is not valid hexadecimal text")
+                }
+                payment = try mapping.canonical(from: ISO8583Message(decoding: frame, dialect: dialect), dialect: dialect)
+            case .iso20022:
+                payment = try ISO20022Codec().decode(input)
+            }
             if canonical {
                 print(PaymentJSON.render(payment, unmask: unmask))
                 return
             }
-            var target = DialectOption()
-            target.spec = to!
-            let targetDialect = try target.dialect()
-            let targetMapping = try ISO8583Mapping.shipped(for: targetDialect.name)
-            print(Hex.encode(try targetMapping.message(from: payment, dialect: targetDialect).encoded(as: targetDialect)))
+            switch try Format(to!) {
+            case .iso8583(let dialect, let mapping):
+                print(Hex.encode(try mapping.message(from: payment, dialect: dialect).encoded(as: dialect)))
+            case .iso20022:
+                print(try ISO20022Codec.encode(payment), terminator: "")
+            }
         } catch let error as ISO8583Error {
             printError("error: \(error)")
             throw ExitCode(1)
         } catch let error as MappingError {
             printError("error: \(error)")
             throw ExitCode(1)
+        } catch let error as ISO20022Error {
+            printError("error: \(error)")
+            throw ExitCode(1)
         }
-    }
-}
-
-/// The canonical message as JSON; card data masked unless asked.
-enum PaymentJSON {
-    static func render(_ payment: PaymentMessage, unmask: Bool) -> String {
-        var members: [(String, String)] = [("kind", payment.kind.rawValue), ("function", payment.function.rawValue)]
-        func add(_ key: String, _ value: String?) { if let value { members.append((key, value)) } }
-        add("pan", payment.pan.map { unmask ? $0.revealed : $0.description })
-        add("track2", payment.track2.map { unmask ? $0.revealed : $0.description })
-        add("expiry", payment.expiry.map { unmask ? $0.revealed : $0.description })
-        add("processing", payment.processing?.description)
-        add("amount", payment.amount?.decimalText)
-        add("currency", payment.amount?.currency.code)
-        add("billingAmount", payment.billingAmount.map { "\($0.decimalText) \($0.currency.code)" })
-        add("stan", payment.stan)
-        add("rrn", payment.rrn)
-        add("transmissionDateTime", payment.transmissionDateTime)
-        add("localDateTime", payment.localDateTime)
-        add("acquirer", payment.acquirer)
-        add("forwarder", payment.forwarder)
-        add("terminal", payment.terminal)
-        add("merchantId", payment.merchant?.id)
-        add("merchantCategory", payment.merchant?.categoryCode)
-        add("merchantName", payment.merchant?.name)
-        add("merchantCity", payment.merchant?.city)
-        add("posEntryMode", payment.posEntryMode)
-        add("result", payment.result?.description)
-        add("approvalCode", payment.approvalCode)
-        add("emv", payment.emv.map { unmask ? Hex.encode($0) : "(\($0.count) bytes)" })
-        add("originalStan", payment.original?.stan)
-        add("source", payment.source.map { "\($0.format) \($0.version)" })
-        var json = "{" + members.map { "\(MessageJSON.quote($0.0)):\(MessageJSON.quote($0.1))" }.joined(separator: ",")
-        if !payment.unmapped.isEmpty {
-            json += ",\"unmapped\":{" + payment.unmapped.map { "\(MessageJSON.quote($0.key)):\(MessageJSON.quote(unmask ? $0.value : $0.printableValue))" }.joined(separator: ",") + "}"
-        }
-        return json + "}"
     }
 }

@@ -135,3 +135,46 @@ struct TranslateCommandTests {
         #expect(!result.stdout.contains("1A2B3C4D5E6F7081"))
     }
 }
+
+/// End-to-end tests of `payswitch iso20022` and ISO 20022 in `translate`.
+struct ISO20022CommandTests {
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ISO20022Tests/Samples/pacs.008.001.08_valid.xml").path
+    static let xsd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("specs/iso20022/pacs.008.001.08.xsd").path
+
+    @Test func decodeThenEncodeGivesASchemaValidDocument() throws {
+        let decoded = try PayswitchRunner.run(["iso20022", "decode", "--check", Self.sample])
+        #expect(decoded.status == 0)
+        #expect(decoded.stdout.contains("\"endToEndId\":\"E2E-000001\""))
+        #expect(decoded.stdout.contains("\"amount\":\"100.00\""))
+        let encoded = try PayswitchRunner.run(["iso20022", "encode", "--message", "pacs.008.001.08"], input: decoded.stdout)
+        #expect(encoded.status == 0)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("payswitch-\(getpid())-pacs008.xml")
+        try encoded.stdout.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let lint = Process()
+        lint.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        lint.arguments = ["xmllint", "--noout", "--nonet", "--schema", Self.xsd, file.path]
+        lint.standardError = FileHandle.nullDevice
+        try lint.run()
+        lint.waitUntilExit()
+        #expect(lint.terminationStatus == 0)
+        // And the round trip keeps every mapped value.
+        let again = try PayswitchRunner.run(["iso20022", "decode", file.path])
+        #expect(again.stdout == decoded.stdout)
+    }
+
+    @Test func aCreditTransferHasNoCardForm() throws {
+        let result = try PayswitchRunner.run(["translate", "--from", "pacs.008.001.08", "--to", "iso87binary", Self.sample])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("has no ISO 8583 form"))
+    }
+
+    @Test func xxeIsRefused() throws {
+        let xml = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/hostname\">]><r>&x;</r>"
+        let result = try PayswitchRunner.run(["iso20022", "decode"], input: xml)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("DOCTYPE"))
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import ISO8583
+import PaymentModel
+
+/// The canonical message as flat JSON: `{"kind":"creditTransfer","function":"request","amount":"12.30",…}`.
+///
+/// One form for both directions: `payswitch iso20022 decode` and `translate --canonical` print it
+/// (card data masked unless asked), `payswitch iso20022 encode` reads it back.
+enum PaymentJSON {
+    /// The string members, in a stable order; card data masked unless `unmask`.
+    static func members(_ payment: PaymentMessage, unmask: Bool) -> [(String, String)] {
+        var members: [(String, String)] = [("kind", payment.kind.rawValue), ("function", payment.function.rawValue)]
+        func add(_ key: String, _ value: String?) { if let value { members.append((key, value)) } }
+        add("pan", payment.pan.map { unmask ? $0.revealed : $0.description })
+        add("track2", payment.track2.map { unmask ? $0.revealed : $0.description })
+        add("expiry", payment.expiry.map { unmask ? $0.revealed : $0.description })
+        add("processing", payment.processing?.description)
+        add("amount", payment.amount?.decimalText)
+        add("currency", payment.amount?.currency.code)
+        add("stan", payment.stan)
+        add("rrn", payment.rrn)
+        add("transmissionDateTime", payment.transmissionDateTime)
+        add("localDateTime", payment.localDateTime)
+        add("acquirer", payment.acquirer)
+        add("forwarder", payment.forwarder)
+        add("terminal", payment.terminal)
+        add("merchantId", payment.merchant?.id)
+        add("merchantCategory", payment.merchant?.categoryCode)
+        add("merchantName", payment.merchant?.name)
+        add("merchantCity", payment.merchant?.city)
+        add("posEntryMode", payment.posEntryMode)
+        add("result", payment.result?.description)
+        add("approvalCode", payment.approvalCode)
+        add("emv", payment.emv.map { unmask ? Hex.encode($0) : "(\($0.count) bytes)" })
+        add("originalStan", payment.original?.stan)
+        add("messageId", payment.identifiers.messageId)
+        add("instructionId", payment.identifiers.instructionId)
+        add("endToEndId", payment.identifiers.endToEndId)
+        add("transactionId", payment.identifiers.transactionId)
+        add("uetr", payment.identifiers.uetr)
+        add("instructingAgent", payment.instructingAgent)
+        add("instructedAgent", payment.instructedAgent)
+        add("debtorName", payment.debtor?.name)
+        add("debtorIBAN", payment.debtor?.iban)
+        add("debtorAccount", payment.debtor?.otherAccount)
+        add("debtorAgent", payment.debtorAgent)
+        add("creditorName", payment.creditor?.name)
+        add("creditorIBAN", payment.creditor?.iban)
+        add("creditorAccount", payment.creditor?.otherAccount)
+        add("creditorAgent", payment.creditorAgent)
+        add("settlementDate", payment.settlementDate)
+        add("settlementMethod", payment.settlementMethod)
+        add("chargeBearer", payment.chargeBearer)
+        add("status", payment.status)
+        add("statusReason", payment.statusReason)
+        add("sourceFormat", payment.source?.format)
+        add("sourceVersion", payment.source?.version)
+        return members
+    }
+
+    static func render(_ payment: PaymentMessage, unmask: Bool) -> String {
+        var json = "{" + members(payment, unmask: unmask).map { "\(MessageJSON.quote($0.0)):\(MessageJSON.quote($0.1))" }.joined(separator: ",")
+        if !payment.remittanceInformation.isEmpty {
+            json += ",\"remittanceInformation\":[" + payment.remittanceInformation.map(MessageJSON.quote).joined(separator: ",") + "]"
+        }
+        if !payment.unmapped.isEmpty {
+            json += ",\"unmapped\":{" + payment.unmapped.map { "\(MessageJSON.quote($0.key)):\(MessageJSON.quote(unmask ? $0.value : $0.printableValue))" }.joined(separator: ",") + "}"
+        }
+        return json + "}"
+    }
+
+    /// Reads the JSON form back (the ISO 20022 and amount members; card data is not accepted here).
+    static func parse(_ text: String) throws -> PaymentMessage {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ValidationError("the input is not a JSON object")
+        }
+        func string(_ key: String) -> String? { object[key] as? String }
+        guard let kind = string("kind").flatMap(PaymentMessage.Kind.init(rawValue:)) else {
+            throw ValidationError("\"kind\" must be one of: \(PaymentMessage.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let function = string("function").flatMap(PaymentMessage.Function.init(rawValue:)) ?? .request
+        var payment = PaymentMessage(kind: kind, function: function)
+        if let amount = string("amount") {
+            guard let code = string("currency"), let currency = Currency(code) else { throw ValidationError("\"amount\" needs a known \"currency\"") }
+            guard let value = Amount(decimal: amount, currency: currency) else {
+                throw ValidationError("\"amount\" \(amount) is not a decimal within \(currency.code)'s \(currency.minorUnits) minor units")
+            }
+            payment.amount = value
+        }
+        payment.identifiers.messageId = string("messageId")
+        payment.identifiers.instructionId = string("instructionId")
+        payment.identifiers.endToEndId = string("endToEndId")
+        payment.identifiers.transactionId = string("transactionId")
+        payment.identifiers.uetr = string("uetr")
+        payment.instructingAgent = string("instructingAgent")
+        payment.instructedAgent = string("instructedAgent")
+        if string("debtorName") != nil || string("debtorIBAN") != nil || string("debtorAccount") != nil {
+            payment.debtor = Party(name: string("debtorName"), iban: string("debtorIBAN"), otherAccount: string("debtorAccount"))
+        }
+        if string("creditorName") != nil || string("creditorIBAN") != nil || string("creditorAccount") != nil {
+            payment.creditor = Party(name: string("creditorName"), iban: string("creditorIBAN"), otherAccount: string("creditorAccount"))
+        }
+        payment.debtorAgent = string("debtorAgent")
+        payment.creditorAgent = string("creditorAgent")
+        payment.settlementDate = string("settlementDate")
+        payment.settlementMethod = string("settlementMethod")
+        payment.chargeBearer = string("chargeBearer")
+        payment.status = string("status")
+        payment.statusReason = string("statusReason")
+        payment.stan = string("stan")
+        payment.rrn = string("rrn")
+        payment.result = string("result").flatMap { Int($0) }.flatMap(ResultCode.init)
+        if let format = string("sourceFormat"), let version = string("sourceVersion") {
+            payment.source = PaymentMessage.Source(format: format, version: version)
+        }
+        payment.remittanceInformation = object["remittanceInformation"] as? [String] ?? []
+        for (key, value) in (object["unmapped"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            payment.unmapped.append(UnmappedField(key: key, value: value))
+        }
+        return payment
+    }
+}
