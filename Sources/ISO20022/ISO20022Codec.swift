@@ -1,13 +1,17 @@
 public import PaymentModel
 
-/// Reads and writes ISO 20022 pacs.008.001.08 and pacs.002.001.10 as ``PaymentMessage``.
+/// Reads and writes ISO 20022 as ``PaymentMessage``: pacs.008.001.08, pacs.002.001.10,
+/// pacs.004.001.09, pacs.028.001.03, camt.056.001.08, camt.029.001.09, pain.001.001.09 and
+/// pain.002.001.10 (see ``ISO20022MessageDefinition``).
 ///
 /// Only the first transaction of a document maps to the canonical message (`CdtTrfTxInf`,
-/// `TxInfAndSts`); the leaves of later ones, and every leaf the mapping does not cover, are kept in
-/// ``PaymentMessage/unmapped`` under their path (`CdtTrfTxInf[2]/PmtId/EndToEndId`). Group-level
-/// values the canonical model has no field for live there too, and the encoder reads them back:
-/// `GrpHdr/CreDtTm`, `GrpHdr/NbOfTxs`, `OrgnlGrpInfAndSts/OrgnlMsgId`, `OrgnlGrpInfAndSts/OrgnlMsgNmId`,
-/// `OrgnlGrpInfAndSts/GrpSts`. Other unmapped leaves are not written back.
+/// `TxInfAndSts`, `TxInf`); the leaves of later ones, and every leaf the mapping does not cover, are
+/// kept in ``PaymentMessage/unmapped`` under their path (`CdtTrfTxInf[2]/PmtId/EndToEndId`).
+/// Values the canonical model has no field for live there too, and the encoder reads some of them
+/// back: `GrpHdr/CreDtTm`, `GrpHdr/NbOfTxs`, `OrgnlGrpInfAndSts/OrgnlMsgId`,
+/// `OrgnlGrpInfAndSts/OrgnlMsgNmId`, `OrgnlGrpInfAndSts/GrpSts`, and per message the ones its
+/// mapping type lists (pacs.004 `TxInf/RtrId`, camt.056 `Undrlyg/TxInf/CxlId` …). Other unmapped
+/// leaves are not written back.
 public struct ISO20022Codec: Sendable {
     public var limits: ISO20022Limits
 
@@ -39,6 +43,12 @@ public struct ISO20022Codec: Sendable {
         switch document.definition {
         case .pacs008: message = try Pacs008.decode(document)
         case .pacs002: message = Pacs002.decode(document)
+        case .pacs004: message = try Pacs004.decode(document)
+        case .pacs028: message = Pacs028.decode(document)
+        case .camt056: message = try Camt056.decode(document)
+        case .camt029: message = try Camt029.decode(document)
+        case .pain001: message = try Pain001.decode(document)
+        case .pain002: message = Pain002.decode(document)
         }
         message.source = PaymentMessage.Source(format: "iso20022", version: document.definition.rawValue)
         message.unmapped.append(contentsOf: document.header.map { UnmappedField(key: $0.path, value: $0.text) })
@@ -46,16 +56,56 @@ public struct ISO20022Codec: Sendable {
     }
 
     /// Writes the canonical message as the ISO 20022 message its kind calls for: a credit transfer
-    /// as pacs.008.001.08, a status report as pacs.002.001.10.
+    /// as pacs.008.001.08, a status report as pacs.002.001.10, a payment return as pacs.004.001.09,
+    /// a status request as pacs.028.001.03, a cancellation request as camt.056.001.08 and a
+    /// resolution of investigation as camt.029.001.09.
     ///
-    /// - Parameter creationDateTime: `GrpHdr/CreDtTm` when the message carries none in `unmapped`;
-    ///   the current UTC time when nil.
+    /// Credit transfers and status reports have two messages each: a message whose `source.version`
+    /// names pain.001.001.09 (pain.002.001.10) is written as the customer-to-bank message it was read
+    /// from; any other, whatever its source (ISO 8583, pacs, built in code), as the interbank pacs.008
+    /// (pacs.002). Use ``encode(_:as:creationDateTime:)`` to choose.
+    ///
+    /// - Parameter creationDateTime: `GrpHdr/CreDtTm` (`Assgnmt/CreDtTm` in camt) when the message
+    ///   carries none in `unmapped`; the current UTC time when nil.
     public static func encode(_ message: PaymentMessage, creationDateTime: String? = nil) throws(ISO20022Error) -> String {
+        try encode(message, as: try definition(for: message), creationDateTime: creationDateTime)
+    }
+
+    /// Writes the canonical message as `definition`, which must map the message's kind (pacs.008 or
+    /// pain.001 for a credit transfer, pacs.002 or pain.002 for a status report …).
+    ///
+    /// - Parameter creationDateTime: as in ``encode(_:creationDateTime:)``.
+    public static func encode(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
+                              creationDateTime: String? = nil) throws(ISO20022Error) -> String {
+        guard definition.kind == message.kind else {
+            throw ISO20022Error(.cannotEncode, path: definition.messageElement,
+                                reason: "a \(message.kind.rawValue) message cannot be written as \(definition.rawValue), which carries a \(definition.kind.rawValue)")
+        }
+        switch definition {
+        case .pacs008: return try Pacs008.encode(message, creationDateTime: creationDateTime)
+        case .pacs002: return try Pacs002.encode(message, creationDateTime: creationDateTime)
+        case .pacs004: return try Pacs004.encode(message, creationDateTime: creationDateTime)
+        case .pacs028: return try Pacs028.encode(message, creationDateTime: creationDateTime)
+        case .camt056: return try Camt056.encode(message, creationDateTime: creationDateTime)
+        case .camt029: return try Camt029.encode(message, creationDateTime: creationDateTime)
+        case .pain001: return try Pain001.encode(message, creationDateTime: creationDateTime)
+        case .pain002: return try Pain002.encode(message, creationDateTime: creationDateTime)
+        }
+    }
+
+    /// The message ``encode(_:creationDateTime:)`` writes for `message`: by kind, and for the kinds
+    /// with a pain and a pacs message by `source.version`.
+    static func definition(for message: PaymentMessage) throws(ISO20022Error) -> ISO20022MessageDefinition {
+        let source = message.source.flatMap { ISO20022MessageDefinition(rawValue: $0.version) }
         switch message.kind {
-        case .creditTransfer: return try Pacs008.encode(message, creationDateTime: creationDateTime)
-        case .statusReport: return try Pacs002.encode(message, creationDateTime: creationDateTime)
-        default:
-            throw ISO20022Error(.cannotEncode, reason: "a \(message.kind.rawValue) message has no ISO 20022 mapping yet (pacs.008 and pacs.002 only)")
+        case .creditTransfer: return source == .pain001 ? .pain001 : .pacs008
+        case .statusReport: return source == .pain002 ? .pain002 : .pacs002
+        case .paymentReturn: return .pacs004
+        case .statusRequest: return .pacs028
+        case .cancellationRequest: return .camt056
+        case .resolutionOfInvestigation: return .camt029
+        case .authorization, .financial, .reversal, .advice, .networkManagement:
+            throw ISO20022Error(.cannotEncode, reason: "a \(message.kind.rawValue) message (a card payment) has no ISO 20022 mapping")
         }
     }
 }

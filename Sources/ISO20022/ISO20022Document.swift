@@ -4,6 +4,12 @@ import PaymentModel
 public enum ISO20022MessageDefinition: String, Sendable, Hashable, CaseIterable {
     case pacs008 = "pacs.008.001.08"
     case pacs002 = "pacs.002.001.10"
+    case pacs004 = "pacs.004.001.09"
+    case pacs028 = "pacs.028.001.03"
+    case camt056 = "camt.056.001.08"
+    case camt029 = "camt.029.001.09"
+    case pain001 = "pain.001.001.09"
+    case pain002 = "pain.002.001.10"
 
     /// The namespace of the Document element.
     public var namespace: String { ISO20022MessageDefinition.namespacePrefix + rawValue }
@@ -13,6 +19,25 @@ public enum ISO20022MessageDefinition: String, Sendable, Hashable, CaseIterable 
         switch self {
         case .pacs008: return "FIToFICstmrCdtTrf"
         case .pacs002: return "FIToFIPmtStsRpt"
+        case .pacs004: return "PmtRtr"
+        case .pacs028: return "FIToFIPmtStsReq"
+        case .camt056: return "FIToFIPmtCxlReq"
+        case .camt029: return "RsltnOfInvstgtn"
+        case .pain001: return "CstmrCdtTrfInitn"
+        case .pain002: return "CstmrPmtStsRpt"
+        }
+    }
+
+    /// The canonical kind the message maps to; pacs.008 and pain.001 share `creditTransfer`,
+    /// pacs.002 and pain.002 share `statusReport`.
+    var kind: PaymentMessage.Kind {
+        switch self {
+        case .pacs008, .pain001: return .creditTransfer
+        case .pacs002, .pain002: return .statusReport
+        case .pacs004: return .paymentReturn
+        case .pacs028: return .statusRequest
+        case .camt056: return .cancellationRequest
+        case .camt029: return .resolutionOfInvestigation
         }
     }
 
@@ -68,7 +93,8 @@ public struct ISO20022Document: Sendable, Hashable {
         elements.first { $0.path == path && $0.block == block }
     }
 
-    static let repeatableBlocks: Set<String> = ["CdtTrfTxInf", "TxInfAndSts", "OrgnlGrpInfAndSts"]
+    static let repeatableBlocks: Set<String> = ["CdtTrfTxInf", "TxInfAndSts", "OrgnlGrpInfAndSts", "TxInf", "OrgnlGrpInf",
+                                                "Undrlyg", "CxlDtls", "PmtInf", "OrgnlPmtInfAndSts"]
 
     static func location(of path: String, block: Int, in message: String) -> String {
         let top = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path

@@ -49,8 +49,7 @@ struct ISO20022Command: ParsableCommand {
             }
             let payment = try PaymentJSON.parse(String(decoding: try readInput(file), as: UTF8.self))
             do {
-                print(try ISO20022Codec.encode(payment))
-                _ = definition
+                print(try ISO20022Codec.encode(payment, as: definition))
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(1)

@@ -63,8 +63,8 @@ struct TranslateCommand: ParsableCommand {
             switch try Format(to!) {
             case .iso8583(let dialect, let mapping):
                 print(Hex.encode(try mapping.message(from: payment, dialect: dialect).encoded(as: dialect)))
-            case .iso20022:
-                print(try ISO20022Codec.encode(payment), terminator: "")
+            case .iso20022(let definition):
+                print(try ISO20022Codec.encode(payment, as: definition), terminator: "")
             }
         } catch let error as ISO8583Error {
             printError("error: \(error)")

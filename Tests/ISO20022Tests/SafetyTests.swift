@@ -50,9 +50,9 @@ struct SafetyTests {
         #expect(error?.code == .unknownNamespace)
         #expect(error?.description.contains("urn:example:not-iso") == true)
         let unsupported = Fixtures.error {
-            _ = try ISO20022Codec().decode(#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr/></Document>"#)
+            _ = try ISO20022Codec().decode(#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.009.001.08"><FICdtTrf/></Document>"#)
         }
-        #expect(unsupported?.code == .unsupportedMessage && unsupported?.reason.contains("pacs.004.001.09") == true)
+        #expect(unsupported?.code == .unsupportedMessage && unsupported?.reason.contains("pacs.009.001.08") == true)
     }
 
     @Test func notWellFormedSampleGivesALineNumber() throws {
