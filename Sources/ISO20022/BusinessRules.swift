@@ -36,21 +36,29 @@ public enum ISO20022BusinessRules {
                 }
             }
         }
-        if document.definition == .pacs008 { problems += checkGroupTotals(document) }
+        switch document.definition {
+        case .pacs008:
+            problems += checkGroupTotals(document, count: document.blockCounts["CdtTrfTxInf"] ?? 0, amountPath: "CdtTrfTxInf/IntrBkSttlmAmt")
+        case .pain001:
+            // Each transaction carries exactly one (mandatory) EndToEndId: counting them counts the transactions.
+            let count = document.elements.filter { $0.path == "PmtInf/CdtTrfTxInf/PmtId/EndToEndId" }.count
+            problems += checkGroupTotals(document, count: count, amountPath: "PmtInf/CdtTrfTxInf/Amt/InstdAmt")
+        default:
+            break
+        }
         return problems
     }
 
-    /// NbOfTxs equals the number of CdtTrfTxInf; CtrlSum, when present, equals the sum of their amounts.
-    private static func checkGroupTotals(_ document: ISO20022Document) -> [ISO20022Problem] {
+    /// NbOfTxs equals the number of transactions; CtrlSum, when present, equals the sum of their amounts.
+    private static func checkGroupTotals(_ document: ISO20022Document, count: Int, amountPath: String) -> [ISO20022Problem] {
         var problems: [ISO20022Problem] = []
-        let count = document.blockCounts["CdtTrfTxInf"] ?? 0
         if let number = document.first("GrpHdr/NbOfTxs"), Int(number.text) != count {
             problems.append(ISO20022Problem(path: number.location, line: number.line,
-                                            reason: "NbOfTxs is \(number.text) but the message has \(count) CdtTrfTxInf"))
+                                            reason: "NbOfTxs is \(number.text) but the message has \(count) transactions"))
         }
         if let control = document.first("GrpHdr/CtrlSum") {
             var sum: Int64? = 0
-            for element in document.elements where element.path == "CdtTrfTxInf/IntrBkSttlmAmt" {
+            for element in document.elements where element.path == amountPath {
                 guard let running = sum, let value = scaled(element.text) else { sum = nil; break }
                 let (total, overflow) = running.addingReportingOverflow(value)
                 sum = overflow ? nil : total
@@ -58,7 +66,7 @@ public enum ISO20022BusinessRules {
             if let expected = scaled(control.text), let sum {
                 if expected != sum {
                     problems.append(ISO20022Problem(path: control.location, line: control.line,
-                                                    reason: "CtrlSum is \(control.text) but the CdtTrfTxInf amounts add up to \(decimalText(sum))"))
+                                                    reason: "CtrlSum is \(control.text) but the transaction amounts add up to \(decimalText(sum))"))
                 }
             } else {
                 problems.append(ISO20022Problem(path: control.location, line: control.line,

@@ -1,3 +1,4 @@
+import Foundation
 import ISO20022
 import Testing
 
@@ -67,7 +68,7 @@ struct BusinessRulesTests {
     @Test func numberOfTransactionsMismatchIsReported() throws {
         let problems = try BusinessRulesTests.problems(BusinessRulesTests.document(groupHeader: "<NbOfTxs>3</NbOfTxs>", amounts: ["1.00", "2.00"]))
         #expect(problems.map(\.path) == ["FIToFICstmrCdtTrf/GrpHdr/NbOfTxs"])
-        #expect(problems.first?.reason.contains("2 CdtTrfTxInf") == true)
+        #expect(problems.first?.reason.contains("2 transactions") == true)
     }
 
     @Test func controlSumMismatchIsReported() throws {
@@ -86,5 +87,16 @@ struct BusinessRulesTests {
     @Test func amountBeyondMinorUnitsIsReported() throws {
         let problems = try BusinessRulesTests.problems(BusinessRulesTests.document(groupHeader: "<NbOfTxs>2</NbOfTxs>", amounts: ["1.00", "2.001"]))
         #expect(problems.map(\.path) == ["FIToFICstmrCdtTrf/CdtTrfTxInf[2]/IntrBkSttlmAmt"])
+    }
+}
+
+/// The group totals of a customer credit transfer initiation are checked too.
+struct Pain001TotalsTests {
+    @Test(arguments: [("<NbOfTxs>1</NbOfTxs>", [String]()), ("<NbOfTxs>2</NbOfTxs>", ["CstmrCdtTrfInitn/GrpHdr/NbOfTxs"])])
+    func numberOfTransactionsMustMatch(header: String, expected: [String]) throws {
+        var xml = String(decoding: try Fixtures.sample("pain.001.001.09_valid.xml"), as: UTF8.self)
+        xml = xml.replacingOccurrences(of: "<NbOfTxs>1</NbOfTxs>", with: header)
+        let problems = ISO20022BusinessRules.check(try ISO20022Codec().parse(xml))
+        #expect(problems.map(\.path).filter { !$0.hasSuffix("CreDtTm") } == expected)
     }
 }
