@@ -2,6 +2,7 @@
 // Benchmarks for payswitch, kept in their own package so the main package never depends on
 // package-benchmark. Run from this folder:
 //   swift package --disable-sandbox benchmark --target ISO8583Benchmarks
+//   swift package --disable-sandbox benchmark --target ISO20022Benchmarks
 import PackageDescription
 
 let package = Package(
@@ -20,7 +21,36 @@ let package = Package(
             ],
             path: "Benchmarks/ISO8583Benchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-        )
+        ),
+        // System libxml2 for the bare reader baseline. Not named CLibXML2: the main package has that module.
+        .systemLibrary(
+            name: "CLibXML2Bench",
+            path: "Sources/CLibXML2Bench",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .executableTarget(
+            name: "ISO20022Benchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "ISO20022", package: "main"),
+                .product(name: "PaymentModel", package: "main"),
+                "CLibXML2Bench",
+            ],
+            path: "Benchmarks/ISO20022Benchmarks",
+            exclude: ["pacs008_3k.xml"],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        // The same two operations in a plain loop, for valgrind/perf (see README.md).
+        .executableTarget(
+            name: "ISO20022DecodeLoop",
+            dependencies: [
+                .product(name: "ISO20022", package: "main"),
+                .product(name: "PaymentModel", package: "main"),
+                "CLibXML2Bench",
+            ],
+            path: "Sources/ISO20022DecodeLoop"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,84 @@
+// A plain loop for profilers (valgrind --tool=callgrind, perf), without the benchmark harness:
+//   ISO20022DecodeLoop decode|bare [count] [file]
+// runs ISO20022Codec().decode, or a bare xmlTextReader pass like ISO20022Benchmarks', `count` times
+// (default 10,000) over the file (default Benchmarks/ISO20022Benchmarks/pacs008_3k.xml).
+import ISO20022
+import PaymentModel
+@preconcurrency import CLibXML2Bench
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+@preconcurrency import Darwin
+#endif
+
+let arguments = CommandLine.arguments
+let mode = arguments.count > 1 ? arguments[1] : "decode"
+let count = arguments.count > 2 ? Int(arguments[2]) ?? 10_000 : 10_000
+let defaultPath: String = {
+    let source = #filePath  // .../Benchmarks/Sources/ISO20022DecodeLoop/main.swift
+    var parts = source.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/") + "/Benchmarks/ISO20022Benchmarks/pacs008_3k.xml"
+}()
+let path = arguments.count > 3 ? arguments[3] : defaultPath
+
+guard let file = fopen(path, "rb") else {
+    fputs("cannot open \(path)\n", stderr)
+    exit(1)
+}
+var bytes: [UInt8] = []
+var chunk = [UInt8](repeating: 0, count: 4096)
+while true {
+    let read = fread(&chunk, 1, chunk.count, file)
+    if read <= 0 { break }
+    bytes.append(contentsOf: chunk[0..<read])
+}
+fclose(file)
+
+let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+
+@inline(never)
+func bare(_ bytes: [UInt8]) -> Int {
+    bytes.withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: CChar.self) { chars in
+            guard let reader = xmlReaderForMemory(chars.baseAddress, Int32(chars.count), "message.xml", nil, options) else {
+                return -1
+            }
+            defer { xmlFreeTextReader(reader) }
+            var total = 0
+            while xmlTextReaderRead(reader) == 1 {
+                if let name = xmlTextReaderConstLocalName(reader) { total &+= strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) }
+                if let value = xmlTextReaderConstValue(reader) { total &+= strlen(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self)) }
+            }
+            return total
+        }
+    }
+}
+
+xmlInitParser()
+let codec = ISO20022Codec()
+var sink = 0
+let start = clock_gettime_nsec_np_portable()
+for _ in 0..<count {
+    switch mode {
+    case "bare":
+        sink &+= bare(bytes)
+    default:
+        do {
+            let message = try codec.decode(bytes)
+            sink &+= message.remittanceInformation.count
+        } catch {
+            fputs("decode failed: \(error)\n", stderr)
+            exit(1)
+        }
+    }
+}
+let elapsed = clock_gettime_nsec_np_portable() - start
+print("\(mode): \(count) × \(bytes.count) bytes in \(elapsed / 1_000_000) ms, \(elapsed / UInt64(max(count, 1))) ns/message, sink \(sink)")
+
+func clock_gettime_nsec_np_portable() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
