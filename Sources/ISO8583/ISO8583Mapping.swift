@@ -66,14 +66,27 @@ public struct ISO8583Mapping: Sendable {
         return ISO8583Mapping(name: name, version: version, dialects: dialects, usesActionCodes: column == "iso93", entries: entries)
     }
 
-    /// The shipped mapping that serves `dialect`.
+    /// The shipped mapping that serves `dialect` (the files are read once per process).
     public static func shipped(for dialect: String) throws(SpecError) -> ISO8583Mapping {
-        for (bytes, file) in [(PackageResources.iso87_yaml, "specs/mappings/iso87.yaml"), (PackageResources.iso93_yaml, "specs/mappings/iso93.yaml")] {
-            let mapping = try load(yaml: String(decoding: bytes, as: UTF8.self), file: file)
-            if mapping.dialects.contains(dialect) { return mapping }
+        let mappings = try shippedMappings.get()
+        guard let mapping = mappings.first(where: { $0.dialects.contains(dialect) }) else {
+            throw SpecError(file: "specs/mappings", line: 0, column: 0, message: "no mapping serves dialect '\(dialect)'")
         }
-        throw SpecError(file: "specs/mappings", line: 0, column: 0, message: "no mapping serves dialect '\(dialect)'")
+        return mapping
     }
+
+    /// Every shipped mapping, or the first error reading them.
+    private static let shippedMappings: Result<[ISO8583Mapping], SpecError> = {
+        var mappings: [ISO8583Mapping] = []
+        for (bytes, file) in [(PackageResources.iso87_yaml, "specs/mappings/iso87.yaml"), (PackageResources.iso93_yaml, "specs/mappings/iso93.yaml")] {
+            do throws(SpecError) {
+                mappings.append(try load(yaml: String(decoding: bytes, as: UTF8.self), file: file))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return .success(mappings)
+    }()
 
     /// Data elements the mapping reads (the mapped ones and their currency elements).
     var coveredFields: Set<Int> {
