@@ -26,6 +26,8 @@ struct StreamingReader {
         var text = ""
         var attributes: [String: String] = [:]
         var hasChildren = false
+        /// The path a leaf is recorded under, built once when the element opens (parent's + name).
+        var path = ""
     }
 
     /// Where the reader is in the envelope.
@@ -88,14 +90,12 @@ struct StreamingReader {
             switch region {
             case .header where depth > headerDepth:
                 if !frame.hasChildren {
-                    let names = stack[headerDepth...].map(\.name) + [frame.name]
-                    header.append(.init(path: names.joined(separator: "/"), block: 0, text: frame.text,
+                    header.append(.init(path: frame.path, block: 0, text: frame.text,
                                         attributes: frame.attributes, line: frame.line, message: "AppHdr"))
                 }
             case .message where depth > documentDepth + 1:
                 if !frame.hasChildren, let definition {
-                    let names = stack[(documentDepth + 2)...].map(\.name) + [frame.name]
-                    elements.append(.init(path: names.joined(separator: "/"), block: currentBlock, text: frame.text,
+                    elements.append(.init(path: frame.path, block: currentBlock, text: frame.text,
                                           attributes: frame.attributes, line: frame.line, message: definition.messageElement))
                 }
             default:
@@ -167,6 +167,12 @@ struct StreamingReader {
                     }
                 }
                 var frame = Frame(name: name, line: here)
+                // Message paths start below the message element; header paths at AppHdr.
+                if region == .message && depth >= documentDepth + 2 {
+                    frame.path = depth == documentDepth + 2 ? name : stack[stack.count - 1].path + "/" + name
+                } else if region == .header && depth >= headerDepth {
+                    frame.path = depth == headerDepth ? name : stack[stack.count - 1].path + "/" + name
+                }
                 if xmlTextReaderHasAttributes(reader) == 1 {
                     while xmlTextReaderMoveToNextAttribute(reader) == 1 {
                         guard xmlTextReaderIsNamespaceDecl(reader) != 1,
@@ -217,14 +223,43 @@ struct StreamingReader {
 
     /// The line of the first `<!DOCTYPE` in the bytes (ASCII-compatible encodings), or nil.
     static func doctypeLine(_ bytes: [UInt8]) -> Int? {
-        let marker = Array("<!DOCTYPE".utf8)
-        guard bytes.count >= marker.count else { return nil }
-        var line = 1
-        for index in 0...(bytes.count - marker.count) {
-            if bytes[index] == UInt8(ascii: "\n") { line += 1 }
-            if bytes[index] == marker[0], bytes[index..<(index + marker.count)].elementsEqual(marker) { return line }
+        // A DOCTYPE can only stand in the prolog, before the root element (anywhere else the
+        // document is not well-formed and the parser refuses it): scan the prolog only, skipping
+        // the XML declaration, processing instructions and comments.
+        bytes.withUnsafeBufferPointer { bytes -> Int? in
+            var line = 1
+            var index = 0
+            func starts(_ text: StaticString, at position: Int) -> Bool {
+                let count = text.utf8CodeUnitCount
+                guard position + count <= bytes.count else { return false }
+                for offset in 0..<count where bytes[position + offset] != text.utf8Start[offset] { return false }
+                return true
+            }
+            func skip(past end: StaticString) {
+                while index < bytes.count && !starts(end, at: index) {
+                    if bytes[index] == UInt8(ascii: "\n") { line += 1 }
+                    index += 1
+                }
+                index += end.utf8CodeUnitCount
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\n") { line += 1 }
+                guard byte == UInt8(ascii: "<") else {
+                    index += 1
+                    continue
+                }
+                if starts("<!DOCTYPE", at: index) { return line }
+                if starts("<?", at: index) {
+                    skip(past: "?>")
+                } else if starts("<!--", at: index) {
+                    skip(past: "-->")
+                } else {
+                    return nil  // the root element: the prolog is over
+                }
+            }
+            return nil
         }
-        return nil
     }
 
     /// libxml2's own description of the last error, with its line.

@@ -17,6 +17,19 @@ struct SafetyTests {
         #expect(error?.description.contains("DOCTYPE") == true)
     }
 
+    @Test func doctypeBehindACommentAndAProcessingInstructionIsRefused() {
+        let xml = """
+        <?xml version="1.0"?>
+        <!-- a comment with <Document> inside -->
+        <?app instruction?>
+        <!DOCTYPE r [<!ENTITY x "boom">]>
+        <Document xmlns="\(SafetyTests.pacs008)"><FIToFICstmrCdtTrf><GrpHdr><MsgId>&x;</MsgId></GrpHdr></FIToFICstmrCdtTrf></Document>
+        """
+        let error = Fixtures.error { _ = try ISO20022Codec().decode(xml) }
+        #expect(error?.code == .doctypeRefused)
+        #expect(error?.line == 4)
+    }
+
     @Test func billionLaughsIsRefused() {
         var entities = #"<!ENTITY lol "lol">"#
         for level in 1...9 {
