@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlerror.h>
+#include <libxml/parserInternals.h>
 
 // `xmlFree` is a global *variable* (a function pointer); Swift 6 rejects references to it as not
 // concurrency-safe, so it is wrapped.
