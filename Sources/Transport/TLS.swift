@@ -45,6 +45,17 @@ public struct TLSConfiguration: Sendable, Hashable {
     /// The name the server's certificate must carry (client side); also sent as SNI.
     public var serverName: String?
 
+    /// A configuration from its parts (configuration files); ``server(certificateChainFile:privateKeyFile:clientCAFile:)``
+    /// and ``client(trustedCAFile:serverName:certificateChainFile:privateKeyFile:)`` cover the usual cases.
+    public init(certificateChainFile: String? = nil, privateKeyFile: String? = nil, trustedCAFile: String? = nil,
+                verifyPeer: Bool = true, serverName: String? = nil) {
+        self.certificateChainFile = certificateChainFile
+        self.privateKeyFile = privateKeyFile
+        self.trustedCAFile = trustedCAFile
+        self.verifyPeer = verifyPeer
+        self.serverName = serverName
+    }
+
     /// A server: presents a chain, and asks for client certificates when `clientCAFile` is set.
     public static func server(certificateChainFile: String, privateKeyFile: String, clientCAFile: String? = nil) -> TLSConfiguration {
         TLSConfiguration(certificateChainFile: certificateChainFile, privateKeyFile: privateKeyFile,
@@ -103,8 +114,9 @@ public final class TLSContext: @unchecked Sendable {
             let mode = isClient ? SSL_VERIFY_PEER : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
             SSL_CTX_set_verify(context, mode, nil)
         }
+        // Every failure below `self.context = context` leaves the freeing to deinit, which Swift runs
+        // when a fully initialised instance throws out of its initialiser.
         if !isClient && configuration.certificateChainFile == nil {
-            SSL_CTX_free(context)
             throw TLSError(operation: "TLSContext", reason: "a server needs a certificate chain and a private key", stack: [])
         }
     }
@@ -126,7 +138,12 @@ final class TLSSession {
 
     init(context: TLSContext) throws(TLSError) {
         guard let ssl = SSL_new(context.context) else { throw TLSError.drain("SSL_new") }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+        let input = BIO_new(BIO_s_mem())
+        let output = BIO_new(BIO_s_mem())
+        guard let input, let output else {
+            // Not yet owned by the SSL, and deinit will not run: free what was made.
+            if let input { BIO_free(input) }
+            if let output { BIO_free(output) }
             SSL_free(ssl)
             throw TLSError.drain("BIO_new")
         }
@@ -138,7 +155,7 @@ final class TLSSession {
         if context.isClient {
             if let name = context.serverName {
                 guard CShims_SSL_set_tlsext_host_name(ssl, name) == 1, SSL_set1_host(ssl, name) == 1 else {
-                    SSL_free(ssl)
+                    // Fully initialised: deinit frees the SSL (and its BIOs).
                     throw TLSError.drain("SSL_set1_host", reason: name)
                 }
             }

@@ -109,6 +109,16 @@ struct TLSTests {
         #expect(error.description.contains("protocol"))
     }
 
+    @Test func serverWithoutACertificateChainIsRefusedRepeatedly() {
+        // Each failure frees its context exactly once (repeating it would trip a double free).
+        for _ in 0..<50 {
+            #expect(throws: TLSError.self) {
+                try TLSContext(TLSConfiguration(certificateChainFile: nil, privateKeyFile: nil, trustedCAFile: nil,
+                                                verifyPeer: false, serverName: nil), isClient: false)
+            }
+        }
+    }
+
     @Test func missingKeyFileGivesTheOpenSSLErrorQueue() {
         #expect {
             try TLSContext(.server(certificateChainFile: TestCertificates.path("server.pem"), privateKeyFile: "/nonexistent.key"), isClient: false)
