@@ -51,7 +51,9 @@ public struct ISO20022Codec: Sendable {
         case .pain002: message = Pain002.decode(document)
         }
         message.source = PaymentMessage.Source(format: "iso20022", version: document.definition.rawValue)
-        message.unmapped.append(contentsOf: document.header.map { UnmappedField(key: $0.path, value: $0.text) })
+        if !document.header.isEmpty {
+            message.businessHeader = BusinessApplicationHeader.decode(document.header, unmapped: &message.unmapped)
+        }
         return message
     }
 
@@ -74,9 +76,24 @@ public struct ISO20022Codec: Sendable {
     /// Writes the canonical message as `definition`, which must map the message's kind (pacs.008 or
     /// pain.001 for a credit transfer, pacs.002 or pain.002 for a status report …).
     ///
-    /// - Parameter creationDateTime: as in ``encode(_:creationDateTime:)``.
+    /// A message with a ``PaymentMessage/businessHeader`` is written as a business message: the
+    /// `AppHdr` (head.001.001.02, its `MsgDefIdr` set to `definition`) and the `Document` inside a
+    /// `BizMsg` element. ISO 20022 defines no envelope of its own (networks each bring theirs), and
+    /// the decoder reads the pair under any root.
+    ///
+    /// - Parameter creationDateTime: as in ``encode(_:creationDateTime:)``; also the header's `CreDt`
+    ///   when it has none.
     public static func encode(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
                               creationDateTime: String? = nil) throws(ISO20022Error) -> String {
+        let document = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
+        guard let header = message.businessHeader else { return document }
+        let appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
+        return BusinessApplicationHeader.envelope(header: appHdr, document: document)
+    }
+
+    /// The `Document` alone.
+    static func encodeDocument(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
+                               creationDateTime: String?) throws(ISO20022Error) -> String {
         guard definition.kind == message.kind else {
             throw ISO20022Error(.cannotEncode, path: definition.messageElement,
                                 reason: "a \(message.kind.rawValue) message cannot be written as \(definition.rawValue), which carries a \(definition.kind.rawValue)")

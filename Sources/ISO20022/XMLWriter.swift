@@ -3,12 +3,14 @@ import PaymentModel
 
 /// Builds an ISO 20022 document as text, escaping every value.
 struct XMLWriter {
-    private(set) var text = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+    static let declaration = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+    private(set) var text = XMLWriter.declaration
     private var open: [String] = []
 
-    init(namespace: String) {
-        text += #"<Document xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
-        open = ["Document"]
+    /// A document whose root is `root` (`Document`, or `AppHdr` for a business application header).
+    init(root: String = "Document", namespace: String) {
+        text += "<" + root + #" xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
+        open = [root]
     }
 
     mutating func start(_ name: String) {

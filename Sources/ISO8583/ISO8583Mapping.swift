@@ -1,4 +1,4 @@
-public import PaymentModel
+import PaymentModel
 public import SpecFiles
 
 /// How one ISO 8583 version's data elements carry the canonical payment message, read from

@@ -75,6 +75,8 @@ public struct PaymentMessage: Sendable, Hashable {
     /// Transaction status (ACSC, RJCT, PDNG …) and its reason code (AM04, AC01 …).
     public var status: String?
     public var statusReason: String?
+    /// The ISO 20022 business application header (head.001) the message came with, or is to be sent with.
+    public var businessHeader: BusinessHeader?
 
     // MARK: Provenance
 
@@ -125,6 +127,39 @@ public struct Identifiers: Sendable, Hashable {
     public var uetr: String?
 
     public init() {}
+}
+
+/// The ISO 20022 business application header (head.001.001.02 `AppHdr`): who sends the business
+/// message to whom, and which message it is.
+public struct BusinessHeader: Sendable, Hashable {
+    /// The sender's BIC (`Fr/FIId/FinInstnId/BICFI`).
+    public var from: String?
+    /// The receiver's BIC (`To/FIId/FinInstnId/BICFI`).
+    public var to: String?
+    /// `BizMsgIdr`: the sender's reference of the business message.
+    public var businessMessageId: String?
+    /// `MsgDefIdr`: the message definition carried (`pacs.008.001.08`). Written from the document on encode.
+    public var messageDefinitionId: String?
+    /// `BizSvc`: the business service or scheme (`swift.cbprplus.02`).
+    public var businessService: String?
+    /// `CreDt`: when the header was created (ISO date-time).
+    public var creationDate: String?
+    /// `CpyDplct`: COPY, CODU or DUPL.
+    public var copyDuplicate: String?
+    /// `PssblDplct`: the sender may have sent this message before.
+    public var possibleDuplicate: Bool?
+    /// `Prty`: the business priority.
+    public var priority: String?
+
+    public init(from: String? = nil, to: String? = nil, businessMessageId: String? = nil, messageDefinitionId: String? = nil,
+                businessService: String? = nil, creationDate: String? = nil) {
+        self.from = from
+        self.to = to
+        self.businessMessageId = businessMessageId
+        self.messageDefinitionId = messageDefinitionId
+        self.businessService = businessService
+        self.creationDate = creationDate
+    }
 }
 
 /// Transaction type and from/to accounts (ISO 8583 DE 3: TTFFTT).

@@ -54,6 +54,17 @@ enum PaymentJSON {
         add("chargeBearer", payment.chargeBearer)
         add("status", payment.status)
         add("statusReason", payment.statusReason)
+        if let header = payment.businessHeader {
+            add("headerFrom", header.from)
+            add("headerTo", header.to)
+            add("businessMessageId", header.businessMessageId)
+            add("headerMessageDefinition", header.messageDefinitionId)
+            add("businessService", header.businessService)
+            add("headerCreationDate", header.creationDate)
+            add("copyDuplicate", header.copyDuplicate)
+            add("possibleDuplicate", header.possibleDuplicate.map { $0 ? "true" : "false" })
+            add("priority", header.priority)
+        }
         add("sourceFormat", payment.source?.format)
         add("sourceVersion", payment.source?.version)
         return members
@@ -111,6 +122,15 @@ enum PaymentJSON {
         payment.stan = string("stan")
         payment.rrn = string("rrn")
         payment.result = string("result").flatMap { Int($0) }.flatMap(ResultCode.init)
+        if string("headerFrom") != nil || string("headerTo") != nil || string("businessMessageId") != nil {
+            var header = BusinessHeader(from: string("headerFrom"), to: string("headerTo"), businessMessageId: string("businessMessageId"),
+                                        messageDefinitionId: string("headerMessageDefinition"), businessService: string("businessService"),
+                                        creationDate: string("headerCreationDate"))
+            header.copyDuplicate = string("copyDuplicate")
+            header.possibleDuplicate = string("possibleDuplicate").map { $0 == "true" }
+            header.priority = string("priority")
+            payment.businessHeader = header
+        }
         if let format = string("sourceFormat"), let version = string("sourceVersion") {
             payment.source = PaymentMessage.Source(format: format, version: version)
         }

@@ -74,7 +74,9 @@ struct DecodeTests {
         """
         let message = try ISO20022Codec().decode(xml)
         #expect(message.identifiers.endToEndId == "E2E-000001")
-        #expect(message.unmapped.contains(UnmappedField(key: "AppHdr/BizMsgIdr", value: "BAH-1")))
+        #expect(message.businessHeader?.businessMessageId == "BAH-1")
+        #expect(message.businessHeader?.messageDefinitionId == "pacs.008.001.08")
+        #expect(!message.unmapped.contains { $0.key.hasPrefix("AppHdr/") })
     }
 
     @Test func amountWithTooManyDecimalsOrUnknownCurrencyIsAnError() throws {
