@@ -10,11 +10,13 @@ let package = Package(
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "PaymentModel", targets: ["PaymentModel"]),
         .library(name: "ISO20022", targets: ["ISO20022"]),
+        .library(name: "Simulators", targets: ["Simulators"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Reading human-edited YAML files with file:line:column in every error.
@@ -39,12 +41,22 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // The ISO 20022 codec (pacs.008, pacs.002): streaming libxml2 reader, no DTDs, size and depth limits.
         .target(name: "ISO20022", dependencies: ["CLibXML2", "PaymentModel"]),
+        // Issuer, acquirer and POS simulators: the behaviour behind `payswitch sim`, runnable in-process by tests.
+        .target(
+            name: "Simulators",
+            dependencies: [
+                "ISO8583", "ISO20022", "PaymentModel", "SpecFiles", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "payswitch",
             dependencies: [
                 "ISO8583",
                 "ISO20022",
                 "PaymentModel",
+                "Simulators",
                 "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,10 +65,13 @@ let package = Package(
             resources: [.embedInCode("Samples")]
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        // What several test targets share: the throwaway PKI of tools/make-test-certs.sh.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
+        .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

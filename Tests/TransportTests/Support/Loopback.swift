@@ -54,25 +54,6 @@ struct EchoServer {
     }
 }
 
-/// A throwaway PKI made by tools/make-test-certs.sh, once per test process.
-enum TestCertificates {
-    static let directory: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let directory = NSTemporaryDirectory() + "payswitch-certs-\(getpid())"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("tools/make-test-certs.sh").path, directory]
-        process.standardOutput = FileHandle.nullDevice
-        try! process.run()
-        process.waitUntilExit()
-        precondition(process.terminationStatus == 0, "tools/make-test-certs.sh failed")
-        return directory
-    }()
-
-    static func path(_ name: String) -> String { directory + "/" + name }
-}
-
 /// A plain blocking socket, for peers that must misbehave in ways our own Connection never would.
 enum RawClient {
     struct Failure: Error {}

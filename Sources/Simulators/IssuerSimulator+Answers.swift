@@ -1,0 +1,97 @@
+import ISO8583
+import ISO20022
+import PaymentModel
+
+extension IssuerSimulator {
+    /// Fields an ISO 8583 answer never echoes: card-reading and cardholder-verification data
+    /// (POS entry and condition, track 1 and 2, PIN data, chip data) that only the request carries.
+    static let requestOnlyFields: [Int] = [14, 22, 23, 25, 26, 35, 36, 45, 52, 53, 55]
+
+    /// Decodes an ISO 8583 request and builds its answer.
+    func answerISO8583(_ payload: [UInt8], dialect: Dialect, sequence: Int) throws -> Exchange {
+        let request = try ISO8583Message(decoding: payload, dialect: dialect)
+        let payment = try? ISO8583Mapping.shipped(for: dialect.name).canonical(from: request, dialect: dialect, results: results)
+        var record = ReceivedMessage(message: request.mti.description)
+        record.kind = payment?.kind.rawValue
+        record.stan = request.string(11)
+        record.rrn = request.string(37)
+        record.pan = request.string(2).flatMap(PAN.init)?.description
+        record.amount = payment?.amount?.description
+        guard request.mti.expectsResponse else { return Exchange(record: record, answer: nil) }
+
+        let result: ResultCode
+        switch request.mti.messageClass {
+        case 8: result = ResultCode(8000)!
+        case 4: result = ResultCode(4000)!
+        default:
+            // Advices (x120, x220) are acknowledged; requests are decided by the rules.
+            if request.mti.function == 2 {
+                result = .approved
+            } else if let payment {
+                result = configuration.behaviour.result(for: payment, messageName: request.mti.description)
+            } else {
+                result = ResultCode(9100)!  // format error: the request does not map
+            }
+        }
+        var answer = request
+        answer.mti = request.mti.response
+        for field in IssuerSimulator.requestOnlyFields { answer.remove(field) }
+        let row = results.row(result)
+        let code = request.mti.version == 1 ? (row?.iso93 ?? "909") : (row?.iso87 ?? "96")
+        answer.set(39, code)
+        if result.category == .approved, request.mti.messageClass == 1 || request.mti.messageClass == 2, configuration.behaviour.approvalCode {
+            answer.set(38, IssuerSimulator.approvalCode(sequence))
+        } else {
+            answer.remove(38)
+        }
+        record.result = code
+        return Exchange(record: record, answer: try answer.encoded(as: dialect))
+    }
+
+    /// Six characters from a sequence number: `A00042`.
+    static func approvalCode(_ sequence: Int) -> String {
+        let digits = String(sequence % 100_000)
+        return "A" + String(repeating: "0", count: 5 - digits.count) + digits
+    }
+
+    /// Decodes an ISO 20022 request and builds its answer: pacs.008 and pacs.028 get pacs.002,
+    /// camt.056 gets camt.029.
+    func answerISO20022(_ payload: [UInt8], sequence: Int) throws -> Exchange {
+        let request = try ISO20022Codec().decode(payload)
+        let name = request.source?.version ?? "?"
+        var record = ReceivedMessage(message: name)
+        record.kind = request.kind.rawValue
+        record.messageId = request.identifiers.messageId
+        record.endToEndId = request.identifiers.endToEndId
+        record.amount = request.amount?.description
+        let result = configuration.behaviour.result(for: request, messageName: name)
+        let row = results.row(result)
+        var answer: PaymentMessage
+        switch request.kind {
+        case .creditTransfer, .statusRequest:
+            answer = PaymentMessage(kind: .statusReport, function: .response)
+            answer.status = row?.status ?? "RJCT"
+            answer.statusReason = answer.status == "RJCT" ? (row?.reason ?? "NARR") : nil
+            answer.unmapped.append(UnmappedField(key: "OrgnlGrpInfAndSts/OrgnlMsgId", value: request.identifiers.messageId ?? "NOTPROVIDED"))
+            answer.unmapped.append(UnmappedField(key: "OrgnlGrpInfAndSts/OrgnlMsgNmId", value: name))
+        case .cancellationRequest:
+            answer = PaymentMessage(kind: .resolutionOfInvestigation, function: .response)
+            // Cancelled when the rules approve, else the cancellation is rejected.
+            answer.status = result.category == .approved ? "CNCL" : "RJCR"
+            answer.amount = request.amount
+        default:
+            record.result = "no answer for \(request.kind.rawValue)"
+            return Exchange(record: record, answer: nil)
+        }
+        answer.identifiers.messageId = "SIM-" + String(sequence)
+        answer.identifiers.instructionId = request.identifiers.instructionId
+        answer.identifiers.endToEndId = request.identifiers.endToEndId
+        answer.identifiers.transactionId = request.identifiers.transactionId
+        answer.identifiers.uetr = request.identifiers.uetr
+        // The answer goes back the way the request came.
+        answer.instructingAgent = request.instructedAgent ?? request.creditorAgent
+        answer.instructedAgent = request.instructingAgent ?? request.debtorAgent
+        record.result = answer.status.map { $0 + (answer.statusReason.map { "/" + $0 } ?? "") }
+        return Exchange(record: record, answer: Array(try ISO20022Codec.encode(answer).utf8))
+    }
+}
