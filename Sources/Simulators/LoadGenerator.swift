@@ -11,47 +11,7 @@ public import Transport
 /// Each connection is confined to its loop's queue: its in-flight table, histogram and counters
 /// are touched only there, and read at the end (and once a second for progress) with `sync`.
 public final class LoadGenerator<Exchange: LoadExchange>: Sendable {
-    public struct Configuration: Sendable {
-        /// Closed loop keeps `window` requests in flight per connection; open loop sends at a
-        /// fixed total rate whatever the answers do.
-        public enum Mode: Sendable, Equatable {
-            case closedLoop(window: Int)
-            case openLoop(perSecond: Double)
-        }
-
-        /// When to stop sending.
-        public enum Limit: Sendable, Equatable {
-            case seconds(Double)
-            case count(Int)
-        }
-
-        public var host: String
-        public var port: UInt16
-        public var format: FrameFormat
-        public var tls: TLSContext?
-        public var connections: Int
-        public var mode: Mode
-        public var limit: Limit
-        /// How long an answer may take before its request counts as timed out.
-        public var timeoutMilliseconds: Double
-        public var loops: Int
-        public var seed: UInt64
-
-        public init(host: String = "127.0.0.1", port: UInt16, format: FrameFormat, tls: TLSContext? = nil, connections: Int = 1,
-                    mode: Mode = .closedLoop(window: 1), limit: Limit = .count(1), timeoutMilliseconds: Double = 5_000,
-                    loops: Int = EventLoopGroup.defaultCount, seed: UInt64 = 1) {
-            self.host = host
-            self.port = port
-            self.format = format
-            self.tls = tls
-            self.connections = connections
-            self.mode = mode
-            self.limit = limit
-            self.timeoutMilliseconds = timeoutMilliseconds
-            self.loops = loops
-            self.seed = seed
-        }
-    }
+    public typealias Configuration = LoadConfiguration
 
     public let configuration: Configuration
     let exchange: Exchange
@@ -350,6 +310,49 @@ public final class LoadGenerator<Exchange: LoadExchange>: Sendable {
             return LoadProgress(elapsedSeconds: total, answersPerSecond: Double(counts.matched + counts.mismatched) / max(seconds, 1e-9),
                                 errors: counts.failures, p99Microseconds: Double(histogram.valueAtPercentile(99)) / 1000)
         }
+    }
+}
+
+/// How a ``LoadGenerator`` runs: where to, how many connections, open or closed loop, how long.
+public struct LoadConfiguration: Sendable {
+    /// Closed loop keeps `window` requests in flight per connection; open loop sends at a
+    /// fixed total rate whatever the answers do.
+    public enum Mode: Sendable, Equatable {
+        case closedLoop(window: Int)
+        case openLoop(perSecond: Double)
+    }
+
+    /// When to stop sending.
+    public enum Limit: Sendable, Equatable {
+        case seconds(Double)
+        case count(Int)
+    }
+
+    public var host: String
+    public var port: UInt16
+    public var format: FrameFormat
+    public var tls: TLSContext?
+    public var connections: Int
+    public var mode: Mode
+    public var limit: Limit
+    /// How long an answer may take before its request counts as timed out.
+    public var timeoutMilliseconds: Double
+    public var loops: Int
+    public var seed: UInt64
+
+    public init(host: String = "127.0.0.1", port: UInt16, format: FrameFormat, tls: TLSContext? = nil, connections: Int = 1,
+                mode: Mode = .closedLoop(window: 1), limit: Limit = .count(1), timeoutMilliseconds: Double = 5_000,
+                loops: Int = EventLoopGroup.defaultCount, seed: UInt64 = 1) {
+        self.host = host
+        self.port = port
+        self.format = format
+        self.tls = tls
+        self.connections = connections
+        self.mode = mode
+        self.limit = limit
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.loops = loops
+        self.seed = seed
     }
 }
 

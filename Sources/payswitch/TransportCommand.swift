@@ -10,8 +10,8 @@ import Transport
 struct TransportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transport",
-        abstract: "Run the transport layer alone: an echo server and a load generator.",
-        subcommands: [Echo.self, Load.self])
+        abstract: "Run the transport layer alone: an echo server (drive it with `payswitch sim pos`).",
+        subcommands: [Echo.self])
 }
 
 /// Framing and TLS options shared by the transport commands.
@@ -34,21 +34,13 @@ struct TransportOptions: ParsableArguments {
 /// Blocks the calling thread until SIGINT/SIGTERM or the deadline.
 func waitForSignalOrDeadline(seconds: Double?) {
     let done = DispatchSemaphore(value: 0)
-    let queue = DispatchQueue(label: "payswitch.signals")
-    var sources: [any DispatchSourceSignal] = []
-    for number in [SIGINT, SIGTERM] {
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-        source.setEventHandler { done.signal() }
-        source.activate()
-        sources.append(source)
-    }
+    let signals = SignalWatcher { done.signal() }
     if let seconds {
         _ = done.wait(timeout: .now() + seconds)
     } else {
         done.wait()
     }
-    for source in sources { source.cancel() }
+    signals.cancel()
 }
 
 extension TransportCommand {
@@ -62,10 +54,7 @@ extension TransportCommand {
 
         func run() throws {
             let format = try transport.format()
-            var tls: TLSContext? = nil
-            if let cert = transport.tlsCert, let key = transport.tlsKey {
-                tls = try TLSContext(.server(certificateChainFile: cert, privateKeyFile: key, clientCAFile: transport.tlsCa), isClient: false)
-            }
+            let tls = try transport.serverTLS()
             let group = EventLoopGroup(count: transport.loops)
             let listener = Listener(group: group, format: format, tls: tls, options: ListenerOptions(port: port),
                                     logger: Logger(label: "payswitch.echo")) { _ in EchoHandler.handlers() }
@@ -88,34 +77,5 @@ enum EchoHandler {
                 connection.reply(payload: UnsafeRawBufferPointer(copy), to: frame.header)
             }
         })
-    }
-}
-
-extension TransportCommand {
-    struct Load: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Closed-loop load: CONNECTIONS x WINDOW frames in flight for SECONDS; prints messages/s and latency.")
-
-        @Option(help: "Port on 127.0.0.1.") var port: UInt16 = 9101
-        @Option(help: "Connections.") var connections = 8
-        @Option(help: "Frames in flight per connection.") var window = 16
-        @Option(help: "Seconds to run.") var seconds: Double = 3
-        @Option(help: "The payload as hex (default: the sample 0200 in iso87ascii).") var template: String?
-        @Option(help: "Offset of a 6-digit ASCII STAN made unique per message (-1: none).") var stanOffset = -1
-        @OptionGroup var transport: TransportOptions
-
-        func run() throws {
-            let format = try transport.format()
-            var tls: TLSContext? = nil
-            if let ca = transport.tlsCa {
-                tls = try TLSContext(.client(trustedCAFile: ca, serverName: transport.tlsServerName,
-                                             certificateChainFile: transport.tlsCert, privateKeyFile: transport.tlsKey), isClient: true)
-            }
-            let payload = template.flatMap { Hex.decode($0) } ?? LoadGenerator.sample0200
-            let result = try LoadGenerator(port: port, format: format, tls: tls, connections: connections, window: window,
-                                           payload: payload, stanOffset: stanOffset, loops: transport.loops).run(seconds: seconds)
-            print(result)
-            if result.errors > 0 || result.completed == 0 { throw ExitCode(1) }
-        }
     }
 }

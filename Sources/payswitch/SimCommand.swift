@@ -1,0 +1,216 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import ISO8583
+import Logging
+import PaymentModel
+import Simulators
+import Transport
+
+/// `payswitch sim`: the issuer, POS and acquirer simulators.
+struct SimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Simulate an issuer host, POS terminals or an acquirer host, over TCP or TLS.",
+        subcommands: [Issuer.self, Pos.self, Acquirer.self])
+}
+
+extension TransportOptions {
+    /// The server side's TLS context when --tls-cert and --tls-key are given (mutual TLS with --tls-ca).
+    func serverTLS() throws -> TLSContext? {
+        guard let cert = tlsCert, let key = tlsKey else { return nil }
+        return try TLSContext(.server(certificateChainFile: cert, privateKeyFile: key, clientCAFile: tlsCa), isClient: false)
+    }
+
+    /// The client side's TLS context when --tls-ca is given (with a client certificate when --tls-cert is).
+    func clientTLS() throws -> TLSContext? {
+        guard let ca = tlsCa else { return nil }
+        return try TLSContext(.client(trustedCAFile: ca, serverName: tlsServerName, certificateChainFile: tlsCert, privateKeyFile: tlsKey),
+                              isClient: true)
+    }
+}
+
+/// Options every load-generating simulator shares.
+struct LoadOptions: ParsableArguments {
+    @Option(help: "Host to connect to.") var host = "127.0.0.1"
+    @Option(help: "Port to connect to.") var port: UInt16 = 9200
+    @Option(help: "Connections.") var connections = 4
+    @Option(help: "Closed loop: requests in flight per connection.") var window = 8
+    @Option(help: "Open loop: requests per second in all (overrides --window).") var rate: Double?
+    @Option(help: "Stop sending after this many seconds.") var seconds: Double?
+    @Option(help: "Stop after this many requests (default 1000 when --seconds is not given).") var count: Int?
+    @Option(help: "Milliseconds an answer may take.") var timeoutMs: Double = 5_000
+    @Option(help: "Seed of the request mix.") var seed: UInt64 = 1
+    @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(help: "Print no progress line (default: one a second on a terminal).") var quiet = false
+
+    func validate() throws {
+        guard connections > 0, window > 0 else { throw ValidationError("--connections and --window must be positive") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if let count, count <= 0 { throw ValidationError("--count must be positive") }
+    }
+
+    func configuration(format: FrameFormat, tls: TLSContext?, loops: Int) -> LoadConfiguration {
+        .init(host: host, port: port, format: format, tls: tls, connections: connections,
+              mode: rate.map { .openLoop(perSecond: $0) } ?? .closedLoop(window: window),
+              limit: seconds.map { .seconds($0) } ?? .count(count ?? 1000), timeoutMilliseconds: timeoutMs, loops: loops, seed: seed)
+    }
+
+    /// Runs `generator` (SIGINT/SIGTERM stop it early), prints the report and fails when it is not clean.
+    func run<E: LoadExchange>(_ generator: LoadGenerator<E>) throws {
+        let signals = SignalWatcher { generator.requestStop() }
+        let showProgress = !quiet && isatty(STDERR_FILENO) == 1
+        let report = generator.run(progress: showProgress ? { progress in
+            FileHandle.standardError.write(Data(("\r" + progress.line).utf8))
+        } : nil)
+        signals.cancel()
+        if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+        print(json ? report.json : report.text)
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+/// Calls `handler` on SIGINT or SIGTERM until cancelled.
+final class SignalWatcher {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ handler: @escaping @Sendable () -> Void) {
+        let queue = DispatchQueue(label: "payswitch.signals")
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler(handler: handler)
+            source.activate()
+            return source
+        }
+    }
+
+    func cancel() { for source in sources { source.cancel() } }
+}
+
+extension SimCommand {
+    struct Issuer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Answer requests like an issuer host: by a rules file, with latency and faults; record what arrives.")
+
+        @Option(help: "Port on --host (0: any; printed).") var port: UInt16 = 9200
+        @Option(help: "Address to listen on.") var host = "127.0.0.1"
+        @Option(help: "ISO 8583 dialect (\(Dialect.shippedNames.joined(separator: ", "))).") var spec = "iso87ascii"
+        @Flag(help: "Speak ISO 20022 (pacs.008, pacs.028, camt.056) instead of ISO 8583.") var iso20022 = false
+        @Option(help: "Behaviour file (YAML): response rules, latency, faults.") var rules: String?
+        @Option(help: "Append every received message to this file as a JSON line (PAN masked).") var record: String?
+        @Option(help: "Stop after this many seconds (default: on SIGINT/SIGTERM).") var seconds: Double?
+        @OptionGroup var transport: TransportOptions
+
+        func run() throws {
+            let behaviour = try rules.map { path in
+                try IssuerBehaviour.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
+            } ?? IssuerBehaviour()
+            let wire: WireProtocol = iso20022 ? .iso20022 : .iso8583(try Dialect.shipped(spec))
+            let simulator = try IssuerSimulator(.init(host: host, port: port, format: try transport.format(), wire: wire,
+                                                      tls: try transport.serverTLS(), behaviour: behaviour, recordFile: record,
+                                                      loops: transport.loops))
+            let bound = try simulator.start()
+            FileHandle.standardOutput.write(Data("issuer listening on \(host):\(bound)\n".utf8))
+            waitForSignalOrDeadline(seconds: seconds)
+            simulator.stop()
+            let counters = simulator.counters
+            print("received \(counters.received), answered \(counters.answered), undecodable \(counters.undecodable), "
+                  + "dropped \(counters.dropped), late \(counters.late), closed \(counters.closed), garbage \(counters.garbage), "
+                  + "stopped reading \(counters.stoppedReading)")
+        }
+    }
+
+    struct Pos: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drive a host with ISO 8583 requests from POS terminals; check every answer; report TPS and latency.",
+            discussion: "Exits 1 when an answer is missing, late, undecodable or does not match its request (MTI, STAN, RRN, amount).")
+
+        @Option(help: "ISO 8583 dialect.") var spec = "iso87ascii"
+        @Option(help: "A request template as hex in --spec, optionally with a weight: HEX[:WEIGHT]. Repeatable. Default: the sample 0200.")
+        var template: [String] = []
+        @OptionGroup var load: LoadOptions
+        @OptionGroup var transport: TransportOptions
+
+        func run() throws {
+            let dialect = try Dialect.shipped(spec)
+            var templates: [(message: ISO8583Message, weight: Int)] = []
+            for argument in template {
+                let parts = argument.split(separator: ":")
+                guard let bytes = parts.first.flatMap({ Hex.decode($0) }), parts.count <= 2 else {
+                    throw ValidationError("--template must be HEX or HEX:WEIGHT")
+                }
+                let weight = parts.count == 2 ? Int(parts[1]) ?? 0 : 1
+                guard weight > 0 else { throw ValidationError("the weight of a --template must be a positive integer") }
+                templates.append((try ISO8583Message(decoding: bytes, dialect: dialect), weight))
+            }
+            if templates.isEmpty { templates = [(SampleMessages.financialRequest, 1)] }
+            let exchange = try ISO8583Exchange(dialect: dialect, templates: templates)
+            try load.run(LoadGenerator(load.configuration(format: try transport.format(), tls: try transport.clientTLS(), loops: transport.loops),
+                                       exchange: exchange))
+        }
+    }
+
+    struct Acquirer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drive a host like an acquirer host: ISO 20022 credit transfers, status requests and cancellations, or ISO 8583 advices.",
+            discussion: "Exits 1 when an answer is missing or does not match its request.")
+
+        @Option(help: "ISO 20022 mix: pacs.008=WEIGHT,pacs.028=WEIGHT,camt.056=WEIGHT.") var mix = "pacs.008=8,pacs.028=1,camt.056=1"
+        @Option(help: "Send ISO 8583 advices (0220, 0420) in this dialect instead of ISO 20022.") var iso8583: String?
+        @OptionGroup var load: LoadOptions
+        @OptionGroup var transport: TransportOptions
+
+        func run() throws {
+            let configuration = load.configuration(format: try transport.format(), tls: try transport.clientTLS(), loops: transport.loops)
+            if let spec = iso8583 {
+                var advice = SampleMessages.financialRequest
+                advice.mti = MTI("0220")!
+                var reversal = SampleMessages.financialRequest
+                reversal.mti = MTI("0420")!
+                let exchange = try ISO8583Exchange(dialect: try Dialect.shipped(spec), templates: [(advice, 1), (reversal, 1)])
+                return try load.run(LoadGenerator(configuration, exchange: exchange))
+            }
+            var templates: [ISO20022Exchange.Template] = []
+            for item in mix.split(separator: ",") {
+                let parts = item.split(separator: "=")
+                guard parts.count == 2, let weight = Int(parts[1]), weight >= 0 else { throw ValidationError("--mix items are MESSAGE=WEIGHT") }
+                guard let message = AcquirerTemplates.message(String(parts[0])) else {
+                    throw ValidationError("--mix: unknown message \(parts[0]); pacs.008, pacs.028 or camt.056")
+                }
+                if weight > 0 { templates.append(.init(message: message, weight: weight)) }
+            }
+            try load.run(LoadGenerator(configuration, exchange: try ISO20022Exchange(templates: templates)))
+        }
+    }
+}
+
+/// The acquirer simulator's ISO 20022 requests: a EUR credit transfer between two test banks, a
+/// status request and a cancellation of it.
+enum AcquirerTemplates {
+    static func message(_ name: String) -> PaymentMessage? {
+        var transfer = PaymentMessage(kind: .creditTransfer, function: .request)
+        transfer.amount = Currency("EUR").map { Amount(minorUnits: 125_000, currency: $0) }
+        transfer.settlementMethod = "CLRG"
+        transfer.chargeBearer = "SLEV"
+        transfer.instructingAgent = "BANKDEFFXXX"
+        transfer.instructedAgent = "BANKFRPPXXX"
+        transfer.debtorAgent = "BANKDEFFXXX"
+        transfer.creditorAgent = "BANKFRPPXXX"
+        transfer.debtor = Party(name: "Debtor GmbH", iban: "DE89370400440532013000")
+        transfer.creditor = Party(name: "Creditor SA", iban: "FR1420041010050500013M02606")
+        switch name {
+        case "pacs.008": return transfer
+        case "pacs.028":
+            var request = PaymentMessage(kind: .statusRequest, function: .request)
+            request.instructingAgent = transfer.instructingAgent
+            request.instructedAgent = transfer.instructedAgent
+            return request
+        case "camt.056":
+            transfer.kind = .cancellationRequest
+            transfer.statusReason = "DUPL"
+            return transfer
+        default: return nil
+        }
+    }
+}
