@@ -38,3 +38,48 @@ struct PayswitchRunner {
             stderr: String(decoding: err, as: UTF8.self))
     }
 }
+
+/// A `payswitch` server process (`sim issuer`, `transport echo`) on 127.0.0.1: started, its port
+/// read from its first line, stopped with SIGTERM.
+final class PayswitchServer {
+    let process = Process()
+    private let stdout = Pipe()
+    let port: UInt16
+
+    struct NoPort: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Starts `payswitch arguments…` (which must print `… listening on HOST:PORT` first) and waits for its port.
+    init(_ arguments: [String], timeout: Double = 20) throws {
+        process.executableURL = PayswitchRunner.executable
+        process.arguments = arguments
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Kill it if it never says where it listens.
+        let watchdog = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+        var line: [UInt8] = []
+        let handle = stdout.fileHandleForReading
+        while let byte = try handle.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") { line.append(byte) }
+        watchdog.cancel()
+        let text = String(decoding: line, as: UTF8.self)
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            process.terminate()
+            throw NoPort(description: "no port in the first line: '\(text)'")
+        }
+        self.port = port
+    }
+
+    /// Sends SIGTERM, waits (bounded) for the exit and returns the rest of standard output.
+    func stop() -> (status: Int32, stdout: String) {
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let rest = stdout.fileHandleForReading.readDataToEndOfFile()
+        return (process.terminationStatus, String(decoding: rest, as: UTF8.self))
+    }
+}

@@ -2,7 +2,7 @@
 # Transport benchmark, release build, everything on 127.0.0.1 and bounded in time:
 #  1. the C epoll echo (../shared/limit) driven by the C load generator: the ceiling;
 #  2. `payswitch transport echo` driven by the same C load generator: plain ratio;
-#  3. `payswitch transport echo` with TLS driven by `payswitch transport load` with TLS;
+#  3. `payswitch transport echo` with TLS driven by `payswitch sim pos` with TLS;
 #  4. 10,000 idle connections held by one payswitch process: memory per connection.
 # Each load runs 8 connections x 16 in flight and 64 x 4, SECONDS each (default 3).
 set -euo pipefail
@@ -44,8 +44,8 @@ for shape in "8 16" "64 4"; do
   set -- $shape
   c=$("$work/loadgen" 9311 "$1" "$2" "$seconds" "$template" $stan)
   p=$("$work/loadgen" 9312 "$1" "$2" "$seconds" "$template" $stan)
-  t=$("$bin" transport load --port 9313 --connections "$1" --window "$2" --seconds "$seconds" --template "$template" \
-        --stan-offset $stan --tls-ca "$work/certs/ca.pem" 2>/dev/null)
+  t=$("$bin" sim pos --port 9313 --connections "$1" --window "$2" --seconds "$seconds" --template "$template" --quiet --json \
+        --tls-ca "$work/certs/ca.pem" 2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin); l=r["latencyMicroseconds"]; print("tps=%d p50_us=%d p99_us=%d" % (r["answersPerSecond"], l["p50"], l["p99"]))')
   for run in "C echo (limit), C load:$c" "payswitch echo, C load:$p" "payswitch echo TLS, payswitch load:$t"; do
     name=${run%%:*}; line=${run#*:}
     printf '%-34s %10s %8s %8s\n' "$name $1x$2" "$(echo "$line" | tps)" \
