@@ -227,7 +227,9 @@ public final class Connection: @unchecked Sendable {
                     advanceHandshake()
                     if !tls.isHandshakeComplete || isClosed { return }
                 }
-                try tls.readPlaintext(into: loop.plaintextBuffer) { plaintext in deliver(plaintext) }
+                if try tls.readPlaintext(into: loop.plaintextBuffer, { plaintext in deliver(plaintext) }) {
+                    peerClosed()
+                }
             } catch {
                 close(reason: .tls(error))
             }

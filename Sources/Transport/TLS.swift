@@ -193,8 +193,9 @@ final class TLSSession {
         throw TLSError.drain("SSL_do_handshake", reason: reason)
     }
 
-    /// Decrypts everything available, handing each piece of plaintext to `body`.
-    func readPlaintext(into buffer: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) throws(TLSError) {
+    /// Decrypts everything available, handing each piece of plaintext to `body`; true when the
+    /// peer has sent close_notify (a clean end, like EOF on a plain socket).
+    func readPlaintext(into buffer: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) throws(TLSError) -> Bool {
         while true {
             ERR_clear_error()
             let count = SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))
@@ -204,8 +205,8 @@ final class TLSSession {
             }
             let error = SSL_get_error(ssl, count)
             switch error {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return
-            case SSL_ERROR_ZERO_RETURN: throw TLSError(operation: "SSL_read", reason: "peer sent close_notify", stack: [])
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return false
+            case SSL_ERROR_ZERO_RETURN: return true
             default: throw TLSError.drain("SSL_read")
             }
         }

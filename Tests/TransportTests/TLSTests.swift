@@ -45,6 +45,8 @@ struct TLSTests {
         #expect(client.activeCount == 1)
         #expect(client.frames.map { String(decoding: $0, as: UTF8.self) } == ["one", "two", String(repeating: "three", count: 5000)])
         #expect(server.frames.count == 3)
+        // The client's close sends close_notify: a clean end for the server, like EOF, not a TLS failure.
+        #expect(server.closes == [.peerClosed])
     }
 
     @Test func mutualTLSSucceedsWithAClientCertificate() throws {
