@@ -97,3 +97,32 @@ public struct ISO20022Exchange: LoadExchange {
         return ResponseCode(status + (answer.statusReason.map { "/" + $0 } ?? ""))
     }
 }
+
+extension ISO20022Exchange {
+    /// A sample request: `pacs.008` (EUR 1,250.00 between two test banks), `pacs.028` or `camt.056`; nil for another name.
+    public static func sample(_ name: String) -> PaymentMessage? {
+        var transfer = PaymentMessage(kind: .creditTransfer, function: .request)
+        transfer.amount = Currency("EUR").map { Amount(minorUnits: 125_000, currency: $0) }
+        transfer.settlementMethod = "CLRG"
+        transfer.chargeBearer = "SLEV"
+        transfer.instructingAgent = "BANKDEFFXXX"
+        transfer.instructedAgent = "BANKFRPPXXX"
+        transfer.debtorAgent = "BANKDEFFXXX"
+        transfer.creditorAgent = "BANKFRPPXXX"
+        transfer.debtor = Party(name: "Debtor GmbH", iban: "DE89370400440532013000")
+        transfer.creditor = Party(name: "Creditor SA", iban: "FR1420041010050500013M02606")
+        switch name {
+        case "pacs.008": return transfer
+        case "pacs.028":
+            var request = PaymentMessage(kind: .statusRequest, function: .request)
+            request.instructingAgent = transfer.instructingAgent
+            request.instructedAgent = transfer.instructedAgent
+            return request
+        case "camt.056":
+            transfer.kind = .cancellationRequest
+            transfer.statusReason = "DUPL"
+            return transfer
+        default: return nil
+        }
+    }
+}

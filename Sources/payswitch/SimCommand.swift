@@ -175,42 +175,12 @@ extension SimCommand {
             for item in mix.split(separator: ",") {
                 let parts = item.split(separator: "=")
                 guard parts.count == 2, let weight = Int(parts[1]), weight >= 0 else { throw ValidationError("--mix items are MESSAGE=WEIGHT") }
-                guard let message = AcquirerTemplates.message(String(parts[0])) else {
+                guard let message = ISO20022Exchange.sample(String(parts[0])) else {
                     throw ValidationError("--mix: unknown message \(parts[0]); pacs.008, pacs.028 or camt.056")
                 }
                 if weight > 0 { templates.append(.init(message: message, weight: weight)) }
             }
             try load.run(LoadGenerator(configuration, exchange: try ISO20022Exchange(templates: templates)))
-        }
-    }
-}
-
-/// The acquirer simulator's ISO 20022 requests: a EUR credit transfer between two test banks, a
-/// status request and a cancellation of it.
-enum AcquirerTemplates {
-    static func message(_ name: String) -> PaymentMessage? {
-        var transfer = PaymentMessage(kind: .creditTransfer, function: .request)
-        transfer.amount = Currency("EUR").map { Amount(minorUnits: 125_000, currency: $0) }
-        transfer.settlementMethod = "CLRG"
-        transfer.chargeBearer = "SLEV"
-        transfer.instructingAgent = "BANKDEFFXXX"
-        transfer.instructedAgent = "BANKFRPPXXX"
-        transfer.debtorAgent = "BANKDEFFXXX"
-        transfer.creditorAgent = "BANKFRPPXXX"
-        transfer.debtor = Party(name: "Debtor GmbH", iban: "DE89370400440532013000")
-        transfer.creditor = Party(name: "Creditor SA", iban: "FR1420041010050500013M02606")
-        switch name {
-        case "pacs.008": return transfer
-        case "pacs.028":
-            var request = PaymentMessage(kind: .statusRequest, function: .request)
-            request.instructingAgent = transfer.instructingAgent
-            request.instructedAgent = transfer.instructedAgent
-            return request
-        case "camt.056":
-            transfer.kind = .cancellationRequest
-            transfer.statusReason = "DUPL"
-            return transfer
-        default: return nil
         }
     }
 }

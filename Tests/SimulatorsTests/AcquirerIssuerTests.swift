@@ -10,34 +10,9 @@ import Transport
 struct AcquirerIssuerTests {
     static let format = FrameFormat.preset(named: "bin4")!
 
-    static var creditTransfer: PaymentMessage {
-        var message = PaymentMessage(kind: .creditTransfer, function: .request)
-        message.amount = Amount(minorUnits: 250_000, currency: Currency("EUR")!)
-        message.settlementMethod = "CLRG"
-        message.settlementDate = "2026-11-23"
-        message.chargeBearer = "SLEV"
-        message.instructingAgent = "BANKDEFFXXX"
-        message.instructedAgent = "BANKFRPPXXX"
-        message.debtorAgent = "BANKDEFFXXX"
-        message.creditorAgent = "BANKFRPPXXX"
-        message.debtor = Party(name: "Debtor GmbH", iban: "DE89370400440532013000")
-        message.creditor = Party(name: "Creditor SA", iban: "FR1420041010050500013M02606")
-        return message
-    }
-
-    static var statusRequest: PaymentMessage {
-        var message = PaymentMessage(kind: .statusRequest, function: .request)
-        message.instructingAgent = "BANKDEFFXXX"
-        message.instructedAgent = "BANKFRPPXXX"
-        return message
-    }
-
-    static var cancellation: PaymentMessage {
-        var message = creditTransfer
-        message.kind = .cancellationRequest
-        message.statusReason = "DUPL"
-        return message
-    }
+    static let creditTransfer = ISO20022Exchange.sample("pacs.008")!
+    static let statusRequest = ISO20022Exchange.sample("pacs.028")!
+    static let cancellation = ISO20022Exchange.sample("camt.056")!
 
     func run(_ behaviour: IssuerBehaviour, templates: [ISO20022Exchange.Template], count: Int) throws -> (LoadReport, IssuerSimulator) {
         let simulator = try IssuerSimulator(.init(format: Self.format, wire: .iso20022, behaviour: behaviour, loops: 1))

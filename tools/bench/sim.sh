@@ -3,20 +3,7 @@
 # ../shared/limit driven, in the same run, by the C load generator (the ceiling) and by
 # `payswitch sim pos` (decoding and matching every answer). Prints both and their ratio.
 # Shapes: CONNECTIONSxWINDOW, SECONDS each (default 3).
-set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-limit=${LIMIT_DIR:-$root/../shared/limit}
-seconds=${SECONDS_PER_RUN:-3}
-work=$root/.build-bench
-mkdir -p "$work"
-cd "$root"
-
-swift build -c release --product payswitch >/dev/null
-bin=$(swift build -c release --show-bin-path)/payswitch
-for tool in echo_issuer loadgen; do
-  [ "$work/$tool" -nt "$limit/$tool.c" ] || gcc -O2 -o "$work/$tool" "$limit/$tool.c"
-done
-template=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
+source "$(dirname "$0")/common.sh"
 "$work/echo_issuer" 9321 >/dev/null 2>&1 &
 echo_pid=$!
 trap 'kill $echo_pid 2>/dev/null || true' EXIT

@@ -5,21 +5,8 @@
 #  3. `payswitch transport echo` with TLS driven by `payswitch sim pos` with TLS;
 #  4. 10,000 idle connections held by one payswitch process: memory per connection.
 # Each load runs 8 connections x 16 in flight and 64 x 4, SECONDS each (default 3).
-set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-limit=${LIMIT_DIR:-$root/../shared/limit}
-seconds=${SECONDS_PER_RUN:-3}
-work=$root/.build-bench
-mkdir -p "$work"
-cd "$root"
-
-swift build -c release --product payswitch >/dev/null
-bin=$(swift build -c release --show-bin-path)/payswitch
-for tool in echo_issuer loadgen; do
-  [ "$work/$tool" -nt "$limit/$tool.c" ] || gcc -O2 -o "$work/$tool" "$limit/$tool.c"
-done
+source "$(dirname "$0")/common.sh"
 tools/make-test-certs.sh "$work/certs" >/dev/null
-template=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
 stan=66
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }

@@ -1,0 +1,16 @@
+# Sourced by the benchmark scripts: paths, the release build of payswitch ($bin) and the C tools of
+# ../shared/limit ($work/echo_issuer, $work/loadgen), and the reference 0200 in iso87ascii as hex.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+limit=${LIMIT_DIR:-$root/../shared/limit}
+seconds=${SECONDS_PER_RUN:-3}
+work=$root/.build-bench
+mkdir -p "$work"
+cd "$root"
+
+swift build -c release --product payswitch >/dev/null
+bin=$(swift build -c release --show-bin-path)/payswitch
+for tool in echo_issuer loadgen; do
+  [ "$work/$tool" -nt "$limit/$tool.c" ] || gcc -O2 -o "$work/$tool" "$limit/$tool.c"
+done
+template=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
