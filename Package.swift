@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "PaymentModel", targets: ["PaymentModel"]),
         .library(name: "ISO20022", targets: ["ISO20022"]),
+        .library(name: "Routing", targets: ["Routing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -39,12 +40,15 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // The ISO 20022 codec (pacs.008, pacs.002): streaming libxml2 reader, no DTDs, size and depth limits.
         .target(name: "ISO20022", dependencies: ["CLibXML2", "PaymentModel"]),
+        // Routing rules compiled to a decision index, plus channel health; reads only canonical messages.
+        .target(name: "Routing", dependencies: ["PaymentModel", "SpecFiles"]),
         .executableTarget(
             name: "payswitch",
             dependencies: [
                 "ISO8583",
                 "ISO20022",
                 "PaymentModel",
+                "Routing",
                 "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,6 +60,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel"]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
     ],
     swiftLanguageModes: [.v6]
