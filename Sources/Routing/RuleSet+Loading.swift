@@ -210,32 +210,42 @@ struct RuleFileReader {
         return low...high
     }
 
+    /// BIN prefixes and ranges, and references to BIN tables, alone or in one list.
     private func bin(_ node: SpecNode) throws(RoutingDiagnostic) -> IntervalSet {
-        if node.isMapping {
-            let map = try reading(.wrongOperator) { try node.mapping("a BIN table reference", allowed: ["table", "label"]) }
-            let nameNode = try reading(.syntax) { try map.required("table", in: "a BIN table reference") }
-            let name = try reading(.wrongType) { try nameNode.string("table") }
-            guard let table = tables[name] else {
-                throw nameNode.diagnostic(.binTable, "no BIN table named '\(name)'; declared: \(tables.keys.sorted().joined(separator: ", "))")
-            }
-            guard let labelNode = map["label"] else { return table.all }
-            var set = IntervalSet.empty
-            for item in try values(.bin, labelNode) {
-                let label = try reading(.wrongType) { try item.string("label") }
-                guard let rows = table.byLabel[label] else { throw item.diagnostic(.binTable, "BIN table '\(name)' has no rows labelled '\(label)'") }
-                set = set.union(rows)
-            }
-            return set
+        let items = (try? node.sequence("bin")) ?? [node]
+        guard !items.isEmpty else { throw node.diagnostic(.wrongType, "bin needs at least one value") }
+        var set = IntervalSet.empty
+        for item in items {
+            set = set.union(item.isMapping ? try binTable(item) : try binRange(item))
         }
-        return IntervalSet(try values(.bin, node).map { item throws(RoutingDiagnostic) in
-            let text = try reading(.wrongType) { try item.string("bin") }
-            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-            guard (1...2).contains(parts.count), parts.allSatisfy({ $0.count == parts[0].count }),
-                  let low = BINKey.lowerBound(of: parts[0]), let high = BINKey.upperBound(of: parts[parts.count - 1]), low <= high else {
-                throw item.diagnostic(.wrongType, "bin '\(text)' must be a prefix of 1 to 8 digits or a range such as 400000-449999")
-            }
-            return low...high
-        })
+        return set
+    }
+
+    private func binRange(_ item: SpecNode) throws(RoutingDiagnostic) -> IntervalSet {
+        let text = try reading(.wrongType) { try item.string("bin") }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0.count == parts[0].count }),
+              let low = BINKey.lowerBound(of: parts[0]), let high = BINKey.upperBound(of: parts[parts.count - 1]), low <= high else {
+            throw item.diagnostic(.wrongType, "bin '\(text)' must be a prefix of 1 to 8 digits or a range such as 400000-449999")
+        }
+        return IntervalSet(low...high)
+    }
+
+    private func binTable(_ node: SpecNode) throws(RoutingDiagnostic) -> IntervalSet {
+        let map = try reading(.wrongOperator) { try node.mapping("a BIN table reference", allowed: ["table", "label"]) }
+        let nameNode = try reading(.syntax) { try map.required("table", in: "a BIN table reference") }
+        let name = try reading(.wrongType) { try nameNode.string("table") }
+        guard let table = tables[name] else {
+            throw nameNode.diagnostic(.binTable, "no BIN table named '\(name)'; declared: \(tables.keys.sorted().joined(separator: ", "))")
+        }
+        guard let labelNode = map["label"] else { return table.all }
+        var set = IntervalSet.empty
+        for item in try values(.bin, labelNode) {
+            let label = try reading(.wrongType) { try item.string("label") }
+            guard let rows = table.byLabel[label] else { throw item.diagnostic(.binTable, "BIN table '\(name)' has no rows labelled '\(label)'") }
+            set = set.union(rows)
+        }
+        return set
     }
 
     private func amount(_ node: SpecNode) throws(RoutingDiagnostic) -> FieldTest {
