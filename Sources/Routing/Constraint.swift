@@ -49,31 +49,25 @@ struct Constraint: Sendable, Equatable {
 
     init() {}
 
+    // The fields by the type of their set, so each operation is written once per type.
+    private static var intervalFields: [WritableKeyPath<Constraint, IntervalSet?>] { [\.bin, \.amount, \.mcc, \.time] }
+    private static var textFields: [WritableKeyPath<Constraint, Set<String>?>] { [\.currency, \.merchant, \.terminal, \.acquirer, \.country] }
+    private static var prefixFields: [WritableKeyPath<Constraint, [String]?>] { [\.processing, \.posEntryMode, \.debtorAgent, \.creditorAgent] }
+
     /// Whether some field allows nothing, so no message fits the box.
     var isEmpty: Bool {
-        kinds == 0 || functions == 0 || processing?.isEmpty == true || bin?.isEmpty == true || currency?.isEmpty == true
-            || amount?.isEmpty == true || mcc?.isEmpty == true || merchant?.isEmpty == true || terminal?.isEmpty == true
-            || acquirer?.isEmpty == true || country?.isEmpty == true || posEntryMode?.isEmpty == true
-            || debtorAgent?.isEmpty == true || creditorAgent?.isEmpty == true || time?.isEmpty == true
+        kinds == 0 || functions == 0 || Self.intervalFields.contains { self[keyPath: $0]?.isEmpty == true }
+            || Self.textFields.contains { self[keyPath: $0]?.isEmpty == true }
+            || Self.prefixFields.contains { self[keyPath: $0]?.isEmpty == true }
     }
 
     func intersection(_ other: Constraint) -> Constraint {
         var result = Constraint()
         result.kinds = Self.meet(kinds, other.kinds) { $0 & $1 }
         result.functions = Self.meet(functions, other.functions) { $0 & $1 }
-        result.processing = Self.meet(processing, other.processing, Self.prefixIntersection)
-        result.bin = Self.meet(bin, other.bin) { $0.intersection($1) }
-        result.currency = Self.meet(currency, other.currency) { $0.intersection($1) }
-        result.amount = Self.meet(amount, other.amount) { $0.intersection($1) }
-        result.mcc = Self.meet(mcc, other.mcc) { $0.intersection($1) }
-        result.merchant = Self.meet(merchant, other.merchant) { $0.intersection($1) }
-        result.terminal = Self.meet(terminal, other.terminal) { $0.intersection($1) }
-        result.acquirer = Self.meet(acquirer, other.acquirer) { $0.intersection($1) }
-        result.country = Self.meet(country, other.country) { $0.intersection($1) }
-        result.posEntryMode = Self.meet(posEntryMode, other.posEntryMode, Self.prefixIntersection)
-        result.debtorAgent = Self.meet(debtorAgent, other.debtorAgent, Self.prefixIntersection)
-        result.creditorAgent = Self.meet(creditorAgent, other.creditorAgent, Self.prefixIntersection)
-        result.time = Self.meet(time, other.time) { $0.intersection($1) }
+        for field in Self.intervalFields { result[keyPath: field] = Self.meet(self[keyPath: field], other[keyPath: field]) { $0.intersection($1) } }
+        for field in Self.textFields { result[keyPath: field] = Self.meet(self[keyPath: field], other[keyPath: field]) { $0.intersection($1) } }
+        for field in Self.prefixFields { result[keyPath: field] = Self.meet(self[keyPath: field], other[keyPath: field], Self.prefixIntersection) }
         return result
     }
 
@@ -82,19 +76,9 @@ struct Constraint: Sendable, Equatable {
         var result = Constraint()
         result.kinds = Self.join(kinds, other.kinds) { $0 | $1 }
         result.functions = Self.join(functions, other.functions) { $0 | $1 }
-        result.processing = Self.join(processing, other.processing) { $0 + $1 }
-        result.bin = Self.join(bin, other.bin) { $0.union($1) }
-        result.currency = Self.join(currency, other.currency) { $0.union($1) }
-        result.amount = Self.join(amount, other.amount) { $0.union($1) }
-        result.mcc = Self.join(mcc, other.mcc) { $0.union($1) }
-        result.merchant = Self.join(merchant, other.merchant) { $0.union($1) }
-        result.terminal = Self.join(terminal, other.terminal) { $0.union($1) }
-        result.acquirer = Self.join(acquirer, other.acquirer) { $0.union($1) }
-        result.country = Self.join(country, other.country) { $0.union($1) }
-        result.posEntryMode = Self.join(posEntryMode, other.posEntryMode) { $0 + $1 }
-        result.debtorAgent = Self.join(debtorAgent, other.debtorAgent) { $0 + $1 }
-        result.creditorAgent = Self.join(creditorAgent, other.creditorAgent) { $0 + $1 }
-        result.time = Self.join(time, other.time) { $0.union($1) }
+        for field in Self.intervalFields { result[keyPath: field] = Self.join(self[keyPath: field], other[keyPath: field]) { $0.union($1) } }
+        for field in Self.textFields { result[keyPath: field] = Self.join(self[keyPath: field], other[keyPath: field]) { $0.union($1) } }
+        for field in Self.prefixFields { result[keyPath: field] = Self.join(self[keyPath: field], other[keyPath: field]) { $0 + $1 } }
         return result
     }
 
@@ -102,19 +86,9 @@ struct Constraint: Sendable, Equatable {
     func isSubset(of other: Constraint) -> Bool {
         Self.within(kinds, other.kinds) { $0 & ~$1 == 0 }
             && Self.within(functions, other.functions) { $0 & ~$1 == 0 }
-            && Self.within(processing, other.processing, Self.prefixSubset)
-            && Self.within(bin, other.bin) { $0.isSubset(of: $1) }
-            && Self.within(currency, other.currency) { $0.isSubset(of: $1) }
-            && Self.within(amount, other.amount) { $0.isSubset(of: $1) }
-            && Self.within(mcc, other.mcc) { $0.isSubset(of: $1) }
-            && Self.within(merchant, other.merchant) { $0.isSubset(of: $1) }
-            && Self.within(terminal, other.terminal) { $0.isSubset(of: $1) }
-            && Self.within(acquirer, other.acquirer) { $0.isSubset(of: $1) }
-            && Self.within(country, other.country) { $0.isSubset(of: $1) }
-            && Self.within(posEntryMode, other.posEntryMode, Self.prefixSubset)
-            && Self.within(debtorAgent, other.debtorAgent, Self.prefixSubset)
-            && Self.within(creditorAgent, other.creditorAgent, Self.prefixSubset)
-            && Self.within(time, other.time) { $0.isSubset(of: $1) }
+            && Self.intervalFields.allSatisfy { Self.within(self[keyPath: $0], other[keyPath: $0]) { $0.isSubset(of: $1) } }
+            && Self.textFields.allSatisfy { Self.within(self[keyPath: $0], other[keyPath: $0]) { $0.isSubset(of: $1) } }
+            && Self.prefixFields.allSatisfy { Self.within(self[keyPath: $0], other[keyPath: $0], Self.prefixSubset) }
     }
 
     private static func meet<T>(_ a: T?, _ b: T?, _ combine: (T, T) -> T) -> T? {
