@@ -73,6 +73,53 @@ enum BINKey {
     }
 }
 
+/// The BIC key space: the first eight characters of a BIC in base 37 (0 pads, 1-10 digits, 11-36
+/// letters A-Z), so a BIC prefix is an interval, indexed the way BIN prefixes are.
+///
+/// A character outside A-Z and 0-9 ends the key: a message BIC keys as its valid prefix padded, and a
+/// rule prefix covers every key its valid prefix covers. Both only widen the index, never narrow it.
+enum BICKey {
+    static let length = 8
+
+    @inline(__always)
+    static func of(_ text: String) -> Int64 {
+        var key: Int64 = 0, count = 0, valid = true
+        for byte in text.utf8 {
+            if count == length { break }
+            let digit = valid ? value(byte) : 0
+            if digit == 0 { valid = false }
+            key = key &* 37 &+ digit
+            count += 1
+        }
+        while count < length { key = key &* 37; count += 1 }
+        return key
+    }
+
+    /// The keys of every BIC starting with `prefix`.
+    static func interval(_ prefix: String) -> ClosedRange<Int64> {
+        var low: Int64 = 0, high: Int64 = 0, count = 0
+        for byte in prefix.utf8 {
+            guard count < length else { break }
+            let digit = value(byte)
+            if digit == 0 { break }
+            low = low * 37 + digit
+            high = high * 37 + digit
+            count += 1
+        }
+        while count < length { low = low * 37; high = high * 37 + 36; count += 1 }
+        return low...high
+    }
+
+    @inline(__always)
+    private static func value(_ byte: UInt8) -> Int64 {
+        switch byte {
+        case 0x30...0x39: Int64(byte - 0x30) + 1
+        case 0x41...0x5A: Int64(byte - 0x41) + 11
+        default: 0
+        }
+    }
+}
+
 extension Character {
     var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -56,9 +56,12 @@ extension CompiledProgram {
         let bin = Int(self.bin.id(FieldValue.bin(message))) &* words
         let mcc = Int(self.mcc.id(FieldValue.mcc(message))) &* words
         let currency = Int(currencyID(message)) &* words
+        let debtor = Int(debtorAgent.id(message.debtorAgent.map(BICKey.of))) &* words
+        let creditor = Int(creditorAgent.id(message.creditorAgent.map(BICKey.of))) &* words
         return pool.withUnsafeBufferPointer { pool in
             for word in 0..<words {
                 var bits = pool[kind &+ word] & pool[bin &+ word] & pool[mcc &+ word] & pool[currency &+ word]
+                    & pool[debtor &+ word] & pool[creditor &+ word]
                 while bits != 0 {
                     let rule = word << 6 | bits.trailingZeroBitCount
                     if evaluate(roots[rule], message, context) { return rule }

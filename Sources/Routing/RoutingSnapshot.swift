@@ -2,10 +2,11 @@ internal import PaymentModel
 
 /// A compiled, immutable rule set: what the switch decides with.
 ///
-/// Compiling indexes every rule on four dimensions (message kind, BIN, currency, MCC). For each
+/// Compiling indexes every rule on six dimensions (message kind, BIN, currency, MCC, debtor and
+/// creditor agent BIC). For each
 /// dimension value it keeps a bitset of the rules that *can* match there, from a sound
 /// over-approximation of each rule's condition (a rule without a test on the dimension is in every
-/// set). A decision ANDs the four bitsets for the message and fully evaluates only the rules left,
+/// set). A decision ANDs the six bitsets for the message and fully evaluates only the rules left,
 /// lowest index first; the first that matches wins. Since the filter never removes a rule that
 /// matches, the answer is always that of reading the rules top to bottom (``RuleSet/firstMatch(_:_:)``).
 public struct RoutingSnapshot: Sendable {
@@ -159,6 +160,8 @@ final class CompiledProgram: Sendable {
     let kindIDs: [Int32]
     let bin: IntervalIndex
     let mcc: IntervalIndex
+    let debtorAgent: IntervalIndex
+    let creditorAgent: IntervalIndex
     /// Packed currency codes tested by some rule, ascending, and the bitset id of each.
     let currencies: [UInt32]
     let currencyIDs: [Int32]
@@ -190,6 +193,9 @@ final class CompiledProgram: Sendable {
         }
         bin = IntervalIndex(domain: 0...BINKey.upper, sets: boxes.map { $0?.bin }, live: live, pool: &pool)
         mcc = IntervalIndex(domain: 0...9999, sets: boxes.map { $0?.mcc }, live: live, pool: &pool)
+        let bicDomain = 0...BICKey.interval("").upperBound
+        debtorAgent = IntervalIndex(domain: bicDomain, sets: boxes.map { $0?.debtorAgent.map(Self.bicIntervals) }, live: live, pool: &pool)
+        creditorAgent = IntervalIndex(domain: bicDomain, sets: boxes.map { $0?.creditorAgent.map(Self.bicIntervals) }, live: live, pool: &pool)
         let codes = Set(boxes.compactMap { $0?.currency }.flatMap { $0 }).map(Self.pack).sorted()
         currencies = codes
         func currencyBits(_ code: UInt32?) -> [UInt64] {
@@ -205,6 +211,8 @@ final class CompiledProgram: Sendable {
         otherCurrencyID = pool.intern(currencyBits(nil))
         self.pool = pool.storage
     }
+
+    static func bicIntervals(_ prefixes: [String]) -> IntervalSet { IntervalSet(prefixes.map(BICKey.interval)) }
 
     /// A three-letter currency code as a number (its bytes), compared without hashing.
     @inline(__always)

@@ -29,7 +29,7 @@ struct RandomRules {
     static let acquirers = ["123456", "654321"]
     static let countries = ["840", "276", "250"]
     static let posModes = ["051", "071", "012", "901"]
-    static let bics = ["DEUTDEFF", "BNPAFRPP", "COBADEFF", "CHASUS33"]
+    static let bics = ["DEUTDEFF", "BNPAFRPP", "COBADEFF", "CHASUS33", "deutdeff", "DEUT-XXX", "CO"]
 
     init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
@@ -94,7 +94,7 @@ struct RandomRules {
         case 9: return .acquirer(some(Self.acquirers))
         case 10: return .country(some(Self.countries))
         case 11: return .posEntryMode(prefixes: Array(some(["05", "07", "0", "9"])))
-        case 12: return .debtorAgent(prefixes: Array(some(["DEUT", "BNPAFR", "CO", "CHASUS33"])))
+        case 12: return .debtorAgent(prefixes: Array(some(["DEUT", "BNPAFR", "CO", "CHASUS33", "de", "DEUT-", ""])))
         case 13: return .creditorAgent(prefixes: Array(some(["DEUT", "BNPA", "CHAS"])))
         default:
             let from = Int64(int(0...1439)), length = Int64(int(1...900))
