@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PaymentModel", targets: ["PaymentModel"]),
         .library(name: "ISO20022", targets: ["ISO20022"]),
         .library(name: "Simulators", targets: ["Simulators"]),
+        .library(name: "Routing", targets: ["Routing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -50,6 +51,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Routing rules compiled to a decision index, plus channel health; reads only canonical messages.
+        .target(name: "Routing", dependencies: ["PaymentModel", "SpecFiles"]),
         .executableTarget(
             name: "payswitch",
             dependencies: [
@@ -57,6 +60,7 @@ let package = Package(
                 "ISO20022",
                 "PaymentModel",
                 "Simulators",
+                "Routing",
                 "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,6 +74,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel"]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
     ],

@@ -3,6 +3,7 @@
 // package-benchmark. Run from this folder:
 //   swift package --disable-sandbox benchmark --target ISO8583Benchmarks
 //   swift package --disable-sandbox benchmark --target ISO20022Benchmarks
+//   swift package --disable-sandbox benchmark --target RoutingBenchmarks
 import PackageDescription
 
 let package = Package(
@@ -39,6 +40,16 @@ let package = Package(
             ],
             path: "Benchmarks/ISO20022Benchmarks",
             exclude: ["pacs008_3k.xml"],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
+            name: "RoutingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Routing", package: "main"),
+                .product(name: "PaymentModel", package: "main"),
+            ],
+            path: "Benchmarks/RoutingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
         // The same two operations in a plain loop, for valgrind/perf (see README.md).

@@ -129,6 +129,24 @@ public struct SpecNode: Sendable {
         return Mapping(node: self, pairs: pairs.map { ($0.key, $0.value) })
     }
 
+    /// The node as a mapping whose keys the file chooses (channel or table names): no key is refused.
+    public func mapping(_ what: String) throws(SpecError) -> Mapping {
+        guard case .mapping(let pairs) = kind else { throw error("\(what) must be a mapping of keys to values") }
+        return Mapping(node: self, pairs: pairs.map { ($0.key, $0.value) })
+    }
+
+    /// Whether the node is a mapping.
+    public var isMapping: Bool {
+        if case .mapping = kind { return true }
+        return false
+    }
+
+    /// Whether the node is a single value.
+    public var isScalar: Bool {
+        if case .scalar = kind { return true }
+        return false
+    }
+
     /// A mapping whose keys have been checked.
     public struct Mapping: Sendable {
         /// The mapping node itself, for errors about missing keys.

@@ -81,8 +81,9 @@ enum PaymentJSON {
         return json + "}"
     }
 
-    /// Reads the JSON form back (the ISO 20022 and amount members; card data is not accepted here).
-    static func parse(_ text: String) throws -> PaymentMessage {
+    /// Reads the JSON form back: the ISO 20022 and amount members, and with `cardData` (for
+    /// `rules explain`, which routes on BIN, MCC and acceptor data) the card members too.
+    static func parse(_ text: String, cardData: Bool = false) throws -> PaymentMessage {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw ValidationError("the input is not a JSON object")
         }
@@ -134,10 +135,31 @@ enum PaymentJSON {
         if let format = string("sourceFormat"), let version = string("sourceVersion") {
             payment.source = PaymentMessage.Source(format: format, version: version)
         }
+        if cardData { try parseCardData(string, into: &payment) }
         payment.remittanceInformation = object["remittanceInformation"] as? [String] ?? []
         for (key, value) in (object["unmapped"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) {
             payment.unmapped.append(UnmappedField(key: key, value: value))
         }
         return payment
+    }
+
+    /// The card members of the JSON form; a malformed PAN is reported masked.
+    private static func parseCardData(_ string: (String) -> String?, into payment: inout PaymentMessage) throws {
+        if let pan = string("pan") {
+            guard let value = PAN(pan) else { throw ValidationError("\"pan\" \(PAN.masked(pan)) is not 12 to 19 digits") }
+            payment.pan = value
+        }
+        if let processing = string("processing") {
+            guard let value = ProcessingCode(processing) else { throw ValidationError("\"processing\" must be six digits") }
+            payment.processing = value
+        }
+        payment.acquirer = string("acquirer")
+        payment.forwarder = string("forwarder")
+        payment.terminal = string("terminal")
+        payment.posEntryMode = string("posEntryMode")
+        let merchant = Merchant(id: string("merchantId"), categoryCode: string("merchantCategory"),
+                                name: string("merchantName"), city: string("merchantCity"), country: string("merchantCountry"))
+        if merchant != Merchant() { payment.merchant = merchant }
+        if let stan = string("originalStan") { payment.original = OriginalData(stan: stan) }
     }
 }
