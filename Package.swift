@@ -68,13 +68,13 @@ let package = Package(
             // The reference frames of conformance/iso8583, for the demo and the load generator.
             resources: [.embedInCode("Samples")]
         ),
-        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"]),
-        // What several test targets share: the throwaway PKI of tools/make-test-certs.sh.
+        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "TestSupport"]),
+        // What several test targets share: the throwaway PKI of tools/make-test-certs.sh, a seeded generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel", "TestSupport"]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
     ],

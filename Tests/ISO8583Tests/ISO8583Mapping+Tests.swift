@@ -1,5 +1,6 @@
 import ISO8583
 import PaymentModel
+import TestSupport
 import Testing
 
 /// ISO 8583 to and from the canonical message, across every pair of shipped dialects.

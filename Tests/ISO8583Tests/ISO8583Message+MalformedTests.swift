@@ -1,4 +1,5 @@
 import ISO8583
+import TestSupport
 import Testing
 
 /// Malformed frames give a precise error (code, field, byte offset) and never a crash.

@@ -1,24 +1,10 @@
 import PaymentModel
 @testable import Routing
-
-/// SplitMix64: a seeded generator, so a failing case can be replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// Random rule sets and messages over small value domains, so that rules and messages meet often.
 struct RandomRules {
-    var generator: SeededGenerator
+    var generator: SeededRandom
 
     static let pans = ["4761739001010119", "4761731234567890", "5105105105105100", "5555444433331111", "4000056655665556", "3530111333300000"]
     static let binTexts = ["4", "47", "476173", "47617390", "51", "51-55", "400000-479999", "35", "555544", "40000566-40000599"]
@@ -31,7 +17,7 @@ struct RandomRules {
     static let posModes = ["051", "071", "012", "901"]
     static let bics = ["DEUTDEFF", "BNPAFRPP", "COBADEFF", "CHASUS33", "deutdeff", "DEUT-XXX", "CO"]
 
-    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+    init(seed: UInt64) { generator = SeededRandom(seed: seed) }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &generator) }
     mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
