@@ -35,10 +35,7 @@ enum BusinessApplicationHeader {
     static func encode(_ header: BusinessHeader, definition: ISO20022MessageDefinition,
                        creationDateTime: String?) throws(ISO20022Error) -> String {
         func required(_ value: String?, _ path: String) throws(ISO20022Error) -> String {
-            guard let value else {
-                throw ISO20022Error(.cannotEncode, path: "AppHdr/" + path, reason: "the business application header requires \(path)")
-            }
-            return value
+            try ISO20022Mapping.required(value, path, under: "AppHdr", by: "the business application header")
         }
         var xml = XMLWriter(root: "AppHdr", namespace: namespace)
         xml.start("Fr")

@@ -5,9 +5,13 @@ import PaymentModel
 enum ISO20022Mapping {
     /// The value, or a `cannotEncode` error naming the element `definition` requires.
     static func required(_ value: String?, _ path: String, in definition: ISO20022MessageDefinition) throws(ISO20022Error) -> String {
+        try required(value, path, under: definition.messageElement, by: definition.rawValue)
+    }
+
+    /// The value, or a `cannotEncode` error naming the element at `root/path` that `owner` requires.
+    static func required(_ value: String?, _ path: String, under root: String, by owner: String) throws(ISO20022Error) -> String {
         guard let value else {
-            throw ISO20022Error(.cannotEncode, path: definition.messageElement + "/" + path,
-                                reason: "\(definition.rawValue) requires \(path)")
+            throw ISO20022Error(.cannotEncode, path: root + "/" + path, reason: "\(owner) requires \(path)")
         }
         return value
     }

@@ -84,10 +84,7 @@ enum Pacs008 {
 
     static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
         func required(_ value: String?, _ path: String) throws(ISO20022Error) -> String {
-            guard let value else {
-                throw ISO20022Error(.cannotEncode, path: "FIToFICstmrCdtTrf/" + path, reason: "pacs.008 requires \(path)")
-            }
-            return value
+            try ISO20022Mapping.required(value, path, in: .pacs008)
         }
         guard let amount = message.amount else {
             throw ISO20022Error(.cannotEncode, path: "FIToFICstmrCdtTrf/CdtTrfTxInf/IntrBkSttlmAmt", reason: "pacs.008 requires an amount")

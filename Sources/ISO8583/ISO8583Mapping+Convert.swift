@@ -132,8 +132,7 @@ extension ISO8583Mapping {
             case .approvalCode: if let value = payment.approvalCode { message.set(field, value) }
             case .result:
                 guard let result = payment.result else { continue }
-                let row = results.row(result)
-                guard let code = usesActionCodes ? row?.iso93 : row?.iso87 else {
+                guard let code = responseCode(for: result, results: results) else {
                     throw MappingError(field: field, reason: "result \(result) has no \(usesActionCodes ? "1993" : "1987") code in specs/codes/results.yaml")
                 }
                 message.set(field, code)
@@ -142,6 +141,13 @@ extension ISO8583Mapping {
             }
         }
         return message
+    }
+
+    /// DE 39 for a canonical result in this mapping's form (a 1987 code or a 1993 action code), or
+    /// nil when the table has none.
+    public func responseCode(for result: ResultCode, results: ResultCodeTable = .shipped) -> String? {
+        let row = results.row(result)
+        return usesActionCodes ? row?.iso93 : row?.iso87
     }
 
     // MARK: Conversions that need code

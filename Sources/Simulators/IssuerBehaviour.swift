@@ -7,7 +7,7 @@ public import SpecFiles
 /// responses:                       # first match wins; requests (0100, 0200, pacs.008 …) only
 ///   - when: {amountOver: "1000.00"}
 ///     result: Insufficient funds   # a name or canonical code of specs/codes/results.yaml
-///   - when: {panPrefix: "4000000000000002"}
+///   - when: {panPrefix: "400000"}
 ///     result: "1014"
 /// default: Approved
 /// approvalCode: true               # DE 38 on approvals (a per-process sequence)

@@ -10,7 +10,8 @@ extension IssuerSimulator {
     /// Decodes an ISO 8583 request and builds its answer.
     func answerISO8583(_ payload: [UInt8], dialect: Dialect, sequence: Int) throws -> Exchange {
         let request = try ISO8583Message(decoding: payload, dialect: dialect)
-        let payment = try? ISO8583Mapping.shipped(for: dialect.name).canonical(from: request, dialect: dialect, results: results)
+        let mapping = try ISO8583Mapping.shipped(for: dialect.name)
+        let payment = try? mapping.canonical(from: request, dialect: dialect, results: results)
         var record = ReceivedMessage(message: request.mti.description)
         record.kind = payment?.kind.rawValue
         record.stan = request.string(11)
@@ -36,8 +37,7 @@ extension IssuerSimulator {
         var answer = request
         answer.mti = request.mti.response
         for field in IssuerSimulator.requestOnlyFields { answer.remove(field) }
-        let row = results.row(result)
-        let code = request.mti.version == 1 ? (row?.iso93 ?? "909") : (row?.iso87 ?? "96")
+        let code = mapping.responseCode(for: result, results: results) ?? (mapping.usesActionCodes ? "909" : "96")
         answer.set(39, code)
         if result.category == .approved, request.mti.messageClass == 1 || request.mti.messageClass == 2, configuration.behaviour.approvalCode {
             answer.set(38, IssuerSimulator.approvalCode(sequence))

@@ -64,7 +64,6 @@ public final class LoadGenerator<Exchange: LoadExchange>: Sendable {
         for client in clients { client.begin(at: sendStart) }
 
         var lastProgress = sendStart
-        var progressSnapshot = ProgressSnapshot()
         let timeout = UInt64(configuration.timeoutMilliseconds * 1_000_000)
         while true {
             usleep(10_000)
@@ -76,7 +75,7 @@ public final class LoadGenerator<Exchange: LoadExchange>: Sendable {
             }
             if stopSending || stopRequested.load(ordering: .relaxed) || clients.allSatisfy({ $0.isClosed }) { break }
             if let progress, now - lastProgress >= 1_000_000_000 {
-                progress(progressSnapshot.take(clients, seconds: Double(now - lastProgress) / 1e9, total: Double(now - sendStart) / 1e9))
+                progress(LoadGenerator.progress(of: clients, seconds: Double(now - lastProgress) / 1e9, total: Double(now - sendStart) / 1e9))
                 lastProgress = now
             }
         }
@@ -297,19 +296,17 @@ public final class LoadGenerator<Exchange: LoadExchange>: Sendable {
         }
     }
 
-    /// Sums the clients' interval figures into a progress line.
-    struct ProgressSnapshot {
-        mutating func take(_ clients: [Client], seconds: Double, total: Double) -> LoadProgress {
-            var counts = LoadReport.Counts()
-            var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two)
-            for client in clients {
-                let (interval, part) = client.takeInterval()
-                counts.add(interval)
-                histogram.add(part)
-            }
-            return LoadProgress(elapsedSeconds: total, answersPerSecond: Double(counts.matched + counts.mismatched) / max(seconds, 1e-9),
-                                errors: counts.failures, p99Microseconds: Double(histogram.valueAtPercentile(99)) / 1000)
+    /// Sums the clients' figures since the last call into a progress line.
+    static func progress(of clients: [Client], seconds: Double, total: Double) -> LoadProgress {
+        var counts = LoadReport.Counts()
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .two)
+        for client in clients {
+            let (interval, part) = client.takeInterval()
+            counts.add(interval)
+            histogram.add(part)
         }
+        return LoadProgress(elapsedSeconds: total, answersPerSecond: Double(counts.matched + counts.mismatched) / max(seconds, 1e-9),
+                            errors: counts.failures, p99Microseconds: Double(histogram.valueAtPercentile(99)) / 1000)
     }
 }
 

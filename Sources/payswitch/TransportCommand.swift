@@ -1,9 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import ISO8583
 import Logging
-import Synchronization
 import Transport
 
 /// `payswitch transport`: the transport layer on its own, for benchmarks and diagnosis.
