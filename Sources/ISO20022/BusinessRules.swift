@@ -28,8 +28,10 @@ public enum ISO20022BusinessRules {
             }
             if let code = element.attributes["Ccy"] {
                 if let currency = Currency(code), currency.code == code {
-                    if Amount(decimal: element.text, currency: currency) == nil {
-                        problem(element, "'\(element.text)' has more decimals than \(code) allows (\(currency.minorUnits)) or is not an amount")
+                    do {
+                        _ = try Amount(parsing: element.text, currency: currency)
+                    } catch {
+                        problem(element, "'\(element.text)' is not a \(code) amount: \(error)")
                     }
                 } else {
                     problem(element, "unknown currency '\(code)'", suffix: "@Ccy")
@@ -57,20 +59,21 @@ public enum ISO20022BusinessRules {
                                             reason: "NbOfTxs is \(number.text) but the message has \(count) transactions"))
         }
         if let control = document.first("GrpHdr/CtrlSum") {
-            var sum: Int64? = 0
-            for element in document.elements where element.path == amountPath {
-                guard let running = sum, let value = scaled(element.text) else { sum = nil; break }
-                let (total, overflow) = running.addingReportingOverflow(value)
-                sum = overflow ? nil : total
-            }
-            if let expected = scaled(control.text), let sum {
+            do throws(AmountError) {
+                let expected = try Amount.scaled(control.text, scale: scale, ignoringTrailingZeros: true)
+                var sum: Int64 = 0
+                for element in document.elements where element.path == amountPath {
+                    let (total, overflow) = sum.addingReportingOverflow(try Amount.scaled(element.text, scale: scale, ignoringTrailingZeros: true))
+                    guard !overflow else { throw AmountError(.outOfRange) }
+                    sum = total
+                }
                 if expected != sum {
                     problems.append(ISO20022Problem(path: control.location, line: control.line,
                                                     reason: "CtrlSum is \(control.text) but the transaction amounts add up to \(decimalText(sum))"))
                 }
-            } else {
+            } catch {
                 problems.append(ISO20022Problem(path: control.location, line: control.line,
-                                                reason: "CtrlSum '\(control.text)' cannot be compared with the sum of the amounts"))
+                                                reason: "CtrlSum '\(control.text)' cannot be compared with the sum of the amounts: \(error)"))
             }
         }
         return problems
@@ -104,21 +107,6 @@ public enum ISO20022BusinessRules {
 
     /// Fraction digits the group totals are compared at (ActiveCurrencyAndAmount allows 5).
     private static let scale = 5
-
-    /// A plain non-negative decimal in units of 10^-5, or nil (more significant decimals, overflow).
-    private static func scaled(_ text: String) -> Int64? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].utf8.allSatisfy(isDigit),
-              let whole = Int64(parts[0]) else { return nil }
-        var fraction = parts.count == 2 ? Array(parts[1].utf8) : []
-        guard fraction.allSatisfy(isDigit) else { return nil }
-        while fraction.count > scale, fraction.last == UInt8(ascii: "0") { fraction.removeLast() }
-        guard fraction.count <= scale else { return nil }
-        fraction += Array(repeating: UInt8(ascii: "0"), count: scale - fraction.count)
-        let (scaledWhole, overflow) = whole.multipliedReportingOverflow(by: 100_000)
-        guard !overflow, let part = Int64(String(decoding: fraction, as: UTF8.self)) else { return nil }
-        return scaledWhole + part
-    }
 
     private static func decimalText(_ value: Int64) -> String {
         var fraction = String(value % 100_000)

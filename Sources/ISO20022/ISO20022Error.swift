@@ -20,6 +20,8 @@ public struct ISO20022Error: Error, Sendable, Hashable, CustomStringConvertible 
         case unsupportedMessage
         /// An element where the envelope or message does not allow one.
         case unexpectedElement
+        /// An element the schema allows once (maxOccurs 1) occurs again under the same parent.
+        case duplicateElement
         /// A required element is missing.
         case missingElement
         /// An element's value cannot be mapped (unknown currency, too many decimals …).

@@ -75,11 +75,12 @@ enum Pacs008 {
         guard let currency = Currency(code), currency.code == code else {
             throw ISO20022Error(.invalidValue, path: element.location + "@Ccy", line: element.line, reason: "unknown currency '\(code)'")
         }
-        guard let amount = Amount(decimal: element.text, currency: currency) else {
+        do {
+            return try Amount(parsing: element.text, currency: currency)
+        } catch {
             throw ISO20022Error(.invalidValue, path: element.location, line: element.line,
-                                reason: "'\(element.text)' is not a \(code) amount with at most \(currency.minorUnits) decimals")
+                                reason: "'\(element.text)' is not a \(code) amount: \(error)")
         }
-        return amount
     }
 
     static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {

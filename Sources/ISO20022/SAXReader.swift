@@ -18,6 +18,8 @@ struct SAXReaderState {
         var line: Int
         var attributes: [String: String] = [:]
         var hasChildren = false
+        /// Numbers the open elements of one parse: a parent's key in ``childNames``.
+        var serial: Int
     }
 
     /// Where the reader is in the envelope.
@@ -49,6 +51,11 @@ struct SAXReaderState {
     var parseError: (message: String, line: Int)?
 
     var stack: [Frame] = []
+    /// (parent serial, child name) of every element opened: a second child of the same name
+    /// under one parent is found without keeping the names of closed siblings. Hasher is seeded
+    /// per process, so a document cannot be crafted to collide.
+    var childNames = Set<Int>()
+    var serials = 0
     /// The names of the open elements joined by `/` (UTF-8): the error path, and the recorded
     /// paths of leaves, which are a suffix of it (from the block or AppHdr on).
     var names: [UInt8] = []
@@ -213,7 +220,21 @@ struct SAXReaderState {
         if (region == .message && depth == documentDepth + 2) || (region == .header && depth == headerDepth) {
             pathStart = nameStart
         }
-        var frame = Frame(nameStart: nameStart, line: here)
+        if let parent = stack.last, (region == .message && depth > documentDepth + 1) || (region == .header && depth > headerDepth) {
+            var hasher = Hasher()
+            hasher.combine(parent.serial)
+            names.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[nameStart...])) }
+            if !childNames.insert(hasher.finalize()).inserted {
+                let path = leafPath()
+                let repeatable = region == .header ? ISO20022MessageDefinition.repeatableHeaderPaths : definition?.repeatablePaths
+                if repeatable?.contains(path) != true {
+                    return fail(ISO20022Error(.duplicateElement, path: elementPath(depth: depth), line: here,
+                                              reason: "\(name(from: nameStart)) occurs more than once here; the schema allows it once"))
+                }
+            }
+        }
+        serials += 1
+        var frame = Frame(nameStart: nameStart, line: here, serial: serials)
         if attributeCount > 0, let attributes {
             // Five pointers per attribute: local name, prefix, URI, value start, value end.
             for index in 0..<attributeCount {

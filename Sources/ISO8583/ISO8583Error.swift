@@ -4,7 +4,8 @@
 /// found. The ``reason`` never holds an unmasked sensitive value: for PAN, track, PIN, CVV and EMV
 /// fields it describes the fault without quoting the data.
 ///
-/// Only ``code`` takes part in `Equatable` and `Hashable`, so tests can compare with a code directly.
+/// Equality compares everything: code, field, offset and reason. ``matches(_:field:offset:)``
+/// compares only what a caller names.
 public struct ISO8583Error: Error, Hashable, CustomStringConvertible, Sendable {
     /// What kind of fault this is.
     public let code: Code
@@ -29,8 +30,10 @@ public struct ISO8583Error: Error, Hashable, CustomStringConvertible, Sendable {
         return text + ": " + reason
     }
 
-    public static func == (lhs: ISO8583Error, rhs: ISO8583Error) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    /// Whether this is a `code` error at `field` and `offset` (each checked when given).
+    public func matches(_ code: Code, field: Int? = nil, offset: Int? = nil) -> Bool {
+        self.code == code && (field == nil || self.field == field) && (offset == nil || self.offset == offset)
+    }
 
     /// The kind of an ``ISO8583Error``; a struct so that new kinds do not break clients' switches.
     public struct Code: Hashable, Sendable, CustomStringConvertible {

@@ -29,7 +29,7 @@ extension ISO8583Mapping {
             case .terminal: payment.terminal = value
             case .expiry: payment.expiry = SensitiveText(value)
             case .track2: payment.track2 = SensitiveText(value)
-            case .emv: payment.emv = message.bytes(field)
+            case .emv: payment.emv = message.bytes(field).map(SensitiveBytes.init)
             case .acquirer: payment.acquirer = value
             case .forwarder: payment.forwarder = value
             case .localTime: localTime = value
@@ -73,7 +73,8 @@ extension ISO8583Mapping {
 
     /// The ISO 8583 message that carries a canonical message in a dialect this mapping serves.
     ///
-    /// Unmapped elements are restored only when the message goes back to the dialect it came from.
+    /// Unmapped elements of an ISO 8583 source are carried into this dialect; one it does not
+    /// define is an error naming it, never a silent drop.
     public func message(from payment: PaymentMessage, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> ISO8583Message {
         let classDigit: Int
         switch payment.kind {
@@ -92,9 +93,15 @@ extension ISO8583Mapping {
         }
         let origin = payment.isRepeat || payment.function == .repeat ? 1 : 0
         var message = ISO8583Message(mti: MTI("\(version)\(classDigit)\(functionDigit)\(origin)")!)
-        if payment.source?.format == "iso8583" && payment.source?.version == dialect.name {
+        if payment.source?.format == "iso8583" {
+            // Carried into any ISO 8583 dialect that defines the element; never dropped silently.
             for field in payment.unmapped {
-                guard let number = Int(field.key) else { continue }
+                guard let number = Int(field.key), (2...Dialect.fieldLimit).contains(number) else {
+                    throw MappingError(field: nil, reason: "unmapped element '\(field.key)' is not an ISO 8583 data element number")
+                }
+                guard dialect[field: number] != nil else {
+                    throw MappingError(field: number, reason: "dialect \(dialect.name) has no DE \(number), so it cannot be carried")
+                }
                 setValue(&message, number, field.value, dialect: dialect)
             }
         }
@@ -113,7 +120,7 @@ extension ISO8583Mapping {
             case .terminal: if let value = payment.terminal { message.set(field, value) }
             case .expiry: if let value = payment.expiry { message.set(field, value.revealed) }
             case .track2: if let value = payment.track2 { message.set(field, value.revealed) }
-            case .emv: if let value = payment.emv { message.set(field, bytes: value) }
+            case .emv: if let value = payment.emv { message.set(field, bytes: value.revealed) }
             case .acquirer: if let value = payment.acquirer { message.set(field, value) }
             case .forwarder: if let value = payment.forwarder { message.set(field, value) }
             case .localDate: if let value = payment.localDateTime { message.set(field, String(value.suffix(10).prefix(4))) }
@@ -177,7 +184,10 @@ extension ISO8583Mapping {
             throw MappingError(field: field, reason: "the amount needs DE \(currencyField) for its currency")
         }
         guard let currency = Currency(code) else { throw MappingError(field: currencyField, reason: "unknown currency '\(code)'") }
-        guard let minor = Int64(value) else { throw MappingError(field: field, reason: "the amount is not a whole number") }
+        guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            throw MappingError(field: field, reason: "the amount is not a whole number of minor units")
+        }
+        guard let minor = Int64(value) else { throw MappingError(field: field, reason: "the amount exceeds \(Int64.max) minor units") }
         return Amount(minorUnits: minor, currency: currency)
     }
 

@@ -79,3 +79,39 @@ extension BERTLV {
         "71": "Issuer Script Template 1", "72": "Issuer Script Template 2",
     ]
 }
+
+// Default printing never shows card data: a message carries no dialect, so its description names
+// fields and lengths only; TLV objects and subfields mask by their own sensitivity.
+
+extension ISO8583Message: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The MTI and each field's number and length, never a value (use ``maskedString(_:dialect:)``).
+    public var description: String {
+        "ISO8583Message(\(mti): " + slots.map { "DE \($0.number) [\($0.units)]" }.joined(separator: ", ") + ")"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["mti": mti.description, "fields": slots.map { "DE \($0.number) [\($0.units)]" }])
+    }
+}
+
+extension BERTLV: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Tag, length and value as hexadecimal, with the values of sensitive tags (nested ones too) masked.
+    public var description: String { BERTLV.maskedHex([self]) }
+    public var debugDescription: String { "BERTLV(\(description))" }
+    public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
+}
+
+extension SubfieldValue: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The subfield's value as it may be printed: masked by its sensitivity.
+    public var maskedValue: String {
+        sensitivity.mask(isBinary ? Charset.hex(value) : String(decoding: value, as: UTF8.self))
+    }
+
+    public var description: String { "\(id)=\(maskedValue)" }
+    public var debugDescription: String { "SubfieldValue(\(description))" }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["id": id, "name": name, "value": maskedValue, "sensitivity": sensitivity])
+    }
+}

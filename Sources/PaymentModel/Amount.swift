@@ -74,21 +74,6 @@ public struct Amount: Sendable, Hashable, CustomStringConvertible {
         self.currency = currency
     }
 
-    /// Parses a decimal text such as `"12.30"` (ISO 20022 form), or nil when it has more decimals
-    /// than the currency allows, or is not a plain non-negative decimal.
-    public init?(decimal text: String, currency: Currency) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = Int64(parts[0]), whole >= 0, !parts[0].hasPrefix("+") else { return nil }
-        let fraction = parts.count == 2 ? String(parts[1]) : ""
-        guard fraction.count <= currency.minorUnits, fraction.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
-        let padded = fraction + String(repeating: "0", count: currency.minorUnits - fraction.count)
-        var scale: Int64 = 1
-        for _ in 0..<currency.minorUnits { scale *= 10 }
-        let (scaled, overflow) = whole.multipliedReportingOverflow(by: scale)
-        guard !overflow, let minor = padded.isEmpty ? 0 : Int64(padded) else { return nil }
-        self.init(minorUnits: scaled + minor, currency: currency)
-    }
-
     /// The amount as decimal text with exactly the currency's minor units, such as `"12.30"`.
     public var decimalText: String {
         guard currency.minorUnits > 0 else { return String(minorUnits) }
@@ -99,4 +84,72 @@ public struct Amount: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(decimalText) \(currency.code)" }
+}
+
+/// Why a decimal text is not an amount.
+public struct AmountError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        /// Not a plain non-negative decimal such as `12.30`.
+        case notDecimal
+        /// More digits after the point than the scale (the currency's minor units) allows.
+        case tooManyDecimals(allowed: Int)
+        /// The value does not fit a 64-bit count of minor units.
+        case outOfRange
+    }
+
+    public let reason: Reason
+
+    public init(_ reason: Reason) { self.reason = reason }
+
+    public var description: String {
+        switch reason {
+        case .notDecimal: "not a plain non-negative decimal"
+        case .tooManyDecimals(let allowed): "more than \(allowed) decimals"
+        case .outOfRange: "too large: it exceeds \(Int64.max) minor units"
+        }
+    }
+}
+
+extension Amount {
+    /// Parses a decimal text such as `"12.30"` (ISO 20022 form); the error says why it is not one.
+    public init(parsing text: some StringProtocol, currency: Currency) throws(AmountError) {
+        self.init(minorUnits: try Amount.scaled(text, scale: currency.minorUnits), currency: currency)
+    }
+
+    /// Parses a decimal text such as `"12.30"`, or nil when ``init(parsing:currency:)`` would throw.
+    public init?(decimal text: String, currency: Currency) {
+        guard let amount = try? Amount(parsing: text, currency: currency) else { return nil }
+        self = amount
+    }
+
+    /// A non-negative decimal text as an integer count of 10^-`scale` units, every step
+    /// overflow-checked: `"12.3"` at scale 2 is 1230. Trailing zeros past the scale are
+    /// accepted only with `ignoringTrailingZeros` (`"1.500"` at scale 2).
+    public static func scaled(_ text: some StringProtocol, scale: Int, ignoringTrailingZeros: Bool = false) throws(AmountError) -> Int64 {
+        let utf8 = Substring(text).utf8
+        let point = utf8.firstIndex(of: UInt8(ascii: "."))
+        let wholeDigits = utf8[utf8.startIndex..<(point ?? utf8.endIndex)]
+        var fractionDigits = point.map { utf8[utf8.index(after: $0)...] } ?? utf8[utf8.endIndex...]
+        guard !wholeDigits.isEmpty, point == nil || !fractionDigits.isEmpty,
+              wholeDigits.allSatisfy(isDigit), fractionDigits.allSatisfy(isDigit) else { throw AmountError(.notDecimal) }
+        if ignoringTrailingZeros {
+            while fractionDigits.count > scale, fractionDigits.last == UInt8(ascii: "0") { fractionDigits = fractionDigits.dropLast() }
+        }
+        guard fractionDigits.count <= scale else { throw AmountError(.tooManyDecimals(allowed: scale)) }
+        var value: Int64 = 0
+        for digit in wholeDigits { value = try appending(digit, to: value) }
+        for digit in fractionDigits { value = try appending(digit, to: value) }
+        for _ in fractionDigits.count..<scale { value = try appending(UInt8(ascii: "0"), to: value) }
+        return value
+    }
+
+    /// `value` × 10 + `digit`, or an out-of-range error.
+    private static func appending(_ digit: UInt8, to value: Int64) throws(AmountError) -> Int64 {
+        let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+        let (sum, carry) = shifted.addingReportingOverflow(Int64(digit &- UInt8(ascii: "0")))
+        guard !overflow, !carry else { throw AmountError(.outOfRange) }
+        return sum
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 }

@@ -48,8 +48,8 @@ public struct PaymentMessage: Sendable, Hashable {
     public var result: ResultCode?
     /// Approval (authorization identification response) code.
     public var approvalCode: String?
-    /// EMV chip data (BER-TLV), as received.
-    public var emv: [UInt8]?
+    /// EMV chip data (BER-TLV), as received; masks itself whenever printed.
+    public var emv: SensitiveBytes?
     /// Original data elements, for reversals and advices.
     public var original: OriginalData?
 
@@ -235,7 +235,7 @@ public struct Party: Sendable, Hashable {
 
 /// A field the mapping does not cover, kept as its logical value; a sensitive one (PIN block,
 /// track 1 …) prints masked like ``SensitiveText``.
-public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The field's identification: a data element number, or an XML path.
     public var key: String
     /// The value: characters, or hexadecimal for binary values. Clear even when sensitive.
@@ -254,6 +254,9 @@ public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, Custom
 
     public var description: String { "\(key)=\(printableValue)" }
     public var debugDescription: String { "UnmappedField(\(description))" }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["key": key, "value": printableValue, "isSensitive": isSensitive])
+    }
 }
 
 extension Character {

@@ -1,6 +1,6 @@
 /// A value that must never be printed in clear: its description, debug description and string
 /// interpolation all show it masked. Use ``revealed`` only where the clear value must go on the wire.
-public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The clear value. Reading it is a deliberate act: search the code base for `revealed`.
     public let revealed: String
 
@@ -8,10 +8,26 @@ public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, Custom
 
     public var description: String { String(repeating: "*", count: revealed.count) }
     public var debugDescription: String { "SensitiveText(\(description))" }
+    /// `dump` and debuggers see only the mask.
+    public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
+}
+
+/// Bytes that must never be printed in clear (EMV chip data, whose tags 5A and 57 carry the PAN
+/// and track 2): description, debug description, interpolation and `dump` show only the length.
+public struct SensitiveBytes: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The clear bytes. Reading them is a deliberate act: search the code base for `revealed`.
+    public let revealed: [UInt8]
+
+    public init(_ bytes: [UInt8]) { revealed = bytes }
+
+    public var count: Int { revealed.count }
+    public var description: String { "(\(revealed.count) bytes)" }
+    public var debugDescription: String { "SensitiveBytes\(description)" }
+    public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
 }
 
 /// A primary account number: printed with only its first six and last four digits.
-public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The clear number. Reading it is a deliberate act: search the code base for `revealed`.
     public let revealed: String
 
@@ -37,4 +53,5 @@ public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     }
 
     public var debugDescription: String { "PAN(\(description))" }
+    public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
 }

@@ -101,10 +101,11 @@ public struct RoutingCase: Sendable {
             guard let code = try text("currency"), let currency = Currency(code) else {
                 throw map["amount"]!.diagnostic(.unknownCode, "amount needs a known currency")
             }
-            guard let value = Amount(decimal: amount, currency: currency) else {
-                throw map["amount"]!.diagnostic(.wrongType, "'\(amount)' is not an amount in \(currency.code)")
+            do {
+                message.amount = try Amount(parsing: amount, currency: currency)
+            } catch {
+                throw map["amount"]!.diagnostic(.wrongType, "'\(amount)' is not an amount in \(currency.code): \(error)")
             }
-            message.amount = value
         } else if let code = try text("currency") {
             guard let currency = Currency(code) else { throw map["currency"]!.diagnostic(.unknownCode, "unknown currency '\(code)'") }
             message.amount = Amount(minorUnits: 0, currency: currency)

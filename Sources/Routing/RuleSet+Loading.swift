@@ -260,8 +260,11 @@ struct RuleFileReader {
         for key in map.keys where key != "currency" {
             let valueNode = map[key]!
             let text = try reading(.wrongType) { try valueNode.string(key) }
-            guard let value = Amount(decimal: text, currency: currency)?.minorUnits else {
-                throw valueNode.diagnostic(.wrongType, "'\(text)' is not an amount in \(currency.code) (at most \(currency.minorUnits) decimals)")
+            let value: Int64
+            do {
+                value = try Amount(parsing: text, currency: currency).minorUnits
+            } catch {
+                throw valueNode.diagnostic(.wrongType, "'\(text)' is not an amount in \(currency.code): \(error)")
             }
             switch key {
             case "eq": low = max(low, value); high = min(high, value)

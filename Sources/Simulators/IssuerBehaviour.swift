@@ -41,20 +41,26 @@ public struct IssuerBehaviour: Sendable {
         public var digits: Int64
         public var scale: Int
 
-        /// Compares an amount with this value: -1, 0 or 1.
+        /// Compares an amount with this value: -1, 0 or 1, for any amount (no overflow).
         func compare(_ amount: Amount) -> Int {
-            // Bring both to the larger scale; amounts and rule values stay far below 10^18.
-            let scaleOfAmount = amount.currency.minorUnits
-            let common = max(scale, scaleOfAmount)
-            let left = amount.minorUnits * Decimal.power(common - scaleOfAmount)
-            let right = digits * Decimal.power(common - scale)
-            return left < right ? -1 : (left == right ? 0 : 1)
+            // Bring both to the larger scale; a side that overflows Int64 there is the larger in magnitude.
+            let common = max(scale, amount.currency.minorUnits)
+            switch (Decimal.scaled(amount.minorUnits, by: common - amount.currency.minorUnits), Decimal.scaled(digits, by: common - scale)) {
+            case let (left?, right?): return left < right ? -1 : (left == right ? 0 : 1)
+            case (nil, _): return amount.minorUnits < 0 ? -1 : 1
+            case (_, nil): return digits < 0 ? 1 : -1
+            }
         }
 
-        static func power(_ exponent: Int) -> Int64 {
-            var value: Int64 = 1
-            for _ in 0..<exponent { value *= 10 }
-            return value
+        /// `value` × 10^`exponent`, or nil when it does not fit.
+        static func scaled(_ value: Int64, by exponent: Int) -> Int64? {
+            var result = value
+            for _ in 0..<exponent {
+                let (product, overflow) = result.multipliedReportingOverflow(by: 10)
+                guard !overflow else { return nil }
+                result = product
+            }
+            return result
         }
     }
 
@@ -226,12 +232,11 @@ extension IssuerBehaviour {
 
     private static func decimal(_ node: SpecNode, _ key: String) throws(SpecError) -> Decimal {
         let text = try node.string(key)
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit),
-              parts.count == 1 || (!parts[1].isEmpty && parts[1].count <= 6 && parts[1].allSatisfy(\.isASCIIDigit)),
-              let digits = Int64(parts.joined()), whole.count <= 12
-        else { throw node.error("\(key) must be a decimal amount such as 1000.00") }
-        return Decimal(digits: digits, scale: parts.count == 2 ? parts[1].count : 0)
+        let decimals = text.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first?.count ?? 0
+        guard decimals <= 6, let digits = try? Amount.scaled(text, scale: decimals) else {
+            throw node.error("\(key) must be a decimal amount such as 1000.00, with at most 6 decimals, below \(Int64.max)")
+        }
+        return Decimal(digits: digits, scale: decimals)
     }
 
     private static func number(_ node: SpecNode, _ key: String) throws(SpecError) -> Double {

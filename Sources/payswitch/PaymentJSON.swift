@@ -32,7 +32,7 @@ enum PaymentJSON {
         add("posEntryMode", payment.posEntryMode)
         add("result", payment.result?.description)
         add("approvalCode", payment.approvalCode)
-        add("emv", payment.emv.map { unmask ? Hex.encode($0) : "(\($0.count) bytes)" })
+        add("emv", payment.emv.map { unmask ? Hex.encode($0.revealed) : $0.description })
         add("originalStan", payment.original?.stan)
         add("messageId", payment.identifiers.messageId)
         add("instructionId", payment.identifiers.instructionId)
@@ -95,10 +95,11 @@ enum PaymentJSON {
         var payment = PaymentMessage(kind: kind, function: function)
         if let amount = string("amount") {
             guard let code = string("currency"), let currency = Currency(code) else { throw ValidationError("\"amount\" needs a known \"currency\"") }
-            guard let value = Amount(decimal: amount, currency: currency) else {
-                throw ValidationError("\"amount\" \(amount) is not a decimal within \(currency.code)'s \(currency.minorUnits) minor units")
+            do {
+                payment.amount = try Amount(parsing: amount, currency: currency)
+            } catch {
+                throw ValidationError("\"amount\" \(amount) is not a \(currency.code) amount: \(error)")
             }
-            payment.amount = value
         }
         payment.identifiers.messageId = string("messageId")
         payment.identifiers.instructionId = string("instructionId")

@@ -30,7 +30,7 @@ struct MappingTests {
         payment.merchant = Merchant(id: text(15), categoryCode: digits(4), name: text(Int.random(in: 1...23, using: &random)),
                                     city: text(Int.random(in: 1...13, using: &random)), country: digits(3))
         payment.merchant?.location = "IL" + "US"
-        payment.emv = [0x9F, 0x26, 0x08] + (0..<8).map { _ in UInt8.random(in: 0...255, using: &random) } + [0x9F, 0x27, 0x01, 0x80]
+        payment.emv = SensitiveBytes([0x9F, 0x26, 0x08] + (0..<8).map { _ in UInt8.random(in: 0...255, using: &random) } + [0x9F, 0x27, 0x01, 0x80])
         if payment.function == .response {
             // Only codes that read back to themselves in both versions (the first row for each).
             let exact = table.rows.filter { row in
@@ -59,7 +59,7 @@ struct MappingTests {
         put(.terminal, payment.terminal)
         put(.expiry, payment.expiry?.revealed)
         put(.track2, payment.track2?.revealed)
-        put(.emv, payment.emv.map(Hex.encode))
+        put(.emv, payment.emv.map { Hex.encode($0.revealed) })
         put(.acquirer, payment.acquirer)
         put(.forwarder, payment.forwarder)
         put(.merchantID, payment.merchant?.id)
@@ -109,9 +109,42 @@ struct MappingTests {
         #expect(payment.unmapped[1].printableValue == String(repeating: "*", count: 16))
         let back = try mapping.message(from: payment, dialect: dialect)
         #expect(try back.encoded(as: dialect) == message.encoded(as: dialect))
-        // Into another dialect, unmapped fields do not follow (their meaning may differ).
-        let other = try mapping.message(from: payment, dialect: Dialect.shipped("iso87ascii"))
-        #expect(!other.contains(48))
+    }
+
+    /// Translation never drops a field: an unmapped one follows into every dialect that defines it
+    /// (`translate --from iso87binary --to iso87bcd` once lost DE 52, the PIN block).
+    @Test(arguments: ["iso87ascii", "iso87binary", "iso87bcd", "iso87ebcdic"])
+    func unmappedFieldsFollowIntoOtherDialects(target: String) throws {
+        let source = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
+        var message = ISO8583Message(mti: MTI("0200")!)
+        message.set(11, "000123")
+        message.set(48, "PRIVATE DATA 123")
+        message.set(52, bytes: [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
+        message.set(64, bytes: [1, 2, 3, 4, 5, 6, 7, 8])
+        let payment = try mapping.canonical(from: ISO8583Message(decoding: message.encoded(as: source), dialect: source), dialect: source)
+        let dialect = try Dialect.shipped(target)
+        let out = try mapping.message(from: payment, dialect: dialect)
+        let decoded = try ISO8583Message(decoding: out.encoded(as: dialect), dialect: dialect)
+        #expect(decoded.fieldNumbers == [11, 48, 52, 64])
+        #expect(decoded.string(48) == "PRIVATE DATA 123")
+        #expect(decoded.bytes(52) == [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
+        #expect(decoded.bytes(64) == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
+    @Test func unmappedFieldTheTargetLacksIsAnErrorNamingIt() throws {
+        let mapping = try ISO8583Mapping.shipped(for: "iso87binary")
+        var payment = PaymentMessage(kind: .financial, function: .request)
+        payment.source = PaymentMessage.Source(format: "iso8583", version: "iso87binary")
+        payment.unmapped = [UnmappedField(key: "48", value: "PRIVATE")]
+        let tiny = try Dialect.load(yaml: """
+            dialect: tiny
+            fields:
+              - {field: 11, name: STAN, class: n, length: 6}
+            """, file: "tiny.yaml")
+        let error = #expect(throws: MappingError.self) { try mapping.message(from: payment, dialect: tiny) }
+        #expect(error?.field == 48)
+        payment.unmapped = [UnmappedField(key: "0", value: "X")]
+        #expect(throws: MappingError.self) { try mapping.message(from: payment, dialect: tiny) }
     }
 
     @Test func amountsUseTheCurrencysImpliedDecimals() throws {

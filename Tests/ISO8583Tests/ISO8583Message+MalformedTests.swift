@@ -127,7 +127,7 @@ struct MalformedInputTests {
             """, file: "tiny.yaml")
         var frame = Array("0800".utf8) + [0x60, 0, 0, 0, 0, 0, 0, 0]  // bits 2 and 3
         frame += Array("000001".utf8)
-        #expect(throws: ISO8583Error(code: .undefinedField, field: 2, offset: 12, reason: "")) {
+        expectISO8583Error(.undefinedField, field: 2, offset: 12) {
             try ISO8583Message(decoding: frame, dialect: dialect)
         }
     }

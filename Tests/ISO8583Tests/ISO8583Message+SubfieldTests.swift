@@ -111,7 +111,7 @@ struct SubfieldTests {
         var message = ISO8583Message(mti: MTI("0100")!)
         message.set(48, "0109ABC")
         let frame = try message.encoded(as: dialect)
-        #expect(throws: ISO8583Error(code: .invalidTLV, field: 48, offset: nil, reason: "")) {
+        expectISO8583Error(.invalidTLV, field: 48, offset: 27) {
             try ISO8583Message(decoding: frame, dialect: dialect)
         }
     }
@@ -129,7 +129,7 @@ struct SubfieldTests {
         var message = ISO8583Message(mti: MTI("0100")!)
         message.set(62, "1000000000000000" + "X")  // bit 4, which the spec does not define
         let frame = try message.encoded(as: dialect)
-        #expect(throws: ISO8583Error(code: .undefinedField, field: 62, offset: nil, reason: "")) {
+        expectISO8583Error(.undefinedField, field: 62, offset: 39) {
             try ISO8583Message(decoding: frame, dialect: dialect)
         }
     }
@@ -222,7 +222,7 @@ struct EncodingTests {
         var message = ISO8583Message(mti: MTI("0200")!)
         message.set(field, value)
         let dialect = field == 130 ? try Dialect.shipped("iso87ascii").withoutTertiary() : try dialect()
-        #expect(throws: ISO8583Error(code: code, field: field, offset: nil, reason: "")) {
+        expectISO8583Error(code, field: field, offset: nil) {
             try message.encoded(as: dialect)
         }
     }
@@ -230,7 +230,7 @@ struct EncodingTests {
     @Test func binaryFixedFieldIsNotPadded() throws {
         var message = ISO8583Message(mti: MTI("0200")!)
         message.set(52, bytes: [1, 2, 3])
-        #expect(throws: ISO8583Error(code: .wrongLength, field: 52, offset: nil, reason: "")) {
+        expectISO8583Error(.wrongLength, field: 52, offset: nil) {
             try message.encoded(as: try dialect())
         }
     }

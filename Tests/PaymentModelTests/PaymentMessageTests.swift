@@ -92,3 +92,34 @@ struct ResultCodeTableTests {
         #expect(try Currency.loadShipped() >= 50)
     }
 }
+
+/// Amount parsing: every step overflow-checked, every refusal with its reason.
+struct AmountParsingTests {
+    static let eur = Currency("EUR")!, jpy = Currency("JPY")!, kwd = Currency("KWD")!
+
+    @Test(arguments: [
+        ("12.30", "EUR", Int64(1230)), ("12.3", "EUR", 1230), ("12", "EUR", 1200), ("0", "JPY", 0),
+        ("1.234", "KWD", 1234), ("92233720368547758.07", "EUR", Int64.max), ("9223372036854775807", "JPY", Int64.max),
+    ])
+    func parses(text: String, currency: String, minor: Int64) throws {
+        #expect(try Amount(parsing: text, currency: Currency(currency)!).minorUnits == minor)
+    }
+
+    @Test(arguments: [
+        ("92233720368547758.08", "EUR", AmountError.Reason.outOfRange), ("92233720368547758.99", "EUR", .outOfRange),
+        ("9223372036854775808", "JPY", .outOfRange), ("100000000000000000000", "JPY", .outOfRange),
+        ("1.5", "JPY", .tooManyDecimals(allowed: 0)), ("1.2345", "KWD", .tooManyDecimals(allowed: 3)),
+        ("", "EUR", .notDecimal), ("-1", "EUR", .notDecimal), ("+1", "EUR", .notDecimal), ("1.", "EUR", .notDecimal),
+        (".5", "EUR", .notDecimal), ("1e3", "EUR", .notDecimal), ("1.2.3", "EUR", .notDecimal), ("١٢", "EUR", .notDecimal),
+    ])
+    func refuses(text: String, currency: String, reason: AmountError.Reason) {
+        #expect(throws: AmountError(reason)) { try Amount(parsing: text, currency: Currency(currency)!) }
+        #expect(Amount(decimal: text, currency: Currency(currency)!) == nil)
+    }
+
+    @Test func scaledIgnoresOnlyTrailingZerosWhenAsked() throws {
+        #expect(try Amount.scaled("1.500", scale: 2, ignoringTrailingZeros: true) == 150)
+        #expect(throws: AmountError(.tooManyDecimals(allowed: 2))) { try Amount.scaled("1.500", scale: 2) }
+        #expect(throws: AmountError(.tooManyDecimals(allowed: 2))) { try Amount.scaled("1.505", scale: 2, ignoringTrailingZeros: true) }
+    }
+}

@@ -43,6 +43,28 @@ struct AcquirerIssuerTests {
         #expect(report.codes == [ResponseCode("RJCT/AM04"): 10])
     }
 
+    /// JPY 100000000000000000 against `amountOver: "1000.00"` once overflowed Int64 in the
+    /// comparison and killed the issuer simulator (rc 132). Amounts of any size now compare.
+    @Test(arguments: [
+        ("JPY", Int64(100_000_000_000_000_000), ResultCode.insufficientFunds), ("JPY", Int64.max, .insufficientFunds),
+        ("EUR", Int64.max, .insufficientFunds), ("KWD", Int64.max, .insufficientFunds),
+        ("JPY", 1000, .approved), ("JPY", 1001, .insufficientFunds), ("EUR", 100_000, .approved), ("EUR", 100_001, .insufficientFunds),
+    ])
+    func amountRulesCompareAmountsOfAnySize(currency: String, minor: Int64, expected: ResultCode) throws {
+        let behaviour = try IssuerBehaviour.load(yaml: "responses:\n  - when: {amountOver: \"1000.00\"}\n    result: Insufficient funds\n",
+                                                 file: "issuer.yaml")
+        var request = PaymentMessage(kind: .creditTransfer, function: .request)
+        request.amount = Amount(minorUnits: minor, currency: Currency(currency)!)
+        #expect(behaviour.result(for: request, messageName: "pacs.008.001.08") == expected)
+    }
+
+    @Test func amountRuleBeyondInt64IsAFileError() {
+        #expect(throws: SpecError.self) {
+            _ = try IssuerBehaviour.load(yaml: "responses:\n  - when: {amountOver: \"99999999999999999999\"}\n    result: Approved\n",
+                                         file: "issuer.yaml")
+        }
+    }
+
     @Test(arguments: [
         ("responses:\n  - when: {amountOvr: \"1\"}\n    result: Approved\n", 2, 12, "amountOvr"),
         ("default: Bogus\n", 1, 10, "unknown result 'Bogus'"),

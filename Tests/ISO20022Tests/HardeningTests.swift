@@ -1,0 +1,90 @@
+import Foundation
+import ISO20022
+import PaymentModel
+import Testing
+
+/// Regressions from the hardening review: input that once crashed the process or was read two ways.
+struct HardeningTests {
+    /// The sample pacs.008 with `replace` swapped for `with`.
+    static func sample(replacing replace: String, with replacement: String) throws -> String {
+        let xml = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
+        #expect(xml.contains(replace))
+        return xml.replacingOccurrences(of: replace, with: replacement)
+    }
+
+    /// `IntrBkSttlmAmt` 92233720368547758.99 once overflowed Int64 and killed the process (SIGILL).
+    @Test(arguments: ["92233720368547758.99", "92233720368547758.08", "99999999999999999999", "9223372036854775807"])
+    func amountBeyondInt64IsAnErrorNamingTheElement(amount: String) throws {
+        let xml = try Self.sample(replacing: ">100.00<", with: ">\(amount)<")
+        let error = Fixtures.error { _ = try ISO20022Codec().decode(xml) }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.path == "FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt")
+        #expect(error?.reason.contains("too large") == true)
+        // The business checks report it too, without trapping.
+        let problems = ISO20022BusinessRules.check(try ISO20022Codec().parse(xml))
+        #expect(problems.contains { $0.reason.contains("too large") })
+    }
+
+    @Test func largestAmountThatFitsIsRead() throws {
+        let xml = try Self.sample(replacing: ">100.00<", with: ">92233720368547758.07<")
+        #expect(try ISO20022Codec().decode(xml).amount?.minorUnits == Int64.max)
+    }
+
+    /// A CtrlSum whose transactions add up past Int64 is a problem, not a trap.
+    @Test func controlSumOverflowIsAProblem() throws {
+        let xml = BusinessRulesTests.document(groupHeader: "<NbOfTxs>2</NbOfTxs><CtrlSum>1</CtrlSum>",
+                                              amounts: ["92233720368547.00", "92233720368547.00"])
+        let problems = try BusinessRulesTests.problems(xml)
+        #expect(problems.contains { $0.path.hasSuffix("CtrlSum") && $0.reason.contains("too large") })
+    }
+
+    /// An element the schema allows once, given twice, was accepted (even with --check) and the
+    /// last value won: a parser differential with every schema-validating peer.
+    @Test(arguments: [
+        ("<IntrBkSttlmAmt Ccy=\"EUR\">100.00</IntrBkSttlmAmt>", "IntrBkSttlmAmt"),
+        ("<MsgId>MSG-20261120-000001</MsgId>", "MsgId"),
+        ("<EndToEndId>E2E-000001</EndToEndId>", "EndToEndId"),
+        ("GrpHdr", "GrpHdr"),
+    ])
+    func elementGivenTwiceIsAnError(element: String, name: String) throws {
+        var xml = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
+        let start = try #require(xml.range(of: element.hasPrefix("<") ? element : "<\(element)>"))
+        let end = element.hasPrefix("<") ? start : try #require(xml.range(of: "</\(element)>"))
+        xml.insert(contentsOf: xml[start.lowerBound..<end.upperBound], at: end.upperBound)
+        let error = Fixtures.error { _ = try ISO20022Codec().decode(xml) }
+        #expect(error?.code == .duplicateElement)
+        #expect(error?.path?.hasSuffix("/" + name) == true)
+        #expect(error?.reason.contains(name) == true)
+    }
+
+    /// The same element twice in a separate parent is not a duplicate; a repeatable one may repeat.
+    @Test func repeatableElementsAndTransactionsStillRead() throws {
+        var xml = try Self.sample(replacing: "<Ustrd>Invoice 4711</Ustrd>", with: "<Ustrd>Invoice 4711</Ustrd><Ustrd>Invoice 4712</Ustrd>")
+        let start = try #require(xml.range(of: "<CdtTrfTxInf>")), end = try #require(xml.range(of: "</CdtTrfTxInf>"))
+        let transaction = String(xml[start.lowerBound..<end.upperBound])
+        xml.insert(contentsOf: transaction, at: end.upperBound)
+        xml = xml.replacingOccurrences(of: "<NbOfTxs>1</NbOfTxs>", with: "<NbOfTxs>2</NbOfTxs>")
+        #expect(try Fixtures.xmllint(xml, schema: "pacs.008.001.08").status == 0)
+        let document = try ISO20022Codec().parse(xml)
+        #expect(document.blockCounts["CdtTrfTxInf"] == 2)
+        #expect(document.elements.filter { $0.path == "CdtTrfTxInf/RmtInf/Ustrd" }.count == 4)
+    }
+
+    @Test func headerElementGivenTwiceIsAnError() throws {
+        let xml = try BusinessHeaderTests.businessMessage()
+            .replacingOccurrences(of: "<Prty>NORM</Prty>", with: "<Prty>NORM</Prty><Prty>HIGH</Prty>")
+        let error = Fixtures.error { _ = try ISO20022Codec().decode(xml) }
+        #expect(error?.code == .duplicateElement)
+        #expect(error?.path?.hasSuffix("AppHdr/Prty") == true)
+    }
+
+    /// The table of repeatable paths is what the XSDs give (tools/iso20022/repeatable_paths.py --check).
+    @Test func repeatablePathsTableMatchesTheSchemas() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixtures.root.appendingPathComponent("tools/iso20022/repeatable_paths.py").path, "--check"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
