@@ -33,9 +33,13 @@ public final class IssuerSimulator: Sendable {
         /// A file to append each received message to, as a JSON line (PAN masked).
         public var recordFile: String?
         public var loops: Int
+        /// Connection limits and timeouts of the listener (its host and port are the ones above).
+        public var listener: ListenerOptions
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, format: FrameFormat, wire: WireProtocol, tls: TLSContext? = nil,
-                    behaviour: IssuerBehaviour = IssuerBehaviour(), recordFile: String? = nil, loops: Int = EventLoopGroup.defaultCount) {
+                    behaviour: IssuerBehaviour = IssuerBehaviour(), recordFile: String? = nil, loops: Int = EventLoopGroup.defaultCount,
+                    listener: ListenerOptions = ListenerOptions()) {
+            self.listener = listener
             self.host = host
             self.port = port
             self.format = format
@@ -89,8 +93,11 @@ public final class IssuerSimulator: Sendable {
 
     /// Starts listening; returns the bound port.
     public func start() throws -> UInt16 {
+        var options = configuration.listener
+        options.host = configuration.host
+        options.port = configuration.port
         let listener = Listener(group: group, format: configuration.format, tls: configuration.tls,
-                                options: ListenerOptions(host: configuration.host, port: configuration.port), logger: logger) { [self] connection in
+                                options: options, logger: logger) { [self] connection in
             let session = Session(seed: sessionSeed())
             state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
             return Connection.Handlers(

@@ -50,27 +50,35 @@ extension Connection {
             let error = Socket.connectResult(fd)
             finishConnect(failure: error == 0 ? nil : String(cString: strerror(error)))
         }
+        source.setCancelHandler { [self] in connectSourceCancelled() }
         connectSource = source
+        liveSources += 1
         source.activate()
         loop.queue.asyncAfter(deadline: .now() + timeout.dispatchInterval) { [self] in
             finishConnect(failure: "no answer within \(timeout)")
         }
     }
 
-    /// Ends the connect wait once: starts the connection, or closes it with the failure.
+    /// Ends the connect wait once; the source's cancel handler then starts or fails the connection.
     private func finishConnect(failure: String?) {
-        guard let source = connectSource, let handlers = connectHandlers else { return }
+        guard let source = connectSource else { return }
         connectSource = nil
-        connectHandlers = nil
-        // The fd stays open until the source is gone; only then start or fail.
-        source.setCancelHandler { [self] in
-            if let failure {
-                self.handlers = handlers
-                close(reason: .connectFailed(failure))
-            } else {
-                start(handlers: handlers)
-            }
-        }
+        connectFailure = failure
         source.cancel()
+    }
+
+    /// The connect source is gone (the fd is no longer watched): start, fail, or, when the
+    /// connection was closed meanwhile, let the fd close with this last source.
+    private func connectSourceCancelled() {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        guard !isClosed, let handlers = connectHandlers else { return sourceCancelled() }
+        connectHandlers = nil
+        liveSources -= 1
+        if let failure = connectFailure {
+            self.handlers = handlers
+            close(reason: .connectFailed(failure))
+        } else {
+            start(handlers: handlers)
+        }
     }
 }

@@ -20,6 +20,8 @@ public enum CloseReason: Sendable, CustomStringConvertible, Equatable {
     case local
     /// Nothing was read or written for longer than the idle timeout.
     case idleTimeout
+    /// The TLS handshake did not finish within the handshake timeout.
+    case handshakeTimeout
     /// The peer sent bytes that break the framing (for example an oversize frame).
     case framing(FramingError)
     /// TLS failed: handshake, certificate or protocol; the whole OpenSSL error queue is kept.
@@ -36,6 +38,7 @@ public enum CloseReason: Sendable, CustomStringConvertible, Equatable {
         case .peerClosed: return "peer closed the connection"
         case .local: return "closed locally"
         case .idleTimeout: return "idle timeout"
+        case .handshakeTimeout: return "TLS handshake timeout"
         case .framing(let error): return "\(error)"
         case .tls(let error): return "\(error)"
         case .io(let error): return "\(error)"
@@ -45,10 +48,16 @@ public enum CloseReason: Sendable, CustomStringConvertible, Equatable {
     }
 }
 
-/// Settings of one connection.
+/// Settings of one connection. The defaults suit an internet-facing listener: a silent peer or a
+/// stalled handshake cannot hold a slot for long. Loosening them is explicit.
 public struct ConnectionOptions: Sendable {
     /// Close after this long without a byte read or written (nil: never).
     public var idleTimeout: Duration?
+    /// Close a TLS connection whose handshake has not finished after this long (nil: never).
+    public var handshakeTimeout: Duration?
+    /// How long ``Connection/close(reason:)`` waits for queued frames to be written before it
+    /// closes anyway.
+    public var closeFlushTimeout: Duration
     /// Above this many bytes waiting to go out, the connection reports itself not writable, so its
     /// feeders pause reading.
     public var highWaterMark: Int
@@ -59,9 +68,16 @@ public struct ConnectionOptions: Sendable {
     /// The kernel's send and receive buffer sizes (nil: the system's, which autotunes to megabytes).
     public var socketBufferSize: Int32?
 
-    public init(idleTimeout: Duration? = nil, highWaterMark: Int = 256 * 1024, lowWaterMark: Int = 64 * 1024,
+    public static let defaultIdleTimeout: Duration = .seconds(120)
+    public static let defaultHandshakeTimeout: Duration = .seconds(10)
+
+    public init(idleTimeout: Duration? = ConnectionOptions.defaultIdleTimeout,
+                handshakeTimeout: Duration? = ConnectionOptions.defaultHandshakeTimeout, closeFlushTimeout: Duration = .seconds(2),
+                highWaterMark: Int = 256 * 1024, lowWaterMark: Int = 64 * 1024,
                 outboundLimit: Int = 4 * 1024 * 1024, socketBufferSize: Int32? = nil) {
         self.idleTimeout = idleTimeout
+        self.handshakeTimeout = handshakeTimeout
+        self.closeFlushTimeout = closeFlushTimeout
         self.highWaterMark = highWaterMark
         self.lowWaterMark = lowWaterMark
         self.outboundLimit = outboundLimit
@@ -115,22 +131,27 @@ public final class Connection: @unchecked Sendable {
     private var readSuspended = false
     private var readPausedByUser = false
     private var writeSuspended = true
-    private var liveSources = 0
     private var outbound = OutboundBuffer()
     /// Splits plaintext into frames, keeping an unfinished one between reads.
     private var decoder: FrameDecoder
     private var inEvent = false
     private var delivering = false
-    private var closeAfterFlush = false
+    /// Set once the connection is to close when its queued bytes are written: after the peer's
+    /// EOF, or a local close with frames still queued (bounded by ``ConnectionOptions/closeFlushTimeout``).
+    private var closeAfterFlush: CloseReason?
     private(set) var isClosed = false
     private(set) public var isActive = false
     private(set) public var isWritable = true
     private var lastActivity: UInt64 = 0
     /// Called when the connection closes, before the user's handler: listeners release their counts.
     var onCloseInternal: (() -> Void)?
-    /// While an outbound connect is in progress: the source waiting for it and the handlers to start with.
+    /// While an outbound connect is in progress: the source waiting for it, the handlers to start
+    /// with, and how it ended (nil: connected). The source counts in ``liveSources`` so the fd
+    /// stays open until its cancel handler has run.
     var connectSource: (any DispatchSourceWrite)?
     var connectHandlers: Handlers?
+    var connectFailure: String?
+    var liveSources = 0
 
     init(fd: Int32, loop: EventLoop, format: FrameFormat, remoteAddress: String, options: ConnectionOptions, tls: TLSSession?) {
         self.fd = fd
@@ -142,6 +163,11 @@ public final class Connection: @unchecked Sendable {
         self.decoder = FrameDecoder(format: format)
         Socket.setNoDelay(fd)
         if let size = options.socketBufferSize { Socket.setBufferSizes(fd, bytes: size) }
+    }
+
+    deinit {
+        // Normally released by close(); a connection dropped without one must not leak its buffer.
+        outbound.release()
     }
 
     /// Starts reading; for TLS, starts the handshake. Call once, on the loop's queue.
@@ -157,6 +183,12 @@ public final class Connection: @unchecked Sendable {
         liveSources += 1
         source.activate()
         if options.idleTimeout != nil { loop.watchIdle(self) }
+        if tls != nil, let timeout = options.handshakeTimeout {
+            loop.queue.asyncAfter(deadline: .now() + timeout.dispatchInterval) { [weak self] in
+                guard let self, !self.isClosed, !self.isActive else { return }
+                self.close(reason: .handshakeTimeout)
+            }
+        }
         if let tls {
             // A client speaks first; a server waits for the ClientHello.
             if tls.isClient { runEvent { advanceHandshake() } }
@@ -213,9 +245,9 @@ public final class Connection: @unchecked Sendable {
     private func peerClosed() {
         suspendReading()
         if outbound.isEmpty && (tls?.hasPendingOutput != true) {
-            close(reason: .peerClosed)
+            finishClose(reason: .peerClosed)
         } else {
-            closeAfterFlush = true
+            closeAfterFlush = .peerClosed
         }
     }
 
@@ -303,7 +335,7 @@ public final class Connection: @unchecked Sendable {
                 }
             }
         }
-        if !closeAfterFlush && !readPausedByUser && readSuspended {
+        if closeAfterFlush == nil && !readPausedByUser && readSuspended {
             readSuspended = false
             readSource?.resume()
         }
@@ -323,13 +355,17 @@ public final class Connection: @unchecked Sendable {
     /// - Throws: When the payload cannot be framed (too large): nothing is sent.
     public func send(payload: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer? = nil) throws(FramingError) {
         dispatchPrecondition(condition: .onQueue(loop.queue))
-        guard !isClosed else { return }
+        // After a local close nothing new goes out; answers to frames read before a peer's EOF still do.
+        guard !isClosed, closeAfterFlush != .local else { return }
         let frameCount = format.frameCount(payloadCount: payload.count)
         if tls != nil {
             try format.checkFits(payloadCount: payload.count)
-            // Frame into the loop's scratch space, then encrypt into the outbound buffer.
-            let scratch = UnsafeMutableRawBufferPointer(rebasing: loop.readBuffer[0..<min(frameCount, loop.readBuffer.count)])
-            if frameCount <= loop.readBuffer.count && !inReadBuffer(payload) {
+            // Frame into the loop's TLS scratch space (never the read buffer: frames of another
+            // connection may still be delivered from it), then encrypt into the outbound buffer.
+            // Nothing between the write and the encryption can re-enter send.
+            let scratchSpace = loop.tlsFrameScratch
+            if frameCount <= scratchSpace.count {
+                let scratch = UnsafeMutableRawBufferPointer(rebasing: scratchSpace[0..<frameCount])
                 try format.writeFrame(payload: payload, header: header, into: scratch)
                 writeTLS(UnsafeRawBufferPointer(scratch))
             } else {
@@ -375,11 +411,6 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    private func inReadBuffer(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let base = bytes.baseAddress, let start = loop.readBuffer.baseAddress else { return false }
-        return base >= UnsafeRawPointer(start) && base < UnsafeRawPointer(start + loop.readBuffer.count)
-    }
-
     private func writeTLS(_ plaintext: UnsafeRawBufferPointer) {
         guard let tls else { return }
         do throws(TLSError) {
@@ -392,6 +423,8 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func drainTLSOutput() {
+        // After close the outbound buffer is released; appending would allocate one nobody frees.
+        guard !isClosed else { return }
         tls?.drainCiphertext { outbound.append($0) }
     }
 
@@ -423,7 +456,10 @@ public final class Connection: @unchecked Sendable {
                 writeSuspended = true
                 writeSource?.suspend()
             }
-            if closeAfterFlush { close(reason: .peerClosed) }
+            if let reason = closeAfterFlush {
+                finishClose(reason: reason)
+                return
+            }
         } else if writeSuspended {
             armWriteSource()
         }
@@ -448,15 +484,45 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: Closing
 
-    /// Closes the connection now; `onClose` runs once with `reason`. On the queue.
+    /// Closes the connection; `onClose` runs once with `reason`. On the queue.
+    ///
+    /// A local close (the default reason) stops reading and first writes what is queued (with
+    /// TLS, after close_notify), plain or TLS alike, waiting at most
+    /// ``ConnectionOptions/closeFlushTimeout``; any other reason closes at once.
     public func close(reason: CloseReason = .local) {
         dispatchPrecondition(condition: .onQueue(loop.queue))
         guard !isClosed else { return }
-        if reason == .local, let tls {
+        if let source = connectSource {
+            // Closed while connecting: the connect source's cancel handler closes the fd.
+            connectSource = nil
+            source.cancel()
+        }
+        if handlers == nil, let pending = connectHandlers {
+            handlers = pending
+            connectHandlers = nil
+        }
+        // Already closing once flushed: that close stands.
+        if reason == .local && closeAfterFlush != nil { return }
+        guard reason == .local, isActive else { return finishClose(reason: reason) }
+        if let tls {
             tls.shutdown()
             drainTLSOutput()
-            _ = outbound.flush(to: fd)
         }
+        _ = outbound.flush(to: fd)
+        guard !outbound.isEmpty else { return finishClose(reason: reason) }
+        suspendReading()
+        closeAfterFlush = reason
+        isActive = false
+        if writeSuspended { armWriteSource() }
+        loop.queue.asyncAfter(deadline: .now() + options.closeFlushTimeout.dispatchInterval) { [self] in
+            finishClose(reason: reason)
+        }
+    }
+
+    /// Closes now, whatever is queued; `onClose` runs once.
+    private func finishClose(reason: CloseReason) {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        guard !isClosed else { return }
         isClosed = true
         isActive = false
         loop.unwatchIdle(self)
@@ -479,7 +545,7 @@ public final class Connection: @unchecked Sendable {
         handlers?.onClose(self, reason)
     }
 
-    private func sourceCancelled() {
+    func sourceCancelled() {
         liveSources -= 1
         if liveSources == 0 {
             readSource = nil
@@ -487,6 +553,13 @@ public final class Connection: @unchecked Sendable {
             tls = nil
             Glibc.close(fd)
         }
+    }
+
+    /// Writes bytes straight to the socket, past TLS and framing: for tests that play a broken peer.
+    @_spi(Testing)
+    public func writeRawBytesForTesting(_ bytes: [UInt8]) {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Whether the idle timeout has passed (on the queue).

@@ -45,6 +45,16 @@ public final class EventLoop: @unchecked Sendable {
         plaintextStorage = buffer
         return buffer
     }
+    private var tlsFrameStorage: UnsafeMutableRawBufferPointer?
+
+    /// Where TLS connections of this loop build an outgoing frame before encrypting it; only
+    /// ``Connection/send(payload:header:)`` uses it, and only until the frame is encrypted.
+    var tlsFrameScratch: UnsafeMutableRawBufferPointer {
+        if let tlsFrameStorage { return tlsFrameStorage }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
+        tlsFrameStorage = buffer
+        return buffer
+    }
     var sweeper: (any DispatchSourceTimer)?
 
     static let readBufferSize = 64 * 1024
@@ -58,6 +68,7 @@ public final class EventLoop: @unchecked Sendable {
         sweeper?.cancel()
         readBuffer.deallocate()
         plaintextStorage?.deallocate()
+        tlsFrameStorage?.deallocate()
     }
 
     /// Watches `connection` for idleness (on the loop's queue).

@@ -13,13 +13,18 @@ public struct ListenerOptions: Sendable {
     public var backlog: Int32
     /// Connections held at once; more are accepted and closed at once, with a logged reason.
     public var maximumConnections: Int
-    /// Connections held at once from one remote address.
+    /// Connections held at once from one remote address: in the tens by default, so that one
+    /// client cannot hold every slot of an internet-facing listener.
     public var maximumConnectionsPerAddress: Int
-    /// Settings for each accepted connection.
+    /// Settings for each accepted connection (idle and TLS handshake timeouts on by default).
     public var connection: ConnectionOptions
 
-    public init(host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 4096, maximumConnections: Int = 20_000,
-                maximumConnectionsPerAddress: Int = 20_000, connection: ConnectionOptions = ConnectionOptions()) {
+    /// The default connections held at once from one address.
+    public static let defaultMaximumConnectionsPerAddress = 32
+
+    public init(host: String = "127.0.0.1", port: UInt16 = 0, backlog: Int32 = 4096, maximumConnections: Int = 10_000,
+                maximumConnectionsPerAddress: Int = ListenerOptions.defaultMaximumConnectionsPerAddress,
+                connection: ConnectionOptions = ConnectionOptions()) {
         self.host = host
         self.port = port
         self.backlog = backlog
@@ -45,6 +50,20 @@ public final class Listener: Sendable {
     private let counts = Mutex(Counts())
     private let acceptQueue = DispatchQueue(label: "payswitch.accept")
     private let source = Mutex<DispatchSource?>(nil)
+    /// Accept failures (out of descriptors): the source pauses instead of spinning, and the log
+    /// says so once per ``acceptErrorLogInterval``.
+    private let acceptTrouble = Mutex(AcceptTrouble())
+
+    private struct AcceptTrouble {
+        var paused = false
+        var pause = Listener.minimumAcceptPause
+        var lastLogged: UInt64 = 0
+        var unlogged = 0
+    }
+
+    static let minimumAcceptPause: Duration = .milliseconds(50)
+    static let maximumAcceptPause: Duration = .seconds(1)
+    static let acceptErrorLogInterval: Duration = .seconds(10)
 
     /// - Parameter makeHandlers: Called on the connection's queue for each accepted connection.
     public init(group: EventLoopGroup, format: FrameFormat, tls: TLSContext? = nil, options: ListenerOptions = ListenerOptions(),
@@ -76,6 +95,13 @@ public final class Listener: Sendable {
     public func stop() {
         source.withLock { source in
             source?.cancel()
+            // A cancelled source runs its cancel handler (which closes the socket) only once resumed.
+            acceptTrouble.withLock { trouble in
+                if trouble.paused {
+                    trouble.paused = false
+                    source?.resume()
+                }
+            }
             source = nil
         }
     }
@@ -90,11 +116,13 @@ public final class Listener: Sendable {
             do throws(SocketError) {
                 accepted = try Socket.accept(fd)
             } catch {
-                // EMFILE and the like: log and wait for the next event rather than spin.
-                logger.error("accept failed", metadata: ["error": "\(error)"])
+                // EMFILE and the like: the pending connection stays in the backlog, so the source
+                // would fire again at once. Pause it and retry on a timer; existing connections carry on.
+                pauseAccepting(after: error)
                 return
             }
             guard let (client, remote) = accepted else { return }
+            acceptTrouble.withLock { $0.pause = Listener.minimumAcceptPause }
             let refusal: String? = counts.withLock { counts in
                 if counts.total >= options.maximumConnections { return "listener limit of \(options.maximumConnections) connections reached" }
                 if counts.byAddress[remote, default: 0] >= options.maximumConnectionsPerAddress {
@@ -133,6 +161,46 @@ public final class Listener: Sendable {
                     userClose(connection, reason)
                 }
                 connection.start(handlers: handlers)
+            }
+        }
+    }
+
+    /// Suspends the accept source for a while (doubling up to a second while failures go on) and
+    /// logs at most once per interval, with how many failures went unlogged.
+    private func pauseAccepting(after error: SocketError) {
+        dispatchPrecondition(condition: .onQueue(acceptQueue))
+        let now = DispatchTime.now().uptimeNanoseconds
+        let (pause, log, unlogged): (Duration, Bool, Int) = acceptTrouble.withLock { trouble in
+            let pause = trouble.pause
+            trouble.pause = min(trouble.pause * 2, Listener.maximumAcceptPause)
+            let log = trouble.lastLogged == 0 || now &- trouble.lastLogged >= UInt64(Listener.acceptErrorLogInterval.nanoseconds)
+            let unlogged = trouble.unlogged
+            if log {
+                trouble.lastLogged = now
+                trouble.unlogged = 0
+            } else {
+                trouble.unlogged += 1
+            }
+            return (pause, log, unlogged)
+        }
+        if log {
+            logger.error("accept failed; pausing accepts", metadata: [
+                "error": "\(error)", "pause": "\(pause)", "failuresSinceLastLog": "\(unlogged)",
+            ])
+        }
+        // Lock order everywhere: source, then acceptTrouble.
+        source.withLock { source in
+            guard let source else { return }
+            acceptTrouble.withLock { $0.paused = true }
+            source.suspend()
+        }
+        acceptQueue.asyncAfter(deadline: .now() + pause.dispatchInterval) { [self] in
+            source.withLock { source in
+                acceptTrouble.withLock { trouble in
+                    guard trouble.paused, let source else { return }
+                    trouble.paused = false
+                    source.resume()
+                }
             }
         }
     }

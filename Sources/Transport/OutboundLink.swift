@@ -48,6 +48,8 @@ public final class OutboundLink: @unchecked Sendable {
     private var stopped = true
     /// The current connection, once active.
     public private(set) var connection: Connection?
+    /// The connection being opened, until it is active or closed: ``stop()`` closes it too.
+    private var connecting: Connection?
 
     public init(host: String, port: UInt16, loop: EventLoop, format: FrameFormat, tls: TLSContext? = nil,
                 options: ConnectionOptions = ConnectionOptions(), connectTimeout: Duration = .seconds(5), backoff: Backoff = Backoff(),
@@ -79,6 +81,8 @@ public final class OutboundLink: @unchecked Sendable {
             stopped = true
             connection?.close()
             connection = nil
+            connecting?.close()
+            connecting = nil
         }
     }
 
@@ -91,6 +95,9 @@ public final class OutboundLink: @unchecked Sendable {
             let userActive = inner.onActive
             let userClose = inner.onClose
             inner.onActive = { [self] connection in
+                if connecting === connection { connecting = nil }
+                // Stopped while this connect was under way: the link stays down.
+                guard !stopped else { return connection.close() }
                 attempt = 0
                 self.connection = connection
                 logger.info("link up", metadata: ["peer": "\(host):\(port)"])
@@ -98,6 +105,7 @@ public final class OutboundLink: @unchecked Sendable {
             }
             inner.onClose = { [self] connection, reason in
                 if self.connection === connection { self.connection = nil }
+                if connecting === connection { connecting = nil }
                 userClose(connection, reason)
                 scheduleReconnect(after: reason)
             }
@@ -105,7 +113,7 @@ public final class OutboundLink: @unchecked Sendable {
         }
         do throws(SocketError) {
             // The handlers need the connection, which connect creates: build them lazily.
-            _ = try Connection.connect(
+            connecting = try Connection.connect(
                 host: host, port: port, loop: loop, format: format, tls: tls, options: options, timeout: connectTimeout,
                 handlers: Connection.Handlers(
                     onFrame: { connection, frame in

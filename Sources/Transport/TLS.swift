@@ -42,18 +42,22 @@ public struct TLSConfiguration: Sendable, Hashable {
     public var trustedCAFile: String?
     /// Whether to verify the peer's certificate chain (on by default; off only for tests).
     public var verifyPeer: Bool
-    /// The name the server's certificate must carry (client side); also sent as SNI.
+    /// The name the server's certificate must carry (client side); also sent as SNI. A verifying
+    /// client needs one unless ``allowsAnyServerName`` says otherwise.
     public var serverName: String?
+    /// Accept a server certificate for any name (no hostname check): only when explicitly set.
+    public var allowsAnyServerName: Bool
 
     /// A configuration from its parts (configuration files); ``server(certificateChainFile:privateKeyFile:clientCAFile:)``
     /// and ``client(trustedCAFile:serverName:certificateChainFile:privateKeyFile:)`` cover the usual cases.
     public init(certificateChainFile: String? = nil, privateKeyFile: String? = nil, trustedCAFile: String? = nil,
-                verifyPeer: Bool = true, serverName: String? = nil) {
+                verifyPeer: Bool = true, serverName: String? = nil, allowsAnyServerName: Bool = false) {
         self.certificateChainFile = certificateChainFile
         self.privateKeyFile = privateKeyFile
         self.trustedCAFile = trustedCAFile
         self.verifyPeer = verifyPeer
         self.serverName = serverName
+        self.allowsAnyServerName = allowsAnyServerName
     }
 
     /// A server: presents a chain, and asks for client certificates when `clientCAFile` is set.
@@ -88,6 +92,10 @@ public final class TLSContext: @unchecked Sendable {
         self.context = context
         self.isClient = isClient
         self.serverName = configuration.serverName
+        if isClient && configuration.verifyPeer && configuration.serverName == nil && !configuration.allowsAnyServerName {
+            throw TLSError(operation: "TLSContext", reason: "a verifying client needs a server name to check the certificate against "
+                           + "(set allowsAnyServerName to skip the hostname check)", stack: [])
+        }
         guard CShims_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1,
               CShims_SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) == 1 else {
             throw TLSError.drain("SSL_CTX_set_min_proto_version")

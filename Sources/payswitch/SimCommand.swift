@@ -101,6 +101,7 @@ extension SimCommand {
         @Option(help: "Append every received message to this file as a JSON line (PAN masked).") var record: String?
         @Option(help: "Stop after this many seconds (default: on SIGINT/SIGTERM).") var seconds: Double?
         @OptionGroup var transport: TransportOptions
+        @OptionGroup var limits: ListenerLimitOptions
 
         func run() throws {
             let behaviour = try rules.map { path in
@@ -109,7 +110,7 @@ extension SimCommand {
             let wire: WireProtocol = iso20022 ? .iso20022 : .iso8583(try Dialect.shipped(spec))
             let simulator = try IssuerSimulator(.init(host: host, port: port, format: try transport.format(), wire: wire,
                                                       tls: try transport.serverTLS(), behaviour: behaviour, recordFile: record,
-                                                      loops: transport.loops))
+                                                      loops: transport.loops, listener: limits.options(port: port)))
             let bound = try simulator.start()
             FileHandle.standardOutput.write(Data("issuer listening on \(host):\(bound)\n".utf8))
             waitForSignalOrDeadline(seconds: seconds)

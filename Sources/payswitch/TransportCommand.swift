@@ -29,6 +29,33 @@ struct TransportOptions: ParsableArguments {
     }
 }
 
+/// A listener's limits: safe for an internet-facing port by default, loosened only on purpose.
+struct ListenerLimitOptions: ParsableArguments {
+    @Option(help: "Connections held at once from one address.")
+    var maxConnectionsPerAddress = ListenerOptions.defaultMaximumConnectionsPerAddress
+    @Option(help: "Connections held at once.") var maxConnections = ListenerOptions().maximumConnections
+    @Option(help: "Seconds without traffic before a connection is closed (0: never).")
+    var idleTimeout = Double(ConnectionOptions.defaultIdleTimeout.components.seconds)
+    @Option(help: "Seconds a TLS handshake may take (0: no limit).")
+    var handshakeTimeout = Double(ConnectionOptions.defaultHandshakeTimeout.components.seconds)
+
+    func validate() throws {
+        guard maxConnectionsPerAddress > 0, maxConnections > 0 else { throw ValidationError("connection limits must be at least 1") }
+        guard idleTimeout >= 0, handshakeTimeout >= 0, idleTimeout.isFinite, handshakeTimeout.isFinite else {
+            throw ValidationError("timeouts must be 0 or more seconds")
+        }
+    }
+
+    /// Listener options on `port` with these limits.
+    func options(host: String = "127.0.0.1", port: UInt16) -> ListenerOptions {
+        var options = ListenerOptions(host: host, port: port, maximumConnections: maxConnections,
+                                      maximumConnectionsPerAddress: maxConnectionsPerAddress)
+        options.connection.idleTimeout = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
+        options.connection.handshakeTimeout = handshakeTimeout > 0 ? .milliseconds(Int64(handshakeTimeout * 1000)) : nil
+        return options
+    }
+}
+
 /// Blocks the calling thread until SIGINT/SIGTERM or the deadline.
 func waitForSignalOrDeadline(seconds: Double?) {
     let done = DispatchSemaphore(value: 0)
@@ -49,12 +76,13 @@ extension TransportCommand {
         @Option(help: "Port on 127.0.0.1 (0: any; printed).") var port: UInt16 = 9101
         @Option(help: "Stop after this many seconds (default: on SIGINT/SIGTERM).") var seconds: Double?
         @OptionGroup var transport: TransportOptions
+        @OptionGroup var limits: ListenerLimitOptions
 
         func run() throws {
             let format = try transport.format()
             let tls = try transport.serverTLS()
             let group = EventLoopGroup(count: transport.loops)
-            let listener = Listener(group: group, format: format, tls: tls, options: ListenerOptions(port: port),
+            let listener = Listener(group: group, format: format, tls: tls, options: limits.options(port: port),
                                     logger: Logger(label: "payswitch.echo")) { _ in EchoHandler.handlers() }
             let bound = try listener.start()
             // Unbuffered, so a script reading the port sees it at once.
