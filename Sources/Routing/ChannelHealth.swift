@@ -21,6 +21,10 @@ public struct HealthPolicy: Sendable, Hashable {
     public var explorationShare = 0.05
     /// Outcomes a channel needs in the window before its success rate is used.
     public var minimumCallsForRate = 20
+    /// Channel × merchant breakers kept at most. Merchant ids come from messages (DE 42), so a
+    /// terminal sending random ones must not grow memory: past this, healthy breakers are dropped
+    /// first, then the least recently used.
+    public var maximumMerchantBreakers = 10_000
 
     public init() {}
 }
@@ -69,7 +73,18 @@ public enum BreakerState: String, Sendable, Hashable {
 public final class ChannelHealth: Sendable {
     public let policy: HealthPolicy
     private let origin: ContinuousClock.Instant
-    private let breakers = Mutex<[Key: Breaker]>([:])
+    private let breakers = Mutex(Table())
+
+    /// The breakers, with the count of channel × merchant ones (the bounded kind).
+    struct Table {
+        var entries: [Key: Breaker] = [:]
+        var merchantCount = 0
+
+        subscript(key: Key) -> Breaker? {
+            get { entries[key] }
+            _modify { yield &entries[key] }
+        }
+    }
 
     struct Key: Hashable {
         let channel: String
@@ -85,10 +100,40 @@ public final class ChannelHealth: Sendable {
     /// Records the outcome of one exchange with `channel` for a merchant (or none).
     public func record(_ outcome: ChannelOutcome, channel: String, merchant: String? = nil, at now: ContinuousClock.Instant) {
         let tick = ticks(now)
-        breakers.withLock { breakers in
+        breakers.withLock { table in
             for key in keys(channel, merchant) {
-                breakers[key, default: Breaker(policy.buckets)].record(outcome, tick: tick, policy: policy, ticksPerOpen: openTicks)
+                if table.entries[key] == nil && key.merchant != nil {
+                    if table.merchantCount >= policy.maximumMerchantBreakers { evictMerchantBreakers(&table, tick: tick) }
+                    table.merchantCount += 1
+                }
+                table.entries[key, default: Breaker(policy.buckets)].record(outcome, tick: tick, policy: policy, ticksPerOpen: openTicks)
             }
+        }
+    }
+
+    /// Channel × merchant breakers held now (at most ``HealthPolicy/maximumMerchantBreakers``).
+    public var merchantBreakerCount: Int { breakers.withLock { $0.merchantCount } }
+
+    /// Makes room when the bound is reached. Closed breakers without failures in the window carry
+    /// nothing and all go at once (so a flood of new ids costs one pass per bound's worth); if that
+    /// frees less than a tenth, the least recently used go next, open ones last.
+    private func evictMerchantBreakers(_ table: inout Table, tick: Int64) {
+        let target = policy.maximumMerchantBreakers - max(1, policy.maximumMerchantBreakers / 10)
+        var others: [(key: Key, rank: Int, lastUsed: Int64)] = []
+        for (key, breaker) in table.entries where key.merchant != nil {
+            let state = breaker.currentState(tick: tick, ticksPerOpen: openTicks)
+            if state == .closed && breaker.window.totals(tick: tick).failures == 0 {
+                table.entries[key] = nil
+                table.merchantCount -= 1
+            } else {
+                others.append((key, state == .closed ? 0 : 1, breaker.lastUsed))
+            }
+        }
+        guard table.merchantCount > target else { return }
+        others.sort { ($0.rank, $0.lastUsed) < ($1.rank, $1.lastUsed) }
+        for candidate in others.prefix(table.merchantCount - target) {
+            table.entries[candidate.key] = nil
+            table.merchantCount -= 1
         }
     }
 
@@ -174,6 +219,8 @@ struct Breaker {
     var since: Int64 = 0
     var probesIssued = 0
     var probeSuccesses = 0
+    /// The last tick an outcome was recorded: what eviction orders by.
+    var lastUsed: Int64 = 0
 
     init(_ buckets: Int) { window = SlidingWindow(buckets: buckets) }
 
@@ -214,6 +261,7 @@ struct Breaker {
     }
 
     mutating func record(_ outcome: ChannelOutcome, tick: Int64, policy: HealthPolicy, ticksPerOpen: Int64) {
+        lastUsed = tick
         advance(tick: tick, ticksPerOpen: ticksPerOpen)
         let failed = outcome.isTechnicalFailure
         switch state {

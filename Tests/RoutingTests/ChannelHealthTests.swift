@@ -179,3 +179,24 @@ extension String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
+
+/// Merchant ids come from messages: breakers per channel × merchant stay bounded.
+struct ChannelHealthBoundTests {
+    @Test func aMillionMerchantIdsKeepTheTableBounded() {
+        var policy = HealthPolicy()
+        policy.maximumMerchantBreakers = 1_000
+        policy.minimumFailures = 2
+        let origin = ContinuousClock.now
+        let health = ChannelHealth(policy: policy, origin: origin)
+        // A merchant whose breaker opens: failures are what the table exists for.
+        for _ in 0..<5 { health.record(.timeout, channel: "visa", merchant: "FAILING", at: origin) }
+        #expect(health.state(channel: "visa", merchant: "FAILING", at: origin) == .open)
+        for index in 0..<1_000_000 {
+            health.record(.success, channel: "visa", merchant: "M\(index)", at: origin)
+            if index % 100_000 == 0 { #expect(health.merchantBreakerCount <= policy.maximumMerchantBreakers) }
+        }
+        #expect(health.merchantBreakerCount <= policy.maximumMerchantBreakers)
+        // The open breaker survived the flood of healthy ones.
+        #expect(health.state(channel: "visa", merchant: "FAILING", at: origin) == .open)
+    }
+}
