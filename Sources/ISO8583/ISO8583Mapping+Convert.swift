@@ -127,7 +127,7 @@ extension ISO8583Mapping {
             case .localTime: if let value = payment.localDateTime { message.set(field, String(value.suffix(6))) }
             case .localDateTime:
                 // 1993 carries the year; a 1987 value has none, so the current year is assumed.
-                if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.currentYear() + value : value) }
+                if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.year(of: value) + value : value) }
             case .merchantCategory: if let value = payment.merchant?.categoryCode { message.set(field, value) }
             case .merchantCountry: if let value = payment.merchant?.country { message.set(field, value) }
             case .merchantID: if let value = payment.merchant?.id { message.set(field, value) }
@@ -215,7 +215,7 @@ extension ISO8583Mapping {
             return (original.mti ?? "0000") + (original.stan ?? "000000") + String((original.transmissionDateTime ?? "").suffix(10)).zeroPadded(10)
                 + (original.acquirer ?? "").zeroPadded(11) + (original.forwarder ?? "").zeroPadded(11)
         }
-        let dateTime = original.transmissionDateTime.map { $0.count == 10 ? ISO8583Mapping.currentYear() + $0 : $0 } ?? ""
+        let dateTime = original.transmissionDateTime.map { $0.count == 10 ? ISO8583Mapping.year(of: $0) + $0 : $0 } ?? ""
         var text = (original.mti ?? "0000") + (original.stan ?? "000000") + dateTime.zeroPadded(12)
         if let acquirer = original.acquirer { text += String(acquirer.count).zeroPadded(2) + acquirer }
         return text
@@ -230,12 +230,24 @@ extension ISO8583Mapping {
         }
     }
 
-    /// The current year's last two digits (UTC), for 1987 dates moved into 1993 fields.
-    static func currentYear() -> String {
+    /// The year's last two digits for a 1987 date without one (`MMDD…`), moved into a 1993 field:
+    /// the year that puts the month within six months of today (UTC), the usual window, so that
+    /// 1231 read on 1 January is last year's and 0101 read on 31 December next year's.
+    static func year(of monthDay: String, today: (year: Int, month: Int) = ISO8583Mapping.today()) -> String {
+        var year = today.year
+        if let month = Int(monthDay.prefix(2)), (1...12).contains(month) {
+            if month - today.month > 6 { year -= 1 }
+            if today.month - month > 6 { year += 1 }
+        }
+        return String(year % 100).zeroPadded(2)
+    }
+
+    /// Today's year and month (UTC).
+    static func today() -> (year: Int, month: Int) {
         var now = time(nil)
         var parts = tm()
         gmtime_r(&now, &parts)
-        return String(Int(parts.tm_year + 1900) % 100).zeroPadded(2)
+        return (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1)
     }
 }
 

@@ -88,7 +88,7 @@ public final class IssuerSimulator: Sendable {
         self.logger = logger
         self.results = results
         self.group = EventLoopGroup(count: configuration.loops)
-        self.recorder = try configuration.recordFile.map(Recorder.init(path:))
+        self.recorder = try configuration.recordFile.map { try Recorder(path: $0, logger: logger) }
     }
 
     /// Starts listening; returns the bound port.

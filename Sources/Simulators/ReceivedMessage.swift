@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 
 /// One message a simulator received, as recorded for tests and operators: identification and
 /// outcome only, the PAN masked. Never the track data, PIN block or chip data.
@@ -37,12 +39,21 @@ public struct ReceivedMessage: Sendable, Hashable, Codable {
     }
 }
 
-/// Appends records to a file as JSON lines, off the connections' queues.
+/// Appends records to a file as JSON lines, off the connections' queues. A failed write (disk
+/// full, file gone) is counted and logged once, never a trap.
 final class Recorder: Sendable {
     private let queue = DispatchQueue(label: "payswitch.sim.recorder")
     private let handle: FileHandle
+    private let path: String
+    private let logger: Logger
+    private let failedWrites = Mutex(0)
 
-    init(path: String) throws {
+    /// Records that could not be written.
+    var failures: Int { failedWrites.withLock { $0 } }
+
+    init(path: String, logger: Logger) throws {
+        self.path = path
+        self.logger = logger
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
@@ -55,7 +66,17 @@ final class Recorder: Sendable {
 
     func write(_ message: ReceivedMessage) {
         let line = Data((message.jsonLine + "\n").utf8)
-        queue.async { [handle] in handle.write(line) }
+        queue.async { [self] in
+            do {
+                try handle.write(contentsOf: line)
+            } catch {
+                let first = failedWrites.withLock { count in
+                    count += 1
+                    return count == 1
+                }
+                if first { logger.error("cannot write the record file; records are lost from here", metadata: ["file": "\(path)", "error": "\(error)"]) }
+            }
+        }
     }
 
     /// Waits until every record handed over is written.

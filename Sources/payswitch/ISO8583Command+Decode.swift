@@ -44,8 +44,7 @@ extension ISO8583Command {
                 if failures > 0 { throw ExitCode(1) }
                 return
             }
-            let frame = HexText.looksLikeHex(input) ? Hex.decode(String(decoding: input, as: UTF8.self)) : input
-            guard let frame else { throw ValidationError("the input is not valid hexadecimal text") }
+            let frame = try HexText.frame(hex: hex, input: input)
             let message: ISO8583Message
             do {
                 message = try ISO8583Message(decoding: frame, dialect: dialect)
@@ -62,6 +61,26 @@ extension ISO8583Command {
 /// Hexadecimal text helpers for command input.
 enum HexText {
     /// Whether every byte is a hexadecimal digit or whitespace (so the input is hex text, not raw bytes).
+    /// The frame a command was given: `--hex` must be hexadecimal text (whitespace aside), never
+    /// read as raw bytes; a file or standard input is hex text when it looks like it, else raw bytes.
+    static func frame(hex: String?, input: [UInt8]) throws -> [UInt8] {
+        if let hex {
+            let digits = hex.filter { !$0.isWhitespace }
+            if let bad = digits.firstIndex(where: { !($0.isASCII && $0.isHexDigit) }) {
+                throw ValidationError("--hex is not hexadecimal text: '\(digits[bad])' at character \(digits.distance(from: digits.startIndex, to: bad) + 1)")
+            }
+            guard digits.count % 2 == 0, let bytes = Hex.decode(digits) else {
+                throw ValidationError("--hex has an odd number of hexadecimal digits (\(digits.count))")
+            }
+            return bytes
+        }
+        guard looksLikeHex(input) else { return input }
+        guard let bytes = Hex.decode(String(decoding: input, as: UTF8.self).filter { !$0.isWhitespace }) else {
+            throw ValidationError("the input is not valid hexadecimal text")
+        }
+        return bytes
+    }
+
     static func looksLikeHex(_ input: [UInt8]) -> Bool {
         !input.isEmpty && input.allSatisfy { byte in
             switch byte {

@@ -37,7 +37,7 @@ extension RulesCommand {
             var option = DialectOption()
             option.spec = spec!
             let dialect = try option.dialect()
-            guard let frame = Hex.decode(hex!.filter { !$0.isWhitespace }) else { throw ValidationError("--hex is not valid hexadecimal text") }
+            let frame = try HexText.frame(hex: hex, input: [])
             do {
                 return try ISO8583Mapping.shipped(for: dialect.name).canonical(from: ISO8583Message(decoding: frame, dialect: dialect), dialect: dialect)
             } catch {

@@ -49,9 +49,7 @@ struct TranslateCommand: ParsableCommand {
             let payment: PaymentMessage
             switch try Format(from) {
             case .iso8583(let dialect, let mapping):
-                guard let frame = HexText.looksLikeHex(input) ? Hex.decode(String(decoding: input, as: UTF8.self)) : input else {
-                    throw ValidationError("the input is not valid hexadecimal text")
-                }
+                let frame = try HexText.frame(hex: hex, input: input)
                 payment = try mapping.canonical(from: ISO8583Message(decoding: frame, dialect: dialect), dialect: dialect)
             case .iso20022:
                 payment = try ISO20022Codec().decode(input)

@@ -1,4 +1,4 @@
-import ISO8583
+@testable import ISO8583
 import PaymentModel
 import TestSupport
 import Testing
@@ -167,5 +167,17 @@ struct MappingTests {
         #expect(throws: (any Error).self) {
             try ISO8583Mapping.load(yaml: "mapping: x\nversion: 0\ndialects: []\nresult-codes: iso87\nfields:\n  - {field: 4, to: amount}\n", file: "m.yaml")
         }
+    }
+}
+
+/// 1987 dates carry no year; moved into a 1993 field they take the year within six months of today.
+struct YearWindowTests {
+    @Test(arguments: [
+        ("1231235959", 2027, 1, "26"), ("0101000000", 2026, 12, "27"), ("1231235959", 2026, 12, "26"),
+        ("0101000000", 2027, 1, "27"), ("0615120000", 2026, 1, "26"), ("0801120000", 2026, 1, "25"),
+        ("0601120000", 2026, 12, "26"), ("0501120000", 2026, 12, "27"), ("1231235959", 2000, 1, "99"),
+    ])
+    func yearOfA1987Date(monthDay: String, year: Int, month: Int, expected: String) {
+        #expect(ISO8583Mapping.year(of: monthDay, today: (year, month)) == expected)
     }
 }

@@ -31,6 +31,17 @@ struct PosIssuerTests {
         #expect(!report.text.contains(SimulatorFixtures.pan) && !report.json.contains(SimulatorFixtures.pan))
     }
 
+    /// A record file that cannot be written (here /dev/full: ENOSPC) once trapped the simulator
+    /// in FileHandle.write; now the records are lost, said once in the log, and every request is answered.
+    @Test func unwritableRecordFileNeverStopsTheAnswers() throws {
+        let (issuer, port) = try SimulatorFixtures.issuer(record: "/dev/full")
+        defer { issuer.stop() }
+        let report = try SimulatorFixtures.pos(port: port, count: 50)
+        #expect(report.isClean, "\(report.text)")
+        #expect(report.counts.matched == 50)
+        #expect(issuer.counters.answered == 50)
+    }
+
     @Test func everyRequestGetsItsMatchingAnswerOverMutualTLS() throws {
         let (issuer, port) = try SimulatorFixtures.issuer(tls: try SimulatorFixtures.serverTLS())
         defer { issuer.stop() }
