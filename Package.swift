@@ -71,11 +71,11 @@ let package = Package(
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "TestSupport"]),
         // What several test targets share: the throwaway PKI of tools/make-test-certs.sh, a seeded generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel", "TestSupport"]),
-        .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583"]),
+        .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583", "TestSupport"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -95,13 +95,19 @@ struct MappingTests {
         }
     }
 
-    @Test func unmappedFieldsSurviveAForwardInTheSameDialect() throws {
-        let dialect = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
+    /// A 0200 with a STAN and three fields no mapping covers: private data, a PIN block, a MAC.
+    static func messageWithUnmappedFields() -> ISO8583Message {
         var message = ISO8583Message(mti: MTI("0200")!)
         message.set(11, "000123")
         message.set(48, "PRIVATE DATA 123")
         message.set(52, bytes: [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
         message.set(64, bytes: [1, 2, 3, 4, 5, 6, 7, 8])
+        return message
+    }
+
+    @Test func unmappedFieldsSurviveAForwardInTheSameDialect() throws {
+        let dialect = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
+        let message = Self.messageWithUnmappedFields()
         let payment = try mapping.canonical(from: message, dialect: dialect)
         #expect(payment.unmapped.map(\.key) == ["48", "52", "64"])
         // The PIN block is kept for the forward but never printed.
@@ -116,11 +122,7 @@ struct MappingTests {
     @Test(arguments: ["iso87ascii", "iso87binary", "iso87bcd", "iso87ebcdic"])
     func unmappedFieldsFollowIntoOtherDialects(target: String) throws {
         let source = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
-        var message = ISO8583Message(mti: MTI("0200")!)
-        message.set(11, "000123")
-        message.set(48, "PRIVATE DATA 123")
-        message.set(52, bytes: [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
-        message.set(64, bytes: [1, 2, 3, 4, 5, 6, 7, 8])
+        let message = Self.messageWithUnmappedFields()
         let payment = try mapping.canonical(from: ISO8583Message(decoding: message.encoded(as: source), dialect: source), dialect: source)
         let dialect = try Dialect.shipped(target)
         let out = try mapping.message(from: payment, dialect: dialect)

