@@ -114,7 +114,11 @@ public final class IssuerSimulator: Sendable {
 
     /// Stops accepting and closes every connection.
     public func stop() {
-        listener.withLock { $0?.stop() }
+        // The listener's handler factory holds the simulator: dropping the listener ends that cycle.
+        listener.withLock { listener in
+            listener?.stop()
+            listener = nil
+        }
         let open = state.withLock { Array($0.connections.values) }
         for connection in open { connection.execute { $0.close() } }
         recorder?.flush()
