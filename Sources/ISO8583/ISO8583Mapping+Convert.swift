@@ -206,7 +206,16 @@ extension ISO8583Mapping {
         // 1993 DE 56: MTI 4, STAN 6, local date and time 12, then an LL-prefixed acquirer.
         guard characters.count >= 22 else { throw MappingError(field: field, reason: "1993 original data elements need at least 22 digits") }
         var original = OriginalData(mti: take(0, 4), stan: take(4, 6), transmissionDateTime: take(10, 12))
-        if characters.count > 24, let length = take(22, 2).flatMap({ Int($0) }) { original.acquirer = take(24, length) }
+        if characters.count > 22 {
+            // Then an LL-prefixed acquiring institution code, and nothing after it: what does not
+            // fit that is an error, never dropped.
+            guard let prefix = take(22, 2), prefix.allSatisfy({ ("0"..."9").contains($0) }), let length = Int(prefix),
+                  characters.count == 24 + length else {
+                throw MappingError(field: field, reason: "1993 original data elements: the \(characters.count - 22) characters "
+                                   + "after the date and time are not one LL-prefixed acquiring institution code")
+            }
+            original.acquirer = take(24, length)
+        }
         return original
     }
 

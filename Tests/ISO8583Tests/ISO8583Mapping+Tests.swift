@@ -183,3 +183,30 @@ struct YearWindowTests {
         #expect(ISO8583Mapping.year(of: monthDay, today: (year, month)) == expected)
     }
 }
+
+/// 1993 DE 56 (original data): found by the iso8583map fuzz target, which checks that
+/// ISO 8583 → canonical → ISO 8583 → canonical changes nothing. Characters after the acquirer were dropped.
+struct OriginalDataTests {
+    static func canonical(_ de56: String) throws -> PaymentMessage {
+        let dialect = try Dialect.shipped("iso93ascii"), mapping = try ISO8583Mapping.shipped(for: "iso93ascii")
+        var message = ISO8583Message(mti: MTI("1420")!)
+        message.set(56, de56)
+        return try mapping.canonical(from: ISO8583Message(decoding: message.encoded(as: dialect), dialect: dialect), dialect: dialect)
+    }
+
+    /// The codec's subfields accept an empty acquirer; what follows it was silently dropped.
+    @Test func charactersAfterTheAcquirerAreAnError() {
+        let error = #expect(throws: MappingError.self) { try Self.canonical("1200" + "123456" + "261120153045" + "0012") }
+        #expect(error?.field == 56)
+    }
+
+    @Test(arguments: [("", nil), ("00", ""), ("06123456", "123456")] as [(String, String?)])
+    func acquirerRoundTrips(suffix: String, acquirer: String?) throws {
+        let payment = try Self.canonical("1200" + "123456" + "261120153045" + suffix)
+        #expect(payment.original?.acquirer == acquirer)
+        let mapping = try ISO8583Mapping.shipped(for: "iso93ascii"), dialect = try Dialect.shipped("iso93ascii")
+        let again = try mapping.canonical(from: ISO8583Message(decoding: mapping.message(from: payment, dialect: dialect).encoded(as: dialect),
+                                                               dialect: dialect), dialect: dialect)
+        #expect(again == payment)
+    }
+}
