@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test from a fresh clone: set-up, the Swift test suite, then the byte-compatibility
-# check against pyiso8583 (an independent implementation, from PyPI).
+# Runs every test from a fresh clone: set-up, the Swift test suite, the byte-compatibility check
+# against pyiso8583 (an independent implementation, from PyPI), then the fuzz targets: every kept
+# crasher and seed once, each target for FUZZ_SECONDS (default 30), and the pyiso8583 differential
+# over what the ISO 8583 target found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 swift build --build-tests
 swift test --skip-build
-PAYSWITCH_BIN="$(swift build --show-bin-path)/payswitch" tools/interop/run.sh
+payswitch="$(swift build --show-bin-path)/payswitch"
+PAYSWITCH_BIN="$payswitch" tools/interop/run.sh
+tools/fuzz.sh regress
+tools/fuzz.sh all "${FUZZ_SECONDS:-30}"
+PAYSWITCH_BIN="$payswitch" tools/interop/run.sh --corpus Fuzz/.work/iso8583
