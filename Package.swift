@@ -41,7 +41,7 @@ let package = Package(
         // System libxml2 (libxml2-dev); only the ISO 20022 codec imports it.
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // The ISO 20022 codec (pacs.008, pacs.002): streaming libxml2 reader, no DTDs, size and depth limits.
-        .target(name: "ISO20022", dependencies: ["CLibXML2", "PaymentModel"]),
+        .target(name: "ISO20022", dependencies: ["CLibXML2", "PaymentModel"], resources: [.embedInCode("Schema")]),
         // Issuer, acquirer and POS simulators: the behaviour behind `payswitch sim`, runnable in-process by tests.
         .target(
             name: "Simulators",
