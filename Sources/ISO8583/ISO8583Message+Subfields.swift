@@ -157,6 +157,11 @@ enum SubfieldDecoder {
                 }
                 out.append(value(of: slot, spec: spec, bytes: bytes))
             }
+            guard reader.position == bytes.count else {
+                throw ISO8583Error(
+                    code: .invalidSubfields, field: parent.number, offset: base + reader.position,
+                    reason: "DE \(parent.number) (\(parent.name)): \(bytes.count - reader.position) bytes follow the last subfield")
+            }
             return out
         case .bitmapped(let encoding, let specs):
             var dialect = Dialect(

@@ -194,9 +194,20 @@ struct OriginalDataTests {
         return try mapping.canonical(from: ISO8583Message(decoding: message.encoded(as: dialect), dialect: dialect), dialect: dialect)
     }
 
-    /// The codec's subfields accept an empty acquirer; what follows it was silently dropped.
-    @Test func charactersAfterTheAcquirerAreAnError() {
-        let error = #expect(throws: MappingError.self) { try Self.canonical("1200" + "123456" + "261120153045" + "0012") }
+    /// The fuzzer's frame: DE 56 with an empty acquirer and six characters after it, which the
+    /// positional subfields let pass and the mapping dropped. The decoder now refuses it.
+    @Test func charactersAfterTheLastSubfieldAreRefusedByTheDecoder() throws {
+        let frame = try #require(Hex.decode("313430333031303030303030303030303031323030313232303031323330303030303030303030303030303030303030303030303030303030303030303030"))
+        expectISO8583Error(.invalidSubfields, field: 56, offset: 54) { try ISO8583Message(decoding: frame, dialect: Dialect.shipped("iso93ascii")) }
+    }
+
+    /// A message built by hand reaches the mapping without the decoder: it refuses the same.
+    @Test func charactersAfterTheAcquirerAreAMappingError() throws {
+        var message = ISO8583Message(mti: MTI("1420")!)
+        message.set(56, "1200" + "123456" + "261120153045" + "0012")
+        let error = #expect(throws: MappingError.self) {
+            try ISO8583Mapping.shipped(for: "iso93ascii").canonical(from: message, dialect: Dialect.shipped("iso93ascii"))
+        }
         #expect(error?.field == 56)
     }
 
