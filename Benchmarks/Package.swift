@@ -4,7 +4,11 @@
 //   swift package --disable-sandbox benchmark --target ISO8583Benchmarks
 //   swift package --disable-sandbox benchmark --target ISO20022Benchmarks
 //   swift package --disable-sandbox benchmark --target RoutingBenchmarks
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its folder: the checkout's folder, whatever a clone calls it.
+let mainPackage = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "benchmarks",
@@ -18,7 +22,7 @@ let package = Package(
             name: "ISO8583Benchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "ISO8583", package: "main"),
+                .product(name: "ISO8583", package: mainPackage),
             ],
             path: "Benchmarks/ISO8583Benchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
@@ -34,8 +38,8 @@ let package = Package(
             name: "ISO20022Benchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "ISO20022", package: "main"),
-                .product(name: "PaymentModel", package: "main"),
+                .product(name: "ISO20022", package: mainPackage),
+                .product(name: "PaymentModel", package: mainPackage),
                 "CLibXML2Bench",
             ],
             path: "Benchmarks/ISO20022Benchmarks",
@@ -46,8 +50,8 @@ let package = Package(
             name: "RoutingBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "Routing", package: "main"),
-                .product(name: "PaymentModel", package: "main"),
+                .product(name: "Routing", package: mainPackage),
+                .product(name: "PaymentModel", package: mainPackage),
             ],
             path: "Benchmarks/RoutingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
@@ -56,8 +60,8 @@ let package = Package(
         .executableTarget(
             name: "ISO20022DecodeLoop",
             dependencies: [
-                .product(name: "ISO20022", package: "main"),
-                .product(name: "PaymentModel", package: "main"),
+                .product(name: "ISO20022", package: mainPackage),
+                .product(name: "PaymentModel", package: mainPackage),
                 "CLibXML2Bench",
             ],
             path: "Sources/ISO20022DecodeLoop"

@@ -2,7 +2,11 @@
 // libFuzzer targets for payswitch, in their own package so that the main package never builds
 // with the sanitizers. Build and run them with tools/fuzz.sh (see README.md here); the build is
 //   swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its folder: the checkout's folder, whatever a clone calls it.
+let mainPackage = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent.lowercased()
 
 /// Each fuzz target: one file defining LLVMFuzzerTestOneInput, and the main package's products it uses.
 let fuzzTargets: [(name: String, products: [String])] = [
@@ -25,7 +29,7 @@ let package = Package(
     ] + fuzzTargets.map { target in
         .executableTarget(
             name: target.name,
-            dependencies: ["FuzzMain"] + target.products.map { .product(name: $0, package: "main") }
+            dependencies: ["FuzzMain"] + target.products.map { .product(name: $0, package: mainPackage) }
         )
     },
     swiftLanguageModes: [.v6]
