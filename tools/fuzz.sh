@@ -41,15 +41,16 @@ artifacts() { find "$FUZZ/Crashers/$1" -maxdepth 1 -type f \( -name 'crash-*' -o
 # Prints the failure message and the top of the first stack in a log (without the sanitizer's and
 # libFuzzer's own frames), demangled.
 stack_top() {
-    grep -m 1 -E 'Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' "$1" | cut -c1-300 | sed 's/^/    /'
-    grep -E '^ +#[0-9]+ ' "$1" | grep -vE 'compiler-rt/lib|libc\.so|_assertionFailure|__sanitizer' | head -n 15 \
+    grep -a -m 1 -E 'Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' "$1" | cut -c1-300 | sed 's/^/    /'
+    grep -a -E '^ +#[0-9]+ ' "$1" | grep -vE 'compiler-rt/lib|libc\.so|_assertionFailure|__sanitizer' | head -n 15 \
         | sed -E 's/ \(BuildId: [0-9a-f]+\)//' | swift demangle --simplified | sed 's/^/    /'
 }
 
 run() {
     local target=$1 seconds=$2
     local work=$FUZZ/.work/$target crashers=$FUZZ/Crashers/$target seeds=$FUZZ/Corpus/$target
-    local log=$FUZZ/.work/$target.log dict=$FUZZ/Dictionaries/$target.dict
+    # A log per run (renamed at the end), so that two runs of one target never interleave.
+    local log=$FUZZ/.work/$target.$$.log dict=$FUZZ/Dictionaries/$target.dict
     mkdir -p "$work" "$crashers" "$seeds"
     local before after
     before=$(artifacts "$target")
@@ -65,16 +66,18 @@ run() {
     local new
     new=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d')
 
-    # The last progress line has cov, ft and corp; final stats have the totals.
+    mv "$log" "$FUZZ/.work/$target.log"
+    log=$FUZZ/.work/$target.log
+    # The last progress line (DONE when the time ran out) has cov, ft and corp; final stats the totals.
     local progress execs rate cov ft corp
-    progress=$(grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -n 1 || true)
+    progress=$(grep -a -E '^#[0-9]+' "$log" | grep -a 'cov:' | tail -n 1 || true)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     [[ -z $execs ]] && execs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$progress")
     [[ -z $rate ]] && rate=$(sed -nE 's/.*exec\/s: ([0-9]+).*/\1/p' <<<"$progress")
     cov=$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$progress")
     ft=$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$progress")
-    corp=$(find "$work" -type f | wc -l)
+    corp=$(sed -nE 's/.*corp: ([0-9]+).*/\1/p' <<<"$progress")
     local count
     count=$(sed '/^$/d' <<<"$new" | wc -l)
     printf '%-10s %4ss  execs %-10s exec/s %-7s cov %-6s ft %-7s corpus %-6s crashes %s\n' \
