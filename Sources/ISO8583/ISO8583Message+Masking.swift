@@ -104,10 +104,11 @@ extension BERTLV: CustomStringConvertible, CustomDebugStringConvertible, CustomR
 }
 
 extension SubfieldValue: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The value as text, unmasked: characters, or uppercase hexadecimal for binary values.
+    public var text: String { isBinary ? Charset.hex(value) : String(decoding: value, as: UTF8.self) }
+
     /// The subfield's value as it may be printed: masked by its sensitivity.
-    public var maskedValue: String {
-        sensitivity.mask(isBinary ? Charset.hex(value) : String(decoding: value, as: UTF8.self))
-    }
+    public var maskedValue: String { sensitivity.mask(text) }
 
     public var description: String { "\(id)=\(maskedValue)" }
     public var debugDescription: String { "SubfieldValue(\(description))" }

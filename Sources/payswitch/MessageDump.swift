@@ -15,8 +15,7 @@ enum MessageDump {
                 appendTLV(objects, depth: 1, unmask: unmask, into: &lines)
             } else if let parts = try? message.subfields(number, dialect: dialect) {
                 for part in parts {
-                    let text = part.isBinary ? Hex.encode(part.value) : String(decoding: part.value, as: UTF8.self)
-                    lines.append("        .\(pad(part.id, 4)) \(pad(part.name, 40))  \(unmask ? text : part.sensitivity.mask(text))")
+                    lines.append("        .\(pad(part.id, 4)) \(pad(part.name, 40))  \(unmask ? part.text : part.maskedValue)")
                 }
             }
         }

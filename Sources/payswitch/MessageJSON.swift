@@ -16,10 +16,7 @@ enum MessageJSON {
             fields.append("\(quote(String(number))):\(quote(value ?? ""))")
             if let spec = dialect[field: number], let layout = spec.subfields, layout != .berTLV,
                let parts = try? message.subfields(number, dialect: dialect) {
-                let members = parts.map { part in
-                    let text = part.isBinary ? Hex.encode(part.value) : String(decoding: part.value, as: UTF8.self)
-                    return "\(quote(part.id)):\(quote(unmask ? text : part.sensitivity.mask(text)))"
-                }
+                let members = parts.map { part in "\(quote(part.id)):\(quote(unmask ? part.text : part.maskedValue))" }
                 subfields.append("\(quote(String(number))):{\(members.joined(separator: ","))}")
             }
         }

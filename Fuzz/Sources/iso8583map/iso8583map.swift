@@ -56,16 +56,16 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     do {
         reread = try ISO8583Message(decoding: frame, dialect: dialect)
     } catch {
-        fatalError("\(dialect.name): the mapped message encodes to a frame the decoder refuses: \(error)\n  frame: \(Hex.encode(frame))")
+        fatalError("\(dialect.name): the mapped message encodes to a frame the decoder refuses: \(error)\n  frame: \(frame.count) bytes")
     }
     let again: PaymentMessage
     do {
         again = try mapping.canonical(from: reread, dialect: dialect)
     } catch {
-        fatalError("\(dialect.name): the mapped message no longer maps: \(error)\n  frame: \(Hex.encode(frame))")
+        fatalError("\(dialect.name): the mapped message no longer maps: \(error)\n  frame: \(frame.count) bytes")
     }
     if again != payment {
-        fatalError("\(dialect.name): ISO 8583 -> canonical -> ISO 8583 -> canonical changed the message\n  first:  \(payment)\n  second: \(again)\n  frame: \(Hex.encode(frame))")
+        fatalError("\(dialect.name): ISO 8583 -> canonical -> ISO 8583 -> canonical changed the message\n  first:  \(payment)\n  second: \(again)\n  frame: \(frame.count) bytes")
     }
     return 0
 }
