@@ -12,12 +12,17 @@ let package = Package(
         .library(name: "ISO20022", targets: ["ISO20022"]),
         .library(name: "Simulators", targets: ["Simulators"]),
         .library(name: "Routing", targets: ["Routing"]),
+        .library(name: "Switch", targets: ["Switch"]),
+        .library(name: "CanonicalJSON", targets: ["CanonicalJSON"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     ],
     targets: [
         // Reading human-edited YAML files with file:line:column in every error.
@@ -53,9 +58,36 @@ let package = Package(
         ),
         // Routing rules compiled to a decision index, plus channel health; reads only canonical messages.
         .target(name: "Routing", dependencies: ["PaymentModel", "SpecFiles"]),
+        // The canonical message and ISO 8583 messages as JSON: shared by the CLI, the admin endpoint and the journal.
+        .target(name: "CanonicalJSON", dependencies: ["ISO8583", "PaymentModel"]),
+        // The switch: listeners, channels to hosts, matching, timeouts, network management. The only
+        // module that holds transaction state.
+        .target(
+            name: "Switch",
+            dependencies: [
+                "ISO8583", "ISO20022", "PaymentModel", "Routing", "SpecFiles", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            resources: [.embedInCode("Defaults")]
+        ),
+        // The admin HTTP endpoint (hummingbird, off the data path): metrics, health, reload, channels.
+        .target(
+            name: "AdminEndpoint",
+            dependencies: [
+                "Switch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "payswitch",
             dependencies: [
+                "AdminEndpoint",
+                "CanonicalJSON",
+                "Switch",
                 "ISO8583",
                 "ISO20022",
                 "PaymentModel",
@@ -76,6 +108,14 @@ let package = Package(
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel", "TestSupport"]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583", "TestSupport"]),
+        .testTarget(
+            name: "SwitchTests",
+            dependencies: ["Switch", "Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "Routing", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AdminEndpointTests",
+            dependencies: ["AdminEndpoint", "Switch", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

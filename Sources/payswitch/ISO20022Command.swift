@@ -1,3 +1,4 @@
+import CanonicalJSON
 import ArgumentParser
 import Foundation
 import ISO20022

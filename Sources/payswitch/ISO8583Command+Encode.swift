@@ -1,3 +1,4 @@
+import CanonicalJSON
 import ArgumentParser
 import ISO8583
 

@@ -1,3 +1,4 @@
+import CanonicalJSON
 import ArgumentParser
 import ISO20022
 import ISO8583

@@ -1,14 +1,13 @@
-import ArgumentParser
 import Foundation
-import ISO8583
+public import ISO8583
 
 /// The JSON form of a message: `{"mti":"0200","fields":{"2":"…"},"tlv":{"9F26":"…"}}`.
 ///
 /// Every value is a string: characters for text and numeric fields, uppercase hex for binary
 /// fields. Field 55's BER-TLV objects appear under `"tlv"` (constructed tags as nested objects), and
 /// composite fields' subfields under `"subfields"`. Sensitive values are masked unless asked.
-enum MessageJSON {
-    static func render(_ message: ISO8583Message, dialect: Dialect, unmask: Bool) -> String {
+public enum MessageJSON {
+    public static func render(_ message: ISO8583Message, dialect: Dialect, unmask: Bool) -> String {
         var fields: [String] = []
         var subfields: [String] = []
         for number in message.fieldNumbers {
@@ -28,7 +27,7 @@ enum MessageJSON {
         return json + "}"
     }
 
-    static func tlvObject(_ objects: [BERTLV], unmask: Bool) -> String {
+    public static func tlvObject(_ objects: [BERTLV], unmask: Bool) -> String {
         let members = objects.map { object -> String in
             let value = object.isConstructed && !object.children.isEmpty
                 ? tlvObject(object.children, unmask: unmask)
@@ -39,7 +38,7 @@ enum MessageJSON {
     }
 
     /// A JSON string literal.
-    static func quote(_ text: String) -> String {
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -56,25 +55,25 @@ enum MessageJSON {
     }
 
     /// Builds a message from its JSON form; binary fields take uppercase or lowercase hex.
-    static func parse(_ text: String, dialect: Dialect) throws -> ISO8583Message {
+    public static func parse(_ text: String, dialect: Dialect) throws -> ISO8583Message {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw ValidationError("the input is not a JSON object")
+            throw CanonicalJSONError("the input is not a JSON object")
         }
         guard let mtiText = object["mti"] as? String, let mti = MTI(mtiText) else {
-            throw ValidationError("\"mti\" must be four digits as a string, such as \"0200\"")
+            throw CanonicalJSONError("\"mti\" must be four digits as a string, such as \"0200\"")
         }
         var message = ISO8583Message(mti: mti)
         let fields = object["fields"] as? [String: Any] ?? [:]
         for (key, value) in fields {
             guard let number = Int(key), (2...Dialect.fieldLimit).contains(number) else {
-                throw ValidationError("\"fields\" key \"\(key)\" is not a data element number 2-192")
+                throw CanonicalJSONError("\"fields\" key \"\(key)\" is not a data element number 2-192")
             }
             guard let text = value as? String else {
-                throw ValidationError("field \(number): the value must be a string")
+                throw CanonicalJSONError("field \(number): the value must be a string")
             }
             if dialect[field: number]?.fieldClass == .binary {
                 guard let bytes = Hex.decode(text) else {
-                    throw ValidationError("field \(number) is binary: its value must be hexadecimal text")
+                    throw CanonicalJSONError("field \(number) is binary: its value must be hexadecimal text")
                 }
                 message.set(number, bytes: bytes)
             } else {

@@ -1,15 +1,14 @@
-import ArgumentParser
 import Foundation
-import ISO8583
-import PaymentModel
+public import ISO8583
+public import PaymentModel
 
 /// The canonical message as flat JSON: `{"kind":"creditTransfer","function":"request","amount":"12.30",…}`.
 ///
 /// One form for both directions: `payswitch iso20022 decode` and `translate --canonical` print it
 /// (card data masked unless asked), `payswitch iso20022 encode` reads it back.
-enum PaymentJSON {
+public enum PaymentJSON {
     /// The string members, in a stable order; card data masked unless `unmask`.
-    static func members(_ payment: PaymentMessage, unmask: Bool) -> [(String, String)] {
+    public static func members(_ payment: PaymentMessage, unmask: Bool) -> [(String, String)] {
         var members: [(String, String)] = [("kind", payment.kind.rawValue), ("function", payment.function.rawValue)]
         func add(_ key: String, _ value: String?) { if let value { members.append((key, value)) } }
         add("pan", payment.pan.map { unmask ? $0.revealed : $0.description })
@@ -70,7 +69,7 @@ enum PaymentJSON {
         return members
     }
 
-    static func render(_ payment: PaymentMessage, unmask: Bool) -> String {
+    public static func render(_ payment: PaymentMessage, unmask: Bool) -> String {
         var json = "{" + members(payment, unmask: unmask).map { "\(MessageJSON.quote($0.0)):\(MessageJSON.quote($0.1))" }.joined(separator: ",")
         if !payment.remittanceInformation.isEmpty {
             json += ",\"remittanceInformation\":[" + payment.remittanceInformation.map(MessageJSON.quote).joined(separator: ",") + "]"
@@ -83,22 +82,22 @@ enum PaymentJSON {
 
     /// Reads the JSON form back: the ISO 20022 and amount members, and with `cardData` (for
     /// `rules explain`, which routes on BIN, MCC and acceptor data) the card members too.
-    static func parse(_ text: String, cardData: Bool = false) throws -> PaymentMessage {
+    public static func parse(_ text: String, cardData: Bool = false) throws -> PaymentMessage {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw ValidationError("the input is not a JSON object")
+            throw CanonicalJSONError("the input is not a JSON object")
         }
         func string(_ key: String) -> String? { object[key] as? String }
         guard let kind = string("kind").flatMap(PaymentMessage.Kind.init(rawValue:)) else {
-            throw ValidationError("\"kind\" must be one of: \(PaymentMessage.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw CanonicalJSONError("\"kind\" must be one of: \(PaymentMessage.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let function = string("function").flatMap(PaymentMessage.Function.init(rawValue:)) ?? .request
         var payment = PaymentMessage(kind: kind, function: function)
         if let amount = string("amount") {
-            guard let code = string("currency"), let currency = Currency(code) else { throw ValidationError("\"amount\" needs a known \"currency\"") }
+            guard let code = string("currency"), let currency = Currency(code) else { throw CanonicalJSONError("\"amount\" needs a known \"currency\"") }
             do {
                 payment.amount = try Amount(parsing: amount, currency: currency)
             } catch {
-                throw ValidationError("\"amount\" \(amount) is not a \(currency.code) amount: \(error)")
+                throw CanonicalJSONError("\"amount\" \(amount) is not a \(currency.code) amount: \(error)")
             }
         }
         payment.identifiers.messageId = string("messageId")
@@ -147,11 +146,11 @@ enum PaymentJSON {
     /// The card members of the JSON form; a malformed PAN is reported masked.
     private static func parseCardData(_ string: (String) -> String?, into payment: inout PaymentMessage) throws {
         if let pan = string("pan") {
-            guard let value = PAN(pan) else { throw ValidationError("\"pan\" \(PAN.masked(pan)) is not 12 to 19 digits") }
+            guard let value = PAN(pan) else { throw CanonicalJSONError("\"pan\" \(PAN.masked(pan)) is not 12 to 19 digits") }
             payment.pan = value
         }
         if let processing = string("processing") {
-            guard let value = ProcessingCode(processing) else { throw ValidationError("\"processing\" must be six digits") }
+            guard let value = ProcessingCode(processing) else { throw CanonicalJSONError("\"processing\" must be six digits") }
             payment.processing = value
         }
         payment.acquirer = string("acquirer")

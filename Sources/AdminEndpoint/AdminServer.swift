@@ -1,0 +1,2 @@
+// The admin HTTP endpoint: written on branch admin-endpoint.
+import Switch
