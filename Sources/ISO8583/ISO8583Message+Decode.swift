@@ -9,6 +9,7 @@ extension ISO8583Message {
             try MessageDecoder(buffer: buffer, dialect: dialect).decode()
         }
         self.init(mti: mti, storage: frame, slots: slots, presence: presence)
+        frameMTI = mti
     }
 
     /// Decodes one frame from any byte collection (copied once into the message).
@@ -21,6 +22,8 @@ extension ISO8583Message {
 struct MessageDecoder {
     let buffer: UnsafeBufferPointer<UInt8>
     let dialect: Dialect
+    /// Reading stops at the first field numbered this or higher (salvaging a malformed frame's head).
+    var stopBefore = Int.max
 
     func decode() throws(ISO8583Error) -> (MTI, FieldSet, [FieldSlot]) {
         var reader = FieldReader(buffer: buffer, start: 0, end: buffer.count)
@@ -42,7 +45,7 @@ struct MessageDecoder {
         let capacity = presence.count + (hasTertiary ? 64 : 0)
         let slots = try [FieldSlot](unsafeUninitializedCapacity: max(capacity, 1)) { slotBuffer, slotCount throws(ISO8583Error) in
         try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
-            for wordIndex in 0..<3 {
+            fields: for wordIndex in 0..<3 {
                 if wordIndex == 1 && hasTertiary {
                     // The tertiary bitmap sits where field 65 would: after field 64, before field 66.
                     let offset = reader.position
@@ -54,6 +57,10 @@ struct MessageDecoder {
                     let bit = word.leadingZeroBitCount
                     word &= ~(UInt64(1) << UInt64(63 - bit))
                     let number = wordIndex * 64 + bit + 1
+                    if number >= stopBefore {
+                        presence.removeAll(from: number)
+                        break fields
+                    }
                     // Through a pointer: the compiler loads only the members each path uses.
                     let codec = codecs.baseAddress! + number
                     guard codec.pointee.defined else {
@@ -67,7 +74,7 @@ struct MessageDecoder {
             }
         }
         }
-        if reader.position != buffer.count {
+        if stopBefore == .max && reader.position != buffer.count {
             throw ISO8583Error(
                 code: .trailingBytes, field: nil, offset: reader.position,
                 reason: "\(buffer.count - reader.position) bytes follow the last field the bitmap announces")
@@ -77,6 +84,16 @@ struct MessageDecoder {
 }
 
 extension MessageDecoder {
+    /// The message of the fields numbered below `field`, read as ``decode()`` reads them.
+    static func prefix(_ frame: [UInt8], dialect: Dialect, before field: Int) throws(ISO8583Error) -> ISO8583Message {
+        let (mti, presence, slots) = try frame.withUnsafeBufferPointer { buffer throws(ISO8583Error) in
+            var decoder = MessageDecoder(buffer: buffer, dialect: dialect)
+            decoder.stopBefore = field
+            return try decoder.decode()
+        }
+        return ISO8583Message(mti: mti, storage: frame, slots: slots, presence: presence)
+    }
+
     /// An announced bitmap must announce something: the encoder never writes an empty one, so an
     /// empty one could not be written back byte for byte.
     static func requireNonEmpty(_ word: UInt64, _ name: String, offset: Int) throws(ISO8583Error) {

@@ -20,6 +20,9 @@ public struct ISO8583Message: Sendable {
     var slots: [FieldSlot]
     /// Which data elements are present.
     var presence: FieldSet
+    /// The MTI the frame in `storage` was decoded with, while `storage` is still that frame (only
+    /// overwritten in place); nil once a field is set or removed, or for a message built by hand.
+    var frameMTI: MTI?
 
     /// Creates an empty message to fill with values.
     public init(mti: MTI) {
@@ -127,6 +130,7 @@ public struct ISO8583Message: Sendable {
     /// Removes `field` if present.
     public mutating func remove(_ field: Int) {
         guard let index = slotIndex(field) else { return }
+        frameMTI = nil
         slots.remove(at: index)
         presence.remove(field)
     }
@@ -134,6 +138,7 @@ public struct ISO8583Message: Sendable {
     /// Appends a value to the storage and records its slot, replacing an earlier value.
     private mutating func append(_ field: Int, _ value: UnsafeRawBufferPointer, form: ValueForm) {
         precondition((2...Dialect.fieldLimit).contains(field), "ISO 8583 data elements are numbered 2-192")
+        frameMTI = nil
         let slot = FieldSlot(
             offset: UInt32(storage.count), byteCount: UInt32(value.count), units: UInt32(value.count),
             number: UInt16(field), form: form)
@@ -258,6 +263,11 @@ struct FieldSet: Sendable, Hashable {
     mutating func remove(_ field: Int) {
         let index = (field - 1) >> 6
         setWord(index, word(index) & ~FieldSet.mask(field))
+    }
+
+    /// Removes `field` and every member above it.
+    mutating func removeAll(from field: Int) {
+        for number in field...192 where contains(number) { remove(number) }
     }
 
     /// How many members are below `field`.

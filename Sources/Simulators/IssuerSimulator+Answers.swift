@@ -3,10 +3,6 @@ import ISO20022
 import PaymentModel
 
 extension IssuerSimulator {
-    /// Fields an ISO 8583 answer never echoes: card-reading and cardholder-verification data
-    /// (POS entry and condition, track 1 and 2, PIN data, chip data) that only the request carries.
-    static let requestOnlyFields: [Int] = [14, 22, 23, 25, 26, 35, 36, 45, 52, 53, 55]
-
     /// Decodes an ISO 8583 request and builds its answer.
     func answerISO8583(_ payload: [UInt8], dialect: Dialect, sequence: Int) throws -> Exchange {
         let request = try ISO8583Message(decoding: payload, dialect: dialect)
@@ -34,15 +30,11 @@ extension IssuerSimulator {
                 result = ResultCode(9100)!  // format error: the request does not map
             }
         }
-        var answer = request
-        answer.mti = request.mti.response
-        for field in IssuerSimulator.requestOnlyFields { answer.remove(field) }
+        var answer = request.answerSkeleton()
         let code = mapping.responseCode(for: result, results: results) ?? (mapping.usesActionCodes ? "909" : "96")
         answer.set(39, code)
         if result.category == .approved, request.mti.messageClass == 1 || request.mti.messageClass == 2, configuration.behaviour.approvalCode {
             answer.set(38, IssuerSimulator.approvalCode(sequence))
-        } else {
-            answer.remove(38)
         }
         record.result = code
         return Exchange(record: record, answer: try answer.encoded(as: dialect))

@@ -74,12 +74,17 @@ struct LoadOptions: ParsableArguments {
 final class SignalWatcher {
     private let sources: [any DispatchSourceSignal]
 
-    init(_ handler: @escaping @Sendable () -> Void) {
+    convenience init(_ handler: @escaping @Sendable () -> Void) {
+        self.init(signals: [SIGINT, SIGTERM]) { _ in handler() }
+    }
+
+    /// Watches `signals`; the handler is told which one arrived.
+    init(signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) {
         let queue = DispatchQueue(label: "payswitch.signals")
-        sources = [SIGINT, SIGTERM].map { number in
+        sources = signals.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler(handler: handler)
+            source.setEventHandler { handler(number) }
             source.activate()
             return source
         }

@@ -1,0 +1,66 @@
+extension ISO8583Message {
+    /// The frame this message was decoded from, with any ``overwriteDigits(_:with:)`` applied; nil
+    /// once a field was set or removed or the MTI changed (then ``encoded(as:)`` writes it anew).
+    ///
+    /// A switch forwarding between two links of one dialect sends this: the bytes it received with
+    /// only the fields it owns rewritten, no re-encode.
+    public var receivedFrame: [UInt8]? {
+        guard let frameMTI, frameMTI == mti else { return nil }
+        return storage
+    }
+
+    /// Writes `value` over a present numeric field's digits in place, in the field's own form and
+    /// width (leading zeros), moving no other byte.
+    ///
+    /// - Returns: false, changing nothing, when the field is absent, is not stored as digits
+    ///   (ASCII, EBCDIC or BCD), or is too narrow for `value`.
+    @discardableResult
+    public mutating func overwriteDigits(_ field: Int, with value: UInt64) -> Bool {
+        guard let index = slotIndex(field) else { return false }
+        let slot = slots[index]
+        let units = Int(slot.units)
+        var limit: UInt64 = 1
+        for _ in 0..<min(units, 19) { limit &*= 10 }
+        guard units >= 19 || value < limit else { return false }
+        let start = Int(slot.offset)
+        switch slot.form {
+        case .text, .ebcdic037, .ebcdic1047:
+            guard Int(slot.byteCount) == units else { return false }
+            let zone: UInt8 = slot.form == .text ? 0x30 : 0xF0
+            var rest = value
+            for position in stride(from: start + units - 1, through: start, by: -1) {
+                storage[position] = zone | UInt8(rest % 10)
+                rest /= 10
+            }
+        case .bcdLeft, .bcdRight:
+            // Digits fill nibbles from the right; an odd count leaves the pad nibble where it was.
+            let skip = slot.form == .bcdLeft ? units & 1 : 0
+            var rest = value
+            for nibbleIndex in stride(from: skip + units - 1, through: skip, by: -1) {
+                let position = start + nibbleIndex >> 1
+                let digit = UInt8(rest % 10)
+                rest /= 10
+                storage[position] = nibbleIndex & 1 == 0 ? storage[position] & 0x0F | digit << 4 : storage[position] & 0xF0 | digit
+            }
+        case .binary, .hex:
+            return false
+        }
+        return true
+    }
+
+    /// The fields of a frame that decode, up to the first that does not: enough to answer a
+    /// malformed request with a format error when its MTI and STAN can be read.
+    ///
+    /// - Returns: The message of the readable fields (no ``receivedFrame``), and the error that
+    ///   stopped decoding (nil when the whole frame decodes); nil when not even the MTI and bitmap read.
+    public static func readableHead(of frame: [UInt8], dialect: Dialect) -> (message: ISO8583Message, error: ISO8583Error?)? {
+        do {
+            return (try ISO8583Message(decoding: frame, dialect: dialect), nil)
+        } catch {
+            guard let field = error.field, field >= 2 else { return nil }
+            // Decode again, stopping before the failing field: every field before it reads as it did.
+            guard let head = try? MessageDecoder.prefix(frame, dialect: dialect, before: field) else { return nil }
+            return (head, error)
+        }
+    }
+}

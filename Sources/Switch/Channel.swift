@@ -1,0 +1,419 @@
+import Dispatch
+import ISO8583
+import ISO20022
+import Logging
+import PaymentModel
+import Routing
+import Synchronization
+import Transport
+
+/// A host the switch forwards to: a link per address, the requests in flight and the STANs they
+/// were sent with, the timeouts, and each link's sign-on and echo state.
+///
+/// Requests arrive from listener loops and answers from link loops, so the in-flight table and the
+/// link states sit behind one lock, held only for table updates (never while encoding or sending).
+final class Channel: @unchecked Sendable {
+    let configuration: ChannelConfiguration
+    let index: Int
+    /// Where the timeout sweep runs.
+    let loop: EventLoop
+    let logger: Logger
+    let metrics: SwitchMetrics
+    let results: ResultCodeTable
+    private let state: Mutex<State>
+    private let tls: TLSContext?
+    /// The links, created once at start; their handlers reach back here.
+    private var links: [OutboundLink] = []
+    private var timers: [any DispatchSourceTimer] = []
+    /// Called with each request the channel is done with (answered, timed out, link lost): the
+    /// switch answers the originator. Set once before start.
+    var onComplete: (@Sendable (InFlight, ChannelCompletion) -> Void)!
+
+    struct State {
+        var links: [LinkState]
+        var inFlight: [MatchKey: InFlight] = [:]
+        /// Keys with their deadlines in send order: with one timeout per channel, deadlines are in
+        /// this order too, so the sweep only looks at the front. Answered entries are skipped.
+        var deadlines: [(key: MatchKey, sequence: UInt64, deadline: UInt64)] = []
+        var deadlineHead = 0
+        var lastStan: UInt32 = 0
+        var sequence: UInt64 = 0
+        var stopped = false
+    }
+
+    struct LinkState {
+        var connection: Connection?
+        var connecting = true
+        var signedOn = false
+        var missedEchoes = 0
+        /// Network management requests sent on this link and not answered: STAN → what and when.
+        var network: [UInt32: (request: NetworkRequest, sent: UInt64)] = [:]
+        var lastEcho: UInt64 = 0
+    }
+
+    init(configuration: ChannelConfiguration, index: Int, group: EventLoopGroup, logger: Logger, metrics: SwitchMetrics,
+         results: ResultCodeTable) throws {
+        self.configuration = configuration
+        self.index = index
+        self.loop = group.nextLoop()
+        self.logger = logger
+        self.metrics = metrics
+        self.results = results
+        self.tls = try configuration.tls.map { try TLSContext($0, isClient: true) }
+        self.state = Mutex(State(links: Array(repeating: LinkState(), count: configuration.addresses.count)))
+        var options = ConnectionOptions(idleTimeout: nil, handshakeTimeout: .seconds(10))
+        options.socketBufferSize = nil
+        links = configuration.addresses.enumerated().map { linkIndex, address in
+            OutboundLink(host: address.host, port: address.port, loop: group.nextLoop(), format: configuration.framing, tls: tls,
+                         options: options, connectTimeout: configuration.connectTimeout,
+                         backoff: Backoff(initial: .milliseconds(100), maximum: .seconds(5)), logger: logger) { [unowned self] _ in
+                Connection.Handlers(
+                    onFrame: { [unowned self] connection, frame in hostFrame(frame, link: linkIndex, on: connection) },
+                    onClose: { [unowned self] connection, reason in linkClosed(linkIndex, connection, reason) },
+                    onActive: { [unowned self] connection in linkActive(linkIndex, connection) })
+            }
+        }
+    }
+
+    var name: String { configuration.name }
+
+    /// Opens every link and starts the timeout sweep and the link maintenance (sign-on, echo).
+    func start() {
+        for link in links { link.start() }
+        let sweep = DispatchSource.makeTimerSource(queue: loop.queue)
+        sweep.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(5))
+        sweep.setEventHandler { [unowned self] in sweepTimeouts() }
+        sweep.activate()
+        timers.append(sweep)
+        if case .iso8583 = configuration.wire {
+            for (linkIndex, link) in links.enumerated() {
+                let timer = DispatchSource.makeTimerSource(queue: link.loop.queue)
+                timer.schedule(deadline: .now() + .milliseconds(200), repeating: .milliseconds(200), leeway: .milliseconds(50))
+                timer.setEventHandler { [unowned self] in maintain(linkIndex) }
+                timer.activate()
+                timers.append(timer)
+            }
+        }
+    }
+
+    /// Signs off every signed-on link, then closes them; the sweep stops.
+    func stop() {
+        let open: [(Int, Connection)] = state.withLock { state in
+            state.stopped = true
+            return state.links.enumerated().compactMap { index, link in link.signedOn ? link.connection.map { (index, $0) } : nil }
+        }
+        if configuration.signOn {
+            for (_, connection) in open { sendNetwork(.signOff, on: connection, link: nil) }
+        }
+        for timer in timers { timer.cancel() }
+        timers.removeAll()
+        for link in links { link.stop() }
+    }
+
+    // MARK: Sending
+
+    /// A slot taken for one request: its key towards the host and the connection to send on.
+    struct Reservation {
+        let key: MatchKey
+        let stan: UInt32
+        let sequence: UInt64
+        let connection: Connection
+    }
+
+    /// Why a channel cannot take a request now.
+    enum Refusal: Error {
+        case noLink, full, stopped, duplicateReference
+    }
+
+    /// Takes a slot on the first usable link (connected and, when required, signed on) and assigns
+    /// the STAN the request goes out with (ISO 8583) or records its reference (ISO 20022).
+    func reserve(_ request: InboundRequest, reference: String? = nil, merchant: String?) -> Result<Reservation, Refusal> {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let timeout = UInt64(configuration.requestTimeout.nanosecondsClamped)
+        let requireSignOn = configuration.signOn
+        return state.withLock { state -> Result<Reservation, Refusal> in
+            guard !state.stopped else { return .failure(.stopped) }
+            guard let linkIndex = state.links.firstIndex(where: { $0.connection != nil && ($0.signedOn || !requireSignOn) }),
+                  let connection = state.links[linkIndex].connection else { return .failure(.noLink) }
+            guard state.inFlight.count < configuration.maximumInFlight else { return .failure(.full) }
+            let key: MatchKey
+            var stan: UInt32 = 0
+            if let reference {
+                key = .reference(reference)
+                if state.inFlight[key] != nil { return .failure(.duplicateReference) }
+            } else {
+                stan = Channel.nextStan(&state)
+                key = .stan(stan)
+            }
+            state.sequence &+= 1
+            let entry = InFlight(sequence: state.sequence, request: request, link: linkIndex, deadline: now + timeout, sent: now, merchant: merchant)
+            state.inFlight[key] = entry
+            state.deadlines.append((key, entry.sequence, entry.deadline))
+            return .success(Reservation(key: key, stan: stan, sequence: entry.sequence, connection: connection))
+        }
+    }
+
+    /// The next STAN not in flight on this channel, 000001 to 999999 then round again.
+    private static func nextStan(_ state: inout State) -> UInt32 {
+        repeat {
+            state.lastStan = state.lastStan % 999_999 + 1
+        } while state.inFlight[.stan(state.lastStan)] != nil || state.links.contains { $0.network[state.lastStan] != nil }
+        return state.lastStan
+    }
+
+    /// Gives a slot back unsent (the request could not be encoded for this host).
+    func release(_ reservation: Reservation) {
+        state.withLock { state in
+            if state.inFlight[reservation.key]?.sequence == reservation.sequence { state.inFlight[reservation.key] = nil }
+        }
+    }
+
+    /// Completes every request in flight with `code` (shutdown past its grace period).
+    func declineAll(with code: ResultCode) {
+        let left: [InFlight] = state.withLock { state in
+            let left = Array(state.inFlight.values)
+            state.inFlight.removeAll()
+            return left
+        }
+        for entry in left { onComplete(entry, .failed(code, .timeout)) }
+    }
+
+    /// Requests in flight now.
+    var inFlightCount: Int { state.withLock { $0.inFlight.count } }
+
+    // MARK: Answers
+
+    private func hostFrame(_ frame: Frame, link: Int, on connection: Connection) {
+        switch configuration.wire {
+        case .iso8583(let dialect, let mapping): hostISO8583(Array(frame.payload), dialect: dialect, mapping: mapping, link: link, on: connection)
+        case .iso20022: hostISO20022(Array(frame.payload), link: link)
+        }
+    }
+
+    private func hostISO8583(_ payload: [UInt8], dialect: Dialect, mapping: ISO8583Mapping, link: Int, on connection: Connection) {
+        let answer: ISO8583Message
+        do {
+            answer = try ISO8583Message(decoding: payload, dialect: dialect)
+        } catch {
+            metrics.hostUndecodable(channel: name)
+            logger.error("undecodable answer from host", metadata: ["channel": "\(name)", "error": "\(error)"])
+            // A STAN that still reads lets the request it answers be declined now rather than time out.
+            if let head = ISO8583Message.readableHead(of: payload, dialect: dialect)?.message, let stan = head.integer(11),
+               let entry = take(.stan(UInt32(clamping: stan)), link: link) {
+                onComplete(entry, .failed(.systemError, .systemError))
+            }
+            return
+        }
+        if answer.mti.messageClass == 8 {
+            return networkFrame(answer, dialect: dialect, mapping: mapping, link: link, on: connection)
+        }
+        guard !answer.mti.expectsResponse, let stan = answer.integer(11), let entry = take(.stan(UInt32(clamping: stan)), link: link) else {
+            metrics.unmatchedAnswer(channel: name)
+            logger.warning("unmatched answer from host (late, unknown or not an answer)", metadata: [
+                "channel": "\(name)", "mti": "\(answer.mti)", "stan": "\(answer.string(11) ?? "-")",
+            ])
+            return
+        }
+        onComplete(entry, .iso8583(answer))
+    }
+
+    private func hostISO20022(_ payload: [UInt8], link: Int) {
+        let answer: PaymentMessage
+        do {
+            answer = try ISO20022Support.codec.decode(payload)
+        } catch {
+            metrics.hostUndecodable(channel: name)
+            logger.error("undecodable answer from host", metadata: ["channel": "\(name)", "error": "\(error)"])
+            return
+        }
+        guard let reference = ISO20022Support.originalReference(of: answer), let entry = take(.reference(reference), link: link) else {
+            metrics.unmatchedAnswer(channel: name)
+            logger.warning("unmatched answer from host (late, unknown or not an answer)", metadata: [
+                "channel": "\(name)", "message": "\(answer.source?.version ?? "?")",
+            ])
+            return
+        }
+        onComplete(entry, .iso20022(payload, answer))
+    }
+
+    /// Removes and returns the request in flight under `key`, if any.
+    private func take(_ key: MatchKey, link: Int) -> InFlight? {
+        state.withLock { state in state.inFlight.removeValue(forKey: key) }
+    }
+
+    private func sweepTimeouts() {
+        dispatchPrecondition(condition: .onQueue(loop.queue))
+        let now = DispatchTime.now().uptimeNanoseconds
+        let expired: [InFlight] = state.withLock { state in
+            var expired: [InFlight] = []
+            while state.deadlineHead < state.deadlines.count {
+                let front = state.deadlines[state.deadlineHead]
+                guard front.deadline <= now else { break }
+                state.deadlineHead += 1
+                if let entry = state.inFlight[front.key], entry.sequence == front.sequence {
+                    state.inFlight[front.key] = nil
+                    expired.append(entry)
+                }
+            }
+            // Drop the consumed front once it is most of the array: amortised O(1) per request.
+            if state.deadlineHead > 1024 && state.deadlineHead * 2 > state.deadlines.count {
+                state.deadlines.removeFirst(state.deadlineHead)
+                state.deadlineHead = 0
+            }
+            return expired
+        }
+        for entry in expired { onComplete(entry, .failed(.issuerTimeout, .timeout)) }
+    }
+
+    // MARK: Links
+
+    private func linkActive(_ link: Int, _ connection: Connection) {
+        let signOn = configuration.signOn
+        state.withLock { state in
+            state.links[link] = LinkState(connection: connection, connecting: false, signedOn: !signOn)
+        }
+        metrics.linkState(channel: name, address: "\(configuration.addresses[link])", up: !signOn)
+        if signOn { sendNetwork(.signOn, on: connection, link: link) }
+    }
+
+    private func linkClosed(_ link: Int, _ connection: Connection, _ reason: CloseReason) {
+        let lost: [InFlight] = state.withLock { state in
+            guard state.links[link].connection === connection || state.links[link].connection == nil else { return [] }
+            state.links[link] = LinkState()
+            let lost = state.inFlight.filter { $0.value.link == link }
+            for key in lost.keys { state.inFlight[key] = nil }
+            return Array(lost.values)
+        }
+        metrics.linkState(channel: name, address: "\(configuration.addresses[link])", up: false)
+        if !lost.isEmpty {
+            logger.warning("link lost with requests in flight", metadata: ["channel": "\(name)", "count": "\(lost.count)", "reason": "\(reason)"])
+        }
+        for entry in lost { onComplete(entry, .failed(.issuerUnavailable, .connectionFailure)) }
+    }
+
+    /// Once per tick on the link's queue: sign on when not yet, echo when due, and give up on a
+    /// link whose echoes go unanswered.
+    private func maintain(_ link: Int) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let timeout = UInt64(configuration.requestTimeout.nanosecondsClamped)
+        let echoEvery = configuration.echoInterval.map { UInt64($0.nanosecondsClamped) }
+        enum Step { case none, signOn(Connection), echo(Connection), close(Connection) }
+        let step: Step = state.withLock { state in
+            guard !state.stopped, let connection = state.links[link].connection else { return .none }
+            var linkState = state.links[link]
+            defer { state.links[link] = linkState }
+            // Network requests unanswered for a request timeout are given up (an echo counts as missed).
+            for (stan, pending) in linkState.network where now - pending.sent > timeout {
+                linkState.network[stan] = nil
+                if pending.request == .echo { linkState.missedEchoes += 1 }
+            }
+            if linkState.missedEchoes >= configuration.maximumMissedEchoes { return .close(connection) }
+            if configuration.signOn && !linkState.signedOn {
+                return linkState.network.values.contains { $0.request == .signOn } ? .none : .signOn(connection)
+            }
+            if let echoEvery, now - linkState.lastEcho >= echoEvery, !linkState.network.values.contains(where: { $0.request == .echo }) {
+                linkState.lastEcho = now
+                return .echo(connection)
+            }
+            return .none
+        }
+        switch step {
+        case .none: break
+        case .signOn(let connection): sendNetwork(.signOn, on: connection, link: link)
+        case .echo(let connection): sendNetwork(.echo, on: connection, link: link)
+        case .close(let connection):
+            logger.warning("echo tests unanswered: link taken out and reopened", metadata: [
+                "channel": "\(name)", "address": "\(configuration.addresses[link])",
+            ])
+            state.withLock { $0.links[link].signedOn = false }
+            metrics.linkState(channel: name, address: "\(configuration.addresses[link])", up: false)
+            connection.execute { $0.close() }
+        }
+    }
+
+    /// Sends a sign-on, echo or sign-off on a link (on its queue or from any thread).
+    private func sendNetwork(_ request: NetworkRequest, on connection: Connection, link: Int?) {
+        guard case .iso8583(let dialect, let mapping) = configuration.wire else { return }
+        let stan: UInt32 = state.withLock { state in
+            let stan = Channel.nextStan(&state)
+            if let link { state.links[link].network[stan] = (request, DispatchTime.now().uptimeNanoseconds) }
+            return stan
+        }
+        let message = NetworkManagement.request(request, stan: stan, version: mapping.version)
+        do {
+            let frame = try message.encoded(as: dialect)
+            connection.execute { connection in frame.withUnsafeBytes { try? connection.send(payload: $0) } }
+        } catch {
+            logger.error("cannot encode a network management request", metadata: ["channel": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    private func networkFrame(_ message: ISO8583Message, dialect: Dialect, mapping: ISO8583Mapping, link: Int, on connection: Connection) {
+        if message.mti.expectsResponse {
+            // The host's own echo or sign-on: answered here, never routed.
+            if let answer = try? NetworkManagement.answer(to: message, mapping: mapping, results: results).encoded(as: dialect) {
+                answer.withUnsafeBytes { try? connection.send(payload: $0) }
+            }
+            return
+        }
+        guard let stan = message.integer(11) else { return }
+        let accepted = NetworkManagement.isAccepted(message, mapping: mapping, results: results)
+        let outcome: (NetworkRequest, Bool)? = state.withLock { state in
+            guard state.links[link].connection === connection,
+                  let pending = state.links[link].network.removeValue(forKey: UInt32(clamping: stan)) else { return nil }
+            switch pending.request {
+            case .signOn: state.links[link].signedOn = accepted
+            case .echo: state.links[link].missedEchoes = 0
+            case .signOff: state.links[link].signedOn = false
+            }
+            return (pending.request, state.links[link].signedOn)
+        }
+        guard let (request, signedOn) = outcome else { return }
+        if request == .signOn {
+            metrics.linkState(channel: name, address: "\(configuration.addresses[link])", up: signedOn)
+            if signedOn {
+                logger.info("signed on", metadata: ["channel": "\(name)", "address": "\(configuration.addresses[link])"])
+            } else {
+                logger.warning("sign-on refused by host", metadata: ["channel": "\(name)", "code": "\(message.string(39) ?? "-")"])
+            }
+        }
+    }
+
+    // MARK: Reports
+
+    /// Whether some link takes traffic now.
+    var isUsable: Bool {
+        let requireSignOn = configuration.signOn
+        return state.withLock { state in state.links.contains { $0.connection != nil && ($0.signedOn || !requireSignOn) } }
+    }
+
+    func linkReports() -> [LinkReport] {
+        let requireSignOn = configuration.signOn
+        return state.withLock { state in
+            state.links.enumerated().map { index, link in
+                let status = link.connection == nil ? (link.connecting ? "connecting" : "down")
+                    : (link.signedOn || !requireSignOn ? (requireSignOn ? "signed-on" : "connected") : "connected")
+                return LinkReport(address: "\(configuration.addresses[index])", state: status, missedEchoes: link.missedEchoes)
+            }
+        }
+    }
+}
+
+/// How a channel finished with a request.
+enum ChannelCompletion: @unchecked Sendable {
+    /// The host's ISO 8583 answer.
+    case iso8583(ISO8583Message)
+    /// The host's ISO 20022 answer: its bytes and canonical form.
+    case iso20022([UInt8], PaymentMessage)
+    /// No answer: the code to decline with and the outcome for channel health.
+    case failed(ResultCode, ChannelOutcome)
+}
+
+extension Duration {
+    /// Nanoseconds, clamped to Int64 (durations read from configuration are bounded well below).
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (seconds < 0 ? .min : .max) : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}

@@ -1,0 +1,77 @@
+import Dispatch
+import ISO8583
+import PaymentModel
+import Transport
+
+/// How a channel matches an answer to the request it sent.
+enum MatchKey: Hashable, Sendable {
+    /// ISO 8583: the STAN the switch assigned towards the host.
+    case stan(UInt32)
+    /// ISO 20022: the message identification of the document sent (the answer's `OrgnlMsgId`).
+    case reference(String)
+}
+
+/// A request accepted on a listener: everything needed to answer it exactly once, whoever answers.
+final class InboundRequest: @unchecked Sendable {
+    // Immutable after creation; `answered` is touched only through `PaymentSwitch.finish`, under
+    // the switch's registry lock, so two completions (an answer racing a timeout) cannot both win.
+    let connection: Connection
+    let listener: ListenerContext
+    /// The framing header (TPDU) it came with, to answer with; empty when the framing has none.
+    let header: [UInt8]
+    let message: InboundMessage
+    /// The key it holds in the duplicate registry, released when it is answered.
+    let duplicateKey: DuplicateKey?
+    /// When it was read (uptime nanoseconds).
+    let started: UInt64
+    /// The routing rule that decided, once routed.
+    var ruleID = "-"
+    var channelName = "-"
+
+    init(connection: Connection, listener: ListenerContext, header: [UInt8], message: InboundMessage, duplicateKey: DuplicateKey?) {
+        self.connection = connection
+        self.listener = listener
+        self.header = header
+        self.message = message
+        self.duplicateKey = duplicateKey
+        self.started = DispatchTime.now().uptimeNanoseconds
+    }
+}
+
+/// The request as decoded on the listener, in its own format.
+enum InboundMessage: @unchecked Sendable {
+    /// ISO 8583 as received, and its canonical form once mapped.
+    case iso8583(ISO8583Message, PaymentMessage?)
+    /// ISO 20022 as received (bytes) and its canonical form.
+    case iso20022([UInt8], PaymentMessage)
+
+    var payment: PaymentMessage? {
+        switch self {
+        case .iso8583(_, let payment): payment
+        case .iso20022(_, let payment): payment
+        }
+    }
+}
+
+/// One request sent to a host and not yet answered.
+struct InFlight: Sendable {
+    /// Unique per channel: tells this request from a later one that reuses its key.
+    let sequence: UInt64
+    let request: InboundRequest
+    let link: Int
+    /// Uptime nanoseconds after which it is declined with a timeout.
+    let deadline: UInt64
+    /// When it was sent (uptime nanoseconds).
+    let sent: UInt64
+    let merchant: String?
+}
+
+/// Identifies a request from its originator for duplicate detection: the same key in flight twice
+/// is a retransmission, not a new request.
+struct DuplicateKey: Hashable, Sendable {
+    let listener: Int
+    /// The MTI's class digit, or 0 for ISO 20022.
+    let messageClass: Int
+    /// STAN and the configured fields (ISO 8583), or the message and end-to-end ids (ISO 20022).
+    let identity: [String]
+}

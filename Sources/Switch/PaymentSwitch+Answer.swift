@@ -1,0 +1,100 @@
+import Synchronization
+import Logging
+import Dispatch
+import ISO8583
+import PaymentModel
+import Routing
+import Transport
+
+extension PaymentSwitch {
+    /// A channel is done with a request: the host answered, it timed out, or its link was lost.
+    func channelDone(_ channel: Channel, _ entry: InFlight, _ completion: ChannelCompletion) {
+        let request = entry.request
+        let now = ContinuousClock.now
+        switch completion {
+        case .failed(let code, let outcome):
+            router.health.record(outcome, channel: channel.name, merchant: entry.merchant, at: now)
+            if outcome == .timeout {
+                logger.warning("no answer in time: declined", metadata: ["channel": "\(channel.name)", "rule": "\(request.ruleID)"])
+            }
+            answerLocally(request, code)
+        case .iso8583(let answer):
+            metrics.latency(channel: channel.name, nanoseconds: DispatchTime.now().uptimeNanoseconds &- entry.sent)
+            guard case .iso8583(_, let mapping) = channel.configuration.wire else { return answerLocally(request, .systemError) }
+            let result = answer.string(39).flatMap { mapping.result(forResponseCode: $0, results: results) } ?? .systemError
+            router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
+            do {
+                finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result)
+            } catch {
+                logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+                answerLocally(request, .systemError)
+            }
+        case .iso20022(let bytes, let answer):
+            metrics.latency(channel: channel.name, nanoseconds: DispatchTime.now().uptimeNanoseconds &- entry.sent)
+            let result = results.fromISO20022(status: answer.status ?? "RJCT", reason: answer.statusReason) ?? .systemError
+            router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
+            do {
+                finish(request, try ISO20022Leg.answer(bytes, answer, for: request), result: result)
+            } catch {
+                logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+                answerLocally(request, .systemError)
+            }
+        }
+    }
+
+    /// The host's ISO 8583 answer in the originator's form, with the originator's STAN and RRN.
+    private func answerBytes(from answer: ISO8583Message, channel: Channel, for request: InboundRequest) throws -> [UInt8] {
+        guard case .iso8583(let original, _) = request.message,
+              case .iso8583(let sourceDialect, let sourceMapping) = request.listener.configuration.wire,
+              case .iso8583(let hostDialect, let hostMapping) = channel.configuration.wire else {
+            throw SwitchError("an ISO 8583 answer for a request that was not ISO 8583")
+        }
+        if sourceDialect.name == hostDialect.name {
+            var message = answer
+            guard let stan = original.integer(11), message.overwriteDigits(11, with: UInt64(stan)) else {
+                throw SwitchError("the answer's DE 11 cannot take the originator's STAN back")
+            }
+            // An RRN the switch assigned is its own: the originator did not send one.
+            if !original.contains(37) { message.remove(37) }
+            return try message.receivedFrame ?? message.encoded(as: sourceDialect)
+        }
+        var payment = try hostMapping.canonical(from: answer, dialect: hostDialect, results: results)
+        payment.stan = original.string(11)
+        payment.rrn = original.string(37)
+        return try sourceMapping.message(from: payment, dialect: sourceDialect, results: results).encoded(as: sourceDialect)
+    }
+
+    /// Answers a request from the switch itself (declined by a rule, no channel, timeout, format
+    /// error, duplicate) in the originator's form.
+    func answerLocally(_ request: InboundRequest, _ code: ResultCode) {
+        do {
+            let bytes: [UInt8]
+            switch (request.message, request.listener.configuration.wire) {
+            case (.iso8583(let original, _), .iso8583(let dialect, let mapping)):
+                var answer = original.answerSkeleton()
+                answer.set(39, mapping.responseCode(for: code, results: results) ?? (mapping.usesActionCodes ? "909" : "96"))
+                bytes = try answer.encoded(as: dialect)
+            case (.iso20022(_, let payment), _):
+                bytes = try ISO20022Leg.localAnswer(to: payment, code: code, results: results)
+            default:
+                throw SwitchError("a request in a form its listener does not speak")
+            }
+            finish(request, bytes, result: code)
+        } catch {
+            // Nothing can be sent back: the originator will time out. Logged, never silent.
+            logger.error("cannot build the switch's own answer", metadata: ["listener": "\(request.listener.name)", "error": "\(error)"])
+            release(request)
+        }
+    }
+
+    /// Sends the one answer a request gets and releases its duplicate key.
+    func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode) {
+        release(request)
+        metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result.value)
+        reply(bytes, header: request.header, on: request.connection)
+    }
+
+    private func release(_ request: InboundRequest) {
+        if let key = request.duplicateKey { _ = duplicates.withLock { $0.remove(key) } }
+    }
+}

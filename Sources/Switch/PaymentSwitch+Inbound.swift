@@ -1,0 +1,236 @@
+import Logging
+import Dispatch
+import ISO8583
+import PaymentModel
+import Routing
+import Transport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension PaymentSwitch {
+    /// A frame from a terminal or acquirer: decode, answer locally or route and forward.
+    func received(_ frame: Frame, on connection: Connection, _ context: ListenerContext, _ session: InboundSession) {
+        // Shutting down: requests read now would have no time to be answered; they are not read.
+        if draining.load(ordering: .relaxed) { return connection.pauseReading() }
+        let payload = Array(frame.payload)
+        let header = Array(frame.header)
+        metrics.request(listener: context.name)
+        switch context.configuration.wire {
+        case .iso8583(let dialect, let mapping):
+            receivedISO8583(payload, header: header, dialect: dialect, mapping: mapping, on: connection, context, session)
+        case .iso20022:
+            receivedISO20022(payload, header: header, on: connection, context, session)
+        }
+    }
+
+    private func receivedISO8583(_ payload: [UInt8], header: [UInt8], dialect: Dialect, mapping: ISO8583Mapping,
+                                 on connection: Connection, _ context: ListenerContext, _ session: InboundSession) {
+        let message: ISO8583Message
+        do {
+            message = try ISO8583Message(decoding: payload, dialect: dialect)
+        } catch {
+            return undecodable(payload, error: error, header: header, dialect: dialect, mapping: mapping, on: connection, context, session)
+        }
+        guard message.mti.expectsResponse else {
+            metrics.undecodableRequest(listener: context.name)
+            logger.warning("not a request: ignored", metadata: ["listener": "\(context.name)", "mti": "\(message.mti)", "stan": "\(message.string(11) ?? "-")"])
+            return
+        }
+        if message.mti.messageClass == 8 {
+            // Sign-on, sign-off, echo, key change from a terminal: answered here, never routed.
+            let answer = NetworkManagement.answer(to: message, mapping: mapping, results: results)
+            if let bytes = try? answer.encoded(as: dialect) { reply(bytes, header: header, on: connection) }
+            metrics.answer(listener: context.name, channel: "-", rule: "network", result: 8000)
+            return
+        }
+        var identity = [message.string(11) ?? ""]
+        for field in context.configuration.duplicateKeyFields { identity.append(message.string(field) ?? "") }
+        let key = DuplicateKey(listener: context.index, messageClass: message.mti.messageClass, identity: identity)
+        let payment: PaymentMessage
+        do {
+            payment = try mapping.canonical(from: message, dialect: dialect, results: results)
+        } catch {
+            logger.error("request does not map to the canonical message", metadata: ["listener": "\(context.name)", "error": "\(error)"])
+            let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message, nil), duplicateKey: nil)
+            return answerLocally(request, .formatError)
+        }
+        let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message, payment), duplicateKey: key)
+        guard register(request) else { return }
+        route(request, payment)
+    }
+
+    /// A frame that does not decode: a format-error answer when its MTI and STAN can be read, and
+    /// the connection closed after too many.
+    private func undecodable(_ payload: [UInt8], error: ISO8583Error, header: [UInt8], dialect: Dialect, mapping: ISO8583Mapping,
+                             on connection: Connection, _ context: ListenerContext, _ session: InboundSession) {
+        metrics.undecodableRequest(listener: context.name)
+        // The error names field, offset and reason; it never quotes a sensitive value.
+        logger.warning("undecodable request", metadata: ["listener": "\(context.name)", "remote": "\(connection.remoteAddress)", "error": "\(error)"])
+        if let head = ISO8583Message.readableHead(of: payload, dialect: dialect)?.message, head.mti.expectsResponse, head.contains(11) {
+            var answer = head.answerSkeleton()
+            answer.set(39, mapping.responseCode(for: .formatError, results: results) ?? "30")
+            if let bytes = try? answer.encoded(as: dialect) { reply(bytes, header: header, on: connection) }
+            metrics.answer(listener: context.name, channel: "-", rule: "-", result: ResultCode.formatError.value)
+        }
+        session.undecodable += 1
+        if session.undecodable >= InboundSession.undecodableLimit {
+            logger.warning("closing a connection that sent too many undecodable frames", metadata: ["remote": "\(connection.remoteAddress)"])
+            connection.close()
+        }
+    }
+
+    /// Takes the request's key in the duplicate registry; a key already there is a duplicate
+    /// transmission, answered as such and not forwarded.
+    func register(_ request: InboundRequest) -> Bool {
+        guard let key = request.duplicateKey else { return true }
+        let fresh = duplicates.withLock { $0.insert(key).inserted }
+        if !fresh {
+            metrics.duplicate(listener: request.listener.name)
+            logger.warning("duplicate transmission refused: the same request is in flight", metadata: ["listener": "\(request.listener.name)"])
+            // Answered without the key: the original still holds it.
+            answerLocally(InboundRequest(connection: request.connection, listener: request.listener, header: request.header,
+                                         message: request.message, duplicateKey: nil), .duplicateTransmission)
+        }
+        return fresh
+    }
+
+    /// Routes a canonical request and forwards it to the first candidate channel that takes it.
+    func route(_ request: InboundRequest, _ payment: PaymentMessage) {
+        let result = router.route(payment, RoutingClock.context())
+        request.ruleID = result.ruleID
+        if let decline = result.decline, result.candidates.isEmpty {
+            return answerLocally(request, decline)
+        }
+        for name in result.candidates {
+            guard let channel = channels[name] else { continue }
+            switch forward(request, payment, to: channel) {
+            case .sent: return
+            case .answered: return
+            case .refused: continue
+            }
+        }
+        answerLocally(request, .issuerUnavailable)
+    }
+
+    enum ForwardOutcome { case sent, answered, refused }
+
+    /// Encodes the request for the channel and sends it; refused when the channel has no usable
+    /// link or is at its in-flight limit, so the next candidate is tried.
+    private func forward(_ request: InboundRequest, _ payment: PaymentMessage, to channel: Channel) -> ForwardOutcome {
+        let reference = outboundReference(request, payment, channel)
+        let reservation: Channel.Reservation
+        switch channel.reserve(request, reference: reference, merchant: payment.merchant?.id) {
+        case .success(let taken): reservation = taken
+        case .failure(.duplicateReference):
+            answerLocally(request, .duplicateTransmission)
+            return .answered
+        case .failure: return .refused
+        }
+        request.channelName = channel.name
+        let bytes: [UInt8]
+        do {
+            bytes = try outboundBytes(request, payment, channel: channel, reservation: reservation)
+        } catch {
+            channel.release(reservation)
+            logger.error("request cannot be carried to the channel", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+            answerLocally(request, .systemError)
+            return .answered
+        }
+        let connection = reservation.connection
+        if connection.loop === request.connection.loop {
+            bytes.withUnsafeBytes { try? connection.send(payload: $0) }
+        } else {
+            connection.execute { connection in bytes.withUnsafeBytes { try? connection.send(payload: $0) } }
+        }
+        return .sent
+    }
+
+    /// The request as the channel's host reads it, with the switch's STAN (ISO 8583).
+    private func outboundBytes(_ request: InboundRequest, _ payment: PaymentMessage, channel: Channel,
+                               reservation: Channel.Reservation) throws -> [UInt8] {
+        switch (request.message, channel.configuration.wire) {
+        case (.iso8583(let original, _), .iso8583(let dialect, let mapping)):
+            if case .iso8583(let sourceDialect, _) = request.listener.configuration.wire, sourceDialect.name == dialect.name {
+                // Same dialect: the bytes as received with only the switch's own fields rewritten.
+                var message = original
+                guard message.overwriteDigits(11, with: UInt64(reservation.stan)) else {
+                    throw SwitchError("DE 11 (STAN) is not six digits the switch can rewrite")
+                }
+                if !message.contains(37) { message.set(37, RetrievalReference.make(stan: reservation.stan)) }
+                return try message.receivedFrame ?? message.encoded(as: dialect)
+            }
+            var outbound = payment
+            outbound.stan = NetworkManagement.sixDigits(reservation.stan)
+            if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: reservation.stan) }
+            return try mapping.message(from: outbound, dialect: dialect, results: results).encoded(as: dialect)
+        case (.iso20022(let bytes, _), .iso20022):
+            return try ISO20022Leg.outbound(bytes, payment, reference: reservation.key)
+        default:
+            throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
+        }
+    }
+
+    /// The key an ISO 20022 host's answer will carry back; nil for ISO 8583 (the STAN is assigned).
+    private func outboundReference(_ request: InboundRequest, _ payment: PaymentMessage, _ channel: Channel) -> String? {
+        guard case .iso20022 = channel.configuration.wire else { return nil }
+        return ISO20022Leg.reference(for: payment)
+    }
+
+    /// Sends an answer on the originator's connection, from whichever queue completes it.
+    func reply(_ bytes: [UInt8], header: [UInt8], on connection: Connection) {
+        connection.execute { connection in
+            bytes.withUnsafeBytes { payload in
+                if header.isEmpty {
+                    try? connection.send(payload: payload)
+                } else {
+                    header.withUnsafeBytes { connection.reply(payload: payload, to: $0) }
+                }
+            }
+        }
+    }
+}
+
+/// A fault inside the switch, with its reason (never a sensitive value).
+struct SwitchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Retrieval reference numbers the switch assigns when a request has none: `YDDDHH` + STAN
+/// (the usual Julian-date form), unique per channel for a day.
+enum RetrievalReference {
+    static func make(stan: UInt32) -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        let day = String(parts.tm_yday + 1)
+        return String(parts.tm_year % 10) + String(repeating: "0", count: 3 - day.count) + day
+            + NetworkManagement.twoDigits(parts.tm_hour) + NetworkManagement.sixDigits(stan)
+    }
+}
+
+/// Local time for time-of-day rules, read once a second at most.
+enum RoutingClock {
+    private static let cache = Mutex<(second: Int, context: RoutingContext)>((-1, RoutingContext()))
+
+    static func context() -> RoutingContext {
+        let now = time(nil)
+        return cache.withLock { cache in
+            if cache.second == now { return cache.context }
+            var seconds = now
+            var parts = tm()
+            localtime_r(&seconds, &parts)
+            cache = (now, RoutingContext(hour: Int(parts.tm_hour), minute: Int(parts.tm_min)))
+            return cache.context
+        }
+    }
+}
+
+import Synchronization
+
+extension ResultCode {
+    static let formatError = ResultCode(9100)!
+    static let duplicateTransmission = ResultCode(9113)!
+}

@@ -1,0 +1,223 @@
+import Dispatch
+public import Logging
+public import PaymentModel
+public import Routing
+public import SpecFiles
+import Synchronization
+public import Transport
+
+/// The switch: listeners where terminals and acquirers connect, channels to hosts, the router
+/// between them, and every request in flight until it is answered exactly once.
+///
+/// Data flows one way: a frame read on a listener is decoded, mapped to the canonical message,
+/// routed, encoded for the chosen channel and sent; the host's answer is matched, encoded back in
+/// the originator's form and sent on the connection the request came on. ``InboundRequest`` and the
+/// channels' in-flight tables are the only transaction state, and only this module holds them.
+public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
+    // Immutable after init, except where a lock says otherwise.
+    let logger: Logger
+    let metrics = SwitchMetrics()
+    let results: ResultCodeTable
+    let group: EventLoopGroup
+    public let router: Router
+    let listenerContexts: [ListenerContext]
+    /// Channels by name, in configuration order.
+    let channels: [String: Channel]
+    let channelOrder: [Channel]
+    private let listeners = Mutex<[Listener]>([])
+    /// Originator keys of requests in flight: a second request with a key here is a duplicate.
+    let duplicates = Mutex<Set<DuplicateKey>>([])
+    /// Reads the configuration again for a reload; nil when it has no file to come from.
+    private let reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)?
+    /// The configuration serving now (rules change on reload).
+    private let active: Mutex<SwitchConfiguration>
+    /// Set when shutting down: listeners read no new requests.
+    let draining = Atomic<Bool>(false)
+    private var sampler: (any DispatchSourceTimer)?
+
+    /// - Parameter reread: Reads the configuration file again, for ``reload()``.
+    public init(_ configuration: SwitchConfiguration, logger: Logger = Logger(label: "payswitch.switch"),
+                results: ResultCodeTable = .shipped, reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil) throws {
+        self.logger = logger
+        self.results = results
+        self.reread = reread
+        self.active = Mutex(configuration)
+        self.group = EventLoopGroup(count: configuration.loops ?? EventLoopGroup.defaultCount)
+        self.router = Router(configuration.rules.snapshot, health: ChannelHealth(policy: configuration.health))
+        self.listenerContexts = configuration.listeners.enumerated().map { ListenerContext(index: $0, configuration: $1) }
+        var channels: [String: Channel] = [:]
+        var order: [Channel] = []
+        for (index, channelConfiguration) in configuration.channels.enumerated() {
+            let channel = try Channel(configuration: channelConfiguration, index: index, group: group, logger: logger,
+                                      metrics: metrics, results: results)
+            channels[channel.name] = channel
+            order.append(channel)
+        }
+        self.channels = channels
+        self.channelOrder = order
+        for channel in order {
+            channel.onComplete = { [unowned self, unowned channel] entry, completion in channelDone(channel, entry, completion) }
+        }
+    }
+
+    /// The configuration serving now.
+    public var configuration: SwitchConfiguration { active.withLock { $0 } }
+
+    /// Starts the channels (links connect and sign on) and the listeners.
+    ///
+    /// - Returns: Each listener's bound port, by name (a configured port 0 picks a free one).
+    @discardableResult
+    public func start() throws -> [String: UInt16] {
+        for channel in channelOrder { channel.start() }
+        var ports: [String: UInt16] = [:]
+        for context in listenerContexts {
+            let configuration = context.configuration
+            let tls = try configuration.tls.map { try TLSContext($0, isClient: false) }
+            let listener = Listener(group: group, format: configuration.framing, tls: tls, options: configuration.options,
+                                    logger: logger) { [unowned self] connection in
+                let session = InboundSession()
+                return Connection.Handlers(
+                    onFrame: { [unowned self] connection, frame in received(frame, on: connection, context, session) },
+                    onClose: { _, _ in })
+            }
+            ports[configuration.name] = try listener.start()
+            listeners.withLock { $0.append(listener) }
+            logger.info("listening", metadata: [
+                "listener": "\(configuration.name)", "port": "\(ports[configuration.name]!)", "wire": "\(configuration.wire.name)",
+            ])
+        }
+        startSampler()
+        return ports
+    }
+
+    /// Stops accepting and reading new requests, waits up to `grace` for answers in flight,
+    /// declines what is left with a timeout, signs off and closes the links.
+    public func shutdown(grace: Duration? = nil) {
+        let grace = grace ?? configuration.shutdownGrace
+        draining.store(true, ordering: .releasing)
+        for listener in listeners.withLock({ $0 }) { listener.stop() }
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline, channelOrder.contains(where: { $0.inFlightCount > 0 }) {
+            usleep(10_000)
+        }
+        for channel in channelOrder { channel.declineAll(with: .issuerTimeout) }
+        // Let the declines reach their connections' queues before the links go.
+        usleep(50_000)
+        for channel in channelOrder { channel.stop() }
+        sampler?.cancel()
+        listeners.withLock { $0.removeAll() }
+        logger.info("switch stopped")
+    }
+
+    /// Samples in-flight counts and breaker states into gauges once a second.
+    private func startSampler() {
+        let timer = DispatchSource.makeTimerSource(queue: group.loops[0].queue)
+        timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
+        timer.setEventHandler { [unowned self] in
+            let now = ContinuousClock.now
+            for channel in channelOrder {
+                metrics.inFlight(channel: channel.name, count: channel.inFlightCount)
+                let state = router.health.state(channel: channel.name, at: now)
+                metrics.breaker(channel: channel.name, state: state == .closed ? 0 : state == .halfOpen ? 1 : 2)
+            }
+        }
+        timer.activate()
+        sampler = timer
+    }
+
+    // MARK: SwitchAdministration
+
+    public func channelReports() -> [ChannelReport] {
+        let now = ContinuousClock.now
+        return channelOrder.map { channel in
+            ChannelReport(name: channel.name, breaker: router.health.state(channel: channel.name, at: now).rawValue,
+                          inFlight: channel.inFlightCount, maximumInFlight: channel.configuration.maximumInFlight,
+                          successRate: router.health.successRate(channel: channel.name, at: now), links: channel.linkReports())
+        }
+    }
+
+    public var isReady: Bool {
+        let groups = Dictionary(grouping: channelOrder, by: { $0.configuration.group })
+        return groups.values.allSatisfy { members in members.contains { $0.isUsable } }
+    }
+
+    public func reload() -> ReloadOutcome {
+        let outcome = reloadNow()
+        metrics.reload(accepted: outcome.accepted)
+        if outcome.accepted {
+            logger.info("reloaded", metadata: ["rules": "\(outcome.rulesVersion)"])
+        } else {
+            logger.error("reload refused; the running rules keep serving", metadata: ["problems": "\(outcome.problems.joined(separator: "; "))"])
+        }
+        return outcome
+    }
+
+    private func reloadNow() -> ReloadOutcome {
+        let running = router.snapshot.version
+        guard let reread else {
+            return ReloadOutcome(accepted: false, rulesVersion: running, problems: ["the switch runs on the embedded configuration: nothing to re-read"])
+        }
+        let fresh: SwitchConfiguration
+        do {
+            fresh = try reread()
+        } catch {
+            return ReloadOutcome(accepted: false, rulesVersion: running, problems: ["\(error)"])
+        }
+        let current = configuration
+        var problems: [String] = []
+        // Channel settings apply at start; a change to a channel's addresses or wire needs a restart.
+        let before = current.channels.map(ChannelIdentity.init)
+        let after = fresh.channels.map(ChannelIdentity.init)
+        if before != after {
+            problems.append("channels changed (\(ChannelIdentity.difference(before, after))): restart the switch to apply channel changes")
+        }
+        guard problems.isEmpty else { return ReloadOutcome(accepted: false, rulesVersion: running, problems: problems) }
+        router.activate(fresh.rules.snapshot)
+        active.withLock { $0.rules = fresh.rules }
+        return ReloadOutcome(accepted: true, rulesVersion: fresh.rules.snapshot.version, problems: [])
+    }
+}
+
+/// What identifies a channel's connections: a change here cannot be applied without a restart.
+struct ChannelIdentity: Equatable {
+    let name: String
+    let addresses: [String]
+    let wire: String
+    let framing: String
+
+    init(_ channel: ChannelConfiguration) {
+        name = channel.name
+        addresses = channel.addresses.map(\.description)
+        wire = channel.wire.name
+        framing = "\(channel.framing)"
+    }
+
+    static func difference(_ before: [ChannelIdentity], _ after: [ChannelIdentity]) -> String {
+        let added = after.filter { channel in !before.contains(channel) }.map(\.name)
+        let removed = before.filter { channel in !after.contains(channel) }.map(\.name)
+        return (added.map { "+" + $0 } + removed.map { "-" + $0 }).joined(separator: ", ")
+    }
+}
+
+/// A listener's settings and names, shared by its connections.
+final class ListenerContext: Sendable {
+    let index: Int
+    let configuration: ListenerConfiguration
+    var name: String { configuration.name }
+
+    init(index: Int, configuration: ListenerConfiguration) {
+        self.index = index
+        self.configuration = configuration
+    }
+}
+
+/// Per inbound connection: what it did wrong so far (touched only on its queue).
+final class InboundSession: @unchecked Sendable {
+    var undecodable = 0
+    /// Undecodable frames a connection may send before it is closed.
+    static let undecodableLimit = 16
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

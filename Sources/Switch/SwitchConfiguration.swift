@@ -1,0 +1,158 @@
+public import ISO8583
+public import Routing
+public import Transport
+
+/// Everything `payswitch serve` runs: listeners, channels to hosts, the routing rules and the admin
+/// endpoint. Read from YAML by ``SwitchConfiguration/load(yaml:file:readFile:)``; every error names
+/// file:line:column.
+public struct SwitchConfiguration: Sendable {
+    /// The switch's name in logs and metrics.
+    public var name: String
+    /// Event loops (serial queues) for the switch's connections; nil: one per core.
+    public var loops: Int?
+    /// The routing rules as read (their text and the name errors use) and compiled.
+    public var rules: RulesSource
+    public var listeners: [ListenerConfiguration]
+    public var channels: [ChannelConfiguration]
+    /// Where the admin HTTP endpoint listens; nil: no endpoint.
+    public var admin: HostAndPort?
+    /// Breaker and sliding-window settings applied to every channel.
+    public var health: HealthPolicy
+    /// How long a graceful shutdown waits for in-flight answers before declining what is left.
+    public var shutdownGrace: Duration
+
+    public init(name: String, loops: Int? = nil, rules: RulesSource, listeners: [ListenerConfiguration], channels: [ChannelConfiguration],
+                admin: HostAndPort? = nil, health: HealthPolicy = HealthPolicy(), shutdownGrace: Duration = .seconds(10)) {
+        self.name = name
+        self.loops = loops
+        self.rules = rules
+        self.listeners = listeners
+        self.channels = channels
+        self.admin = admin
+        self.health = health
+        self.shutdownGrace = shutdownGrace
+    }
+}
+
+/// A routing rule file: where it came from, so a reload can read it again, and what it compiled to.
+public struct RulesSource: Sendable {
+    /// The path read, or nil for rules embedded in the configuration or the binary.
+    public var path: String?
+    /// The name diagnostics use.
+    public var file: String
+    public var snapshot: RoutingSnapshot
+
+    public init(path: String?, file: String, snapshot: RoutingSnapshot) {
+        self.path = path
+        self.file = file
+        self.snapshot = snapshot
+    }
+}
+
+/// `host:port`.
+public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    /// 0 picks a free port (listeners and the admin endpoint only).
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` (`[v6]:port` for IPv6), or nil.
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// What travels inside the framing on a listener or channel.
+public enum WireFormat: Sendable {
+    /// ISO 8583 in a dialect, with the mapping that serves it.
+    case iso8583(Dialect, ISO8583Mapping)
+    /// ISO 20022 XML, one document per frame.
+    case iso20022
+
+    /// `iso87binary`, `iso20022`.
+    public var name: String {
+        switch self {
+        case .iso8583(let dialect, _): dialect.name
+        case .iso20022: "iso20022"
+        }
+    }
+}
+
+/// Where terminals or acquirers connect.
+public struct ListenerConfiguration: Sendable {
+    public var name: String
+    public var address: HostAndPort
+    public var framing: FrameFormat
+    public var wire: WireFormat
+    public var tls: TLSConfiguration?
+    /// Connection limits and timeouts (its host and port are ``address``'s).
+    public var options: ListenerOptions
+    /// ISO 8583 fields that, with the MTI class and STAN, identify a request for duplicate
+    /// detection: a request whose key is already in flight is refused as a duplicate.
+    public var duplicateKeyFields: [Int]
+
+    public init(name: String, address: HostAndPort, framing: FrameFormat, wire: WireFormat, tls: TLSConfiguration? = nil,
+                options: ListenerOptions = ListenerOptions(), duplicateKeyFields: [Int] = [32, 41, 42]) {
+        self.name = name
+        self.address = address
+        self.framing = framing
+        self.wire = wire
+        self.tls = tls
+        self.options = options
+        self.duplicateKeyFields = duplicateKeyFields
+    }
+}
+
+/// A host the switch forwards to: one or more addresses, tried in order.
+public struct ChannelConfiguration: Sendable {
+    /// The name routing rules use.
+    public var name: String
+    /// Channels sharing a group are alternatives for readiness: the switch is ready when every
+    /// group has a link signed on. Defaults to the channel's name.
+    public var group: String
+    /// The host's addresses; each gets a link, and traffic uses the first usable one.
+    public var addresses: [HostAndPort]
+    public var framing: FrameFormat
+    public var wire: WireFormat
+    public var tls: TLSConfiguration?
+    /// How long to wait for an answer before declining with a timeout.
+    public var requestTimeout: Duration
+    /// Requests in flight at most; beyond it the channel is skipped like a down one.
+    public var maximumInFlight: Int
+    /// Whether each link signs on (0800/0810) before it takes traffic.
+    public var signOn: Bool
+    /// The echo test interval on an idle or busy link (nil: no echo).
+    public var echoInterval: Duration?
+    /// Echoes in a row without an answer after which the link takes no traffic and is reopened.
+    public var maximumMissedEchoes: Int
+    public var connectTimeout: Duration
+
+    public init(name: String, group: String? = nil, addresses: [HostAndPort], framing: FrameFormat, wire: WireFormat,
+                tls: TLSConfiguration? = nil, requestTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,
+                signOn: Bool = true, echoInterval: Duration? = .seconds(30), maximumMissedEchoes: Int = 3,
+                connectTimeout: Duration = .seconds(5)) {
+        self.name = name
+        self.group = group ?? name
+        self.addresses = addresses
+        self.framing = framing
+        self.wire = wire
+        self.tls = tls
+        self.requestTimeout = requestTimeout
+        self.maximumInFlight = maximumInFlight
+        self.signOn = signOn
+        self.echoInterval = echoInterval
+        self.maximumMissedEchoes = maximumMissedEchoes
+        self.connectTimeout = connectTimeout
+    }
+}

@@ -1,0 +1,102 @@
+import Metrics
+import Synchronization
+
+/// The switch's metrics, through swift-metrics (the admin endpoint exports them to Prometheus).
+///
+/// Metric objects are made once per label set and kept: making one goes through the factory's
+/// lock and registry, which is too slow to do per message.
+final class SwitchMetrics: Sendable {
+    private struct AnswerKey: Hashable {
+        let listener: String
+        let channel: String
+        let rule: String
+        let result: Int
+    }
+
+    private let answers = Mutex<[AnswerKey: Counter]>([:])
+    private let requestCounters = Mutex<[String: Counter]>([:])
+    private let latencies = Mutex<[String: Timer]>([:])
+    private let simple = Mutex<[String: Counter]>([:])
+    private let gauges = Mutex<[String: Gauge]>([:])
+
+    /// A request read on a listener.
+    func request(listener: String) {
+        counter(in: requestCounters, key: listener) { Counter(label: "payswitch_requests_total", dimensions: [("listener", listener)]) }
+            .increment()
+    }
+
+    /// An answer sent to an originator, by where it went and how it ended (canonical result code).
+    func answer(listener: String, channel: String, rule: String, result: Int) {
+        let key = AnswerKey(listener: listener, channel: channel, rule: rule, result: result)
+        let counter = answers.withLock { table in
+            if let counter = table[key] { return counter }
+            let counter = Counter(label: "payswitch_answers_total", dimensions: [
+                ("listener", listener), ("channel", channel), ("rule", rule), ("result", SwitchMetrics.code(result)),
+            ])
+            table[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// A host's answer time.
+    func latency(channel: String, nanoseconds: UInt64) {
+        let timer = latencies.withLock { table in
+            if let timer = table[channel] { return timer }
+            let timer = Timer(label: "payswitch_channel_latency_seconds", dimensions: [("channel", channel)], preferredDisplayUnit: .seconds)
+            table[channel] = timer
+            return timer
+        }
+        timer.recordNanoseconds(Int64(clamping: nanoseconds))
+    }
+
+    func undecodableRequest(listener: String) { count("payswitch_undecodable_requests_total", "listener", listener) }
+    func duplicate(listener: String) { count("payswitch_duplicates_total", "listener", listener) }
+    func unmatchedAnswer(channel: String) { count("payswitch_unmatched_answers_total", "channel", channel) }
+    func hostUndecodable(channel: String) { count("payswitch_undecodable_answers_total", "channel", channel) }
+    func reload(accepted: Bool) { count("payswitch_reloads_total", "outcome", accepted ? "accepted" : "refused") }
+
+    /// 1 when a link takes traffic, else 0.
+    func linkState(channel: String, address: String, up: Bool) {
+        gauge("payswitch_link_up", [("channel", channel), ("address", address)]).record(up ? 1 : 0)
+    }
+
+    /// Requests in flight on a channel, sampled.
+    func inFlight(channel: String, count: Int) {
+        gauge("payswitch_in_flight", [("channel", channel)]).record(count)
+    }
+
+    /// 0 closed, 1 half-open, 2 open, sampled.
+    func breaker(channel: String, state: Int) {
+        gauge("payswitch_breaker_state", [("channel", channel)]).record(state)
+    }
+
+    private func count(_ label: String, _ dimension: String, _ value: String) {
+        counter(in: simple, key: label + "\u{0}" + value) { Counter(label: label, dimensions: [(dimension, value)]) }.increment()
+    }
+
+    private func counter(in table: borrowing Mutex<[String: Counter]>, key: String, make: () -> Counter) -> Counter {
+        table.withLock { table in
+            if let counter = table[key] { return counter }
+            let counter = make()
+            table[key] = counter
+            return counter
+        }
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
+        let key = label + dimensions.map { "\u{0}" + $0.1 }.joined()
+        return gauges.withLock { table in
+            if let gauge = table[key] { return gauge }
+            let gauge = Gauge(label: label, dimensions: dimensions)
+            table[key] = gauge
+            return gauge
+        }
+    }
+
+    /// Four digits, as the code tables write canonical codes.
+    static func code(_ value: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}

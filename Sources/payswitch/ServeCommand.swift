@@ -1,0 +1,110 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Routing
+import SpecFiles
+import Switch
+
+/// `payswitch serve`: the switch.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the switch: listeners, channels to hosts, routing (SIGHUP reloads, SIGTERM drains and stops).")
+
+    @Option(help: "Configuration file (YAML); default: the embedded configuration on loopback.") var config: String?
+    @Option(help: "Log format: text or json (JSON lines).") var logFormat: LogFormat = .text
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "Stop after this many seconds (default: on SIGINT/SIGTERM).") var seconds: Double?
+
+    func run() throws {
+        let configuration = try SwitchConfigurationFile.load(config)
+        let logger = LogSetup.logger(label: "payswitch.switch", format: logFormat, level: logLevel)
+        var reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil
+        if let path = config {
+            reread = { () throws(SpecError) -> SwitchConfiguration in try SwitchConfigurationFile.read(path) }
+        }
+        let payments = try PaymentSwitch(configuration, logger: logger, reread: reread)
+        let ports = try payments.start()
+        // Unbuffered, one line per listener, so scripts and tests can read the bound ports.
+        for listener in configuration.listeners {
+            FileHandle.standardOutput.write(Data("listening \(listener.name) \(listener.address.host):\(ports[listener.name] ?? 0) \(listener.wire.name)\n".utf8))
+        }
+        let done = DispatchSemaphore(value: 0)
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
+            if number == SIGHUP {
+                _ = payments.reload()
+            } else {
+                done.signal()
+            }
+        }
+        if let seconds {
+            _ = done.wait(timeout: .now() + seconds)
+        } else {
+            done.wait()
+        }
+        signals.cancel()
+        payments.shutdown()
+    }
+}
+
+/// Reading a configuration file, with paths inside it relative to the file.
+enum SwitchConfigurationFile {
+    /// The file at `path`, or the embedded default when nil.
+    static func load(_ path: String?) throws -> SwitchConfiguration {
+        do {
+            guard let path else { return try SwitchConfiguration.embeddedDefault() }
+            return try read(path)
+        } catch let error as SpecError {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    static func read(_ path: String) throws(SpecError) -> SwitchConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SpecError(file: path, line: 0, column: 0, message: "cannot read the configuration file")
+        }
+        return try SwitchConfiguration.load(
+            yaml: text, file: path,
+            readFile: { name in try? String(contentsOfFile: SwitchConfiguration.path(name, relativeTo: path), encoding: .utf8) },
+            resolvePath: { SwitchConfiguration.path($0, relativeTo: path) })
+    }
+}
+
+/// `payswitch config`: configuration files.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check switch configuration files.",
+        subcommands: [Check.self, Show.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a configuration (and its rules and dialects) without starting anything.")
+
+        @Argument(help: "The configuration file.") var file: String
+
+        func run() throws {
+            do {
+                let configuration = try SwitchConfigurationFile.read(file)
+                print("\(file): ok: \(configuration.listeners.count) listener(s), \(configuration.channels.count) channel(s), rules \(configuration.rules.snapshot.version)")
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the embedded default configuration and its rules.")
+
+        func run() {
+            print(SwitchConfiguration.embeddedDefaultText)
+            print("# rules.yaml\n" + (SwitchConfiguration.embeddedFile("rules.yaml") ?? ""))
+        }
+    }
+}
+
+/// Text or JSON-lines logs.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
