@@ -66,11 +66,15 @@ final class Channel: @unchecked Sendable {
         links = configuration.addresses.enumerated().map { linkIndex, address in
             OutboundLink(host: address.host, port: address.port, loop: group.nextLoop(), format: configuration.framing, tls: tls,
                          options: options, connectTimeout: configuration.connectTimeout,
-                         backoff: Backoff(initial: .milliseconds(100), maximum: .seconds(5)), logger: logger) { [unowned self] _ in
+                         backoff: Backoff(initial: .milliseconds(100), maximum: .seconds(5)), logger: logger) { [weak self] _ in
+                // Weak: a link's last close can come after the switch that owned the channel is gone.
                 Connection.Handlers(
-                    onFrame: { [unowned self] connection, frame in hostFrame(frame, link: linkIndex, on: connection) },
-                    onClose: { [unowned self] connection, reason in linkClosed(linkIndex, connection, reason) },
-                    onActive: { [unowned self] connection in linkActive(linkIndex, connection) })
+                    onFrame: { [weak self] connection, frame in self?.hostFrame(frame, link: linkIndex, on: connection) },
+                    onClose: { [weak self] connection, reason in self?.linkClosed(linkIndex, connection, reason) },
+                    onActive: { [weak self] connection in
+                        guard let self else { return connection.close() }
+                        linkActive(linkIndex, connection)
+                    })
             }
         }
     }
@@ -82,14 +86,14 @@ final class Channel: @unchecked Sendable {
         for link in links { link.start() }
         let sweep = DispatchSource.makeTimerSource(queue: loop.queue)
         sweep.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(5))
-        sweep.setEventHandler { [unowned self] in sweepTimeouts() }
+        sweep.setEventHandler { [weak self] in self?.sweepTimeouts() }
         sweep.activate()
         timers.append(sweep)
         if case .iso8583 = configuration.wire {
             for (linkIndex, link) in links.enumerated() {
                 let timer = DispatchSource.makeTimerSource(queue: link.loop.queue)
                 timer.schedule(deadline: .now() + .milliseconds(200), repeating: .milliseconds(200), leeway: .milliseconds(50))
-                timer.setEventHandler { [unowned self] in maintain(linkIndex) }
+                timer.setEventHandler { [weak self] in self?.maintain(linkIndex) }
                 timer.activate()
                 timers.append(timer)
             }

@@ -25,6 +25,8 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     let channels: [String: Channel]
     let channelOrder: [Channel]
     private let listeners = Mutex<[Listener]>([])
+    /// Open inbound connections, closed at the end of a shutdown.
+    private let inbound = Mutex<[ObjectIdentifier: Connection]>([:])
     /// Originator keys of requests in flight: a second request with a key here is a duplicate.
     let duplicates = Mutex<Set<DuplicateKey>>([])
     /// Reads the configuration again for a reload; nil when it has no file to come from.
@@ -56,7 +58,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         self.channels = channels
         self.channelOrder = order
         for channel in order {
-            channel.onComplete = { [unowned self, unowned channel] entry, completion in channelDone(channel, entry, completion) }
+            channel.onComplete = { [weak self, unowned channel] entry, completion in self?.channelDone(channel, entry, completion) }
         }
     }
 
@@ -74,11 +76,12 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
             let configuration = context.configuration
             let tls = try configuration.tls.map { try TLSContext($0, isClient: false) }
             let listener = Listener(group: group, format: configuration.framing, tls: tls, options: configuration.options,
-                                    logger: logger) { [unowned self] connection in
+                                    logger: logger) { [weak self] connection in
                 let session = InboundSession()
+                self?.inbound.withLock { $0[ObjectIdentifier(connection)] = connection }
                 return Connection.Handlers(
-                    onFrame: { [unowned self] connection, frame in received(frame, on: connection, context, session) },
-                    onClose: { _, _ in })
+                    onFrame: { [weak self] connection, frame in self?.received(frame, on: connection, context, session) },
+                    onClose: { [weak self] connection, _ in _ = self?.inbound.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) } })
             }
             ports[configuration.name] = try listener.start()
             listeners.withLock { $0.append(listener) }
@@ -104,6 +107,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         // Let the declines reach their connections' queues before the links go.
         usleep(50_000)
         for channel in channelOrder { channel.stop() }
+        for connection in inbound.withLock({ Array($0.values) }) { connection.execute { $0.close() } }
         sampler?.cancel()
         listeners.withLock { $0.removeAll() }
         logger.info("switch stopped")
@@ -113,7 +117,8 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     private func startSampler() {
         let timer = DispatchSource.makeTimerSource(queue: group.loops[0].queue)
         timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
-        timer.setEventHandler { [unowned self] in
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
             let now = ContinuousClock.now
             for channel in channelOrder {
                 metrics.inFlight(channel: channel.name, count: channel.inFlightCount)
