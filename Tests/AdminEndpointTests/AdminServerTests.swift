@@ -104,7 +104,9 @@ struct AdminRouteTests {
     }
 
     @Test func metricsExposeTheRegistry() async throws {
-        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "payswitch", subsystem: "admin", metricName: "test", unitName: "total")).increment(by: Int64(3))
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "payswitch", subsystem: "admin", metricName: "test", unitName: "total", helpText: "Counted by the test."
+        )).increment(by: Int64(3))
         try await withClient { client in
             let response = try await client.execute(uri: "/metrics", method: .get)
             #expect(response.status == .ok)
@@ -176,7 +178,7 @@ struct AdminServerLiveTests {
         #expect(port > 0)
         await #expect(throws: AdminServerError.alreadyStarted) { try await server.start() }
 
-        let answer = try Self.get("/health", port: port)
+        let answer = try await Self.get("/health", port: port)
         #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"))
         #expect(answer.hasSuffix("\r\n\r\n{\"status\":\"ok\"}"))
 
@@ -186,12 +188,36 @@ struct AdminServerLiveTests {
         await server.stop()
     }
 
+    @Test func blockingStartAndStopFromAPlainThread() async throws {
+        let server = AdminServer(
+            port: 0, administration: FakeAdministration(), registry: PrometheusCollectorRegistry(),
+            logger: Logger(label: "admin-blocking-test")
+        )
+        // The blocking calls are for threads outside Swift concurrency, as a CLI's main thread is.
+        let port = try await Self.onOwnThread { try server.startBlocking() }
+        let answer = try await Self.get("/health", port: port)
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        try await Self.onOwnThread { server.stopBlocking() }
+        #expect(throws: RawClient.Failure.self) { try RawClient.connect(UInt16(port)) }
+    }
+
     /// One HTTP/1.1 request written by hand; the whole answer, read until the server closes.
-    static func get(_ path: String, port: Int) throws -> String {
-        let fd = try RawClient.connect(UInt16(port))
-        defer { close(fd) }
-        RawClient.send(fd, Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8))
-        return String(decoding: RawClient.receive(fd, count: 64 * 1024), as: UTF8.self)
+    static func get(_ path: String, port: Int) async throws -> String {
+        try await onOwnThread {
+            let fd = try RawClient.connect(UInt16(port))
+            defer { close(fd) }
+            RawClient.send(fd, Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8))
+            return String(decoding: RawClient.receive(fd, count: 64 * 1024), as: UTF8.self)
+        }
+    }
+
+    /// Runs blocking `work` on a thread of its own. The route handlers run on Swift's cooperative
+    /// pool (two threads on a two-core machine): a test blocking those threads in `recv` would starve
+    /// the very server it waits for.
+    static func onOwnThread<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
     }
 }
 
