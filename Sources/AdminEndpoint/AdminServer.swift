@@ -8,8 +8,10 @@ import Synchronization
 
 /// The switch's admin HTTP endpoint: Prometheus metrics, liveness, readiness, reload and channel state.
 ///
-/// It is off the data path: it runs on hummingbird's own event loops, and its only way into the switch
-/// is ``SwitchAdministration``, whose reports the switch builds on request. The routes:
+/// It is off the data path: it runs on NIO's event loops and Swift's cooperative pool, never on the
+/// switch's own queues, and its only way into the switch is ``SwitchAdministration``. `isReady` and
+/// `channelReports()` are called from the handlers directly (they must stay quick); `reload()`, which
+/// reads files, runs on a serial queue of its own. The routes:
 ///
 /// | Route | Answer |
 /// |---|---|
