@@ -39,6 +39,10 @@ public struct SpecNode: Sendable {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
              .composer(_, let problem, let mark, _):
             return SpecError(file: file, line: mark.line, column: mark.column, message: "YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams finds these before we see the mapping; its mark is the first repeated key's.
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return SpecError(file: file, line: context.mark.line, column: context.mark.column, message: "key \(names) appears twice in one mapping")
         default:
             return SpecError(file: file, line: 0, column: 0, message: "YAML: \(error)")
         }

@@ -57,10 +57,12 @@ import Transport
         let pos = try PosClient(port: ports["pos"]!, dialect: listenerDialect)
         var request = SwitchFixtures.purchase(stan: 321)
         if listener == "iso93ascii" {
-            // A 1993 purchase: MTI 1200, DE 12 as YYMMDDhhmmss, no DE 13.
+            // A 1993 purchase: MTI 1200, DE 12 as YYMMDDhhmmss, no DE 13. No DE 22 either: the
+            // 1993 POS data code (an12) has no place in the 1987 POS entry mode (n3).
             request.mti = MTI("1200")!
             request.set(12, "261121103000")
             request.remove(13)
+            request.remove(22)
         }
         let answer = try #require(try pos.exchange(request))
         #expect(answer.mti.description == (listener == "iso93ascii" ? "1210" : "0210"))
@@ -70,6 +72,25 @@ import Transport
         let forwarded = try #require(issuer.requests.first)
         #expect(forwarded.mti.description == (host == "iso93ascii" ? "1200" : "0200"))
         #expect(forwarded.string(2) == SwitchFixtures.pan && forwarded.string(4) == request.string(4))
+    }
+
+    @Test func aFieldTheHostDialectCannotCarryIsDeclinedNeverDropped() throws {
+        let issuer = try ScriptedHost(dialect: SwitchFixtures.iso87binary)
+        defer { issuer.stop() }
+        let (payments, ports) = try SwitchHarness.start(
+            SwitchHarness.yaml(listenerDialect: "iso93ascii", channels: SwitchHarness.channel("issuer", ports: [issuer.port], dialect: "iso87binary")),
+            rules: SwitchFixtures.rules(["issuer"]))
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let pos = try PosClient(port: ports["pos"]!, dialect: SwitchFixtures.iso93ascii)
+        var request = SwitchFixtures.purchase(stan: 12)
+        request.mti = MTI("1200")!
+        request.set(12, "261121103000")
+        request.remove(13)
+        request.set(22, "A1B2C3D4E5F6")  // a 1993 POS data code: twelve positions the 1987 DE 22 cannot hold
+        let answer = try #require(try pos.exchange(request))
+        #expect(answer.string(39) == "909")
+        #expect(issuer.requests.isEmpty)
     }
 
     @Test func sameDialectPassesTheBytesThroughWithOnlyTheSTANRewritten() throws {

@@ -27,7 +27,8 @@ enum SwitchHarness {
     /// Logs only errors, so test output stays readable (a test that wants logs passes its own).
     static var quietLogger: Logger {
         var logger = Logger(label: "test.switch")
-        logger.logLevel = .critical
+        // SWITCH_TEST_LOG=debug shows the switch's log while a test runs.
+        logger.logLevel = ProcessInfo.processInfo.environment["SWITCH_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }
 
@@ -42,14 +43,14 @@ enum SwitchHarness {
     }
 
     /// A channel block for `port` in YAML.
-    static func channel(_ name: String, ports: [UInt16], dialect: String = "iso87ascii", extra: String = "") -> String {
+    static func channel(_ name: String, ports: [UInt16], dialect: String = "iso87ascii", timeout: String = "2s", extra: String = "") -> String {
         """
           - name: \(name)
             addresses: [\(ports.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
             framing: bin2
             protocol: iso8583
             dialect: \(dialect)
-            request-timeout: 2s
+            request-timeout: \(timeout)
         \(extra.isEmpty ? "" : extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n")
         """
     }
@@ -82,13 +83,16 @@ enum SwitchHarness {
 }
 
 /// A terminal on a blocking socket: sends ISO 8583 requests with a 2-byte length, reads answers.
-final class PosClient {
+final class PosClient: @unchecked Sendable {
     let fd: Int32
     let dialect: Dialect
+    /// The binary length prefix: 2 (bin2) or 4 (bin4).
+    let lengthBytes: Int
 
-    init(port: UInt16, dialect: Dialect) throws {
+    init(port: UInt16, dialect: Dialect = SwitchFixtures.iso87ascii, lengthBytes: Int = 2) throws {
         self.fd = try RawClient.connect(port)
         self.dialect = dialect
+        self.lengthBytes = lengthBytes
     }
 
     deinit { close(fd) }
@@ -98,14 +102,15 @@ final class PosClient {
     }
 
     func sendFrame(_ payload: [UInt8]) {
-        RawClient.send(fd, [UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)] + payload)
+        let prefix = (0..<lengthBytes).reversed().map { UInt8(truncatingIfNeeded: payload.count >> (8 * $0)) }
+        RawClient.send(fd, prefix + payload)
     }
 
     /// The next answer's bytes, or nil after the 5 s receive timeout or EOF.
     func receiveFrame() -> [UInt8]? {
-        let prefix = RawClient.receive(fd, count: 2)
-        guard prefix.count == 2 else { return nil }
-        let count = Int(prefix[0]) << 8 | Int(prefix[1])
+        let prefix = RawClient.receive(fd, count: lengthBytes)
+        guard prefix.count == lengthBytes else { return nil }
+        let count = prefix.reduce(0) { $0 << 8 | Int($1) }
         let payload = RawClient.receive(fd, count: count)
         return payload.count == count ? payload : nil
     }

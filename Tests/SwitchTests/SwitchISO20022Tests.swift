@@ -1,0 +1,103 @@
+import Foundation
+import ISO20022
+import PaymentModel
+import Simulators
+import Switch
+import Testing
+import TestSupport
+import Transport
+
+/// The ISO 20022 leg: credit transfers routed by creditor agent to a bank host and their status
+/// reports carried back; a corporate's pain.001 through as pacs.008 and back as pain.002.
+@Suite struct SwitchISO20022Tests {
+    static func sample(_ name: String) throws -> [UInt8] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        return Array(try Data(contentsOf: root.appendingPathComponent("ISO20022Tests/Samples/\(name)")))
+    }
+
+    static func start() throws -> (PaymentSwitch, UInt16, IssuerSimulator) {
+        let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, loops: 1))
+        let bankPort = try bank.start()
+        let yaml = """
+            name: test
+            rules: rules.yaml
+            listeners:
+              - {name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}
+            channels:
+              - {name: bank, addresses: ["127.0.0.1:\(bankPort)"], framing: bin4, protocol: iso20022, request-timeout: 2s}
+            """
+        let rules = """
+            channels: [bank]
+            rules:
+              - id: transfers
+                when: {kind: [creditTransfer, statusRequest, cancellationRequest, paymentReturn]}
+                then: {route: bank}
+            default: {decline: "9108"}
+            """
+        let (payments, ports) = try SwitchHarness.start(yaml, rules: rules)
+        return (payments, ports["banks"]!, bank)
+    }
+
+    @Test func aCreditTransferGoesThroughAsSentAndItsStatusReportComesBack() throws {
+        let (payments, port, bank) = try Self.start()
+        defer { payments.shutdown(grace: .zero); bank.stop() }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let client = try PosClient(port: port, lengthBytes: 4)
+        let transfer = try Self.sample("pacs.008.001.08_valid.xml")
+        client.sendFrame(transfer)
+        let answerBytes = try #require(client.receiveFrame())
+        let answer = try ISO20022Codec().decode(answerBytes)
+        let original = try ISO20022Codec().decode(transfer)
+        #expect(answer.kind == .statusReport)
+        #expect(answer.status == "ACSC")
+        #expect(answer.identifiers.endToEndId == original.identifiers.endToEndId)
+        #expect(answer.unmapped.first { $0.key == "OrgnlGrpInfAndSts/OrgnlMsgId" }?.value == original.identifiers.messageId)
+        #expect(bank.received.first?.messageId == original.identifiers.messageId)
+    }
+
+    @Test func aPain001BecomesAPacs008AndItsPacs002APain002() throws {
+        let (payments, port, bank) = try Self.start()
+        defer { payments.shutdown(grace: .zero); bank.stop() }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let client = try PosClient(port: port, lengthBytes: 4)
+        let initiation = try Self.sample("pain.001.001.09_valid.xml")
+        let original = try ISO20022Codec().decode(initiation)
+        client.sendFrame(initiation)
+        let answerBytes = try #require(client.receiveFrame())
+        let answer = try ISO20022Codec().decode(answerBytes)
+        #expect(answer.source?.version == "pain.002.001.10")
+        #expect(answer.status == "ACSC")
+        #expect(answer.unmapped.first { $0.key == "OrgnlGrpInfAndSts/OrgnlMsgId" }?.value == original.identifiers.messageId)
+        #expect(answer.identifiers.endToEndId == original.identifiers.endToEndId)
+        // The bank got an interbank pacs.008 with the switch's own message id.
+        let received = try #require(bank.received.first)
+        #expect(received.message == "pacs.008.001.08")
+        #expect(received.messageId?.hasPrefix("PSW") == true && received.endToEndId == original.identifiers.endToEndId)
+    }
+
+    @Test func aDuplicateTransferInFlightIsRejectedAsDuplicate() throws {
+        let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022,
+                                             behaviour: try IssuerBehaviour.load(yaml: "default: Approved\nlatency: {distribution: fixed, ms: 300}", file: "b.yaml"),
+                                             loops: 1))
+        let bankPort = try bank.start()
+        defer { bank.stop() }
+        let yaml = """
+            name: test
+            rules: rules.yaml
+            listeners: [{name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}]
+            channels: [{name: bank, addresses: ["127.0.0.1:\(bankPort)"], framing: bin4, protocol: iso20022}]
+            """
+        let (payments, ports) = try SwitchHarness.start(yaml, rules: SwitchFixtures.rules(["bank"]))
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let client = try PosClient(port: ports["banks"]!, lengthBytes: 4)
+        let transfer = try Self.sample("pacs.008.001.08_valid.xml")
+        client.sendFrame(transfer)
+        client.sendFrame(transfer)
+        let first = try ISO20022Codec().decode(try #require(client.receiveFrame()))
+        let second = try ISO20022Codec().decode(try #require(client.receiveFrame()))
+        #expect(first.status == "RJCT" && first.statusReason == "AM05")
+        #expect(second.status == "ACSC")
+        #expect(bank.counters.received == 1)
+    }
+}
