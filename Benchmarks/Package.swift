@@ -4,6 +4,7 @@
 //   swift package --disable-sandbox benchmark --target ISO8583Benchmarks
 //   swift package --disable-sandbox benchmark --target ISO20022Benchmarks
 //   swift package --disable-sandbox benchmark --target RoutingBenchmarks
+//   swift package --disable-sandbox benchmark --target PerMessageBenchmarks
 import Foundation
 import PackageDescription
 
@@ -55,6 +56,31 @@ let package = Package(
             ],
             path: "Benchmarks/RoutingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        // The switch's per-message work on the typical 0200, shared by the benchmark and its loop.
+        .target(
+            name: "PerMessageFixture",
+            dependencies: [
+                .product(name: "ISO8583", package: mainPackage),
+                .product(name: "PaymentModel", package: mainPackage),
+                .product(name: "Routing", package: mainPackage),
+            ],
+            path: "Sources/PerMessageFixture"
+        ),
+        .executableTarget(
+            name: "PerMessageBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "ISO8583", package: mainPackage),
+                "PerMessageFixture",
+            ],
+            path: "Benchmarks/PerMessageBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
+            name: "PerMessageLoop",
+            dependencies: ["PerMessageFixture"],
+            path: "Sources/PerMessageLoop"
         ),
         // The same two operations in a plain loop, for valgrind/perf (see README.md).
         .executableTarget(

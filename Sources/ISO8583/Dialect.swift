@@ -45,6 +45,13 @@ public struct Dialect: Sendable {
         (0...Dialect.fieldLimit).contains(number) ? fields[number] : nil
     }
 
+    /// Whether values of field `number` are card data never to be printed in clear; true for a
+    /// field the dialect does not define.
+    func isSensitive(_ number: Int) -> Bool {
+        guard (0...Dialect.fieldLimit).contains(number), codecs[number].defined else { return true }
+        return codecs[number].isSensitive
+    }
+
     /// Whether `number` is a bitmap position rather than a data element in this dialect.
     func isBitmapField(_ number: Int) -> Bool { number == 1 || (number == 65 && tertiaryBitmap) }
 }

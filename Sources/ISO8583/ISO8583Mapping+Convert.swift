@@ -2,6 +2,10 @@ public import PaymentModel
 
 extension ISO8583Mapping {
     /// The canonical message an ISO 8583 message carries; unmapped elements are kept as they are.
+    ///
+    /// Each value is read in place from the message's storage (or a stack buffer for BCD, EBCDIC
+    /// and binary forms): numbers and amounts are parsed from the bytes, and every string is built
+    /// once from its bytes, so a value of up to 15 bytes is held inline and allocates nothing.
     public func canonical(from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> PaymentMessage {
         let mti = message.mti
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
@@ -11,64 +15,93 @@ extension ISO8583Mapping {
         var localTime: String? = nil
         var merchant = Merchant()
         for entry in entries {
-            guard let value = message.string(entry.field) else { continue }
+            guard let index = message.slotIndex(entry.field) else { continue }
+            let slot = message.slots[index]
             let field = entry.field
             switch entry.target {
-            case .pan:
-                guard let pan = PAN(value) else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
-                payment.pan = pan
-            case .processing:
-                guard let code = ProcessingCode(value) else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
-                payment.processing = code
             case .amount, .billingAmount:
-                let amount = try ISO8583Mapping.amount(value, field: field, currencyField: entry.currencyField!, message: message)
-                if entry.target == .amount { payment.amount = amount } else { payment.billingAmount = amount }
-            case .transmissionDateTime: payment.transmissionDateTime = value
-            case .stan: payment.stan = value
-            case .rrn: payment.rrn = value
-            case .terminal: payment.terminal = value
-            case .expiry: payment.expiry = SensitiveText(value)
-            case .track2: payment.track2 = SensitiveText(value)
-            case .emv: payment.emv = message.bytes(field).map(SensitiveBytes.init)
-            case .acquirer: payment.acquirer = value
-            case .forwarder: payment.forwarder = value
-            case .localTime: localTime = value
-            case .localDate: localDate = value
-            case .localDateTime: payment.localDateTime = value
-            case .merchantCategory: merchant.categoryCode = value
-            case .merchantCountry: merchant.country = value
-            case .merchantID: merchant.id = value
-            case .merchantNameLocation:
-                // 1987 DE 43: name in 1-23, city in 24-36, state and country in 37-40.
-                let characters = Array(value)
-                func part(_ range: Range<Int>) -> String? {
-                    let clipped = range.clamped(to: 0..<characters.count)
-                    let text = String(characters[clipped]).trimmingTrailingSpaces()
-                    return text.isEmpty ? nil : text
+                let amount = try message.withText(slot) { value throws(MappingError) in
+                    try ISO8583Mapping.amount(value, field: field, currencyField: entry.currencyField!, message: message)
                 }
-                merchant.name = part(0..<23)
-                merchant.city = part(23..<36)
-                merchant.location = part(36..<40)
-            case .posEntryMode: payment.posEntryMode = value
-            case .posCondition: payment.posConditionCode = value
-            case .approvalCode: payment.approvalCode = value
-            case .result:
-                let code = usesActionCodes ? results.fromISO93(value) : results.fromISO87(value)
-                guard let code else { throw MappingError(field: field, reason: "response code '\(value)' is not in specs/codes/results.yaml") }
-                payment.result = code
-            case .originalData:
-                payment.original = try originalData(value, field: field)
+                if entry.target == .amount { payment.amount = amount } else { payment.billingAmount = amount }
+            case .emv:
+                payment.emv = SensitiveBytes(message.logicalBytes(slot))
+            case .merchantNameLocation:
+                message.withText(slot) { value in ISO8583Mapping.nameAndLocation(value, into: &merchant) }
+            default:
+                let value = message.withText(slot) { String(decoding: $0, as: UTF8.self) }
+                switch entry.target {
+                case .pan:
+                    guard let pan = PAN(value) else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
+                    payment.pan = pan
+                case .processing:
+                    guard let code = ProcessingCode(value) else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
+                    payment.processing = code
+                case .transmissionDateTime: payment.transmissionDateTime = value
+                case .stan: payment.stan = value
+                case .rrn: payment.rrn = value
+                case .terminal: payment.terminal = value
+                case .expiry: payment.expiry = SensitiveText(value)
+                case .track2: payment.track2 = SensitiveText(value)
+                case .acquirer: payment.acquirer = value
+                case .forwarder: payment.forwarder = value
+                case .localTime: localTime = value
+                case .localDate: localDate = value
+                case .localDateTime: payment.localDateTime = value
+                case .merchantCategory: merchant.categoryCode = value
+                case .merchantCountry: merchant.country = value
+                case .merchantID: merchant.id = value
+                case .posEntryMode: payment.posEntryMode = value
+                case .posCondition: payment.posConditionCode = value
+                case .approvalCode: payment.approvalCode = value
+                case .result:
+                    let code = usesActionCodes ? results.fromISO93(value) : results.fromISO87(value)
+                    guard let code else { throw MappingError(field: field, reason: "response code '\(value)' is not in specs/codes/results.yaml") }
+                    payment.result = code
+                case .originalData:
+                    payment.original = try originalData(value, field: field)
+                case .amount, .billingAmount, .emv, .merchantNameLocation:
+                    preconditionFailure("handled above")
+                }
             }
         }
         if let localDate, let localTime { payment.localDateTime = localDate + localTime }
         if merchant != Merchant() { payment.merchant = merchant }
         let covered = coveredFields
-        for field in message.fieldNumbers where !covered.contains(field) {
+        for slot in message.slots where !covered.contains(Int(slot.number)) {
+            let field = Int(slot.number)
             payment.unmapped.append(UnmappedField(
-                key: String(field), value: message.string(field) ?? "",
-                isSensitive: dialect[field: field]?.sensitivity.isSensitive ?? true))
+                key: String(field), value: message.withText(slot) { String(decoding: $0, as: UTF8.self) },
+                isSensitive: dialect.isSensitive(field)))
         }
         return payment
+    }
+
+    /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
+    /// its trailing spaces and nil when blank.
+    static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into merchant: inout Merchant) {
+        // In ASCII without CR (CR LF is one character) a character is a byte: slice the bytes.
+        guard value.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else {
+            let characters = Array(String(decoding: value, as: UTF8.self))
+            func part(_ range: Range<Int>) -> String? {
+                let clipped = range.clamped(to: 0..<characters.count)
+                let text = String(characters[clipped]).trimmingTrailingSpaces()
+                return text.isEmpty ? nil : text
+            }
+            merchant.name = part(0..<23)
+            merchant.city = part(23..<36)
+            merchant.location = part(36..<40)
+            return
+        }
+        func part(_ range: Range<Int>) -> String? {
+            let clipped = range.clamped(to: 0..<value.count)
+            var end = clipped.upperBound
+            while end > clipped.lowerBound && value[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            return end == clipped.lowerBound ? nil : String(decoding: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]), as: UTF8.self)
+        }
+        merchant.name = part(0..<23)
+        merchant.city = part(23..<36)
+        merchant.location = part(36..<40)
     }
 
     /// The ISO 8583 message that carries a canonical message in a dialect this mapping serves.
@@ -179,15 +212,22 @@ extension ISO8583Mapping {
     }
 
     /// An ISO 8583 amount is already in minor units: its implied decimals are the currency's.
-    static func amount(_ value: String, field: Int, currencyField: Int, message: ISO8583Message) throws(MappingError) -> Amount {
-        guard let code = message.string(currencyField) else {
+    static func amount(_ value: UnsafeBufferPointer<UInt8>, field: Int, currencyField: Int, message: ISO8583Message) throws(MappingError) -> Amount {
+        guard let index = message.slotIndex(currencyField) else {
             throw MappingError(field: field, reason: "the amount needs DE \(currencyField) for its currency")
         }
+        let code = message.withText(message.slots[index]) { String(decoding: $0, as: UTF8.self) }
         guard let currency = Currency(code) else { throw MappingError(field: currencyField, reason: "unknown currency '\(code)'") }
-        guard !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+        guard !value.isEmpty, value.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             throw MappingError(field: field, reason: "the amount is not a whole number of minor units")
         }
-        guard let minor = Int64(value) else { throw MappingError(field: field, reason: "the amount exceeds \(Int64.max) minor units") }
+        var minor: Int64 = 0
+        for digit in value {
+            let (shifted, overflow) = minor.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = shifted.addingReportingOverflow(Int64(digit &- UInt8(ascii: "0")))
+            guard !overflow, !carry else { throw MappingError(field: field, reason: "the amount exceeds \(Int64.max) minor units") }
+            minor = sum
+        }
         return Amount(minorUnits: minor, currency: currency)
     }
 

@@ -88,9 +88,21 @@ public struct ISO8583Mapping: Sendable {
         return .success(mappings)
     }()
 
-    /// Data elements the mapping reads (the mapped ones and their currency elements).
-    var coveredFields: Set<Int> {
-        Set(entries.map(\.field) + entries.compactMap(\.currencyField))
+    /// Data elements the mapping reads (the mapped ones and their currency elements), worked out
+    /// once per mapping rather than once per message.
+    let coveredFields: FieldSet
+
+    init(name: String, version: Int, dialects: [String], usesActionCodes: Bool, entries: [Entry]) {
+        self.name = name
+        self.version = version
+        self.dialects = dialects
+        self.usesActionCodes = usesActionCodes
+        self.entries = entries
+        var covered = FieldSet()
+        for field in entries.map(\.field) + entries.compactMap(\.currencyField) where (1...Dialect.fieldLimit).contains(field) {
+            covered.insert(field)
+        }
+        coveredFields = covered
     }
 }
 

@@ -67,11 +67,7 @@ public struct ISO8583Message: Sendable {
     /// The value of `field` as text: characters, or uppercase hexadecimal for binary values.
     public func string(_ field: Int) -> String? {
         guard let index = slotIndex(field) else { return nil }
-        let slot = slots[index]
-        switch slot.form {
-        case .binary, .hex: return Charset.hex(logicalBytes(slot))
-        default: return String(decoding: logicalBytes(slot), as: UTF8.self)
-        }
+        return withText(slots[index]) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The logical bytes of `field`: the characters for text and numeric fields, the raw bytes for binary.
@@ -153,10 +149,62 @@ public struct ISO8583Message: Sendable {
 
     /// The logical bytes of a slot, as a new array.
     func logicalBytes(_ slot: FieldSlot) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(Int(slot.units))
-        forEachLogicalByte(slot) { out.append($0) }
-        return out
+        withLogicalBytes(slot) { Array($0) }
+    }
+
+    /// Calls `body` with the logical bytes of a slot: in place in the storage when they are stored
+    /// as they are (ASCII text, raw bytes), else decoded into a temporary buffer on the stack.
+    @inline(__always)
+    func withLogicalBytes<R, E: Error>(_ slot: FieldSlot, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        switch slot.form {
+        case .text, .binary:
+            return try storage.withUnsafeBufferPointer { buffer throws(E) in
+                try body(UnsafeBufferPointer(rebasing: buffer[Int(slot.offset)..<Int(slot.offset + slot.units)]))
+            }
+        default:
+            return try ISO8583Message.withScratch(count: Int(slot.units)) { scratch throws(E) in
+                var count = 0
+                forEachLogicalByte(slot) { byte in
+                    scratch[count] = byte
+                    count += 1
+                }
+                return try body(UnsafeBufferPointer(rebasing: scratch[0..<count]))
+            }
+        }
+    }
+
+    /// Calls `body` with the UTF-8 text ``string(_:)`` gives for a slot: the characters, or
+    /// uppercase hexadecimal for binary values, without building an array or a string.
+    @inline(__always)
+    func withText<R, E: Error>(_ slot: FieldSlot, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        switch slot.form {
+        case .binary, .hex:
+            return try ISO8583Message.withScratch(count: 2 * Int(slot.units)) { scratch throws(E) in
+                let hexDigits = charTables.hexDigits
+                var count = 0
+                forEachLogicalByte(slot) { byte in
+                    scratch[count] = hexDigits[Int(byte >> 4)]
+                    scratch[count + 1] = hexDigits[Int(byte & 0x0F)]
+                    count += 2
+                }
+                return try body(UnsafeBufferPointer(rebasing: scratch[0..<count]))
+            }
+        default:
+            return try withLogicalBytes(slot, body)
+        }
+    }
+
+    /// A temporary buffer of `count` bytes (on the stack when small), with typed throws.
+    @inline(__always)
+    static func withScratch<R, E: Error>(count: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { scratch in
+            do throws(E) {
+                return .success(try body(scratch))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     /// Calls `body` with each logical byte of a slot: characters (EBCDIC translated, BCD digits as

@@ -170,6 +170,17 @@ public struct ProcessingCode: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses the six digits of DE 3, or nil.
     public init?(_ digits: String) {
+        let utf8 = digits.utf8
+        if utf8.count == 6, utf8.allSatisfy(PaymentModel.isASCIIDigit) {
+            // Six ASCII digits: slice the bytes; each part is a small (inline) string.
+            let start = utf8.startIndex
+            let second = utf8.index(start, offsetBy: 2)
+            let third = utf8.index(start, offsetBy: 4)
+            transactionType = String(Substring(utf8[start..<second]))
+            fromAccount = String(Substring(utf8[second..<third]))
+            toAccount = String(Substring(utf8[third...]))
+            return
+        }
         let characters = Array(digits)
         guard characters.count == 6, characters.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
         transactionType = String(characters[0..<2])
@@ -262,3 +273,7 @@ public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, Custom
 extension Character {
     var isASCIIDigitCharacter: Bool { ("0"..."9").contains(self) }
 }
+
+/// Whether a UTF-8 byte is an ASCII digit.
+@inline(__always)
+func isASCIIDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }

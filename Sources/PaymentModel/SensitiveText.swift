@@ -33,7 +33,13 @@ public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
 
     /// A PAN of 12 to 19 digits, or nil.
     public init?(_ digits: String) {
-        guard (12...19).contains(digits.count), digits.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
+        // ASCII digits are one byte and one character each: count and test the bytes. Anything
+        // else takes the character path, which decides the same way.
+        if digits.utf8.allSatisfy(PaymentModel.isASCIIDigit) {
+            guard (12...19).contains(digits.utf8.count) else { return nil }
+        } else {
+            guard (12...19).contains(digits.count), digits.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
+        }
         revealed = digits
     }
 
