@@ -1,3 +1,4 @@
+import AdminEndpoint
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -19,6 +20,8 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try SwitchConfigurationFile.load(config)
+        // Metrics go to Prometheus only when the endpoint that serves them is configured.
+        if configuration.admin != nil { _ = AdminMetrics.bootstrap() }
         let logger = LogSetup.logger(label: "payswitch.switch", format: logFormat, level: logLevel)
         var reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil
         if let path = config {
@@ -26,6 +29,15 @@ struct ServeCommand: ParsableCommand {
         }
         let payments = try PaymentSwitch(configuration, logger: logger, reread: reread)
         let ports = try payments.start()
+        var admin: AdminServer? = nil
+        if let address = configuration.admin {
+            // Off the data path: hummingbird on its own threads, reading reports the switch builds on request.
+            let server = AdminServer(host: address.host, port: Int(address.port), administration: payments,
+                                     registry: AdminMetrics.bootstrap(), logger: logger)
+            let bound = try server.startBlocking()
+            FileHandle.standardOutput.write(Data("admin http://\(address.host):\(bound)/metrics\n".utf8))
+            admin = server
+        }
         // Unbuffered, one line per listener, so scripts and tests can read the bound ports.
         for listener in configuration.listeners {
             FileHandle.standardOutput.write(Data("listening \(listener.name) \(listener.address.host):\(ports[listener.name] ?? 0) \(listener.wire.name)\n".utf8))
@@ -45,6 +57,7 @@ struct ServeCommand: ParsableCommand {
         }
         signals.cancel()
         payments.shutdown()
+        admin?.stopBlocking()
     }
 }
 
