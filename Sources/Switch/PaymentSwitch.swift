@@ -170,11 +170,15 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         }
         let current = configuration
         var problems: [String] = []
-        // Channel settings apply at start; a change to a channel's addresses or wire needs a restart.
+        // Channels and listeners apply at start: a reload that changes them is refused rather than
+        // accepted and silently not applied.
         let before = current.channels.map(ChannelIdentity.init)
         let after = fresh.channels.map(ChannelIdentity.init)
         if before != after {
             problems.append("channels changed (\(ChannelIdentity.difference(before, after))): restart the switch to apply channel changes")
+        }
+        if current.listeners.map(ListenerIdentity.init) != fresh.listeners.map(ListenerIdentity.init) {
+            problems.append("listeners changed: restart the switch to apply listener changes")
         }
         guard problems.isEmpty else { return ReloadOutcome(accepted: false, rulesVersion: running, problems: problems) }
         router.activate(fresh.rules.snapshot)
@@ -189,18 +193,34 @@ struct ChannelIdentity: Equatable {
     let addresses: [String]
     let wire: String
     let framing: String
+    /// Every other setting, as text: timeouts, limits, sign-on and echo, TLS.
+    let settings: String
 
     init(_ channel: ChannelConfiguration) {
         name = channel.name
         addresses = channel.addresses.map(\.description)
         wire = channel.wire.name
         framing = "\(channel.framing)"
+        settings = "\(channel.group) \(channel.requestTimeout) \(channel.maximumInFlight) \(channel.signOn) \(String(describing: channel.echoInterval)) "
+            + "\(channel.maximumMissedEchoes) \(channel.connectTimeout) \(String(describing: channel.tls))"
     }
 
     static func difference(_ before: [ChannelIdentity], _ after: [ChannelIdentity]) -> String {
         let added = after.filter { channel in !before.contains(channel) }.map(\.name)
         let removed = before.filter { channel in !after.contains(channel) }.map(\.name)
         return (added.map { "+" + $0 } + removed.map { "-" + $0 }).joined(separator: ", ")
+    }
+}
+
+/// What a listener was started with: a change here cannot be applied without a restart.
+struct ListenerIdentity: Equatable {
+    let text: String
+
+    init(_ listener: ListenerConfiguration) {
+        text = "\(listener.name) \(listener.address) \(listener.framing) \(listener.wire.name) \(String(describing: listener.tls)) "
+            + "\(listener.options.maximumConnections) \(listener.options.maximumConnectionsPerAddress) "
+            + "\(String(describing: listener.options.connection.idleTimeout)) \(String(describing: listener.options.connection.handshakeTimeout)) "
+            + "\(listener.duplicateKeyFields)"
     }
 }
 
