@@ -29,18 +29,18 @@ struct ServeCommand: ParsableCommand {
         }
         let payments = try PaymentSwitch(configuration, logger: logger, reread: reread)
         let ports = try payments.start()
+        // Unbuffered, one line per listener, so scripts and tests can read the bound ports.
+        for listener in configuration.listeners {
+            FileHandle.standardOutput.write(Data("listener \(listener.name) (\(listener.wire.name)) listening on \(listener.address.host):\(ports[listener.name] ?? 0)\n".utf8))
+        }
         var admin: AdminServer? = nil
         if let address = configuration.admin {
             // Off the data path: hummingbird on its own threads, reading reports the switch builds on request.
             let server = AdminServer(host: address.host, port: Int(address.port), administration: payments,
                                      registry: AdminMetrics.bootstrap(), logger: logger)
             let bound = try server.startBlocking()
-            FileHandle.standardOutput.write(Data("admin http://\(address.host):\(bound)/metrics\n".utf8))
+            FileHandle.standardOutput.write(Data("admin endpoint on \(address.host):\(bound)\n".utf8))
             admin = server
-        }
-        // Unbuffered, one line per listener, so scripts and tests can read the bound ports.
-        for listener in configuration.listeners {
-            FileHandle.standardOutput.write(Data("listening \(listener.name) \(listener.address.host):\(ports[listener.name] ?? 0) \(listener.wire.name)\n".utf8))
         }
         let done = DispatchSemaphore(value: 0)
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
