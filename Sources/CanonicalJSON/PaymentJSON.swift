@@ -1,5 +1,5 @@
 import Foundation
-public import ISO8583
+import ISO8583
 public import PaymentModel
 
 /// The canonical message as flat JSON: `{"kind":"creditTransfer","function":"request","amount":"12.30",…}`.

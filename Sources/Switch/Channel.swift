@@ -203,7 +203,7 @@ final class Channel: @unchecked Sendable {
             logger.error("undecodable answer from host", metadata: ["channel": "\(name)", "error": "\(error)"])
             // A STAN that still reads lets the request it answers be declined now rather than time out.
             if let head = ISO8583Message.readableHead(of: payload, dialect: dialect)?.message, let stan = head.integer(11),
-               let entry = take(.stan(UInt32(clamping: stan)), link: link) {
+               let entry = take(.stan(UInt32(clamping: stan))) {
                 onComplete(entry, .failed(.systemError, .systemError))
             }
             return
@@ -211,7 +211,7 @@ final class Channel: @unchecked Sendable {
         if answer.mti.messageClass == 8 {
             return networkFrame(answer, dialect: dialect, mapping: mapping, link: link, on: connection)
         }
-        guard !answer.mti.expectsResponse, let stan = answer.integer(11), let entry = take(.stan(UInt32(clamping: stan)), link: link) else {
+        guard !answer.mti.expectsResponse, let stan = answer.integer(11), let entry = take(.stan(UInt32(clamping: stan))) else {
             metrics.unmatchedAnswer(channel: name)
             logger.warning("unmatched answer from host (late, unknown or not an answer)", metadata: [
                 "channel": "\(name)", "mti": "\(answer.mti)", "stan": "\(answer.string(11) ?? "-")",
@@ -230,7 +230,7 @@ final class Channel: @unchecked Sendable {
             logger.error("undecodable answer from host", metadata: ["channel": "\(name)", "error": "\(error)"])
             return
         }
-        guard let reference = ISO20022Support.originalReference(of: answer), let entry = take(.reference(reference), link: link) else {
+        guard let reference = ISO20022Support.originalReference(of: answer), let entry = take(.reference(reference)) else {
             metrics.unmatchedAnswer(channel: name)
             logger.warning("unmatched answer from host (late, unknown or not an answer)", metadata: [
                 "channel": "\(name)", "message": "\(answer.source?.version ?? "?")",
@@ -241,7 +241,7 @@ final class Channel: @unchecked Sendable {
     }
 
     /// Removes and returns the request in flight under `key`, if any.
-    private func take(_ key: MatchKey, link: Int) -> InFlight? {
+    private func take(_ key: MatchKey) -> InFlight? {
         state.withLock { state in state.inFlight.removeValue(forKey: key) }
     }
 

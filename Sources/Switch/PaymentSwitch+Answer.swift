@@ -90,7 +90,7 @@ extension PaymentSwitch {
     /// Sends the one answer a request gets and releases its duplicate key.
     func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode) {
         release(request)
-        metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result.value)
+        metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result)
         reply(bytes, header: request.header, on: request.connection)
     }
 

@@ -3,6 +3,7 @@ import Dispatch
 import ISO8583
 import PaymentModel
 import Routing
+import Synchronization
 import Transport
 
 #if canImport(Glibc)
@@ -42,7 +43,7 @@ extension PaymentSwitch {
             // Sign-on, sign-off, echo, key change from a terminal: answered here, never routed.
             let answer = NetworkManagement.answer(to: message, mapping: mapping, results: results)
             if let bytes = try? answer.encoded(as: dialect) { reply(bytes, header: header, on: connection) }
-            metrics.answer(listener: context.name, channel: "-", rule: "network", result: 8000)
+            metrics.answer(listener: context.name, channel: "-", rule: "network", result: ResultCode(8000)!)
             return
         }
         var identity = [message.string(11) ?? ""]
@@ -72,7 +73,7 @@ extension PaymentSwitch {
             var answer = head.answerSkeleton()
             answer.set(39, mapping.responseCode(for: .formatError, results: results) ?? "30")
             if let bytes = try? answer.encoded(as: dialect) { reply(bytes, header: header, on: connection) }
-            metrics.answer(listener: context.name, channel: "-", rule: "-", result: ResultCode.formatError.value)
+            metrics.answer(listener: context.name, channel: "-", rule: "-", result: .formatError)
         }
         session.undecodable += 1
         if session.undecodable >= InboundSession.undecodableLimit {
@@ -227,8 +228,6 @@ enum RoutingClock {
         }
     }
 }
-
-import Synchronization
 
 extension ResultCode {
     static let formatError = ResultCode(9100)!

@@ -1,4 +1,5 @@
 import Metrics
+import PaymentModel
 import Synchronization
 
 /// The switch's metrics, through swift-metrics (the admin endpoint exports them to Prometheus).
@@ -26,12 +27,12 @@ final class SwitchMetrics: Sendable {
     }
 
     /// An answer sent to an originator, by where it went and how it ended (canonical result code).
-    func answer(listener: String, channel: String, rule: String, result: Int) {
-        let key = AnswerKey(listener: listener, channel: channel, rule: rule, result: result)
+    func answer(listener: String, channel: String, rule: String, result: ResultCode) {
+        let key = AnswerKey(listener: listener, channel: channel, rule: rule, result: result.value)
         let counter = answers.withLock { table in
             if let counter = table[key] { return counter }
             let counter = Counter(label: "payswitch_answers_total", dimensions: [
-                ("listener", listener), ("channel", channel), ("rule", rule), ("result", SwitchMetrics.code(result)),
+                ("listener", listener), ("channel", channel), ("rule", rule), ("result", result.description),
             ])
             table[key] = counter
             return counter
@@ -92,11 +93,5 @@ final class SwitchMetrics: Sendable {
             table[key] = gauge
             return gauge
         }
-    }
-
-    /// Four digits, as the code tables write canonical codes.
-    static func code(_ value: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

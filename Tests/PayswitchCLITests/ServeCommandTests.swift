@@ -4,19 +4,6 @@ import TestSupport
 
 /// `payswitch serve` as a process, between `sim issuer` and `sim pos` processes, all on 127.0.0.1.
 @Suite(.serialized) struct ServeCommandTests {
-    /// A port free now (bound, read, closed).
-    static func freePort() -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return UInt16(bigEndian: address.sin_port)
-    }
-
     /// One HTTP/1.1 request; the whole response as text.
     static func http(_ method: String, _ path: String, port: UInt16) -> String {
         guard let fd = try? RawClient.connect(port) else { return "" }
@@ -31,7 +18,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let issuer = try PayswitchServer(["sim", "issuer", "--port", "0", "--spec", "iso87binary", "--loops", "1"])
         defer { _ = issuer.stop() }
-        let adminPort = Self.freePort()
+        let adminPort = RawClient.freePort()
         try """
             channels: [issuer]
             rules: []

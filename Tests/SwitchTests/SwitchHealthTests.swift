@@ -16,7 +16,7 @@ import Transport
     }
 
     @Test func aChannelThatIsDownIsSkippedForTheNextInOrder() throws {
-        let down = try SwitchHarness.closedPort()
+        let down = RawClient.freePort()
         let backup = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
         defer { backup.stop() }
         let channels = SwitchHarness.channel("primary", ports: [down]) + "\n" + SwitchHarness.channel("backup", ports: [backup.port])
@@ -31,7 +31,7 @@ import Transport
     }
 
     @Test func aSecondAddressTakesOverWhenTheFirstIsDown() throws {
-        let down = try SwitchHarness.closedPort()
+        let down = RawClient.freePort()
         let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
         defer { host.stop() }
         let (payments, ports) = try SwitchHarness.start(
@@ -43,7 +43,7 @@ import Transport
     }
 
     @Test func noChannelUsableIsAnsweredAtOnceNotAfterATimeout() throws {
-        let down = try SwitchHarness.closedPort()
+        let down = RawClient.freePort()
         let (payments, ports) = try SwitchHarness.start(
             SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [down])), rules: SwitchFixtures.rules(["issuer"]))
         defer { payments.shutdown(grace: .zero) }
