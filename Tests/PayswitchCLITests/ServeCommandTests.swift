@@ -59,4 +59,86 @@ import TestSupport
         stopped = true
         #expect(status == 0)
     }
+
+    /// The figures after `label{labels}` in a Prometheus text page, or 0 when the series is absent.
+    static func sample(_ metrics: String, _ series: String) -> Int {
+        for line in metrics.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Int(Double(line.dropFirst(series.count + 1)) ?? 0)
+        }
+        return 0
+    }
+
+    /// "N sent, M answered" from a `sim pos` report.
+    static func sentAndAnswered(_ report: String) -> (sent: Int, answered: Int)? {
+        guard let range = report.range(of: #"(\d+) sent, (\d+) answered"#, options: .regularExpression) else { return nil }
+        let numbers = report[range].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
+    }
+
+    @Test func aMutualTLSIssuerAndASIGHUPReloadUnderLoadLoseNothing() throws {
+        let directory = NSTemporaryDirectory() + "serve-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A few milliseconds per answer keeps requests in flight while the rules change.
+        try "latency: {distribution: fixed, ms: 2}\n".write(toFile: directory + "/slow.yaml", atomically: true, encoding: .utf8)
+        let tlsIssuer = try PayswitchServer([
+            "sim", "issuer", "--port", "0", "--spec", "iso87binary", "--loops", "1", "--rules", directory + "/slow.yaml",
+            "--tls-cert", TestCertificates.path("server.pem"), "--tls-key", TestCertificates.path("server.key"),
+            "--tls-ca", TestCertificates.path("ca.pem")])
+        defer { _ = tlsIssuer.stop() }
+        let plainIssuer = try PayswitchServer(["sim", "issuer", "--port", "0", "--spec", "iso93ascii", "--loops", "1",
+                                               "--rules", directory + "/slow.yaml"])
+        defer { _ = plainIssuer.stop() }
+        let adminPort = RawClient.freePort()
+        let rules = { (channel: String) in
+            "channels: [tls-issuer, plain-issuer]\nrules: []\ndefault: {route: \(channel)}\n"
+        }
+        try rules("tls-issuer").write(toFile: directory + "/rules.yaml", atomically: true, encoding: .utf8)
+        try """
+            name: e2e-tls
+            loops: 1
+            rules: rules.yaml
+            listeners:
+              - {name: pos, address: "127.0.0.1:0", framing: bin2, protocol: iso8583, dialect: iso87binary}
+            channels:
+              - name: tls-issuer
+                addresses: ["127.0.0.1:\(tlsIssuer.port)"]
+                framing: bin2
+                protocol: iso8583
+                dialect: iso87binary
+                tls: {ca: "\(TestCertificates.path("ca.pem"))", server-name: localhost,
+                      certificate: "\(TestCertificates.path("client.pem"))", key: "\(TestCertificates.path("client.key"))"}
+              - {name: plain-issuer, addresses: ["127.0.0.1:\(plainIssuer.port)"], framing: bin2, protocol: iso8583, dialect: iso93ascii}
+            admin: "127.0.0.1:\(adminPort)"
+            """.write(toFile: directory + "/switch.yaml", atomically: true, encoding: .utf8)
+        let server = try PayswitchServer(["serve", "--config", directory + "/switch.yaml"])
+        defer { _ = server.stop() }
+        let deadline = Date().addingTimeInterval(10)
+        while !Self.http("GET", "/ready", port: adminPort).contains("\"ready\":true") && Date() < deadline { usleep(50_000) }
+        #expect(Self.http("GET", "/ready", port: adminPort).contains("200 OK"), "both links signed on, one over mutual TLS")
+
+        // Load for three seconds; a second in, the rules send everything to the other issuer.
+        let load = DispatchGroup()
+        nonisolated(unsafe) var report: PayswitchRunner.Result?
+        let port = String(server.port)
+        DispatchQueue.global().async(group: load) {
+            report = try? PayswitchRunner.run(["sim", "pos", "--port", port, "--spec", "iso87binary", "--seconds", "3",
+                                               "--connections", "2", "--window", "4", "--quiet"])
+        }
+        usleep(1_000_000)
+        try rules("plain-issuer").write(toFile: directory + "/rules.yaml", atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        #expect(load.wait(timeout: .now() + 30) == .success)
+        let pos = try #require(report)
+        let counts = try #require(Self.sentAndAnswered(pos.stdout), "\(pos.stdout)")
+        #expect(pos.status == 0 && counts.sent > 0 && counts.answered == counts.sent, "\(pos.stdout)")
+
+        let metrics = Self.http("GET", "/metrics", port: adminPort)
+        #expect(Self.sample(metrics, "payswitch_reloads_total{outcome=\"accepted\"}") == 1, "\(metrics)")
+        let viaTLS = Self.sample(metrics, "payswitch_answers_total{listener=\"pos\",channel=\"tls-issuer\",rule=\"default\",result=\"0000\"}")
+        let viaPlain = Self.sample(metrics, "payswitch_answers_total{listener=\"pos\",channel=\"plain-issuer\",rule=\"default\",result=\"0000\"}")
+        #expect(viaTLS > 0 && viaPlain > 0, "the reload took effect under load: \(viaTLS) before, \(viaPlain) after")
+        #expect(viaTLS + viaPlain == counts.sent, "every request answered once, and only once")
+        #expect(Self.sample(metrics, "payswitch_requests_total{listener=\"pos\"}") == counts.sent)
+    }
 }
