@@ -141,4 +141,54 @@ import TestSupport
         #expect(viaTLS + viaPlain == counts.sent, "every request answered once, and only once")
         #expect(Self.sample(metrics, "payswitch_requests_total{listener=\"pos\"}") == counts.sent)
     }
+
+    @Test func SIGTERMWaitsForWhatIsInFlightAndAnswersIt() throws {
+        let directory = NSTemporaryDirectory() + "serve-term-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Every answer takes 800 ms: the signal arrives with all eight requests at the issuer.
+        try "latency: {distribution: fixed, ms: 800}\n".write(toFile: directory + "/slow.yaml", atomically: true, encoding: .utf8)
+        let issuer = try PayswitchServer(["sim", "issuer", "--port", "0", "--spec", "iso87binary", "--loops", "1",
+                                          "--rules", directory + "/slow.yaml"])
+        defer { _ = issuer.stop() }
+        let adminPort = RawClient.freePort()
+        try "channels: [issuer]\nrules: []\ndefault: {route: issuer}\n".write(toFile: directory + "/rules.yaml", atomically: true, encoding: .utf8)
+        try """
+            name: e2e-term
+            loops: 1
+            admin: "127.0.0.1:\(adminPort)"
+            rules: rules.yaml
+            shutdown-grace: 5s
+            listeners:
+              - {name: pos, address: "127.0.0.1:0", framing: bin2, protocol: iso8583, dialect: iso87binary}
+            channels:
+              - {name: issuer, addresses: ["127.0.0.1:\(issuer.port)"], framing: bin2, protocol: iso8583, dialect: iso87binary}
+            """.write(toFile: directory + "/switch.yaml", atomically: true, encoding: .utf8)
+        let server = try PayswitchServer(["serve", "--config", directory + "/switch.yaml"])
+        defer { _ = server.stop() }
+        let ready = Date().addingTimeInterval(10)
+        while !Self.http("GET", "/ready", port: adminPort).contains("\"ready\":true") && Date() < ready { usleep(50_000) }
+
+        let load = DispatchGroup()
+        nonisolated(unsafe) var report: PayswitchRunner.Result?
+        let port = String(server.port)
+        DispatchQueue.global().async(group: load) {
+            report = try? PayswitchRunner.run(["sim", "pos", "--port", port, "--spec", "iso87binary", "--count", "8",
+                                               "--connections", "2", "--window", "4", "--quiet"])
+        }
+        // Signal once all eight are at the switch.
+        let sent = Date().addingTimeInterval(10)
+        while Self.sample(Self.http("GET", "/metrics", port: adminPort), "payswitch_requests_total{listener=\"pos\"}") < 8 && Date() < sent {
+            usleep(20_000)
+        }
+        let signalled = Date()
+        let (status, _) = server.stop()
+        let stoppedAfter = Date().timeIntervalSince(signalled)
+        #expect(load.wait(timeout: .now() + 30) == .success)
+        let pos = try #require(report)
+        #expect(pos.stdout.contains("8 sent, 8 answered"), "\(pos.stdout)")
+        #expect(pos.stdout.contains("response codes: 00: 8"), "the issuer's approvals, not the switch's timeout declines: \(pos.stdout)")
+        #expect(status == 0)
+        #expect(stoppedAfter > 0.2, "the switch waited for the issuer's answers before it stopped")
+    }
 }
