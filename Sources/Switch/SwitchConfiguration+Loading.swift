@@ -12,11 +12,13 @@ extension SwitchConfiguration {
     ///   - readFile: Returns the text of a file the configuration names (rules, dialect specs, BIN
     ///     tables), as written, or nil when it cannot be read; relative paths are the caller's to resolve.
     ///   - resolvePath: Turns a path as written into one to open later (TLS files); identity by default.
+    ///   - openingTLSFiles: Also load every certificate, key and CA, so a bad TLS file is an error at
+    ///     its `tls:` entry rather than a failure when the switch starts.
     public static func load(yaml: String, file: String, readFile: (String) -> String?,
-                            resolvePath: (String) -> String = { $0 }) throws(SpecError) -> SwitchConfiguration {
+                            resolvePath: (String) -> String = { $0 }, openingTLSFiles: Bool = false) throws(SpecError) -> SwitchConfiguration {
         try withoutActuallyEscaping(readFile) { readFile throws(SpecError) in
             try withoutActuallyEscaping(resolvePath) { resolvePath throws(SpecError) in
-                var reader = ConfigurationReader(readFile: readFile, resolvePath: resolvePath)
+                var reader = ConfigurationReader(readFile: readFile, resolvePath: resolvePath, opensTLSFiles: openingTLSFiles)
                 return try reader.read(yaml: yaml, file: file)
             }
         }
@@ -34,6 +36,17 @@ extension SwitchConfiguration {
 struct ConfigurationReader {
     let readFile: (String) -> String?
     let resolvePath: (String) -> String
+    let opensTLSFiles: Bool
+
+    /// Loads the files of one `tls:` entry when asked to, so their errors point at it.
+    func open(_ tls: TLSConfiguration, isClient: Bool, at node: SpecNode) throws(SpecError) {
+        guard opensTLSFiles else { return }
+        do {
+            _ = try TLSContext(tls, isClient: isClient)
+        } catch {
+            throw node.error("cannot use these TLS files: \(error)")
+        }
+    }
 
     static let topKeys: Set<String> = ["name", "loops", "rules", "listeners", "channels", "admin", "health", "shutdown-grace"]
     static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key"]
@@ -105,6 +118,7 @@ struct ConfigurationReader {
                 certificateChainFile: resolvePath(try tlsMap.required("certificate", in: "listener TLS").string("a certificate file")),
                 privateKeyFile: resolvePath(try tlsMap.required("key", in: "listener TLS").string("a key file")),
                 clientCAFile: try tlsMap["client-ca"].map { node throws(SpecError) in resolvePath(try node.string("a CA file")) })
+            try open(tls!, isClient: false, at: tlsNode)
         }
         if let limitsNode = map["limits"] {
             let limits = try limitsNode.mapping("listener limits", allowed: [
@@ -153,6 +167,7 @@ struct ConfigurationReader {
             if (tls.certificateChainFile == nil) != (tls.privateKeyFile == nil) {
                 throw tlsNode.error("mutual TLS needs both 'certificate' and 'key'")
             }
+            try open(tls, isClient: true, at: tlsNode)
             channel.tls = tls
         }
         if let value = map["request-timeout"] { channel.requestTimeout = try duration(value, "request-timeout") }
@@ -246,7 +261,7 @@ struct ConfigurationReader {
         for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
             let digits = text.dropLast(suffix.count)
             // Bounded so that no duration overflows when turned into nanoseconds.
-            guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits), value > 0, value <= 1_000_000_000 / milliseconds else {
+            guard !digits.isEmpty, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }), let value = Int64(digits), value > 0, value <= 1_000_000_000 / milliseconds else {
                 continue
             }
             return .milliseconds(value * milliseconds)

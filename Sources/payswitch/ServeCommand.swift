@@ -73,14 +73,16 @@ enum SwitchConfigurationFile {
         }
     }
 
-    static func read(_ path: String) throws(SpecError) -> SwitchConfiguration {
+    /// Reads the file at `path`; with `openingTLSFiles`, a certificate, key or CA that cannot be
+    /// used is an error at its `tls:` entry.
+    static func read(_ path: String, openingTLSFiles: Bool = true) throws(SpecError) -> SwitchConfiguration {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SpecError(file: path, line: 0, column: 0, message: "cannot read the configuration file")
         }
         return try SwitchConfiguration.load(
             yaml: text, file: path,
             readFile: { name in try? String(contentsOfFile: SwitchConfiguration.path(name, relativeTo: path), encoding: .utf8) },
-            resolvePath: { SwitchConfiguration.path($0, relativeTo: path) })
+            resolvePath: { SwitchConfiguration.path($0, relativeTo: path) }, openingTLSFiles: openingTLSFiles)
     }
 }
 
@@ -95,10 +97,12 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a configuration (and its rules and dialects) without starting anything.")
 
         @Argument(help: "The configuration file.") var file: String
+        @Flag(help: "Do not open the TLS certificates, keys and CAs (a configuration written for another machine).")
+        var withoutTLSFiles = false
 
         func run() throws {
             do {
-                let configuration = try SwitchConfigurationFile.read(file)
+                let configuration = try SwitchConfigurationFile.read(file, openingTLSFiles: !withoutTLSFiles)
                 print("\(file): ok: \(configuration.listeners.count) listener(s), \(configuration.channels.count) channel(s), rules \(configuration.rules.snapshot.version)")
             } catch {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))

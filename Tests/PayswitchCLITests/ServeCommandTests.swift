@@ -60,6 +60,17 @@ import TestSupport
         #expect(status == 0)
     }
 
+    @Test func configCheckOpensTheTLSFilesUnlessToldNotTo() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("specs/switch/example.yaml").path
+        let without = try PayswitchRunner.run(["config", "check", "--without-tls-files", example])
+        #expect(without.status == 0 && without.stdout.contains("ok: 3 listener(s), 3 channel(s)"), "\(without.stderr)")
+        // The example's tls/ files do not ship: the first `tls:` entry is the error, by line and column.
+        let with = try PayswitchRunner.run(["config", "check", example])
+        #expect(with.status == 1)
+        #expect(with.stderr.contains("example.yaml:26:7:") && with.stderr.contains("cannot use these TLS files"), "\(with.stderr)")
+    }
+
     /// The figures after `label{labels}` in a Prometheus text page, or 0 when the series is absent.
     static func sample(_ metrics: String, _ series: String) -> Int {
         for line in metrics.split(separator: "\n") where line.hasPrefix(series + " ") {
