@@ -83,3 +83,23 @@ final class PayswitchServer {
         return (process.terminationStatus, String(decoding: rest, as: UTF8.self))
     }
 }
+
+/// A `payswitch` run on another thread, for load that must overlap what the test does next.
+final class BackgroundRun: @unchecked Sendable {
+    private let group = DispatchGroup()
+    // Written once before `leave`, read only after `wait` sees it: the group orders the two.
+    private var result: PayswitchRunner.Result?
+
+    init(_ arguments: [String]) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.result = try? PayswitchRunner.run(arguments)
+            self.group.leave()
+        }
+    }
+
+    /// The run's result once it ends; nil when it could not start or did not end in `seconds`.
+    func wait(seconds: Double = 30) -> PayswitchRunner.Result? {
+        group.wait(timeout: .now() + seconds) == .success ? result : nil
+    }
+}

@@ -39,9 +39,7 @@ import TestSupport
         let server = try PayswitchServer(["serve", "--config", directory + "/switch.yaml"])
         var stopped = false
         defer { if !stopped { _ = server.stop() } }
-        let deadline = Date().addingTimeInterval(10)
-        while !Self.http("GET", "/ready", port: adminPort).contains("\"ready\":true") && Date() < deadline { usleep(50_000) }
-        #expect(Self.http("GET", "/ready", port: adminPort).contains("200 OK"))
+        #expect(Self.waitUntilReady(adminPort: adminPort))
 
         // iso87ascii terminals, an iso87binary issuer: every request translated both ways.
         let pos = try PayswitchRunner.run(["sim", "pos", "--port", String(server.port), "--spec", "iso87ascii", "--count", "300",
@@ -69,6 +67,16 @@ import TestSupport
         let with = try PayswitchRunner.run(["config", "check", example])
         #expect(with.status == 1)
         #expect(with.stderr.contains("example.yaml:26:7:") && with.stderr.contains("cannot use these TLS files"), "\(with.stderr)")
+    }
+
+    /// Polls `/ready` until every channel group has a signed-on link (at most ten seconds).
+    static func waitUntilReady(adminPort: UInt16) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if http("GET", "/ready", port: adminPort).contains("\"ready\":true") { return true }
+            usleep(50_000)
+        }
+        return false
     }
 
     /// The figures after `label{labels}` in a Prometheus text page, or 0 when the series is absent.
@@ -124,23 +132,15 @@ import TestSupport
             """.write(toFile: directory + "/switch.yaml", atomically: true, encoding: .utf8)
         let server = try PayswitchServer(["serve", "--config", directory + "/switch.yaml"])
         defer { _ = server.stop() }
-        let deadline = Date().addingTimeInterval(10)
-        while !Self.http("GET", "/ready", port: adminPort).contains("\"ready\":true") && Date() < deadline { usleep(50_000) }
-        #expect(Self.http("GET", "/ready", port: adminPort).contains("200 OK"), "both links signed on, one over mutual TLS")
+        #expect(Self.waitUntilReady(adminPort: adminPort), "both links signed on, one over mutual TLS")
 
         // Load for three seconds; a second in, the rules send everything to the other issuer.
-        let load = DispatchGroup()
-        nonisolated(unsafe) var report: PayswitchRunner.Result?
-        let port = String(server.port)
-        DispatchQueue.global().async(group: load) {
-            report = try? PayswitchRunner.run(["sim", "pos", "--port", port, "--spec", "iso87binary", "--seconds", "3",
-                                               "--connections", "2", "--window", "4", "--quiet"])
-        }
+        let load = BackgroundRun(["sim", "pos", "--port", String(server.port), "--spec", "iso87binary", "--seconds", "3",
+                                  "--connections", "2", "--window", "4", "--quiet"])
         usleep(1_000_000)
         try rules("plain-issuer").write(toFile: directory + "/rules.yaml", atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
-        #expect(load.wait(timeout: .now() + 30) == .success)
-        let pos = try #require(report)
+        let pos = try #require(load.wait())
         let counts = try #require(Self.sentAndAnswered(pos.stdout), "\(pos.stdout)")
         #expect(pos.status == 0 && counts.sent > 0 && counts.answered == counts.sent, "\(pos.stdout)")
 
@@ -177,16 +177,10 @@ import TestSupport
             """.write(toFile: directory + "/switch.yaml", atomically: true, encoding: .utf8)
         let server = try PayswitchServer(["serve", "--config", directory + "/switch.yaml"])
         defer { _ = server.stop() }
-        let ready = Date().addingTimeInterval(10)
-        while !Self.http("GET", "/ready", port: adminPort).contains("\"ready\":true") && Date() < ready { usleep(50_000) }
+        #expect(Self.waitUntilReady(adminPort: adminPort))
 
-        let load = DispatchGroup()
-        nonisolated(unsafe) var report: PayswitchRunner.Result?
-        let port = String(server.port)
-        DispatchQueue.global().async(group: load) {
-            report = try? PayswitchRunner.run(["sim", "pos", "--port", port, "--spec", "iso87binary", "--count", "8",
-                                               "--connections", "2", "--window", "4", "--quiet"])
-        }
+        let load = BackgroundRun(["sim", "pos", "--port", String(server.port), "--spec", "iso87binary", "--count", "8",
+                                  "--connections", "2", "--window", "4", "--quiet"])
         // Signal once all eight are at the switch.
         let sent = Date().addingTimeInterval(10)
         while Self.sample(Self.http("GET", "/metrics", port: adminPort), "payswitch_requests_total{listener=\"pos\"}") < 8 && Date() < sent {
@@ -195,8 +189,7 @@ import TestSupport
         let signalled = Date()
         let (status, _) = server.stop()
         let stoppedAfter = Date().timeIntervalSince(signalled)
-        #expect(load.wait(timeout: .now() + 30) == .success)
-        let pos = try #require(report)
+        let pos = try #require(load.wait())
         #expect(pos.stdout.contains("8 sent, 8 answered"), "\(pos.stdout)")
         #expect(pos.stdout.contains("response codes: 00: 8"), "the issuer's approvals, not the switch's timeout declines: \(pos.stdout)")
         #expect(status == 0)
