@@ -40,11 +40,15 @@ enum DemoTraffic {
         return message
     }
 
-    /// The acquirer's ISO 20022 mix: credit transfers, status requests and cancellations.
+    /// The acquirer's ISO 20022 mix: the simulator's sample messages, by weight.
+    static let acquirerMix: [(message: String, label: String, weight: Int)] = [
+        ("pacs.008", "credit transfers", 80), ("pacs.028", "status requests", 10), ("camt.056", "cancellations", 10),
+    ]
+
+    /// The acquirer simulator's requests.
     static func acquirerExchange() throws -> ISO20022Exchange {
-        let mix: [(String, Int)] = [("pacs.008", 8), ("pacs.028", 1), ("camt.056", 1)]
-        return try ISO20022Exchange(templates: mix.compactMap { name, weight in
-            ISO20022Exchange.sample(name).map { ISO20022Exchange.Template(message: $0, weight: weight) }
+        try ISO20022Exchange(templates: acquirerMix.compactMap { item in
+            ISO20022Exchange.sample(item.message).map { ISO20022Exchange.Template(message: $0, weight: item.weight) }
         })
     }
 }

@@ -70,7 +70,10 @@ struct DemoCommand: ParsableCommand {
         demo.say("\nPOS mix (\(Int(posRate))/s over 2 connections; card numbers are public test PANs, never shown):")
         let totalWeight = DemoTraffic.posMix.reduce(0) { $0 + $1.weight }
         for item in DemoTraffic.posMix { demo.say("  \(pad("\(item.weight * 100 / totalWeight)%", 4)) \(item.label)") }
-        demo.say("acquirer mix (\(Int(acquirerRate))/s): pacs.008 credit transfers 80%, pacs.028 status requests 10%, camt.056 cancellations 10%")
+        let acquirerWeight = DemoTraffic.acquirerMix.reduce(0) { $0 + $1.weight }
+        demo.say("acquirer mix (\(Int(acquirerRate))/s): " + DemoTraffic.acquirerMix.map { item in
+            "\(item.message) \(item.label) \(item.weight * 100 / acquirerWeight)%"
+        }.joined(separator: ", "))
 
         demo.say("\ntimeline:")
         let (posReport, acquirerReport, breakerOk) = try drive(configuration: configuration, ports: ports, hosts: hosts,
@@ -82,8 +85,8 @@ struct DemoCommand: ParsableCommand {
         demo.say("")
         demo.say(DemoSummary.load("POS simulator (ISO 8583)", posReport))
         demo.say(DemoSummary.load("acquirer simulator (ISO 20022)", acquirerReport))
-        let b = hosts.issuerB.counters
-        demo.say("hosts: issuer-a answered \(hosts.issuerA.counters.answered), issuer-b answered \(b.answered) and ignored \(b.dropped) "
+        let issuerB = hosts.issuerB.counters
+        demo.say("hosts: issuer-a answered \(hosts.issuerA.counters.answered), issuer-b answered \(issuerB.answered) and ignored \(issuerB.dropped) "
                  + "during its outage, bank answered \(hosts.bank.counters.answered) (network management included)")
 
         var problems: [String] = []
