@@ -103,8 +103,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // The reference frames of conformance/iso8583, for the demo and the load generator.
-            resources: [.embedInCode("Samples")]
+            // The reference frames of conformance/iso8583, for the demo and the load generator; the
+            // demo-only certificates of tools/make-demo-pki.sh.
+            resources: [.embedInCode("Samples"), .embedInCode("DemoPKI")]
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "TestSupport"]),
         // What several test targets share: the throwaway PKI of tools/make-test-certs.sh, a seeded generator.

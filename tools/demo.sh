@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the payswitch demo on embedded defaults (no configuration needed).
+# Runs `payswitch demo`: the switch on its embedded configuration between simulated hosts (no set-up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh

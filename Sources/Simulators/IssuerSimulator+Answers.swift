@@ -4,7 +4,7 @@ import PaymentModel
 
 extension IssuerSimulator {
     /// Decodes an ISO 8583 request and builds its answer.
-    func answerISO8583(_ payload: [UInt8], dialect: Dialect, sequence: Int) throws -> Exchange {
+    func answerISO8583(_ payload: [UInt8], dialect: Dialect, sequence: Int, behaviour: IssuerBehaviour) throws -> Exchange {
         let request = try ISO8583Message(decoding: payload, dialect: dialect)
         let mapping = try ISO8583Mapping.shipped(for: dialect.name)
         let payment = try? mapping.canonical(from: request, dialect: dialect, results: results)
@@ -25,7 +25,7 @@ extension IssuerSimulator {
             if request.mti.function == 2 {
                 result = .approved
             } else if let payment {
-                result = configuration.behaviour.result(for: payment, messageName: request.mti.description)
+                result = behaviour.result(for: payment, messageName: request.mti.description)
             } else {
                 result = ResultCode(9100)!  // format error: the request does not map
             }
@@ -33,7 +33,7 @@ extension IssuerSimulator {
         var answer = request.answerSkeleton()
         let code = mapping.responseCode(for: result, results: results) ?? (mapping.usesActionCodes ? "909" : "96")
         answer.set(39, code)
-        if result.category == .approved, request.mti.messageClass == 1 || request.mti.messageClass == 2, configuration.behaviour.approvalCode {
+        if result.category == .approved, request.mti.messageClass == 1 || request.mti.messageClass == 2, behaviour.approvalCode {
             answer.set(38, IssuerSimulator.approvalCode(sequence))
         }
         record.result = code
@@ -48,7 +48,7 @@ extension IssuerSimulator {
 
     /// Decodes an ISO 20022 request and builds its answer: pacs.008 and pacs.028 get pacs.002,
     /// camt.056 gets camt.029.
-    func answerISO20022(_ payload: [UInt8], sequence: Int) throws -> Exchange {
+    func answerISO20022(_ payload: [UInt8], sequence: Int, behaviour: IssuerBehaviour) throws -> Exchange {
         let request = try ISO20022Codec().decode(payload)
         let name = request.source?.version ?? "?"
         var record = ReceivedMessage(message: name)
@@ -56,7 +56,7 @@ extension IssuerSimulator {
         record.messageId = request.identifiers.messageId
         record.endToEndId = request.identifiers.endToEndId
         record.amount = request.amount?.description
-        let result = configuration.behaviour.result(for: request, messageName: name)
+        let result = behaviour.result(for: request, messageName: name)
         let row = results.row(result)
         var answer: PaymentMessage
         switch request.kind {

@@ -22,6 +22,9 @@ public enum WireProtocol: Sendable {
 /// approvals), 0800 with 0810, reversals and advices (0400/0420, 0120/0220) with their responses.
 /// ISO 20022: pacs.008 and pacs.028 are answered with pacs.002, camt.056 with camt.029. Answers
 /// never carry track data, PIN block or chip data, and the records mask the PAN.
+///
+/// The behaviour can be replaced while the simulator runs (``setBehaviour(_:)``), so a test or the
+/// demo can inject an outage and end it on connections that stay open.
 public final class IssuerSimulator: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -69,6 +72,8 @@ public final class IssuerSimulator: Sendable {
     let results: ResultCodeTable
     private let listener: Mutex<Listener?> = Mutex(nil)
     private let state = Mutex(SharedState())
+    /// The behaviour answering now: the configuration's until ``setBehaviour(_:)`` replaces it.
+    private let currentBehaviour: Mutex<IssuerBehaviour>
     private let recorder: Recorder?
 
     struct SharedState {
@@ -88,6 +93,7 @@ public final class IssuerSimulator: Sendable {
         self.logger = logger
         self.results = results
         self.group = EventLoopGroup(count: configuration.loops)
+        self.currentBehaviour = Mutex(configuration.behaviour)
         self.recorder = try configuration.recordFile.map { try Recorder(path: $0, logger: logger) }
     }
 
@@ -126,13 +132,23 @@ public final class IssuerSimulator: Sendable {
 
     public var counters: Counters { state.withLock { $0.counters } }
 
+    /// The behaviour answering now.
+    public var behaviour: IssuerBehaviour { currentBehaviour.withLock { $0 } }
+
+    /// Replaces the behaviour from the next request on, on every connection (open ones included):
+    /// `faults.drop = 1` makes a host that is still connected but answers nothing.
+    public func setBehaviour(_ behaviour: IssuerBehaviour) {
+        currentBehaviour.withLock { $0 = behaviour }
+    }
+
     /// The messages received so far, oldest first (at most the last 100,000).
     public var received: [ReceivedMessage] { state.withLock { $0.received } }
 
     private func sessionSeed() -> UInt64 {
-        state.withLock { shared in
+        let seed = behaviour.seed
+        return state.withLock { shared in
             shared.connectionCount += 1
-            return configuration.behaviour.seed &+ UInt64(shared.connectionCount) &* 0x9E37_79B9
+            return seed &+ UInt64(shared.connectionCount) &* 0x9E37_79B9
         }
     }
 
@@ -154,11 +170,13 @@ public final class IssuerSimulator: Sendable {
             shared.sequence += 1
             return shared.sequence
         }
+        // One behaviour for the whole request, even if it is replaced meanwhile.
+        let behaviour = self.behaviour
         var exchange: Exchange
         do {
             switch configuration.wire {
-            case .iso8583(let dialect): exchange = try answerISO8583(payload, dialect: dialect, sequence: sequence)
-            case .iso20022: exchange = try answerISO20022(payload, sequence: sequence)
+            case .iso8583(let dialect): exchange = try answerISO8583(payload, dialect: dialect, sequence: sequence, behaviour: behaviour)
+            case .iso20022: exchange = try answerISO20022(payload, sequence: sequence, behaviour: behaviour)
             }
         } catch {
             // The error text names field, offset and reason, never a sensitive value.
@@ -167,7 +185,7 @@ public final class IssuerSimulator: Sendable {
             record(ReceivedMessage(message: "?", problem: "\(error)"))
             return
         }
-        let fault = exchange.answer == nil ? nil : drawFault(session)
+        let fault = exchange.answer == nil ? nil : drawFault(session, behaviour.faults)
         exchange.record.fault = fault
         record(exchange.record)
         guard let answer = exchange.answer else { return }
@@ -186,10 +204,10 @@ public final class IssuerSimulator: Sendable {
             connection.pauseReading()
         case .late?:
             count { $0.late += 1 }
-            later(configuration.behaviour.lateMilliseconds, on: connection) { [self] in send(answer, header: header, on: connection) }
+            later(behaviour.lateMilliseconds, on: connection) { [self] in send(answer, header: header, on: connection) }
         case nil:
             count { $0.answered += 1 }
-            let delay = session.random.milliseconds(configuration.behaviour.latency)
+            let delay = session.random.milliseconds(behaviour.latency)
             if delay <= 0 {
                 send(answer, header: header, on: connection)
             } else {
@@ -201,8 +219,7 @@ public final class IssuerSimulator: Sendable {
     /// A frame that decodes as neither ISO 8583 nor XML.
     static let garbage: [UInt8] = [0x00, 0xFF] + Array("GARBAGE".utf8)
 
-    private func drawFault(_ session: Session) -> ReceivedMessage.Fault? {
-        let faults = configuration.behaviour.faults
+    private func drawFault(_ session: Session, _ faults: IssuerBehaviour.Faults) -> ReceivedMessage.Fault? {
         guard faults.total > 0 else { return nil }
         var draw = session.random.unit()
         for (rate, fault) in [(faults.drop, ReceivedMessage.Fault.drop), (faults.late, .late), (faults.close, .close),

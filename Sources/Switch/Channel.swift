@@ -230,7 +230,10 @@ final class Channel: @unchecked Sendable {
             logger.error("undecodable answer from host", metadata: ["channel": "\(name)", "error": "\(error)"])
             return
         }
-        guard let reference = ISO20022Support.originalReference(of: answer), let entry = take(.reference(reference)) else {
+        // Each candidate taken at most once (`take` removes what it finds).
+        var matched: InFlight? = nil
+        for reference in ISO20022Support.originalReferences(of: answer) where matched == nil { matched = take(.reference(reference)) }
+        guard let entry = matched else {
             metrics.unmatchedAnswer(channel: name)
             logger.warning("unmatched answer from host (late, unknown or not an answer)", metadata: [
                 "channel": "\(name)", "message": "\(answer.source?.version ?? "?")",

@@ -23,9 +23,12 @@ enum ISO20022Leg {
     }
 
     /// The id the host's answer will name as the original: the request's own message id when it is
-    /// forwarded as is, a new one when the switch writes a pacs.008 for a pain.001.
+    /// forwarded as is, a new one when the switch writes a pacs.008 for a pain.001, the transaction
+    /// concerned for a cancellation (its camt.029 names nothing else).
     static func reference(for payment: PaymentMessage) -> String? {
-        isPain001(payment) ? newMessageId() : payment.identifiers.messageId
+        if isPain001(payment) { return newMessageId() }
+        if payment.kind == .cancellationRequest { return ISO20022Support.cancellationReference(payment) }
+        return payment.identifiers.messageId
     }
 
     /// The document sent to the bank host.
@@ -41,6 +44,21 @@ enum ISO20022Leg {
         transfer.chargeBearer = payment.chargeBearer ?? "SLEV"
         transfer.businessHeader = nil
         return Array(try ISO20022Codec.encode(transfer, as: .pacs008).utf8)
+    }
+
+    /// The canonical result of a bank's answer. A camt.029 reports what became of a cancellation
+    /// rather than a transaction status: CNCL (cancelled) is the request's success, RJCR
+    /// (cancellation rejected) a business decline; neither is a fault of the bank's link.
+    static func result(of answer: PaymentMessage, results: ResultCodeTable) -> ResultCode {
+        var status = answer.status ?? "RJCT"
+        if answer.kind == .resolutionOfInvestigation {
+            switch status {
+            case "CNCL": status = "ACSC"
+            case "RJCR": status = "RJCT"
+            default: break
+            }
+        }
+        return results.fromISO20022(status: status, reason: answer.statusReason) ?? .systemError
     }
 
     /// The host's answer in the originator's form.
@@ -61,6 +79,9 @@ enum ISO20022Leg {
             resolution.identifiers = request.identifiers
             resolution.identifiers.messageId = newMessageId()
             resolution.amount = request.amount
+            // The case goes back the way it came: the assigner (a required element) is the bank asked.
+            resolution.instructingAgent = request.instructedAgent
+            resolution.instructedAgent = request.instructingAgent
             return Array(try ISO20022Codec.encode(resolution, as: .camt029).utf8)
         }
         var report = PaymentMessage(kind: .statusReport, function: .response)

@@ -5,9 +5,22 @@ import PaymentModel
 enum ISO20022Support {
     static let codec = ISO20022Codec()
 
-    /// The reference an answer points back to: the original message identification of a status
-    /// report or resolution (`OrgnlGrpInfAndSts/OrgnlMsgId`), else its original end-to-end id.
-    static func originalReference(of answer: PaymentMessage) -> String? {
-        answer.unmapped.first { $0.key.hasSuffix("OrgnlMsgId") }?.value ?? answer.identifiers.endToEndId
+    /// The references an answer may point back to, to try in order. A status report names the
+    /// original message (`OrgnlGrpInfAndSts/OrgnlMsgId`), else its end-to-end id. A resolution of
+    /// investigation (camt.029) names no identification of the camt.056 it answers, only the
+    /// transaction concerned: its UETR, then its end-to-end id (``cancellationReference(_:)``).
+    static func originalReferences(of answer: PaymentMessage) -> [String] {
+        if answer.kind == .resolutionOfInvestigation {
+            return [answer.identifiers.uetr, answer.identifiers.endToEndId].compactMap { $0.map { cancellationPrefix + $0 } }
+        }
+        return [answer.unmapped.first { $0.key.hasSuffix("OrgnlMsgId") }?.value ?? answer.identifiers.endToEndId].compactMap { $0 }
     }
+
+    /// What a cancellation request (camt.056) is matched by: the transaction it cancels, by UETR or
+    /// else end-to-end id, apart from message ids (one cancellation of a transaction in flight at a time).
+    static func cancellationReference(_ request: PaymentMessage) -> String? {
+        (request.identifiers.uetr ?? request.identifiers.endToEndId).map { cancellationPrefix + $0 }
+    }
+
+    private static let cancellationPrefix = "cancellation of "
 }

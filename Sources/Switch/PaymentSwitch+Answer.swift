@@ -31,7 +31,7 @@ extension PaymentSwitch {
             }
         case .iso20022(let bytes, let answer):
             metrics.latency(channel: channel.name, nanoseconds: DispatchTime.now().uptimeNanoseconds &- entry.sent)
-            let result = results.fromISO20022(status: answer.status ?? "RJCT", reason: answer.statusReason) ?? .systemError
+            let result = ISO20022Leg.result(of: answer, results: results)
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
                 finish(request, try ISO20022Leg.answer(bytes, answer, for: request), result: result)

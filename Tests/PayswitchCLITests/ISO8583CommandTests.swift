@@ -86,14 +86,6 @@ struct ISO8583CommandTests {
         #expect(result.stderr.contains("\(file.path):4:16: error: unknown key 'clas'"))
     }
 
-    @Test func demoRuns() throws {
-        let result = try PayswitchRunner.run(["demo"])
-        #expect(result.status == 0)
-        #expect(result.stdout.contains("byte-exact: true"))
-        #expect(!result.stdout.contains("byte-exact: false"))
-        #expect(!result.stdout.contains(Self.pan))
-    }
-
     func hexBytes(_ text: String) -> [UInt8] {
         var bytes: [UInt8] = []
         var index = text.startIndex

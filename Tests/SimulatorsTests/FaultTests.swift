@@ -2,6 +2,7 @@ import Foundation
 import ISO8583
 import Simulators
 import Testing
+import TestSupport
 
 /// Every fault the issuer simulator injects is seen by the POS simulator as the right failure.
 @Suite(.serialized)
@@ -83,5 +84,41 @@ struct FaultTests {
         }
         #expect(counts[0].dropped > 0 && counts[0].answered > 0)
         #expect(counts[0] == counts[1])
+    }
+
+    @Test func anOutageSetWhileConnectedStartsAndEndsOnTheSameConnection() throws {
+        let (issuer, port) = try SimulatorFixtures.issuer()
+        defer { issuer.stop() }
+        let fd = try RawClient.connect(port)
+        defer { close(fd) }
+        func send(stan: Int) throws {
+            var request = SimulatorFixtures.purchase()
+            request.set(11, String(format: "%06d", stan))
+            let frame = try request.encoded(as: SimulatorFixtures.dialect)
+            RawClient.send(fd, [UInt8(frame.count >> 8), UInt8(frame.count & 0xFF)] + frame)
+        }
+        func answerSTAN() throws -> String? {
+            let prefix = RawClient.receive(fd, count: 2)
+            guard prefix.count == 2 else { return nil }
+            let payload = RawClient.receive(fd, count: Int(prefix[0]) << 8 | Int(prefix[1]))
+            return try ISO8583Message(decoding: payload, dialect: SimulatorFixtures.dialect).string(11)
+        }
+        try send(stan: 1)
+        #expect(try answerSTAN() == "000001")
+
+        var outage = issuer.behaviour
+        outage.faults.drop = 1
+        issuer.setBehaviour(outage)
+        try send(stan: 2)
+        let deadline = Date().addingTimeInterval(5)
+        while issuer.counters.dropped == 0 && Date() < deadline { usleep(5_000) }
+        #expect(issuer.counters.dropped == 1)
+
+        outage.faults.drop = 0
+        issuer.setBehaviour(outage)
+        try send(stan: 3)
+        // The dropped request never gets an answer: the next one on the wire is the third's.
+        #expect(try answerSTAN() == "000003")
+        #expect(issuer.counters.answered == 2)
     }
 }

@@ -100,4 +100,42 @@ import Transport
         #expect(second.status == "ACSC")
         #expect(bank.counters.received == 1)
     }
+
+    @Test func aCancellationIsMatchedToTheResolutionThatNamesItsTransaction() throws {
+        // A camt.029 names no identification of the camt.056 it answers, only the transaction concerned.
+        let (payments, port, bank) = try Self.start()
+        defer { payments.shutdown(grace: .zero); bank.stop() }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let client = try PosClient(port: port, lengthBytes: 4)
+        let cancellation = try Self.sample("camt.056.001.08_valid.xml")
+        let original = try ISO20022Codec().decode(cancellation)
+        client.sendFrame(cancellation)
+        let answer = try ISO20022Codec().decode(try #require(client.receiveFrame()))
+        #expect(answer.kind == .resolutionOfInvestigation)
+        #expect(answer.status == "CNCL")
+        #expect(answer.identifiers.uetr == original.identifiers.uetr && answer.identifiers.endToEndId == original.identifiers.endToEndId)
+        #expect(bank.received.first?.message == "camt.056.001.08")
+    }
+
+    @Test func aCancellationNoBankCanTakeIsRejectedByTheSwitch() throws {
+        // The bank's address refuses connections: the switch answers the camt.056 itself.
+        let yaml = """
+            name: test
+            rules: rules.yaml
+            listeners: [{name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}]
+            channels: [{name: bank, addresses: ["127.0.0.1:\(RawClient.freePort())"], framing: bin4, protocol: iso20022}]
+            """
+        let (payments, ports) = try SwitchHarness.start(yaml, rules: SwitchFixtures.rules(["bank"]))
+        defer { payments.shutdown(grace: .zero) }
+        let client = try PosClient(port: ports["banks"]!, lengthBytes: 4)
+        let cancellation = try Self.sample("camt.056.001.08_valid.xml")
+        let original = try ISO20022Codec().decode(cancellation)
+        client.sendFrame(cancellation)
+        let answer = try ISO20022Codec().decode(try #require(client.receiveFrame()))
+        #expect(answer.source?.version == "camt.029.001.09")
+        #expect(answer.status == "RJCR")
+        // Back the way it came: the bank asked assigns the resolution to the bank that asked.
+        #expect(answer.instructingAgent == original.instructedAgent && answer.instructedAgent == original.instructingAgent)
+        #expect(answer.identifiers.endToEndId == original.identifiers.endToEndId)
+    }
 }
