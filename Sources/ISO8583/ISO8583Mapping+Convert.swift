@@ -107,8 +107,15 @@ extension ISO8583Mapping {
     /// The ISO 8583 message that carries a canonical message in a dialect this mapping serves.
     ///
     /// Unmapped elements of an ISO 8583 source are carried into this dialect; one it does not
-    /// define is an error naming it, never a silent drop.
-    public func message(from payment: PaymentMessage, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> ISO8583Message {
+    /// define is an error naming it, never a silent drop. So is a canonical field this mapping has
+    /// no element for (see ``uncarriedFields(of:)``), unless `mayDrop` names it.
+    public func message(from payment: PaymentMessage, dialect: Dialect, results: ResultCodeTable = .shipped,
+                        mayDrop: Set<Target> = []) throws(MappingError) -> ISO8583Message {
+        let refused = uncarriedFields(of: payment).filter { !mayDrop.contains($0) }
+        if !refused.isEmpty {
+            throw MappingError(field: nil, reason: "mapping \(name) has no data element for "
+                               + refused.map(\.rawValue).joined(separator: ", ") + ", so the message cannot be carried without losing it")
+        }
         let classDigit: Int
         switch payment.kind {
         case .authorization: classDigit = 1

@@ -165,7 +165,12 @@ extension PaymentSwitch {
             var outbound = payment
             outbound.stan = NetworkManagement.sixDigits(reservation.stan)
             if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: reservation.stan) }
-            return try mapping.message(from: outbound, dialect: dialect, results: results).encoded(as: dialect)
+            let mayDrop = channel.configuration.mayDrop
+            let message = try mapping.message(from: outbound, dialect: dialect, results: results, mayDrop: mayDrop)
+            if !mayDrop.isEmpty {
+                for field in mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
+            }
+            return try message.encoded(as: dialect)
         case (.iso20022(let bytes, _), .iso20022):
             return try ISO20022Leg.outbound(bytes, payment, reference: reservation.key)
         default:

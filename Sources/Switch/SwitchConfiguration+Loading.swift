@@ -52,7 +52,7 @@ struct ConfigurationReader {
     static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key"]
     static let channelKeys: Set<String> = [
         "name", "group", "addresses", "framing", "protocol", "dialect", "tls", "request-timeout", "max-in-flight", "sign-on",
-        "echo-interval", "missed-echoes", "connect-timeout",
+        "echo-interval", "missed-echoes", "connect-timeout", "may-drop",
     ]
     static let healthKeys: Set<String> = ["window", "failure-rate", "minimum-failures", "open-for", "half-open-probes", "order-by-success-rate"]
 
@@ -176,6 +176,10 @@ struct ConfigurationReader {
         if let value = map["echo-interval"] { channel.echoInterval = try optionalDuration(value, "echo-interval") }
         if let value = map["missed-echoes"] { channel.maximumMissedEchoes = try positive(value, "missed-echoes") }
         if let value = map["connect-timeout"] { channel.connectTimeout = try duration(value, "connect-timeout") }
+        if let value = map["may-drop"] {
+            guard case .iso8583 = channel.wire else { throw value.error("may-drop applies to ISO 8583 channels") }
+            for item in try value.sequence("may-drop") { channel.mayDrop.insert(try item.choice("a canonical field", ISO8583Mapping.Target.self)) }
+        }
         if case .iso20022 = channel.wire, channel.signOn {
             // ISO 20022 has no 0800: a bank link is usable once connected.
             channel.signOn = false

@@ -137,6 +137,9 @@ public struct ChannelConfiguration: Sendable {
     /// Echoes in a row without an answer after which the link takes no traffic and is reopened.
     public var maximumMissedEchoes: Int
     public var connectTimeout: Duration
+    /// Canonical fields this host's dialect has no element for that a translated request may lose
+    /// (each drop is counted); any other such field declines the request. Empty by default.
+    public var mayDrop: Set<ISO8583Mapping.Target> = []
 
     public init(name: String, group: String? = nil, addresses: [HostAndPort], framing: FrameFormat, wire: WireFormat,
                 tls: TLSConfiguration? = nil, requestTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,

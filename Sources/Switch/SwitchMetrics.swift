@@ -55,6 +55,9 @@ final class SwitchMetrics: Sendable {
     func duplicate(listener: String) { count("payswitch_duplicates_total", "listener", listener) }
     func unmatchedAnswer(channel: String) { count("payswitch_unmatched_answers_total", "channel", channel) }
     func hostUndecodable(channel: String) { count("payswitch_undecodable_answers_total", "channel", channel) }
+    func droppedField(channel: String, field: String) {
+        Counter(label: "payswitch_dropped_fields_total", dimensions: [("channel", channel), ("field", field)]).increment()
+    }
     func reload(accepted: Bool) { count("payswitch_reloads_total", "outcome", accepted ? "accepted" : "refused") }
 
     /// 1 when a link takes traffic, else 0.

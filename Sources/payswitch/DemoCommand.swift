@@ -86,6 +86,14 @@ struct DemoCommand: ParsableCommand {
         demo.say(DemoSummary.load("POS simulator (ISO 8583)", posReport))
         demo.say(DemoSummary.load("acquirer simulator (ISO 20022)", acquirerReport))
         let issuerB = hosts.issuerB.counters
+        let dropped = AdminMetrics.samples(named: "payswitch_dropped_fields_total", in: registry)
+            .filter { $0.labels["channel"] == "issuer-b" }
+            .sorted { ($0.labels["field"] ?? "") < ($1.labels["field"] ?? "") }
+            .map { "\($0.labels["field"] ?? "?") \(Int($0.value))" }
+        if !dropped.isEmpty {
+            demo.say("fields the 1993 dialect has no element for, dropped on the way to issuer-b as its may-drop allows: "
+                     + dropped.joined(separator: ", "))
+        }
         demo.say("hosts: issuer-a answered \(hosts.issuerA.counters.answered), issuer-b answered \(issuerB.answered) and ignored \(issuerB.dropped) "
                  + "during its outage, bank answered \(hosts.bank.counters.answered) (network management included)")
 

@@ -20,6 +20,8 @@ struct TranslateCommand: ParsableCommand {
     @Option(help: "The target: an ISO 8583 dialect or an ISO 20022 message identifier.") var to: String?
     @Option(name: .long, help: "An ISO 8583 message as hexadecimal text.") var hex: String?
     @Argument(help: "A file holding the message; standard input when absent.") var file: String?
+    @Option(help: "A canonical field the ISO 8583 target has no element for that may be lost (repeatable), such as pos-entry-mode.")
+    var mayDrop: [String] = []
     @Flag(help: "Print the canonical message as JSON instead of translating.") var canonical = false
     @Flag(help: "Print card data in clear (with --canonical).") var unmask = false
 
@@ -61,7 +63,14 @@ struct TranslateCommand: ParsableCommand {
             }
             switch try Format(to!) {
             case .iso8583(let dialect, let mapping):
-                print(Hex.encode(try mapping.message(from: payment, dialect: dialect).encoded(as: dialect)))
+                var fields: Set<ISO8583Mapping.Target> = []
+                for name in mayDrop {
+                    guard let field = ISO8583Mapping.Target(rawValue: name) else {
+                        throw ValidationError("--may-drop: unknown canonical field '\(name)'; one of \(ISO8583Mapping.Target.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    fields.insert(field)
+                }
+                print(Hex.encode(try mapping.message(from: payment, dialect: dialect, mayDrop: fields).encoded(as: dialect)))
             case .iso20022(let definition):
                 print(try ISO20022Codec.encode(payment, as: definition), terminator: "")
             }

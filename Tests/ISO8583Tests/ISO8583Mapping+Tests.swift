@@ -85,14 +85,35 @@ struct MappingTests {
         let table = ResultCodeTable.shipped
         for _ in 0..<200 {
             let generated = Self.canonical(&random, table: table)
+            // Only what both mappings carry is compared, so what one of them has no element for may go.
             let first = try sourceMapping.canonical(
-                from: ISO8583Message(decoding: try sourceMapping.message(from: generated, dialect: source).encoded(as: source), dialect: source),
+                from: ISO8583Message(decoding: try sourceMapping.message(from: generated, dialect: source,
+                                                                         mayDrop: Set(sourceMapping.uncarriedFields(of: generated))).encoded(as: source),
+                                     dialect: source),
                 dialect: source)
-            let frame = try targetMapping.message(from: first, dialect: target).encoded(as: target)
+            let frame = try targetMapping.message(from: first, dialect: target, mayDrop: Set(targetMapping.uncarriedFields(of: first))).encoded(as: target)
             let second = try targetMapping.canonical(from: ISO8583Message(decoding: frame, dialect: target), dialect: target)
             #expect(Self.view(first, sourceMapping, targetMapping) == Self.view(second, sourceMapping, targetMapping), "\(from) → \(to)")
             #expect(Self.view(generated, sourceMapping, sourceMapping) == Self.view(first, sourceMapping, sourceMapping))
         }
+    }
+
+    @Test func aCanonicalFieldTheTargetHasNoElementForIsRefusedUnlessItMayBeDropped() throws {
+        let iso93 = try ISO8583Mapping.shipped(for: "iso93ascii"), dialect = try Dialect.shipped("iso93ascii")
+        var payment = PaymentMessage(kind: .financial, function: .request)
+        payment.terminal = "TERM0001"
+        payment.posEntryMode = "051"
+        payment.posConditionCode = "00"
+        #expect(try ISO8583Mapping.shipped(for: "iso87ascii").uncarriedFields(of: payment).isEmpty)
+        #expect(iso93.uncarriedFields(of: payment) == [.posEntryMode, .posCondition])
+        #expect {
+            _ = try iso93.message(from: payment, dialect: dialect, mayDrop: [.posCondition])
+        } throws: { error in
+            let reason = (error as? MappingError)?.reason ?? ""
+            return reason.contains("pos-entry-mode") && !reason.contains("pos-condition")
+        }
+        let message = try iso93.message(from: payment, dialect: dialect, mayDrop: [.posEntryMode, .posCondition])
+        #expect(message.string(41) == "TERM0001" && !message.contains(22) && !message.contains(25))
     }
 
     /// A 0200 with a STAN and three fields no mapping covers: private data, a PIN block, a MAC.

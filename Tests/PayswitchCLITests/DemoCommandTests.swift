@@ -84,6 +84,7 @@ struct DemoCommandTests {
         #expect(out.contains(" 0 lost"))
         #expect(!out.contains("FAILED"))
         #expect(out.contains("ok: every request answered"))
+        #expect(out.contains("dropped on the way to issuer-b as its may-drop allows: merchant-name-location"), "the loss is reported")
 
         // No card number in clear anywhere, in output or logs.
         for pan in ["4761739001010119", "5555555555554444", "6011000990139424"] {

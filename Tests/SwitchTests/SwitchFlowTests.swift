@@ -63,6 +63,11 @@ import Transport
             request.set(12, "261121103000")
             request.remove(13)
             request.remove(22)
+        } else if host == "iso93ascii" {
+            // Nor the other way: 1993 has no element for 1987's POS entry and condition codes
+            // (aFieldTheHostDialectCannotCarryIsDeclinedNeverDropped shows the decline).
+            request.remove(22)
+            request.remove(25)
         }
         let answer = try #require(try pos.exchange(request))
         #expect(answer.mti.description == (listener == "iso93ascii" ? "1210" : "0210"))
@@ -91,6 +96,28 @@ import Transport
         let answer = try #require(try pos.exchange(request))
         #expect(answer.string(39) == "909")
         #expect(issuer.requests.isEmpty)
+    }
+
+    @Test(arguments: [false, true])
+    func aFieldOnlyTheTerminalsDialectHasIsDroppedOnlyWhereTheChannelSaysItMayBe(mayDrop: Bool) throws {
+        let issuer = try ScriptedHost(dialect: SwitchFixtures.iso93ascii)
+        defer { issuer.stop() }
+        let channel = SwitchHarness.channel("issuer", ports: [issuer.port], dialect: "iso93ascii",
+                                            extra: mayDrop ? "may-drop: [pos-entry-mode]" : "")
+        let (payments, ports) = try SwitchHarness.start(SwitchHarness.yaml(channels: channel), rules: SwitchFixtures.rules(["issuer"]))
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let pos = try PosClient(port: ports["pos"]!, dialect: try Dialect.shipped("iso87ascii"))
+        let request = SwitchFixtures.purchase(stan: 22)  // DE 22 "051": a 1987 POS entry mode
+        let answer = try #require(try pos.exchange(request))
+        if mayDrop {
+            #expect(answer.string(39) == "00")
+            let forwarded = try #require(issuer.requests.first)
+            #expect(forwarded.mti.description == "1200" && !forwarded.contains(22))
+        } else {
+            #expect(answer.string(39) == "96", "declined by the switch, not cut")
+            #expect(issuer.requests.isEmpty)
+        }
     }
 
     @Test func sameDialectPassesTheBytesThroughWithOnlyTheSTANRewritten() throws {
