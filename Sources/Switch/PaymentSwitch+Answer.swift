@@ -44,7 +44,7 @@ extension PaymentSwitch {
 
     /// The host's ISO 8583 answer in the originator's form, with the originator's STAN and RRN.
     private func answerBytes(from answer: ISO8583Message, channel: Channel, for request: InboundRequest) throws -> [UInt8] {
-        guard case .iso8583(let original, _) = request.message,
+        guard case .iso8583(let original) = request.message,
               case .iso8583(let sourceDialect, let sourceMapping) = request.listener.configuration.wire,
               case .iso8583(let hostDialect, let hostMapping) = channel.configuration.wire else {
             throw SwitchError("an ISO 8583 answer for a request that was not ISO 8583")
@@ -70,7 +70,7 @@ extension PaymentSwitch {
         do {
             let bytes: [UInt8]
             switch (request.message, request.listener.configuration.wire) {
-            case (.iso8583(let original, _), .iso8583(let dialect, let mapping)):
+            case (.iso8583(let original), .iso8583(let dialect, let mapping)):
                 var answer = original.answerSkeleton()
                 answer.set(39, mapping.responseCode(for: code, results: results) ?? (mapping.usesActionCodes ? "909" : "96"))
                 bytes = try answer.encoded(as: dialect)

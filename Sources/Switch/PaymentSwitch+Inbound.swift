@@ -54,10 +54,10 @@ extension PaymentSwitch {
             payment = try mapping.canonical(from: message, dialect: dialect, results: results)
         } catch {
             logger.error("request does not map to the canonical message", metadata: ["listener": "\(context.name)", "error": "\(error)"])
-            let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message, nil), duplicateKey: nil)
+            let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: nil)
             return answerLocally(request, .formatError)
         }
-        let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message, payment), duplicateKey: key)
+        let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: key)
         guard register(request) else { return }
         route(request, payment)
     }
@@ -139,12 +139,8 @@ extension PaymentSwitch {
             answerLocally(request, .systemError)
             return .answered
         }
-        let connection = reservation.connection
-        if connection.loop === request.connection.loop {
-            bytes.withUnsafeBytes { try? connection.send(payload: $0) }
-        } else {
-            connection.execute { connection in bytes.withUnsafeBytes { try? connection.send(payload: $0) } }
-        }
+        // On the link's queue: sent now, written once at the end of this read; else handed over in batches.
+        reservation.connection.sendFromAnyThread(bytes)
         return .sent
     }
 
@@ -152,7 +148,7 @@ extension PaymentSwitch {
     private func outboundBytes(_ request: InboundRequest, _ payment: PaymentMessage, channel: Channel,
                                reservation: Channel.Reservation) throws -> [UInt8] {
         switch (request.message, channel.configuration.wire) {
-        case (.iso8583(let original, _), .iso8583(let dialect, let mapping)):
+        case (.iso8583(let original), .iso8583(let dialect, let mapping)):
             if case .iso8583(let sourceDialect, _) = request.listener.configuration.wire, sourceDialect.name == dialect.name {
                 // Same dialect: the bytes as received with only the switch's own fields rewritten.
                 var message = original
@@ -181,14 +177,10 @@ extension PaymentSwitch {
 
     /// Sends an answer on the originator's connection, from whichever queue completes it.
     func reply(_ bytes: [UInt8], header: [UInt8], on connection: Connection) {
-        connection.execute { connection in
-            bytes.withUnsafeBytes { payload in
-                if header.isEmpty {
-                    try? connection.send(payload: payload)
-                } else {
-                    header.withUnsafeBytes { connection.reply(payload: payload, to: $0) }
-                }
-            }
+        if header.isEmpty {
+            connection.sendFromAnyThread(bytes)
+        } else {
+            connection.replyFromAnyThread(bytes, to: header)
         }
     }
 }
