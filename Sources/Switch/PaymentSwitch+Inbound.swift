@@ -46,8 +46,11 @@ extension PaymentSwitch {
             metrics.answer(listener: context.name, channel: "-", rule: "network", result: ResultCode(8000)!)
             return
         }
-        var identity = [message.string(11) ?? ""]
-        for field in context.configuration.duplicateKeyFields { identity.append(message.string(field) ?? "") }
+        let keyFields = context.configuration.duplicateKeyFields
+        var identity: [String] = []
+        identity.reserveCapacity(1 + keyFields.count)  // one allocation, not one per growth
+        identity.append(message.string(11) ?? "")
+        for field in keyFields { identity.append(message.string(field) ?? "") }
         let key = DuplicateKey(listener: context.index, messageClass: message.mti.messageClass, identity: identity)
         let payment: PaymentMessage
         do {
