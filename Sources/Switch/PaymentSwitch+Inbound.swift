@@ -18,10 +18,9 @@ extension PaymentSwitch {
         let payload = Array(frame.payload)
         let header = Array(frame.header)
         metrics.request(listener: context.name)
-        switch context.configuration.wire {
-        case .iso8583(let dialect, let mapping):
-            receivedISO8583(payload, header: header, dialect: dialect, mapping: mapping, on: connection, context, session)
-        case .iso20022:
+        if let side = context.iso8583 {
+            receivedISO8583(payload, header: header, dialect: side.dialect, mapping: side.mapping, on: connection, context, session)
+        } else {
             receivedISO20022(payload, header: header, on: connection, context, session)
         }
     }
@@ -150,31 +149,32 @@ extension PaymentSwitch {
     /// The request as the channel's host reads it, with the switch's STAN (ISO 8583).
     private func outboundBytes(_ request: InboundRequest, _ payment: PaymentMessage, channel: Channel,
                                reservation: Channel.Reservation) throws -> [UInt8] {
-        switch (request.message, channel.configuration.wire) {
-        case (.iso8583(let original), .iso8583(let dialect, let mapping)):
-            if case .iso8583(let sourceDialect, _) = request.listener.configuration.wire, sourceDialect.name == dialect.name {
+        switch request.message {
+        case .iso8583(let original):
+            guard let target = channel.iso8583 else { break }
+            if let source = request.listener.iso8583, source.isSameDialect(as: target) {
                 // Same dialect: the bytes as received with only the switch's own fields rewritten.
                 var message = original
                 guard message.overwriteDigits(11, with: UInt64(reservation.stan)) else {
                     throw SwitchError("DE 11 (STAN) is not six digits the switch can rewrite")
                 }
                 if !message.contains(37) { message.set(37, RetrievalReference.make(stan: reservation.stan)) }
-                return try message.receivedFrame ?? message.encoded(as: dialect)
+                return try message.receivedFrame ?? message.encoded(as: target.dialect)
             }
             var outbound = payment
             outbound.stan = NetworkManagement.sixDigits(reservation.stan)
             if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: reservation.stan) }
-            return try mapping.message(from: outbound, dialect: dialect, results: results).encoded(as: dialect)
-        case (.iso20022(let bytes, _), .iso20022):
+            return try target.mapping.message(from: outbound, dialect: target.dialect, results: results).encoded(as: target.dialect)
+        case .iso20022(let bytes, _):
+            guard channel.iso8583 == nil else { break }
             return try ISO20022Leg.outbound(bytes, payment, reference: reservation.key)
-        default:
-            throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
         }
+        throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
     }
 
     /// The key an ISO 20022 host's answer will carry back; nil for ISO 8583 (the STAN is assigned).
     private func outboundReference(_ request: InboundRequest, _ payment: PaymentMessage, _ channel: Channel) -> String? {
-        guard case .iso20022 = channel.configuration.wire else { return nil }
+        guard channel.iso8583 == nil else { return nil }
         return ISO20022Leg.reference(for: payment)
     }
 
