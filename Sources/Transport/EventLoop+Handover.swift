@@ -15,15 +15,6 @@ extension EventLoop {
     /// Whether the caller runs on this loop's queue.
     public var isCurrent: Bool { DispatchQueue.getSpecific(key: EventLoop.specificKey) == identity }
 
-    /// Runs `body` as one event of this loop (on its queue): frames appended to this loop's
-    /// connections inside are written once, when it ends.
-    public func batch(_ body: () -> Void) {
-        dispatchPrecondition(condition: .onQueue(queue))
-        eventDepth += 1
-        body()
-        endEvent()
-    }
-
     /// Ends one (possibly nested) event; the outermost flushes the connections appended to in it.
     func endEvent() {
         eventDepth -= 1
