@@ -73,16 +73,45 @@ public enum BreakerState: String, Sendable, Hashable {
 public final class ChannelHealth: Sendable {
     public let policy: HealthPolicy
     private let origin: ContinuousClock.Instant
+    /// The bucket length in nanoseconds, and an open breaker's wait in buckets: fixed by the
+    /// policy, so the per-message path does integer arithmetic only.
+    private let bucketNanoseconds: Int64
+    private let openTicks: Int64
     private let breakers = Mutex(Table())
 
-    /// The breakers, with the count of channel × merchant ones (the bounded kind).
+    /// The breakers: an index from key to slot, and the slots. Breakers are reached by slot (array
+    /// addressors update them in place) rather than through the dictionary's mutating subscript,
+    /// whose coroutine allocates on every call.
     struct Table {
-        var entries: [Key: Breaker] = [:]
+        var slots: [Key: Int] = [:]
+        var breakers: [Breaker] = []
+        /// Slots of evicted breakers, reused first.
+        var freeSlots: [Int] = []
+        /// Channel × merchant breakers held (the bounded kind).
         var merchantCount = 0
 
-        subscript(key: Key) -> Breaker? {
-            get { entries[key] }
-            _modify { yield &entries[key] }
+        /// The slot of `key`, made with a fresh breaker when there is none.
+        mutating func slot(_ key: Key, buckets: Int) -> Int {
+            if let slot = slots[key] { return slot }
+            let slot: Int
+            if let free = freeSlots.popLast() {
+                slot = free
+                breakers[slot] = Breaker(buckets)
+            } else {
+                slot = breakers.count
+                breakers.append(Breaker(buckets))
+            }
+            slots[key] = slot
+            if key.merchant != nil { merchantCount += 1 }
+            return slot
+        }
+
+        mutating func remove(_ key: Key) {
+            guard let slot = slots.removeValue(forKey: key) else { return }
+            // The slot's arrays go now; the slot itself is reused by the next new breaker.
+            breakers[slot] = Breaker(1)
+            freeSlots.append(slot)
+            if key.merchant != nil { merchantCount -= 1 }
         }
     }
 
@@ -95,20 +124,26 @@ public final class ChannelHealth: Sendable {
     public init(policy: HealthPolicy = HealthPolicy(), origin: ContinuousClock.Instant = .now) {
         self.policy = policy
         self.origin = origin
+        let bucketLength = policy.window / max(1, policy.buckets)
+        bucketNanoseconds = max(1, ChannelHealth.nanoseconds(bucketLength))
+        openTicks = max(1, Int64((policy.openDuration / bucketLength).rounded(.up)))
     }
 
     /// Records the outcome of one exchange with `channel` for a merchant (or none).
     public func record(_ outcome: ChannelOutcome, channel: String, merchant: String? = nil, at now: ContinuousClock.Instant) {
         let tick = ticks(now)
         breakers.withLock { table in
-            for key in keys(channel, merchant) {
-                if table.entries[key] == nil && key.merchant != nil {
-                    if table.merchantCount >= policy.maximumMerchantBreakers { evictMerchantBreakers(&table, tick: tick) }
-                    table.merchantCount += 1
-                }
-                table.entries[key, default: Breaker(policy.buckets)].record(outcome, tick: tick, policy: policy, ticksPerOpen: openTicks)
-            }
+            record(outcome, Key(channel: channel, merchant: nil), tick: tick, in: &table)
+            if let merchant { record(outcome, Key(channel: channel, merchant: merchant), tick: tick, in: &table) }
         }
+    }
+
+    private func record(_ outcome: ChannelOutcome, _ key: Key, tick: Int64, in table: inout Table) {
+        if key.merchant != nil && table.slots[key] == nil && table.merchantCount >= policy.maximumMerchantBreakers {
+            evictMerchantBreakers(&table, tick: tick)
+        }
+        let slot = table.slot(key, buckets: policy.buckets)
+        table.breakers[slot].record(outcome, tick: tick, policy: policy, ticksPerOpen: openTicks)
     }
 
     /// Channel × merchant breakers held now (at most ``HealthPolicy/maximumMerchantBreakers``).
@@ -119,38 +154,40 @@ public final class ChannelHealth: Sendable {
     /// frees less than a tenth, the least recently used go next, open ones last.
     private func evictMerchantBreakers(_ table: inout Table, tick: Int64) {
         let target = policy.maximumMerchantBreakers - max(1, policy.maximumMerchantBreakers / 10)
+        var idle: [Key] = []
         var others: [(key: Key, rank: Int, lastUsed: Int64)] = []
-        for (key, breaker) in table.entries where key.merchant != nil {
+        for (key, slot) in table.slots where key.merchant != nil {
+            let breaker = table.breakers[slot]
             let state = breaker.currentState(tick: tick, ticksPerOpen: openTicks)
             if state == .closed && breaker.window.totals(tick: tick).failures == 0 {
-                table.entries[key] = nil
-                table.merchantCount -= 1
+                idle.append(key)
             } else {
                 others.append((key, state == .closed ? 0 : 1, breaker.lastUsed))
             }
         }
+        for key in idle { table.remove(key) }
         guard table.merchantCount > target else { return }
         others.sort { ($0.rank, $0.lastUsed) < ($1.rank, $1.lastUsed) }
-        for candidate in others.prefix(table.merchantCount - target) {
-            table.entries[candidate.key] = nil
-            table.merchantCount -= 1
-        }
+        for candidate in others.prefix(table.merchantCount - target) { table.remove(candidate.key) }
     }
 
     /// Whether a message for `merchant` may go to `channel` now. A half-open breaker hands out its
     /// probe quota here, so ask only for a channel you will put in the candidate list.
     public func admit(channel: String, merchant: String? = nil, at now: ContinuousClock.Instant) -> Admission {
         let tick = ticks(now)
-        return breakers.withLock { breakers in
+        return breakers.withLock { table in
+            let channelSlot = table.slots[Key(channel: channel, merchant: nil)]
+            let merchantSlot = merchant.flatMap { table.slots[Key(channel: channel, merchant: $0)] }
             // Check both breakers before taking a probe from either, so a refusal uses no quota.
-            let keys = keys(channel, merchant)
-            for key in keys {
-                if let refusal = breakers[key]?.refusal(tick: tick, policy: policy, ticksPerOpen: openTicks) {
-                    return key.merchant == nil ? refusal : .refused(.merchantBreaker(refusal.reason.state))
-                }
+            if let channelSlot, let refusal = table.breakers[channelSlot].refusal(tick: tick, policy: policy, ticksPerOpen: openTicks) {
+                return refusal
+            }
+            if let merchantSlot, let refusal = table.breakers[merchantSlot].refusal(tick: tick, policy: policy, ticksPerOpen: openTicks) {
+                return .refused(.merchantBreaker(refusal.reason.state))
             }
             var probe = false
-            for key in keys where breakers[key]?.takeProbe(tick: tick, ticksPerOpen: openTicks) == true { probe = true }
+            if let channelSlot, table.breakers[channelSlot].takeProbe(tick: tick, ticksPerOpen: openTicks) { probe = true }
+            if let merchantSlot, table.breakers[merchantSlot].takeProbe(tick: tick, ticksPerOpen: openTicks) { probe = true }
             return probe ? .probe : .allowed
         }
     }
@@ -158,15 +195,19 @@ public final class ChannelHealth: Sendable {
     /// The breaker state of a channel (and merchant), for traces and operators.
     public func state(channel: String, merchant: String? = nil, at now: ContinuousClock.Instant) -> BreakerState {
         let tick = ticks(now)
-        return breakers.withLock { $0[Key(channel: channel, merchant: merchant)]?.currentState(tick: tick, ticksPerOpen: openTicks) ?? .closed }
+        return breakers.withLock { table in
+            guard let slot = table.slots[Key(channel: channel, merchant: merchant)] else { return .closed }
+            return table.breakers[slot].currentState(tick: tick, ticksPerOpen: openTicks)
+        }
     }
 
     /// The channel's technical success rate in the window, or nil with too few outcomes.
     public func successRate(channel: String, at now: ContinuousClock.Instant) -> Double? {
         let tick = ticks(now)
-        return breakers.withLock { breakers in
-            guard let counts = breakers[Key(channel: channel, merchant: nil)]?.window.totals(tick: tick),
-                  counts.calls >= policy.minimumCallsForRate else { return nil }
+        return breakers.withLock { table in
+            guard let slot = table.slots[Key(channel: channel, merchant: nil)] else { return nil }
+            let counts = table.breakers[slot].window.totals(tick: tick)
+            guard counts.calls >= policy.minimumCallsForRate else { return nil }
             return Double(counts.calls - counts.failures) / Double(counts.calls)
         }
     }
@@ -197,18 +238,16 @@ public final class ChannelHealth: Sendable {
         }
     }
 
-    private func keys(_ channel: String, _ merchant: String?) -> [Key] {
-        merchant.map { [Key(channel: channel, merchant: nil), Key(channel: channel, merchant: $0)] } ?? [Key(channel: channel, merchant: nil)]
-    }
-
     /// Time as whole buckets since the origin.
     private func ticks(_ now: ContinuousClock.Instant) -> Int64 {
-        let elapsed = now - origin
-        return max(0, Int64(elapsed / bucketLength))
+        max(0, ChannelHealth.nanoseconds(now - origin) / bucketNanoseconds)
     }
 
-    private var bucketLength: Duration { policy.window / max(1, policy.buckets) }
-    private var openTicks: Int64 { max(1, Int64((policy.openDuration / bucketLength).rounded(.up))) }
+    /// A duration in nanoseconds with integer arithmetic (Duration's own division goes through 128 bits).
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
 }
 
 /// One breaker and its window.

@@ -55,13 +55,23 @@ public final class Router: Sendable {
             }
         }
         let merchant = message.merchant?.id
-        for channel in ordered {
+        // The admitted channels are kept in place, in order: no second array per message.
+        var kept = 0
+        for index in ordered.indices {
+            let channel = ordered[index]
             switch health.admit(channel: channel, merchant: merchant, at: now) {
-            case .allowed: result.candidates.append(channel)
-            case .probe: result.candidates.append(channel); result.probes.append(channel)
+            case .allowed:
+                ordered[kept] = channel
+                kept += 1
+            case .probe:
+                ordered[kept] = channel
+                kept += 1
+                result.probes.append(channel)
             case .refused(let reason): result.dropped.append(RouteResult.Dropped(channel: channel, reason: reason))
             }
         }
+        ordered.removeLast(ordered.count - kept)
+        result.candidates = ordered
         if result.candidates.isEmpty { result.decline = .issuerUnavailable }
         return result
     }

@@ -20,6 +20,8 @@ final class Channel: @unchecked Sendable {
     let logger: Logger
     let metrics: SwitchMetrics
     let results: ResultCodeTable
+    /// The host's ISO 8583 dialect and mapping; nil for ISO 20022.
+    let iso8583: ISO8583Side?
     private let state: Mutex<State>
     private let tls: TLSContext?
     /// The links, created once at start; their handlers reach back here.
@@ -59,6 +61,7 @@ final class Channel: @unchecked Sendable {
         self.logger = logger
         self.metrics = metrics
         self.results = results
+        self.iso8583 = ISO8583Side(configuration.wire)
         self.tls = try configuration.tls.map { try TLSContext($0, isClient: true) }
         self.state = Mutex(State(links: Array(repeating: LinkState(), count: configuration.addresses.count)))
         var options = ConnectionOptions(idleTimeout: nil, handshakeTimeout: .seconds(10))
@@ -188,9 +191,10 @@ final class Channel: @unchecked Sendable {
     // MARK: Answers
 
     private func hostFrame(_ frame: Frame, link: Int, on connection: Connection) {
-        switch configuration.wire {
-        case .iso8583(let dialect, let mapping): hostISO8583(Array(frame.payload), dialect: dialect, mapping: mapping, link: link, on: connection)
-        case .iso20022: hostISO20022(Array(frame.payload), link: link)
+        if let side = iso8583 {
+            hostISO8583(Array(frame.payload), dialect: side.dialect, mapping: side.mapping, link: link, on: connection)
+        } else {
+            hostISO20022(Array(frame.payload), link: link)
         }
     }
 

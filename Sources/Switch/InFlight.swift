@@ -40,17 +40,11 @@ final class InboundRequest: @unchecked Sendable {
 
 /// The request as decoded on the listener, in its own format.
 enum InboundMessage: @unchecked Sendable {
-    /// ISO 8583 as received, and its canonical form once mapped.
-    case iso8583(ISO8583Message, PaymentMessage?)
+    /// ISO 8583 as received. Its canonical form is routed and then dropped: nothing after routing
+    /// reads it, and carrying it would copy and release every field with each request.
+    case iso8583(ISO8583Message)
     /// ISO 20022 as received (bytes) and its canonical form.
     case iso20022([UInt8], PaymentMessage)
-
-    var payment: PaymentMessage? {
-        switch self {
-        case .iso8583(_, let payment): payment
-        case .iso20022(_, let payment): payment
-        }
-    }
 }
 
 /// One request sent to a host and not yet answered.

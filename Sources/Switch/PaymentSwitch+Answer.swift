@@ -20,8 +20,8 @@ extension PaymentSwitch {
             answerLocally(request, code)
         case .iso8583(let answer):
             metrics.latency(channel: channel.name, nanoseconds: DispatchTime.now().uptimeNanoseconds &- entry.sent)
-            guard case .iso8583(_, let mapping) = channel.configuration.wire else { return answerLocally(request, .systemError) }
-            let result = answer.string(39).flatMap { mapping.result(forResponseCode: $0, results: results) } ?? .systemError
+            guard let host = channel.iso8583 else { return answerLocally(request, .systemError) }
+            let result = answer.string(39).flatMap { host.mapping.result(forResponseCode: $0, results: results) } ?? .systemError
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
                 finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result)
@@ -44,24 +44,22 @@ extension PaymentSwitch {
 
     /// The host's ISO 8583 answer in the originator's form, with the originator's STAN and RRN.
     private func answerBytes(from answer: ISO8583Message, channel: Channel, for request: InboundRequest) throws -> [UInt8] {
-        guard case .iso8583(let original, _) = request.message,
-              case .iso8583(let sourceDialect, let sourceMapping) = request.listener.configuration.wire,
-              case .iso8583(let hostDialect, let hostMapping) = channel.configuration.wire else {
+        guard case .iso8583(let original) = request.message, let source = request.listener.iso8583, let host = channel.iso8583 else {
             throw SwitchError("an ISO 8583 answer for a request that was not ISO 8583")
         }
-        if sourceDialect.name == hostDialect.name {
+        if source.isSameDialect(as: host) {
             var message = answer
             guard let stan = original.integer(11), message.overwriteDigits(11, with: UInt64(stan)) else {
                 throw SwitchError("the answer's DE 11 cannot take the originator's STAN back")
             }
             // An RRN the switch assigned is its own: the originator did not send one.
             if !original.contains(37) { message.remove(37) }
-            return try message.receivedFrame ?? message.encoded(as: sourceDialect)
+            return try message.receivedFrame ?? message.encoded(as: source.dialect)
         }
-        var payment = try hostMapping.canonical(from: answer, dialect: hostDialect, results: results)
+        var payment = try host.mapping.canonical(from: answer, dialect: host.dialect, results: results)
         payment.stan = original.string(11)
         payment.rrn = original.string(37)
-        return try sourceMapping.message(from: payment, dialect: sourceDialect, results: results).encoded(as: sourceDialect)
+        return try source.mapping.message(from: payment, dialect: source.dialect, results: results).encoded(as: source.dialect)
     }
 
     /// Answers a request from the switch itself (declined by a rule, no channel, timeout, format
@@ -70,7 +68,7 @@ extension PaymentSwitch {
         do {
             let bytes: [UInt8]
             switch (request.message, request.listener.configuration.wire) {
-            case (.iso8583(let original, _), .iso8583(let dialect, let mapping)):
+            case (.iso8583(let original), .iso8583(let dialect, let mapping)):
                 var answer = original.answerSkeleton()
                 answer.set(39, mapping.responseCode(for: code, results: results) ?? (mapping.usesActionCodes ? "909" : "96"))
                 bytes = try answer.encoded(as: dialect)

@@ -18,10 +18,9 @@ extension PaymentSwitch {
         let payload = Array(frame.payload)
         let header = Array(frame.header)
         metrics.request(listener: context.name)
-        switch context.configuration.wire {
-        case .iso8583(let dialect, let mapping):
-            receivedISO8583(payload, header: header, dialect: dialect, mapping: mapping, on: connection, context, session)
-        case .iso20022:
+        if let side = context.iso8583 {
+            receivedISO8583(payload, header: header, dialect: side.dialect, mapping: side.mapping, on: connection, context, session)
+        } else {
             receivedISO20022(payload, header: header, on: connection, context, session)
         }
     }
@@ -46,18 +45,21 @@ extension PaymentSwitch {
             metrics.answer(listener: context.name, channel: "-", rule: "network", result: ResultCode(8000)!)
             return
         }
-        var identity = [message.string(11) ?? ""]
-        for field in context.configuration.duplicateKeyFields { identity.append(message.string(field) ?? "") }
+        let keyFields = context.configuration.duplicateKeyFields
+        var identity: [String] = []
+        identity.reserveCapacity(1 + keyFields.count)  // one allocation, not one per growth
+        identity.append(message.string(11) ?? "")
+        for field in keyFields { identity.append(message.string(field) ?? "") }
         let key = DuplicateKey(listener: context.index, messageClass: message.mti.messageClass, identity: identity)
         let payment: PaymentMessage
         do {
             payment = try mapping.canonical(from: message, dialect: dialect, results: results)
         } catch {
             logger.error("request does not map to the canonical message", metadata: ["listener": "\(context.name)", "error": "\(error)"])
-            let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message, nil), duplicateKey: nil)
+            let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: nil)
             return answerLocally(request, .formatError)
         }
-        let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message, payment), duplicateKey: key)
+        let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: key)
         guard register(request) else { return }
         route(request, payment)
     }
@@ -139,61 +141,54 @@ extension PaymentSwitch {
             answerLocally(request, .systemError)
             return .answered
         }
-        let connection = reservation.connection
-        if connection.loop === request.connection.loop {
-            bytes.withUnsafeBytes { try? connection.send(payload: $0) }
-        } else {
-            connection.execute { connection in bytes.withUnsafeBytes { try? connection.send(payload: $0) } }
-        }
+        // On the link's queue: sent now, written once at the end of this read; else handed over in batches.
+        reservation.connection.sendFromAnyThread(bytes)
         return .sent
     }
 
     /// The request as the channel's host reads it, with the switch's STAN (ISO 8583).
     private func outboundBytes(_ request: InboundRequest, _ payment: PaymentMessage, channel: Channel,
                                reservation: Channel.Reservation) throws -> [UInt8] {
-        switch (request.message, channel.configuration.wire) {
-        case (.iso8583(let original, _), .iso8583(let dialect, let mapping)):
-            if case .iso8583(let sourceDialect, _) = request.listener.configuration.wire, sourceDialect.name == dialect.name {
+        switch request.message {
+        case .iso8583(let original):
+            guard let target = channel.iso8583 else { break }
+            if let source = request.listener.iso8583, source.isSameDialect(as: target) {
                 // Same dialect: the bytes as received with only the switch's own fields rewritten.
                 var message = original
                 guard message.overwriteDigits(11, with: UInt64(reservation.stan)) else {
                     throw SwitchError("DE 11 (STAN) is not six digits the switch can rewrite")
                 }
                 if !message.contains(37) { message.set(37, RetrievalReference.make(stan: reservation.stan)) }
-                return try message.receivedFrame ?? message.encoded(as: dialect)
+                return try message.receivedFrame ?? message.encoded(as: target.dialect)
             }
             var outbound = payment
             outbound.stan = NetworkManagement.sixDigits(reservation.stan)
             if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: reservation.stan) }
             let mayDrop = channel.configuration.mayDrop
-            let message = try mapping.message(from: outbound, dialect: dialect, results: results, mayDrop: mayDrop)
+            let message = try target.mapping.message(from: outbound, dialect: target.dialect, results: results, mayDrop: mayDrop)
             if !mayDrop.isEmpty {
-                for field in mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
+                for field in target.mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
             }
-            return try message.encoded(as: dialect)
-        case (.iso20022(let bytes, _), .iso20022):
+            return try message.encoded(as: target.dialect)
+        case .iso20022(let bytes, _):
+            guard channel.iso8583 == nil else { break }
             return try ISO20022Leg.outbound(bytes, payment, reference: reservation.key)
-        default:
-            throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
         }
+        throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
     }
 
     /// The key an ISO 20022 host's answer will carry back; nil for ISO 8583 (the STAN is assigned).
     private func outboundReference(_ request: InboundRequest, _ payment: PaymentMessage, _ channel: Channel) -> String? {
-        guard case .iso20022 = channel.configuration.wire else { return nil }
+        guard channel.iso8583 == nil else { return nil }
         return ISO20022Leg.reference(for: payment)
     }
 
     /// Sends an answer on the originator's connection, from whichever queue completes it.
     func reply(_ bytes: [UInt8], header: [UInt8], on connection: Connection) {
-        connection.execute { connection in
-            bytes.withUnsafeBytes { payload in
-                if header.isEmpty {
-                    try? connection.send(payload: payload)
-                } else {
-                    header.withUnsafeBytes { connection.reply(payload: payload, to: $0) }
-                }
-            }
+        if header.isEmpty {
+            connection.sendFromAnyThread(bytes)
+        } else {
+            connection.replyFromAnyThread(bytes, to: header)
         }
     }
 }

@@ -228,11 +228,14 @@ struct ListenerIdentity: Equatable {
 final class ListenerContext: Sendable {
     let index: Int
     let configuration: ListenerConfiguration
+    /// The listener's ISO 8583 dialect and mapping; nil for ISO 20022.
+    let iso8583: ISO8583Side?
     var name: String { configuration.name }
 
     init(index: Int, configuration: ListenerConfiguration) {
         self.index = index
         self.configuration = configuration
+        self.iso8583 = ISO8583Side(configuration.wire)
     }
 }
 

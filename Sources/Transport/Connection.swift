@@ -132,9 +132,13 @@ public final class Connection: @unchecked Sendable {
     private var readPausedByUser = false
     private var writeSuspended = true
     private var outbound = OutboundBuffer()
+    /// TLS only: frames sent since the last flush, not yet encrypted.
+    private var tlsPlaintext = OutboundBuffer()
     /// Splits plaintext into frames, keeping an unfinished one between reads.
     private var decoder: FrameDecoder
     private var inEvent = false
+    /// Whether this connection waits in its loop's ``EventLoop/pendingFlush``.
+    private var isFlushQueued = false
     private var delivering = false
     /// Set once the connection is to close when its queued bytes are written: after the peer's
     /// EOF, or a local close with frames still queued (bounded by ``ConnectionOptions/closeFlushTimeout``).
@@ -166,8 +170,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     deinit {
-        // Normally released by close(); a connection dropped without one must not leak its buffer.
+        // Normally released by close(); a connection dropped without one must not leak its buffers.
         outbound.release()
+        tlsPlaintext.release()
     }
 
     /// Starts reading; for TLS, starts the handshake. Call once, on the loop's queue.
@@ -203,13 +208,16 @@ public final class Connection: @unchecked Sendable {
         loop.queue.async { [self] in runEvent { body(self) } }
     }
 
-    /// Runs an event's work, then flushes once.
+    /// Runs an event's work, then flushes once; frames it appended to other connections of the
+    /// loop are written when the loop's outermost event ends.
     @inline(__always)
     private func runEvent(_ body: () -> Void) {
         inEvent = true
+        loop.eventDepth += 1
         body()
         inEvent = false
         if !isClosed { flush() }
+        loop.endEvent()
     }
 
     // MARK: Reading
@@ -244,7 +252,7 @@ public final class Connection: @unchecked Sendable {
     /// The peer half-closed: answer what is queued, then close.
     private func peerClosed() {
         suspendReading()
-        if outbound.isEmpty && (tls?.hasPendingOutput != true) {
+        if outbound.isEmpty && tlsPlaintext.isEmpty && (tls?.hasPendingOutput != true) {
             finishClose(reason: .peerClosed)
         } else {
             closeAfterFlush = .peerClosed
@@ -360,20 +368,10 @@ public final class Connection: @unchecked Sendable {
         let frameCount = format.frameCount(payloadCount: payload.count)
         if tls != nil {
             try format.checkFits(payloadCount: payload.count)
-            // Frame into the loop's TLS scratch space (never the read buffer: frames of another
-            // connection may still be delivered from it), then encrypt into the outbound buffer.
-            // Nothing between the write and the encryption can re-enter send.
-            let scratchSpace = loop.tlsFrameScratch
-            if frameCount <= scratchSpace.count {
-                let scratch = UnsafeMutableRawBufferPointer(rebasing: scratchSpace[0..<frameCount])
-                try format.writeFrame(payload: payload, header: header, into: scratch)
-                writeTLS(UnsafeRawBufferPointer(scratch))
-            } else {
-                let frame = try [UInt8](unsafeUninitializedCapacity: frameCount) { output, count throws(FramingError) in
-                    try format.writeFrame(payload: payload, header: header, into: UnsafeMutableRawBufferPointer(output))
-                    count = frameCount
-                }
-                frame.withUnsafeBytes { writeTLS($0) }
+            // Framed as plaintext now, encrypted with the event's other frames when it flushes:
+            // one SSL_write (and TLS record) for a burst instead of one per frame.
+            try tlsPlaintext.append(byteCount: frameCount) { output throws(FramingError) in
+                try format.writeFrame(payload: payload, header: header, into: output)
             }
         } else {
             try outbound.append(byteCount: frameCount) { output throws(FramingError) in
@@ -398,17 +396,51 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Sends a frame from any thread (copies the payload).
+    /// Sends a frame from any thread: at once on the connection's queue (written when the loop's
+    /// current event ends), else handed to its loop, which sends such frames in batches. A frame
+    /// that cannot be framed (too large) is dropped, as ``send(payload:header:)`` would refuse it.
     public func sendFromAnyThread(_ payload: [UInt8], header: [UInt8]? = nil) {
-        execute { connection in
-            payload.withUnsafeBytes { bytes in
-                if let header {
-                    header.withUnsafeBytes { try? connection.send(payload: bytes, header: $0) }
+        handOver(HandedOverFrame(connection: self, payload: payload, header: header, isReply: false))
+    }
+
+    /// Answers a received frame from any thread, like ``reply(payload:to:)`` (a TPDU is swapped),
+    /// at once on the connection's queue and otherwise handed to its loop like ``sendFromAnyThread(_:header:)``.
+    public func replyFromAnyThread(_ payload: [UInt8], to header: [UInt8]) {
+        handOver(HandedOverFrame(connection: self, payload: payload, header: header, isReply: true))
+    }
+
+    private func handOver(_ frame: HandedOverFrame) {
+        if loop.isCurrent {
+            sendHandedOver(frame)
+        } else {
+            loop.hand(frame)
+        }
+    }
+
+    /// Sends a handed-over frame, on the queue.
+    func sendHandedOver(_ frame: HandedOverFrame) {
+        frame.payload.withUnsafeBytes { payload in
+            guard let header = frame.header else { try? send(payload: payload); return }
+            header.withUnsafeBytes { header in
+                if frame.isReply {
+                    reply(payload: payload, to: header)
                 } else {
-                    try? connection.send(payload: bytes)
+                    try? send(payload: payload, header: header)
                 }
             }
         }
+    }
+
+    /// Encrypts the frames sent since the last flush into the outbound buffer.
+    private func encryptPlaintext() {
+        guard !tlsPlaintext.isEmpty else { return }
+        // Moved out first: a TLS failure closes the connection inside, which releases the buffers.
+        var pending = OutboundBuffer()
+        swap(&pending, &tlsPlaintext)
+        pending.drainAll { writeTLS($0) }
+        // Kept for the next burst unless the connection closed meanwhile.
+        if tlsPlaintext.capacity == 0 && !isClosed { swap(&pending, &tlsPlaintext) }
+        pending.release()
     }
 
     private func writeTLS(_ plaintext: UnsafeRawBufferPointer) {
@@ -429,21 +461,41 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func afterAppend() {
-        if outbound.count >= options.outboundLimit {
+        let waiting = outbound.count + tlsPlaintext.count
+        if waiting >= options.outboundLimit {
             close(reason: .peerNotReading)
             return
         }
-        if isWritable && outbound.count > options.highWaterMark {
+        if isWritable && waiting > options.highWaterMark {
             isWritable = false
             handlers?.onWritabilityChanged(self, false)
         }
-        if !inEvent { flush() }
+        if inEvent { return }
+        if loop.eventDepth > 0 {
+            // Inside another connection's event on this loop: one write when that event ends.
+            if !isFlushQueued {
+                isFlushQueued = true
+                loop.pendingFlush.append(self)
+            }
+        } else {
+            flush()
+        }
+    }
+
+    /// Writes what an event of the loop appended (``EventLoop/endEvent()``).
+    func flushQueued() {
+        isFlushQueued = false
+        if !isClosed { flush() }
     }
 
     /// Writes what is waiting, in one gathered call; arms the write source when the socket is full.
     private func flush() {
         dispatchPrecondition(condition: .onQueue(loop.queue))
         guard !isClosed else { return }
+        if tls != nil {
+            encryptPlaintext()
+            guard !isClosed else { return }
+        }
         if !outbound.isEmpty {
             guard outbound.flush(to: fd) != nil else {
                 close(reason: errno == EPIPE || errno == ECONNRESET ? .peerClosed : .io(SocketError("sendmsg")))
@@ -505,6 +557,8 @@ public final class Connection: @unchecked Sendable {
         if reason == .local && closeAfterFlush != nil { return }
         guard reason == .local, isActive else { return finishClose(reason: reason) }
         if let tls {
+            encryptPlaintext()
+            if isClosed { return }
             tls.shutdown()
             drainTLSOutput()
         }
@@ -539,6 +593,7 @@ public final class Connection: @unchecked Sendable {
         }
         if liveSources == 0 { Glibc.close(fd) }
         outbound.release()
+        tlsPlaintext.release()
         onCloseInternal?()
         let handlers = self.handlers
         self.handlers = nil

@@ -45,30 +45,34 @@ public final class EventLoop: @unchecked Sendable {
         plaintextStorage = buffer
         return buffer
     }
-    private var tlsFrameStorage: UnsafeMutableRawBufferPointer?
-
-    /// Where TLS connections of this loop build an outgoing frame before encrypting it; only
-    /// ``Connection/send(payload:header:)`` uses it, and only until the frame is encrypted.
-    var tlsFrameScratch: UnsafeMutableRawBufferPointer {
-        if let tlsFrameStorage { return tlsFrameStorage }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
-        tlsFrameStorage = buffer
-        return buffer
-    }
     var sweeper: (any DispatchSourceTimer)?
+    /// Nesting depth of the events running now; while above 0, a frame appended to a connection
+    /// outside its own event is written once, when the outermost event ends (``pendingFlush``).
+    var eventDepth = 0
+    /// Connections with frames appended in the current event, written when it ends.
+    var pendingFlush: [Connection] = []
+    var flushSpare: [Connection] = []
+    /// Frames handed over from other threads, sent in one queue hop per batch.
+    let inbox = Mutex<[HandedOverFrame]>([])
+    var inboxSpare: [HandedOverFrame] = []
+    /// This loop's mark on its queue, read back by ``isCurrent``.
+    let identity: Int
 
     static let readBufferSize = 64 * 1024
+    static let specificKey = DispatchSpecificKey<Int>()
+    private static let identities = Atomic<Int>(0)
 
     init(index: Int) {
         queue = DispatchQueue(label: "payswitch.loop.\(index)")
         readBuffer = .allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
+        identity = EventLoop.identities.add(1, ordering: .relaxed).newValue
+        queue.setSpecific(key: EventLoop.specificKey, value: identity)
     }
 
     deinit {
         sweeper?.cancel()
         readBuffer.deallocate()
         plaintextStorage?.deallocate()
-        tlsFrameStorage?.deallocate()
     }
 
     /// Watches `connection` for idleness (on the loop's queue).

@@ -101,6 +101,16 @@ struct OutboundBuffer {
         }
     }
 
+    /// Hands every waiting byte to `body`, in order (one piece, or two when the ring wraps), and
+    /// empties the buffer.
+    mutating func drainAll(_ body: (UnsafeRawBufferPointer) -> Void) {
+        guard let storage, count > 0 else { return }
+        let first = min(count, storage.count - head)
+        body(UnsafeRawBufferPointer(rebasing: storage[head..<head + first]))
+        if first < count { body(UnsafeRawBufferPointer(rebasing: storage[0..<count - first])) }
+        consume(count)
+    }
+
     /// Frees the storage.
     mutating func release() {
         storage?.deallocate()

@@ -127,7 +127,8 @@ import TestSupport
                 dialect: iso87binary
                 tls: {ca: "\(TestCertificates.path("ca.pem"))", server-name: localhost,
                       certificate: "\(TestCertificates.path("client.pem"))", key: "\(TestCertificates.path("client.key"))"}
-              - {name: plain-issuer, addresses: ["127.0.0.1:\(plainIssuer.port)"], framing: bin2, protocol: iso8583, dialect: iso93ascii}
+              - {name: plain-issuer, addresses: ["127.0.0.1:\(plainIssuer.port)"], framing: bin2, protocol: iso8583, dialect: iso93ascii,
+                 may-drop: [pos-entry-mode, pos-condition, merchant-name-location]}
             admin: "127.0.0.1:\(adminPort)"
             """.write(toFile: directory + "/switch.yaml", atomically: true, encoding: .utf8)
         let server = try PayswitchServer(["serve", "--config", directory + "/switch.yaml"])

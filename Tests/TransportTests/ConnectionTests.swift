@@ -223,4 +223,33 @@ struct BackpressureTests {
         #expect(observed.state.withLock { $0.writability.contains(true) })
         #expect(observed.closes.isEmpty)
     }
+
+    /// Frames handed over from other threads are sent in batches (one queue hop and one write for
+    /// many; through TLS, one encryption): every one arrives whole and in its sender's order.
+    @Test(arguments: [false, true])
+    func framesHandedOverFromOtherThreadsArriveInOrder(useTLS: Bool) throws {
+        let serverTLS = try useTLS ? TLSContext(.server(certificateChainFile: TestCertificates.path("server.pem"),
+                                                     privateKeyFile: TestCertificates.path("server.key"), clientCAFile: nil),
+                                             isClient: false) : nil
+        let clientTLS = try useTLS ? TLSContext(.client(trustedCAFile: TestCertificates.path("ca.pem"), serverName: "localhost",
+                                                     certificateChainFile: nil, privateKeyFile: nil), isClient: true) : nil
+        let server = try EchoServer(group: group, format: .bin2, tls: serverTLS)
+        defer { server.listener.stop() }
+        let client = Observed()
+        let connection = try Connection.connect(host: "127.0.0.1", port: server.port, loop: group.nextLoop(), format: .bin2, tls: clientTLS,
+                                                timeout: .seconds(5), handlers: client.handlers(echo: false))
+        #expect(eventually { client.activeCount == 1 })
+        let senders = 4, each = 500
+        DispatchQueue.concurrentPerform(iterations: senders) { sender in
+            for index in 0..<each { connection.sendFromAnyThread([UInt8(sender), UInt8(index >> 8), UInt8(index & 0xFF)]) }
+        }
+        #expect(eventually { client.frames.count == senders * each })
+        let frames = client.frames
+        for sender in 0..<senders {
+            let sequence = frames.filter { $0.count == 3 && $0[0] == UInt8(sender) }.map { Int($0[1]) << 8 | Int($0[2]) }
+            #expect(sequence == Array(0..<each))
+        }
+        connection.execute { $0.close() }
+        #expect(eventually { server.observed.closes == [.peerClosed] })
+    }
 }

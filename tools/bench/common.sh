@@ -1,5 +1,5 @@
-# Sourced by the benchmark scripts: paths, the release build of payswitch ($bin) and the C tools of
-# ../shared/limit ($work/echo_issuer, $work/loadgen), and the reference 0200 in iso87ascii as hex.
+# Sourced by the benchmark scripts: paths, the release build of payswitch ($bin, or $PAYSWITCH_BIN) and the C tools of
+# ../shared/limit ($work/echo_issuer, $work/relay, $work/loadgen), and the reference 0200 in iso87ascii as hex.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 limit=${LIMIT_DIR:-$root/../shared/limit}
@@ -8,9 +8,14 @@ work=$root/.build-bench
 mkdir -p "$work"
 cd "$root"
 
-swift build -c release --product payswitch >/dev/null
-bin=$(swift build -c release --show-bin-path)/payswitch
-for tool in echo_issuer loadgen; do
+# PAYSWITCH_BIN=path runs another build of payswitch instead (say, a copy from before a change).
+if [ -n "${PAYSWITCH_BIN:-}" ]; then
+  bin=$(realpath "$PAYSWITCH_BIN")
+else
+  swift build -c release --product payswitch >/dev/null
+  bin=$(swift build -c release --show-bin-path)/payswitch
+fi
+for tool in echo_issuer relay loadgen; do
   [ "$work/$tool" -nt "$limit/$tool.c" ] || gcc -O2 -o "$work/$tool" "$limit/$tool.c"
 done
 template=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
