@@ -3,9 +3,11 @@ public import PaymentModel
 extension ISO8583Mapping {
     /// The canonical message an ISO 8583 message carries; unmapped elements are kept as they are.
     ///
-    /// Each value is read in place from the message's storage (or a stack buffer for BCD, EBCDIC
-    /// and binary forms): numbers and amounts are parsed from the bytes, and every string is built
-    /// once from its bytes, so a value of up to 15 bytes is held inline and allocates nothing.
+    /// One pass over the present fields, each looked up in the mapping's field table (no search
+    /// per entry). Each value is read in place from the message's storage (or a stack buffer for
+    /// BCD, EBCDIC and binary forms): numbers and amounts are parsed from the bytes, and every
+    /// string is built once from its bytes, so a value of up to 15 bytes is held inline and
+    /// allocates nothing.
     public func canonical(from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> PaymentMessage {
         let mti = message.mti
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
@@ -14,10 +16,18 @@ extension ISO8583Mapping {
         var localDate: String? = nil
         var localTime: String? = nil
         var merchant = Merchant()
-        for entry in entries {
-            guard let index = message.slotIndex(entry.field) else { continue }
-            let slot = message.slots[index]
-            let field = entry.field
+        var hasMerchant = false
+        for slot in message.slots {
+            let field = Int(slot.number)
+            let position = Int(fieldTable[field])
+            guard position != 0 else {
+                if !coveredFields.contains(field) {
+                    payment.unmapped.append(UnmappedField(
+                        key: String(field), value: message.withText(slot, ISO8583Mapping.string), isSensitive: dialect.isSensitive(field)))
+                }
+                continue
+            }
+            let entry = entries[position - 1]
             switch entry.target {
             case .amount, .billingAmount:
                 let amount = try message.withText(slot) { value throws(MappingError) in
@@ -28,15 +38,18 @@ extension ISO8583Mapping {
                 payment.emv = SensitiveBytes(message.logicalBytes(slot))
             case .merchantNameLocation:
                 message.withText(slot) { value in ISO8583Mapping.nameAndLocation(value, into: &merchant) }
+                hasMerchant = true
+            case .pan:
+                let pan = message.withText(slot) { value in ISO8583Mapping.isDigits(value, 12...19) ? PAN(checkedDigits: ISO8583Mapping.string(value)) : nil }
+                guard let pan else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
+                payment.pan = pan
+            case .processing:
+                let code = message.withText(slot) { value in ISO8583Mapping.isDigits(value, 6...6) ? ProcessingCode(sixDigits: value) : nil }
+                guard let code else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
+                payment.processing = code
             default:
-                let value = message.withText(slot) { String(decoding: $0, as: UTF8.self) }
+                let value = message.withText(slot, ISO8583Mapping.string)
                 switch entry.target {
-                case .pan:
-                    guard let pan = PAN(value) else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
-                    payment.pan = pan
-                case .processing:
-                    guard let code = ProcessingCode(value) else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
-                    payment.processing = code
                 case .transmissionDateTime: payment.transmissionDateTime = value
                 case .stan: payment.stan = value
                 case .rrn: payment.rrn = value
@@ -48,9 +61,9 @@ extension ISO8583Mapping {
                 case .localTime: localTime = value
                 case .localDate: localDate = value
                 case .localDateTime: payment.localDateTime = value
-                case .merchantCategory: merchant.categoryCode = value
-                case .merchantCountry: merchant.country = value
-                case .merchantID: merchant.id = value
+                case .merchantCategory: merchant.categoryCode = value; hasMerchant = true
+                case .merchantCountry: merchant.country = value; hasMerchant = true
+                case .merchantID: merchant.id = value; hasMerchant = true
                 case .posEntryMode: payment.posEntryMode = value
                 case .posCondition: payment.posConditionCode = value
                 case .approvalCode: payment.approvalCode = value
@@ -60,21 +73,32 @@ extension ISO8583Mapping {
                     payment.result = code
                 case .originalData:
                     payment.original = try originalData(value, field: field)
-                case .amount, .billingAmount, .emv, .merchantNameLocation:
+                case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing:
                     preconditionFailure("handled above")
                 }
             }
         }
         if let localDate, let localTime { payment.localDateTime = localDate + localTime }
-        if merchant != Merchant() { payment.merchant = merchant }
-        let covered = coveredFields
-        for slot in message.slots where !covered.contains(Int(slot.number)) {
-            let field = Int(slot.number)
-            payment.unmapped.append(UnmappedField(
-                key: String(field), value: message.withText(slot) { String(decoding: $0, as: UTF8.self) },
-                isSensitive: dialect.isSensitive(field)))
-        }
+        // DE 43 of blanks alone leaves the merchant empty: no merchant then, as before.
+        if hasMerchant && merchant != Merchant() { payment.merchant = merchant }
         return payment
+    }
+
+    /// A string of a value's UTF-8 bytes (ill-formed sequences repaired, as `String(decoding:as:)`
+    /// does). Up to 15 ASCII bytes are copied straight into an inline string: no validation pass,
+    /// no allocation.
+    @inline(__always)
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in buffer.initialize(fromContentsOf: bytes) }
+    }
+
+    /// Whether a value is all ASCII digits and its length in `lengths`.
+    @inline(__always)
+    static func isDigits(_ bytes: UnsafeBufferPointer<UInt8>, _ lengths: ClosedRange<Int>) -> Bool {
+        guard lengths.contains(bytes.count) else { return false }
+        var invalid = false
+        for byte in bytes { invalid = invalid || byte &- UInt8(ascii: "0") > 9 }
+        return !invalid
     }
 
     /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
@@ -97,7 +121,7 @@ extension ISO8583Mapping {
             let clipped = range.clamped(to: 0..<value.count)
             var end = clipped.upperBound
             while end > clipped.lowerBound && value[end - 1] == UInt8(ascii: " ") { end -= 1 }
-            return end == clipped.lowerBound ? nil : String(decoding: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]), as: UTF8.self)
+            return end == clipped.lowerBound ? nil : ISO8583Mapping.string(UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]))
         }
         merchant.name = part(0..<23)
         merchant.city = part(23..<36)
@@ -216,7 +240,7 @@ extension ISO8583Mapping {
         guard let index = message.slotIndex(currencyField) else {
             throw MappingError(field: field, reason: "the amount needs DE \(currencyField) for its currency")
         }
-        let code = message.withText(message.slots[index]) { String(decoding: $0, as: UTF8.self) }
+        let code = message.withText(message.slots[index], ISO8583Mapping.string)
         guard let currency = Currency(code) else { throw MappingError(field: currencyField, reason: "unknown currency '\(code)'") }
         guard !value.isEmpty, value.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             throw MappingError(field: field, reason: "the amount is not a whole number of minor units")

@@ -67,7 +67,7 @@ public struct ISO8583Message: Sendable {
     /// The value of `field` as text: characters, or uppercase hexadecimal for binary values.
     public func string(_ field: Int) -> String? {
         guard let index = slotIndex(field) else { return nil }
-        return withText(slots[index]) { String(decoding: $0, as: UTF8.self) }
+        return withText(slots[index], ISO8583Mapping.string)
     }
 
     /// The logical bytes of `field`: the characters for text and numeric fields, the raw bytes for binary.

@@ -188,6 +188,14 @@ public struct ProcessingCode: Sendable, Hashable, CustomStringConvertible {
         toAccount = String(characters[4..<6])
     }
 
+    /// The code of six bytes already checked to be ASCII digits: each part a small (inline) string.
+    package init(sixDigits bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(bytes.count == 6)
+        transactionType = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[0..<2]) }
+        fromAccount = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[2..<4]) }
+        toAccount = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[4..<6]) }
+    }
+
     public var description: String { transactionType + fromAccount + toAccount }
 }
 

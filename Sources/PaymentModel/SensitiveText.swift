@@ -43,6 +43,11 @@ public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
         revealed = digits
     }
 
+    /// A PAN of digits the caller has already checked: 12 to 19 ASCII digits.
+    package init(checkedDigits digits: String) {
+        revealed = digits
+    }
+
     /// The issuer identification number prefix used for routing (first six or eight digits).
     public func bin(length: Int = 6) -> String { String(revealed.prefix(length)) }
 
