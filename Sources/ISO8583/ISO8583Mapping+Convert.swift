@@ -13,17 +13,34 @@ extension ISO8583Mapping {
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
         payment.isRepeat = mti.origin % 2 == 1
         payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name)
-        var localDate: String? = nil
-        var localTime: String? = nil
-        var merchant = Merchant()
-        var hasMerchant = false
+        // An error comes back as a value: with a throwing call here, the message (some 600
+        // bytes) was copied once more on the way out.
+        if let error = fill(&payment, from: message, dialect: dialect, results: results) { throw error }
+        return payment
+    }
+
+    private func fill(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable) -> MappingError? {
+        do throws(MappingError) {
+            try fillValues(&payment, from: message, dialect: dialect, results: results)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private func fillValues(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable) throws(MappingError) {
+        // DE 13 and DE 12 (1987) make one local date and time: kept as slots, read together.
+        var localDate: FieldSlot? = nil
+        var localTime: FieldSlot? = nil
+        // Filled in place and dropped at the end when nothing was set: no copy of it.
+        payment.merchant = Merchant()
         for slot in message.slots {
             let field = Int(slot.number)
             let position = Int(fieldTable[field])
             guard position != 0 else {
                 if !coveredFields.contains(field) {
                     payment.unmapped.append(UnmappedField(
-                        key: String(field), value: message.withText(slot, ISO8583Mapping.string), isSensitive: dialect.isSensitive(field)))
+                        key: ISO8583Mapping.decimal(field), value: message.withText(slot, ISO8583Mapping.string), isSensitive: dialect.isSensitive(field)))
                 }
                 continue
             }
@@ -35,18 +52,28 @@ extension ISO8583Mapping {
                 }
                 if entry.target == .amount { payment.amount = amount } else { payment.billingAmount = amount }
             case .emv:
-                payment.emv = SensitiveBytes(message.logicalBytes(slot))
+                // Raw bytes stay in the frame; other forms (hexadecimal) are decoded into an array.
+                payment.emv = slot.form == .binary
+                    ? SensitiveBytes(slice: message.storage[Int(slot.offset)..<Int(slot.offset + slot.units)])
+                    : SensitiveBytes(message.logicalBytes(slot))
             case .merchantNameLocation:
-                message.withText(slot) { value in ISO8583Mapping.nameAndLocation(value, into: &merchant) }
-                hasMerchant = true
+                message.withText(slot) { value in ISO8583Mapping.nameAndLocation(value, into: &payment.merchant!) }
             case .pan:
-                let pan = message.withText(slot) { value in ISO8583Mapping.isDigits(value, 12...19) ? PAN(checkedDigits: ISO8583Mapping.string(value)) : nil }
+                let pan = message.withText(slot) { value in PAN(utf8: value) }
                 guard let pan else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
                 payment.pan = pan
             case .processing:
                 let code = message.withText(slot) { value in ISO8583Mapping.isDigits(value, 6...6) ? ProcessingCode(sixDigits: value) : nil }
                 guard let code else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
                 payment.processing = code
+            case .expiry:
+                payment.expiry = message.withText(slot) { value in SensitiveText(utf8: value) }
+            case .track2:
+                payment.track2 = message.withText(slot) { value in SensitiveText(utf8: value) }
+            case .localDate:
+                localDate = slot
+            case .localTime:
+                localTime = slot
             default:
                 let value = message.withText(slot, ISO8583Mapping.string)
                 switch entry.target {
@@ -54,16 +81,12 @@ extension ISO8583Mapping {
                 case .stan: payment.stan = value
                 case .rrn: payment.rrn = value
                 case .terminal: payment.terminal = value
-                case .expiry: payment.expiry = SensitiveText(value)
-                case .track2: payment.track2 = SensitiveText(value)
                 case .acquirer: payment.acquirer = value
                 case .forwarder: payment.forwarder = value
-                case .localTime: localTime = value
-                case .localDate: localDate = value
                 case .localDateTime: payment.localDateTime = value
-                case .merchantCategory: merchant.categoryCode = value; hasMerchant = true
-                case .merchantCountry: merchant.country = value; hasMerchant = true
-                case .merchantID: merchant.id = value; hasMerchant = true
+                case .merchantCategory: payment.merchant!.categoryCode = value
+                case .merchantCountry: payment.merchant!.country = value
+                case .merchantID: payment.merchant!.id = value
                 case .posEntryMode: payment.posEntryMode = value
                 case .posCondition: payment.posConditionCode = value
                 case .approvalCode: payment.approvalCode = value
@@ -73,15 +96,38 @@ extension ISO8583Mapping {
                     payment.result = code
                 case .originalData:
                     payment.original = try originalData(value, field: field)
-                case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing:
+                case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing, .expiry, .track2, .localDate, .localTime:
                     preconditionFailure("handled above")
                 }
             }
         }
-        if let localDate, let localTime { payment.localDateTime = localDate + localTime }
-        // DE 43 of blanks alone leaves the merchant empty: no merchant then, as before.
-        if hasMerchant && merchant != Merchant() { payment.merchant = merchant }
-        return payment
+        if let localDate, let localTime {
+            payment.localDateTime = message.withText(localDate) { date in
+                message.withText(localTime) { time in
+                    String(unsafeUninitializedCapacity: date.count + time.count) { buffer in
+                        let end = buffer.initialize(fromContentsOf: date)
+                        return UnsafeMutableBufferPointer(rebasing: buffer[end...]).initialize(fromContentsOf: time) + end
+                    }
+                }
+            }
+        }
+        // No merchant value (or a DE 43 of blanks alone): no merchant.
+        if payment.merchant?.id == nil && payment.merchant?.categoryCode == nil && payment.merchant?.name == nil
+            && payment.merchant?.city == nil && payment.merchant?.country == nil && payment.merchant?.location == nil {
+            payment.merchant = nil
+        }
+    }
+
+    /// A field number as decimal text, without the generic integer formatting.
+    static func decimal(_ number: Int) -> String {
+        guard (0...999).contains(number) else { return String(number) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3) { buffer in
+            var count = 0
+            if number >= 100 { buffer[count] = UInt8(ascii: "0") + UInt8(number / 100); count += 1 }
+            if number >= 10 { buffer[count] = UInt8(ascii: "0") + UInt8(number / 10 % 10); count += 1 }
+            buffer[count] = UInt8(ascii: "0") + UInt8(number % 10)
+            return string(UnsafeBufferPointer(rebasing: buffer[0...count]))
+        }
     }
 
     /// A string of a value's UTF-8 bytes (ill-formed sequences repaired, as `String(decoding:as:)`
@@ -165,7 +211,7 @@ extension ISO8583Mapping {
         for entry in entries {
             let field = entry.field
             switch entry.target {
-            case .pan: if let pan = payment.pan { message.set(field, pan.revealed) }
+            case .pan: if let pan = payment.pan { pan.withRevealedDigits { message.set(field, utf8: $0) } }
             case .processing: if let code = payment.processing { message.set(field, code.description) }
             case .amount, .billingAmount:
                 guard let amount = entry.target == .amount ? payment.amount : payment.billingAmount else { continue }
@@ -175,9 +221,9 @@ extension ISO8583Mapping {
             case .stan: if let value = payment.stan { message.set(field, value) }
             case .rrn: if let value = payment.rrn { message.set(field, value) }
             case .terminal: if let value = payment.terminal { message.set(field, value) }
-            case .expiry: if let value = payment.expiry { message.set(field, value.revealed) }
-            case .track2: if let value = payment.track2 { message.set(field, value.revealed) }
-            case .emv: if let value = payment.emv { message.set(field, bytes: value.revealed) }
+            case .expiry: if let value = payment.expiry { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
+            case .track2: if let value = payment.track2 { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
+            case .emv: if let value = payment.emv { message.set(field, bytes: value.revealedSlice) }
             case .acquirer: if let value = payment.acquirer { message.set(field, value) }
             case .forwarder: if let value = payment.forwarder { message.set(field, value) }
             case .localDate: if let value = payment.localDateTime { message.set(field, String(value.suffix(10).prefix(4))) }
@@ -240,8 +286,11 @@ extension ISO8583Mapping {
         guard let index = message.slotIndex(currencyField) else {
             throw MappingError(field: field, reason: "the amount needs DE \(currencyField) for its currency")
         }
-        let code = message.withText(message.slots[index], ISO8583Mapping.string)
-        guard let currency = Currency(code) else { throw MappingError(field: currencyField, reason: "unknown currency '\(code)'") }
+        let slot = message.slots[index]
+        // Three digits: an index into the numeric table, no string. Otherwise the code as text.
+        guard let currency = message.withText(slot, Currency.init(numericDigits:)) ?? Currency(message.withText(slot, ISO8583Mapping.string)) else {
+            throw MappingError(field: currencyField, reason: "unknown currency '\(message.withText(slot, ISO8583Mapping.string))'")
+        }
         guard !value.isEmpty, value.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             throw MappingError(field: field, reason: "the amount is not a whole number of minor units")
         }

@@ -113,6 +113,11 @@ public struct ISO8583Message: Sendable {
         text.withUTF8 { append(field, UnsafeRawBufferPointer($0), form: .text) }
     }
 
+    /// Sets `field` to a text value given as UTF-8 bytes.
+    mutating func set(_ field: Int, utf8: UnsafeBufferPointer<UInt8>) {
+        append(field, UnsafeRawBufferPointer(utf8), form: .text)
+    }
+
     /// Sets `field` to raw bytes (binary fields) or character bytes (text fields).
     public mutating func set(_ field: Int, bytes: some Collection<UInt8>) {
         let done: Void? = bytes.withContiguousStorageIfAvailable {

@@ -7,7 +7,7 @@ public import PaymentModel
 enum FieldValue {
     /// The BIN key of the PAN (first eight digits), or nil.
     @inline(__always)
-    static func bin(_ message: PaymentMessage) -> Int64? { message.pan.map { BINKey.of($0.revealed) } }
+    static func bin(_ message: PaymentMessage) -> Int64? { message.pan.map { $0.withRevealedDigits(BINKey.of) } }
 
     /// The processing code as a six-digit number, or nil.
     @inline(__always)
