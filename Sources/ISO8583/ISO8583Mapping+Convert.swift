@@ -13,22 +13,11 @@ extension ISO8583Mapping {
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
         payment.isRepeat = mti.origin % 2 == 1
         payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name)
-        // An error comes back as a value: with a throwing call here, the message (some 600
-        // bytes) was copied once more on the way out.
-        if let error = fill(&payment, from: message, dialect: dialect, results: results) { throw error }
+        try fill(&payment, from: message, dialect: dialect, results: results)
         return payment
     }
 
-    private func fill(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable) -> MappingError? {
-        do throws(MappingError) {
-            try fillValues(&payment, from: message, dialect: dialect, results: results)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
-    private func fillValues(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable) throws(MappingError) {
+    private func fill(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable) throws(MappingError) {
         // DE 13 and DE 12 (1987) make one local date and time: kept as slots, read together.
         var localDate: FieldSlot? = nil
         var localTime: FieldSlot? = nil
@@ -138,6 +127,14 @@ extension ISO8583Mapping {
         String(unsafeUninitializedCapacity: bytes.count) { buffer in buffer.initialize(fromContentsOf: bytes) }
     }
 
+    /// Whether every byte is ASCII (below 0x80).
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var bits: UInt8 = 0
+        for byte in bytes { bits |= byte }
+        return bits < 0x80
+    }
+
     /// Whether a value is all ASCII digits and its length in `lengths`.
     @inline(__always)
     static func isDigits(_ bytes: UnsafeBufferPointer<UInt8>, _ lengths: ClosedRange<Int>) -> Bool {
@@ -195,7 +192,12 @@ extension ISO8583Mapping {
         case .adviceResponse: functionDigit = 3
         }
         let origin = payment.isRepeat || payment.function == .repeat ? 1 : 0
-        var message = ISO8583Message(mti: MTI("\(version)\(classDigit)\(functionDigit)\(origin)")!)
+        guard let mti = MTI(asciiDigits: 0x30 &+ UInt8(truncatingIfNeeded: version), 0x30 &+ UInt8(classDigit), 0x30 &+ UInt8(functionDigit), 0x30 &+ UInt8(origin)) else {
+            throw MappingError(field: 0, reason: "mapping \(name): version \(version) is not one MTI digit")
+        }
+        var message = ISO8583Message(mti: mti)
+        // One allocation each for the values and the slots, rather than growth field by field.
+        message.reserveCapacity(bytes: 512, fields: entries.count + payment.unmapped.count)
         if payment.source?.format == "iso8583" {
             // Carried into any ISO 8583 dialect that defines the element; never dropped silently.
             for field in payment.unmapped {
@@ -215,7 +217,7 @@ extension ISO8583Mapping {
             case .processing: if let code = payment.processing { message.set(field, code.description) }
             case .amount, .billingAmount:
                 guard let amount = entry.target == .amount ? payment.amount : payment.billingAmount else { continue }
-                message.set(field, String(amount.minorUnits))
+                ISO8583Mapping.withDecimal(amount.minorUnits) { message.set(field, utf8: $0) }
                 message.set(entry.currencyField!, amount.currency.numeric)
             case .transmissionDateTime: if let value = payment.transmissionDateTime { message.set(field, value) }
             case .stan: if let value = payment.stan { message.set(field, value) }
@@ -226,8 +228,8 @@ extension ISO8583Mapping {
             case .emv: if let value = payment.emv { message.set(field, bytes: value.revealedSlice) }
             case .acquirer: if let value = payment.acquirer { message.set(field, value) }
             case .forwarder: if let value = payment.forwarder { message.set(field, value) }
-            case .localDate: if let value = payment.localDateTime { message.set(field, String(value.suffix(10).prefix(4))) }
-            case .localTime: if let value = payment.localDateTime { message.set(field, String(value.suffix(6))) }
+            case .localDate: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 10, prefix: 4) }
+            case .localTime: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 6, prefix: 6) }
             case .localDateTime:
                 // 1993 carries the year; a 1987 value has none, so the current year is assumed.
                 if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.year(of: value) + value : value) }
@@ -236,7 +238,7 @@ extension ISO8583Mapping {
             case .merchantID: if let value = payment.merchant?.id { message.set(field, value) }
             case .merchantNameLocation:
                 guard let merchant = payment.merchant, merchant.name != nil || merchant.city != nil else { continue }
-                message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
+                ISO8583Mapping.setNameAndLocation(&message, field, merchant)
             case .posEntryMode: if let value = payment.posEntryMode { message.set(field, value) }
             case .posCondition: if let value = payment.posConditionCode { message.set(field, value) }
             case .approvalCode: if let value = payment.approvalCode { message.set(field, value) }
@@ -251,6 +253,69 @@ extension ISO8583Mapping {
             }
         }
         return message
+    }
+
+    /// Sets `field` to `prefix` characters of the last `suffix` characters of `value` (all of
+    /// them when it is shorter): by bytes when `value` is ASCII, else by characters.
+    static func set(_ message: inout ISO8583Message, _ field: Int, _ value: String, suffix: Int, prefix: Int) {
+        var value = value
+        let done: Bool = value.withUTF8 { bytes in
+            guard isASCII(bytes) else { return false }
+            let tail = bytes.suffix(suffix)
+            message.set(field, utf8: UnsafeBufferPointer(rebasing: tail.prefix(prefix)))
+            return true
+        }
+        if !done { message.set(field, String(value.suffix(suffix).prefix(prefix))) }
+    }
+
+    /// 1987 DE 43: name, city and location padded with spaces to 23, 13 and 4 characters; in a
+    /// stack buffer when all three are ASCII.
+    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ merchant: Merchant) {
+        var name = merchant.name ?? ""
+        var city = merchant.city ?? ""
+        var location = merchant.location ?? ""
+        let done: Bool = name.withUTF8 { name in
+            city.withUTF8 { city in
+                location.withUTF8 { location in
+                    guard isASCII(name), isASCII(city), isASCII(location) else { return false }
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+                        var count = 0
+                        func put(_ part: UnsafeBufferPointer<UInt8>, _ width: Int) {
+                            for index in 0..<width {
+                                buffer[count] = index < part.count ? part[index] : UInt8(ascii: " ")
+                                count += 1
+                            }
+                        }
+                        put(name, 23)
+                        put(city, 13)
+                        put(location, 4)
+                        message.set(field, utf8: UnsafeBufferPointer(buffer))
+                    }
+                    return true
+                }
+            }
+        }
+        if !done {
+            message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
+        }
+    }
+
+    /// Calls `body` with the decimal digits of a non-negative number (a `-` first if negative).
+    static func withDecimal(_ value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var magnitude = value.magnitude
+            var start = 20
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "-")
+            }
+            body(UnsafeBufferPointer(rebasing: buffer[start...]))
+        }
     }
 
     /// DE 39 for a canonical result in this mapping's form (a 1987 code or a 1993 action code), or

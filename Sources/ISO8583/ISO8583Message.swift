@@ -143,13 +143,22 @@ public struct ISO8583Message: Sendable {
         let slot = FieldSlot(
             offset: UInt32(storage.count), byteCount: UInt32(value.count), units: UInt32(value.count),
             number: UInt16(field), form: form)
-        storage.append(contentsOf: value)
+        // Through a typed buffer: the raw buffer took the generic, element-by-element path.
+        storage.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
         if let index = slotIndex(field) {
             slots[index] = slot
         } else {
             presence.insert(field)
-            slots.insert(slot, at: presence.rank(of: field))
+            let index = presence.rank(of: field)
+            // Fields set in ascending order (as a mapping sets them) go at the end.
+            if index == slots.count { slots.append(slot) } else { slots.insert(slot, at: index) }
         }
+    }
+
+    /// Reserves room for `bytes` of values in `fields` fields, for a message about to be filled.
+    mutating func reserveCapacity(bytes: Int, fields: Int) {
+        storage.reserveCapacity(storage.count + bytes)
+        slots.reserveCapacity(slots.count + fields)
     }
 
     /// The logical bytes of a slot, as a new array.

@@ -27,16 +27,10 @@ struct InlineBytes: Sendable, Hashable {
 
     /// Calls `body` with the bytes.
     @inline(__always)
-    func withBytes<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
-        var words = words
-        let result: Result<R, E> = withUnsafeBytes(of: &words) { raw in
-            do throws(E) {
-                return .success(try body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(length))))
-            } catch {
-                return .failure(error)
-            }
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeBytes(of: words) { raw in
+            try body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(length)))
         }
-        return try result.get()
     }
 
     /// The bytes as a string (UTF-8; a value of up to 15 ASCII bytes is an inline string).

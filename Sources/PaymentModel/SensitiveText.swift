@@ -39,10 +39,11 @@ public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, Custom
     }
 
     /// Calls `body` with the clear value's UTF-8: for writing it on the wire without a string.
-    package func withRevealedUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    /// Not generic, so that a call from another module needs no generic metadata.
+    package func withRevealedUTF8(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         switch storage {
-        case .inline(let bytes): return bytes.withBytes(body)
-        case .text(var text): return text.withUTF8(body)
+        case .inline(let bytes): bytes.withBytes(body)
+        case .text(var text): text.withUTF8(body)
         }
     }
 
@@ -117,8 +118,9 @@ public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
         return !invalid
     }
 
-    /// Calls `body` with the clear digits (ASCII), without building a string.
-    package func withRevealedDigits<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { digits.withBytes(body) }
+    /// Calls `body` with the clear digits (ASCII), without building a string. Not generic, so
+    /// that a call from another module needs no generic metadata.
+    package func withRevealedDigits(_ body: (UnsafeBufferPointer<UInt8>) -> Void) { digits.withBytes(body) }
 
     /// The issuer identification number prefix used for routing (first six or eight digits).
     public func bin(length: Int = 6) -> String {
