@@ -3,21 +3,37 @@ public import PaymentModel
 extension ISO8583Mapping {
     /// The canonical message an ISO 8583 message carries; unmapped elements are kept as they are.
     ///
-    /// Each value is read in place from the message's storage (or a stack buffer for BCD, EBCDIC
-    /// and binary forms): numbers and amounts are parsed from the bytes, and every string is built
-    /// once from its bytes, so a value of up to 15 bytes is held inline and allocates nothing.
+    /// One pass over the present fields, each looked up in the mapping's field table (no search
+    /// per entry). Each value is read in place from the message's storage (or a stack buffer for
+    /// BCD, EBCDIC and binary forms): numbers and amounts are parsed from the bytes, and every
+    /// string is built once from its bytes, so a value of up to 15 bytes is held inline and
+    /// allocates nothing.
     public func canonical(from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> PaymentMessage {
         let mti = message.mti
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
         payment.isRepeat = mti.origin % 2 == 1
         payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name)
-        var localDate: String? = nil
-        var localTime: String? = nil
-        var merchant = Merchant()
-        for entry in entries {
-            guard let index = message.slotIndex(entry.field) else { continue }
-            let slot = message.slots[index]
-            let field = entry.field
+        try fill(&payment, from: message, dialect: dialect, results: results)
+        return payment
+    }
+
+    private func fill(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable) throws(MappingError) {
+        // DE 13 and DE 12 (1987) make one local date and time: kept as slots, read together.
+        var localDate: FieldSlot? = nil
+        var localTime: FieldSlot? = nil
+        // Filled in place and dropped at the end when nothing was set: no copy of it.
+        payment.merchant = Merchant()
+        for slot in message.slots {
+            let field = Int(slot.number)
+            let position = Int(fieldTable[field])
+            guard position != 0 else {
+                if !coveredFields.contains(field) {
+                    payment.unmapped.append(UnmappedField(
+                        key: ISO8583Mapping.decimal(field), value: message.withText(slot, ISO8583Mapping.string), isSensitive: dialect.isSensitive(field)))
+                }
+                continue
+            }
+            let entry = entries[position - 1]
             switch entry.target {
             case .amount, .billingAmount:
                 let amount = try message.withText(slot) { value throws(MappingError) in
@@ -25,32 +41,41 @@ extension ISO8583Mapping {
                 }
                 if entry.target == .amount { payment.amount = amount } else { payment.billingAmount = amount }
             case .emv:
-                payment.emv = SensitiveBytes(message.logicalBytes(slot))
+                // Raw bytes stay in the frame; other forms (hexadecimal) are decoded into an array.
+                payment.emv = slot.form == .binary
+                    ? SensitiveBytes(slice: message.storage[Int(slot.offset)..<Int(slot.offset + slot.units)])
+                    : SensitiveBytes(message.logicalBytes(slot))
             case .merchantNameLocation:
-                message.withText(slot) { value in ISO8583Mapping.nameAndLocation(value, into: &merchant) }
+                message.withText(slot) { value in ISO8583Mapping.nameAndLocation(value, into: &payment.merchant!) }
+            case .pan:
+                let pan = message.withText(slot) { value in PAN(utf8: value) }
+                guard let pan else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
+                payment.pan = pan
+            case .processing:
+                let code = message.withText(slot) { value in ISO8583Mapping.isDigits(value, 6...6) ? ProcessingCode(sixDigits: value) : nil }
+                guard let code else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
+                payment.processing = code
+            case .expiry:
+                payment.expiry = message.withText(slot) { value in SensitiveText(utf8: value) }
+            case .track2:
+                payment.track2 = message.withText(slot) { value in SensitiveText(utf8: value) }
+            case .localDate:
+                localDate = slot
+            case .localTime:
+                localTime = slot
             default:
-                let value = message.withText(slot) { String(decoding: $0, as: UTF8.self) }
+                let value = message.withText(slot, ISO8583Mapping.string)
                 switch entry.target {
-                case .pan:
-                    guard let pan = PAN(value) else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
-                    payment.pan = pan
-                case .processing:
-                    guard let code = ProcessingCode(value) else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
-                    payment.processing = code
                 case .transmissionDateTime: payment.transmissionDateTime = value
                 case .stan: payment.stan = value
                 case .rrn: payment.rrn = value
                 case .terminal: payment.terminal = value
-                case .expiry: payment.expiry = SensitiveText(value)
-                case .track2: payment.track2 = SensitiveText(value)
                 case .acquirer: payment.acquirer = value
                 case .forwarder: payment.forwarder = value
-                case .localTime: localTime = value
-                case .localDate: localDate = value
                 case .localDateTime: payment.localDateTime = value
-                case .merchantCategory: merchant.categoryCode = value
-                case .merchantCountry: merchant.country = value
-                case .merchantID: merchant.id = value
+                case .merchantCategory: payment.merchant!.categoryCode = value
+                case .merchantCountry: payment.merchant!.country = value
+                case .merchantID: payment.merchant!.id = value
                 case .posEntryMode: payment.posEntryMode = value
                 case .posCondition: payment.posConditionCode = value
                 case .approvalCode: payment.approvalCode = value
@@ -60,21 +85,63 @@ extension ISO8583Mapping {
                     payment.result = code
                 case .originalData:
                     payment.original = try originalData(value, field: field)
-                case .amount, .billingAmount, .emv, .merchantNameLocation:
+                case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing, .expiry, .track2, .localDate, .localTime:
                     preconditionFailure("handled above")
                 }
             }
         }
-        if let localDate, let localTime { payment.localDateTime = localDate + localTime }
-        if merchant != Merchant() { payment.merchant = merchant }
-        let covered = coveredFields
-        for slot in message.slots where !covered.contains(Int(slot.number)) {
-            let field = Int(slot.number)
-            payment.unmapped.append(UnmappedField(
-                key: String(field), value: message.withText(slot) { String(decoding: $0, as: UTF8.self) },
-                isSensitive: dialect.isSensitive(field)))
+        if let localDate, let localTime {
+            payment.localDateTime = message.withText(localDate) { date in
+                message.withText(localTime) { time in
+                    String(unsafeUninitializedCapacity: date.count + time.count) { buffer in
+                        let end = buffer.initialize(fromContentsOf: date)
+                        return UnsafeMutableBufferPointer(rebasing: buffer[end...]).initialize(fromContentsOf: time) + end
+                    }
+                }
+            }
         }
-        return payment
+        // No merchant value (or a DE 43 of blanks alone): no merchant.
+        if payment.merchant?.id == nil && payment.merchant?.categoryCode == nil && payment.merchant?.name == nil
+            && payment.merchant?.city == nil && payment.merchant?.country == nil && payment.merchant?.location == nil {
+            payment.merchant = nil
+        }
+    }
+
+    /// A field number as decimal text, without the generic integer formatting.
+    static func decimal(_ number: Int) -> String {
+        guard (0...999).contains(number) else { return String(number) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3) { buffer in
+            var count = 0
+            if number >= 100 { buffer[count] = UInt8(ascii: "0") + UInt8(number / 100); count += 1 }
+            if number >= 10 { buffer[count] = UInt8(ascii: "0") + UInt8(number / 10 % 10); count += 1 }
+            buffer[count] = UInt8(ascii: "0") + UInt8(number % 10)
+            return string(UnsafeBufferPointer(rebasing: buffer[0...count]))
+        }
+    }
+
+    /// A string of a value's UTF-8 bytes (ill-formed sequences repaired, as `String(decoding:as:)`
+    /// does). Up to 15 ASCII bytes are copied straight into an inline string: no validation pass,
+    /// no allocation.
+    @inline(__always)
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in buffer.initialize(fromContentsOf: bytes) }
+    }
+
+    /// Whether every byte is ASCII (below 0x80).
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var bits: UInt8 = 0
+        for byte in bytes { bits |= byte }
+        return bits < 0x80
+    }
+
+    /// Whether a value is all ASCII digits and its length in `lengths`.
+    @inline(__always)
+    static func isDigits(_ bytes: UnsafeBufferPointer<UInt8>, _ lengths: ClosedRange<Int>) -> Bool {
+        guard lengths.contains(bytes.count) else { return false }
+        var invalid = false
+        for byte in bytes { invalid = invalid || byte &- UInt8(ascii: "0") > 9 }
+        return !invalid
     }
 
     /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
@@ -97,7 +164,7 @@ extension ISO8583Mapping {
             let clipped = range.clamped(to: 0..<value.count)
             var end = clipped.upperBound
             while end > clipped.lowerBound && value[end - 1] == UInt8(ascii: " ") { end -= 1 }
-            return end == clipped.lowerBound ? nil : String(decoding: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]), as: UTF8.self)
+            return end == clipped.lowerBound ? nil : ISO8583Mapping.string(UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]))
         }
         merchant.name = part(0..<23)
         merchant.city = part(23..<36)
@@ -132,7 +199,12 @@ extension ISO8583Mapping {
         case .adviceResponse: functionDigit = 3
         }
         let origin = payment.isRepeat || payment.function == .repeat ? 1 : 0
-        var message = ISO8583Message(mti: MTI("\(version)\(classDigit)\(functionDigit)\(origin)")!)
+        guard let mti = MTI(asciiDigits: 0x30 &+ UInt8(truncatingIfNeeded: version), 0x30 &+ UInt8(classDigit), 0x30 &+ UInt8(functionDigit), 0x30 &+ UInt8(origin)) else {
+            throw MappingError(field: 0, reason: "mapping \(name): version \(version) is not one MTI digit")
+        }
+        var message = ISO8583Message(mti: mti)
+        // One allocation each for the values and the slots, rather than growth field by field.
+        message.reserveCapacity(bytes: 512, fields: entries.count + payment.unmapped.count)
         if payment.source?.format == "iso8583" {
             // Carried into any ISO 8583 dialect that defines the element; never dropped silently.
             for field in payment.unmapped {
@@ -148,23 +220,23 @@ extension ISO8583Mapping {
         for entry in entries {
             let field = entry.field
             switch entry.target {
-            case .pan: if let pan = payment.pan { message.set(field, pan.revealed) }
+            case .pan: if let pan = payment.pan { pan.withRevealedDigits { message.set(field, utf8: $0) } }
             case .processing: if let code = payment.processing { message.set(field, code.description) }
             case .amount, .billingAmount:
                 guard let amount = entry.target == .amount ? payment.amount : payment.billingAmount else { continue }
-                message.set(field, String(amount.minorUnits))
+                ISO8583Mapping.withDecimal(amount.minorUnits) { message.set(field, utf8: $0) }
                 message.set(entry.currencyField!, amount.currency.numeric)
             case .transmissionDateTime: if let value = payment.transmissionDateTime { message.set(field, value) }
             case .stan: if let value = payment.stan { message.set(field, value) }
             case .rrn: if let value = payment.rrn { message.set(field, value) }
             case .terminal: if let value = payment.terminal { message.set(field, value) }
-            case .expiry: if let value = payment.expiry { message.set(field, value.revealed) }
-            case .track2: if let value = payment.track2 { message.set(field, value.revealed) }
-            case .emv: if let value = payment.emv { message.set(field, bytes: value.revealed) }
+            case .expiry: if let value = payment.expiry { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
+            case .track2: if let value = payment.track2 { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
+            case .emv: if let value = payment.emv { message.set(field, bytes: value.revealedSlice) }
             case .acquirer: if let value = payment.acquirer { message.set(field, value) }
             case .forwarder: if let value = payment.forwarder { message.set(field, value) }
-            case .localDate: if let value = payment.localDateTime { message.set(field, String(value.suffix(10).prefix(4))) }
-            case .localTime: if let value = payment.localDateTime { message.set(field, String(value.suffix(6))) }
+            case .localDate: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 10, prefix: 4) }
+            case .localTime: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 6, prefix: 6) }
             case .localDateTime:
                 // 1993 carries the year; a 1987 value has none, so the current year is assumed.
                 if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.year(of: value) + value : value) }
@@ -173,7 +245,7 @@ extension ISO8583Mapping {
             case .merchantID: if let value = payment.merchant?.id { message.set(field, value) }
             case .merchantNameLocation:
                 guard let merchant = payment.merchant, merchant.name != nil || merchant.city != nil else { continue }
-                message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
+                ISO8583Mapping.setNameAndLocation(&message, field, merchant)
             case .posEntryMode: if let value = payment.posEntryMode { message.set(field, value) }
             case .posCondition: if let value = payment.posConditionCode { message.set(field, value) }
             case .approvalCode: if let value = payment.approvalCode { message.set(field, value) }
@@ -188,6 +260,69 @@ extension ISO8583Mapping {
             }
         }
         return message
+    }
+
+    /// Sets `field` to `prefix` characters of the last `suffix` characters of `value` (all of
+    /// them when it is shorter): by bytes when `value` is ASCII, else by characters.
+    static func set(_ message: inout ISO8583Message, _ field: Int, _ value: String, suffix: Int, prefix: Int) {
+        var value = value
+        let done: Bool = value.withUTF8 { bytes in
+            guard isASCII(bytes) else { return false }
+            let tail = bytes.suffix(suffix)
+            message.set(field, utf8: UnsafeBufferPointer(rebasing: tail.prefix(prefix)))
+            return true
+        }
+        if !done { message.set(field, String(value.suffix(suffix).prefix(prefix))) }
+    }
+
+    /// 1987 DE 43: name, city and location padded with spaces to 23, 13 and 4 characters; in a
+    /// stack buffer when all three are ASCII.
+    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ merchant: Merchant) {
+        var name = merchant.name ?? ""
+        var city = merchant.city ?? ""
+        var location = merchant.location ?? ""
+        let done: Bool = name.withUTF8 { name in
+            city.withUTF8 { city in
+                location.withUTF8 { location in
+                    guard isASCII(name), isASCII(city), isASCII(location) else { return false }
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+                        var count = 0
+                        func put(_ part: UnsafeBufferPointer<UInt8>, _ width: Int) {
+                            for index in 0..<width {
+                                buffer[count] = index < part.count ? part[index] : UInt8(ascii: " ")
+                                count += 1
+                            }
+                        }
+                        put(name, 23)
+                        put(city, 13)
+                        put(location, 4)
+                        message.set(field, utf8: UnsafeBufferPointer(buffer))
+                    }
+                    return true
+                }
+            }
+        }
+        if !done {
+            message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
+        }
+    }
+
+    /// Calls `body` with the decimal digits of a non-negative number (a `-` first if negative).
+    static func withDecimal(_ value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var magnitude = value.magnitude
+            var start = 20
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "-")
+            }
+            body(UnsafeBufferPointer(rebasing: buffer[start...]))
+        }
     }
 
     /// DE 39 for a canonical result in this mapping's form (a 1987 code or a 1993 action code), or
@@ -223,8 +358,11 @@ extension ISO8583Mapping {
         guard let index = message.slotIndex(currencyField) else {
             throw MappingError(field: field, reason: "the amount needs DE \(currencyField) for its currency")
         }
-        let code = message.withText(message.slots[index]) { String(decoding: $0, as: UTF8.self) }
-        guard let currency = Currency(code) else { throw MappingError(field: currencyField, reason: "unknown currency '\(code)'") }
+        let slot = message.slots[index]
+        // Three digits: an index into the numeric table, no string. Otherwise the code as text.
+        guard let currency = message.withText(slot, Currency.init(numericDigits:)) ?? Currency(message.withText(slot, ISO8583Mapping.string)) else {
+            throw MappingError(field: currencyField, reason: "unknown currency '\(message.withText(slot, ISO8583Mapping.string))'")
+        }
         guard !value.isEmpty, value.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             throw MappingError(field: field, reason: "the amount is not a whole number of minor units")
         }

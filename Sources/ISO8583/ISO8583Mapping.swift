@@ -91,6 +91,9 @@ public struct ISO8583Mapping: Sendable {
     /// Data elements the mapping reads (the mapped ones and their currency elements), worked out
     /// once per mapping rather than once per message.
     let coveredFields: FieldSet
+    /// For each data element 0-192, 1 + the index of its entry, or 0 when none maps it: one array
+    /// read per present field instead of a search per entry.
+    let fieldTable: [Int]
 
     init(name: String, version: Int, dialects: [String], usesActionCodes: Bool, entries: [Entry]) {
         self.name = name
@@ -103,6 +106,11 @@ public struct ISO8583Mapping: Sendable {
             covered.insert(field)
         }
         coveredFields = covered
+        var table = [Int](repeating: 0, count: Dialect.fieldLimit + 1)
+        for (index, entry) in entries.enumerated() where (1...Dialect.fieldLimit).contains(entry.field) {
+            table[entry.field] = index + 1
+        }
+        fieldTable = table
     }
 }
 

@@ -67,7 +67,7 @@ public struct ISO8583Message: Sendable {
     /// The value of `field` as text: characters, or uppercase hexadecimal for binary values.
     public func string(_ field: Int) -> String? {
         guard let index = slotIndex(field) else { return nil }
-        return withText(slots[index]) { String(decoding: $0, as: UTF8.self) }
+        return withText(slots[index], ISO8583Mapping.string)
     }
 
     /// The logical bytes of `field`: the characters for text and numeric fields, the raw bytes for binary.
@@ -113,6 +113,11 @@ public struct ISO8583Message: Sendable {
         text.withUTF8 { append(field, UnsafeRawBufferPointer($0), form: .text) }
     }
 
+    /// Sets `field` to a text value given as UTF-8 bytes.
+    mutating func set(_ field: Int, utf8: UnsafeBufferPointer<UInt8>) {
+        append(field, UnsafeRawBufferPointer(utf8), form: .text)
+    }
+
     /// Sets `field` to raw bytes (binary fields) or character bytes (text fields).
     public mutating func set(_ field: Int, bytes: some Collection<UInt8>) {
         let done: Void? = bytes.withContiguousStorageIfAvailable {
@@ -138,13 +143,22 @@ public struct ISO8583Message: Sendable {
         let slot = FieldSlot(
             offset: UInt32(storage.count), byteCount: UInt32(value.count), units: UInt32(value.count),
             number: UInt16(field), form: form)
-        storage.append(contentsOf: value)
+        // Through a typed buffer: the raw buffer took the generic, element-by-element path.
+        storage.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
         if let index = slotIndex(field) {
             slots[index] = slot
         } else {
             presence.insert(field)
-            slots.insert(slot, at: presence.rank(of: field))
+            let index = presence.rank(of: field)
+            // Fields set in ascending order (as a mapping sets them) go at the end.
+            if index == slots.count { slots.append(slot) } else { slots.insert(slot, at: index) }
         }
+    }
+
+    /// Reserves room for `bytes` of values in `fields` fields, for a message about to be filled.
+    mutating func reserveCapacity(bytes: Int, fields: Int) {
+        storage.reserveCapacity(storage.count + bytes)
+        slots.reserveCapacity(slots.count + fields)
     }
 
     /// The logical bytes of a slot, as a new array.

@@ -17,6 +17,19 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
         self = currency
     }
 
+    /// The currency whose numeric code is these three ASCII digits, or nil: an array lookup,
+    /// without building a string.
+    package init?(numericDigits bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 3 else { return nil }
+        var index = 0
+        for byte in bytes {
+            guard isASCIIDigit(byte) else { return nil }
+            index = index * 10 + Int(byte &- UInt8(ascii: "0"))
+        }
+        guard let currency = Currency.table.byNumericValue[index] else { return nil }
+        self = currency
+    }
+
     init(code: String, numeric: String, minorUnits: Int) {
         self.code = code
         self.numeric = numeric
@@ -26,6 +39,8 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
     struct Table: Sendable {
         var byCode: [String: Currency] = [:]
         var byNumeric: [String: Currency] = [:]
+        /// By numeric code as a number, 0-999.
+        var byNumericValue = [Currency?](repeating: nil, count: 1000)
     }
 
     /// The embedded table; ``loadShipped()`` is checked by the tests, so a release cannot ship a broken one.
@@ -58,6 +73,7 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
             let currency = Currency(code: code, numeric: numeric, minorUnits: minor)
             table.byCode[code] = currency
             table.byNumeric[numeric] = currency
+            if let value = Int(numeric), (0...999).contains(value), numeric.utf8.allSatisfy(isASCIIDigit) { table.byNumericValue[value] = currency }
         }
         return table
     }

@@ -55,28 +55,75 @@ public struct PaymentMessage: Sendable, Hashable {
 
     // MARK: Credit transfer data (ISO 20022)
 
+    /// The credit transfer values, in one optional group: a card message, which has none, creates,
+    /// copies and destroys one empty slot instead of some thirty empty references.
+    private var transfer = TransferGroup()
+
+
     /// ISO 20022 identifications: MsgId, InstrId, EndToEndId, TxId, UETR.
-    public var identifiers: Identifiers
+    public var identifiers: Identifiers {
+        get { transfer.fields?.identifiers ?? Identifiers() }
+        set { transfer.update { $0.identifiers = newValue } }
+    }
     /// The instructing and instructed agents (BICs).
-    public var instructingAgent: String?
-    public var instructedAgent: String?
+    public var instructingAgent: String? {
+        get { transfer.fields?.instructingAgent }
+        set { transfer.update { $0.instructingAgent = newValue } }
+    }
+    public var instructedAgent: String? {
+        get { transfer.fields?.instructedAgent }
+        set { transfer.update { $0.instructedAgent = newValue } }
+    }
     /// The debtor and creditor, with their agents.
-    public var debtor: Party?
-    public var creditor: Party?
-    public var debtorAgent: String?
-    public var creditorAgent: String?
+    public var debtor: Party? {
+        get { transfer.fields?.debtor }
+        set { transfer.update { $0.debtor = newValue } }
+    }
+    public var creditor: Party? {
+        get { transfer.fields?.creditor }
+        set { transfer.update { $0.creditor = newValue } }
+    }
+    public var debtorAgent: String? {
+        get { transfer.fields?.debtorAgent }
+        set { transfer.update { $0.debtorAgent = newValue } }
+    }
+    public var creditorAgent: String? {
+        get { transfer.fields?.creditorAgent }
+        set { transfer.update { $0.creditorAgent = newValue } }
+    }
     /// Interbank settlement date (ISO date) and method (CLRG, INDA, INGA, COVE).
-    public var settlementDate: String?
-    public var settlementMethod: String?
+    public var settlementDate: String? {
+        get { transfer.fields?.settlementDate }
+        set { transfer.update { $0.settlementDate = newValue } }
+    }
+    public var settlementMethod: String? {
+        get { transfer.fields?.settlementMethod }
+        set { transfer.update { $0.settlementMethod = newValue } }
+    }
     /// Who bears the charges (DEBT, CRED, SHAR, SLEV).
-    public var chargeBearer: String?
+    public var chargeBearer: String? {
+        get { transfer.fields?.chargeBearer }
+        set { transfer.update { $0.chargeBearer = newValue } }
+    }
     /// Unstructured remittance information.
-    public var remittanceInformation: [String]
+    public var remittanceInformation: [String] {
+        get { transfer.fields?.remittanceInformation ?? [] }
+        set { transfer.update { $0.remittanceInformation = newValue } }
+    }
     /// Transaction status (ACSC, RJCT, PDNG …) and its reason code (AM04, AC01 …).
-    public var status: String?
-    public var statusReason: String?
+    public var status: String? {
+        get { transfer.fields?.status }
+        set { transfer.update { $0.status = newValue } }
+    }
+    public var statusReason: String? {
+        get { transfer.fields?.statusReason }
+        set { transfer.update { $0.statusReason = newValue } }
+    }
     /// The ISO 20022 business application header (head.001) the message came with, or is to be sent with.
-    public var businessHeader: BusinessHeader?
+    public var businessHeader: BusinessHeader? {
+        get { transfer.fields?.businessHeader }
+        set { transfer.update { $0.businessHeader = newValue } }
+    }
 
     // MARK: Provenance
 
@@ -88,8 +135,6 @@ public struct PaymentMessage: Sendable, Hashable {
     public init(kind: Kind, function: Function) {
         self.kind = kind
         self.function = function
-        self.identifiers = Identifiers()
-        self.remittanceInformation = []
         self.unmapped = []
     }
 
@@ -116,6 +161,42 @@ public struct PaymentMessage: Sendable, Hashable {
             self.version = version
         }
     }
+}
+
+/// The stored credit transfer values of a ``PaymentMessage``; nil until one is set. Equal and
+/// hashed as its values, so a group set back to all empty equals one never set.
+private struct TransferGroup: Sendable, Hashable {
+    struct Fields: Sendable, Hashable {
+        var identifiers = Identifiers()
+        var instructingAgent: String?
+        var instructedAgent: String?
+        var debtor: Party?
+        var creditor: Party?
+        var debtorAgent: String?
+        var creditorAgent: String?
+        var settlementDate: String?
+        var settlementMethod: String?
+        var chargeBearer: String?
+        var remittanceInformation: [String] = []
+        var status: String?
+        var statusReason: String?
+        var businessHeader: BusinessHeader?
+    }
+
+    var fields: Fields?
+
+    /// Changes the values in place (no copy of the group), creating it on the first change.
+    @inline(__always)
+    mutating func update(_ change: (inout Fields) -> Void) {
+        if fields == nil { fields = Fields() }
+        change(&fields!)
+    }
+
+    static func == (lhs: TransferGroup, rhs: TransferGroup) -> Bool {
+        (lhs.fields ?? Fields()) == (rhs.fields ?? Fields())
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(fields ?? Fields()) }
 }
 
 /// ISO 20022 identifications of a message and its transaction.
@@ -186,6 +267,14 @@ public struct ProcessingCode: Sendable, Hashable, CustomStringConvertible {
         transactionType = String(characters[0..<2])
         fromAccount = String(characters[2..<4])
         toAccount = String(characters[4..<6])
+    }
+
+    /// The code of six bytes already checked to be ASCII digits: each part a small (inline) string.
+    package init(sixDigits bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(bytes.count == 6)
+        transactionType = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[0..<2]) }
+        fromAccount = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[2..<4]) }
+        toAccount = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[4..<6]) }
     }
 
     public var description: String { transactionType + fromAccount + toAccount }

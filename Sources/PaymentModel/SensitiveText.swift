@@ -1,50 +1,134 @@
 /// A value that must never be printed in clear: its description, debug description and string
 /// interpolation all show it masked. Use ``revealed`` only where the clear value must go on the wire.
 public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// ASCII of up to 40 bytes (a track 2, an expiry date) is held inline: no allocation, no
+    /// reference counting. Anything else is a string. A given text always takes the same form,
+    /// so `==` and `hash` compare like for like.
+    private enum Storage: Sendable, Hashable {
+        case inline(InlineBytes)
+        case text(String)
+    }
+
+    private let storage: Storage
+
     /// The clear value. Reading it is a deliberate act: search the code base for `revealed`.
-    public let revealed: String
+    public var revealed: String {
+        switch storage {
+        case .inline(let bytes): bytes.string
+        case .text(let text): text
+        }
+    }
 
-    public init(_ value: String) { revealed = value }
+    public init(_ value: String) {
+        var value = value
+        let inline = value.withUTF8 { isASCII($0) ? InlineBytes($0) : nil }
+        self.init(storage: inline.map(Storage.inline) ?? .text(value))
+    }
 
-    public var description: String { String(repeating: "*", count: revealed.count) }
+    /// The text of UTF-8 bytes, without building a string when they are ASCII and short.
+    package init(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        if isASCII(bytes), let inline = InlineBytes(bytes) {
+            self.init(storage: .inline(inline))
+        } else {
+            self.init(String(unsafeUninitializedCapacity: bytes.count) { $0.initialize(fromContentsOf: bytes) })
+        }
+    }
+
+    private init(storage: Storage) {
+        self.storage = storage
+    }
+
+    /// Calls `body` with the clear value's UTF-8: for writing it on the wire without a string.
+    /// Not generic, so that a call from another module needs no generic metadata.
+    package func withRevealedUTF8(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        switch storage {
+        case .inline(let bytes): bytes.withBytes(body)
+        case .text(var text): text.withUTF8(body)
+        }
+    }
+
+    public var description: String {
+        switch storage {
+        case .inline(let bytes): String(repeating: "*", count: bytes.count)
+        case .text(let text): String(repeating: "*", count: text.count)
+        }
+    }
     public var debugDescription: String { "SensitiveText(\(description))" }
     /// `dump` and debuggers see only the mask.
     public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
 }
 
+/// Whether every byte is ASCII (below 0x80).
+@inline(__always)
+func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var bits: UInt8 = 0
+    for byte in bytes { bits |= byte }
+    return bits < 0x80
+}
+
 /// Bytes that must never be printed in clear (EMV chip data, whose tags 5A and 57 carry the PAN
 /// and track 2): description, debug description, interpolation and `dump` show only the length.
 public struct SensitiveBytes: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The bytes; decoded from a frame, a slice of it (no copy).
+    private let bytes: ArraySlice<UInt8>
+
     /// The clear bytes. Reading them is a deliberate act: search the code base for `revealed`.
-    public let revealed: [UInt8]
+    public var revealed: [UInt8] { Array(bytes) }
 
-    public init(_ bytes: [UInt8]) { revealed = bytes }
+    public init(_ bytes: [UInt8]) { self.bytes = bytes[...] }
 
-    public var count: Int { revealed.count }
-    public var description: String { "(\(revealed.count) bytes)" }
+    /// Bytes that stay in the array they are a slice of (a decoded frame), which they keep alive.
+    package init(slice: ArraySlice<UInt8>) { bytes = slice }
+
+    /// The clear bytes without a copy, for writing them on the wire.
+    package var revealedSlice: ArraySlice<UInt8> { bytes }
+
+    public var count: Int { bytes.count }
+    public var description: String { "(\(bytes.count) bytes)" }
     public var debugDescription: String { "SensitiveBytes\(description)" }
     public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
 }
 
 /// A primary account number: printed with only its first six and last four digits.
 public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// The clear number. Reading it is a deliberate act: search the code base for `revealed`.
-    public let revealed: String
+    /// The 12 to 19 ASCII digits, inline: no allocation, no reference counting.
+    private let digits: InlineBytes
 
-    /// A PAN of 12 to 19 digits, or nil.
+    /// The clear number. Reading it is a deliberate act: search the code base for `revealed`.
+    public var revealed: String { digits.string }
+
+    /// A PAN of 12 to 19 ASCII digits, or nil.
     public init?(_ digits: String) {
-        // ASCII digits are one byte and one character each: count and test the bytes. Anything
-        // else takes the character path, which decides the same way.
-        if digits.utf8.allSatisfy(PaymentModel.isASCIIDigit) {
-            guard (12...19).contains(digits.utf8.count) else { return nil }
-        } else {
-            guard (12...19).contains(digits.count), digits.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
-        }
-        revealed = digits
+        var digits = digits
+        guard let value = digits.withUTF8({ PAN.isValid($0) ? InlineBytes($0) : nil }) else { return nil }
+        self.digits = value
     }
 
+    /// A PAN of 12 to 19 ASCII digits, or nil.
+    package init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard PAN.isValid(bytes), let value = InlineBytes(bytes) else { return nil }
+        digits = value
+    }
+
+    @inline(__always)
+    private static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard (12...19).contains(bytes.count) else { return false }
+        var invalid = false
+        for byte in bytes { invalid = invalid || !isASCIIDigit(byte) }
+        return !invalid
+    }
+
+    /// Calls `body` with the clear digits (ASCII), without building a string. Not generic, so
+    /// that a call from another module needs no generic metadata.
+    package func withRevealedDigits(_ body: (UnsafeBufferPointer<UInt8>) -> Void) { digits.withBytes(body) }
+
     /// The issuer identification number prefix used for routing (first six or eight digits).
-    public func bin(length: Int = 6) -> String { String(revealed.prefix(length)) }
+    public func bin(length: Int = 6) -> String {
+        digits.withBytes { bytes in
+            let prefix = UnsafeBufferPointer(rebasing: bytes.prefix(max(length, 0)))
+            return String(unsafeUninitializedCapacity: prefix.count) { $0.initialize(fromContentsOf: prefix) }
+        }
+    }
 
     /// First six and last four digits (at least 13 digits), else all masked: the PCI DSS display rule.
     public var description: String { PAN.masked(revealed) }

@@ -43,10 +43,10 @@ enum BINKey {
 
     /// The key of a PAN's first eight digits (PANs have at least 12).
     @inline(__always)
-    static func of(_ pan: String) -> Int64 {
+    static func of(_ pan: UnsafeBufferPointer<UInt8>) -> Int64 {
         var key: Int64 = 0
         var count = 0
-        for byte in pan.utf8 {
+        for byte in pan {
             key = key * 10 + Int64(byte &- 0x30)
             count += 1
             if count == digits { break }

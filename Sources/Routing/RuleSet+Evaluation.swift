@@ -7,7 +7,12 @@ public import PaymentModel
 enum FieldValue {
     /// The BIN key of the PAN (first eight digits), or nil.
     @inline(__always)
-    static func bin(_ message: PaymentMessage) -> Int64? { message.pan.map { BINKey.of($0.revealed) } }
+    static func bin(_ message: PaymentMessage) -> Int64? {
+        guard let pan = message.pan else { return nil }
+        var key: Int64 = 0
+        pan.withRevealedDigits { key = BINKey.of($0) }
+        return key
+    }
 
     /// The processing code as a six-digit number, or nil.
     @inline(__always)

@@ -14,7 +14,10 @@ public enum TransactionKey {
     public static func hash(_ message: PaymentMessage) -> UInt64 {
         var hash = FNV1a()
         if let pan = message.pan {
-            hash.add(pan.revealed)
+            pan.withRevealedDigits { digits in
+                for byte in digits { hash.add(byte) }
+            }
+            hash.add(0x1F)  // the separator add(_: String) writes
             let original = message.original
             let useOriginal = original?.stan != nil
             addNumber(useOriginal ? original?.acquirer ?? message.acquirer : message.acquirer, to: &hash)

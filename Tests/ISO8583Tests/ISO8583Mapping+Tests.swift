@@ -179,6 +179,44 @@ struct MappingTests {
         #expect(payment.amount?.decimalText == "1.234" && payment.amount?.currency.code == "KWD")
     }
 
+    /// Values read in place (ASCII, raw EMV bytes) and values decoded first (BCD, EBCDIC, hex)
+    /// give the same canonical message, and the frame's EMV slice equals the bytes set.
+    @Test func everyFormOfAValueGivesTheSameCanonicalMessage() throws {
+        let icc: [UInt8] = [0x9F, 0x26, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x9F, 0x27, 0x01, 0x80]
+        var message = ISO8583Message(mti: MTI("0200")!)
+        for (field, value) in [(2, "4761739001010119"), (3, "003000"), (4, "000000010000"), (7, "1120153045"), (11, "123456"),
+                               (12, "153045"), (13, "1120"), (14, "2712"), (18, "5411"), (35, "4761739001010119=27122011143804400000"),
+                               (41, "TERM0001"), (42, "MERCHANT0000001"), (43, "ACME STORE 42          SPRINGFIELD  ILUS"), (49, "840")] {
+            message.set(field, value)
+        }
+        message.set(55, bytes: icc)
+        var seen: [PaymentMessage] = []
+        for name in ["iso87ascii", "iso87binary", "iso87bcd", "iso87ebcdic"] {
+            let dialect = try Dialect.shipped(name), mapping = try ISO8583Mapping.shipped(for: name)
+            var payment = try mapping.canonical(from: ISO8583Message(decoding: message.encoded(as: dialect), dialect: dialect), dialect: dialect)
+            #expect(payment.pan?.revealed == "4761739001010119" && payment.track2?.revealed == "4761739001010119=27122011143804400000")
+            #expect(payment.emv == SensitiveBytes(icc) && payment.emv?.revealed == icc)
+            #expect(payment.processing?.fromAccount == "30" && payment.amount?.currency.code == "USD" && payment.localDateTime == "1120153045")
+            #expect(payment.merchant?.name == "ACME STORE 42" && payment.merchant?.location == "ILUS" && payment.merchant?.categoryCode == "5411")
+            payment.source = nil
+            seen.append(payment)
+        }
+        #expect(Set(seen).count == 1)
+    }
+
+    @Test(arguments: [(2, "47617390010"), (2, "47617390010101191234"), (2, "4761739001O10119"), (3, "00300"), (3, "0030O0"),
+                      (49, "999"), (49, "84")])
+    func badValueIsAMappingErrorNamingItsField(field: Int, value: String) throws {
+        let dialect = try Dialect.shipped("iso87ascii"), mapping = try ISO8583Mapping.shipped(for: "iso87ascii")
+        var message = ISO8583Message(mti: MTI("0200")!)
+        message.set(2, "4761739001010119")
+        message.set(4, "000000010000")
+        message.set(49, "840")
+        message.set(field, value)
+        let error = #expect(throws: MappingError.self) { try mapping.canonical(from: message, dialect: dialect) }
+        #expect(error?.field == field)
+    }
+
     @Test func unknownResponseCodeIsAnError() throws {
         let dialect = try Dialect.shipped("iso87ascii"), mapping = try ISO8583Mapping.shipped(for: "iso87ascii")
         var message = ISO8583Message(mti: MTI("0110")!)

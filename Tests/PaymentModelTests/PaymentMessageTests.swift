@@ -21,6 +21,43 @@ struct PaymentMessageTests {
         #expect(PAN(text) == nil)
     }
 
+    @Test(arguments: ["4761739001010119", "476173900101011", "4761739001010119123"])
+    func panKeepsItsDigits(text: String) throws {
+        let pan = try #require(PAN(text))
+        #expect(pan.revealed == text && pan == PAN(text) && pan.bin() == String(text.prefix(6)))
+    }
+
+    /// Only ASCII digits make a PAN: a digit with a combining mark sorts between "0" and "9" as a
+    /// Character, but is not a digit.
+    @Test func panOfNonASCIIDigitsIsRefused() {
+        #expect(PAN("4761739001010119\u{301}") == nil)
+        #expect(PAN("٤٧٦١٧٣٩٠٠١٠١٠١١٩") == nil)
+    }
+
+    /// Short ASCII text is held inline, anything else as a string: both read back and compare the same.
+    @Test(arguments: ["4761739001010119=27122011143804400000", "", String(repeating: "7", count: 41), "Zürich 4761=2712"])
+    func sensitiveTextReadsBackWhateverItHolds(text: String) {
+        let value = SensitiveText(text)
+        #expect(value.revealed == text && value == SensitiveText(text) && value.description == String(repeating: "*", count: text.count))
+        #expect(value != SensitiveText(text + "0"))
+    }
+
+    /// A message whose credit transfer values are set back to empty equals one never given any.
+    @Test func creditTransferValuesSetBackToEmptyEqualAnAbsentGroup() {
+        let card = PaymentMessage(kind: .financial, function: .request)
+        var changed = card
+        changed.debtorAgent = "BANKDEFFXXX"
+        changed.identifiers.uetr = "f0e1d2c3-b4a5-4c6d-8e7f-901234567890"
+        changed.remittanceInformation.append("invoice 42")
+        #expect(changed != card)
+        #expect(changed.debtorAgent == "BANKDEFFXXX" && changed.identifiers.uetr?.hasPrefix("f0e1") == true)
+        #expect(changed.remittanceInformation == ["invoice 42"] && card.remittanceInformation.isEmpty)
+        changed.debtorAgent = nil
+        changed.identifiers = Identifiers()
+        changed.remittanceInformation = []
+        #expect(changed == card && changed.hashValue == card.hashValue)
+    }
+
     @Test func processingCodeParts() {
         let code = ProcessingCode("003000")
         #expect(code?.transactionType == "00" && code?.fromAccount == "30" && code?.toAccount == "00")
