@@ -7,33 +7,48 @@ extension ISO8583Mapping {
     /// ``message(from:dialect:results:mayDrop:)`` refuses it unless the caller names each one.
     public func uncarriedFields(of payment: PaymentMessage) -> [Target] {
         var lost: [Target] = []
-        // Any one of `targets` is a place for the value.
-        func check(_ present: Bool, _ targets: Target...) {
-            if present && !entries.contains(where: { targets.contains($0.target) }) { lost.append(targets[0]) }
-        }
-        check(payment.pan != nil, .pan)
-        check(payment.processing != nil, .processing)
-        check(payment.amount != nil, .amount)
-        check(payment.billingAmount != nil, .billingAmount)
-        check(payment.transmissionDateTime != nil, .transmissionDateTime)
-        check(payment.stan != nil, .stan)
-        check(payment.rrn != nil, .rrn)
-        check(payment.terminal != nil, .terminal)
-        check(payment.expiry != nil, .expiry)
-        check(payment.track2 != nil, .track2)
-        check(payment.emv != nil, .emv)
-        check(payment.acquirer != nil, .acquirer)
-        check(payment.forwarder != nil, .forwarder)
-        check(payment.localDateTime != nil, .localDateTime, .localDate, .localTime)
-        check(payment.merchant?.categoryCode != nil, .merchantCategory)
-        check(payment.merchant?.country != nil, .merchantCountry)
-        check(payment.merchant?.id != nil, .merchantID)
-        check(payment.merchant.map { $0.name != nil || $0.city != nil || $0.location != nil } ?? false, .merchantNameLocation)
-        check(payment.posEntryMode != nil, .posEntryMode)
-        check(payment.posConditionCode != nil, .posCondition)
-        check(payment.approvalCode != nil, .approvalCode)
-        check(payment.result != nil, .result)
-        check(payment.original != nil, .originalData)
+        for target in uncarriableTargets where Self.holds(payment, target) { lost.append(target) }
         return lost
+    }
+
+    /// The targets no entry of `entries` carries, worked out once per mapping; the local date and
+    /// time count as carried when any of their three forms is, and are named `local-date-time`.
+    static func uncarriable(by entries: [Entry]) -> [Target] {
+        let localForms: [Target] = [.localDateTime, .localDate, .localTime]
+        return Target.allCases.filter { target in
+            if localForms.contains(target) {
+                return target == .localDateTime && !entries.contains { localForms.contains($0.target) }
+            }
+            return !entries.contains { $0.target == target }
+        }
+    }
+
+    /// Whether the canonical message has a value for `target`.
+    static func holds(_ payment: PaymentMessage, _ target: Target) -> Bool {
+        switch target {
+        case .pan: payment.pan != nil
+        case .processing: payment.processing != nil
+        case .amount: payment.amount != nil
+        case .billingAmount: payment.billingAmount != nil
+        case .transmissionDateTime: payment.transmissionDateTime != nil
+        case .stan: payment.stan != nil
+        case .rrn: payment.rrn != nil
+        case .terminal: payment.terminal != nil
+        case .expiry: payment.expiry != nil
+        case .track2: payment.track2 != nil
+        case .emv: payment.emv != nil
+        case .result: payment.result != nil
+        case .acquirer: payment.acquirer != nil
+        case .forwarder: payment.forwarder != nil
+        case .localTime, .localDate, .localDateTime: payment.localDateTime != nil
+        case .merchantCategory: payment.merchant?.categoryCode != nil
+        case .merchantCountry: payment.merchant?.country != nil
+        case .merchantID: payment.merchant?.id != nil
+        case .merchantNameLocation: payment.merchant.map { $0.name != nil || $0.city != nil || $0.location != nil } ?? false
+        case .posEntryMode: payment.posEntryMode != nil
+        case .posCondition: payment.posConditionCode != nil
+        case .approvalCode: payment.approvalCode != nil
+        case .originalData: payment.original != nil
+        }
     }
 }

@@ -94,6 +94,9 @@ public struct ISO8583Mapping: Sendable {
     /// For each data element 0-192, 1 + the index of its entry, or 0 when none maps it: one array
     /// read per present field instead of a search per entry.
     let fieldTable: [Int]
+    /// Canonical fields with no element here (see ``uncarriedFields(of:)``): empty for a mapping
+    /// that carries everything, so the check costs nothing there.
+    let uncarriableTargets: [Target]
 
     init(name: String, version: Int, dialects: [String], usesActionCodes: Bool, entries: [Entry]) {
         self.name = name
@@ -111,6 +114,7 @@ public struct ISO8583Mapping: Sendable {
             table[entry.field] = index + 1
         }
         fieldTable = table
+        uncarriableTargets = Self.uncarriable(by: entries)
     }
 }
 
