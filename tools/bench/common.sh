@@ -19,3 +19,13 @@ for tool in echo_issuer relay loadgen; do
   [ "$work/$tool" -nt "$limit/$tool.c" ] || gcc -O2 -o "$work/$tool" "$limit/$tool.c"
 done
 template=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
+
+# Servers the script starts (append their pids); all are stopped on exit.
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+# wait_port PORT: until something listens on 127.0.0.1:PORT (at most 10 s).
+wait_port() {
+  for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done
+  echo "nothing listens on $1" >&2; return 1
+}

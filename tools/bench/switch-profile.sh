@@ -15,13 +15,6 @@ config="$work/switch-bench-plain.yaml"
 template=$("$bin" iso8583 decode --spec iso87ascii --json --unmask --hex "$template" \
   | python3 -c 'import json,sys; m=json.load(sys.stdin); m["fields"]["39"]="00"; print(json.dumps(m))' \
   | "$bin" iso8583 encode --spec iso87ascii)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-wait_port() {
-  for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done
-  echo "nothing listens on $1" >&2; return 1
-}
 "$work/echo_issuer" 9331 >/dev/null 2>&1 &
 pids+=($!)
 wait_port 9331

@@ -12,14 +12,7 @@
 # Usage: tools/bench/switch.sh   (SECONDS_PER_RUN=3, SHAPES="8x16", LOOPS= event loops of serve)
 source "$(dirname "$0")/common.sh"
 tools/make-test-certs.sh "$work/certs" >/dev/null
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
-wait_port() {
-  for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done
-  echo "nothing listens on $1" >&2; return 1
-}
 start() {  # port command...: starts a server (output in $work/PORT.log) and waits until the port listens
   local port=$1; shift
   "$@" >"$work/$port.log" 2>&1 &

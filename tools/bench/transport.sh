@@ -8,9 +8,6 @@
 source "$(dirname "$0")/common.sh"
 tools/make-test-certs.sh "$work/certs" >/dev/null
 stan=66
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
 
 start_echo() {  # port args...; waits until the port listens
   local port=$1; shift
