@@ -109,6 +109,7 @@ extension SimCommand {
         @OptionGroup var limits: ListenerLimitOptions
 
         func run() throws {
+            let stop = StopSignal()
             let behaviour = try rules.map { path in
                 try IssuerBehaviour.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
             } ?? IssuerBehaviour()
@@ -118,7 +119,7 @@ extension SimCommand {
                                                       loops: transport.loops, listener: limits.options(port: port)))
             let bound = try simulator.start()
             FileHandle.standardOutput.write(Data("issuer listening on \(host):\(bound)\n".utf8))
-            waitForSignalOrDeadline(seconds: seconds)
+            stop.wait(seconds: seconds)
             simulator.stop()
             let counters = simulator.counters
             print("received \(counters.received), answered \(counters.answered), undecodable \(counters.undecodable), "

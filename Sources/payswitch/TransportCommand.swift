@@ -56,16 +56,27 @@ struct ListenerLimitOptions: ParsableArguments {
     }
 }
 
-/// Blocks the calling thread until SIGINT/SIGTERM or the deadline.
-func waitForSignalOrDeadline(seconds: Double?) {
-    let done = DispatchSemaphore(value: 0)
-    let signals = SignalWatcher { done.signal() }
-    if let seconds {
-        _ = done.wait(timeout: .now() + seconds)
-    } else {
-        done.wait()
+/// SIGINT/SIGTERM, watched from before a server starts: Dispatch registers a signal source
+/// asynchronously and needs a descriptor for it, so one armed after the listener could come too
+/// late for a server whose connections have already taken every descriptor.
+final class StopSignal {
+    private let done = DispatchSemaphore(value: 0)
+    private var watcher: SignalWatcher?
+
+    init() {
+        watcher = SignalWatcher { [done] in done.signal() }
     }
-    signals.cancel()
+
+    /// Blocks the calling thread until a signal arrives or `seconds` pass.
+    func wait(seconds: Double?) {
+        if let seconds {
+            _ = done.wait(timeout: .now() + seconds)
+        } else {
+            done.wait()
+        }
+        watcher?.cancel()
+        watcher = nil
+    }
 }
 
 extension TransportCommand {
@@ -79,6 +90,7 @@ extension TransportCommand {
         @OptionGroup var limits: ListenerLimitOptions
 
         func run() throws {
+            let stop = StopSignal()
             let format = try transport.format()
             let tls = try transport.serverTLS()
             let group = EventLoopGroup(count: transport.loops)
@@ -87,7 +99,7 @@ extension TransportCommand {
             let bound = try listener.start()
             // Unbuffered, so a script reading the port sees it at once.
             FileHandle.standardOutput.write(Data("echo listening on 127.0.0.1:\(bound) framing \(format) tls \(tls != nil) loops \(transport.loops)\n".utf8))
-            waitForSignalOrDeadline(seconds: seconds)
+            stop.wait(seconds: seconds)
             listener.stop()
         }
     }

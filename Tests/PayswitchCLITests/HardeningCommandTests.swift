@@ -40,7 +40,7 @@ struct HardeningCommandTests {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var line: [UInt8] = []
         while let byte = try stdout.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") { line.append(byte) }
         let text = String(decoding: line, as: UTF8.self)
@@ -61,7 +61,12 @@ struct HardeningCommandTests {
         let frame: [UInt8] = [0, 8] + Array("0200ping".utf8)
         RawClient.send(first, frame)
         #expect(RawClient.receive(first, count: 10) == [0, 8] + Array("0210ping".utf8))
+        // SIGTERM still stops it, with every descriptor taken (bounded: SIGKILL after 10 s).
         process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        #expect(!process.isRunning, "SIGTERM did not stop the server")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let failures = log.split(separator: "\n").filter { $0.contains("accept failed") }
