@@ -28,6 +28,16 @@ struct ServeCommand: ParsableCommand {
             reread = { () throws(SpecError) -> SwitchConfiguration in try SwitchConfigurationFile.read(path) }
         }
         let payments = try PaymentSwitch(configuration, logger: logger, reread: reread)
+        // Armed before the listeners: Dispatch registers signal sources asynchronously and needs a
+        // descriptor, which a flood of connections could otherwise take first.
+        let done = DispatchSemaphore(value: 0)
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
+            if number == SIGHUP {
+                _ = payments.reload()
+            } else {
+                done.signal()
+            }
+        }
         let ports = try payments.start()
         // Unbuffered, one line per listener, so scripts and tests can read the bound ports.
         for listener in configuration.listeners {
@@ -41,14 +51,6 @@ struct ServeCommand: ParsableCommand {
             let bound = try server.startBlocking()
             FileHandle.standardOutput.write(Data("admin endpoint on \(address.host):\(bound)\n".utf8))
             admin = server
-        }
-        let done = DispatchSemaphore(value: 0)
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
-            if number == SIGHUP {
-                _ = payments.reload()
-            } else {
-                done.signal()
-            }
         }
         if let seconds {
             _ = done.wait(timeout: .now() + seconds)

@@ -135,10 +135,16 @@ import TestSupport
         defer { _ = server.stop() }
         #expect(Self.waitUntilReady(adminPort: adminPort), "both links signed on, one over mutual TLS")
 
-        // Load for three seconds; a second in, the rules send everything to the other issuer.
+        // Load for three seconds; partway, the rules send everything to the other issuer.
         let load = BackgroundRun(["sim", "pos", "--port", String(server.port), "--spec", "iso87binary", "--seconds", "3",
                                   "--connections", "2", "--window", "4", "--quiet"])
-        usleep(1_000_000)
+        // Change the rules once the first issuer has answered some of the load (bounded: ten seconds).
+        let started = Date().addingTimeInterval(10)
+        while Self.sample(Self.http("GET", "/metrics", port: adminPort),
+                          "payswitch_answers_total{listener=\"pos\",channel=\"tls-issuer\",rule=\"default\",result=\"0000\"}") < 50
+                && Date() < started {
+            usleep(20_000)
+        }
         try rules("plain-issuer").write(toFile: directory + "/rules.yaml", atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
         let pos = try #require(load.wait())
