@@ -55,73 +55,73 @@ public struct PaymentMessage: Sendable, Hashable {
 
     // MARK: Credit transfer data (ISO 20022)
 
-    /// The credit transfer values, in one optional group: a card message, which has none, creates,
-    /// copies and destroys one empty slot instead of some thirty empty references.
+    /// The credit transfer values, in one group out of line: a card message, which has none,
+    /// creates, copies and destroys one nil reference instead of some thirty.
     private var transfer = TransferGroup()
 
 
     /// ISO 20022 identifications: MsgId, InstrId, EndToEndId, TxId, UETR.
     public var identifiers: Identifiers {
-        get { transfer.fields?.identifiers ?? Identifiers() }
+        get { transfer.box?.fields.identifiers ?? Identifiers() }
         set { transfer.update { $0.identifiers = newValue } }
     }
     /// The instructing and instructed agents (BICs).
     public var instructingAgent: String? {
-        get { transfer.fields?.instructingAgent }
+        get { transfer.box?.fields.instructingAgent }
         set { transfer.update { $0.instructingAgent = newValue } }
     }
     public var instructedAgent: String? {
-        get { transfer.fields?.instructedAgent }
+        get { transfer.box?.fields.instructedAgent }
         set { transfer.update { $0.instructedAgent = newValue } }
     }
     /// The debtor and creditor, with their agents.
     public var debtor: Party? {
-        get { transfer.fields?.debtor }
+        get { transfer.box?.fields.debtor }
         set { transfer.update { $0.debtor = newValue } }
     }
     public var creditor: Party? {
-        get { transfer.fields?.creditor }
+        get { transfer.box?.fields.creditor }
         set { transfer.update { $0.creditor = newValue } }
     }
     public var debtorAgent: String? {
-        get { transfer.fields?.debtorAgent }
+        get { transfer.box?.fields.debtorAgent }
         set { transfer.update { $0.debtorAgent = newValue } }
     }
     public var creditorAgent: String? {
-        get { transfer.fields?.creditorAgent }
+        get { transfer.box?.fields.creditorAgent }
         set { transfer.update { $0.creditorAgent = newValue } }
     }
     /// Interbank settlement date (ISO date) and method (CLRG, INDA, INGA, COVE).
     public var settlementDate: String? {
-        get { transfer.fields?.settlementDate }
+        get { transfer.box?.fields.settlementDate }
         set { transfer.update { $0.settlementDate = newValue } }
     }
     public var settlementMethod: String? {
-        get { transfer.fields?.settlementMethod }
+        get { transfer.box?.fields.settlementMethod }
         set { transfer.update { $0.settlementMethod = newValue } }
     }
     /// Who bears the charges (DEBT, CRED, SHAR, SLEV).
     public var chargeBearer: String? {
-        get { transfer.fields?.chargeBearer }
+        get { transfer.box?.fields.chargeBearer }
         set { transfer.update { $0.chargeBearer = newValue } }
     }
     /// Unstructured remittance information.
     public var remittanceInformation: [String] {
-        get { transfer.fields?.remittanceInformation ?? [] }
+        get { transfer.box?.fields.remittanceInformation ?? [] }
         set { transfer.update { $0.remittanceInformation = newValue } }
     }
     /// Transaction status (ACSC, RJCT, PDNG …) and its reason code (AM04, AC01 …).
     public var status: String? {
-        get { transfer.fields?.status }
+        get { transfer.box?.fields.status }
         set { transfer.update { $0.status = newValue } }
     }
     public var statusReason: String? {
-        get { transfer.fields?.statusReason }
+        get { transfer.box?.fields.statusReason }
         set { transfer.update { $0.statusReason = newValue } }
     }
     /// The ISO 20022 business application header (head.001) the message came with, or is to be sent with.
     public var businessHeader: BusinessHeader? {
-        get { transfer.fields?.businessHeader }
+        get { transfer.box?.fields.businessHeader }
         set { transfer.update { $0.businessHeader = newValue } }
     }
 
@@ -163,7 +163,7 @@ public struct PaymentMessage: Sendable, Hashable {
     }
 }
 
-/// The stored credit transfer values of a ``PaymentMessage``; nil until one is set. Equal and
+/// The stored credit transfer values of a ``PaymentMessage``; none until one is set. Equal and
 /// hashed as its values, so a group set back to all empty equals one never set.
 private struct TransferGroup: Sendable, Hashable {
     struct Fields: Sendable, Hashable {
@@ -183,20 +183,30 @@ private struct TransferGroup: Sendable, Hashable {
         var businessHeader: BusinessHeader?
     }
 
-    var fields: Fields?
+    /// Out of line and shared until changed (copy on write): a card message carries one nil
+    /// reference instead of some 480 bytes, and a change moves no bytes.
+    final class Box: @unchecked Sendable {
+        // Changed only through `update`, which first makes the box unique to its message.
+        var fields: Fields
 
-    /// Changes the values in place (no copy of the group), creating it on the first change.
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private(set) var box: Box?
+
+    /// Changes the values in place, creating them on the first change and copying them first
+    /// when another message shares them.
     @inline(__always)
     mutating func update(_ change: (inout Fields) -> Void) {
-        if fields == nil { fields = Fields() }
-        change(&fields!)
+        if !isKnownUniquelyReferenced(&box) { box = Box(box?.fields ?? Fields()) }
+        change(&box!.fields)
     }
 
     static func == (lhs: TransferGroup, rhs: TransferGroup) -> Bool {
-        (lhs.fields ?? Fields()) == (rhs.fields ?? Fields())
+        lhs.box === rhs.box || (lhs.box?.fields ?? Fields()) == (rhs.box?.fields ?? Fields())
     }
 
-    func hash(into hasher: inout Hasher) { hasher.combine(fields ?? Fields()) }
+    func hash(into hasher: inout Hasher) { hasher.combine(box?.fields ?? Fields()) }
 }
 
 /// ISO 20022 identifications of a message and its transaction.
