@@ -114,11 +114,12 @@ struct ConfigurationReader {
         var tls: TLSConfiguration? = nil
         if let tlsNode = map["tls"] {
             let tlsMap = try tlsNode.mapping("listener TLS", allowed: ["certificate", "key", "client-ca"])
-            tls = TLSConfiguration.server(
+            let server = TLSConfiguration.server(
                 certificateChainFile: resolvePath(try tlsMap.required("certificate", in: "listener TLS").string("a certificate file")),
                 privateKeyFile: resolvePath(try tlsMap.required("key", in: "listener TLS").string("a key file")),
                 clientCAFile: try tlsMap["client-ca"].map { node throws(SpecError) in resolvePath(try node.string("a CA file")) })
-            try open(tls!, isClient: false, at: tlsNode)
+            try open(server, isClient: false, at: tlsNode)
+            tls = server
         }
         if let limitsNode = map["limits"] {
             let limits = try limitsNode.mapping("listener limits", allowed: [

@@ -5,11 +5,14 @@ import Synchronization
 
 /// The demo's traffic: POS terminals in ISO 8583 and an acquirer host in ISO 20022, open loop, until stopped.
 enum DemoTraffic {
-    /// Public test card numbers (Luhn-valid, issued to nobody); the demo's output must never show them in clear.
-    static let visa = "4761739001010119"
+    // Published test card numbers only (Luhn-valid, issued to nobody), never a real card; the demo
+    // prints none of them in clear (DemoCommandTests checks its output).
+    /// The sample 0200's own card: the Visa test number of the EMV and jPOS sample messages.
+    static let visa = SampleMessages.financialRequest.string(2) ?? ""
+    /// The Mastercard test number the card networks' and gateways' sandboxes publish.
     static let mastercard = "5555555555554444"
+    /// The Discover test number the same sandboxes publish.
     static let discover = "6011000990139424"
-    static let testPANs = [visa, mastercard, discover]
 
     /// The POS mix, each a variant of the sample 0200 (a card, an amount in USD cents, a merchant category).
     static let posMix: [(label: String, pan: String, amount: Int, mcc: String, weight: Int)] = [
