@@ -5,12 +5,13 @@ extension ISO8583Message {
 
     /// The answer to this request before its result is set: the response MTI and the request's
     /// fields, without request-only data and without DE 38 and 39.
-    public func answerSkeleton() -> ISO8583Message {
-        var answer = self
-        answer.mti = mti.response
-        for field in ISO8583Message.requestOnlyFields { answer.remove(field) }
-        answer.remove(38)
-        answer.remove(39)
-        return answer
+    ///
+    /// Consuming: a request not used afterwards becomes its answer in place, with no copy.
+    public consuming func answerSkeleton() -> ISO8583Message {
+        mti = mti.response
+        for field in ISO8583Message.requestOnlyFields { remove(field) }
+        remove(38)
+        remove(39)
+        return self
     }
 }

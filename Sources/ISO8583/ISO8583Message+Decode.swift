@@ -12,6 +12,19 @@ extension ISO8583Message {
         frameMTI = mti
     }
 
+    /// Decodes one frame held in a buffer that is only valid for the call (a transport's read buffer),
+    /// copied once into the message with room for `spareCapacity` more bytes of values: an answer made
+    /// from the request (``answerSkeleton()``, then `set`) adds its fields without another allocation.
+    public init(decoding frame: UnsafeRawBufferPointer, dialect: Dialect, spareCapacity: Int = 0) throws(ISO8583Error) {
+        let storage = [UInt8](unsafeUninitializedCapacity: frame.count + max(0, spareCapacity)) { output, count in
+            if let source = frame.baseAddress, let target = output.baseAddress {
+                UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: frame.count)
+            }
+            count = frame.count
+        }
+        try self.init(decoding: storage, dialect: dialect)
+    }
+
     /// Decodes one frame from any byte collection (copied once into the message).
     public init(decoding frame: some Collection<UInt8>, dialect: Dialect) throws(ISO8583Error) {
         try self.init(decoding: Array(frame), dialect: dialect)

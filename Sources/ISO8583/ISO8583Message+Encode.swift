@@ -5,10 +5,36 @@ extension ISO8583Message {
     /// a fixed field shorter than its length is padded as its spec says, or refused.
     /// A message decoded in the same dialect encodes back to the same bytes.
     public func encoded(as dialect: Dialect) throws(ISO8583Error) -> [UInt8] {
+        try withEncoder(dialect) { encoder throws(ISO8583Error) in
+            let plan = try encoder.plan(mti: mti, presence: presence, dialect: dialect)
+            return [UInt8](unsafeUninitializedCapacity: plan.byteCount) { output, count in
+                encoder.write(plan, into: output.baseAddress!)
+                count = plan.byteCount
+            }
+        }
+    }
+
+    /// Encodes the message in `dialect` into `output` and returns the number of bytes written: for a
+    /// caller that reuses one buffer (a responder's answers), so encoding allocates nothing.
+    ///
+    /// - Throws: As ``encoded(as:)``, and when the message does not fit in `output` (nothing is written).
+    public func encode(as dialect: Dialect, into output: UnsafeMutableRawBufferPointer) throws(ISO8583Error) -> Int {
+        try withEncoder(dialect) { encoder throws(ISO8583Error) in
+            let plan = try encoder.plan(mti: mti, presence: presence, dialect: dialect)
+            guard plan.byteCount <= output.count, let base = output.baseAddress else {
+                throw ISO8583Error(code: .lengthOverMaximum, field: nil, offset: nil,
+                                   reason: "the encoded message takes \(plan.byteCount) bytes; the output buffer holds \(output.count)")
+            }
+            encoder.write(plan, into: base.assumingMemoryBound(to: UInt8.self))
+            return plan.byteCount
+        }
+    }
+
+    private func withEncoder<R>(_ dialect: Dialect, _ body: (MessageEncoder) throws(ISO8583Error) -> R) throws(ISO8583Error) -> R {
         try storage.withUnsafeBufferPointer { source throws(ISO8583Error) in
             try slots.withUnsafeBufferPointer { slots throws(ISO8583Error) in
                 try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
-                    try MessageEncoder(source: source, slots: slots, codecs: codecs).encode(mti: mti, presence: presence, dialect: dialect)
+                    try body(MessageEncoder(source: source, slots: slots, codecs: codecs))
                 }
             }
         }
@@ -24,7 +50,18 @@ struct MessageEncoder {
     let slots: UnsafeBufferPointer<FieldSlot>
     let codecs: UnsafeBufferPointer<FieldCodec>
 
-    func encode(mti: MTI, presence: FieldSet, dialect: Dialect) throws(ISO8583Error) -> [UInt8] {
+    /// What pass 1 found: the checked message's size, bitmaps and MTI, for pass 2 to write.
+    struct Plan {
+        let byteCount: Int
+        let bitmaps: FieldSet
+        let hasTertiary: Bool
+        let mti: MTI
+        let mtiEncoding: MTIEncoding
+        let bitmapEncoding: BitmapEncoding
+    }
+
+    /// Pass 1: checks every field and adds up the bytes the message takes.
+    func plan(mti: MTI, presence: FieldSet, dialect: Dialect) throws(ISO8583Error) -> Plan {
         var bitmaps = presence
         let hasTertiary = presence.words.2 != 0
         if hasTertiary {
@@ -62,25 +99,27 @@ struct MessageEncoder {
             total += codec.prefixBytes + codec.form.byteCount(units: units)
         }
 
-        // Pass 2: write; everything was checked, so nothing here can fail.
-        let (mtiEncoding, bitmapEncoding) = (dialect.mtiEncoding, dialect.bitmapEncoding)
-        return [UInt8](unsafeUninitializedCapacity: total) { output, count in
-            var writer = ByteWriter(base: output.baseAddress!)
-            writer.writeMTI(mti, mtiEncoding)
-            writer.writeBitmap(bitmaps.words.0, bitmapEncoding)
-            if bitmaps.contains(1) { writer.writeBitmap(bitmaps.words.1, bitmapEncoding) }
-            for slot in slots {
-                let number = Int(slot.number)
-                if number > 65 && hasTertiary && !writer.wroteTertiary {
-                    writer.writeBitmap(bitmaps.words.2, bitmapEncoding)
-                    writer.wroteTertiary = true
-                }
-                writeField(slot, codecs[number], into: &writer)
+        return Plan(byteCount: total, bitmaps: bitmaps, hasTertiary: hasTertiary, mti: mti,
+                    mtiEncoding: dialect.mtiEncoding, bitmapEncoding: dialect.bitmapEncoding)
+    }
+
+    /// Pass 2: writes `plan.byteCount` bytes at `output`; everything was checked, so nothing here can fail.
+    func write(_ plan: Plan, into output: UnsafeMutablePointer<UInt8>) {
+        let (bitmaps, hasTertiary, bitmapEncoding) = (plan.bitmaps, plan.hasTertiary, plan.bitmapEncoding)
+        var writer = ByteWriter(base: output)
+        writer.writeMTI(plan.mti, plan.mtiEncoding)
+        writer.writeBitmap(bitmaps.words.0, bitmapEncoding)
+        if bitmaps.contains(1) { writer.writeBitmap(bitmaps.words.1, bitmapEncoding) }
+        for slot in slots {
+            let number = Int(slot.number)
+            if number > 65 && hasTertiary && !writer.wroteTertiary {
+                writer.writeBitmap(bitmaps.words.2, bitmapEncoding)
+                writer.wroteTertiary = true
             }
-            if hasTertiary && !writer.wroteTertiary { writer.writeBitmap(bitmaps.words.2, bitmapEncoding) }
-            count = writer.index
-            assert(writer.index == total, "encoder sizing and writing disagree")
+            writeField(slot, codecs[number], into: &writer)
         }
+        if hasTertiary && !writer.wroteTertiary { writer.writeBitmap(bitmaps.words.2, bitmapEncoding) }
+        assert(writer.index == plan.byteCount, "encoder sizing and writing disagree")
     }
 
     /// The logical length the field takes on the wire (after padding), or an error when it cannot fit.

@@ -3,29 +3,42 @@ import ISO20022
 import PaymentModel
 
 extension IssuerSimulator {
-    /// Decodes an ISO 8583 request and builds its answer.
-    func answerISO8583(_ payload: [UInt8], dialect: Dialect, sequence: Int, behaviour: IssuerBehaviour) throws -> Exchange {
-        let request = try ISO8583Message(decoding: payload, dialect: dialect)
-        let mapping = try ISO8583Mapping.shipped(for: dialect.name)
-        let payment = try? mapping.canonical(from: request, dialect: dialect, results: results)
-        var record = ReceivedMessage(message: request.mti.description)
-        record.kind = payment?.kind.rawValue
-        record.stan = request.string(11)
-        record.rrn = request.string(37)
-        record.pan = request.string(2).flatMap(PAN.init)?.description
-        record.amount = payment?.amount?.description
-        guard request.mti.expectsResponse else { return Exchange(record: record, answer: nil) }
+    /// Decodes an ISO 8583 request and encodes its answer into `buffer` (the loop's, reused).
+    ///
+    /// The request is mapped to the canonical message only when something reads it: a record, or
+    /// behaviour rules (an approve-all behaviour answers from the decoded fields alone). The answer is
+    /// the request itself, turned into its response in place, so answering allocates only the
+    /// request's copy and its field table.
+    func answerISO8583(_ payload: UnsafeRawBufferPointer, dialect: Dialect, sequence: Int, behaviour: IssuerBehaviour,
+                       recording: Bool, into buffer: UnsafeMutableRawBufferPointer) throws -> Exchange {
+        // Room for DE 38 and 39 (and their prefixes) to be added in place.
+        let request = try ISO8583Message(decoding: payload, dialect: dialect, spareCapacity: 16)
+        let mapping = try self.mapping ?? ISO8583Mapping.shipped(for: dialect.name)
+        let needsPayment = recording || !behaviour.rules.isEmpty
+        let payment = needsPayment ? try? mapping.canonical(from: request, dialect: dialect, results: results) : nil
+        var record: ReceivedMessage?
+        if recording {
+            var made = ReceivedMessage(message: request.mti.description)
+            made.kind = payment?.kind.rawValue
+            made.stan = request.string(11)
+            made.rrn = request.string(37)
+            made.pan = request.string(2).flatMap(PAN.init)?.description
+            made.amount = payment?.amount?.description
+            record = made
+        }
+        let mti = request.mti
+        guard mti.expectsResponse else { return Exchange(record: record, answer: nil) }
 
         let result: ResultCode
-        switch request.mti.messageClass {
+        switch mti.messageClass {
         case 8: result = ResultCode(8000)!
         case 4: result = ResultCode(4000)!
         default:
             // Advices (x120, x220) are acknowledged; requests are decided by the rules.
-            if request.mti.function == 2 {
-                result = .approved
+            if mti.function == 2 || behaviour.rules.isEmpty {
+                result = mti.function == 2 ? .approved : behaviour.defaultResult
             } else if let payment {
-                result = behaviour.result(for: payment, messageName: request.mti.description)
+                result = behaviour.result(for: payment, messageName: mti.description)
             } else {
                 result = ResultCode(9100)!  // format error: the request does not map
             }
@@ -33,11 +46,12 @@ extension IssuerSimulator {
         var answer = request.answerSkeleton()
         let code = mapping.responseCode(for: result, results: results) ?? (mapping.usesActionCodes ? "909" : "96")
         answer.set(39, code)
-        if result.category == .approved, request.mti.messageClass == 1 || request.mti.messageClass == 2, behaviour.approvalCode {
+        if result.category == .approved, mti.messageClass == 1 || mti.messageClass == 2, behaviour.approvalCode {
             answer.set(38, IssuerSimulator.approvalCode(sequence))
         }
-        record.result = code
-        return Exchange(record: record, answer: try answer.encoded(as: dialect))
+        record?.result = code
+        let count = try? answer.encode(as: dialect, into: buffer)
+        return Exchange(record: record, answer: try count.map { .inLoopBuffer(count: $0) } ?? .array(answer.encoded(as: dialect)))
     }
 
     /// Six characters from a sequence number: `A00042`.
@@ -84,6 +98,6 @@ extension IssuerSimulator {
         answer.instructingAgent = request.instructedAgent ?? request.creditorAgent
         answer.instructedAgent = request.instructingAgent ?? request.debtorAgent
         record.result = answer.status.map { $0 + (answer.statusReason.map { "/" + $0 } ?? "") }
-        return Exchange(record: record, answer: Array(try ISO20022Codec.encode(answer).utf8))
+        return Exchange(record: record, answer: .array(Array(try ISO20022Codec.encode(answer).utf8)))
     }
 }

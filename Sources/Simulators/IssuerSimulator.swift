@@ -35,13 +35,16 @@ public final class IssuerSimulator: Sendable {
         public var behaviour: IssuerBehaviour
         /// A file to append each received message to, as a JSON line (PAN masked).
         public var recordFile: String?
+        /// Whether ``IssuerSimulator/received`` keeps what arrives (tests read it); without it and
+        /// without a record file, no record is made, so answering costs no more than it must.
+        public var keepsRecords: Bool
         public var loops: Int
         /// Connection limits and timeouts of the listener (its host and port are the ones above).
         public var listener: ListenerOptions
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, format: FrameFormat, wire: WireProtocol, tls: TLSContext? = nil,
-                    behaviour: IssuerBehaviour = IssuerBehaviour(), recordFile: String? = nil, loops: Int = EventLoopGroup.defaultCount,
-                    listener: ListenerOptions = ListenerOptions()) {
+                    behaviour: IssuerBehaviour = IssuerBehaviour(), recordFile: String? = nil, keepsRecords: Bool = true,
+                    loops: Int = EventLoopGroup.defaultCount, listener: ListenerOptions = ListenerOptions()) {
             self.listener = listener
             self.host = host
             self.port = port
@@ -50,6 +53,7 @@ public final class IssuerSimulator: Sendable {
             self.tls = tls
             self.behaviour = behaviour
             self.recordFile = recordFile
+            self.keepsRecords = keepsRecords
             self.loops = loops
         }
     }
@@ -70,18 +74,40 @@ public final class IssuerSimulator: Sendable {
     let logger: Logger
     let group: EventLoopGroup
     let results: ResultCodeTable
+    /// The mapping of the ISO 8583 dialect spoken (nil for ISO 20022), looked up once.
+    let mapping: ISO8583Mapping?
     private let listener: Mutex<Listener?> = Mutex(nil)
     private let state = Mutex(SharedState())
     /// The behaviour answering now: the configuration's until ``setBehaviour(_:)`` replaces it.
     private let currentBehaviour: Mutex<IssuerBehaviour>
+    /// Bumped by ``setBehaviour(_:)``, so each loop rereads the behaviour only when it changed.
+    private let behaviourGeneration = Atomic<Int>(0)
+    /// One per event loop, indexed by ``EventLoop/index``: answering takes no shared lock.
+    private let loopStates: [LoopState]
     private let recorder: Recorder?
 
     struct SharedState {
-        var counters = Counters()
         var received: [ReceivedMessage] = []
         var connections: [ObjectIdentifier: Connection] = [:]
         var connectionCount = 0
+    }
+
+    /// What one event loop keeps: its share of the counters (merged when read), the behaviour it
+    /// last read, a request sequence, and the buffer answers are encoded into.
+    final class LoopState: @unchecked Sendable {
+        // Invariant: everything but `counters` is touched only on the loop's queue.
+        let counters = Mutex(Counters())
+        var behaviour: IssuerBehaviour
+        var behaviourGeneration = 0
         var sequence = 0
+        let answerBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: LoopState.answerBufferSize, alignment: 16)
+
+        /// Large enough for any ISO 8583 answer to a frame the framings accept; a bigger one is
+        /// encoded into an array instead.
+        static let answerBufferSize = 64 * 1024
+
+        init(behaviour: IssuerBehaviour) { self.behaviour = behaviour }
+        deinit { answerBuffer.deallocate() }
     }
 
     /// Records kept in memory for ``received`` (the oldest are dropped beyond this).
@@ -94,6 +120,12 @@ public final class IssuerSimulator: Sendable {
         self.results = results
         self.group = EventLoopGroup(count: configuration.loops)
         self.currentBehaviour = Mutex(configuration.behaviour)
+        self.loopStates = group.loops.map { _ in LoopState(behaviour: configuration.behaviour) }
+        if case .iso8583(let dialect) = configuration.wire {
+            mapping = try ISO8583Mapping.shipped(for: dialect.name)
+        } else {
+            mapping = nil
+        }
         self.recorder = try configuration.recordFile.map { try Recorder(path: $0, logger: logger) }
     }
 
@@ -130,7 +162,10 @@ public final class IssuerSimulator: Sendable {
         recorder?.flush()
     }
 
-    public var counters: Counters { state.withLock { $0.counters } }
+    /// What was done with requests so far, all loops together.
+    public var counters: Counters {
+        loopStates.reduce(into: Counters()) { total, loop in total.add(loop.counters.withLock { $0 }) }
+    }
 
     /// The behaviour answering now.
     public var behaviour: IssuerBehaviour { currentBehaviour.withLock { $0 } }
@@ -139,6 +174,7 @@ public final class IssuerSimulator: Sendable {
     /// `faults.drop = 1` makes a host that is still connected but answers nothing.
     public func setBehaviour(_ behaviour: IssuerBehaviour) {
         currentBehaviour.withLock { $0 = behaviour }
+        behaviourGeneration.add(1, ordering: .releasing)
     }
 
     /// The messages received so far, oldest first (at most the last 100,000).
@@ -163,55 +199,72 @@ public final class IssuerSimulator: Sendable {
 
     private func received(_ frame: Frame, on connection: Connection, _ session: Session) {
         guard !session.stoppedReading else { return }
-        let payload = [UInt8](frame.payload)
-        let header = [UInt8](frame.header)
-        let sequence = state.withLock { shared in
-            shared.counters.received += 1
-            shared.sequence += 1
-            return shared.sequence
-        }
+        let loop = loopStates[connection.loop.index]
         // One behaviour for the whole request, even if it is replaced meanwhile.
-        let behaviour = self.behaviour
+        let generation = behaviourGeneration.load(ordering: .acquiring)
+        if generation != loop.behaviourGeneration {
+            loop.behaviour = behaviour
+            loop.behaviourGeneration = generation
+        }
+        let behaviour = loop.behaviour
+        loop.sequence += 1
+        // Unique across loops without a shared counter.
+        let sequence = (loop.sequence - 1) * loopStates.count + connection.loop.index + 1
+        let recording = configuration.keepsRecords || recorder != nil
         var exchange: Exchange
         do {
             switch configuration.wire {
-            case .iso8583(let dialect): exchange = try answerISO8583(payload, dialect: dialect, sequence: sequence, behaviour: behaviour)
-            case .iso20022: exchange = try answerISO20022(payload, sequence: sequence, behaviour: behaviour)
+            case .iso8583(let dialect):
+                exchange = try answerISO8583(frame.payload, dialect: dialect, sequence: sequence, behaviour: behaviour,
+                                             recording: recording, into: loop.answerBuffer)
+            case .iso20022:
+                exchange = try answerISO20022([UInt8](frame.payload), sequence: sequence, behaviour: behaviour)
             }
         } catch {
             // The error text names field, offset and reason, never a sensitive value.
             logger.error("undecodable request", metadata: ["remote": "\(connection.remoteAddress)", "error": "\(error)"])
-            count { $0.undecodable += 1 }
-            record(ReceivedMessage(message: "?", problem: "\(error)"))
+            loop.counters.withLock { $0.received += 1; $0.undecodable += 1 }
+            if recording { record(ReceivedMessage(message: "?", problem: "\(error)")) }
             return
         }
         let fault = exchange.answer == nil ? nil : drawFault(session, behaviour.faults)
-        exchange.record.fault = fault
-        record(exchange.record)
-        guard let answer = exchange.answer else { return }
+        if recording, var record = exchange.record {
+            record.fault = fault
+            self.record(record)
+        }
+        guard let answer = exchange.answer else {
+            loop.counters.withLock { $0.received += 1 }
+            return
+        }
+        loop.counters.withLock { counters in
+            counters.received += 1
+            switch fault {
+            case .drop?: counters.dropped += 1
+            case .close?: counters.closed += 1
+            case .garbage?: counters.garbage += 1
+            case .stopReading?: counters.stoppedReading += 1
+            case .late?: counters.late += 1
+            case nil: counters.answered += 1
+            }
+        }
         switch fault {
         case .drop?:
-            count { $0.dropped += 1 }
+            break
         case .close?:
-            count { $0.closed += 1 }
             connection.close()
         case .garbage?:
-            count { $0.garbage += 1 }
-            send(IssuerSimulator.garbage, header: header, on: connection)
+            IssuerSimulator.garbage.withUnsafeBytes { send($0, header: frame.header, on: connection) }
         case .stopReading?:
-            count { $0.stoppedReading += 1 }
             session.stoppedReading = true
             connection.pauseReading()
         case .late?:
-            count { $0.late += 1 }
-            later(behaviour.lateMilliseconds, on: connection) { [self] in send(answer, header: header, on: connection) }
+            later(behaviour.lateMilliseconds, answer, header: frame.header, loop: loop, on: connection)
         case nil:
-            count { $0.answered += 1 }
             let delay = session.random.milliseconds(behaviour.latency)
             if delay <= 0 {
-                send(answer, header: header, on: connection)
+                answer.withBytes(in: loop.answerBuffer) { send($0, header: frame.header, on: connection) }
             } else {
-                later(delay, on: connection) { [self] in send(answer, header: header, on: connection) }
+                later(delay, answer, header: frame.header, loop: loop, on: connection)
             }
         }
     }
@@ -230,38 +283,65 @@ public final class IssuerSimulator: Sendable {
         return nil
     }
 
-    private func later(_ milliseconds: Double, on connection: Connection, _ body: @escaping @Sendable () -> Void) {
-        connection.loop.queue.asyncAfter(deadline: .now() + .microseconds(Int(milliseconds * 1000)), execute: body)
-    }
-
-    private func send(_ payload: [UInt8], header: [UInt8], on connection: Connection) {
-        dispatchPrecondition(condition: .onQueue(connection.loop.queue))
-        payload.withUnsafeBytes { payload in
-            header.withUnsafeBytes { header in
-                if header.isEmpty {
-                    try? connection.send(payload: payload)
-                } else {
-                    connection.reply(payload: payload, to: header)
-                }
-            }
+    /// Sends `answer` after `milliseconds`: the answer and header are copied, as the buffers they
+    /// are in now are reused by the next request.
+    private func later(_ milliseconds: Double, _ answer: AnswerBytes, header: UnsafeRawBufferPointer, loop: LoopState,
+                       on connection: Connection) {
+        let payload = answer.withBytes(in: loop.answerBuffer) { [UInt8]($0) }
+        let header = [UInt8](header)
+        connection.loop.queue.asyncAfter(deadline: .now() + .microseconds(Int(milliseconds * 1000))) { [self] in
+            payload.withUnsafeBytes { payload in header.withUnsafeBytes { send(payload, header: $0, on: connection) } }
         }
     }
 
-    private func count(_ change: (inout Counters) -> Void) {
-        state.withLock { change(&$0.counters) }
+    private func send(_ payload: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer, on connection: Connection) {
+        dispatchPrecondition(condition: .onQueue(connection.loop.queue))
+        if header.isEmpty {
+            try? connection.send(payload: payload)
+        } else {
+            connection.reply(payload: payload, to: header)
+        }
     }
 
     private func record(_ message: ReceivedMessage) {
-        state.withLock { shared in
-            if shared.received.count >= IssuerSimulator.recordLimit { shared.received.removeFirst(shared.received.count / 2) }
-            shared.received.append(message)
+        if configuration.keepsRecords {
+            state.withLock { shared in
+                if shared.received.count >= IssuerSimulator.recordLimit { shared.received.removeFirst(shared.received.count / 2) }
+                shared.received.append(message)
+            }
         }
         recorder?.write(message)
     }
 
-    /// A decoded request: its record and the answer to send (nil when it needs none).
+    /// A decoded request: its record (nil when none is kept) and the answer to send (nil when it needs none).
     struct Exchange {
-        var record: ReceivedMessage
-        var answer: [UInt8]?
+        var record: ReceivedMessage?
+        var answer: AnswerBytes?
+    }
+
+    /// An encoded answer: in the loop's answer buffer, or (ISO 20022, oversize) in an array.
+    enum AnswerBytes {
+        case inLoopBuffer(count: Int)
+        case array([UInt8])
+
+        func withBytes<R>(in buffer: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+            switch self {
+            case .inLoopBuffer(let count): return body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            case .array(let bytes): return bytes.withUnsafeBytes(body)
+            }
+        }
+    }
+}
+
+extension IssuerSimulator.Counters {
+    mutating func add(_ other: Self) {
+        received += other.received
+        answered += other.answered
+        undecodable += other.undecodable
+        dropped += other.dropped
+        late += other.late
+        closed += other.closed
+        garbage += other.garbage
+        stoppedReading += other.stoppedReading
     }
 }

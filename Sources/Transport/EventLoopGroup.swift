@@ -57,12 +57,15 @@ public final class EventLoop: @unchecked Sendable {
     var inboxSpare: [HandedOverFrame] = []
     /// This loop's mark on its queue, read back by ``isCurrent``.
     let identity: Int
+    /// This loop's position in its group's ``EventLoopGroup/loops``: an index for per-loop state.
+    public let index: Int
 
     static let readBufferSize = 64 * 1024
     static let specificKey = DispatchSpecificKey<Int>()
     private static let identities = Atomic<Int>(0)
 
     init(index: Int) {
+        self.index = index
         queue = DispatchQueue(label: "payswitch.loop.\(index)")
         readBuffer = .allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
         identity = EventLoop.identities.add(1, ordering: .relaxed).newValue

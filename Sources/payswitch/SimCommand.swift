@@ -116,7 +116,7 @@ extension SimCommand {
             let wire: WireProtocol = iso20022 ? .iso20022 : .iso8583(try Dialect.shipped(spec))
             let simulator = try IssuerSimulator(.init(host: host, port: port, format: try transport.format(), wire: wire,
                                                       tls: try transport.serverTLS(), behaviour: behaviour, recordFile: record,
-                                                      loops: transport.loops, listener: limits.options(port: port)))
+                                                      keepsRecords: false, loops: transport.loops, listener: limits.options(port: port)))
             let bound = try simulator.start()
             FileHandle.standardOutput.write(Data("issuer listening on \(host):\(bound)\n".utf8))
             stop.wait(seconds: seconds)
