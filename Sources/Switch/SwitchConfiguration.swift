@@ -8,7 +8,7 @@ public import Transport
 public struct SwitchConfiguration: Sendable {
     /// The switch's name in logs and metrics.
     public var name: String
-    /// Event loops (serial queues) for the switch's connections; nil: one per core.
+    /// Event loops (serial queues) for the switch's connections; nil: one per core but one (at least one).
     public var loops: Int?
     /// The routing rules as read (their text and the name errors use) and compiled.
     public var rules: RulesSource

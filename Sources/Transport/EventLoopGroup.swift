@@ -1,7 +1,7 @@
 public import Dispatch
 import Synchronization
 
-/// A small fixed set of serial queues (about one per core) that drive every connection.
+/// A small fixed set of serial queues (one per core but one) that drive every connection.
 ///
 /// Each connection is pinned to one loop for its life; its sources, timers and state live on that
 /// loop's queue. Each loop owns one read buffer shared by its connections, so an idle connection
@@ -17,8 +17,11 @@ public final class EventLoopGroup: Sendable {
         _ = Socket.ignoreSIGPIPE
     }
 
-    /// The number of processors the process may run on.
-    public static var defaultCount: Int { max(1, System.activeProcessorCount) }
+    /// One loop per processor but one (at least one): libdispatch's event thread takes part in every
+    /// read event on Linux (epoll, FIONREAD, disarm and re-arm), so it needs a core of its own. On
+    /// 2 cores, one loop answered 80–88k requests/s with p99 3.0–3.8 ms where two loops answered
+    /// 71–74k with p99 5.6–6.3 ms (tools/bench/responder.sh's load, Benchmarks/README.md).
+    public static var defaultCount: Int { max(1, System.activeProcessorCount - 1) }
 
     /// The next loop, round robin.
     public func nextLoop() -> EventLoop {

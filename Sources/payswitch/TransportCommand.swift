@@ -15,7 +15,7 @@ struct TransportCommand: ParsableCommand {
 /// Framing and TLS options shared by the transport commands.
 struct TransportOptions: ParsableArguments {
     @Option(help: "Framing preset: \(FrameFormat.presets.map(\.0).joined(separator: ", ")).") var framing = "bin2"
-    @Option(help: "Event loops (serial queues); default one per core.") var loops = EventLoopGroup.defaultCount
+    @Option(help: "Event loops (serial queues); default one per core but one (at least one).") var loops = EventLoopGroup.defaultCount
     @Option(help: "PEM certificate chain (server) or client certificate (mutual TLS).") var tlsCert: String?
     @Option(help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(help: "PEM CA: for a server, require client certificates from it; for a client, trust it.") var tlsCa: String?

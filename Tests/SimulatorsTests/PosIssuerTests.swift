@@ -31,6 +31,18 @@ struct PosIssuerTests {
         #expect(!report.text.contains(SimulatorFixtures.pan) && !report.json.contains(SimulatorFixtures.pan))
     }
 
+    /// Without records (as `sim issuer` runs unless given --record) nothing is kept, and the counters,
+    /// one share per loop, still add up across loops.
+    @Test func withoutRecordsNothingIsKeptAndTheCountersOfEveryLoopAddUp() throws {
+        let (issuer, port) = try SimulatorFixtures.issuer(keepsRecords: false, loops: 2)
+        defer { issuer.stop() }
+        let report = try SimulatorFixtures.pos(port: port, count: 120, connections: 4)
+        #expect(report.isClean, "\(report.text)")
+        #expect(report.codes == [ResponseCode("00"): 120])
+        #expect(issuer.counters.received == 120 && issuer.counters.answered == 120)
+        #expect(issuer.received.isEmpty)
+    }
+
     /// A record file that cannot be written (here /dev/full: ENOSPC) once trapped the simulator
     /// in FileHandle.write; now the records are lost, said once in the log, and every request is answered.
     @Test func unwritableRecordFileNeverStopsTheAnswers() throws {

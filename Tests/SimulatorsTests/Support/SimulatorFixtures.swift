@@ -43,9 +43,11 @@ enum SimulatorFixtures {
     }
 
     static func issuer(_ behaviour: IssuerBehaviour = IssuerBehaviour(), wire: IssuerSimulatorWire = .iso8583, tls: TLSContext? = nil,
-                       format: FrameFormat = SimulatorFixtures.format, record: String? = nil) throws -> (IssuerSimulator, UInt16) {
+                       format: FrameFormat = SimulatorFixtures.format, record: String? = nil, keepsRecords: Bool = true,
+                       loops: Int = 1) throws -> (IssuerSimulator, UInt16) {
         let protocolChoice: WireProtocol = wire == .iso8583 ? .iso8583(dialect) : .iso20022
-        let simulator = try IssuerSimulator(.init(format: format, wire: protocolChoice, tls: tls, behaviour: behaviour, recordFile: record, loops: 1))
+        let simulator = try IssuerSimulator(.init(format: format, wire: protocolChoice, tls: tls, behaviour: behaviour, recordFile: record,
+                                                  keepsRecords: keepsRecords, loops: loops))
         return (simulator, try simulator.start())
     }
 
