@@ -201,6 +201,8 @@ struct FieldDraft {
         switch fieldClass {
         case .binary: encodingAllowed = encoding == .binary || encoding == .hex
         case .numeric, .track: encodingAllowed = encoding != .binary && encoding != .hex
+        // The sign as a character, the digits packed (jPOS IFB_AMOUNT), in fixed message fields.
+        case .signedAmount: encodingAllowed = encoding.isCharacterEncoding || (encoding == .bcd && context == .message)
         default: encodingAllowed = encoding.isCharacterEncoding
         }
         guard encodingAllowed else {

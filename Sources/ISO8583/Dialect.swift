@@ -60,6 +60,9 @@ public struct Dialect: Sendable {
 /// logical form (``text`` or ``binary``) when built by hand.
 enum ValueForm: UInt8, Sendable {
     case text, ebcdic037, ebcdic1047, bcdLeft, bcdRight, binary, hex
+    /// A signed amount (class xn) written as jPOS's IFB_AMOUNT does: the sign C or D as one ASCII
+    /// byte, then the digits packed BCD (an odd digit count starts with a 0 nibble).
+    case signedBCD
 
     init(_ encoding: DataEncoding, padding: Padding) {
         switch encoding {
@@ -79,6 +82,7 @@ enum ValueForm: UInt8, Sendable {
         case .text, .ebcdic037, .ebcdic1047, .binary: return units
         case .bcdLeft, .bcdRight: return (units + 1) >> 1
         case .hex: return units << 1
+        case .signedBCD: return 1 + units >> 1
         }
     }
 
@@ -162,7 +166,8 @@ struct FieldCodec: Sendable {
             defined: true, fieldClass: spec.fieldClass, allowedBits: Charset.allowedBits(spec.fieldClass),
             prefixDigits: digits, prefixEncoding: spec.prefixEncoding,
             prefixBytes: digits == 0 ? 0 : spec.prefixEncoding.byteCount(digits: digits),
-            lengthUnit: spec.lengthUnit, form: ValueForm(spec.dataEncoding, padding: spec.padding),
+            lengthUnit: spec.lengthUnit,
+            form: spec.fieldClass == .signedAmount && spec.dataEncoding == .bcd ? .signedBCD : ValueForm(spec.dataEncoding, padding: spec.padding),
             padding: spec.padding, padCharacter: spec.padCharacter, maxLength: spec.maxLength,
             checksSubfields: spec.subfields != nil, isSensitive: spec.sensitivity.isSensitive)
         isBERTLV = spec.subfields == .berTLV

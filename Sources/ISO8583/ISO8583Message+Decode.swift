@@ -355,6 +355,8 @@ struct FieldReader {
                 if byte & 0xF0 > 0x90 || byte & 0x0F > 0x09 { try checkBCDByte(codec, slot: slot, dialect: dialect, byte: index) }
                 index += 1
             }
+        case .signedBCD:
+            try checkSignedBCD(codec, slot: slot, dialect: dialect)
         case .hex:
             let hexValue = charTables.hexValue
             for index in start..<start + 2 * units where hexValue[Int(buffer[index])] == 0xFF {
@@ -390,6 +392,30 @@ struct FieldReader {
             }
         }
         try result.get()
+    }
+
+    /// Checks a signed BCD amount: the sign byte C or D, then digit nibbles, with a 0 or F pad
+    /// nibble first when the digit count is odd.
+    @inline(never)
+    func checkSignedBCD(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
+        let start = Int(slot.offset)
+        let units = Int(slot.units)
+        guard units > 0 else { return }
+        guard buffer[start] == UInt8(ascii: "C") || buffer[start] == UInt8(ascii: "D") else {
+            throw badCharacter(codec, number: Int(slot.number), dialect, at: start, expected: "C or D")
+        }
+        let digits = units - 1
+        let padFirst = digits & 1 == 1
+        for nibbleIndex in 0..<digits + (digits & 1) {
+            let offset = start + 1 + nibbleIndex >> 1
+            let nibble = nibbleIndex & 1 == 0 ? buffer[offset] >> 4 : buffer[offset] & 0x0F
+            let isPad = padFirst && nibbleIndex == 0
+            guard isPad ? (nibble == 0 || nibble == 0x0F) : nibble <= 9 else {
+                throw ISO8583Error(
+                    code: .invalidBCD, field: Int(slot.number), offset: offset,
+                    reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) after the sign is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "0 or F" : "a digit")")
+            }
+        }
     }
 
     /// Checks both nibbles of one BCD byte exactly: digits, the track separator D where the class

@@ -343,12 +343,17 @@ struct FormWriter {
     let form: ValueForm
     let padNibble: UInt8
     var pendingHigh: UInt8?
+    /// Signed BCD: the sign byte is still to come; after it, an odd digit count starts with a 0 nibble.
+    var awaitingSign: Bool
+    let oddDigitsAfterSign: Bool
 
     init(form: ValueForm, totalUnits: Int, padCharacter: UInt8) {
         self.form = form
         self.padNibble = padCharacter == UInt8(ascii: "F") || padCharacter == UInt8(ascii: "f") ? 0x0F : 0
         // An odd digit count on a left-padded BCD value starts with the pad nibble.
         self.pendingHigh = form == .bcdLeft && totalUnits & 1 == 1 ? padNibble : nil
+        self.awaitingSign = form == .signedBCD
+        self.oddDigitsAfterSign = (totalUnits - 1) & 1 == 1
     }
 
     @inline(__always)
@@ -363,7 +368,11 @@ struct FormWriter {
         case .hex:
             writer.put(charTables.hexDigits[Int(byte >> 4)])
             writer.put(charTables.hexDigits[Int(byte & 0x0F)])
-        case .bcdLeft, .bcdRight:
+        case .signedBCD where awaitingSign:
+            writer.put(byte)
+            awaitingSign = false
+            if oddDigitsAfterSign { pendingHigh = 0 }
+        case .bcdLeft, .bcdRight, .signedBCD:
             // Checked digits, or the track separator, which BCD writes as D.
             let nibble = byte == UInt8(ascii: "=") || byte == UInt8(ascii: "D") ? 0x0D : byte & 0x0F
             if let high = pendingHigh {
@@ -377,6 +386,6 @@ struct FormWriter {
 
     @inline(__always)
     mutating func finish(_ writer: inout ByteWriter) {
-        if let high = pendingHigh { writer.put(high << 4 | padNibble) }
+        if let high = pendingHigh { writer.put(high << 4 | (form == .signedBCD ? 0 : padNibble)) }
     }
 }

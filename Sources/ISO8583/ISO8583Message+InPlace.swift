@@ -42,7 +42,7 @@ extension ISO8583Message {
                 rest /= 10
                 storage[position] = nibbleIndex & 1 == 0 ? storage[position] & 0x0F | digit << 4 : storage[position] & 0xF0 | digit
             }
-        case .binary, .hex:
+        case .binary, .hex, .signedBCD:
             return false
         }
         return true

@@ -275,6 +275,16 @@ struct ValueReader {
                 let low = tables.hexValue[Int(buffer[start + 2 * index + 1])]
                 body(high << 4 | low)
             }
+        case .signedBCD:
+            guard units > 0 else { return }
+            body(buffer[start])
+            // The digits after the sign byte; an odd count has its pad nibble first.
+            let digits = units - 1
+            let skip = digits & 1
+            for nibbleIndex in skip..<skip + digits {
+                let byte = buffer[start + 1 + nibbleIndex >> 1]
+                body(tables.hexDigits[Int(nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F)])
+            }
         }
     }
 }

@@ -10,8 +10,23 @@ struct DialectLoadingTests {
         #expect(dialect.name == name)
         #expect(dialect[field: 2]?.sensitivity == .pan)
         #expect(dialect[field: 55]?.subfields == .berTLV)
-        #expect(dialect.tertiaryBitmap)
-        #expect(dialect[field: 65] == nil)
+        // jPOS's ISO87BPackager has no tertiary bitmap: its DE 65 is one byte.
+        #expect(dialect.tertiaryBitmap == (name != "iso87bcd"))
+        #expect((dialect[field: 65] == nil) == (name != "iso87bcd"))
+    }
+
+    /// iso87bcd follows ISO87BPackager where it departs from the 1987 sizes and pads.
+    @Test func iso87bcdIsJPOSISO87BPackagerFieldForField() throws {
+        let bcd = try Dialect.shipped("iso87bcd")
+        for field in [2, 32, 33, 35, 99, 100] {
+            #expect(bcd[field: field]?.padding == .right && bcd[field: field]?.padCharacter == UInt8(ascii: "0"), "DE \(field)")
+        }
+        for field in [28, 29, 30, 31, 97] { #expect(bcd[field: field]?.dataEncoding == .bcd, "DE \(field)") }
+        #expect(bcd[field: 36]?.dataEncoding == .ascii && bcd[field: 36]?.lengthUnit == .characters)
+        #expect(bcd[field: 54]?.maxLength == 120 && bcd[field: 55]?.maxLength == 999)
+        #expect(bcd[field: 65]?.maxLength == 1 && bcd[field: 65]?.fieldClass == .binary)
+        #expect(bcd[field: 93]?.maxLength == 6 && bcd[field: 96]?.maxLength == 16)
+        #expect(bcd[field: 129] == nil)
     }
 
     @Test func iso93UsesThe1993FieldSet() throws {
@@ -23,14 +38,14 @@ struct DialectLoadingTests {
     }
 
     @Test func extendsMergesFieldsAndClassDefaults() throws {
-        let bcd = try Dialect.shipped("iso87bcd")
-        #expect(bcd.mtiEncoding == .bcd)
-        #expect(bcd[field: 3]?.dataEncoding == .bcd)
-        #expect(bcd[field: 2]?.padding == .right && bcd[field: 2]?.padCharacter == UInt8(ascii: "F"))
-        #expect(bcd[field: 2]?.name == "Primary Account Number (PAN)")
-        #expect(bcd[field: 43]?.dataEncoding == .ascii)
-        #expect(bcd[field: 44]?.prefixEncoding == .bcd)
-        #expect(bcd[field: 52]?.dataEncoding == .binary)
+        let ebcdic = try Dialect.shipped("iso87ebcdic")
+        #expect(ebcdic.mtiEncoding == .ebcdic)
+        #expect(ebcdic[field: 3]?.dataEncoding == .ebcdic037)
+        #expect(ebcdic[field: 2]?.name == "Primary Account Number (PAN)")
+        #expect(ebcdic[field: 44]?.prefixEncoding == .ebcdic)
+        // From iso87binary, which it extends: raw binary fields and bitmaps.
+        #expect(ebcdic[field: 52]?.dataEncoding == .binary)
+        #expect(ebcdic.bitmapEncoding == .binary)
     }
 
     static let header = "dialect: test\nfields:\n"

@@ -27,12 +27,13 @@ struct RoundTripTests {
         #expect(checked == RoundTripTests.casesPerDialect)
     }
 
-    /// A message decoded in one dialect re-encodes in another and decodes to the same values.
+    /// A message decoded in one dialect re-encodes in another and decodes to the same values (every
+    /// field both define alike: iso87bcd follows jPOS's sizes for 54, 55, 93 and 96).
     @Test(arguments: [("iso87ascii", "iso87bcd"), ("iso87bcd", "iso87ebcdic"), ("iso87ebcdic", "iso87binary"), ("iso87binary", "iso87ascii")])
     func translationBetweenDialectsKeepsValues(from: String, to: String) throws {
         let source = try Dialect.shipped(from)
         let target = try Dialect.shipped(to)
-        var generator = MessageGenerator(dialect: source, seed: 42)
+        var generator = MessageGenerator(dialect: source, seed: 42, alike: target)
         for _ in 0..<500 {
             let (message, expected) = generator.message()
             let decoded = try ISO8583Message(decoding: try message.encoded(as: source), dialect: source)

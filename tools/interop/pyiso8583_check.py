@@ -140,19 +140,18 @@ def _check_table_against_pyiso():
 
 
 # ---------------------------------------------------------------------------------------------
-# pyiso8583 spec for packed BCD (the layout our iso87bcd dialect targets). Written from the
-# 1987 classes above: every n field packed BCD (odd digit counts padded with a 0 nibble on the
-# left), LL/LLL prefixes as BCD (1 / 2 bytes), counting digits for BCD fields, characters for
-# text and bytes for binary. PAN (2) right-padded with F, track 2 (35, '=' written as nibble D)
-# right-padded with 0, track 3 (36) packed too, left-padded with 0. Text (a/an/ans/xn) stays
-# ASCII; binary stays raw; 55 binary with a 2-byte BCD length (bytes). MTI 2 bytes BCD; binary
-# bitmaps.
-#
-# Note: jPOS's ISO87BPackager source differs from this layout in places: it right-pads odd
-# 2/32/33/35/99/100 with a 0 nibble (IFB_LLNUM with pad=false), packs 28-31 and 97 as IFB_AMOUNT
-# (ASCII C/D + BCD digits), keeps 36 and 55 as ASCII text (IFB_LLLCHAR), and sizes 93 at 6 and
-# 96 at 16 bytes. This spec follows the 1987 classes and pyiso8583's `default` instead.
+# pyiso8583 spec for packed BCD: jPOS's ISO87BPackager layout, which our iso87bcd dialect
+# follows, written here from jPOS's field packagers (not from our dialect file): every n field
+# packed BCD, fixed ones (IFB_NUMERIC) left-padded with a 0 nibble for an odd digit count, the
+# LL ones (IFB_LLNUM: 2, 32, 33, 35, 99, 100; '=' of track 2 as nibble D) right-padded with 0;
+# LL/LLL prefixes as BCD (1 / 2 bytes) counting digits, characters or bytes. Text stays ASCII,
+# track 3 (36) included (IFB_LLLCHAR); binary stays raw; 55 raw bytes up to 999 with a 2-byte
+# BCD length; 54 at most 120; 93 six characters; 96 sixteen bytes. MTI 2 bytes BCD; binary
+# bitmaps. pyiso8583 cannot write jPOS's IFB_AMOUNT (an ASCII sign, then BCD digits: 28-31, 97),
+# so those fields are left out of the iso87bcd messages (tests in Swift cover them).
 # ---------------------------------------------------------------------------------------------
+BCD_LEFT_OUT = {28, 29, 30, 31, 97}
+BCD_SIZES = {54: 120, 55: 999, 93: 6, 96: 16}   # where ISO87BPackager departs from the 1987 table
 def make_bcd_spec():
     s = copy.deepcopy(SPEC_DEFAULT)
     s["t"] = {"data_enc": "b", "len_enc": "b", "len_type": 0, "max_len": 2,
@@ -166,12 +165,12 @@ def make_bcd_spec():
                 spec.update({"len_enc": "b", "len_type": 0})
             else:
                 spec.update({"len_enc": "bcd", "len_type": length - 1})
-            if f == 2:
-                spec["right_pad"] = "F"
-            elif f == 35:
+            if f in (2, 32, 33, 35, 99, 100):   # IFB_LLNUM, pad false
                 spec["right_pad"] = "0"
-            else:
+            else:                                # IFB_NUMERIC, pad true
                 spec["left_pad"] = "0"
+            if f == 36:     # IFB_LLLCHAR: ASCII
+                spec = {"data_enc": "ascii", "len_enc": "bcd", "len_type": 2, "max_len": mx, "desc": desc}
             s[key] = spec
         elif cls == "b":
             if length == 0:
@@ -187,7 +186,27 @@ def make_bcd_spec():
             else:
                 s[key] = {"data_enc": "ascii", "len_enc": "bcd", "len_type": length - 1,
                           "max_len": mx, "desc": desc}
+    for f, mx in BCD_SIZES.items():
+        s[str(f)]["max_len"] = mx
     return s
+
+
+def adapt(msg, dialect):
+    """A generated message made to fit the dialect where its layout departs from the 1987 table."""
+    if dialect != "iso87bcd":
+        return msg
+    fields = {}
+    for k, v in msg["fields"].items():
+        f = int(k)
+        if f in BCD_LEFT_OUT:
+            continue
+        if f in (93, 96):
+            # Fixed sizes of 6 characters and 16 bytes: padded as jPOS's IF_CHAR, or lengthened.
+            v = v.ljust(6) if f == 93 else (v * 2)
+        if f == 54:
+            v = v[:120]
+        fields[k] = v
+    return {"mti": msg["mti"], "fields": fields}
 
 
 # name -> (pyiso8583 spec, reference frame in conformance/iso8583/)
@@ -196,7 +215,7 @@ DIALECTS = {
     "iso87binary": (SPEC_DEFAULT, "0200_default.bin"),
     "iso87bcd": (make_bcd_spec(), "0200_bcd.bin"),
 }
-Z_FIELDS = {f for f, (c, _, _) in FIELDS.items() if c == "z"}
+Z_FIELDS = {35}   # packed track 2 in iso87bcd: "=" is the nibble D (track 3 is ASCII there)
 
 # ---------------------------------------------------------------------------------------------
 # random values
@@ -490,7 +509,7 @@ def check_dialect(binary, dialect, count, seed, tally):
     msgs, raws = [], []
     edges = edge_messages(rng)
     while len(msgs) < count + len(edges):
-        m = edges[len(msgs)] if len(msgs) < len(edges) else gen_message(rng)
+        m = adapt(edges[len(msgs)] if len(msgs) < len(edges) else gen_message(rng), dialect)
         while True:
             try:
                 raw = py_encode(m, dialect)

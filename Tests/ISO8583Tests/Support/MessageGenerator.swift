@@ -6,10 +6,14 @@ import TestSupport
 struct MessageGenerator {
     let dialect: Dialect
     var random: SeededRandom
+    /// When set, only fields this dialect defines alike (class, length, maximum) are generated:
+    /// messages meant to be translated into it.
+    var alike: Dialect?
 
-    init(dialect: Dialect, seed: UInt64) {
+    init(dialect: Dialect, seed: UInt64, alike: Dialect? = nil) {
         self.dialect = dialect
         self.random = SeededRandom(seed: seed)
+        self.alike = alike
     }
 
     static let mtis = ["0100", "0110", "0200", "0210", "0400", "0420", "0800", "0810"]
@@ -23,6 +27,10 @@ struct MessageGenerator {
         for spec in dialect.fields.compactMap({ $0 }) {
             if spec.number > 64 && !useSecondary { continue }
             if spec.number > 128 && !useTertiary { continue }
+            if let alike {
+                guard let other = alike[field: spec.number], other.fieldClass == spec.fieldClass, other.length == spec.length,
+                      other.maxLength == spec.maxLength else { continue }
+            }
             guard Int.random(in: 0..<3, using: &random) == 0 else { continue }
             let value = self.value(for: spec)
             if spec.fieldClass == .binary {
