@@ -8,16 +8,21 @@ extension ISO8583Mapping {
     /// BCD, EBCDIC and binary forms): numbers and amounts are parsed from the bytes, and every
     /// string is built once from its bytes, so a value of up to 15 bytes is held inline and
     /// allocates nothing.
-    public func canonical(from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable = .shipped) throws(MappingError) -> PaymentMessage {
+    ///
+    /// - Parameter scope: ``CanonicalScope/routing`` builds only what routing reads, for a request
+    ///   whose frame is forwarded as received; the checks that can refuse a message are the same.
+    public func canonical(from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable = .shipped,
+                          scope: CanonicalScope = .everything) throws(MappingError) -> PaymentMessage {
         let mti = message.mti
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
         payment.isRepeat = mti.origin % 2 == 1
         payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name)
-        try fill(&payment, from: message, dialect: dialect, results: results)
+        try fill(&payment, from: message, dialect: dialect, results: results, scope: scope)
         return payment
     }
 
-    private func fill(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable) throws(MappingError) {
+    private func fill(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable,
+                      scope: CanonicalScope) throws(MappingError) {
         // DE 13 and DE 12 (1987) make one local date and time: kept as slots, read together.
         var localDate: FieldSlot? = nil
         var localTime: FieldSlot? = nil
@@ -27,13 +32,14 @@ extension ISO8583Mapping {
             let field = Int(slot.number)
             let position = Int(fieldTable[field])
             guard position != 0 else {
-                if !coveredFields.contains(field) {
+                if scope == .everything && !coveredFields.contains(field) {
                     payment.unmapped.append(UnmappedField(
                         key: ISO8583Mapping.decimal(field), value: message.withText(slot, ISO8583Mapping.string), isSensitive: dialect.isSensitive(field)))
                 }
                 continue
             }
             let entry = entries[position - 1]
+            if scope == .routing && !entry.target.isReadByRouting { continue }
             switch entry.target {
             case .amount, .billingAmount:
                 let amount = try message.withText(slot) { value throws(MappingError) in

@@ -21,6 +21,30 @@ public struct ISO8583Mapping: Sendable {
         case posCondition = "pos-condition"
         case approvalCode = "approval-code"
         case originalData = "original-data"
+
+        /// Whether routing, channel health or the transaction key reads it, or its value can refuse
+        /// a message (amounts, PAN, processing code, result, original data): ``CanonicalScope/routing``.
+        var isReadByRouting: Bool {
+            switch self {
+            case .pan, .processing, .amount, .billingAmount, .stan, .terminal, .result, .acquirer, .merchantCategory,
+                 .merchantCountry, .merchantID, .posEntryMode, .originalData:
+                return true
+            case .transmissionDateTime, .rrn, .expiry, .track2, .emv, .forwarder, .localTime, .localDate,
+                 .localDateTime, .merchantNameLocation, .posCondition, .approvalCode:
+                return false
+            }
+        }
+    }
+
+    /// How much of the canonical message ``canonical(from:dialect:results:scope:)`` builds.
+    public enum CanonicalScope: Sendable {
+        /// Every mapped field, and the unmapped ones as they are: for translation, records and JSON.
+        case everything
+        /// What routing and matching read (kind, function, processing code, PAN, amount, STAN,
+        /// terminal, acquirer, merchant id, category and country, POS entry mode, original data,
+        /// result) and every value whose check can refuse the message: for a request forwarded in
+        /// its own dialect, whose frame goes out as received.
+        case routing
     }
 
     /// One data element and what it carries.

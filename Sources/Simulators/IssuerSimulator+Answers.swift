@@ -15,7 +15,7 @@ extension IssuerSimulator {
         let request = try ISO8583Message(decoding: payload, dialect: dialect, spareCapacity: 16)
         let mapping = try self.mapping ?? ISO8583Mapping.shipped(for: dialect.name)
         let needsPayment = recording || !behaviour.rules.isEmpty
-        let payment = needsPayment ? try? mapping.canonical(from: request, dialect: dialect, results: results) : nil
+        let payment = needsPayment ? try? mapping.canonical(from: request, dialect: dialect, results: results, scope: .routing) : nil
         var record: ReceivedMessage?
         if recording {
             var made = ReceivedMessage(message: request.mti.description)

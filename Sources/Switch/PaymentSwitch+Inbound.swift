@@ -53,7 +53,8 @@ extension PaymentSwitch {
         let key = DuplicateKey(listener: context.index, messageClass: message.mti.messageClass, identity: identity)
         let payment: PaymentMessage
         do {
-            payment = try mapping.canonical(from: message, dialect: dialect, results: results)
+            // What routing reads; a channel that needs a translation maps the request in full (`outboundBytes`).
+            payment = try mapping.canonical(from: message, dialect: dialect, results: results, scope: .routing)
         } catch {
             logger.error("request does not map to the canonical message", metadata: ["listener": "\(context.name)", "error": "\(error)"])
             let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: nil)
@@ -151,8 +152,8 @@ extension PaymentSwitch {
                                reservation: Channel.Reservation) throws -> [UInt8] {
         switch request.message {
         case .iso8583(let original):
-            guard let target = channel.iso8583 else { break }
-            if let source = request.listener.iso8583, source.isSameDialect(as: target) {
+            guard let target = channel.iso8583, let source = request.listener.iso8583 else { break }
+            if source.isSameDialect(as: target) {
                 // Same dialect: the bytes as received with only the switch's own fields rewritten.
                 var message = original
                 guard message.overwriteDigits(11, with: UInt64(reservation.stan)) else {
@@ -161,7 +162,8 @@ extension PaymentSwitch {
                 if !message.contains(37) { message.set(37, RetrievalReference.make(stan: reservation.stan)) }
                 return try message.receivedFrame ?? message.encoded(as: target.dialect)
             }
-            var outbound = payment
+            // Routed on what routing reads: the translation needs every field.
+            var outbound = try source.mapping.canonical(from: original, dialect: source.dialect, results: results)
             outbound.stan = NetworkManagement.sixDigits(reservation.stan)
             if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: reservation.stan) }
             let mayDrop = channel.configuration.mayDrop

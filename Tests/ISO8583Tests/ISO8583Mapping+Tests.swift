@@ -205,7 +205,7 @@ struct MappingTests {
     }
 
     @Test(arguments: [(2, "47617390010"), (2, "47617390010101191234"), (2, "4761739001O10119"), (3, "00300"), (3, "0030O0"),
-                      (49, "999"), (49, "84")])
+                      (49, "999"), (49, "84"), (6, "00000001000X")])
     func badValueIsAMappingErrorNamingItsField(field: Int, value: String) throws {
         let dialect = try Dialect.shipped("iso87ascii"), mapping = try ISO8583Mapping.shipped(for: "iso87ascii")
         var message = ISO8583Message(mti: MTI("0200")!)
@@ -215,6 +215,35 @@ struct MappingTests {
         message.set(field, value)
         let error = #expect(throws: MappingError.self) { try mapping.canonical(from: message, dialect: dialect) }
         #expect(error?.field == field)
+        // The routing scope refuses the same message the same way.
+        let routingError = #expect(throws: MappingError.self) { try mapping.canonical(from: message, dialect: dialect, scope: .routing) }
+        #expect(routingError?.field == field)
+    }
+
+    /// The routing scope builds what routing, channel health and the transaction key read, equal to
+    /// the full message's, and nothing else.
+    @Test func theRoutingScopeHasWhatRoutingReadsAndNothingElse() throws {
+        let dialect = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
+        var message = ISO8583Message(mti: MTI("0420")!)
+        for (field, value) in [(2, "4761739001010119"), (3, "003000"), (4, "000000010000"), (7, "1120153045"), (11, "123456"),
+                               (12, "153045"), (13, "1120"), (14, "2712"), (18, "5411"), (19, "840"), (22, "051"), (25, "00"),
+                               (32, "123456"), (35, "4761739001010119=27122011143804400000"), (37, "000000123456"),
+                               (41, "TERM0001"), (42, "MERCHANT0000001"), (43, "ACME STORE 42          SPRINGFIELD  ILUS"), (48, "PRIVATE"),
+                               (49, "840"), (90, "020012345611201530450000012345600000000000")] {
+            message.set(field, value)
+        }
+        message.set(55, bytes: [0x9F, 0x27, 0x01, 0x80])
+        let full = try mapping.canonical(from: message, dialect: dialect)
+        let routing = try mapping.canonical(from: message, dialect: dialect, scope: .routing)
+        #expect(routing.kind == full.kind && routing.function == full.function && routing.isRepeat == full.isRepeat)
+        #expect(routing.pan == full.pan && routing.processing == full.processing && routing.amount == full.amount)
+        #expect(routing.stan == full.stan && routing.terminal == full.terminal && routing.acquirer == full.acquirer)
+        #expect(routing.posEntryMode == full.posEntryMode && routing.original == full.original && routing.original != nil)
+        #expect(routing.merchant?.id == full.merchant?.id && routing.merchant?.categoryCode == full.merchant?.categoryCode)
+        #expect(routing.merchant?.country == full.merchant?.country && routing.merchant?.country != nil)
+        #expect(routing.merchant?.name == nil && full.merchant?.name == "ACME STORE 42")
+        #expect(routing.track2 == nil && routing.emv == nil && routing.rrn == nil && routing.localDateTime == nil)
+        #expect(routing.unmapped.isEmpty && !full.unmapped.isEmpty)
     }
 
     @Test func unknownResponseCodeIsAnError() throws {
