@@ -4,6 +4,7 @@ import ISO20022
 import Logging
 import PaymentModel
 import Routing
+import Metrics
 import Synchronization
 import Transport
 
@@ -19,6 +20,8 @@ final class Channel: @unchecked Sendable {
     let loop: EventLoop
     let logger: Logger
     let metrics: SwitchMetrics
+    /// The host's answer times (``SwitchMetrics/latencyTimer(channel:)``).
+    let latency: Timer
     let results: ResultCodeTable
     /// The host's ISO 8583 dialect and mapping; nil for ISO 20022.
     let iso8583: ISO8583Side?
@@ -60,6 +63,7 @@ final class Channel: @unchecked Sendable {
         self.loop = group.nextLoop()
         self.logger = logger
         self.metrics = metrics
+        self.latency = metrics.latencyTimer(channel: configuration.name)
         self.results = results
         self.iso8583 = ISO8583Side(configuration.wire)
         self.tls = try configuration.tls.map { try TLSContext($0, isClient: true) }

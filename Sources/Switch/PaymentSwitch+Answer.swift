@@ -2,6 +2,7 @@ import Synchronization
 import Logging
 import Dispatch
 import ISO8583
+import Metrics
 import PaymentModel
 import Routing
 import Transport
@@ -19,7 +20,7 @@ extension PaymentSwitch {
             }
             answerLocally(request, code)
         case .iso8583(let answer):
-            metrics.latency(channel: channel.name, nanoseconds: DispatchTime.now().uptimeNanoseconds &- entry.sent)
+            channel.latency.recordNanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- entry.sent))
             guard let host = channel.iso8583 else { return answerLocally(request, .systemError) }
             let result = answer.string(39).flatMap { host.mapping.result(forResponseCode: $0, results: results) } ?? .systemError
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
@@ -30,7 +31,7 @@ extension PaymentSwitch {
                 answerLocally(request, .systemError)
             }
         case .iso20022(let bytes, let answer):
-            metrics.latency(channel: channel.name, nanoseconds: DispatchTime.now().uptimeNanoseconds &- entry.sent)
+            channel.latency.recordNanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- entry.sent))
             let result = ISO20022Leg.result(of: answer, results: results)
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {

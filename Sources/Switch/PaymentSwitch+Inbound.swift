@@ -1,6 +1,7 @@
 import Logging
 import Dispatch
 import ISO8583
+import Metrics
 import PaymentModel
 import Routing
 import Synchronization
@@ -17,7 +18,7 @@ extension PaymentSwitch {
         if draining.load(ordering: .relaxed) { return connection.pauseReading() }
         let payload = Array(frame.payload)
         let header = Array(frame.header)
-        metrics.request(listener: context.name)
+        context.requests.increment()
         if let side = context.iso8583 {
             receivedISO8583(payload, header: header, dialect: side.dialect, mapping: side.mapping, on: connection, context, session)
         } else {

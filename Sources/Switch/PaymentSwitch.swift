@@ -3,6 +3,7 @@ public import Logging
 public import PaymentModel
 public import Routing
 public import SpecFiles
+import Metrics
 import Synchronization
 public import Transport
 
@@ -16,7 +17,7 @@ public import Transport
 public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     // Immutable after init, except where a lock says otherwise.
     let logger: Logger
-    let metrics = SwitchMetrics()
+    let metrics: SwitchMetrics
     let results: ResultCodeTable
     let group: EventLoopGroup
     public let router: Router
@@ -46,7 +47,11 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         self.active = Mutex(configuration)
         self.group = EventLoopGroup(count: configuration.loops ?? EventLoopGroup.defaultCount)
         self.router = Router(configuration.rules.snapshot, health: ChannelHealth(policy: configuration.health))
-        self.listenerContexts = configuration.listeners.enumerated().map { ListenerContext(index: $0, configuration: $1) }
+        let metrics = SwitchMetrics()
+        self.metrics = metrics
+        self.listenerContexts = configuration.listeners.enumerated().map {
+            ListenerContext(index: $0, configuration: $1, requests: metrics.requestCounter(listener: $1.name))
+        }
         var channels: [String: Channel] = [:]
         var order: [Channel] = []
         for (index, channelConfiguration) in configuration.channels.enumerated() {
@@ -230,12 +235,15 @@ final class ListenerContext: Sendable {
     let configuration: ListenerConfiguration
     /// The listener's ISO 8583 dialect and mapping; nil for ISO 20022.
     let iso8583: ISO8583Side?
+    /// Requests read on the listener (``SwitchMetrics/requestCounter(listener:)``).
+    let requests: Counter
     var name: String { configuration.name }
 
-    init(index: Int, configuration: ListenerConfiguration) {
+    init(index: Int, configuration: ListenerConfiguration, requests: Counter) {
         self.index = index
         self.configuration = configuration
         self.iso8583 = ISO8583Side(configuration.wire)
+        self.requests = requests
     }
 }
 

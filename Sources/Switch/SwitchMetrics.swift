@@ -15,15 +15,13 @@ final class SwitchMetrics: Sendable {
     }
 
     private let answers = Mutex<[AnswerKey: Counter]>([:])
-    private let requestCounters = Mutex<[String: Counter]>([:])
-    private let latencies = Mutex<[String: Timer]>([:])
     private let simple = Mutex<[String: Counter]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
 
-    /// A request read on a listener.
-    func request(listener: String) {
-        counter(in: requestCounters, key: listener) { Counter(label: "payswitch_requests_total", dimensions: [("listener", listener)]) }
-            .increment()
+    /// The counter of requests read on a listener: made once, kept by the listener's context, so
+    /// counting a request takes no lock and no lookup.
+    func requestCounter(listener: String) -> Counter {
+        Counter(label: "payswitch_requests_total", dimensions: [("listener", listener)])
     }
 
     /// An answer sent to an originator, by where it went and how it ended (canonical result code).
@@ -40,15 +38,9 @@ final class SwitchMetrics: Sendable {
         counter.increment()
     }
 
-    /// A host's answer time.
-    func latency(channel: String, nanoseconds: UInt64) {
-        let timer = latencies.withLock { table in
-            if let timer = table[channel] { return timer }
-            let timer = Timer(label: "payswitch_channel_latency_seconds", dimensions: [("channel", channel)], preferredDisplayUnit: .seconds)
-            table[channel] = timer
-            return timer
-        }
-        timer.recordNanoseconds(Int64(clamping: nanoseconds))
+    /// The timer of a host's answer times: made once, kept by the channel.
+    func latencyTimer(channel: String) -> Timer {
+        Timer(label: "payswitch_channel_latency_seconds", dimensions: [("channel", channel)], preferredDisplayUnit: .seconds)
     }
 
     func undecodableRequest(listener: String) { count("payswitch_undecodable_requests_total", "listener", listener) }
