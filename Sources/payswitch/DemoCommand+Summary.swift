@@ -96,7 +96,9 @@ enum DemoSummary {
         let counts = report.counts
         let lost = counts.sent - counts.matched
         return "\(name): \(counts.sent) sent, \(counts.matched) answered, \(lost) lost"
-            + (counts.mismatched > 0 ? ", \(counts.mismatched) mismatched" : "")
+            + [("mismatched", counts.mismatched), ("timed out", counts.timedOut), ("late", counts.late),
+               ("lost on close", counts.lostOnClose), ("undecodable", counts.undecodable), ("unexpected", counts.unexpected),
+               ("not sent", counts.sendFailures)].filter { $0.1 > 0 }.map { ", \($0.1) \($0.0)" }.joined()
             + (report.connectFailures > 0 ? ", \(report.connectFailures) connection(s) failed" : "")
             + String(format: " (%.0f/s, p99 %.1f ms)", report.answersPerSecond, report.microseconds(atPercentile: 99) / 1000)
     }
