@@ -80,6 +80,9 @@ public final class LoadGenerator<Exchange: LoadExchange>: Sendable {
             }
         }
         sending.store(false, ordering: .relaxed)
+        // A send that read `sending` as true just before may not have counted itself in
+        // `outstanding` yet; once each client's queue has run past it, the drain below sees it.
+        for client in clients { client.barrier() }
         let sendEnd = DispatchTime.now().uptimeNanoseconds
         // Drain: the answers still on their way, for at most one timeout.
         let drainBy = sendEnd + timeout + 50_000_000
@@ -267,6 +270,11 @@ public final class LoadGenerator<Exchange: LoadExchange>: Sendable {
             timer?.cancel()
             timer = nil
             state.store(2, ordering: .relaxed)
+        }
+
+        /// Returns once everything queued on this connection's loop before the call has run.
+        func barrier() {
+            connection?.loop.queue.sync {}
         }
 
         /// Adds this connection's figures to `report` and closes it.
