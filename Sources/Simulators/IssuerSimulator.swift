@@ -333,15 +333,10 @@ public final class IssuerSimulator: Sendable {
     }
 }
 
-extension IssuerSimulator.Counters {
-    mutating func add(_ other: Self) {
-        received += other.received
-        answered += other.answered
-        undecodable += other.undecodable
-        dropped += other.dropped
-        late += other.late
-        closed += other.closed
-        garbage += other.garbage
-        stoppedReading += other.stoppedReading
+extension IssuerSimulator.Counters: CounterSet {
+    static var counterFields: [WritableKeyPath<Self, Int>] {
+        [
+            \.received, \.answered, \.undecodable, \.dropped, \.late, \.closed, \.garbage, \.stoppedReading,
+        ]
     }
 }

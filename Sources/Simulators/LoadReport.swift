@@ -28,19 +28,6 @@ public struct LoadReport: Sendable {
 
         /// Everything that is not a matched answer.
         public var failures: Int { mismatched + timedOut + late + lostOnClose + undecodable + unexpected + sendFailures }
-
-        mutating func add(_ other: Counts) {
-            sent += other.sent
-            matched += other.matched
-            mismatched += other.mismatched
-            timedOut += other.timedOut
-            late += other.late
-            lostOnClose += other.lostOnClose
-            undecodable += other.undecodable
-            unexpected += other.unexpected
-            sendFailures += other.sendFailures
-            closedByPeer += other.closedByPeer
-        }
     }
 
     public var connections = 0
@@ -121,5 +108,13 @@ public struct LoadReport: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? String(decoding: encoder.encode(document), as: UTF8.self)) ?? "{}"
+    }
+}
+
+extension LoadReport.Counts: CounterSet {
+    static var counterFields: [WritableKeyPath<Self, Int>] {
+        [
+            \.sent, \.matched, \.mismatched, \.timedOut, \.late, \.lostOnClose, \.undecodable, \.unexpected, \.sendFailures, \.closedByPeer,
+        ]
     }
 }
