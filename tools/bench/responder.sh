@@ -5,7 +5,8 @@
 #  - `payswitch transport echo` (our transport alone, no decoding),
 #  - `payswitch sim issuer --spec iso87ascii` (decode, answer 0210 with DE 38/39, encode),
 # at 8 connections x 16 in flight and 1 x 1 (SHAPES), with the 423-byte sample 0200, SECONDS_PER_RUN each
-# (default 3). Then, for sim issuer at 8 x 16 (PROFILE=0 skips it; needs perf, and root for the malloc uprobe):
+# (default 3), and the median ratios over the loops (1 x 1 swings a lot on a shared VM: use LOOPS=5).
+# Then, for sim issuer at 8 x 16 (PROFILE=0 skips it; needs perf, and root for the malloc uprobe):
 # allocations, CPU, context switches and migrations per answer.
 source "$(dirname "$0")/common.sh"
 loops=${LOOPS:-2}
@@ -24,6 +25,7 @@ pids+=($sim_pid)
 for port in 9351 9352 9353; do wait_port $port; done
 for port in 9351 9352 9353; do "$work/loadgen" $port 8 16 0.5 "$template" $stan >/dev/null; done   # warm-up
 
+declare -A ratios
 printf '%-34s %10s %8s %8s\n' "run" "msgs/s" "p50 µs" "p99 µs"
 for loop in $(seq 1 "$loops"); do
   for shape in ${SHAPES:-"8x16" "1x1"}; do
@@ -39,7 +41,21 @@ for loop in $(seq 1 "$loops"); do
     cp=$(echo "$c" | p50); ep=$(echo "$e" | p50); sp=$(echo "$s" | p50)
     echo "  loop $loop $shape: throughput transport echo $(( 100 * et / ct ))%, sim issuer $(( 100 * st / ct ))% of the C echo;" \
       "p50 transport echo $(python3 -c "print(f'{$ep/max($cp,1):.2f}')")x, sim issuer $(python3 -c "print(f'{$sp/max($cp,1):.2f}')")x the C echo's"
+    ratios[$shape]+="$et/$ct $st/$ct $ep/$cp $sp/$cp;"
   done
+done
+# Medians over the loops (1 x 1 on this shared VM swings by 2x between runs: take several).
+for shape in ${SHAPES:-"8x16" "1x1"}; do
+  python3 - "$shape" "${ratios[$shape]}" <<'PY'
+import statistics, sys
+shape, rounds = sys.argv[1], [r.split() for r in sys.argv[2].split(";") if r]
+def ratio(text):
+    numerator, denominator = map(int, text.split("/"))
+    return numerator / max(denominator, 1)
+med = [statistics.median(ratio(r[i]) for r in rounds) for i in range(4)]
+print(f"median of {len(rounds)} {shape}: throughput transport echo {med[0]:.0%}, sim issuer {med[1]:.0%} of the C echo; "
+      f"p50 transport echo {med[2]:.2f}x, sim issuer {med[3]:.2f}x the C echo's")
+PY
 done
 
 [ "${PROFILE:-1}" = 1 ] || exit 0
