@@ -202,7 +202,7 @@ struct FieldDraft {
         case .binary: encodingAllowed = encoding == .binary || encoding == .hex
         case .numeric, .track: encodingAllowed = encoding != .binary && encoding != .hex
         // The sign as a character, the digits packed (jPOS IFB_AMOUNT), in fixed message fields.
-        case .signedAmount: encodingAllowed = encoding.isCharacterEncoding || (encoding == .bcd && context == .message)
+        case .signedAmount: encodingAllowed = encoding.isCharacterEncoding || (encoding == .bcd && context == .message && length == .fixed)
         default: encodingAllowed = encoding.isCharacterEncoding
         }
         guard encodingAllowed else {

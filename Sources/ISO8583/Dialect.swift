@@ -82,7 +82,7 @@ enum ValueForm: UInt8, Sendable {
         case .text, .ebcdic037, .ebcdic1047, .binary: return units
         case .bcdLeft, .bcdRight: return (units + 1) >> 1
         case .hex: return units << 1
-        case .signedBCD: return 1 + units >> 1
+        case .signedBCD: return units == 0 ? 0 : 1 + units >> 1
         }
     }
 

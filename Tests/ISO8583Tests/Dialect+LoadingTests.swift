@@ -58,6 +58,8 @@ struct DialectLoadingTests {
         ("  - {field: 2, name: PAN, class: n, length: LL}\n", 3, 5, "needs 'max'"),
         ("  - {field: 2, name: PAN, class: n, length: LL, max: 120}\n", 3, 54, "over the 99"),
         ("  - {field: 52, name: PIN, class: b, length: 8, encoding: bcd}\n", 3, 59, "class b cannot be written as bcd"),
+        // A signed amount packed as jPOS's IFB_AMOUNT is fixed only.
+        ("  - {field: 28, name: Fee, class: xn, length: LL, max: 9, encoding: bcd}\n", 3, 69, "class xn cannot be written as bcd"),
         ("  - {field: 2, name: A, class: n, length: 6}\n  - {field: 2, name: B, class: n, length: 6}\n", 4, 5, "defined twice"),
         ("  - {field: 200, name: X, class: n, length: 6}\n", 3, 5, "numbered 2-192"),
         ("  - {field: 3, name: X, class: an, length: 6, subfields: {format: ber-tlv}}\n", 3, 67, "need a binary (b) field"),
