@@ -53,6 +53,8 @@ public struct FieldSpec: Sendable, Hashable {
 
     static func defaultPadding(_ fieldClass: FieldClass, _ encoding: DataEncoding) -> (Padding, UInt8) {
         switch (fieldClass, encoding) {
+        // Zeros between the sign and the digits: C00001234 (jPOS's IFB_AMOUNT zero-pads so too).
+        case (.signedAmount, _): return (.left, UInt8(ascii: "0"))
         case (_, .bcd): return (.left, UInt8(ascii: "0"))
         case (.numeric, _): return (.left, UInt8(ascii: "0"))
         case (.binary, _): return (.none, 0)

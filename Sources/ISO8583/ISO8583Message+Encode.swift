@@ -226,6 +226,19 @@ struct MessageEncoder {
             return
         }
         var sink = FormWriter(form: codec.form, totalUnits: totalUnits, padCharacter: codec.padCharacter)
+        if codec.fieldClass == .signedAmount && codec.padding == .left && padCount > 0 {
+            // The sign stays first: the pad goes between it and the digits.
+            var signWritten = false
+            ValueReader(buffer: source, slot: slot).forEach { byte in
+                sink.put(byte, &writer)
+                if !signWritten {
+                    signWritten = true
+                    for _ in 0..<padCount { sink.put(codec.padCharacter, &writer) }
+                }
+            }
+            sink.finish(&writer)
+            return
+        }
         if codec.padding == .left { for _ in 0..<padCount { sink.put(codec.padCharacter, &writer) } }
         ValueReader(buffer: source, slot: slot).forEach { sink.put($0, &writer) }
         if codec.padding != .left { for _ in 0..<padCount { sink.put(codec.padCharacter, &writer) } }

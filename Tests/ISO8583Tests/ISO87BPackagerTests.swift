@@ -41,6 +41,19 @@ struct ISO87BPackagerTests {
         #expect(try decoded.encoded(as: dialect) == Hex.decode(Self.frame)!)
     }
 
+    /// A short signed amount is zero-padded between its sign and its digits, as IFB_AMOUNT does
+    /// (and in the all-ASCII dialect alike), never padded before the sign or with spaces.
+    @Test(arguments: [("iso87bcd", "C123", "4300000123"), ("iso87ascii", "D5", "443030303030303035")])
+    func aShortSignedAmountIsZeroPaddedAfterItsSign(dialectName: String, value: String, hex: String) throws {
+        let dialect = try Dialect.shipped(dialectName)
+        var message = ISO8583Message(mti: MTI("0200")!)
+        message.set(28, value)
+        let frame = try message.encoded(as: dialect)
+        #expect(Hex.encode(frame).hasSuffix(hex))
+        let padded = String(value.prefix(1)) + String(repeating: "0", count: 9 - value.count) + String(value.dropFirst())
+        #expect(try ISO8583Message(decoding: frame, dialect: dialect).string(28) == padded)
+    }
+
     @Test(arguments: [
         // A sign that is neither C nor D, at the field's first byte.
         ("4500001234", 28, "invalidCharacter", "expected C or D"),
