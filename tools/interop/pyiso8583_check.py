@@ -18,8 +18,9 @@ Dialects and the pyiso8583 spec each must match byte for byte:
 
   iso87ascii   iso8583.specs.default_ascii
   iso87binary  iso8583.specs.default
-  iso87bcd     make_bcd_spec() below: built from `default` and the ISO 8583:1987 field classes
-               (it does not read payswitch's own dialect description).
+  iso87bcd     make_bcd_spec() below: jPOS's ISO87BPackager layout, written from jPOS's field
+               packagers (it does not read payswitch's own dialect description); the fields
+               pyiso8583 cannot express (28-31 and 97 as sign plus BCD, a one-byte DE 65) are left out.
 
 All payswitch calls are batched: one decode and one encode call per direction and dialect.
 The last line is `interop: N passed, M failed`; the exit status is 0 only if M == 0 and N > 0.
