@@ -9,6 +9,10 @@ public struct MetricSample: Sendable, Hashable {
     public var labels: [String: String]
     public var value: Double
 
+    /// The value as a whole count (a counter's), or nil when it is not one: fractional, infinite,
+    /// not a number or beyond `Int`.
+    public var count: Int? { Int(exactly: value) }
+
     public init(name: String, labels: [String: String] = [:], value: Double) {
         self.name = name
         self.labels = labels

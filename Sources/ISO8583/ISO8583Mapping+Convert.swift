@@ -115,14 +115,7 @@ extension ISO8583Mapping {
 
     /// A field number as decimal text, without the generic integer formatting.
     static func decimal(_ number: Int) -> String {
-        guard (0...999).contains(number) else { return String(number) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3) { buffer in
-            var count = 0
-            if number >= 100 { buffer[count] = UInt8(ascii: "0") + UInt8(number / 100); count += 1 }
-            if number >= 10 { buffer[count] = UInt8(ascii: "0") + UInt8(number / 10 % 10); count += 1 }
-            buffer[count] = UInt8(ascii: "0") + UInt8(number % 10)
-            return string(UnsafeBufferPointer(rebasing: buffer[0...count]))
-        }
+        withDecimal(Int64(number), string)
     }
 
     /// A string of a value's UTF-8 bytes (ill-formed sequences repaired, as `String(decoding:as:)`
@@ -131,14 +124,6 @@ extension ISO8583Mapping {
     @inline(__always)
     static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count) { buffer in buffer.initialize(fromContentsOf: bytes) }
-    }
-
-    /// Whether every byte is ASCII (below 0x80).
-    @inline(__always)
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var bits: UInt8 = 0
-        for byte in bytes { bits |= byte }
-        return bits < 0x80
     }
 
     /// Whether a value is all ASCII digits and its length in `lengths`.
@@ -313,8 +298,8 @@ extension ISO8583Mapping {
         }
     }
 
-    /// Calls `body` with the decimal digits of a non-negative number (a `-` first if negative).
-    static func withDecimal(_ value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+    /// Calls `body` with the decimal digits of a number (a `-` first if negative), from a stack buffer.
+    static func withDecimal<Result>(_ value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
             var magnitude = value.magnitude
             var start = 20
@@ -327,7 +312,7 @@ extension ISO8583Mapping {
                 start -= 1
                 buffer[start] = UInt8(ascii: "-")
             }
-            body(UnsafeBufferPointer(rebasing: buffer[start...]))
+            return body(UnsafeBufferPointer(rebasing: buffer[start...]))
         }
     }
 

@@ -399,6 +399,6 @@ struct FormWriter {
 
     @inline(__always)
     mutating func finish(_ writer: inout ByteWriter) {
-        if let high = pendingHigh { writer.put(high << 4 | (form == .signedBCD ? 0 : padNibble)) }
+        if let high = pendingHigh { writer.put(high << 4 | padNibble) }
     }
 }

@@ -59,70 +59,69 @@ public struct PaymentMessage: Sendable, Hashable {
     /// creates, copies and destroys one nil reference instead of some thirty.
     private var transfer = TransferGroup()
 
-
     /// ISO 20022 identifications: MsgId, InstrId, EndToEndId, TxId, UETR.
     public var identifiers: Identifiers {
-        get { transfer.box?.fields.identifiers ?? Identifiers() }
-        set { transfer.update { $0.identifiers = newValue } }
+        get { transfer[\.identifiers] }
+        set { transfer[\.identifiers] = newValue }
     }
     /// The instructing and instructed agents (BICs).
     public var instructingAgent: String? {
-        get { transfer.box?.fields.instructingAgent }
-        set { transfer.update { $0.instructingAgent = newValue } }
+        get { transfer[\.instructingAgent] }
+        set { transfer[\.instructingAgent] = newValue }
     }
     public var instructedAgent: String? {
-        get { transfer.box?.fields.instructedAgent }
-        set { transfer.update { $0.instructedAgent = newValue } }
+        get { transfer[\.instructedAgent] }
+        set { transfer[\.instructedAgent] = newValue }
     }
     /// The debtor and creditor, with their agents.
     public var debtor: Party? {
-        get { transfer.box?.fields.debtor }
-        set { transfer.update { $0.debtor = newValue } }
+        get { transfer[\.debtor] }
+        set { transfer[\.debtor] = newValue }
     }
     public var creditor: Party? {
-        get { transfer.box?.fields.creditor }
-        set { transfer.update { $0.creditor = newValue } }
+        get { transfer[\.creditor] }
+        set { transfer[\.creditor] = newValue }
     }
     public var debtorAgent: String? {
-        get { transfer.box?.fields.debtorAgent }
-        set { transfer.update { $0.debtorAgent = newValue } }
+        get { transfer[\.debtorAgent] }
+        set { transfer[\.debtorAgent] = newValue }
     }
     public var creditorAgent: String? {
-        get { transfer.box?.fields.creditorAgent }
-        set { transfer.update { $0.creditorAgent = newValue } }
+        get { transfer[\.creditorAgent] }
+        set { transfer[\.creditorAgent] = newValue }
     }
     /// Interbank settlement date (ISO date) and method (CLRG, INDA, INGA, COVE).
     public var settlementDate: String? {
-        get { transfer.box?.fields.settlementDate }
-        set { transfer.update { $0.settlementDate = newValue } }
+        get { transfer[\.settlementDate] }
+        set { transfer[\.settlementDate] = newValue }
     }
     public var settlementMethod: String? {
-        get { transfer.box?.fields.settlementMethod }
-        set { transfer.update { $0.settlementMethod = newValue } }
+        get { transfer[\.settlementMethod] }
+        set { transfer[\.settlementMethod] = newValue }
     }
     /// Who bears the charges (DEBT, CRED, SHAR, SLEV).
     public var chargeBearer: String? {
-        get { transfer.box?.fields.chargeBearer }
-        set { transfer.update { $0.chargeBearer = newValue } }
+        get { transfer[\.chargeBearer] }
+        set { transfer[\.chargeBearer] = newValue }
     }
     /// Unstructured remittance information.
     public var remittanceInformation: [String] {
-        get { transfer.box?.fields.remittanceInformation ?? [] }
-        set { transfer.update { $0.remittanceInformation = newValue } }
+        get { transfer[\.remittanceInformation] }
+        set { transfer[\.remittanceInformation] = newValue }
     }
     /// Transaction status (ACSC, RJCT, PDNG …) and its reason code (AM04, AC01 …).
     public var status: String? {
-        get { transfer.box?.fields.status }
-        set { transfer.update { $0.status = newValue } }
+        get { transfer[\.status] }
+        set { transfer[\.status] = newValue }
     }
     public var statusReason: String? {
-        get { transfer.box?.fields.statusReason }
-        set { transfer.update { $0.statusReason = newValue } }
+        get { transfer[\.statusReason] }
+        set { transfer[\.statusReason] = newValue }
     }
     /// The ISO 20022 business application header (head.001) the message came with, or is to be sent with.
     public var businessHeader: BusinessHeader? {
-        get { transfer.box?.fields.businessHeader }
-        set { transfer.update { $0.businessHeader = newValue } }
+        get { transfer[\.businessHeader] }
+        set { transfer[\.businessHeader] = newValue }
     }
 
     // MARK: Provenance
@@ -193,6 +192,15 @@ private struct TransferGroup: Sendable, Hashable {
     }
 
     private(set) var box: Box?
+
+    /// What an absent group reads as.
+    private static let empty = Fields()
+
+    /// One value: the group's, or the empty group's when none was ever set.
+    subscript<Value>(field: WritableKeyPath<Fields, Value>) -> Value {
+        get { box?.fields[keyPath: field] ?? TransferGroup.empty[keyPath: field] }
+        set { update { $0[keyPath: field] = newValue } }
+    }
 
     /// Changes the values in place, creating them on the first change and copying them first
     /// when another message shares them.

@@ -58,9 +58,9 @@ public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, Custom
     public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
 }
 
-/// Whether every byte is ASCII (below 0x80).
+/// Whether every byte is ASCII (below 0x80); shared with the codecs of this package.
 @inline(__always)
-func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+package func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     var bits: UInt8 = 0
     for byte in bytes { bits |= byte }
     return bits < 0x80

@@ -137,6 +137,8 @@ extension PaymentSwitch {
         let bytes: [UInt8]
         do {
             bytes = try outboundBytes(request, payment, channel: channel, reservation: reservation)
+            // Checked here: a frame the link cannot carry would be dropped there, and only time out.
+            try channel.configuration.framing.checkFits(payloadCount: bytes.count)
         } catch {
             channel.release(reservation)
             logger.error("request cannot be carried to the channel", metadata: ["channel": "\(channel.name)", "error": "\(error)"])

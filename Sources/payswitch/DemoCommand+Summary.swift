@@ -27,8 +27,8 @@ enum DemoSummary {
         func rank(_ list: [String], _ value: String) -> Int { list.firstIndex(of: value) ?? list.count }
         var rows = samples.compactMap { sample -> Row? in
             guard let listener = sample.labels["listener"], let rule = sample.labels["rule"], let channel = sample.labels["channel"],
-                  let result = sample.labels["result"], sample.value > 0 else { return nil }
-            var row = Row(listener: listener, rule: rule, channel: channel, result: result, count: Int(sample.value))
+                  let result = sample.labels["result"], let count = sample.count, count > 0 else { return nil }
+            var row = Row(listener: listener, rule: rule, channel: channel, result: result, count: count)
             row.note = note(row, ruleSet: ruleSet, configuration: configuration)
             return row
         }

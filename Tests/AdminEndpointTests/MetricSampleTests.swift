@@ -5,6 +5,14 @@ import Testing
 
 /// Reading counters back from the Prometheus text the admin endpoint serves.
 struct MetricSampleTests {
+    /// A value read from the text becomes a count only when it is a whole number that fits.
+    @Test(arguments: [("m 3", 3), ("m 1.5", nil), ("m +Inf", nil), ("m NaN", nil), ("m 1e30", nil)] as [(String, Int?)])
+    func aSampleIsACountOnlyWhenItsValueIsAWholeNumberThatFits(line: String, count: Int?) {
+        let samples = MetricSample.parse(line)
+        #expect(samples.count == 1)
+        #expect(samples.first?.count == count)
+    }
+
     @Test func samplesOfARegistryCarryTheirLabelsAndValues() {
         // What the switch does: emit through swift-metrics, here into a registry of the test's own.
         let registry = PrometheusCollectorRegistry()
