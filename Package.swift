@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "Routing", targets: ["Routing"]),
         .library(name: "Switch", targets: ["Switch"]),
         .library(name: "CanonicalJSON", targets: ["CanonicalJSON"]),
+        .library(name: "SecurityModule", targets: ["SecurityModule"]),
+        .library(name: "SQLiteStorage", targets: ["SQLiteStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -27,6 +29,7 @@ let package = Package(
         // (NIOCore for the bound channel's address and ByteBuffer, ServiceLifecycle for graceful shutdown).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         // Reading human-edited YAML files with file:line:column in every error.
@@ -64,17 +67,22 @@ let package = Package(
         .target(name: "Routing", dependencies: ["PaymentModel", "SpecFiles"]),
         // The canonical message and ISO 8583 messages as JSON: shared by the CLI, the admin endpoint and the journal.
         .target(name: "CanonicalJSON", dependencies: ["ISO8583", "PaymentModel"]),
-        // The switch: listeners, channels to hosts, matching, timeouts, network management. The only
-        // module that holds transaction state.
+        // The software security module: the data key that seals stored messages and hashes PANs for
+        // lookups (OpenSSL's libcrypto, imported here only for that).
+        .target(name: "SecurityModule", dependencies: ["COpenSSL"]),
+        // The switch: listeners, channels to hosts, matching, timeouts, reversals, store-and-forward,
+        // the journal (through the SwitchStorage protocol). The only module that holds transaction state.
         .target(
             name: "Switch",
             dependencies: [
-                "ISO8583", "ISO20022", "PaymentModel", "Routing", "SpecFiles", "Transport",
+                "CanonicalJSON", "ISO8583", "ISO20022", "PaymentModel", "Routing", "SecurityModule", "SpecFiles", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             resources: [.embedInCode("Defaults")]
         ),
+        // The embedded storage of the switch: SQLite in WAL mode through GRDB (Debian libsqlite3-dev).
+        .target(name: "SQLiteStorage", dependencies: ["Switch", .product(name: "GRDB", package: "GRDB.swift")]),
         // The admin HTTP endpoint (hummingbird, off the data path): metrics, health, reload, channels.
         .target(
             name: "AdminEndpoint",
@@ -93,6 +101,8 @@ let package = Package(
             dependencies: [
                 "AdminEndpoint",
                 "CanonicalJSON",
+                "SQLiteStorage",
+                "SecurityModule",
                 "Switch",
                 "ISO8583",
                 "ISO20022",
@@ -117,7 +127,10 @@ let package = Package(
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583", "TestSupport"]),
         .testTarget(
             name: "SwitchTests",
-            dependencies: ["Switch", "Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "Routing", "TestSupport"]
+            dependencies: [
+                "Switch", "SQLiteStorage", "SecurityModule", "Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "Routing",
+                "TestSupport",
+            ]
         ),
         .testTarget(
             name: "AdminEndpointTests",

@@ -22,6 +22,7 @@ extension IssuerSimulator {
             made.kind = payment?.kind.rawValue
             made.stan = request.string(11)
             made.rrn = request.string(37)
+            made.original = request.string(90) ?? request.string(56)
             made.pan = request.string(2).flatMap(PAN.init)?.description
             made.amount = payment?.amount?.description
             record = made

@@ -15,6 +15,8 @@ public struct ReceivedMessage: Sendable, Hashable, Codable {
     public var kind: String?
     public var stan: String?
     public var rrn: String?
+    /// Original data elements of a reversal or advice (DE 90, or DE 56 in 1993 dialects).
+    public var original: String?
     public var messageId: String?
     public var endToEndId: String?
     /// The PAN, masked (`411111******1111`).

@@ -33,6 +33,8 @@ final class Channel: @unchecked Sendable {
     /// Called with each request the channel is done with (answered, timed out, link lost): the
     /// switch answers the originator. Set once before start.
     var onComplete: (@Sendable (InFlight, ChannelCompletion) -> Void)!
+    /// Called with the host's answer to a store-and-forward message (the item's id). Set once before start.
+    var onForwardAnswer: (@Sendable (Int64, ISO8583Message) -> Void)?
 
     struct State {
         var links: [LinkState]
@@ -44,6 +46,8 @@ final class Channel: @unchecked Sendable {
         var lastStan: UInt32 = 0
         var sequence: UInt64 = 0
         var stopped = false
+        /// Store-and-forward messages sent and not yet acknowledged: STAN → the item's id.
+        var forwards: [UInt32: Int64] = [:]
     }
 
     struct LinkState {
@@ -168,8 +172,37 @@ final class Channel: @unchecked Sendable {
     private static func nextStan(_ state: inout State) -> UInt32 {
         repeat {
             state.lastStan = state.lastStan % 999_999 + 1
-        } while state.inFlight[.stan(state.lastStan)] != nil || state.links.contains { $0.network[state.lastStan] != nil }
+        } while state.inFlight[.stan(state.lastStan)] != nil || state.forwards[state.lastStan] != nil
+            || state.links.contains { $0.network[state.lastStan] != nil }
         return state.lastStan
+    }
+
+    /// Sends a store-and-forward message on the first usable link with a STAN of its own (written
+    /// into DE 11 by `prepare`); nil when no link takes traffic now. The host's answer comes back
+    /// through ``onForwardAnswer``.
+    func sendForward(id: Int64, prepare: (UInt32) throws -> [UInt8]) rethrows -> UInt32? {
+        let requireSignOn = configuration.signOn
+        let taken: (UInt32, Connection)? = state.withLock { state in
+            guard !state.stopped,
+                  let link = state.links.first(where: { $0.connection != nil && ($0.signedOn || !requireSignOn) }),
+                  let connection = link.connection else { return nil }
+            let stan = Channel.nextStan(&state)
+            state.forwards[stan] = id
+            return (stan, connection)
+        }
+        guard let (stan, connection) = taken else { return nil }
+        do {
+            connection.sendFromAnyThread(try prepare(stan))
+        } catch {
+            forgetForward(stan: stan)
+            throw error
+        }
+        return stan
+    }
+
+    /// Stops waiting for the answer to a store-and-forward message (it timed out; it will be repeated).
+    func forgetForward(stan: UInt32) {
+        _ = state.withLock { $0.forwards.removeValue(forKey: stan) }
     }
 
     /// Gives a slot back unsent (the request could not be encoded for this host).
@@ -218,6 +251,10 @@ final class Channel: @unchecked Sendable {
         }
         if answer.mti.messageClass == 8 {
             return networkFrame(answer, dialect: dialect, mapping: mapping, link: link, on: connection)
+        }
+        if !answer.mti.expectsResponse, let stan = answer.integer(11),
+           let id = state.withLock({ $0.forwards.removeValue(forKey: UInt32(clamping: stan)) }) {
+            return onForwardAnswer?(id, answer) ?? ()
         }
         guard !answer.mti.expectsResponse, let stan = answer.integer(11), let entry = take(.stan(UInt32(clamping: stan))) else {
             metrics.unmatchedAnswer(channel: name)

@@ -27,6 +27,14 @@ final class InboundRequest: @unchecked Sendable {
     /// The routing rule that decided, once routed.
     var ruleID = "-"
     var channelName = "-"
+    /// Channels that refused the request before the one that took it (rarely any).
+    var refusedBy: [String] = []
+    /// The STAN the request went to its host with (ISO 8583).
+    var hostStan: UInt32 = 0
+    /// Its journal id, when given before the journal record is written (a stored reversal or advice names it).
+    var transaction: String?
+    /// Whether its journal record has a place reserved, goes beyond the capacity, or is not written.
+    var journalPlace = JournalPlace.unreserved
 
     init(connection: Connection, listener: ListenerContext, header: [UInt8], message: InboundMessage, duplicateKey: DuplicateKey?) {
         self.connection = connection
@@ -36,6 +44,16 @@ final class InboundRequest: @unchecked Sendable {
         self.duplicateKey = duplicateKey
         self.started = DispatchTime.now().uptimeNanoseconds
     }
+}
+
+/// How a request's journal record is accounted for in the journal's bounded queue.
+enum JournalPlace: Sendable {
+    /// A place was reserved when it was accepted.
+    case reserved
+    /// Written beyond the capacity (answered before admission, such as a format error).
+    case unreserved
+    /// Shed: answered with a system error and not journalled, because the journal was full.
+    case shed
 }
 
 /// The request as decoded on the listener, in its own format.

@@ -18,24 +18,28 @@ extension PaymentSwitch {
             if outcome == .timeout {
                 logger.warning("no answer in time: declined", metadata: ["channel": "\(channel.name)", "rule": "\(request.ruleID)"])
             }
+            // The host may have acted on a request it did not answer: it is reversed, durably, first.
+            if reverseBeforeAnswering(request, channel: channel, code: code) { return }
             answerLocally(request, code)
         case .iso8583(let answer):
-            channel.latency.recordNanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- entry.sent))
+            let took = DispatchTime.now().uptimeNanoseconds &- entry.sent
+            channel.latency.recordNanoseconds(Int64(clamping: took))
             guard let host = channel.iso8583 else { return answerLocally(request, .systemError) }
             let result = answer.string(39).flatMap { host.mapping.result(forResponseCode: $0, results: results) } ?? .systemError
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
-                finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result)
+                finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result, hostNanoseconds: took)
             } catch {
                 logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
                 answerLocally(request, .systemError)
             }
         case .iso20022(let bytes, let answer):
-            channel.latency.recordNanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- entry.sent))
+            let took = DispatchTime.now().uptimeNanoseconds &- entry.sent
+            channel.latency.recordNanoseconds(Int64(clamping: took))
             let result = ISO20022Leg.result(of: answer, results: results)
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
-                finish(request, try ISO20022Leg.answer(bytes, answer, for: request), result: result)
+                finish(request, try ISO20022Leg.answer(bytes, answer, for: request), result: result, hostNanoseconds: took)
             } catch {
                 logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
                 answerLocally(request, .systemError)
@@ -65,7 +69,7 @@ extension PaymentSwitch {
 
     /// Answers a request from the switch itself (declined by a rule, no channel, timeout, format
     /// error, duplicate) in the originator's form.
-    func answerLocally(_ request: InboundRequest, _ code: ResultCode) {
+    func answerLocally(_ request: InboundRequest, _ code: ResultCode, forward: ForwardItem.Kind? = nil) {
         do {
             let bytes: [UInt8]
             switch (request.message, request.listener.configuration.wire) {
@@ -78,7 +82,7 @@ extension PaymentSwitch {
             default:
                 throw SwitchError("a request in a form its listener does not speak")
             }
-            finish(request, bytes, result: code)
+            finish(request, bytes, result: code, forward: forward)
         } catch {
             // Nothing can be sent back: the originator will time out. Logged, never silent.
             logger.error("cannot build the switch's own answer", metadata: ["listener": "\(request.listener.name)", "error": "\(error)"])
@@ -86,11 +90,16 @@ extension PaymentSwitch {
         }
     }
 
-    /// Sends the one answer a request gets and releases its duplicate key.
-    func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode) {
+    /// Sends the one answer a request gets, releases its duplicate key and hands it to the journal.
+    func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode, hostNanoseconds: UInt64? = nil,
+                forward: ForwardItem.Kind? = nil) {
         release(request)
         metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result)
         reply(bytes, header: request.header, on: request.connection)
+        if let writer = durability?.writer, request.journalPlace != .shed {
+            writer.journal(JournalEntry(request: request, answer: bytes, result: result, finished: DispatchTime.now().uptimeNanoseconds,
+                                        hostNanoseconds: hostNanoseconds, forward: forward))
+        }
     }
 
     private func release(_ request: InboundRequest) {

@@ -59,6 +59,7 @@ extension PaymentSwitch {
         } catch {
             logger.error("request does not map to the canonical message", metadata: ["listener": "\(context.name)", "error": "\(error)"])
             let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: nil)
+            guard admit(request) else { return }
             return answerLocally(request, .formatError)
         }
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: key)
@@ -86,17 +87,34 @@ extension PaymentSwitch {
         }
     }
 
-    /// Takes the request's key in the duplicate registry; a key already there is a duplicate
-    /// transmission, answered as such and not forwarded.
+    /// Reserves the request's place in the journal; when the journal is full it is shed (answered
+    /// with a system error, not journalled) rather than accepted with a record that could be lost.
+    func admit(_ request: InboundRequest) -> Bool {
+        guard let writer = durability?.writer else { return true }
+        guard writer.admit() else {
+            request.journalPlace = .shed
+            metrics.shed(listener: request.listener.name)
+            answerLocally(request, .systemError)
+            return false
+        }
+        request.journalPlace = .reserved
+        return true
+    }
+
+    /// Admits the request and takes its key in the duplicate registry; a key already there is a
+    /// duplicate transmission, answered as such and not forwarded.
     func register(_ request: InboundRequest) -> Bool {
+        guard admit(request) else { return false }
         guard let key = request.duplicateKey else { return true }
         let fresh = duplicates.withLock { $0.insert(key).inserted }
         if !fresh {
             metrics.duplicate(listener: request.listener.name)
             logger.warning("duplicate transmission refused: the same request is in flight", metadata: ["listener": "\(request.listener.name)"])
             // Answered without the key: the original still holds it.
-            answerLocally(InboundRequest(connection: request.connection, listener: request.listener, header: request.header,
-                                         message: request.message, duplicateKey: nil), .duplicateTransmission)
+            let duplicate = InboundRequest(connection: request.connection, listener: request.listener, header: request.header,
+                                           message: request.message, duplicateKey: nil)
+            duplicate.journalPlace = request.journalPlace
+            answerLocally(duplicate, .duplicateTransmission)
         }
         return fresh
     }
@@ -108,12 +126,17 @@ extension PaymentSwitch {
         if let decline = result.decline, result.candidates.isEmpty {
             return answerLocally(request, decline)
         }
+        // An advice is the switch's to deliver once stored: acknowledged to its originator then.
+        if case .iso8583(let message) = request.message, message.mti.function == 2, durability != nil,
+           let channel = result.candidates.lazy.compactMap({ self.channels[$0] }).first(where: { $0.iso8583 != nil }) {
+            return storeAdvice(request, channel: channel)
+        }
         for name in result.candidates {
             guard let channel = channels[name] else { continue }
             switch forward(request, payment, to: channel) {
             case .sent: return
             case .answered: return
-            case .refused: continue
+            case .refused: request.refusedBy.append(name)
             }
         }
         answerLocally(request, .issuerUnavailable)
@@ -134,6 +157,7 @@ extension PaymentSwitch {
         case .failure: return .refused
         }
         request.channelName = channel.name
+        request.hostStan = reservation.stan
         let bytes: [UInt8]
         do {
             bytes = try outboundBytes(request, payment, channel: channel, reservation: reservation)
@@ -154,32 +178,42 @@ extension PaymentSwitch {
     private func outboundBytes(_ request: InboundRequest, _ payment: PaymentMessage, channel: Channel,
                                reservation: Channel.Reservation) throws -> [UInt8] {
         switch request.message {
-        case .iso8583(let original):
-            guard let target = channel.iso8583, let source = request.listener.iso8583 else { break }
-            if source.isSameDialect(as: target) {
-                // Same dialect: the bytes as received with only the switch's own fields rewritten.
-                var message = original
-                guard message.overwriteDigits(11, with: UInt64(reservation.stan)) else {
-                    throw SwitchError("DE 11 (STAN) is not six digits the switch can rewrite")
-                }
-                if !message.contains(37) { message.set(37, RetrievalReference.make(stan: reservation.stan)) }
-                return try message.receivedFrame ?? message.encoded(as: target.dialect)
-            }
-            // Routed on what routing reads: the translation needs every field.
-            var outbound = try source.mapping.canonical(from: original, dialect: source.dialect, results: results)
-            outbound.stan = NetworkManagement.sixDigits(reservation.stan)
-            if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: reservation.stan) }
-            let mayDrop = channel.configuration.mayDrop
-            let message = try target.mapping.message(from: outbound, dialect: target.dialect, results: results, mayDrop: mayDrop)
-            if !mayDrop.isEmpty {
-                for field in target.mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
-            }
-            return try message.encoded(as: target.dialect)
+        case .iso8583:
+            guard let target = channel.iso8583 else { break }
+            let message = try outboundMessage(request, channel: channel, stan: reservation.stan)
+            // Same dialect: the bytes as received with only the switch's own fields rewritten.
+            return try message.receivedFrame ?? message.encoded(as: target.dialect)
         case .iso20022(let bytes, _):
             guard channel.iso8583 == nil else { break }
             return try ISO20022Leg.outbound(bytes, payment, reference: reservation.key)
         }
         throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
+    }
+
+    /// An ISO 8583 request as the channel's ISO 8583 host reads it, with `stan` in DE 11: the
+    /// original with only the switch's fields rewritten in the same dialect, else translated.
+    func outboundMessage(_ request: InboundRequest, channel: Channel, stan: UInt32) throws -> ISO8583Message {
+        guard case .iso8583(let original) = request.message, let target = channel.iso8583, let source = request.listener.iso8583 else {
+            throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
+        }
+        if source.isSameDialect(as: target) {
+            var message = original
+            guard message.overwriteDigits(11, with: UInt64(stan)) else {
+                throw SwitchError("DE 11 (STAN) is not six digits the switch can rewrite")
+            }
+            if !message.contains(37) { message.set(37, RetrievalReference.make(stan: stan)) }
+            return message
+        }
+        // Routed on what routing reads: the translation needs every field.
+        var outbound = try source.mapping.canonical(from: original, dialect: source.dialect, results: results)
+        outbound.stan = NetworkManagement.sixDigits(stan)
+        if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: stan) }
+        let mayDrop = channel.configuration.mayDrop
+        let message = try target.mapping.message(from: outbound, dialect: target.dialect, results: results, mayDrop: mayDrop)
+        if !mayDrop.isEmpty {
+            for field in target.mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
+        }
+        return message
     }
 
     /// The key an ISO 20022 host's answer will carry back; nil for ISO 8583 (the STAN is assigned).

@@ -4,6 +4,7 @@ public import PaymentModel
 public import Routing
 public import SpecFiles
 import Metrics
+public import SecurityModule
 import Synchronization
 public import Transport
 
@@ -37,9 +38,15 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     /// Set when shutting down: listeners read no new requests.
     let draining = Atomic<Bool>(false)
     private var sampler: (any DispatchSourceTimer)?
+    /// The journal and store-and-forward queues; nil when the switch runs without storage.
+    let durability: Durability?
 
-    /// - Parameter reread: Reads the configuration file again, for ``reload()``.
-    public init(_ configuration: SwitchConfiguration, logger: Logger = Logger(label: "payswitch.switch"),
+    /// - Parameters:
+    ///   - storage: Where the journal and the store-and-forward queue go, with the data key that
+    ///     seals stored messages and hashes PANs; nil runs without either.
+    ///   - reread: Reads the configuration file again, for ``reload()``.
+    public init(_ configuration: SwitchConfiguration, storage: (storage: any SwitchStorage, protection: DataProtection)? = nil,
+                logger: Logger = Logger(label: "payswitch.switch"),
                 results: ResultCodeTable = .shipped, reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil) throws {
         self.logger = logger
         self.results = results
@@ -62,8 +69,15 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         }
         self.channels = channels
         self.channelOrder = order
+        self.durability = try storage.map { storage in
+            try Durability(storage: storage.storage, protection: storage.protection, configuration: configuration, channels: order,
+                           results: results, logger: logger, metrics: metrics)
+        }
         for channel in order {
             channel.onComplete = { [weak self, unowned channel] entry, completion in self?.channelDone(channel, entry, completion) }
+            if let queue = durability?.forwardQueues[channel.name] {
+                channel.onForwardAnswer = { [weak queue] id, answer in queue?.answered(id: id, answer) }
+            }
         }
     }
 
@@ -76,6 +90,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     @discardableResult
     public func start() throws -> [String: UInt16] {
         for channel in channelOrder { channel.start() }
+        try durability?.start()
         var ports: [String: UInt16] = [:]
         for context in listenerContexts {
             let configuration = context.configuration
@@ -109,8 +124,11 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
             usleep(10_000)
         }
         for channel in channelOrder { channel.declineAll(with: .issuerTimeout) }
+        // Reversals of what was declined are stored before the declines go out; the journal written.
+        durability?.writer.flush()
         // Let the declines reach their connections' queues before the links go.
         usleep(50_000)
+        durability?.stop()
         for channel in channelOrder { channel.stop() }
         for connection in inbound.withLock({ Array($0.values) }) { connection.execute { $0.close() } }
         sampler?.cancel()
@@ -129,6 +147,10 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
                 metrics.inFlight(channel: channel.name, count: channel.inFlightCount)
                 let state = router.health.state(channel: channel.name, at: now)
                 metrics.breaker(channel: channel.name, state: state == .closed ? 0 : state == .halfOpen ? 1 : 2)
+            }
+            if let durability {
+                metrics.journalDepth(durability.writer.depth)
+                durability.sampleQueues()
             }
         }
         timer.activate()
@@ -207,7 +229,8 @@ struct ChannelIdentity: Equatable {
         wire = channel.wire.name
         framing = "\(channel.framing)"
         settings = "\(channel.group) \(channel.requestTimeout) \(channel.maximumInFlight) \(channel.signOn) \(String(describing: channel.echoInterval)) "
-            + "\(channel.maximumMissedEchoes) \(channel.connectTimeout) \(String(describing: channel.tls))"
+            + "\(channel.maximumMissedEchoes) \(channel.connectTimeout) \(String(describing: channel.tls)) \(channel.reversal) \(channel.forwardRetry) "
+            + "\(channel.forwardRetryMaximum)"
     }
 
     static func difference(_ before: [ChannelIdentity], _ after: [ChannelIdentity]) -> String {

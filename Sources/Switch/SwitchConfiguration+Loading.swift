@@ -48,11 +48,11 @@ struct ConfigurationReader {
         }
     }
 
-    static let topKeys: Set<String> = ["name", "loops", "rules", "listeners", "channels", "admin", "health", "shutdown-grace"]
+    static let topKeys: Set<String> = ["name", "loops", "rules", "listeners", "channels", "admin", "health", "shutdown-grace", "storage"]
     static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key"]
     static let channelKeys: Set<String> = [
         "name", "group", "addresses", "framing", "protocol", "dialect", "tls", "request-timeout", "max-in-flight", "sign-on",
-        "echo-interval", "missed-echoes", "connect-timeout", "may-drop",
+        "echo-interval", "missed-echoes", "connect-timeout", "may-drop", "reversal", "forward-retry", "forward-retry-max",
     ]
     static let healthKeys: Set<String> = ["window", "failure-rate", "minimum-failures", "open-for", "half-open-probes", "order-by-success-rate"]
 
@@ -83,8 +83,21 @@ struct ConfigurationReader {
         let admin = try top["admin"].map { node throws(SpecError) -> HostAndPort in try address(node, "the admin address") }
         let health = try top["health"].map { node throws(SpecError) in try readHealth(node) } ?? HealthPolicy()
         let grace = try top["shutdown-grace"].map { node throws(SpecError) in try duration(node, "shutdown-grace") } ?? .seconds(10)
-        return SwitchConfiguration(name: name, loops: loops, rules: rules, listeners: listeners, channels: channels,
-                                   admin: admin, health: health, shutdownGrace: grace)
+        var configuration = SwitchConfiguration(name: name, loops: loops, rules: rules, listeners: listeners, channels: channels,
+                                                admin: admin, health: health, shutdownGrace: grace)
+        configuration.storage = try top["storage"].flatMap { node throws(SpecError) in try readStorage(node) }
+        return configuration
+    }
+
+    /// `storage: off`, or the database and key file (relative to the configuration file).
+    func readStorage(_ node: SpecNode) throws(SpecError) -> StorageConfiguration? {
+        if (try? node.string("storage")) == "off" { return nil }
+        let map = try node.mapping("storage", allowed: ["path", "key-file", "journal-capacity", "journal-messages"])
+        var storage = StorageConfiguration(path: resolvePath(try map.required("path", in: "storage").string("a database file")),
+                                           keyFile: resolvePath(try map.required("key-file", in: "storage").string("a key file")))
+        if let value = map["journal-capacity"] { storage.journalCapacity = try positive(value, "journal-capacity") }
+        if let value = map["journal-messages"] { storage.journalMessages = try value.boolean("journal-messages") }
+        return storage
     }
 
     func readRules(_ node: SpecNode) throws(SpecError) -> RulesSource {
@@ -180,6 +193,15 @@ struct ConfigurationReader {
         if let value = map["may-drop"] {
             guard case .iso8583 = channel.wire else { throw value.error("may-drop applies to ISO 8583 channels") }
             for item in try value.sequence("may-drop") { channel.mayDrop.insert(try item.choice("a canonical field", ISO8583Mapping.Target.self)) }
+        }
+        if let value = map["reversal"] {
+            guard case .iso8583 = channel.wire else { throw value.error("reversal applies to ISO 8583 channels") }
+            channel.reversal = try value.choice("a reversal policy", ReversalPolicy.self)
+        }
+        if let value = map["forward-retry"] { channel.forwardRetry = try duration(value, "forward-retry") }
+        if let value = map["forward-retry-max"] { channel.forwardRetryMaximum = try duration(value, "forward-retry-max") }
+        if channel.forwardRetryMaximum < channel.forwardRetry {
+            throw (map["forward-retry-max"] ?? node).error("forward-retry-max is shorter than forward-retry")
         }
         if case .iso20022 = channel.wire, channel.signOn {
             // ISO 20022 has no 0800: a bank link is usable once connected.

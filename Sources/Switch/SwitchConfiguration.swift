@@ -20,6 +20,9 @@ public struct SwitchConfiguration: Sendable {
     public var health: HealthPolicy
     /// How long a graceful shutdown waits for in-flight answers before declining what is left.
     public var shutdownGrace: Duration
+    /// Where the journal and the store-and-forward queue are kept; nil: neither (timeouts are
+    /// declined but not reversed, advices are forwarded live).
+    public var storage: StorageConfiguration?
 
     public init(name: String, loops: Int? = nil, rules: RulesSource, listeners: [ListenerConfiguration], channels: [ChannelConfiguration],
                 admin: HostAndPort? = nil, health: HealthPolicy = HealthPolicy(), shutdownGrace: Duration = .seconds(10)) {
@@ -32,6 +35,35 @@ public struct SwitchConfiguration: Sendable {
         self.health = health
         self.shutdownGrace = shutdownGrace
     }
+}
+
+/// The switch's durable storage: the SQLite database and the data key that seals what it stores.
+public struct StorageConfiguration: Sendable, Equatable {
+    /// The SQLite database file (created with its folder when missing).
+    public var path: String
+    /// The data key file (64 hexadecimal digits; created, readable by its owner only, when missing).
+    public var keyFile: String
+    /// Journal records that may wait to be written; beyond it new requests are shed.
+    public var journalCapacity: Int
+    /// Whether journal records carry the request and the answer as masked JSON.
+    public var journalMessages: Bool
+
+    public init(path: String, keyFile: String, journalCapacity: Int = 65_536, journalMessages: Bool = true) {
+        self.path = path
+        self.keyFile = keyFile
+        self.journalCapacity = journalCapacity
+        self.journalMessages = journalMessages
+    }
+}
+
+/// What a channel sends when an authorization or financial request it forwarded gets no answer.
+public enum ReversalPolicy: String, Sendable, CaseIterable {
+    /// A reversal request (0400, 1400).
+    case request
+    /// A reversal advice (0420, 1420).
+    case advice
+    /// Nothing: the originator is declined and the host is left as it is.
+    case off
 }
 
 /// A routing rule file: where it came from, so a reload can read it again, and what it compiled to.
@@ -140,6 +172,11 @@ public struct ChannelConfiguration: Sendable {
     /// Canonical fields this host's dialect has no element for that a translated request may lose
     /// (each drop is counted); any other such field declines the request. Empty by default.
     public var mayDrop: Set<ISO8583Mapping.Target> = []
+    /// What is sent when a request gets no answer (needs storage; ISO 8583 channels).
+    public var reversal: ReversalPolicy = .request
+    /// The first wait before a store-and-forward message is sent again; it doubles up to the maximum.
+    public var forwardRetry: Duration = .seconds(1)
+    public var forwardRetryMaximum: Duration = .seconds(30)
 
     public init(name: String, group: String? = nil, addresses: [HostAndPort], framing: FrameFormat, wire: WireFormat,
                 tls: TLSConfiguration? = nil, requestTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,

@@ -17,6 +17,9 @@ final class SwitchMetrics: Sendable {
     private let answers = Mutex<[AnswerKey: Counter]>([:])
     private let simple = Mutex<[String: Counter]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
+    private let storageWrites = Timer(label: "payswitch_storage_write_seconds", preferredDisplayUnit: .seconds)
+    private let journalRecords = Counter(label: "payswitch_journal_records_total")
+    private let storageFailures = Counter(label: "payswitch_storage_failures_total")
 
     /// The counter of requests read on a listener: made once, kept by the listener's context, so
     /// counting a request takes no lock and no lookup.
@@ -51,6 +54,33 @@ final class SwitchMetrics: Sendable {
         Counter(label: "payswitch_dropped_fields_total", dimensions: [("channel", channel), ("field", field)]).increment()
     }
     func reload(accepted: Bool) { count("payswitch_reloads_total", "outcome", accepted ? "accepted" : "refused") }
+
+    /// A storage batch written: how long it took and how many journal records it held.
+    func journalWrite(nanoseconds: UInt64, records: Int) {
+        storageWrites.recordNanoseconds(Int64(clamping: nanoseconds))
+        journalRecords.increment(by: Int64(records))
+    }
+
+    func storageFailure() { storageFailures.increment() }
+
+    /// A request answered with a system error because the journal queue was full.
+    func shed(listener: String) { count("payswitch_requests_shed_total", "listener", listener) }
+
+    /// A store-and-forward item stored, sent (each attempt) or acknowledged.
+    func forward(channel: String, kind: ForwardItem.Kind, event: String) {
+        counter(in: simple, key: "forward\u{0}\(channel)\u{0}\(kind.rawValue)\u{0}\(event)") {
+            Counter(label: "payswitch_forwards_total", dimensions: [("channel", channel), ("kind", kind.rawValue), ("event", event)])
+        }.increment()
+    }
+
+    /// Store-and-forward items pending on a channel and the age of the oldest, sampled.
+    func forwardQueue(channel: String, depth: Int, oldestSeconds: Double) {
+        gauge("payswitch_forward_queue_depth", [("channel", channel)]).record(depth)
+        gauge("payswitch_forward_queue_age_seconds", [("channel", channel)]).record(oldestSeconds)
+    }
+
+    /// Journal records waiting to be written (places reserved), sampled.
+    func journalDepth(_ depth: Int) { gauge("payswitch_journal_queue_depth", []).record(depth) }
 
     /// 1 when a link takes traffic, else 0.
     func linkState(channel: String, address: String, up: Bool) {

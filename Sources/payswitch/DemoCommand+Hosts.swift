@@ -69,6 +69,9 @@ extension DemoCommand {
             configuration.listeners[index].options.port = 0
         }
         configuration.admin = HostAndPort(host: configuration.admin?.host ?? "127.0.0.1", port: 0)
+        // The journal and store-and-forward queue of a demo live and go with its temporary folder.
+        configuration.storage?.path = pki.path("switch.sqlite")
+        configuration.storage?.keyFile = pki.path("data.key")
         for index in configuration.channels.indices {
             let name = configuration.channels[index].name
             guard let port = hosts.ports[name], let first = configuration.channels[index].addresses.first else {

@@ -42,7 +42,7 @@ struct DemoCommand: ParsableCommand {
         let hosts = try DemoHosts(pki: pki, logger: logger)
         defer { hosts.stop() }
         let configuration = try Self.configuration(hosts: hosts, pki: pki)
-        let payments = try PaymentSwitch(configuration, logger: logger)
+        let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage), logger: logger)
         let ports = try payments.start()
         defer { payments.shutdown(grace: .seconds(1)) }
         let adminAddress = configuration.admin ?? HostAndPort(host: "127.0.0.1", port: 0)

@@ -1,0 +1,81 @@
+import Dispatch
+import Logging
+import PaymentModel
+import SecurityModule
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the switch keeps durable: the writer to storage, the data key, and a store-and-forward
+/// queue per ISO 8583 channel.
+final class Durability: Sendable {
+    let writer: StorageWriter
+    let protection: DataProtection
+    let forwardQueues: [String: ForwardQueue]
+    let journalMessages: Bool
+    private let logger: Logger
+    private let metrics: SwitchMetrics
+
+    init(storage: any SwitchStorage, protection: DataProtection, configuration: SwitchConfiguration, channels: [Channel],
+         results: ResultCodeTable, logger: Logger, metrics: SwitchMetrics) throws {
+        // A store written under another key is refused before anything is sent or written.
+        try storage.bind(keyCheck: Durability.keyCheck(protection))
+        let settings = configuration.storage ?? StorageConfiguration(path: "", keyFile: "")
+        let journalMessages = settings.journalMessages
+        self.journalMessages = journalMessages
+        self.protection = protection
+        self.logger = logger
+        self.metrics = metrics
+        writer = StorageWriter(storage: storage, capacity: settings.journalCapacity, logger: logger, metrics: metrics) { entry, id in
+            entry.record(id: id, protection: protection, messages: journalMessages, results: results)
+        }
+        var queues: [String: ForwardQueue] = [:]
+        for channel in channels {
+            guard let side = channel.iso8583 else { continue }
+            queues[channel.name] = ForwardQueue(channel: channel, dialect: side.dialect, writer: writer, protection: protection,
+                                                logger: logger, metrics: metrics)
+        }
+        forwardQueues = queues
+    }
+
+    /// The value a store keeps to recognise the data key it was written under.
+    static func keyCheck(_ protection: DataProtection) -> String {
+        Array("payswitch data key check".utf8).withUnsafeBufferPointer { protection.lookupHash(ofDigits: $0) }
+    }
+
+    /// Loads what storage held pending and starts each channel's queue on it.
+    func start() throws {
+        let pending = try writer.storage.pendingForwards()
+        var byChannel: [String: [ForwardItem]] = [:]
+        for item in pending { byChannel[item.channel, default: []].append(item) }
+        for (channel, items) in byChannel where forwardQueues[channel] == nil {
+            // Kept in storage, never dropped: they go out once the channel is configured again.
+            logger.critical("stored messages for a channel that is not configured: they wait", metadata: [
+                "channel": "\(channel)", "count": "\(items.count)",
+            ])
+        }
+        if !pending.isEmpty { logger.info("store-and-forward messages pending from before", metadata: ["count": "\(pending.count)"]) }
+        for (name, queue) in forwardQueues { queue.start(pending: byChannel[name] ?? []) }
+    }
+
+    func stop() {
+        for queue in forwardQueues.values { queue.stop() }
+        writer.flush()
+    }
+
+    /// Unix milliseconds now.
+    static func now() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000)
+    }
+
+    func sampleQueues() {
+        let now = Durability.now()
+        for (name, queue) in forwardQueues {
+            let state = queue.state
+            metrics.forwardQueue(channel: name, depth: state.depth, oldestSeconds: state.oldest.map { Double(max(0, now - $0)) / 1000 } ?? 0)
+        }
+    }
+}

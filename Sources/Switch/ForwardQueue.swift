@@ -1,0 +1,180 @@
+import Dispatch
+import ISO8583
+import Logging
+import SecurityModule
+import Synchronization
+import Transport
+
+/// One channel's store-and-forward queue: reversals and advices the switch owes the host, sent one
+/// at a time in the order they were stored, each retried with backoff until the host answers.
+///
+/// Every attempt is written to storage before it is sent, so after a restart a message that may
+/// have reached the host goes out as a repeat (0401, 0421). Any answer from the host acknowledges
+/// the message, whatever its response code; an answer to an earlier attempt counts too, and a
+/// second answer to the same message is ignored (counted as unmatched by the channel).
+final class ForwardQueue: @unchecked Sendable {
+    let channel: Channel
+    private let writer: StorageWriter
+    private let protection: DataProtection
+    private let dialect: Dialect
+    private let logger: Logger
+    private let metrics: SwitchMetrics
+    private let firstDelay: UInt64
+    private let maximumDelay: UInt64
+    private var timer: (any DispatchSourceTimer)?
+
+    // Confined to the channel's loop.
+    private var items: [ForwardItem] = []
+    private var head = 0
+    private var outstanding: (id: Int64, stan: UInt32, deadline: UInt64)?
+    /// Waiting for an attempt to be written before sending it.
+    private var preparing = false
+    private var notBefore: UInt64 = 0
+    private var delay: UInt64
+    /// Depth and oldest item's creation (Unix ms), for the metrics sampler on another queue.
+    private let summary = Mutex<(depth: Int, oldest: Int64?)>((0, nil))
+
+    init(channel: Channel, dialect: Dialect, writer: StorageWriter, protection: DataProtection, logger: Logger, metrics: SwitchMetrics) {
+        self.channel = channel
+        self.dialect = dialect
+        self.writer = writer
+        self.protection = protection
+        self.logger = logger
+        self.metrics = metrics
+        firstDelay = UInt64(channel.configuration.forwardRetry.nanosecondsClamped)
+        maximumDelay = UInt64(channel.configuration.forwardRetryMaximum.nanosecondsClamped)
+        delay = firstDelay
+    }
+
+    /// Starts sending, beginning with what storage held pending from before.
+    func start(pending: [ForwardItem]) {
+        channel.loop.queue.async { [self] in
+            items = pending
+            summarize()
+            let timer = DispatchSource.makeTimerSource(queue: channel.loop.queue)
+            timer.schedule(deadline: .now() + .milliseconds(50), repeating: .milliseconds(50), leeway: .milliseconds(10))
+            timer.setEventHandler { [weak self] in self?.tick() }
+            timer.activate()
+            self.timer = timer
+        }
+    }
+
+    func stop() {
+        channel.loop.queue.sync { timer?.cancel() }
+    }
+
+    /// A newly stored item (its id given by storage).
+    func add(_ item: ForwardItem) {
+        channel.loop.queue.async { [self] in
+            items.append(item)
+            summarize()
+            pump()
+        }
+    }
+
+    /// The host answered the message stored under `id`.
+    func answered(id: Int64, _ answer: ISO8583Message) {
+        channel.loop.queue.async { [self] in
+            guard head < items.count, items[head].id == id else { return }
+            let item = items[head]
+            let code = answer.string(39) ?? "-"
+            writer.acknowledge(id: id, responseCode: code)
+            metrics.forward(channel: channel.name, kind: item.kind, event: "acknowledged")
+            logger.info("store-and-forward message acknowledged", metadata: [
+                "channel": "\(channel.name)", "kind": "\(item.kind.rawValue)", "transaction": "\(item.transaction)",
+                "attempts": "\(item.attempts)", "code": "\(code)",
+            ])
+            if let outstanding, outstanding.id != id { channel.forgetForward(stan: outstanding.stan) }
+            outstanding = nil
+            advance()
+        }
+    }
+
+    /// Items not yet acknowledged, and the oldest one's creation time (Unix ms).
+    var state: (depth: Int, oldest: Int64?) { summary.withLock { $0 } }
+
+    private func advance() {
+        head += 1
+        if head > 256 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        delay = firstDelay
+        notBefore = 0
+        summarize()
+        pump()
+    }
+
+    private func summarize() {
+        let depth = items.count - head
+        let oldest = depth > 0 ? items[head].created : nil
+        summary.withLock { $0 = (depth, oldest) }
+    }
+
+    private func tick() {
+        dispatchPrecondition(condition: .onQueue(channel.loop.queue))
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let outstanding, now >= outstanding.deadline {
+            channel.forgetForward(stan: outstanding.stan)
+            self.outstanding = nil
+            backOff(now)
+        }
+        pump()
+    }
+
+    private func backOff(_ now: UInt64) {
+        notBefore = now + delay
+        delay = min(delay * 2, maximumDelay)
+    }
+
+    /// Sends the head item when nothing is outstanding, its retry time has come and a link is up.
+    private func pump() {
+        dispatchPrecondition(condition: .onQueue(channel.loop.queue))
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard outstanding == nil, !preparing, head < items.count, now >= notBefore, channel.isUsable else { return }
+        items[head].attempts += 1
+        let item = items[head]
+        preparing = true
+        writer.recordAttempt(id: item.id, attempts: item.attempts) { [self] written in
+            channel.loop.queue.async { [self] in
+                preparing = false
+                guard written else { return backOff(DispatchTime.now().uptimeNanoseconds) }
+                send(item)
+            }
+        }
+    }
+
+    private func send(_ item: ForwardItem) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        var message: ISO8583Message
+        do {
+            message = try ISO8583Message(decoding: try protection.open(item.sealedMessage), dialect: dialect)
+        } catch {
+            // It can never be sent: acknowledged as unsendable so the queue behind it moves, and said loudly.
+            logger.critical("a stored message cannot be read: it is given up", metadata: [
+                "channel": "\(channel.name)", "transaction": "\(item.transaction)", "error": "\(error)",
+            ])
+            writer.acknowledge(id: item.id, responseCode: "unreadable")
+            metrics.forward(channel: channel.name, kind: item.kind, event: "unreadable")
+            return advance()
+        }
+        if item.attempts > 1 { message.mti = Reversal.repeated(message.mti) }
+        message.set(7, NetworkManagement.transmissionDateTime())
+        let dialect = dialect
+        do {
+            let stan = try channel.sendForward(id: item.id) { stan in
+                message.set(11, NetworkManagement.sixDigits(stan))
+                return try message.encoded(as: dialect)
+            }
+            guard let stan else { return backOff(now) }
+            outstanding = (item.id, stan, now + UInt64(channel.configuration.requestTimeout.nanosecondsClamped))
+            metrics.forward(channel: channel.name, kind: item.kind, event: item.attempts > 1 ? "repeated" : "sent")
+        } catch {
+            logger.critical("a stored message cannot be encoded: it is given up", metadata: [
+                "channel": "\(channel.name)", "transaction": "\(item.transaction)", "error": "\(error)",
+            ])
+            writer.acknowledge(id: item.id, responseCode: "unencodable")
+            advance()
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CanonicalJSON
+import Dispatch
+import ISO8583
+import ISO20022
+import PaymentModel
+import SecurityModule
+
+extension JournalEntry {
+    /// The journal record: identification read from the request, the PAN masked and hashed, the
+    /// messages as masked JSON. Runs on the storage writer's queue, never on a connection's.
+    func record(id: String, protection: DataProtection, messages: Bool, results: ResultCodeTable) -> JournalRecord {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let total = finished &- request.started
+        let started = Durability.now() - Int64(clamping: (now &- request.started) / 1_000_000)
+        let listener = request.listener
+        var record = JournalRecord(
+            id: id, started: started, listener: listener.name, message: "?", rule: request.ruleID,
+            channel: request.channelName, channelsTried: (request.refusedBy + (request.channelName == "-" ? [] : [request.channelName])).joined(separator: ","),
+            result: result.value, outcome: JournalEntry.outcome(result, forward: forward), totalMicros: Int64(clamping: total / 1000),
+            forward: forward?.rawValue ?? "none")
+        record.hostMicros = hostNanoseconds.map { Int64(clamping: $0 / 1000) }
+        record.hostStan = request.hostStan == 0 ? nil : NetworkManagement.sixDigits(request.hostStan)
+        switch (request.message, listener.configuration.wire) {
+        case (.iso8583(let message), .iso8583(let dialect, let mapping)):
+            record.message = message.mti.description
+            record.stan = message.string(11)
+            record.rrn = message.string(37)
+            record.terminal = message.string(41)
+            record.merchant = message.string(42)
+            if let pan = message.string(2).flatMap(PAN.init) { record.card(pan, protection) }
+            record.amount = message.integer(4)
+            record.currency = message.string(49)
+            let answer = try? ISO8583Message(decoding: self.answer, dialect: dialect)
+            record.responseCode = answer?.string(39) ?? mapping.responseCode(for: result, results: results)
+            if messages {
+                record.request = MessageJSON.render(message, dialect: dialect, unmask: false)
+                record.answer = answer.map { MessageJSON.render($0, dialect: dialect, unmask: false) }
+            }
+        case (.iso20022(_, let payment), _):
+            record.message = payment.source?.version ?? payment.kind.rawValue
+            record.messageId = payment.identifiers.messageId
+            record.endToEndId = payment.identifiers.endToEndId
+            record.uetr = payment.identifiers.uetr
+            if let amount = payment.amount {
+                record.amount = amount.minorUnits
+                record.currency = amount.currency.code
+            }
+            if let pan = payment.pan { record.card(pan, protection) }
+            let answer = try? ISO20022Support.codec.decode(self.answer)
+            record.responseCode = answer.map { [$0.status, $0.statusReason].compactMap { $0 }.joined(separator: "/") }
+            if messages {
+                record.request = PaymentJSON.render(payment, unmask: false)
+                record.answer = answer.map { PaymentJSON.render($0, unmask: false) }
+            }
+        default:
+            break
+        }
+        return record
+    }
+
+    /// The outcome a result stands for, in the journal's words.
+    static func outcome(_ result: ResultCode, forward: ForwardItem.Kind?) -> String {
+        if forward == .advice { return "stored" }
+        switch result {
+        case .issuerTimeout: return "timeout"
+        case .issuerUnavailable: return "unavailable"
+        case .formatError: return "format-error"
+        case .duplicateTransmission: return "duplicate"
+        default: break
+        }
+        switch result.category {
+        case .approved: return "approved"
+        case .declined: return "declined"
+        case .reversal: return "reversed"
+        case .network: return "network"
+        case .systemError: return "system-error"
+        }
+    }
+}
+
+extension JournalRecord {
+    /// The PAN as first six and last four, and its lookup hash.
+    mutating func card(_ pan: PAN, _ protection: DataProtection) {
+        maskedPAN = pan.description
+        pan.withRevealedDigits { panHash = protection.lookupHash(ofDigits: $0) }
+    }
+}

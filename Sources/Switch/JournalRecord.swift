@@ -1,0 +1,102 @@
+/// One transaction as the journal keeps it: identification, route, timings and outcome. Card data
+/// is masked: the PAN as first six and last four digits plus a keyed lookup hash, never in clear.
+public struct JournalRecord: Sendable, Equatable, Codable {
+    /// Unique per switch: the node's start time and a sequence number.
+    public var id: String
+    /// When the request was read, Unix milliseconds.
+    public var started: Int64
+    public var listener: String
+    /// The MTI (`0100`) or ISO 20022 message (`pacs.008.001.08`).
+    public var message: String
+    public var stan: String?
+    public var rrn: String?
+    /// Card acceptor terminal (DE 41).
+    public var terminal: String?
+    /// Card acceptor (DE 42).
+    public var merchant: String?
+    /// First six and last four digits.
+    public var maskedPAN: String?
+    /// HMAC-SHA-256 of the PAN with the data key's lookup key (``DataProtection/lookupHash(ofDigits:)``).
+    public var panHash: String?
+    /// Minor units, with ``currency``.
+    public var amount: Int64?
+    public var currency: String?
+    public var uetr: String?
+    public var endToEndId: String?
+    public var messageId: String?
+    /// The routing rule that decided (`-` when none did).
+    public var rule: String
+    /// The channel that answered or timed out (`-` when none).
+    public var channel: String
+    /// Channels tried, in order, comma-separated.
+    public var channelsTried: String
+    /// The STAN the switch gave the request towards the host.
+    public var hostStan: String?
+    /// The canonical result code.
+    public var result: Int
+    /// What the originator got: DE 39, or the ISO 20022 status and reason.
+    public var responseCode: String?
+    /// `approved`, `declined`, `timeout`, `unavailable`, `format-error`, `duplicate`, `system-error`, `stored`.
+    public var outcome: String
+    /// Microseconds from reading the request to sending its answer.
+    public var totalMicros: Int64
+    /// Microseconds the host took (nil when it was not asked or did not answer).
+    public var hostMicros: Int64?
+    /// `none`, or the kind of forward item the transaction left (`reversal`, `advice`).
+    public var forward: String
+    /// Set by queries from the store-and-forward table: `pending` or `acknowledged`.
+    public var forwardState: String?
+    /// The request and the answer as masked JSON.
+    public var request: String?
+    public var answer: String?
+
+    public init(id: String, started: Int64, listener: String, message: String, rule: String, channel: String, channelsTried: String,
+                result: Int, outcome: String, totalMicros: Int64, forward: String = "none") {
+        self.id = id
+        self.started = started
+        self.listener = listener
+        self.message = message
+        self.rule = rule
+        self.channel = channel
+        self.channelsTried = channelsTried
+        self.result = result
+        self.outcome = outcome
+        self.totalMicros = totalMicros
+        self.forward = forward
+    }
+}
+
+/// What `payswitch journal query` and `stats` select; nil members match anything.
+public struct JournalQuery: Sendable {
+    public var stan: String?
+    public var rrn: String?
+    public var terminal: String?
+    public var maskedPAN: String?
+    public var panHash: String?
+    public var uetr: String?
+    public var endToEndId: String?
+    public var outcome: String?
+    public var channel: String?
+    /// Unix milliseconds, inclusive.
+    public var since: Int64?
+    /// Unix milliseconds, exclusive.
+    public var until: Int64?
+    public var limit: Int
+
+    public init(limit: Int = 1000) { self.limit = limit }
+}
+
+/// How many journal records a channel has with an outcome (and result code).
+public struct JournalCount: Sendable, Equatable, Codable {
+    public var channel: String
+    public var outcome: String
+    public var responseCode: String?
+    public var count: Int
+
+    public init(channel: String, outcome: String, responseCode: String?, count: Int) {
+        self.channel = channel
+        self.outcome = outcome
+        self.responseCode = responseCode
+        self.count = count
+    }
+}

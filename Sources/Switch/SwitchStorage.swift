@@ -1,0 +1,82 @@
+/// Where the switch keeps what must survive a crash: the store-and-forward queue and the journal.
+///
+/// A backend writes each ``StorageBatch`` in one transaction and returns only once it is durable;
+/// the switch's single ``StorageWriter`` calls it from one thread, so a backend needs no locking of
+/// its own for writes. SQLite (the `SQLiteStorage` module) is the embedded default.
+public protocol SwitchStorage: Sendable {
+    /// Writes a batch in one transaction, durably.
+    ///
+    /// - Returns: The ids given to the batch's new forward items, in order.
+    func write(_ batch: StorageBatch) throws(StorageError) -> [Int64]
+    /// Every forward item not yet acknowledged by its host, oldest first.
+    func pendingForwards() throws(StorageError) -> [ForwardItem]
+    /// Journal records matching a query, oldest first.
+    func journal(_ query: JournalQuery) throws(StorageError) -> [JournalRecord]
+    /// Journal counts by channel and outcome.
+    func journalStats(_ query: JournalQuery) throws(StorageError) -> [JournalCount]
+    /// Ties the store to a data key: records `check` the first time, and fails when a store
+    /// written under another key is opened (its sealed messages could not be read).
+    func bind(keyCheck check: String) throws(StorageError)
+}
+
+/// What one storage transaction writes.
+public struct StorageBatch: Sendable {
+    public var journal: [JournalRecord] = []
+    public var newForwards: [ForwardItem] = []
+    /// Forward items about to be sent (again): their attempt count, written before each send so
+    /// a restart knows to send a repeat.
+    public var attempts: [(id: Int64, attempts: Int)] = []
+    /// Forward items their host acknowledged: the answer's response code.
+    public var acknowledged: [(id: Int64, responseCode: String)] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { journal.isEmpty && newForwards.isEmpty && attempts.isEmpty && acknowledged.isEmpty }
+}
+
+/// A message the switch owes a host — a reversal it generated, an advice it accepted — kept until
+/// the host acknowledges it.
+public struct ForwardItem: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// Sent because the original request timed out (0400, or 0420 per channel).
+        case reversal
+        /// Accepted from an originator and acknowledged to it once stored (0120, 0220, 0420).
+        case advice
+    }
+
+    /// Given by the store when written (0 before).
+    public var id: Int64
+    public var channel: String
+    public var kind: Kind
+    /// The journal id of the transaction it belongs to.
+    public var transaction: String
+    /// The ISO 8583 message in the host's dialect, sealed with the data key (``DataProtection``).
+    public var sealedMessage: [UInt8]
+    /// Sends so far: a message sent before goes out as a repeat (0401, 0421).
+    public var attempts: Int
+    /// Unix milliseconds.
+    public var created: Int64
+
+    public init(id: Int64 = 0, channel: String, kind: Kind, transaction: String, sealedMessage: [UInt8], attempts: Int = 0, created: Int64) {
+        self.id = id
+        self.channel = channel
+        self.kind = kind
+        self.transaction = transaction
+        self.sealedMessage = sealedMessage
+        self.attempts = attempts
+        self.created = created
+    }
+}
+
+/// A storage backend failed: what it was doing and why.
+public struct StorageError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let reason: String
+
+    public init(operation: String, reason: String) {
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "StorageError: \(operation) failed: \(reason)" }
+}

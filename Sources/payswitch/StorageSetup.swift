@@ -1,0 +1,20 @@
+import Foundation
+import SQLiteStorage
+import SecurityModule
+import Switch
+
+/// Opens what a configuration's `storage:` names: the data key (made on first use) and the SQLite
+/// database (with its folder, readable by its owner only).
+enum StorageSetup {
+    static func open(_ storage: StorageConfiguration?) throws -> (storage: any SwitchStorage, protection: DataProtection)? {
+        guard let storage else { return nil }
+        for path in [storage.path, storage.keyFile] {
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+        }
+        let key = try DataProtection.loadOrCreateKey(path: storage.keyFile)
+        return (try SQLiteStorage(path: storage.path), try DataProtection(key: key.key))
+    }
+}
