@@ -2,7 +2,7 @@
 # Installs what payswitch needs from Debian's packages, only when something is missing.
 # Safe to run again; does nothing on a machine that has everything.
 set -euo pipefail
-packages=(pkg-config libssl-dev libxml2-dev libxml2-utils python3-venv)
+packages=(pkg-config libssl-dev libxml2-dev libxml2-utils libsqlite3-dev python3-venv)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

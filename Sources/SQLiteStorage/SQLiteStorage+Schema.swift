@@ -44,6 +44,16 @@ extension SQLiteStorage {
                 );
                 CREATE UNIQUE INDEX forward_one_per_transaction ON forward (txn, kind);
                 CREATE INDEX forward_pending ON forward (state, id);
+                CREATE TABLE claim (
+                    txn TEXT PRIMARY KEY NOT NULL,
+                    channel TEXT NOT NULL,
+                    listener TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    stan TEXT,
+                    reversible INTEGER NOT NULL,
+                    sealed BLOB NOT NULL,
+                    created INTEGER NOT NULL
+                ) WITHOUT ROWID;
                 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                 """)
         }

@@ -41,6 +41,19 @@ public final class SQLiteStorage: SwitchStorage {
         do {
             return try pool.write { db in
                 var ids: [Int64] = []
+                if !batch.claims.isEmpty {
+                    let insert = try db.cachedStatement(sql: """
+                        INSERT INTO claim (txn, channel, listener, message, stan, reversible, sealed, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                    for claim in batch.claims {
+                        try insert.execute(arguments: [claim.transaction, claim.channel, claim.listener, claim.message, claim.stan,
+                                                       claim.reversible, Data(claim.sealedMessage), claim.created])
+                    }
+                }
+                if !batch.settledClaims.isEmpty {
+                    let delete = try db.cachedStatement(sql: "DELETE FROM claim WHERE txn = ?")
+                    for transaction in batch.settledClaims { try delete.execute(arguments: [transaction]) }
+                }
                 if !batch.journal.isEmpty {
                     let insert = try db.cachedStatement(sql: SQLiteStorage.insertJournal)
                     for record in batch.journal { try insert.execute(arguments: SQLiteStorage.arguments(record)) }
@@ -83,6 +96,20 @@ public final class SQLiteStorage: SwitchStorage {
             }
         } catch {
             throw StorageError(operation: "reading the store-and-forward queue of \(path)", reason: "\(error)")
+        }
+    }
+
+    public func openClaims() throws(StorageError) -> [Claim] {
+        do {
+            return try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM claim ORDER BY created, txn").map { row in
+                    let sealed: Data = row["sealed"]
+                    return Claim(transaction: row["txn"], channel: row["channel"], listener: row["listener"], message: row["message"],
+                                 stan: row["stan"], reversible: row["reversible"], sealedMessage: Array(sealed), created: row["created"])
+                }
+            }
+        } catch {
+            throw StorageError(operation: "reading the open claims of \(path)", reason: "\(error)")
         }
     }
 

@@ -1,5 +1,6 @@
 public import PaymentModel
 public import SpecFiles
+import ISO8583
 
 /// How the issuer simulator answers: response rules, latency and faults, read from a YAML file.
 ///
@@ -13,6 +14,7 @@ public import SpecFiles
 /// approvalCode: true               # DE 38 on approvals (a per-process sequence)
 /// latency: {distribution: uniform, minMs: 1, maxMs: 5}
 /// faults: {drop: 0.01, late: 0.01, close: 0.001, garbage: 0.001, stopReading: 0}
+/// faultsOn: ["0100", "0200"]        # the messages faults apply to (default: every one answered)
 /// lateMs: 35000                    # how late a "late" answer comes: past the switch's timeout
 /// seed: 42
 /// ```
@@ -100,6 +102,8 @@ public struct IssuerBehaviour: Sendable {
     public var approvalCode: Bool
     public var latency: Latency
     public var faults: Faults
+    /// The MTIs or ISO 20022 messages (`pacs.008.001.08`) faults apply to; nil: every message answered.
+    public var faultsOn: Set<String>?
     public var lateMilliseconds: Double
     public var seed: UInt64
 
@@ -113,6 +117,13 @@ public struct IssuerBehaviour: Sendable {
         self.faults = faults
         self.lateMilliseconds = lateMilliseconds
         self.seed = seed
+    }
+
+    /// Whether faults are drawn for this message (``faultsOn``).
+    func faultsApply(mti: MTI?, name: String?) -> Bool {
+        guard let faultsOn else { return true }
+        if let mti { return faultsOn.contains(mti.description) }
+        return name.map(faultsOn.contains) ?? false
     }
 
     /// The result for a request: the first rule whose conditions all hold, else the default.
@@ -145,7 +156,7 @@ extension IssuerBehaviour {
     /// Reads a behaviour file; every error names file:line:column.
     public static func load(yaml: String, file: String, results: ResultCodeTable = .shipped) throws(SpecError) -> IssuerBehaviour {
         let root = try SpecNode.parse(yaml: yaml, file: file)
-        let top = try root.mapping("the issuer behaviour", allowed: ["responses", "default", "approvalCode", "latency", "faults", "lateMs", "seed"])
+        let top = try root.mapping("the issuer behaviour", allowed: ["responses", "default", "approvalCode", "latency", "faults", "faultsOn", "lateMs", "seed"])
         var behaviour = IssuerBehaviour()
         if let responses = top["responses"] {
             for item in try responses.sequence("responses") {
@@ -175,6 +186,11 @@ extension IssuerBehaviour {
             behaviour.faults = Faults(drop: try rate("drop"), late: try rate("late"), close: try rate("close"),
                                       garbage: try rate("garbage"), stopReading: try rate("stopReading"))
             guard behaviour.faults.total <= 1 else { throw node.error("the fault rates add up to more than 1") }
+        }
+        if let node = top["faultsOn"] {
+            var names: Set<String> = []
+            for item in try node.sequence("faultsOn") { names.insert(try item.string("an MTI or ISO 20022 message")) }
+            behaviour.faultsOn = names
         }
         if let node = top["lateMs"] { behaviour.lateMilliseconds = try nonNegative(node, "lateMs") }
         if let node = top["seed"] { behaviour.seed = UInt64(try node.integer("seed")) }

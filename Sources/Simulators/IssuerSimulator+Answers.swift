@@ -52,7 +52,7 @@ extension IssuerSimulator {
         }
         record?.result = code
         let count = try? answer.encode(as: dialect, into: buffer)
-        return Exchange(record: record, answer: try count.map { .inLoopBuffer(count: $0) } ?? .array(answer.encoded(as: dialect)))
+        return Exchange(record: record, answer: try count.map { .inLoopBuffer(count: $0) } ?? .array(answer.encoded(as: dialect)), mti: mti)
     }
 
     /// Six characters from a sequence number: `A00042`.
@@ -99,6 +99,6 @@ extension IssuerSimulator {
         answer.instructingAgent = request.instructedAgent ?? request.creditorAgent
         answer.instructedAgent = request.instructingAgent ?? request.debtorAgent
         record.result = answer.status.map { $0 + (answer.statusReason.map { "/" + $0 } ?? "") }
-        return Exchange(record: record, answer: .array(Array(try ISO20022Codec.encode(answer).utf8)))
+        return Exchange(record: record, answer: .array(Array(try ISO20022Codec.encode(answer).utf8)), messageName: name)
     }
 }

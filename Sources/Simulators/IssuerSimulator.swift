@@ -227,7 +227,8 @@ public final class IssuerSimulator: Sendable {
             if recording { record(ReceivedMessage(message: "?", problem: "\(error)")) }
             return
         }
-        let fault = exchange.answer == nil ? nil : drawFault(session, behaviour.faults)
+        let fault = exchange.answer == nil || !behaviour.faultsApply(mti: exchange.mti, name: exchange.messageName) ? nil
+            : drawFault(session, behaviour.faults)
         if recording, var record = exchange.record {
             record.fault = fault
             self.record(record)
@@ -317,6 +318,9 @@ public final class IssuerSimulator: Sendable {
     struct Exchange {
         var record: ReceivedMessage?
         var answer: AnswerBytes?
+        /// What was received: an ISO 8583 MTI, or an ISO 20022 message name (for `faultsOn`).
+        var mti: MTI? = nil
+        var messageName: String? = nil
     }
 
     /// An encoded answer: in the loop's answer buffer, or (ISO 20022, oversize) in an array.

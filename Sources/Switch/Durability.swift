@@ -1,4 +1,5 @@
 import Dispatch
+import ISO8583
 import Logging
 import PaymentModel
 import SecurityModule
@@ -27,7 +28,8 @@ final class Durability: Sendable {
         self.protection = protection
         self.logger = logger
         self.metrics = metrics
-        writer = StorageWriter(storage: storage, capacity: settings.journalCapacity, logger: logger, metrics: metrics) { entry, id in
+        writer = StorageWriter(storage: storage, capacity: settings.journalCapacity, protection: protection, logger: logger,
+                               metrics: metrics) { entry, id in
             entry.record(id: id, protection: protection, messages: journalMessages, results: results)
         }
         var queues: [String: ForwardQueue] = [:]
@@ -44,8 +46,10 @@ final class Durability: Sendable {
         Array("payswitch data key check".utf8).withUnsafeBufferPointer { protection.lookupHash(ofDigits: $0) }
     }
 
-    /// Loads what storage held pending and starts each channel's queue on it.
-    func start() throws {
+    /// Settles what a previous run left claimed, then loads what storage holds pending and starts
+    /// each channel's queue on it.
+    func start(channels: [String: Channel]) throws {
+        try recoverClaims(channels: channels)
         let pending = try writer.storage.pendingForwards()
         var byChannel: [String: [ForwardItem]] = [:]
         for item in pending { byChannel[item.channel, default: []].append(item) }
@@ -57,6 +61,55 @@ final class Durability: Sendable {
         }
         if !pending.isEmpty { logger.info("store-and-forward messages pending from before", metadata: ["count": "\(pending.count)"]) }
         for (name, queue) in forwardQueues { queue.start(pending: byChannel[name] ?? []) }
+    }
+
+    /// Requests a previous run forwarded and never finished: each is journalled as interrupted,
+    /// and an authorization or financial one is reversed (the host may have approved it). Claims
+    /// for a channel no longer configured stay, and are said loudly.
+    private func recoverClaims(channels: [String: Channel]) throws {
+        let claims = try writer.storage.openClaims()
+        guard !claims.isEmpty else { return }
+        var batch = StorageBatch()
+        for claim in claims {
+            guard let channel = channels[claim.channel] else {
+                logger.critical("a claim for a channel that is not configured: it waits", metadata: [
+                    "channel": "\(claim.channel)", "transaction": "\(claim.transaction)",
+                ])
+                continue
+            }
+            var record = JournalRecord(id: claim.transaction, started: claim.created, listener: claim.listener, message: claim.message,
+                                       rule: "-", channel: claim.channel, channelsTried: claim.channel, result: ResultCode.systemError.value,
+                                       outcome: "interrupted", totalMicros: 0)
+            record.stan = claim.stan
+            if claim.reversible, let side = channel.iso8583, channel.configuration.reversal != .off {
+                do {
+                    let outbound = try ISO8583Message(decoding: try protection.open(claim.sealedMessage), dialect: side.dialect)
+                    record.hostStan = outbound.string(11)
+                    record.rrn = outbound.string(37)
+                    record.terminal = outbound.string(41)
+                    record.merchant = outbound.string(42)
+                    if let pan = outbound.string(2).flatMap(PAN.init) { record.card(pan, protection) }
+                    record.amount = outbound.integer(4)
+                    record.currency = outbound.string(49)
+                    let reversal = try Reversal.make(from: outbound, advice: channel.configuration.reversal == .advice, dialect: side.dialect,
+                                                     transmitted: NetworkManagement.transmissionDateTime())
+                    batch.newForwards.append(ForwardItem(channel: claim.channel, kind: .reversal, transaction: claim.transaction,
+                                                         sealedMessage: try protection.seal(try reversal.encoded(as: side.dialect)),
+                                                         created: Durability.now()))
+                    record.forward = ForwardItem.Kind.reversal.rawValue
+                } catch {
+                    logger.critical("cannot reverse an interrupted request", metadata: [
+                        "channel": "\(claim.channel)", "transaction": "\(claim.transaction)", "error": "\(error)",
+                    ])
+                }
+            }
+            batch.journal.append(record)
+            batch.settledClaims.append(claim.transaction)
+        }
+        _ = try writer.writeNow(batch)
+        logger.warning("requests interrupted by the previous stop: journalled, and reversed where due", metadata: [
+            "count": "\(batch.journal.count)", "reversals": "\(batch.newForwards.count)",
+        ])
     }
 
     func stop() {

@@ -35,6 +35,8 @@ final class InboundRequest: @unchecked Sendable {
     var transaction: String?
     /// Whether its journal record has a place reserved, goes beyond the capacity, or is not written.
     var journalPlace = JournalPlace.unreserved
+    /// Whether a claim was written for it before it was forwarded (settled when it is journalled).
+    var claimed = false
 
     init(connection: Connection, listener: ListenerContext, header: [UInt8], message: InboundMessage, duplicateKey: DuplicateKey?) {
         self.connection = connection

@@ -16,8 +16,8 @@ extension JournalEntry {
         var record = JournalRecord(
             id: id, started: started, listener: listener.name, message: "?", rule: request.ruleID,
             channel: request.channelName, channelsTried: (request.refusedBy + (request.channelName == "-" ? [] : [request.channelName])).joined(separator: ","),
-            result: result.value, outcome: JournalEntry.outcome(result, forward: forward), totalMicros: Int64(clamping: total / 1000),
-            forward: forward?.rawValue ?? "none")
+            result: result.value, outcome: JournalEntry.outcome(result, forward: forward?.kind), totalMicros: Int64(clamping: total / 1000),
+            forward: forward?.kind.rawValue ?? "none")
         record.hostMicros = hostNanoseconds.map { Int64(clamping: $0 / 1000) }
         record.hostStan = request.hostStan == 0 ? nil : NetworkManagement.sixDigits(request.hostStan)
         switch (request.message, listener.configuration.wire) {

@@ -69,7 +69,8 @@ extension PaymentSwitch {
 
     /// Answers a request from the switch itself (declined by a rule, no channel, timeout, format
     /// error, duplicate) in the originator's form.
-    func answerLocally(_ request: InboundRequest, _ code: ResultCode, forward: ForwardItem.Kind? = nil) {
+    func answerLocally(_ request: InboundRequest, _ code: ResultCode, forward: ForwardItem? = nil,
+                       onStored: (@Sendable (ForwardItem) -> Void)? = nil) {
         do {
             let bytes: [UInt8]
             switch (request.message, request.listener.configuration.wire) {
@@ -82,7 +83,7 @@ extension PaymentSwitch {
             default:
                 throw SwitchError("a request in a form its listener does not speak")
             }
-            finish(request, bytes, result: code, forward: forward)
+            finish(request, bytes, result: code, forward: forward, onStored: onStored)
         } catch {
             // Nothing can be sent back: the originator will time out. Logged, never silent.
             logger.error("cannot build the switch's own answer", metadata: ["listener": "\(request.listener.name)", "error": "\(error)"])
@@ -90,16 +91,17 @@ extension PaymentSwitch {
         }
     }
 
-    /// Sends the one answer a request gets, releases its duplicate key and hands it to the journal.
+    /// Sends the one answer a request gets and releases its duplicate key; with storage, the
+    /// answer goes out once the transaction's journal record (and the forward item it leaves) is written.
     func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode, hostNanoseconds: UInt64? = nil,
-                forward: ForwardItem.Kind? = nil) {
+                forward: ForwardItem? = nil, onStored: (@Sendable (ForwardItem) -> Void)? = nil) {
         release(request)
         metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result)
-        reply(bytes, header: request.header, on: request.connection)
-        if let writer = durability?.writer, request.journalPlace != .shed {
-            writer.journal(JournalEntry(request: request, answer: bytes, result: result, finished: DispatchTime.now().uptimeNanoseconds,
-                                        hostNanoseconds: hostNanoseconds, forward: forward))
+        guard let writer = durability?.writer, request.journalPlace != .shed else {
+            return reply(bytes, header: request.header, on: request.connection)
         }
+        writer.journal(JournalEntry(request: request, answer: bytes, result: result, finished: DispatchTime.now().uptimeNanoseconds,
+                                    hostNanoseconds: hostNanoseconds, forward: forward, onStored: onStored))
     }
 
     private func release(_ request: InboundRequest) {

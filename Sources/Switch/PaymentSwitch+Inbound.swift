@@ -169,6 +169,17 @@ extension PaymentSwitch {
             answerLocally(request, .systemError)
             return .answered
         }
+        if let writer = durability?.writer {
+            // Claimed first: a switch that stops before answering finds the claim when it starts again.
+            request.transaction = writer.nextTransactionID()
+            request.claimed = true
+            let reversible = channel.configuration.reversal != .off && {
+                if case .iso8583(let message) = request.message { return Reversal.applies(to: message.mti) }
+                return false
+            }()
+            writer.claim(ClaimEntry(request: request, channel: channel.name, reversible: reversible, connection: reservation.connection, bytes: bytes))
+            return .sent
+        }
         // On the link's queue: sent now, written once at the end of this read; else handed over in batches.
         reservation.connection.sendFromAnyThread(bytes)
         return .sent

@@ -5,14 +5,14 @@ import SecurityModule
 
 extension PaymentSwitch {
     /// For an authorization or financial request its host did not answer (timeout, link lost,
-    /// unreadable answer, shutdown): stores its reversal, then declines the originator.
+    /// unreadable answer, shutdown): declines the originator with the request's reversal stored in
+    /// the same write as its journal record, so neither exists without the other.
     ///
-    /// - Returns: Whether the originator's answer was taken over (sent once the reversal is
-    ///   stored, or at once when it cannot be); false when no reversal applies.
+    /// - Returns: Whether the originator's answer was taken care of; false when no reversal applies.
     func reverseBeforeAnswering(_ request: InboundRequest, channel: Channel, code: ResultCode) -> Bool {
         guard let durability, let queue = durability.forwardQueues[channel.name], channel.configuration.reversal != .off,
               case .iso8583(let original) = request.message, Reversal.applies(to: original.mti), let host = channel.iso8583 else { return false }
-        let transaction = durability.writer.nextTransactionID()
+        let transaction = request.transaction ?? durability.writer.nextTransactionID()
         request.transaction = transaction
         let item: ForwardItem
         do {
@@ -28,24 +28,13 @@ extension PaymentSwitch {
             answerLocally(request, code)
             return true
         }
-        durability.writer.store(item) { [self] stored in
-            switch stored {
-            case .success(let item):
-                queue.add(item)
-                metrics.forward(channel: channel.name, kind: .reversal, event: "stored")
-                answerLocally(request, code, forward: .reversal)
-            case .failure(let error):
-                logger.critical("the reversal could not be stored: the host may keep what the originator was told failed", metadata: [
-                    "channel": "\(channel.name)", "transaction": "\(transaction)", "error": "\(error)",
-                ])
-                answerLocally(request, code)
-            }
-        }
+        metrics.forward(channel: channel.name, kind: .reversal, event: "stored")
+        answerLocally(request, code, forward: item) { [weak queue] stored in queue?.add(stored) }
         return true
     }
 
-    /// An advice (x120, x220, x420) from an originator: stored for the channel's queue, and only
-    /// then acknowledged; one that cannot be stored is answered with a system error (so it is sent again).
+    /// An advice (x120, x220, x420) from an originator: acknowledged once it is stored for the
+    /// channel's queue (the acknowledgement goes out after the write, like every answer).
     func storeAdvice(_ request: InboundRequest, channel: Channel) {
         guard let durability, let queue = durability.forwardQueues[channel.name], let host = channel.iso8583 else {
             return answerLocally(request, .systemError)
@@ -63,16 +52,7 @@ extension PaymentSwitch {
             logger.error("advice cannot be carried to the channel", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
             return answerLocally(request, .systemError)
         }
-        durability.writer.store(item) { [self] stored in
-            switch stored {
-            case .success(let item):
-                queue.add(item)
-                metrics.forward(channel: channel.name, kind: .advice, event: "stored")
-                answerLocally(request, .approved, forward: .advice)
-            case .failure(let error):
-                logger.error("advice not stored: answered with a system error", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
-                answerLocally(request, .systemError)
-            }
-        }
+        metrics.forward(channel: channel.name, kind: .advice, event: "stored")
+        answerLocally(request, .approved, forward: item) { [weak queue] stored in queue?.add(stored) }
     }
 }

@@ -90,7 +90,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     @discardableResult
     public func start() throws -> [String: UInt16] {
         for channel in channelOrder { channel.start() }
-        try durability?.start()
+        try durability?.start(channels: channels)
         var ports: [String: UInt16] = [:]
         for context in listenerContexts {
             let configuration = context.configuration

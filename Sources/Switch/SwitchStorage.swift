@@ -10,6 +10,9 @@ public protocol SwitchStorage: Sendable {
     func write(_ batch: StorageBatch) throws(StorageError) -> [Int64]
     /// Every forward item not yet acknowledged by its host, oldest first.
     func pendingForwards() throws(StorageError) -> [ForwardItem]
+    /// Requests forwarded to a host whose transaction was never finished (the switch stopped
+    /// without answering them), oldest first.
+    func openClaims() throws(StorageError) -> [Claim]
     /// Journal records matching a query, oldest first.
     func journal(_ query: JournalQuery) throws(StorageError) -> [JournalRecord]
     /// Journal counts by channel and outcome.
@@ -21,8 +24,13 @@ public protocol SwitchStorage: Sendable {
 
 /// What one storage transaction writes.
 public struct StorageBatch: Sendable {
+    /// Requests about to be forwarded: written before they are sent.
+    public var claims: [Claim] = []
     public var journal: [JournalRecord] = []
+    /// New forward items; each also settles the claim of its transaction.
     public var newForwards: [ForwardItem] = []
+    /// Transactions finished (journalled) whose claims go.
+    public var settledClaims: [String] = []
     /// Forward items about to be sent (again): their attempt count, written before each send so
     /// a restart knows to send a repeat.
     public var attempts: [(id: Int64, attempts: Int)] = []
@@ -31,7 +39,40 @@ public struct StorageBatch: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { journal.isEmpty && newForwards.isEmpty && attempts.isEmpty && acknowledged.isEmpty }
+    public var isEmpty: Bool {
+        claims.isEmpty && journal.isEmpty && newForwards.isEmpty && settledClaims.isEmpty && attempts.isEmpty && acknowledged.isEmpty
+    }
+}
+
+/// A request the switch is about to forward, written first: if the switch stops before the
+/// transaction is journalled, the next start finds the claim, journals the transaction as
+/// interrupted and, for an authorization or financial request, reverses it.
+public struct Claim: Sendable, Equatable {
+    /// The transaction's journal id.
+    public var transaction: String
+    public var channel: String
+    public var listener: String
+    /// The MTI or ISO 20022 message, and the STAN, as the originator sent them.
+    public var message: String
+    public var stan: String?
+    /// Whether a reversal is due if the transaction never finishes.
+    public var reversible: Bool
+    /// The request as sent to the host, sealed with the data key.
+    public var sealedMessage: [UInt8]
+    /// Unix milliseconds.
+    public var created: Int64
+
+    public init(transaction: String, channel: String, listener: String, message: String, stan: String?, reversible: Bool,
+                sealedMessage: [UInt8], created: Int64) {
+        self.transaction = transaction
+        self.channel = channel
+        self.listener = listener
+        self.message = message
+        self.stan = stan
+        self.reversible = reversible
+        self.sealedMessage = sealedMessage
+        self.created = created
+    }
 }
 
 /// A message the switch owes a host — a reversal it generated, an advice it accepted — kept until

@@ -36,6 +36,7 @@ import Transport
         #expect(configuration.listeners.map(\.name) == ["pos", "banks"])
         #expect(configuration.channels.map(\.name) == ["issuer-a", "issuer-b", "bank"])
         #expect(configuration.admin?.description == "127.0.0.1:9180")
+        #expect(configuration.storage == StorageConfiguration(path: "payswitch-data/switch.sqlite", keyFile: "payswitch-data/data.key"))
     }
 
     @Test func whatIsNotWrittenTakesTheDocumentedDefaults() throws {
@@ -46,6 +47,20 @@ import Transport
         #expect(channel.connectTimeout == .seconds(5) && channel.tls == nil && channel.group == "issuer")
         #expect(configuration.listeners.first?.duplicateKeyFields == [32, 41, 42])
         #expect(configuration.shutdownGrace == .seconds(10) && configuration.admin == nil && configuration.name == "payswitch")
+        #expect(channel.reversal == .request && channel.forwardRetry == .seconds(1) && channel.forwardRetryMaximum == .seconds(30))
+        #expect(configuration.storage == nil)
+    }
+
+    @Test func storageAndReversalSettingsAreRead() throws {
+        let yaml = Self.configuration(channel: "    reversal: advice\n    forward-retry: 250ms\n    forward-retry-max: 2m")
+            + "\nstorage: {path: data/switch.sqlite, key-file: keys/data.key, journal-capacity: 10, journal-messages: false}\n"
+        let configuration = try SwitchConfiguration.load(yaml: yaml, file: "/etc/payswitch/switch.yaml", readFile: { _ in Self.rules },
+                                                         resolvePath: { SwitchConfiguration.path($0, relativeTo: "/etc/payswitch/switch.yaml") })
+        let channel = try #require(configuration.channels.first)
+        #expect(channel.reversal == .advice && channel.forwardRetry == .milliseconds(250) && channel.forwardRetryMaximum == .seconds(120))
+        #expect(configuration.storage == StorageConfiguration(path: "/etc/payswitch/data/switch.sqlite", keyFile: "/etc/payswitch/keys/data.key",
+                                                              journalCapacity: 10, journalMessages: false))
+        #expect(try Self.load(Self.configuration() + "\nstorage: off\n").storage == nil)
     }
 
     /// Each bad file, the line and column its error must name, and words of the message.
@@ -66,6 +81,10 @@ import Transport
         (configuration(channel: "    tls: {ca: ca.pem, server-name: h, certificate: c.pem}"), 10, 10, "both 'certificate' and 'key'"),
         (configuration(channel: "    echo-interval: 5s\n    echo-interval: 6s"), 10, 5, "echo-interval"),  // Yams marks the first of the two
         (configuration(channel: "  - {name: issuer, addresses: [\"127.0.0.1:1\"], framing: bin2, protocol: iso20022}"), 10, 5, "declared twice"),
+        (configuration(channel: "    reversal: sometimes"), 10, 15, "request, advice, off"),
+        (configuration(channel: "    forward-retry: 5s\n    forward-retry-max: 1s"), 11, 24, "shorter than forward-retry"),
+        (configuration() + "\nstorage: {path: a.sqlite}", 11, 10, "key-file"),
+        (configuration() + "\nstorage: {path: a.sqlite, key-file: k, journal-capacity: -1}", 11, 58, "positive"),
     ]
 
     @Test(arguments: badFiles)

@@ -11,10 +11,11 @@ import Transport
 /// Starting a switch from a YAML configuration whose files are given inline.
 enum SwitchHarness {
     /// Loads `yaml` (with `rules.yaml` and any other files from `files`) and starts the switch.
-    static func start(_ yaml: String, rules: String, files: [String: String] = [:], logger: Logger = SwitchHarness.quietLogger,
+    static func start(_ yaml: String, rules: String, files: [String: String] = [:], storage: StorageFixture? = nil,
+                      logger: Logger = SwitchHarness.quietLogger,
                       reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil) throws -> (PaymentSwitch, [String: UInt16]) {
         let configuration = try configuration(yaml, rules: rules, files: files)
-        let payments = try PaymentSwitch(configuration, logger: logger, reread: reread)
+        let payments = try PaymentSwitch(configuration, storage: storage.map { ($0.storage, $0.protection) }, logger: logger, reread: reread)
         return (payments, try payments.start())
     }
 
