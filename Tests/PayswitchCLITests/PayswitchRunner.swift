@@ -51,11 +51,19 @@ final class PayswitchServer {
     }
 
     /// Starts `payswitch arguments…` (which must print `… listening on HOST:PORT` first) and waits for its port.
-    init(_ arguments: [String], timeout: Double = 20) throws {
+    /// - Parameter standardError: A file the process's standard error (its log) is appended to; discarded when nil.
+    init(_ arguments: [String], timeout: Double = 20, standardError: String? = nil) throws {
         process.executableURL = PayswitchRunner.executable
         process.arguments = arguments
         process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
+        if let standardError {
+            if !FileManager.default.fileExists(atPath: standardError) { FileManager.default.createFile(atPath: standardError, contents: nil) }
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: standardError))
+            log.seekToEndOfFile()
+            process.standardError = log
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         // Kill it if it never says where it listens.
         let watchdog = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
@@ -70,6 +78,12 @@ final class PayswitchServer {
             throw NoPort(description: "no port in the first line: '\(text)'")
         }
         self.port = port
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no flush, as a crash.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// Sends SIGTERM, waits (bounded) for the exit and returns the rest of standard output.

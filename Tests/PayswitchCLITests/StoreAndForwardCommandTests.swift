@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Nothing lost across a crash: `payswitch serve` killed with SIGKILL while reversals are pending
+/// and requests are in flight, started again on the same storage, between `sim` processes.
+@Suite(.serialized) struct StoreAndForwardCommandTests {
+    /// Journal records as `payswitch journal query --format json` prints them.
+    static func journal(_ config: String, _ filters: [String] = []) throws -> [[String: Any]] {
+        let run = try PayswitchRunner.run(["journal", "query", "--config", config, "--format", "json", "--limit", "100000"] + filters)
+        return run.stdout.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+    }
+
+    /// Records of a `sim issuer --record` file.
+    static func records(_ path: String) -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    static func report(_ run: PayswitchRunner.Result?) -> [String: Any] {
+        (run.flatMap { try? JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) } as? [String: Any]) ?? [:]
+    }
+
+    @Test func reversalsPendingAtAKillAreDeliveredExactlyOnceAfterARestart() throws {
+        let directory = NSTemporaryDirectory() + "saf-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // An issuer that signs on but never answers a purchase or a reversal.
+        try "faults: {drop: 1}\nfaultsOn: [\"0200\", \"0400\", \"0401\"]\n".write(toFile: directory + "/silent.yaml", atomically: true, encoding: .utf8)
+        let silent = try PayswitchServer(["sim", "issuer", "--port", "0", "--spec", "iso87binary", "--loops", "1",
+                                          "--rules", directory + "/silent.yaml", "--record", directory + "/silent.jsonl"])
+        var silentStopped = false
+        defer { if !silentStopped { _ = silent.stop() } }
+        let adminPort = RawClient.freePort()
+        try "channels: [issuer]\nrules: []\ndefault: {route: issuer}\n".write(toFile: directory + "/rules.yaml", atomically: true, encoding: .utf8)
+        let config = directory + "/switch.yaml"
+        try """
+            name: saf
+            loops: 1
+            rules: rules.yaml
+            listeners:
+              - {name: pos, address: "127.0.0.1:0", framing: bin2, protocol: iso8583, dialect: iso87ascii}
+            channels:
+              - {name: issuer, addresses: ["127.0.0.1:\(silent.port)"], framing: bin2, protocol: iso8583, dialect: iso87binary,
+                 request-timeout: 400ms, forward-retry: 200ms, forward-retry-max: 1s}
+            health: {minimum-failures: 100000}
+            admin: "127.0.0.1:\(adminPort)"
+            storage: {path: data/switch.sqlite, key-file: data/data.key}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let log = directory + "/serve.log"
+
+        let first = try PayswitchServer(["serve", "--config", config], standardError: log)
+        var firstKilled = false
+        defer { if !firstKilled { first.kill9() } }
+        #expect(ServeCommandTests.waitUntilReady(adminPort: adminPort))
+        // Every purchase times out: each is declined and leaves a reversal the silent issuer never acknowledges.
+        let timedOut = Self.report(try PayswitchRunner.run(["sim", "pos", "--port", String(first.port), "--spec", "iso87ascii",
+                                                            "--count", "24", "--connections", "2", "--window", "3", "--quiet", "--json"]))
+        #expect((timedOut["codes"] as? [String: Int]) == ["91": 24])
+        // More purchases, in flight at the silent issuer when the switch is killed.
+        let cut = BackgroundRun(["sim", "pos", "--port", String(first.port), "--spec", "iso87ascii", "--count", "6",
+                                 "--connections", "2", "--window", "3", "--quiet", "--json", "--timeout-ms", "3000"])
+        // Killed once the silent issuer holds all 30 purchases (its record file says so).
+        let forwarded = Date().addingTimeInterval(10)
+        while Date() < forwarded, Self.records(directory + "/silent.jsonl").filter({ ($0["message"] as? String) == "0200" }).count < 30 {
+            usleep(20_000)
+        }
+        first.kill9()
+        firstKilled = true
+        let interrupted = Self.report(cut.wait())
+        let cutCounts = interrupted["counts"] as? [String: Int] ?? [:]
+        #expect((cutCounts["matched"] ?? -1) == 0, "nothing was answered before the kill: \(interrupted)")
+        _ = silent.stop()
+        silentStopped = true
+        let pendingAtKill = try Self.journal(config).filter { ($0["forwardState"] as? String) == "pending" }
+        #expect(pendingAtKill.count == 24)
+
+        // The issuer comes back, answering everything; the switch starts again on the same storage.
+        let alive = try PayswitchServer(["sim", "issuer", "--port", String(silent.port), "--spec", "iso87binary", "--loops", "1",
+                                         "--record", directory + "/alive.jsonl"])
+        defer { _ = alive.stop() }
+        let second = try PayswitchServer(["serve", "--config", config], standardError: log)
+        var secondStopped = false
+        defer { if !secondStopped { _ = second.stop() } }
+        let deadline = Date().addingTimeInterval(20)
+        var records: [[String: Any]] = []
+        repeat {
+            usleep(200_000)
+            records = try Self.journal(config)
+        } while Date() < deadline && !(records.count == 30 && records.allSatisfy { ($0["forwardState"] as? String) == "acknowledged" })
+        _ = second.stop()
+        secondStopped = true
+
+        // The journal: 24 timeouts and 6 requests interrupted by the kill, each with its reversal acknowledged.
+        #expect(records.count == 30)
+        #expect(records.filter { ($0["outcome"] as? String) == "timeout" }.count == 24)
+        #expect(records.filter { ($0["outcome"] as? String) == "interrupted" }.count == 6)
+        #expect(records.allSatisfy { ($0["forward"] as? String) == "reversal" && ($0["forwardState"] as? String) == "acknowledged" })
+        // Exactly once each at the issuer that answered, for every purchase the silent issuer saw.
+        let purchases = Set(Self.records(directory + "/silent.jsonl").filter { ($0["message"] as? String) == "0200" }.compactMap { $0["stan"] as? String })
+        let reversals = Self.records(directory + "/alive.jsonl").filter { ($0["kind"] as? String) == "reversal" }
+        let originals = reversals.compactMap { ($0["original"] as? String).map { String($0.dropFirst(4).prefix(6)) } }
+        #expect(purchases.count == 30)
+        #expect(originals.count == 30 && Set(originals) == purchases, "one reversal per purchase, none twice")
+        // One at a time per host, in order: before the kill only the first reversals were sent (and
+        // not answered); those go out again as repeats, the rest for the first time.
+        let sentBefore = Set(Self.records(directory + "/silent.jsonl").filter { ($0["kind"] as? String) == "reversal" }
+            .compactMap { ($0["original"] as? String).map { String($0.dropFirst(4).prefix(6)) } })
+        #expect(!sentBefore.isEmpty)
+        for (reversal, original) in zip(reversals, originals) {
+            #expect((reversal["message"] as? String) == (sentBefore.contains(original) ? "0401" : "0400"), "\(original)")
+        }
+
+        // No clear card number anywhere the switch and simulators wrote.
+        for file in ["data/switch.sqlite", "data/switch.sqlite-wal", "serve.log", "silent.jsonl", "alive.jsonl"] {
+            let bytes = Array((FileManager.default.contents(atPath: directory + "/" + file)) ?? Data())
+            #expect(file.hasSuffix("-wal") || bytes.count > 1000, "\(file) was written")
+            #expect(CardNumberScan.luhnValidRuns(in: bytes).isEmpty, "\(file): \(CardNumberScan.luhnValidRuns(in: bytes))")
+        }
+        let printed = try PayswitchRunner.run(["journal", "query", "--config", config, "--messages", "--limit", "100"])
+        #expect(CardNumberScan.luhnValidRuns(in: Array(printed.stdout.utf8)).isEmpty)
+        #expect(printed.stdout.contains("476173******0119"))
+    }
+
+    @Test func theCardNumberScanFindsAClearPANAndNotAMaskedOne() {
+        #expect(CardNumberScan.luhnValidRuns(in: Array("pan=4761739001010119;".utf8)) == ["476173******0119"])
+        #expect(CardNumberScan.luhnValidRuns(in: Array("476173******0119 4761739001010118 47617390010101190".utf8)).isEmpty)
+    }
+}
