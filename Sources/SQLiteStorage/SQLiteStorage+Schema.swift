@@ -93,6 +93,7 @@ extension SQLiteStorage {
         record.responseCode = row["response_code"]
         record.hostMicros = row["host_us"]
         record.forwardState = row["forward_state"]
+        record.forwardResult = row["forward_result"]
         record.request = row["request"]
         record.answer = row["answer"]
         return record
@@ -104,7 +105,7 @@ extension SQLiteStorage {
         var arguments: [(any DatabaseValueConvertible)?] = []
         func equal(_ column: String, _ value: String?) {
             guard let value else { return }
-            clauses.append("\(column) = ?")
+            clauses.append("journal.\(column) = ?")
             arguments.append(value)
         }
         equal("stan", query.stan)
@@ -117,11 +118,11 @@ extension SQLiteStorage {
         equal("outcome", query.outcome)
         equal("channel", query.channel)
         if let since = query.since {
-            clauses.append("started >= ?")
+            clauses.append("journal.started >= ?")
             arguments.append(since)
         }
         if let until = query.until {
-            clauses.append("started < ?")
+            clauses.append("journal.started < ?")
             arguments.append(until)
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), StatementArguments(arguments))

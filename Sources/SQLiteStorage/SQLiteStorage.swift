@@ -118,8 +118,8 @@ public final class SQLiteStorage: SwitchStorage {
         do {
             return try pool.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT journal.*, (SELECT state FROM forward WHERE forward.txn = journal.id ORDER BY id DESC LIMIT 1) AS forward_state
-                    FROM journal \(condition) ORDER BY started, id LIMIT \(max(0, query.limit))
+                    SELECT journal.*, forward.state AS forward_state, forward.response_code AS forward_result
+                    FROM journal LEFT JOIN forward ON forward.txn = journal.id \(condition) ORDER BY journal.started, journal.id LIMIT \(max(0, query.limit))
                     """, arguments: arguments).map(SQLiteStorage.record)
             }
         } catch {

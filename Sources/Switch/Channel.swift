@@ -33,8 +33,9 @@ final class Channel: @unchecked Sendable {
     /// Called with each request the channel is done with (answered, timed out, link lost): the
     /// switch answers the originator. Set once before start.
     var onComplete: (@Sendable (InFlight, ChannelCompletion) -> Void)!
-    /// Called with the host's answer to a store-and-forward message (the item's id). Set once before start.
-    var onForwardAnswer: (@Sendable (Int64, ISO8583Message) -> Void)?
+    /// Called with the host's answer to a store-and-forward message: the item's id and the answer's
+    /// response code (DE 39, or ISO 20022 status/reason). Set once before start.
+    var onForwardAnswer: (@Sendable (Int64, String) -> Void)?
 
     struct State {
         var links: [LinkState]
@@ -46,8 +47,10 @@ final class Channel: @unchecked Sendable {
         var lastStan: UInt32 = 0
         var sequence: UInt64 = 0
         var stopped = false
-        /// Store-and-forward messages sent and not yet acknowledged: STAN → the item's id.
+        /// Store-and-forward messages sent and not yet acknowledged: STAN → the item's id (ISO 8583),
+        /// or each reference its answer may name → the item's id (ISO 20022).
         var forwards: [UInt32: Int64] = [:]
+        var forwardReferences: [String: Int64] = [:]
     }
 
     struct LinkState {
@@ -200,9 +203,24 @@ final class Channel: @unchecked Sendable {
         return stan
     }
 
+    /// Sends a store-and-forward ISO 20022 document on the first usable link; its answer is matched
+    /// by any of `references`. False when no link takes traffic now.
+    func sendForward(id: Int64, references: [String], payload: [UInt8]) -> Bool {
+        let connection: Connection? = state.withLock { state in
+            guard !state.stopped, let connection = state.links.first(where: { $0.connection != nil })?.connection else { return nil }
+            for reference in references { state.forwardReferences[reference] = id }
+            return connection
+        }
+        connection?.sendFromAnyThread(payload)
+        return connection != nil
+    }
+
     /// Stops waiting for the answer to a store-and-forward message (it timed out; it will be repeated).
-    func forgetForward(stan: UInt32) {
-        _ = state.withLock { $0.forwards.removeValue(forKey: stan) }
+    func forgetForward(stan: UInt32?, references: [String] = []) {
+        state.withLock { state in
+            if let stan { state.forwards[stan] = nil }
+            for reference in references { state.forwardReferences[reference] = nil }
+        }
     }
 
     /// Gives a slot back unsent (the request could not be encoded for this host).
@@ -254,7 +272,7 @@ final class Channel: @unchecked Sendable {
         }
         if !answer.mti.expectsResponse, let stan = answer.integer(11),
            let id = state.withLock({ $0.forwards.removeValue(forKey: UInt32(clamping: stan)) }) {
-            return onForwardAnswer?(id, answer) ?? ()
+            return onForwardAnswer?(id, answer.string(39) ?? "-") ?? ()
         }
         guard !answer.mti.expectsResponse, let stan = answer.integer(11), let entry = take(.stan(UInt32(clamping: stan))) else {
             metrics.unmatchedAnswer(channel: name)
@@ -277,7 +295,11 @@ final class Channel: @unchecked Sendable {
         }
         // Each candidate taken at most once (`take` removes what it finds).
         var matched: InFlight? = nil
-        for reference in ISO20022Support.originalReferences(of: answer) where matched == nil { matched = take(.reference(reference)) }
+        let references = ISO20022Support.originalReferences(of: answer)
+        for reference in references where matched == nil { matched = take(.reference(reference)) }
+        if matched == nil, let id = takeForward(references) {
+            return onForwardAnswer?(id, [answer.status, answer.statusReason].compactMap { $0 }.joined(separator: "/")) ?? ()
+        }
         guard let entry = matched else {
             metrics.unmatchedAnswer(channel: name)
             logger.warning("unmatched answer from host (late, unknown or not an answer)", metadata: [
@@ -286,6 +308,17 @@ final class Channel: @unchecked Sendable {
             return
         }
         onComplete(entry, .iso20022(payload, answer))
+    }
+
+    /// The store-and-forward item one of `references` names, with all its references forgotten.
+    private func takeForward(_ references: [String]) -> Int64? {
+        state.withLock { state in
+            var found: Int64? = nil
+            for reference in references where found == nil { found = state.forwardReferences[reference] }
+            guard let id = found else { return nil }
+            state.forwardReferences = state.forwardReferences.filter { $0.value != id }
+            return id
+        }
     }
 
     /// Removes and returns the request in flight under `key`, if any.

@@ -1,5 +1,6 @@
 import Dispatch
 import ISO8583
+import ISO20022
 import Logging
 import PaymentModel
 import SecurityModule
@@ -34,8 +35,7 @@ final class Durability: Sendable {
         }
         var queues: [String: ForwardQueue] = [:]
         for channel in channels {
-            guard let side = channel.iso8583 else { continue }
-            queues[channel.name] = ForwardQueue(channel: channel, dialect: side.dialect, writer: writer, protection: protection,
+            queues[channel.name] = ForwardQueue(channel: channel, dialect: channel.iso8583?.dialect, writer: writer, protection: protection,
                                                 logger: logger, metrics: metrics)
         }
         forwardQueues = queues
@@ -81,24 +81,31 @@ final class Durability: Sendable {
                                        rule: "-", channel: claim.channel, channelsTried: claim.channel, result: ResultCode.systemError.value,
                                        outcome: "interrupted", totalMicros: 0)
             record.stan = claim.stan
-            if claim.reversible, let side = channel.iso8583, channel.configuration.reversal != .off {
+            if claim.reversible {
                 do {
-                    let outbound = try ISO8583Message(decoding: try protection.open(claim.sealedMessage), dialect: side.dialect)
-                    record.hostStan = outbound.string(11)
-                    record.rrn = outbound.string(37)
-                    record.terminal = outbound.string(41)
-                    record.merchant = outbound.string(42)
-                    if let pan = outbound.string(2).flatMap(PAN.init) { record.card(pan, protection) }
-                    record.amount = outbound.integer(4)
-                    record.currency = outbound.string(49)
-                    let reversal = try Reversal.make(from: outbound, advice: channel.configuration.reversal == .advice, dialect: side.dialect,
-                                                     transmitted: NetworkManagement.transmissionDateTime())
-                    batch.newForwards.append(ForwardItem(channel: claim.channel, kind: .reversal, transaction: claim.transaction,
-                                                         sealedMessage: try protection.seal(try reversal.encoded(as: side.dialect)),
-                                                         created: Durability.now()))
-                    record.forward = ForwardItem.Kind.reversal.rawValue
+                    let sent = try protection.open(claim.sealedMessage)
+                    let item: ForwardItem
+                    if let side = channel.iso8583 {
+                        let outbound = try ISO8583Message(decoding: sent, dialect: side.dialect)
+                        record.hostStan = outbound.string(11)
+                        record.rrn = outbound.string(37)
+                        record.terminal = outbound.string(41)
+                        record.merchant = outbound.string(42)
+                        if let pan = outbound.string(2).flatMap(PAN.init) { record.card(pan, protection) }
+                        record.amount = outbound.integer(4)
+                        record.currency = outbound.string(49)
+                        item = try Compensation.reversal(of: outbound, channel: channel, transaction: claim.transaction, protection: protection)
+                    } else {
+                        let transfer = try ISO20022Support.codec.decode(sent)
+                        record.messageId = transfer.identifiers.messageId
+                        record.endToEndId = transfer.identifiers.endToEndId
+                        record.uetr = transfer.identifiers.uetr
+                        item = try Compensation.statusRequest(about: transfer, channel: channel, transaction: claim.transaction, protection: protection)
+                    }
+                    batch.newForwards.append(item)
+                    record.forward = item.kind.rawValue
                 } catch {
-                    logger.critical("cannot reverse an interrupted request", metadata: [
+                    logger.critical("cannot make good an interrupted request", metadata: [
                         "channel": "\(claim.channel)", "transaction": "\(claim.transaction)", "error": "\(error)",
                     ])
                 }
@@ -107,8 +114,8 @@ final class Durability: Sendable {
             batch.settledClaims.append(claim.transaction)
         }
         _ = try writer.writeNow(batch)
-        logger.warning("requests interrupted by the previous stop: journalled, and reversed where due", metadata: [
-            "count": "\(batch.journal.count)", "reversals": "\(batch.newForwards.count)",
+        logger.warning("requests interrupted by the previous stop: journalled, and reversed or asked after where due", metadata: [
+            "count": "\(batch.journal.count)", "compensations": "\(batch.newForwards.count)",
         ])
     }
 

@@ -1,12 +1,14 @@
 import Dispatch
 import ISO8583
+import ISO20022
 import Logging
+import PaymentModel
 import SecurityModule
 import Synchronization
 import Transport
 
-/// One channel's store-and-forward queue: reversals and advices the switch owes the host, sent one
-/// at a time in the order they were stored, each retried with backoff until the host answers.
+/// One channel's store-and-forward queue: reversals, advices and status requests the switch owes the
+/// host, sent one at a time in the order they were stored, each retried with backoff until the host answers.
 ///
 /// Every attempt is written to storage before it is sent, so after a restart a message that may
 /// have reached the host goes out as a repeat (0401, 0421). Any answer from the host acknowledges
@@ -16,7 +18,8 @@ final class ForwardQueue: @unchecked Sendable {
     let channel: Channel
     private let writer: StorageWriter
     private let protection: DataProtection
-    private let dialect: Dialect
+    /// The host's ISO 8583 dialect; nil for an ISO 20022 host.
+    private let dialect: Dialect?
     private let logger: Logger
     private let metrics: SwitchMetrics
     private let firstDelay: UInt64
@@ -26,7 +29,7 @@ final class ForwardQueue: @unchecked Sendable {
     // Confined to the channel's loop.
     private var items: [ForwardItem] = []
     private var head = 0
-    private var outstanding: (id: Int64, stan: UInt32, deadline: UInt64)?
+    private var outstanding: (id: Int64, stan: UInt32?, references: [String], deadline: UInt64)?
     /// Waiting for an attempt to be written before sending it.
     private var preparing = false
     private var notBefore: UInt64 = 0
@@ -34,7 +37,7 @@ final class ForwardQueue: @unchecked Sendable {
     /// Depth and oldest item's creation (Unix ms), for the metrics sampler on another queue.
     private let summary = Mutex<(depth: Int, oldest: Int64?)>((0, nil))
 
-    init(channel: Channel, dialect: Dialect, writer: StorageWriter, protection: DataProtection, logger: Logger, metrics: SwitchMetrics) {
+    init(channel: Channel, dialect: Dialect?, writer: StorageWriter, protection: DataProtection, logger: Logger, metrics: SwitchMetrics) {
         self.channel = channel
         self.dialect = dialect
         self.writer = writer
@@ -72,19 +75,18 @@ final class ForwardQueue: @unchecked Sendable {
         }
     }
 
-    /// The host answered the message stored under `id`.
-    func answered(id: Int64, _ answer: ISO8583Message) {
+    /// The host answered the message stored under `id` with `code` (DE 39, or status/reason).
+    func answered(id: Int64, responseCode code: String) {
         channel.loop.queue.async { [self] in
             guard head < items.count, items[head].id == id else { return }
             let item = items[head]
-            let code = answer.string(39) ?? "-"
             writer.acknowledge(id: id, responseCode: code)
             metrics.forward(channel: channel.name, kind: item.kind, event: "acknowledged")
             logger.info("store-and-forward message acknowledged", metadata: [
                 "channel": "\(channel.name)", "kind": "\(item.kind.rawValue)", "transaction": "\(item.transaction)",
                 "attempts": "\(item.attempts)", "code": "\(code)",
             ])
-            if let outstanding, outstanding.id != id { channel.forgetForward(stan: outstanding.stan) }
+            if let outstanding, outstanding.id != id { channel.forgetForward(stan: outstanding.stan, references: outstanding.references) }
             outstanding = nil
             advance()
         }
@@ -115,7 +117,7 @@ final class ForwardQueue: @unchecked Sendable {
         dispatchPrecondition(condition: .onQueue(channel.loop.queue))
         let now = DispatchTime.now().uptimeNanoseconds
         if let outstanding, now >= outstanding.deadline {
-            channel.forgetForward(stan: outstanding.stan)
+            channel.forgetForward(stan: outstanding.stan, references: outstanding.references)
             self.outstanding = nil
             backOff(now)
         }
@@ -146,34 +148,34 @@ final class ForwardQueue: @unchecked Sendable {
 
     private func send(_ item: ForwardItem) {
         let now = DispatchTime.now().uptimeNanoseconds
-        var message: ISO8583Message
+        let deadline = now + UInt64(channel.configuration.requestTimeout.nanosecondsClamped)
         do {
-            message = try ISO8583Message(decoding: try protection.open(item.sealedMessage), dialect: dialect)
-        } catch {
-            // It can never be sent: acknowledged as unsendable so the queue behind it moves, and said loudly.
-            logger.critical("a stored message cannot be read: it is given up", metadata: [
-                "channel": "\(channel.name)", "transaction": "\(item.transaction)", "error": "\(error)",
-            ])
-            writer.acknowledge(id: item.id, responseCode: "unreadable")
-            metrics.forward(channel: channel.name, kind: item.kind, event: "unreadable")
-            return advance()
-        }
-        if item.attempts > 1 { message.mti = Reversal.repeated(message.mti) }
-        message.set(7, NetworkManagement.transmissionDateTime())
-        let dialect = dialect
-        do {
-            let stan = try channel.sendForward(id: item.id) { stan in
-                message.set(11, NetworkManagement.sixDigits(stan))
-                return try message.encoded(as: dialect)
+            let stored = try protection.open(item.sealedMessage)
+            if let dialect {
+                var message = try ISO8583Message(decoding: stored, dialect: dialect)
+                if item.attempts > 1 { message.mti = Reversal.repeated(message.mti) }
+                message.set(7, NetworkManagement.transmissionDateTime())
+                let stan = try channel.sendForward(id: item.id) { stan in
+                    message.set(11, NetworkManagement.sixDigits(stan))
+                    return try message.encoded(as: dialect)
+                }
+                guard let stan else { return backOff(now) }
+                outstanding = (item.id, stan, [], deadline)
+            } else {
+                // The bank's pacs.002 names the status request, or the credit transfer asked after.
+                let document = try ISO20022Support.codec.decode(stored)
+                let references = [document.identifiers.messageId, document.unmapped.first { $0.key == "OrgnlGrpInf/OrgnlMsgId" }?.value].compactMap { $0 }
+                guard channel.sendForward(id: item.id, references: references, payload: stored) else { return backOff(now) }
+                outstanding = (item.id, nil, references, deadline)
             }
-            guard let stan else { return backOff(now) }
-            outstanding = (item.id, stan, now + UInt64(channel.configuration.requestTimeout.nanosecondsClamped))
             metrics.forward(channel: channel.name, kind: item.kind, event: item.attempts > 1 ? "repeated" : "sent")
         } catch {
-            logger.critical("a stored message cannot be encoded: it is given up", metadata: [
+            // It can never be sent: acknowledged as unsendable so the queue behind it moves, and said loudly.
+            logger.critical("a stored message cannot be sent: it is given up", metadata: [
                 "channel": "\(channel.name)", "transaction": "\(item.transaction)", "error": "\(error)",
             ])
-            writer.acknowledge(id: item.id, responseCode: "unencodable")
+            writer.acknowledge(id: item.id, responseCode: "unsendable")
+            metrics.forward(channel: channel.name, kind: item.kind, event: "unsendable")
             advance()
         }
     }

@@ -31,6 +31,8 @@ final class InboundRequest: @unchecked Sendable {
     var refusedBy: [String] = []
     /// The STAN the request went to its host with (ISO 8583).
     var hostStan: UInt32 = 0
+    /// The message id the host's answer names as the original (ISO 20022).
+    var hostReference: String?
     /// Its journal id, when given before the journal record is written (a stored reversal or advice names it).
     var transaction: String?
     /// Whether its journal record has a place reserved, goes beyond the capacity, or is not written.

@@ -44,8 +44,10 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var hostMicros: Int64?
     /// `none`, or the kind of forward item the transaction left (`reversal`, `advice`).
     public var forward: String
-    /// Set by queries from the store-and-forward table: `pending` or `acknowledged`.
+    /// Set by queries from the store-and-forward table: `pending` or `acknowledged`, and the
+    /// host's answer to it (DE 39, or the pacs.002 status/reason).
     public var forwardState: String?
+    public var forwardResult: String?
     /// The request and the answer as masked JSON.
     public var request: String?
     public var answer: String?

@@ -19,7 +19,7 @@ extension PaymentSwitch {
                 logger.warning("no answer in time: declined", metadata: ["channel": "\(channel.name)", "rule": "\(request.ruleID)"])
             }
             // The host may have acted on a request it did not answer: it is reversed, durably, first.
-            if reverseBeforeAnswering(request, channel: channel, code: code) { return }
+            if compensateBeforeAnswering(request, channel: channel, code: code) { return }
             answerLocally(request, code)
         case .iso8583(let answer):
             let took = DispatchTime.now().uptimeNanoseconds &- entry.sent

@@ -158,6 +158,7 @@ extension PaymentSwitch {
         }
         request.channelName = channel.name
         request.hostStan = reservation.stan
+        request.hostReference = reference
         let bytes: [UInt8]
         do {
             bytes = try outboundBytes(request, payment, channel: channel, reservation: reservation)
@@ -173,11 +174,8 @@ extension PaymentSwitch {
             // Claimed first: a switch that stops before answering finds the claim when it starts again.
             request.transaction = writer.nextTransactionID()
             request.claimed = true
-            let reversible = channel.configuration.reversal != .off && {
-                if case .iso8583(let message) = request.message { return Reversal.applies(to: message.mti) }
-                return false
-            }()
-            writer.claim(ClaimEntry(request: request, channel: channel.name, reversible: reversible, connection: reservation.connection, bytes: bytes))
+            writer.claim(ClaimEntry(request: request, channel: channel.name, reversible: needsCompensation(request, on: channel),
+                                    connection: reservation.connection, bytes: bytes))
             return .sent
         }
         // On the link's queue: sent now, written once at the end of this read; else handed over in batches.

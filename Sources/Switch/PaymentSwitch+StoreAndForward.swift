@@ -1,34 +1,47 @@
 import ISO8583
+import ISO20022
 import Logging
 import PaymentModel
 import SecurityModule
 
 extension PaymentSwitch {
-    /// For an authorization or financial request its host did not answer (timeout, link lost,
-    /// unreadable answer, shutdown): declines the originator with the request's reversal stored in
-    /// the same write as its journal record, so neither exists without the other.
+    /// Whether a request left unanswered by its host must be made good: an ISO 8583 authorization
+    /// or financial request is reversed, an ISO 20022 credit transfer is asked after (pacs.028).
+    func needsCompensation(_ request: InboundRequest, on channel: Channel) -> Bool {
+        switch request.message {
+        case .iso8583(let message): channel.iso8583 != nil && channel.configuration.reversal != .off && Reversal.applies(to: message.mti)
+        case .iso20022(_, let payment): channel.iso8583 == nil && payment.kind == .creditTransfer
+        }
+    }
+
+    /// For a request its host did not answer (timeout, link lost, unreadable answer, shutdown):
+    /// declines the originator, with the reversal or status request stored in the same write as the
+    /// transaction's journal record, so neither exists without the other.
     ///
-    /// - Returns: Whether the originator's answer was taken care of; false when no reversal applies.
-    func reverseBeforeAnswering(_ request: InboundRequest, channel: Channel, code: ResultCode) -> Bool {
-        guard let durability, let queue = durability.forwardQueues[channel.name], channel.configuration.reversal != .off,
-              case .iso8583(let original) = request.message, Reversal.applies(to: original.mti), let host = channel.iso8583 else { return false }
+    /// - Returns: Whether the originator's answer was taken care of; false when nothing is due.
+    func compensateBeforeAnswering(_ request: InboundRequest, channel: Channel, code: ResultCode) -> Bool {
+        guard let durability, let queue = durability.forwardQueues[channel.name], needsCompensation(request, on: channel) else { return false }
         let transaction = request.transaction ?? durability.writer.nextTransactionID()
         request.transaction = transaction
         let item: ForwardItem
         do {
-            let outbound = try outboundMessage(request, channel: channel, stan: request.hostStan)
-            let reversal = try Reversal.make(from: outbound, advice: channel.configuration.reversal == .advice, dialect: host.dialect,
-                                             transmitted: NetworkManagement.transmissionDateTime())
-            item = ForwardItem(channel: channel.name, kind: .reversal, transaction: transaction,
-                               sealedMessage: try durability.protection.seal(try reversal.encoded(as: host.dialect)), created: Durability.now())
+            switch request.message {
+            case .iso8583:
+                item = try Compensation.reversal(of: try outboundMessage(request, channel: channel, stan: request.hostStan), channel: channel,
+                                                 transaction: transaction, protection: durability.protection)
+            case .iso20022(let bytes, let payment):
+                guard let reference = request.hostReference else { throw SwitchError("no message id was sent to the host") }
+                let sent = try ISO20022Support.codec.decode(try ISO20022Leg.outbound(bytes, payment, reference: .reference(reference)))
+                item = try Compensation.statusRequest(about: sent, channel: channel, transaction: transaction, protection: durability.protection)
+            }
         } catch {
-            logger.critical("cannot make the reversal of a request its host did not answer", metadata: [
+            logger.critical("cannot make good a request its host did not answer", metadata: [
                 "channel": "\(channel.name)", "transaction": "\(transaction)", "error": "\(error)",
             ])
             answerLocally(request, code)
             return true
         }
-        metrics.forward(channel: channel.name, kind: .reversal, event: "stored")
+        metrics.forward(channel: channel.name, kind: item.kind, event: "stored")
         answerLocally(request, code, forward: item) { [weak queue] stored in queue?.add(stored) }
         return true
     }
@@ -54,5 +67,34 @@ extension PaymentSwitch {
         }
         metrics.forward(channel: channel.name, kind: .advice, event: "stored")
         answerLocally(request, .approved, forward: item) { [weak queue] stored in queue?.add(stored) }
+    }
+}
+
+/// The messages that make good a request a host may have acted on without answering.
+enum Compensation {
+    /// The reversal of an ISO 8583 request as the host received it, sealed for the store.
+    static func reversal(of sent: ISO8583Message, channel: Channel, transaction: String, protection: DataProtection) throws -> ForwardItem {
+        guard let host = channel.iso8583 else { throw SwitchError("an ISO 8583 reversal for an ISO 20022 channel") }
+        let reversal = try Reversal.make(from: sent, advice: channel.configuration.reversal == .advice, dialect: host.dialect,
+                                         transmitted: NetworkManagement.transmissionDateTime())
+        return ForwardItem(channel: channel.name, kind: .reversal, transaction: transaction,
+                           sealedMessage: try protection.seal(try reversal.encoded(as: host.dialect)), created: Durability.now())
+    }
+
+    /// A pacs.028 asking the bank for the status of a credit transfer as it was sent (its message
+    /// id, transaction identifiers and agents), sealed for the store.
+    static func statusRequest(about sent: PaymentMessage, channel: Channel, transaction: String, protection: DataProtection) throws -> ForwardItem {
+        var request = PaymentMessage(kind: .statusRequest, function: .request)
+        request.identifiers = sent.identifiers
+        request.identifiers.messageId = ISO20022Leg.newMessageId()
+        request.instructingAgent = sent.instructingAgent
+        request.instructedAgent = sent.instructedAgent
+        request.unmapped = [
+            UnmappedField(key: "OrgnlGrpInf/OrgnlMsgId", value: sent.identifiers.messageId ?? "NOTPROVIDED"),
+            UnmappedField(key: "OrgnlGrpInf/OrgnlMsgNmId", value: sent.source?.version ?? ISO20022MessageDefinition.pacs008.rawValue),
+        ]
+        let document = Array(try ISO20022Codec.encode(request, as: .pacs028).utf8)
+        return ForwardItem(channel: channel.name, kind: .statusRequest, transaction: transaction,
+                           sealedMessage: try protection.seal(document), created: Durability.now())
     }
 }

@@ -76,7 +76,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         for channel in order {
             channel.onComplete = { [weak self, unowned channel] entry, completion in self?.channelDone(channel, entry, completion) }
             if let queue = durability?.forwardQueues[channel.name] {
-                channel.onForwardAnswer = { [weak queue] id, answer in queue?.answered(id: id, answer) }
+                channel.onForwardAnswer = { [weak queue] id, code in queue?.answered(id: id, responseCode: code) }
             }
         }
     }

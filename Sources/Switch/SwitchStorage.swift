@@ -83,6 +83,8 @@ public struct ForwardItem: Sendable, Equatable {
         case reversal
         /// Accepted from an originator and acknowledged to it once stored (0120, 0220, 0420).
         case advice
+        /// Sent because an ISO 20022 credit transfer got no status in time (pacs.028).
+        case statusRequest
     }
 
     /// Given by the store when written (0 before).
@@ -91,7 +93,7 @@ public struct ForwardItem: Sendable, Equatable {
     public var kind: Kind
     /// The journal id of the transaction it belongs to.
     public var transaction: String
-    /// The ISO 8583 message in the host's dialect, sealed with the data key (``DataProtection``).
+    /// The ISO 8583 message in the host's dialect, or the ISO 20022 document, sealed with the data key (``DataProtection``).
     public var sealedMessage: [UInt8]
     /// Sends so far: a message sent before goes out as a repeat (0401, 0421).
     public var attempts: Int

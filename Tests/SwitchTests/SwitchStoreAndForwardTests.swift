@@ -1,5 +1,6 @@
 import Foundation
 import ISO8583
+import ISO20022
 import PaymentModel
 import SecurityModule
 import Simulators
@@ -221,5 +222,47 @@ import Transport
             #expect(reversal.string(90)?.hasPrefix("0200" + stan) == true)
         }
         #expect(SwitchHarness.wait { (try? store.storage.pendingForwards().isEmpty) == true })
+    }
+}
+
+/// ISO 20022: a credit transfer without a status in time.
+@Suite struct SwitchISO20022TimeoutTests {
+    @Test func aCreditTransferWithoutAStatusIsRejectedAB05AndAskedAfterWithPacs028() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        // The bank never answers the transfer itself, and answers the status request.
+        let silent = try IssuerBehaviour.load(yaml: "faults: {drop: 1}\nfaultsOn: [\"pacs.008.001.08\"]", file: "bank.yaml")
+        let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, behaviour: silent, loops: 1))
+        let bankPort = try bank.start()
+        defer { bank.stop() }
+        let yaml = """
+            name: test
+            rules: rules.yaml
+            listeners:
+              - {name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}
+            channels:
+              - {name: bank, addresses: ["127.0.0.1:\(bankPort)"], framing: bin4, protocol: iso20022, request-timeout: 300ms,
+                 forward-retry: 100ms}
+            """
+        let (payments, ports) = try SwitchHarness.start(yaml, rules: SwitchFixtures.rules(["bank"]), storage: store)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let client = try PosClient(port: ports["banks"]!, lengthBytes: 4)
+        let transfer = try SwitchISO20022Tests.sample("pacs.008.001.08_valid.xml")
+        let original = try ISO20022Codec().decode(transfer)
+        client.sendFrame(transfer)
+        let answer = try ISO20022Codec().decode(try #require(client.receiveFrame()))
+        #expect(answer.kind == .statusReport && answer.status == "RJCT" && answer.statusReason == "AB05")
+
+        #expect(SwitchHarness.wait { (try? store.storage.pendingForwards().isEmpty) == true && !bank.received.filter { $0.kind == "statusRequest" }.isEmpty })
+        let asked = try #require(bank.received.first { $0.kind == "statusRequest" })
+        #expect(asked.message == "pacs.028.001.03")
+        #expect(asked.endToEndId == original.identifiers.endToEndId)
+        var query = JournalQuery()
+        query.endToEndId = original.identifiers.endToEndId
+        let record = try #require(try store.storage.journal(query).first)
+        #expect(record.outcome == "timeout" && record.forward == "statusRequest" && record.forwardState == "acknowledged")
+        #expect(record.responseCode == "RJCT/AB05")
+        #expect(record.forwardResult == "ACSC", "the pacs.002 the status request got is recorded")
     }
 }
