@@ -144,7 +144,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule"]),
+        .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule", "TestSupport"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

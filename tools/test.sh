@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test from a fresh clone: set-up, the Swift test suite, the byte-compatibility check
+# Runs every test from a fresh clone: set-up, the Swift test suite, the short chaos run (faults,
+# an issuer restart and a SIGKILL of the switch; tools/chaos.sh), the byte-compatibility check
 # against pyiso8583 (an independent implementation, from PyPI), then the fuzz targets: every kept
 # crasher and seed once, each target for FUZZ_SECONDS (default 30), and the pyiso8583 differential
 # over what the ISO 8583 target found.
@@ -9,6 +10,7 @@ tools/setup.sh
 swift build --build-tests
 swift test --skip-build
 payswitch="$(swift build --show-bin-path)/payswitch"
+PAYSWITCH_BIN="$payswitch" tools/chaos.sh --short
 PAYSWITCH_BIN="$payswitch" tools/interop/run.sh
 tools/fuzz.sh regress
 tools/fuzz.sh all "${FUZZ_SECONDS:-30}"

@@ -58,6 +58,12 @@ public final class SQLiteStorage: SwitchStorage {
                     let insert = try db.cachedStatement(sql: SQLiteStorage.insertJournal)
                     for record in batch.journal { try insert.execute(arguments: SQLiteStorage.arguments(record)) }
                 }
+                var lastStans: [String: String] = [:]
+                for record in batch.journal { if let stan = record.hostStan { lastStans[record.channel] = stan } }
+                for (channel, stan) in lastStans {
+                    try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                   arguments: ["stan:" + channel, stan])
+                }
                 if !batch.newForwards.isEmpty {
                     let insert = try db.cachedStatement(sql: """
                         INSERT INTO forward (channel, kind, txn, message, attempts, created) VALUES (?, ?, ?, ?, ?, ?)
@@ -96,6 +102,22 @@ public final class SQLiteStorage: SwitchStorage {
             }
         } catch {
             throw StorageError(operation: "reading the store-and-forward queue of \(path)", reason: "\(error)")
+        }
+    }
+
+    public func lastHostStans() throws(StorageError) -> [String: UInt32] {
+        do {
+            return try pool.read { db in
+                var stans: [String: UInt32] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key LIKE 'stan:%'") {
+                    let key: String = row["key"]
+                    let value: String = row["value"]
+                    if let stan = UInt32(value) { stans[String(key.dropFirst(5))] = stan }
+                }
+                return stans
+            }
+        } catch {
+            throw StorageError(operation: "reading the last STANs of \(path)", reason: "\(error)")
         }
     }
 

@@ -223,6 +223,13 @@ final class Channel: @unchecked Sendable {
         }
     }
 
+    /// Starts assigning STANs past `stan` (the last one journalled before a restart) and past every
+    /// request that may have been in flight after it.
+    func continueStans(after stan: UInt32) {
+        let gap = UInt32(clamping: configuration.maximumInFlight)
+        state.withLock { $0.lastStan = UInt32((UInt64(stan) + UInt64(gap)) % 999_999) }
+    }
+
     /// Gives a slot back unsent (the request could not be encoded for this host).
     func release(_ reservation: Reservation) {
         state.withLock { state in

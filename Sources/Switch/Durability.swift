@@ -49,6 +49,7 @@ final class Durability: Sendable {
     /// Settles what a previous run left claimed, then loads what storage holds pending and starts
     /// each channel's queue on it.
     func start(channels: [String: Channel]) throws {
+        for (name, stan) in try writer.storage.lastHostStans() { channels[name]?.continueStans(after: stan) }
         try recoverClaims(channels: channels)
         let pending = try writer.storage.pendingForwards()
         var byChannel: [String: [ForwardItem]] = [:]

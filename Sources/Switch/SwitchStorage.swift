@@ -15,6 +15,9 @@ public protocol SwitchStorage: Sendable {
     func openClaims() throws(StorageError) -> [Claim]
     /// Journal records matching a query, oldest first.
     func journal(_ query: JournalQuery) throws(StorageError) -> [JournalRecord]
+    /// The host STAN of each channel's most recently journalled request, so that a restarted
+    /// switch does not reuse STANs its hosts saw moments ago.
+    func lastHostStans() throws(StorageError) -> [String: UInt32]
     /// Journal counts by channel and outcome.
     func journalStats(_ query: JournalQuery) throws(StorageError) -> [JournalCount]
     /// Ties the store to a data key: records `check` the first time, and fails when a store

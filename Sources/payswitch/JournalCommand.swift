@@ -94,9 +94,15 @@ struct JournalCommand: ParsableCommand {
             let records = try selection.open().journal(try selection.query(limit: limit))
             switch format {
             case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                for record in records { print(String(decoding: try encoder.encode(record), as: UTF8.self)) }
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                for record in records {
+                    // `started` as ISO 8601 with milliseconds, like the table.
+                    guard var object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(record)) as? [String: Any] else { continue }
+                    object["started"] = formatter.string(from: Date(timeIntervalSince1970: Double(record.started) / 1000))
+                    let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                    print(String(decoding: line, as: UTF8.self))
+                }
             case .table:
                 let header = ["started", "id", "listener", "msg", "stan", "rrn", "terminal", "pan", "amount", "channel", "rule",
                               "code", "outcome", "ms", "forward"]

@@ -1,6 +1,7 @@
 import Foundation
 import SecurityModule
 import Testing
+import TestSupport
 
 /// Sealing stored messages and hashing PANs for lookups with the data key.
 @Suite struct DataProtectionTests {
@@ -11,7 +12,7 @@ import Testing
         let plaintext = Array("0200 with a card number inside".utf8)
         let sealed = try protection.seal(plaintext)
         #expect(sealed.count == plaintext.count + 28)
-        #expect(!sealed.contains(plaintext), "nothing of the plaintext shows")
+        #expect(!sealed.contains(bytes: plaintext), "nothing of the plaintext shows")
         #expect(try protection.open(sealed) == plaintext)
         #expect(try protection.seal(plaintext) != sealed, "a fresh nonce each time")
         let other = try DataProtection(key: [UInt8](repeating: 8, count: 32))
@@ -48,12 +49,5 @@ import Testing
         #expect(!read.created && read.key == created.key)
         try "not a key\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: SecurityError.self) { try DataProtection.loadOrCreateKey(path: path) }
-    }
-}
-
-extension Array where Element == UInt8 {
-    func contains(_ other: [UInt8]) -> Bool {
-        guard other.count <= count else { return false }
-        return (0...(count - other.count)).contains { start in Array(self[start..<start + other.count]) == other }
     }
 }

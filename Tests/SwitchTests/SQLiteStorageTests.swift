@@ -124,3 +124,20 @@ import Testing
         #expect(try reader.journal(JournalQuery()).count == 1)
     }
 }
+
+extension SQLiteStorageTests {
+    @Test func theLastHostStanOfEachChannelIsKept() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        var batch = StorageBatch()
+        var first = Self.record("1", stan: "000001", started: 1)
+        first.hostStan = "000120"
+        var second = Self.record("2", stan: "000002", started: 2)
+        second.hostStan = "000121"
+        var other = Self.record("3", stan: "000003", started: 3, channel: "other")
+        other.hostStan = "000007"
+        batch.journal = [first, second, other]
+        _ = try store.storage.write(batch)
+        #expect(try store.reopened().storage.lastHostStans() == ["issuer": 121, "other": 7])
+    }
+}

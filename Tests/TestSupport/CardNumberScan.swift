@@ -32,3 +32,11 @@ public enum CardNumberScan {
         return sum % 10 == 0
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Whether `bytes` occur in these bytes, in order and side by side.
+    public func contains(bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= count else { return false }
+        return (0...(count - bytes.count)).contains { start in self[start..<start + bytes.count].elementsEqual(bytes) }
+    }
+}

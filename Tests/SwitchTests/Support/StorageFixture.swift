@@ -43,6 +43,7 @@ final class GatedStorage: SwitchStorage {
 
     func pendingForwards() throws(StorageError) -> [ForwardItem] { [] }
     func openClaims() throws(StorageError) -> [Claim] { [] }
+    func lastHostStans() throws(StorageError) -> [String: UInt32] { [:] }
     func journal(_ query: JournalQuery) throws(StorageError) -> [JournalRecord] { [] }
     func journalStats(_ query: JournalQuery) throws(StorageError) -> [JournalCount] { [] }
     func bind(keyCheck check: String) throws(StorageError) {}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Chaos: proves "nothing lost" under faults, with real processes on 127.0.0.1 and bounded in time.
+#
+# POS simulators (iso87ascii) drive `payswitch serve`, which splits the traffic between two issuer
+# simulators injecting drops, late answers, closes, garbage and stop-reading on purchases. Midway
+# issuer B is restarted; later the switch is killed with SIGKILL and started again on the same
+# storage, and the POS traffic resumes. When the store-and-forward queue has drained, the checker
+# (tools/chaos_check.py) compares the POS reports, the journal (`payswitch journal query`) and the
+# issuers' record files:
+#   - every request a POS sent got exactly one answer, or was lost with a connection the POS saw close;
+#     no answer went to the wrong terminal or request (mismatched, unexpected, late: 0);
+#   - the journal's count per response code equals the POS's, but for answers the kill cut off
+#     (journalled, then lost with the process: at most the POS's losses);
+#   - every purchase the switch timed out, lost its link on, or was interrupted in has exactly one
+#     reversal, acknowledged; the issuers saw each of those purchases' reversals, repeats aside;
+#   - no clear card number in the journal database, the logs or the record files.
+# Usage: tools/chaos.sh [--short]   (CHAOS_SECONDS: seconds of POS traffic per phase, default 45, --short 10;
+#                                    CHAOS_RATE: requests per second per POS process, default 150;
+#                                    PAYSWITCH_BIN: the payswitch to run, default the debug build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+seconds=${CHAOS_SECONDS:-45}
+[ "${1:-}" = "--short" ] && seconds=${CHAOS_SECONDS:-10}
+rate=${CHAOS_RATE:-150}
+if [ -n "${PAYSWITCH_BIN:-}" ]; then
+  bin=$(realpath "$PAYSWITCH_BIN")
+else
+  swift build --product payswitch >/dev/null
+  bin=$(swift build --show-bin-path)/payswitch
+fi
+work=$(mktemp -d /tmp/payswitch-chaos.XXXXXX)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+wait_port() {  # PORT: until something listens on 127.0.0.1:PORT (at most 10 s)
+  for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done
+  echo "chaos: nothing listens on $1" >&2; return 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+issuer_a=$(free_port) issuer_b=$(free_port) pos_port=$(free_port) admin_port=$(free_port)
+
+cat >"$work/faults.yaml" <<'YAML'
+# Faults on purchases only: reversals are acknowledged, so each can be counted once.
+latency: {distribution: uniform, minMs: 1, maxMs: 4}
+faults: {drop: 0.01, late: 0.01, close: 0.001, garbage: 0.002, stopReading: 0.0005}
+faultsOn: ["0200"]
+lateMs: 1500
+YAML
+cat >"$work/rules.yaml" <<'YAML'
+channels: [issuer-a, issuer-b]
+rules: []
+default: {split: {issuer-a: 50, issuer-b: 50}}
+YAML
+cat >"$work/switch.yaml" <<YAML
+name: chaos
+rules: rules.yaml
+listeners:
+  - {name: pos, address: "127.0.0.1:$pos_port", framing: bin2, protocol: iso8583, dialect: iso87ascii}
+channels:
+  - {name: issuer-a, addresses: ["127.0.0.1:$issuer_a"], framing: bin2, protocol: iso8583, dialect: iso87binary,
+     request-timeout: 1s, echo-interval: 1s, missed-echoes: 2, forward-retry: 200ms, forward-retry-max: 2s}
+  - {name: issuer-b, addresses: ["127.0.0.1:$issuer_b"], framing: bin2, protocol: iso8583, dialect: iso87ascii,
+     request-timeout: 1s, echo-interval: 1s, missed-echoes: 2, forward-retry: 200ms, forward-retry-max: 2s}
+health: {open-for: 1s}
+admin: "127.0.0.1:$admin_port"
+storage: {path: data/switch.sqlite, key-file: data/data.key}
+YAML
+
+issuer() {  # name port spec incarnation
+  "$bin" sim issuer --port "$2" --spec "$3" --loops 1 --rules "$work/faults.yaml" --record "$work/issuer-$1-$4.jsonl" \
+    >>"$work/issuer-$1.log" 2>&1 &
+  echo $!
+}
+serve() {
+  "$bin" serve --config "$work/switch.yaml" >>"$work/serve.out" 2>>"$work/serve.log" &
+  echo $!
+}
+# Each POS process is its own terminal (DE 41), so their STANs never make duplicates of each other.
+sample=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
+template() {  # terminal id: the reference 0200 with DE 41 replaced, as hex
+  "$bin" iso8583 decode --spec iso87ascii --json --unmask --hex "$sample" \
+    | python3 -c 'import json,sys; m=json.load(sys.stdin); m["fields"]["41"]=sys.argv[1]; print(json.dumps(m))' "$1" \
+    | "$bin" iso8583 encode --spec iso87ascii
+}
+"$bin" iso8583 decode --spec iso87ascii --json --unmask --hex "$sample" | python3 -c 'import json,sys; print(json.load(sys.stdin)["fields"]["2"])' >"$work/pans.txt"
+pos() {  # phase index
+  "$bin" sim pos --port "$pos_port" --spec iso87ascii --template "$(template "TERM00$1$2")" --connections 2 --rate "$rate" \
+    --seconds "$seconds" --timeout-ms 5000 --seed "$1$2" --quiet --json >"$work/pos-$1-$2.json" 2>>"$work/pos.log" || true
+}
+
+a=$(issuer a "$issuer_a" iso87binary 1); pids+=("$a")
+b=$(issuer b "$issuer_b" iso87ascii 1); pids+=("$b")
+wait_port "$issuer_a"; wait_port "$issuer_b"
+switch=$(serve); pids+=("$switch")
+wait_port "$pos_port"
+sleep 1
+echo "chaos: phase 1, ${seconds}s of POS traffic (2 processes x $rate/s); issuer B restarts, then the switch is killed"
+pos 1 1 & p1=$!
+pos 1 2 & p2=$!
+sleep $((seconds / 3))
+kill "$b"; wait "$b" 2>/dev/null || true
+sleep 1
+b=$(issuer b "$issuer_b" iso87ascii 2); pids+=("$b")
+sleep $((seconds / 3))
+kill -9 "$switch"; wait "$switch" 2>/dev/null || true
+echo "chaos: switch killed with SIGKILL"
+wait "$p1" "$p2"
+switch=$(serve); pids+=("$switch")
+wait_port "$pos_port"
+sleep 1
+echo "chaos: phase 2, ${seconds}s of POS traffic after the restart"
+pos 2 1 & p1=$!
+pos 2 2 & p2=$!
+wait "$p1" "$p2"
+echo "chaos: waiting for the store-and-forward queue to drain"
+for _ in $(seq 1 120); do
+  pending=$("$bin" journal query --config "$work/switch.yaml" --format json --limit 10000000 \
+    | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l).get("forwardState") == "pending"))')
+  [ "$pending" = 0 ] && break
+  sleep 0.5
+done
+kill "$switch"; wait "$switch" 2>/dev/null || true
+kill "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
+"$bin" journal query --config "$work/switch.yaml" --format json --limit 10000000 >"$work/journal.jsonl"
+python3 tools/chaos_check.py "$work"
+rm -rf "$work"

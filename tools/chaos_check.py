@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Checks a tools/chaos.sh run: POS reports, the journal and the issuers' records agree; prints the numbers."""
+import collections
+import glob
+import json
+import os
+import re
+import sys
+
+work = sys.argv[1]
+problems = []
+
+
+def check(condition, message):
+    if not condition:
+        problems.append(message)
+
+
+def lines(path):
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+# POS: every request answered exactly once, or lost with a connection the POS saw close.
+pos = collections.Counter()
+pos_codes = collections.Counter()
+for path in sorted(glob.glob(os.path.join(work, "pos-*.json"))):
+    with open(path) as handle:
+        report = json.load(handle)
+    counts = report["counts"]
+    pos.update(counts)
+    pos_codes.update(report["codes"])
+    name = os.path.basename(path)
+    check(counts["matched"] + counts["lostOnClose"] + counts["sendFailures"] == counts["sent"],
+          f"{name}: sent {counts['sent']} but matched {counts['matched']} + lost {counts['lostOnClose']} + unsent {counts['sendFailures']}")
+    for kind in ("mismatched", "timedOut", "late", "unexpected", "undecodable"):
+        check(counts[kind] == 0, f"{name}: {counts[kind]} {kind}")
+
+# The journal: one record per answer, per response code, but answers cut off by the kill.
+journal = lines(os.path.join(work, "journal.jsonl"))
+answered = [r for r in journal if r["outcome"] != "interrupted"]
+interrupted = [r for r in journal if r["outcome"] == "interrupted"]
+journal_codes = collections.Counter(r.get("responseCode") or "-" for r in answered)
+excess = 0
+for code in sorted(set(journal_codes) | set(pos_codes)):
+    check(journal_codes[code] >= pos_codes[code], f"code {code}: journal {journal_codes[code]} < POS {pos_codes[code]}")
+    excess += max(0, journal_codes[code] - pos_codes[code])
+lost = pos["lostOnClose"]
+check(excess <= lost, f"{excess} journalled answers the POS never got, more than the {lost} requests lost with the kill")
+check(len(interrupted) <= lost, f"{len(interrupted)} interrupted, more than the {lost} requests lost with the kill")
+
+# Reversals: exactly one per purchase left unanswered, acknowledged; the issuers saw each.
+reversed_ = [r for r in journal if r.get("forward") == "reversal"]
+for record in reversed_:
+    check(record.get("forwardState") == "acknowledged", f"transaction {record['id']}: reversal {record.get('forwardState')}")
+unanswered = [r for r in journal if r["outcome"] in ("timeout", "interrupted") or (r["outcome"] in ("unavailable", "system-error") and r.get("hostStan"))]
+check(all(r.get("forward") == "reversal" for r in unanswered),
+      f"{sum(1 for r in unanswered if r.get('forward') != 'reversal')} unanswered purchases without a reversal")
+records = []
+for path in glob.glob(os.path.join(work, "issuer-*.jsonl")):
+    records += [dict(r, file=os.path.basename(path)) for r in lines(path)]
+seen = collections.Counter()
+for record in records:
+    if record.get("kind") == "reversal" and record.get("original") and not record.get("fault"):
+        seen[(record["file"][:8], record["original"][4:10])] += 1
+originals = collections.Counter()
+for record in reversed_:
+    channel = record["channel"].replace("issuer-", "issuer-")
+    originals[(channel[:8], record.get("hostStan"))] += 1
+missing = [key for key in originals if seen[key] == 0]
+check(not missing, f"{len(missing)} reversals never reached an issuer: {missing[:5]}")
+first_sends = collections.Counter()
+for record in records:
+    if record.get("kind") == "reversal" and record.get("message", "").endswith("0") and not record.get("fault"):
+        first_sends[(record["file"][:8], record["original"][4:10])] += 1
+check(all(count == 1 for count in first_sends.values()), "a reversal went out twice as a first send (not as a repeat)")
+repeats = sum(seen.values()) - sum(first_sends.values())
+
+# No clear card number anywhere written: no Luhn-valid digit run in the logs, the records or any
+# journal row (journal.jsonl); no byte sequence of a card number sent in any file, the database's
+# included (binary: numbers stored side by side there can form digit runs of their own).
+with open(os.path.join(work, "pans.txt")) as handle:
+    pans = [line.strip().encode() for line in handle if line.strip()]
+luhn_hits = []
+pan_hits = []
+def luhn(digits):
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+for path in glob.glob(os.path.join(work, "**", "*"), recursive=True):
+    name = os.path.basename(path)
+    if not os.path.isfile(path) or name.endswith((".yaml", ".key")) or name == "pans.txt":
+        continue
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if any(pan in data for pan in pans):
+        pan_hits.append(name)
+    if ".sqlite" not in name:
+        for match in re.finditer(rb"(?<![0-9])[0-9]{13,19}(?![0-9])", data):
+            if luhn(match.group().decode()):
+                luhn_hits.append(name)
+check(not luhn_hits, f"Luhn-valid digit runs in {sorted(set(luhn_hits))}")
+check(not pan_hits, f"a card number sent in {sorted(set(pan_hits))}")
+
+faults = collections.Counter(r.get("fault") for r in records if r.get("fault"))
+print(f"chaos: POS sent {pos['sent']}, answered {pos['matched']}, lost with a connection {pos['lostOnClose']}, unsent {pos['sendFailures']}; "
+      f"mismatched {pos['mismatched']}, unexpected {pos['unexpected']}, timed out {pos['timedOut']}")
+print(f"chaos: POS codes {dict(sorted(pos_codes.items()))}")
+print(f"chaos: journal {len(journal)} records: codes {dict(sorted(journal_codes.items()))}, interrupted {len(interrupted)}, "
+      f"answers cut off by the kill {excess}")
+print(f"chaos: issuer faults injected {dict(sorted(faults.items()))}")
+print(f"chaos: reversals {len(reversed_)}, all acknowledged: {all(r.get('forwardState') == 'acknowledged' for r in reversed_)}; "
+      f"first sends at the issuers {sum(first_sends.values())}, repeats {repeats}")
+if problems:
+    print("chaos: FAILED")
+    for problem in problems:
+        print("  " + problem)
+    sys.exit(1)
+print("chaos: PASS")
