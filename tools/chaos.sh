@@ -123,5 +123,9 @@ done
 kill "$switch"; wait "$switch" 2>/dev/null || true
 kill "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
 "$bin" journal query --config "$work/switch.yaml" --format json --limit 10000000 >"$work/journal.jsonl"
-python3 tools/chaos_check.py "$work"
-rm -rf "$work"
+if python3 tools/chaos_check.py "$work"; then
+  rm -rf "$work"
+else
+  echo "chaos: the run's files are kept in $work"
+  exit 1
+fi

@@ -2,7 +2,9 @@
 # Switch throughput, release build, everything on 127.0.0.1 and bounded in time. In one run, the C
 # load generator of ../shared/limit (CONNECTIONS x WINDOW closed loop, SECONDS_PER_RUN each) drives:
 #  1. the C relay to the C echo issuer: the reference (100 %);
-#  2. `payswitch serve` to the same C echo issuer, plain TCP on both legs;
+#  2. `payswitch serve` to the same C echo issuer, plain TCP on both legs; then again with storage
+#     on (journal, claims: every request claimed before it is forwarded and journalled before it is
+#     answered, in SQLite), and the ratio of the two;
 #  3. `payswitch sim issuer` directly (plain): what the issuer of run 4 answers on its own;
 #  4. `payswitch serve` to `payswitch sim issuer` with TLS on the issuer leg (the load leg stays plain).
 # The load and both issuers speak iso87ascii over bin2, like the switch's listener and channel, so
@@ -63,6 +65,8 @@ EOF
 # The C echo answers an 0800 with an 0810 lacking DE 39, which is no sign-on acceptance: that
 # channel does not sign on. sim issuer answers 0800 properly, so the TLS channel signs on (default).
 config plain $echo_port "    sign-on: false"
+config journal $echo_port "    sign-on: false
+storage: {path: switch-bench-journal/switch.sqlite, key-file: switch-bench-journal/data.key}"
 config tls $issuer_tls_port "    tls: {ca: certs/ca.pem, server-name: localhost}"
 
 serve_pid=
@@ -117,6 +121,14 @@ for shape in ${SHAPES:-"8x16"}; do
   plain=$(load $serve_port)
   row "serve -> C echo (plain, pass-through)" "$shape" "$plain" "$ref"
   echo "  answers: $(answers)"
+  stop_serve
+
+  rm -rf "$work/switch-bench-journal"
+  start_serve journal
+  "$work/loadgen" $serve_port "$conns" "$window" 0.5 "$template" $stan >/dev/null
+  journal=$(load $serve_port)
+  row "serve -> C echo (plain, journal on)" "$shape" "$journal" "$ref"
+  echo "  answers: $(answers); journal on / off: $(( 100 * $(field tps "$journal") / $(field tps "$plain") ))%"
   stop_serve
 
   direct=$(load $issuer_port)
