@@ -7,13 +7,16 @@ public import ISO8583
 /// fields. Field 55's BER-TLV objects appear under `"tlv"` (constructed tags as nested objects), and
 /// composite fields' subfields under `"subfields"`. Sensitive values are masked unless asked.
 public enum MessageJSON {
-    public static func render(_ message: ISO8583Message, dialect: Dialect, unmask: Bool) -> String {
+    /// - Parameter withSubfields: Whether composite fields' subfields are given too (they repeat
+    ///   what the fields hold, split; the journal leaves them out).
+    public static func render(_ message: ISO8583Message, dialect: Dialect, unmask: Bool, withSubfields: Bool = true) -> String {
         var fields: [String] = []
         var subfields: [String] = []
+        fields.reserveCapacity(message.fieldCount)
         for number in message.fieldNumbers {
             let value = unmask ? message.string(number) : message.maskedString(number, dialect: dialect)
-            fields.append("\(quote(String(number))):\(quote(value ?? ""))")
-            if let spec = dialect[field: number], let layout = spec.subfields, layout != .berTLV,
+            fields.append("\"\(number)\":" + quote(value ?? ""))
+            if withSubfields, let spec = dialect[field: number], let layout = spec.subfields, layout != .berTLV,
                let parts = try? message.subfields(number, dialect: dialect) {
                 let members = parts.map { part in "\(quote(part.id)):\(quote(unmask ? part.text : part.maskedValue))" }
                 subfields.append("\(quote(String(number))):{\(members.joined(separator: ","))}")
@@ -39,6 +42,8 @@ public enum MessageJSON {
 
     /// A JSON string literal.
     public static func quote(_ text: String) -> String {
+        // Most values need no escape: one copy, no per-character work.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

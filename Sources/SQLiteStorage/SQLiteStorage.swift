@@ -2,8 +2,9 @@ import Foundation
 internal import GRDB
 public import Switch
 
-/// The embedded storage: one SQLite database in WAL mode (through GRDB), synchronous = FULL so a
-/// committed batch survives a crash of the process or of the machine.
+/// The embedded storage: one SQLite database in WAL mode (through GRDB). With `synchronous: .full`
+/// (the default) a committed batch survives a crash of the process or of the machine; with
+/// `.normal`, of the process only (SQLite syncs at checkpoints).
 ///
 /// Tables: `journal` (one row per transaction), `forward` (the store-and-forward queue, its
 /// messages sealed), `meta` (the data key's check value). Migrations are versioned by GRDB's
@@ -13,13 +14,14 @@ public final class SQLiteStorage: SwitchStorage {
     public let path: String
 
     /// Opens (creating when needed) the database at `path` and brings its schema up to date.
-    public init(path: String, readOnly: Bool = false) throws(StorageError) {
+    public init(path: String, readOnly: Bool = false, synchronous: StorageConfiguration.Synchronous = .full) throws(StorageError) {
         self.path = path
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(5)
+        let pragma = synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"
         configuration.prepareDatabase { db in
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            if !db.configuration.readonly { try db.execute(sql: pragma) }
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)

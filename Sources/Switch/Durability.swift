@@ -89,12 +89,7 @@ final class Durability: Sendable {
                     if let side = channel.iso8583 {
                         let outbound = try ISO8583Message(decoding: sent, dialect: side.dialect)
                         record.hostStan = outbound.string(11)
-                        record.rrn = outbound.string(37)
-                        record.terminal = outbound.string(41)
-                        record.merchant = outbound.string(42)
-                        if let pan = outbound.string(2).flatMap(PAN.init) { record.card(pan, protection) }
-                        record.amount = outbound.integer(4)
-                        record.currency = outbound.string(49)
+                        record.identify(outbound, protection)
                         item = try Compensation.reversal(of: outbound, channel: channel, transaction: claim.transaction, protection: protection)
                     } else {
                         let transfer = try ISO20022Support.codec.decode(sent)

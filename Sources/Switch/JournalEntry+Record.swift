@@ -24,17 +24,12 @@ extension JournalEntry {
         case (.iso8583(let message), .iso8583(let dialect, let mapping)):
             record.message = message.mti.description
             record.stan = message.string(11)
-            record.rrn = message.string(37)
-            record.terminal = message.string(41)
-            record.merchant = message.string(42)
-            if let pan = message.string(2).flatMap(PAN.init) { record.card(pan, protection) }
-            record.amount = message.integer(4)
-            record.currency = message.string(49)
+            record.identify(message, protection)
             let answer = try? ISO8583Message(decoding: self.answer, dialect: dialect)
             record.responseCode = answer?.string(39) ?? mapping.responseCode(for: result, results: results)
             if messages {
-                record.request = MessageJSON.render(message, dialect: dialect, unmask: false)
-                record.answer = answer.map { MessageJSON.render($0, dialect: dialect, unmask: false) }
+                record.request = MessageJSON.render(message, dialect: dialect, unmask: false, withSubfields: false)
+                record.answer = answer.map { MessageJSON.render($0, dialect: dialect, unmask: false, withSubfields: false) }
             }
         case (.iso20022(_, let payment), _):
             record.message = payment.source?.version ?? payment.kind.rawValue
@@ -79,6 +74,16 @@ extension JournalEntry {
 }
 
 extension JournalRecord {
+    /// What identifies an ISO 8583 transaction beyond its STAN: RRN, terminal, merchant, card, amount.
+    mutating func identify(_ message: ISO8583Message, _ protection: DataProtection) {
+        rrn = message.string(37)
+        terminal = message.string(41)
+        merchant = message.string(42)
+        if let pan = message.string(2).flatMap(PAN.init) { card(pan, protection) }
+        amount = message.integer(4)
+        currency = message.string(49)
+    }
+
     /// The PAN as first six and last four, and its lookup hash.
     mutating func card(_ pan: PAN, _ protection: DataProtection) {
         maskedPAN = pan.description

@@ -47,12 +47,24 @@ public struct StorageConfiguration: Sendable, Equatable {
     public var journalCapacity: Int
     /// Whether journal records carry the request and the answer as masked JSON.
     public var journalMessages: Bool
+    /// When a write counts as done.
+    public var synchronous: Synchronous
 
-    public init(path: String, keyFile: String, journalCapacity: Int = 65_536, journalMessages: Bool = true) {
+    /// When a write counts as done.
+    public enum Synchronous: String, Sendable, CaseIterable {
+        /// Once on disk (fsync at each commit): survives a crash of the machine or a power cut.
+        case full
+        /// Once handed to the operating system (fsync at checkpoints only): survives the process
+        /// being killed, not a crash of the machine, which may lose the last commits.
+        case normal
+    }
+
+    public init(path: String, keyFile: String, journalCapacity: Int = 65_536, journalMessages: Bool = true, synchronous: Synchronous = .full) {
         self.path = path
         self.keyFile = keyFile
         self.journalCapacity = journalCapacity
         self.journalMessages = journalMessages
+        self.synchronous = synchronous
     }
 }
 

@@ -15,6 +15,6 @@ enum StorageSetup {
             }
         }
         let key = try DataProtection.loadOrCreateKey(path: storage.keyFile)
-        return (try SQLiteStorage(path: storage.path), try DataProtection(key: key.key))
+        return (try SQLiteStorage(path: storage.path, synchronous: storage.synchronous), try DataProtection(key: key.key))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ISO8583
 import Testing
 import TestSupport
 
@@ -23,12 +24,23 @@ import TestSupport
         (run.flatMap { try? JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) } as? [String: Any]) ?? [:]
     }
 
-    @Test func reversalsPendingAtAKillAreDeliveredExactlyOnceAfterARestart() throws {
+    /// An 0220 advice in iso87ascii, as hex for `sim pos --template`.
+    static func adviceTemplate() throws -> String {
+        var advice = ISO8583Message(mti: MTI("0220")!)
+        for (field, value) in [(2, "4761739001010119"), (3, "000000"), (4, "000000001500"), (7, "1121103000"), (11, "000001"),
+                               (12, "103000"), (13, "1121"), (22, "051"), (32, "123456"), (37, "000000000001"), (41, "TERM0009"),
+                               (42, "MERCHANT0000001"), (49, "978")] {
+            advice.set(field, value)
+        }
+        return Hex.encode(try advice.encoded(as: try Dialect.shipped("iso87ascii")))
+    }
+
+    @Test func reversalsAndAdvicesPendingAtAKillAreDeliveredExactlyOnceAfterARestart() throws {
         let directory = NSTemporaryDirectory() + "saf-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // An issuer that signs on but never answers a purchase or a reversal.
-        try "faults: {drop: 1}\nfaultsOn: [\"0200\", \"0400\", \"0401\"]\n".write(toFile: directory + "/silent.yaml", atomically: true, encoding: .utf8)
+        // An issuer that signs on but never answers a purchase, a reversal or an advice.
+        try "faults: {drop: 1}\nfaultsOn: [\"0200\", \"0400\", \"0401\", \"0220\", \"0221\"]\n".write(toFile: directory + "/silent.yaml", atomically: true, encoding: .utf8)
         let silent = try PayswitchServer(["sim", "issuer", "--port", "0", "--spec", "iso87binary", "--loops", "1",
                                           "--rules", directory + "/silent.yaml", "--record", directory + "/silent.jsonl"])
         var silentStopped = false
@@ -59,6 +71,11 @@ import TestSupport
         let timedOut = Self.report(try PayswitchRunner.run(["sim", "pos", "--port", String(first.port), "--spec", "iso87ascii",
                                                             "--count", "24", "--connections", "2", "--window", "3", "--quiet", "--json"]))
         #expect((timedOut["codes"] as? [String: Int]) == ["91": 24])
+        // Advices: acknowledged by the switch once stored, though the issuer answers none of them.
+        let advices = Self.report(try PayswitchRunner.run(["sim", "pos", "--port", String(first.port), "--spec", "iso87ascii",
+                                                           "--template", Self.adviceTemplate(), "--count", "3", "--connections", "1",
+                                                           "--window", "1", "--quiet", "--json"]))
+        #expect((advices["codes"] as? [String: Int]) == ["00": 3])
         // More purchases, in flight at the silent issuer when the switch is killed.
         let cut = BackgroundRun(["sim", "pos", "--port", String(first.port), "--spec", "iso87ascii", "--count", "6",
                                  "--connections", "2", "--window", "3", "--quiet", "--json", "--timeout-ms", "3000"])
@@ -75,7 +92,7 @@ import TestSupport
         _ = silent.stop()
         silentStopped = true
         let pendingAtKill = try Self.journal(config).filter { ($0["forwardState"] as? String) == "pending" }
-        #expect(pendingAtKill.count == 24)
+        #expect(pendingAtKill.count == 27, "24 reversals and 3 advices")
 
         // The issuer comes back, answering everything; the switch starts again on the same storage.
         let alive = try PayswitchServer(["sim", "issuer", "--port", String(silent.port), "--spec", "iso87binary", "--loops", "1",
@@ -89,15 +106,19 @@ import TestSupport
         repeat {
             usleep(200_000)
             records = try Self.journal(config)
-        } while Date() < deadline && !(records.count == 30 && records.allSatisfy { ($0["forwardState"] as? String) == "acknowledged" })
+        } while Date() < deadline && !(records.count == 33 && records.allSatisfy { ($0["forwardState"] as? String) == "acknowledged" })
         _ = second.stop()
         secondStopped = true
 
         // The journal: 24 timeouts and 6 requests interrupted by the kill, each with its reversal acknowledged.
-        #expect(records.count == 30)
+        #expect(records.count == 33)
         #expect(records.filter { ($0["outcome"] as? String) == "timeout" }.count == 24)
         #expect(records.filter { ($0["outcome"] as? String) == "interrupted" }.count == 6)
-        #expect(records.allSatisfy { ($0["forward"] as? String) == "reversal" && ($0["forwardState"] as? String) == "acknowledged" })
+        #expect(records.filter { ($0["outcome"] as? String) == "stored" && ($0["forward"] as? String) == "advice" }.count == 3)
+        #expect(records.allSatisfy { ($0["forward"] as? String) != "none" && ($0["forwardState"] as? String) == "acknowledged" })
+        // Each advice reached the issuer that answers, once, though the first switch died holding them.
+        let delivered = Self.records(directory + "/alive.jsonl").filter { ($0["message"] as? String)?.hasPrefix("022") == true }
+        #expect(delivered.count == 3 && Set(delivered.compactMap { $0["rrn"] as? String }).count == 3)
         // Exactly once each at the issuer that answered, for every purchase the silent issuer saw.
         let purchases = Set(Self.records(directory + "/silent.jsonl").filter { ($0["message"] as? String) == "0200" }.compactMap { $0["stan"] as? String })
         let reversals = Self.records(directory + "/alive.jsonl").filter { ($0["kind"] as? String) == "reversal" }
@@ -122,7 +143,7 @@ import TestSupport
             #expect(CardNumberScan.luhnValidRuns(in: bytes).isEmpty, "\(file): \(CardNumberScan.luhnValidRuns(in: bytes))")
         }
         let rows = try PayswitchRunner.run(["journal", "query", "--config", config, "--format", "json", "--limit", "100"]).stdout
-        #expect(rows.split(separator: "\n").count == 30)
+        #expect(rows.split(separator: "\n").count == 33)
         #expect(CardNumberScan.luhnValidRuns(in: Array(rows.utf8)).isEmpty)
         let table = try PayswitchRunner.run(["journal", "query", "--config", config, "--messages", "--limit", "100"]).stdout
         #expect(CardNumberScan.luhnValidRuns(in: Array(table.utf8)).isEmpty)

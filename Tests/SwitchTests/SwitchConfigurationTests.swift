@@ -53,13 +53,13 @@ import Transport
 
     @Test func storageAndReversalSettingsAreRead() throws {
         let yaml = Self.configuration(channel: "    reversal: advice\n    forward-retry: 250ms\n    forward-retry-max: 2m")
-            + "\nstorage: {path: data/switch.sqlite, key-file: keys/data.key, journal-capacity: 10, journal-messages: false}\n"
+            + "\nstorage: {path: data/switch.sqlite, key-file: keys/data.key, journal-capacity: 10, journal-messages: false, synchronous: normal}\n"
         let configuration = try SwitchConfiguration.load(yaml: yaml, file: "/etc/payswitch/switch.yaml", readFile: { _ in Self.rules },
                                                          resolvePath: { SwitchConfiguration.path($0, relativeTo: "/etc/payswitch/switch.yaml") })
         let channel = try #require(configuration.channels.first)
         #expect(channel.reversal == .advice && channel.forwardRetry == .milliseconds(250) && channel.forwardRetryMaximum == .seconds(120))
         #expect(configuration.storage == StorageConfiguration(path: "/etc/payswitch/data/switch.sqlite", keyFile: "/etc/payswitch/keys/data.key",
-                                                              journalCapacity: 10, journalMessages: false))
+                                                              journalCapacity: 10, journalMessages: false, synchronous: .normal))
         #expect(try Self.load(Self.configuration() + "\nstorage: off\n").storage == nil)
     }
 
@@ -84,6 +84,7 @@ import Transport
         (configuration(channel: "    reversal: sometimes"), 10, 15, "request, advice, off"),
         (configuration(channel: "    forward-retry: 5s\n    forward-retry-max: 1s"), 11, 24, "shorter than forward-retry"),
         (configuration() + "\nstorage: {path: a.sqlite}", 11, 10, "key-file"),
+        (configuration() + "\nstorage: {path: a.sqlite, key-file: k, synchronous: sometimes}", 11, 53, "full, normal"),
         (configuration() + "\nstorage: {path: a.sqlite, key-file: k, journal-capacity: -1}", 11, 58, "positive"),
     ]
 
