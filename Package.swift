@@ -82,7 +82,10 @@ let package = Package(
             resources: [.embedInCode("Defaults")]
         ),
         // The embedded storage of the switch: SQLite in WAL mode through GRDB (Debian libsqlite3-dev).
-        .target(name: "SQLiteStorage", dependencies: ["Switch", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "SQLiteStorage",
+            dependencies: ["Switch", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
+        ),
         // The admin HTTP endpoint (hummingbird, off the data path): metrics, health, reload, channels.
         .target(
             name: "AdminEndpoint",

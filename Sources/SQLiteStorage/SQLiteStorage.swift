@@ -58,7 +58,7 @@ public final class SQLiteStorage: SwitchStorage {
                 }
                 if !batch.journal.isEmpty {
                     let insert = try db.cachedStatement(sql: SQLiteStorage.insertJournal)
-                    for record in batch.journal { try insert.execute(arguments: SQLiteStorage.arguments(record)) }
+                    for record in batch.journal { try SQLiteStorage.insert(record, with: insert, in: db) }
                 }
                 var lastStans: [String: String] = [:]
                 for record in batch.journal { if let stan = record.hostStan { lastStans[record.channel] = stan } }

@@ -3,7 +3,7 @@ import Dispatch
 import ISO8583
 import ISO20022
 import PaymentModel
-import SecurityModule
+public import SecurityModule
 
 extension JournalEntry {
     /// The journal record: identification read from the request, the PAN masked and hashed, the
@@ -28,10 +28,10 @@ extension JournalEntry {
             let answer = try? ISO8583Message(decoding: self.answer, dialect: dialect)
             record.responseCode = answer?.string(39) ?? mapping.responseCode(for: result, results: results)
             if messages {
-                record.request = MessageJSON.render(message, dialect: dialect, unmask: false, withSubfields: false)
-                record.answer = answer.map { MessageJSON.render($0, dialect: dialect, unmask: false, withSubfields: false) }
+                record.sealedRequest = (message.receivedFrame ?? (try? message.encoded(as: dialect))).flatMap { try? protection.seal($0) }
+                record.sealedAnswer = try? protection.seal(self.answer)
             }
-        case (.iso20022(_, let payment), _):
+        case (.iso20022(let bytes, let payment), _):
             record.message = payment.source?.version ?? payment.kind.rawValue
             record.messageId = payment.identifiers.messageId
             record.endToEndId = payment.identifiers.endToEndId
@@ -44,8 +44,8 @@ extension JournalEntry {
             let answer = try? ISO20022Support.codec.decode(self.answer)
             record.responseCode = answer.map { [$0.status, $0.statusReason].compactMap { $0 }.joined(separator: "/") }
             if messages {
-                record.request = PaymentJSON.render(payment, unmask: false)
-                record.answer = answer.map { PaymentJSON.render($0, unmask: false) }
+                record.sealedRequest = try? protection.seal(bytes)
+                record.sealedAnswer = try? protection.seal(self.answer)
             }
         default:
             break
@@ -74,6 +74,23 @@ extension JournalEntry {
 }
 
 extension JournalRecord {
+    /// The request and the answer, opened with the data key and shown as masked JSON (card data
+    /// masked, EMV tags that identify the card starred); nil for what was not kept or cannot be read.
+    ///
+    /// - Parameter wire: The format of the listener the request came on.
+    public func maskedMessages(protection: DataProtection, wire: WireFormat) -> (request: String?, answer: String?) {
+        func render(_ sealed: [UInt8]?) -> String? {
+            guard let sealed, let bytes = try? protection.open(sealed) else { return nil }
+            switch wire {
+            case .iso8583(let dialect, _):
+                return (try? ISO8583Message(decoding: bytes, dialect: dialect)).map { MessageJSON.render($0, dialect: dialect, unmask: false) }
+            case .iso20022:
+                return (try? ISO20022Support.codec.decode(bytes)).map { PaymentJSON.render($0, unmask: false) }
+            }
+        }
+        return (render(sealedRequest), render(sealedAnswer))
+    }
+
     /// What identifies an ISO 8583 transaction beyond its STAN: RRN, terminal, merchant, card, amount.
     mutating func identify(_ message: ISO8583Message, _ protection: DataProtection) {
         rrn = message.string(37)

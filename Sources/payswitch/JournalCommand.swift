@@ -33,6 +33,14 @@ struct JournalCommand: ParsableCommand {
             try SwitchConfigurationFile.load(config).storage
         }
 
+        /// The data key: `--key-file`, else the configuration's.
+        func protection() throws -> DataProtection {
+            guard let keyPath = try keyFile ?? storageConfiguration()?.keyFile, FileManager.default.fileExists(atPath: keyPath) else {
+                throw ValidationError("this needs the data key: give --key-file")
+            }
+            return try DataProtection(key: try DataProtection.loadOrCreateKey(path: keyPath).key)
+        }
+
         func open() throws -> SQLiteStorage {
             guard let path = try database ?? storageConfiguration()?.path else {
                 throw ValidationError("the configuration has no storage: name the journal with --database")
@@ -60,10 +68,7 @@ struct JournalCommand: ParsableCommand {
                     guard (12...19).contains(pan.count), pan.allSatisfy({ $0 >= "0" && $0 <= "9" }) else {
                         throw ValidationError("--pan takes 12 to 19 digits, or a masked PAN with '*'")
                     }
-                    guard let keyPath = try keyFile ?? storageConfiguration()?.keyFile, FileManager.default.fileExists(atPath: keyPath) else {
-                        throw ValidationError("finding a full PAN needs the data key: give --key-file")
-                    }
-                    let protection = try DataProtection(key: try DataProtection.loadOrCreateKey(path: keyPath).key)
+                    let protection = try protection()
                     query.panHash = Array(pan.utf8).withUnsafeBufferPointer { protection.lookupHash(ofDigits: $0) }
                 }
             }
@@ -88,18 +93,26 @@ struct JournalCommand: ParsableCommand {
         @OptionGroup var selection: Selection
         @Option(help: "Most records printed.") var limit = 100
         @Option(help: "table or json (JSON lines).") var format: Format = .table
-        @Flag(help: "With the request and answer (masked JSON) in the table.") var messages = false
+        @Flag(help: "With the request and answer, opened with the data key and shown as masked JSON.") var messages = false
 
         func run() throws {
             let records = try selection.open().journal(try selection.query(limit: limit))
+            let shown = try messages ? shownMessages(records) : [:]
             switch format {
             case .json:
                 let formatter = ISO8601DateFormatter()
                 formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
                 for record in records {
-                    // `started` as ISO 8601 with milliseconds, like the table.
+                    // `started` as ISO 8601 with milliseconds, like the table; the sealed messages
+                    // only as --messages shows them.
                     guard var object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(record)) as? [String: Any] else { continue }
                     object["started"] = formatter.string(from: Date(timeIntervalSince1970: Double(record.started) / 1000))
+                    object["sealedRequest"] = nil
+                    object["sealedAnswer"] = nil
+                    if let pair = shown[record.id] {
+                        object["request"] = pair.request
+                        object["answer"] = pair.answer
+                    }
                     let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                     print(String(decoding: line, as: UTF8.self))
                 }
@@ -119,13 +132,24 @@ struct JournalCommand: ParsableCommand {
                     ])
                 }
                 printTable(rows)
-                if messages {
-                    for record in records {
-                        print("\n\(record.id) request: \(record.request ?? "-")\n\(record.id) answer:  \(record.answer ?? "-")")
-                    }
+                for record in records where messages {
+                    let pair = shown[record.id]
+                    print("\n\(record.id) request: \(pair?.request ?? "-")\n\(record.id) answer:  \(pair?.answer ?? "-")")
                 }
                 print("\(records.count) record(s)")
             }
+        }
+
+        /// Each record's messages as masked JSON, by journal id, read with the configuration's listeners.
+        private func shownMessages(_ records: [JournalRecord]) throws -> [String: (request: String?, answer: String?)] {
+            let protection = try selection.protection()
+            let listeners = try SwitchConfigurationFile.load(selection.config).listeners
+            var shown: [String: (request: String?, answer: String?)] = [:]
+            for record in records {
+                guard let wire = listeners.first(where: { $0.name == record.listener })?.wire else { continue }
+                shown[record.id] = record.maskedMessages(protection: protection, wire: wire)
+            }
+            return shown
         }
     }
 

@@ -54,7 +54,10 @@ import Transport
         #expect(record.hostStan == hostStan)
         #expect(record.maskedPAN == "476173******0119")
         #expect(record.panHash == Array(SwitchFixtures.pan.utf8).withUnsafeBufferPointer { store.protection.lookupHash(ofDigits: $0) })
-        #expect(record.request?.contains(SwitchFixtures.pan) == false && record.request?.contains("476173") == true)
+        #expect(record.sealedRequest.map { !$0.contains(bytes: Array(SwitchFixtures.pan.utf8)) } == true, "sealed at rest")
+        let shown = record.maskedMessages(protection: store.protection, wire: payments.configuration.listeners[0].wire)
+        #expect(shown.request?.contains("476173******0119") == true && shown.request?.contains(SwitchFixtures.pan) == false)
+        #expect(shown.request?.contains("\"11\":\"004711\"") == true && shown.answer?.contains("\"39\":\"91\"") == true)
         #expect(try store.storage.openClaims().isEmpty, "the finished transaction settled its claim")
     }
 
