@@ -5,12 +5,13 @@
 #  1. under `perf stat` with a uprobe on libc's malloc: allocations per transaction;
 #  2. under `perf stat`: context switches and CPU time per transaction;
 #  3. under `perf record -g`: the hottest symbols, written to $work/serve.perf.txt.
+# CONFIG=journal profiles the same path with storage on (journal, claims) instead of plain.
 # Needs perf, and root for the malloc uprobe.
 source "$(dirname "$0")/common.sh"
 seconds=${SECONDS_PER_RUN:-5}
 shape=${SHAPE:-8x16}
 conns=${shape%x*}; window=${shape#*x}
-config="$work/switch-bench-plain.yaml"
+config="$work/switch-bench-${CONFIG:-plain}.yaml"
 [ -f "$config" ] || { echo "run tools/bench/switch.sh first (it writes $config)" >&2; exit 1; }
 template=$("$bin" iso8583 decode --spec iso87ascii --json --unmask --hex "$template" \
   | python3 -c 'import json,sys; m=json.load(sys.stdin); m["fields"]["39"]="00"; print(json.dumps(m))' \
@@ -22,6 +23,7 @@ wait_port 9331
 serve_pid=
 start_serve() {
   rm -f "$work/serve-profile.out"
+  rm -rf "$work/switch-bench-journal"   # a fresh journal for each run
   "$bin" serve --config "$config" --log-level warning >"$work/serve-profile.out" 2>&1 &
   serve_pid=$!
   pids+=($serve_pid)
