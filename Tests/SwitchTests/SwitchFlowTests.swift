@@ -57,12 +57,7 @@ import Transport
         let pos = try PosClient(port: ports["pos"]!, dialect: listenerDialect)
         var request = SwitchFixtures.purchase(stan: 321)
         if listener == "iso93ascii" {
-            // A 1993 purchase: MTI 1200, DE 12 as YYMMDDhhmmss, no DE 13. No DE 22 either: the
-            // 1993 POS data code (an12) has no place in the 1987 POS entry mode (n3).
-            request.mti = MTI("1200")!
-            request.set(12, "261121103000")
-            request.remove(13)
-            request.remove(22)
+            request = SwitchFixtures.purchase1993(request)
         } else if host == "iso93ascii" {
             // Nor the other way: 1993 has no element for 1987's POS entry and condition codes
             // (aFieldTheHostDialectCannotCarryIsDeclinedNeverDropped shows the decline).

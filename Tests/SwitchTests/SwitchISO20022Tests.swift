@@ -15,8 +15,10 @@ import Transport
         return Array(try Data(contentsOf: root.appendingPathComponent("ISO20022Tests/Samples/\(name)")))
     }
 
-    static func start() throws -> (PaymentSwitch, UInt16, IssuerSimulator) {
-        let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, loops: 1))
+    /// A switch with an ISO 20022 listener `banks` and a bank simulator behind channel `bank`.
+    static func start(bank behaviour: IssuerBehaviour = IssuerBehaviour(), channelSettings: String = "request-timeout: 2s",
+                      storage: StorageFixture? = nil) throws -> (PaymentSwitch, UInt16, IssuerSimulator) {
+        let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, behaviour: behaviour, loops: 1))
         let bankPort = try bank.start()
         let yaml = """
             name: test
@@ -24,7 +26,7 @@ import Transport
             listeners:
               - {name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}
             channels:
-              - {name: bank, addresses: ["127.0.0.1:\(bankPort)"], framing: bin4, protocol: iso20022, request-timeout: 2s}
+              - {name: bank, addresses: ["127.0.0.1:\(bankPort)"], framing: bin4, protocol: iso20022, \(channelSettings)}
             """
         let rules = """
             channels: [bank]
@@ -34,7 +36,7 @@ import Transport
                 then: {route: bank}
             default: {decline: "9108"}
             """
-        let (payments, ports) = try SwitchHarness.start(yaml, rules: rules)
+        let (payments, ports) = try SwitchHarness.start(yaml, rules: rules, storage: storage)
         return (payments, ports["banks"]!, bank)
     }
 

@@ -205,12 +205,7 @@ import Transport
         #expect(SwitchHarness.wait { payments.isReady })
         let pos = try PosClient(port: ports["pos"]!, dialect: hostDialect)
         var purchase = SwitchFixtures.purchase(stan: 77)
-        if dialect == "iso93ascii" {
-            purchase.mti = MTI("1200")!
-            purchase.set(12, "261121103000")
-            purchase.remove(13)
-            purchase.remove(22)
-        }
+        if dialect == "iso93ascii" { purchase = SwitchFixtures.purchase1993(purchase) }
         #expect(try pos.exchange(purchase)?.string(39) == (dialect == "iso93ascii" ? "911" : "91"))
         #expect(SwitchHarness.wait { host.requests.contains { $0.mti.description == mti } })
         let forwarded = try #require(host.requests.first { $0.mti.messageClass == 2 })
@@ -235,22 +230,11 @@ import Transport
         defer { store.remove() }
         // The bank never answers the transfer itself, and answers the status request.
         let silent = try IssuerBehaviour.load(yaml: "faults: {drop: 1}\nfaultsOn: [\"pacs.008.001.08\"]", file: "bank.yaml")
-        let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, behaviour: silent, loops: 1))
-        let bankPort = try bank.start()
-        defer { bank.stop() }
-        let yaml = """
-            name: test
-            rules: rules.yaml
-            listeners:
-              - {name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}
-            channels:
-              - {name: bank, addresses: ["127.0.0.1:\(bankPort)"], framing: bin4, protocol: iso20022, request-timeout: 300ms,
-                 forward-retry: 100ms}
-            """
-        let (payments, ports) = try SwitchHarness.start(yaml, rules: SwitchFixtures.rules(["bank"]), storage: store)
-        defer { payments.shutdown(grace: .zero) }
+        let (payments, port, bank) = try SwitchISO20022Tests.start(bank: silent, channelSettings: "request-timeout: 300ms, forward-retry: 100ms",
+                                                                  storage: store)
+        defer { payments.shutdown(grace: .zero); bank.stop() }
         #expect(SwitchHarness.wait { payments.isReady })
-        let client = try PosClient(port: ports["banks"]!, lengthBytes: 4)
+        let client = try PosClient(port: port, lengthBytes: 4)
         let transfer = try SwitchISO20022Tests.sample("pacs.008.001.08_valid.xml")
         let original = try ISO20022Codec().decode(transfer)
         client.sendFrame(transfer)

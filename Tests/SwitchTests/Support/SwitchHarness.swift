@@ -217,6 +217,17 @@ enum SwitchFixtures {
         return message
     }
 
+    /// A 1993 purchase made from a 1987 one: MTI 1200, DE 12 as YYMMDDhhmmss, no DE 13. No DE 22
+    /// either: the 1993 POS data code (an12) has no place in the 1987 POS entry mode (n3).
+    static func purchase1993(_ purchase: ISO8583Message) -> ISO8583Message {
+        var request = purchase
+        request.mti = MTI("1200")!
+        request.set(12, "261121103000")
+        request.remove(13)
+        request.remove(22)
+        return request
+    }
+
     static func digits(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
