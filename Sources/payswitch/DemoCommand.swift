@@ -17,9 +17,10 @@ struct DemoCommand: ParsableCommand {
             configuration's channels (issuer-a over mutual TLS with demo-only certificates, issuer-b in
             another ISO 8583 dialect, a bank in ISO 20022), the switch and its admin endpoint; drives
             POS (ISO 8583) and acquirer (ISO 20022) traffic through it; silences issuer-b for a while so
-            its breaker opens and its traffic fails over; then prints the switch's answers by listener,
-            rule, channel and result code. Exits 1 when a request goes unanswered or the breaker is not
-            seen to open and close again.
+            its breaker opens and its traffic fails over, and what it left unanswered is reversed once it
+            answers again; then prints the switch's answers by listener, rule, channel and result code,
+            and the journal's count. Exits 1 when a request goes unanswered, the journal misses an answer,
+            or the breaker is not seen to open and close again.
             """)
 
     @Option(help: "POS requests per second (ISO 8583).") var posRate: Double = 150
@@ -42,7 +43,8 @@ struct DemoCommand: ParsableCommand {
         let hosts = try DemoHosts(pki: pki, logger: logger)
         defer { hosts.stop() }
         let configuration = try Self.configuration(hosts: hosts, pki: pki)
-        let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage), logger: logger)
+        let storage = try StorageSetup.open(configuration.storage)
+        let payments = try PaymentSwitch(configuration, storage: storage, logger: logger)
         let ports = try payments.start()
         defer { payments.shutdown(grace: .seconds(1)) }
         let adminAddress = configuration.admin ?? HostAndPort(host: "127.0.0.1", port: 0)
@@ -98,6 +100,17 @@ struct DemoCommand: ParsableCommand {
                  + "during its outage, bank answered \(hosts.bank.counters.answered) (network management included)")
 
         var problems: [String] = []
+        if let storage = storage?.storage {
+            // issuer-b's timeouts left reversals; once it answers again they are delivered.
+            _ = DemoTimeline.wait(seconds: 5) { (try? storage.pendingForwards().isEmpty) == true }
+            let records = try storage.journal(JournalQuery(limit: 1_000_000))
+            let reversals = records.filter { $0.forward == "reversal" }
+            let acknowledged = reversals.filter { $0.forwardState == "acknowledged" }.count
+            let answered = rows.filter { $0.rule != "network" }.reduce(0) { $0 + $1.count }
+            demo.say("journal (SQLite in the demo's temporary folder): \(records.count) transactions, each written before its answer; "
+                     + "\(reversals.count) reversals of requests issuer-b left unanswered, \(acknowledged) acknowledged once it answered again")
+            if records.count != answered { problems.append("the journal holds \(records.count) transactions for \(answered) answers") }
+        }
         for (name, report) in [("POS", posReport), ("acquirer", acquirerReport)] where !report.isClean {
             problems.append("the \(name) simulator's requests were not all answered" + (report.problems.first.map { ": \($0)" } ?? ""))
         }
