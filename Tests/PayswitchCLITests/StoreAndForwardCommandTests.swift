@@ -107,6 +107,14 @@ import TestSupport
             usleep(200_000)
             records = try Self.journal(config)
         } while Date() < deadline && !(records.count == 33 && records.allSatisfy { ($0["forwardState"] as? String) == "acknowledged" })
+        // The queue's metrics: everything acknowledged, nothing left (sampled once a second).
+        usleep(1_200_000)
+        let metrics = ServeCommandTests.http("GET", "/metrics", port: adminPort)
+        #expect(metrics.contains("payswitch_forwards_total{channel=\"issuer\",kind=\"reversal\",event=\"acknowledged\"} 30"), "\(metrics)")
+        #expect(metrics.contains("payswitch_forwards_total{channel=\"issuer\",kind=\"advice\",event=\"acknowledged\"} 3"))
+        #expect(metrics.contains("payswitch_forward_queue_depth{channel=\"issuer\"} 0"))
+        #expect(metrics.contains("payswitch_journal_queue_depth 0"))
+        #expect(metrics.contains("payswitch_storage_write_seconds_count"))
         _ = second.stop()
         secondStopped = true
 
