@@ -142,6 +142,13 @@ import TestSupport
             #expect((reversal["message"] as? String) == (sentBefore.contains(original) ? "0401" : "0400"), "\(original)")
         }
 
+        // Searching: by the full card number (its keyed hash), the masked one, time, outcome; counting.
+        #expect(try Self.journal(config, ["--pan", "4761739001010119"]).count == 33)
+        #expect(try Self.journal(config, ["--pan", "476173******0119", "--outcome", "interrupted"]).count == 6)
+        #expect(try Self.journal(config, ["--since", "2999-01-01T00:00:00Z"]).isEmpty)
+        let stats = try PayswitchRunner.run(["journal", "stats", "--config", config]).stdout
+        #expect(stats.contains("issuer   timeout      91") && stats.contains("33 record(s)"), "\(stats)")
+
         // No clear card number anywhere the switch and simulators wrote: no Luhn-valid digit run in
         // the logs, the records or any journal row; the database files (binary: numbers stored side
         // by side can form digit runs) hold no byte sequence of the card number sent.
