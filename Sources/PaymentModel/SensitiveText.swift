@@ -131,15 +131,28 @@ public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     }
 
     /// First six and last four digits (at least 13 digits), else all masked: the PCI DSS display rule.
-    public var description: String { PAN.masked(revealed) }
+    public var description: String { digits.withBytes { PAN.masked(ascii: $0) } }
 
     /// The PCI DSS display rule for any PAN-like text: first six and last four characters when it
     /// has at least 13, else nothing. The one place this rule is written.
     public static func masked(_ text: String) -> String {
+        var text = text
+        if let masked = text.withUTF8({ isASCII($0) ? PAN.masked(ascii: $0) : nil }) { return masked }
         let characters = Array(text)
         guard characters.count >= 13 else { return String(repeating: "*", count: characters.count) }
         return String(characters[..<6]) + String(repeating: "*", count: characters.count - 10)
             + String(characters[(characters.count - 4)...])
+    }
+
+    /// ``masked(_:)`` for ASCII bytes, without going through characters (the journal masks every PAN).
+    static func masked(ascii bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let count = bytes.count
+        return String(unsafeUninitializedCapacity: count) { out in
+            for index in 0..<count {
+                out[index] = count >= 13 && (index < 6 || index >= count - 4) ? bytes[index] : UInt8(ascii: "*")
+            }
+            return count
+        }
     }
 
     public var debugDescription: String { "PAN(\(description))" }

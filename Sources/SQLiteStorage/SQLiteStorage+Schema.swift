@@ -68,39 +68,28 @@ extension SQLiteStorage {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
-    /// Inserts a journal record with `statement` (``insertJournal``), binding each value straight to
-    /// SQLite: the journal takes a row per transaction, and GRDB's boxed arguments cost more than the insert.
+    /// Inserts a journal record with `statement` (``insertJournal``).
     static func insert(_ record: JournalRecord, with statement: Statement, in db: Database) throws {
-        let handle = statement.sqliteStatement
-        sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
-        var index: Int32 = 0
-        func text(_ value: String?) {
-            index += 1
-            guard var value else { return }
-            value.withUTF8 { bytes in _ = sqlite3_bind_text(handle, index, bytes.baseAddress, Int32(bytes.count), transient) }
-        }
-        func integer(_ value: Int64?) {
-            index += 1
-            if let value { sqlite3_bind_int64(handle, index, value) }
-        }
-        func blob(_ value: [UInt8]?) {
-            index += 1
-            value?.withUnsafeBytes { bytes in _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), transient) }
-        }
-        text(record.id); integer(record.started); text(record.listener); text(record.message); text(record.stan); text(record.rrn)
-        text(record.terminal); text(record.merchant); text(record.maskedPAN); text(record.panHash); integer(record.amount)
-        text(record.currency); text(record.uetr); text(record.endToEndId); text(record.messageId); text(record.rule); text(record.channel)
-        text(record.channelsTried); text(record.hostStan); integer(Int64(record.result)); text(record.responseCode); text(record.outcome)
-        integer(record.totalMicros); integer(record.hostMicros); text(record.forward); blob(record.sealedRequest); blob(record.sealedAnswer)
-        let code = sqlite3_step(handle)
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
+        var row = Binder(statement)
+        row.text(record.id); row.integer(record.started); row.text(record.listener); row.text(record.message); row.text(record.stan)
+        row.text(record.rrn); row.text(record.terminal); row.text(record.merchant); row.text(record.maskedPAN); row.text(record.panHash)
+        row.integer(record.amount); row.text(record.currency); row.text(record.uetr); row.text(record.endToEndId); row.text(record.messageId)
+        row.text(record.rule); row.text(record.channel); row.text(record.channelsTried); row.text(record.hostStan)
+        row.integer(Int64(record.result)); row.text(record.responseCode); row.text(record.outcome); row.integer(record.totalMicros)
+        row.integer(record.hostMicros); row.text(record.forward); row.blob(record.sealedRequest); row.blob(record.sealedAnswer)
+        try row.step(db)
     }
 
-    /// SQLITE_TRANSIENT: SQLite copies the bound value before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// Inserts a claim with `statement` (``insertClaim``).
+    static func insert(_ claim: Claim, with statement: Statement, in db: Database) throws {
+        var row = Binder(statement)
+        row.text(claim.transaction); row.text(claim.channel); row.text(claim.listener); row.text(claim.message); row.text(claim.stan)
+        row.integer(claim.reversible ? 1 : 0); row.blob(claim.sealedMessage); row.integer(claim.created)
+        try row.step(db)
+    }
+
+    static let insertClaim = "INSERT INTO claim (txn, channel, listener, message, stan, reversible, sealed, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
 
     static func record(_ row: Row) -> JournalRecord {
         var record = JournalRecord(id: row["id"], started: row["started"], listener: row["listener"], message: row["message"],

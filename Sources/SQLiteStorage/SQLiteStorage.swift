@@ -44,17 +44,16 @@ public final class SQLiteStorage: SwitchStorage {
             return try pool.write { db in
                 var ids: [Int64] = []
                 if !batch.claims.isEmpty {
-                    let insert = try db.cachedStatement(sql: """
-                        INSERT INTO claim (txn, channel, listener, message, stan, reversible, sealed, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                    for claim in batch.claims {
-                        try insert.execute(arguments: [claim.transaction, claim.channel, claim.listener, claim.message, claim.stan,
-                                                       claim.reversible, Data(claim.sealedMessage), claim.created])
-                    }
+                    let insert = try db.cachedStatement(sql: SQLiteStorage.insertClaim)
+                    for claim in batch.claims { try SQLiteStorage.insert(claim, with: insert, in: db) }
                 }
                 if !batch.settledClaims.isEmpty {
                     let delete = try db.cachedStatement(sql: "DELETE FROM claim WHERE txn = ?")
-                    for transaction in batch.settledClaims { try delete.execute(arguments: [transaction]) }
+                    for transaction in batch.settledClaims {
+                        var row = Binder(delete)
+                        row.text(transaction)
+                        try row.step(db)
+                    }
                 }
                 if !batch.journal.isEmpty {
                     let insert = try db.cachedStatement(sql: SQLiteStorage.insertJournal)

@@ -15,7 +15,7 @@ extension JournalEntry {
         let listener = request.listener
         var record = JournalRecord(
             id: id, started: started, listener: listener.name, message: "?", rule: request.ruleID,
-            channel: request.channelName, channelsTried: (request.refusedBy + (request.channelName == "-" ? [] : [request.channelName])).joined(separator: ","),
+            channel: request.channelName, channelsTried: JournalEntry.tried(request),
             result: result.value, outcome: JournalEntry.outcome(result, forward: forward?.kind), totalMicros: Int64(clamping: total / 1000),
             forward: forward?.kind.rawValue ?? "none")
         record.hostMicros = hostNanoseconds.map { Int64(clamping: $0 / 1000) }
@@ -25,8 +25,8 @@ extension JournalEntry {
             record.message = message.mti.description
             record.stan = message.string(11)
             record.identify(message, protection)
-            let answer = try? ISO8583Message(decoding: self.answer, dialect: dialect)
-            record.responseCode = answer?.string(39) ?? mapping.responseCode(for: result, results: results)
+            record.responseCode = responseCode ?? (try? ISO8583Message(decoding: self.answer, dialect: dialect))?.string(39)
+                ?? mapping.responseCode(for: result, results: results)
             if messages {
                 record.sealedRequest = (message.receivedFrame ?? (try? message.encoded(as: dialect))).flatMap { try? protection.seal($0) }
                 record.sealedAnswer = try? protection.seal(self.answer)
@@ -51,6 +51,12 @@ extension JournalEntry {
             break
         }
         return record
+    }
+
+    /// The channels tried, in order, comma-separated.
+    static func tried(_ request: InboundRequest) -> String {
+        let took = request.channelName == "-" ? [] : [request.channelName]
+        return request.refusedBy.isEmpty ? took.first ?? "" : (request.refusedBy + took).joined(separator: ",")
     }
 
     /// The outcome a result stands for, in the journal's words.

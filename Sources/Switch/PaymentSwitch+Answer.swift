@@ -28,7 +28,10 @@ extension PaymentSwitch {
             let result = answer.string(39).flatMap { host.mapping.result(forResponseCode: $0, results: results) } ?? .systemError
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
-                finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result, hostNanoseconds: took)
+                // Passed through in the same dialect, the answer keeps the host's DE 39: the journal need not decode it again.
+                let sameDialect = request.listener.iso8583.map { $0.isSameDialect(as: host) } ?? false
+                finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result, hostNanoseconds: took,
+                       responseCode: sameDialect ? answer.string(39) : nil)
             } catch {
                 logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
                 answerLocally(request, .systemError)
@@ -73,17 +76,20 @@ extension PaymentSwitch {
                        onStored: (@Sendable (ForwardItem) -> Void)? = nil) {
         do {
             let bytes: [UInt8]
+            var responseCode: String? = nil
             switch (request.message, request.listener.configuration.wire) {
             case (.iso8583(let original), .iso8583(let dialect, let mapping)):
                 var answer = original.answerSkeleton()
-                answer.set(39, mapping.responseCode(for: code, results: results) ?? (mapping.usesActionCodes ? "909" : "96"))
+                let answerCode = mapping.responseCode(for: code, results: results) ?? (mapping.usesActionCodes ? "909" : "96")
+                answer.set(39, answerCode)
+                responseCode = answerCode
                 bytes = try answer.encoded(as: dialect)
             case (.iso20022(_, let payment), _):
                 bytes = try ISO20022Leg.localAnswer(to: payment, code: code, results: results)
             default:
                 throw SwitchError("a request in a form its listener does not speak")
             }
-            finish(request, bytes, result: code, forward: forward, onStored: onStored)
+            finish(request, bytes, result: code, responseCode: responseCode, forward: forward, onStored: onStored)
         } catch {
             // Nothing can be sent back: the originator will time out. Logged, never silent.
             logger.error("cannot build the switch's own answer", metadata: ["listener": "\(request.listener.name)", "error": "\(error)"])
@@ -93,7 +99,9 @@ extension PaymentSwitch {
 
     /// Sends the one answer a request gets and releases its duplicate key; with storage, the
     /// answer goes out once the transaction's journal record (and the forward item it leaves) is written.
-    func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode, hostNanoseconds: UInt64? = nil,
+    ///
+    /// - Parameter responseCode: The answer's DE 39 when the caller has it at hand (else the journal reads it from `bytes`).
+    func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode, hostNanoseconds: UInt64? = nil, responseCode: String? = nil,
                 forward: ForwardItem? = nil, onStored: (@Sendable (ForwardItem) -> Void)? = nil) {
         release(request)
         metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result)
@@ -101,7 +109,7 @@ extension PaymentSwitch {
             return reply(bytes, header: request.header, on: request.connection)
         }
         writer.journal(JournalEntry(request: request, answer: bytes, result: result, finished: DispatchTime.now().uptimeNanoseconds,
-                                    hostNanoseconds: hostNanoseconds, forward: forward, onStored: onStored))
+                                    hostNanoseconds: hostNanoseconds, responseCode: responseCode, forward: forward, onStored: onStored))
     }
 
     private func release(_ request: InboundRequest) {

@@ -227,6 +227,8 @@ struct JournalEntry: @unchecked Sendable {
     let finished: UInt64
     /// The host's answer time, when a host answered.
     let hostNanoseconds: UInt64?
+    /// The answer's DE 39, when it was at hand (nil: read from ``answer``).
+    let responseCode: String?
     /// The reversal or advice the transaction leaves, stored with its record.
     let forward: ForwardItem?
     /// Takes the forward item, with its id, once stored (its channel's queue).
