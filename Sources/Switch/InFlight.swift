@@ -33,6 +33,8 @@ final class InboundRequest: @unchecked Sendable {
     var hostStan: UInt32 = 0
     /// The message id the host's answer names as the original (ISO 20022).
     var hostReference: String?
+    /// The RRN the switch gave a request that came without one, so that its reversal carries the same.
+    var assignedRRN: String?
     /// Its journal id, when given before the journal record is written (a stored reversal or advice names it).
     var transaction: String?
     /// Whether its journal record has a place reserved, goes beyond the capacity, or is not written.

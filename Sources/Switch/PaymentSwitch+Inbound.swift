@@ -210,19 +210,27 @@ extension PaymentSwitch {
             guard message.overwriteDigits(11, with: UInt64(stan)) else {
                 throw SwitchError("DE 11 (STAN) is not six digits the switch can rewrite")
             }
-            if !message.contains(37) { message.set(37, RetrievalReference.make(stan: stan)) }
+            if !message.contains(37) { message.set(37, assignedRRN(request, stan: stan)) }
             return message
         }
         // Routed on what routing reads: the translation needs every field.
         var outbound = try source.mapping.canonical(from: original, dialect: source.dialect, results: results)
         outbound.stan = NetworkManagement.sixDigits(stan)
-        if outbound.rrn == nil { outbound.rrn = RetrievalReference.make(stan: stan) }
+        if outbound.rrn == nil { outbound.rrn = assignedRRN(request, stan: stan) }
         let mayDrop = channel.configuration.mayDrop
         let message = try target.mapping.message(from: outbound, dialect: target.dialect, results: results, mayDrop: mayDrop)
         if !mayDrop.isEmpty {
             for field in target.mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
         }
         return message
+    }
+
+    /// The RRN the switch gives a request that has none: made once, then the same for its reversal.
+    private func assignedRRN(_ request: InboundRequest, stan: UInt32) -> String {
+        if let rrn = request.assignedRRN { return rrn }
+        let rrn = RetrievalReference.make(stan: stan)
+        request.assignedRRN = rrn
+        return rrn
     }
 
     /// The key an ISO 20022 host's answer will carry back; nil for ISO 8583 (the STAN is assigned).
