@@ -7,7 +7,7 @@ public import SecurityModule
 
 extension JournalEntry {
     /// The journal record: identification read from the request, the PAN masked and hashed, the
-    /// messages as masked JSON. Runs on the storage writer's queue, never on a connection's.
+    /// messages sealed. Runs on the storage writer's queue, never on a connection's.
     func record(id: String, protection: DataProtection, messages: Bool, results: ResultCodeTable) -> JournalRecord {
         let now = DispatchTime.now().uptimeNanoseconds
         let total = finished &- request.started

@@ -45,7 +45,7 @@ public struct StorageConfiguration: Sendable, Equatable {
     public var keyFile: String
     /// Journal records that may wait to be written; beyond it new requests are shed.
     public var journalCapacity: Int
-    /// Whether journal records carry the request and the answer as masked JSON.
+    /// Whether journal records carry the request and the answer (sealed with the data key).
     public var journalMessages: Bool
     /// When a write counts as done.
     public var synchronous: Synchronous
