@@ -10,12 +10,11 @@ import Glibc
 #endif
 
 /// What the switch keeps durable: the writer to storage, the data key, and a store-and-forward
-/// queue per ISO 8583 channel.
+/// queue per channel.
 final class Durability: Sendable {
     let writer: StorageWriter
     let protection: DataProtection
     let forwardQueues: [String: ForwardQueue]
-    let journalMessages: Bool
     private let logger: Logger
     private let metrics: SwitchMetrics
 
@@ -25,7 +24,6 @@ final class Durability: Sendable {
         try storage.bind(keyCheck: Durability.keyCheck(protection))
         let settings = configuration.storage ?? StorageConfiguration(path: "", keyFile: "")
         let journalMessages = settings.journalMessages
-        self.journalMessages = journalMessages
         self.protection = protection
         self.logger = logger
         self.metrics = metrics
