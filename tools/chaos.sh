@@ -89,15 +89,22 @@ pos() {  # phase index
     --seconds "$seconds" --timeout-ms 5000 --seed "$1$2" --quiet --json >"$work/pos-$1-$2.json" 2>>"$work/pos.log" || true
 }
 
+start_switch() {  # starts serve and waits until it listens and its channels have signed on
+  switch=$(serve); pids+=("$switch")
+  wait_port "$pos_port"
+  sleep 1
+}
+start_phase() {  # phase: two POS processes in the background, their pids in p1 and p2
+  pos "$1" 1 & p1=$!
+  pos "$1" 2 & p2=$!
+}
+
 a=$(issuer a "$issuer_a" iso87binary 1); pids+=("$a")
 b=$(issuer b "$issuer_b" iso87ascii 1); pids+=("$b")
 wait_port "$issuer_a"; wait_port "$issuer_b"
-switch=$(serve); pids+=("$switch")
-wait_port "$pos_port"
-sleep 1
+start_switch
 echo "chaos: phase 1, ${seconds}s of POS traffic (2 processes x $rate/s); issuer B restarts, then the switch is killed"
-pos 1 1 & p1=$!
-pos 1 2 & p2=$!
+start_phase 1
 sleep $((seconds / 3))
 kill "$b"; wait "$b" 2>/dev/null || true
 sleep 1
@@ -106,12 +113,9 @@ sleep $((seconds / 3))
 kill -9 "$switch"; wait "$switch" 2>/dev/null || true
 echo "chaos: switch killed with SIGKILL"
 wait "$p1" "$p2"
-switch=$(serve); pids+=("$switch")
-wait_port "$pos_port"
-sleep 1
+start_switch
 echo "chaos: phase 2, ${seconds}s of POS traffic after the restart"
-pos 2 1 & p1=$!
-pos 2 2 & p2=$!
+start_phase 2
 wait "$p1" "$p2"
 echo "chaos: waiting for the store-and-forward queue to drain"
 for _ in $(seq 1 120); do

@@ -61,6 +61,9 @@ final class Channel: @unchecked Sendable {
         /// Network management requests sent on this link and not answered: STAN → what and when.
         var network: [UInt32: (request: NetworkRequest, sent: UInt64)] = [:]
         var lastEcho: UInt64 = 0
+
+        /// Connected and, when the channel requires it, signed on.
+        func takesTraffic(requireSignOn: Bool) -> Bool { connection != nil && (signedOn || !requireSignOn) }
     }
 
     init(configuration: ChannelConfiguration, index: Int, group: EventLoopGroup, logger: Logger, metrics: SwitchMetrics,
@@ -151,7 +154,7 @@ final class Channel: @unchecked Sendable {
         let requireSignOn = configuration.signOn
         return state.withLock { state -> Result<Reservation, Refusal> in
             guard !state.stopped else { return .failure(.stopped) }
-            guard let linkIndex = state.links.firstIndex(where: { $0.connection != nil && ($0.signedOn || !requireSignOn) }),
+            guard let linkIndex = state.links.firstIndex(where: { $0.takesTraffic(requireSignOn: requireSignOn) }),
                   let connection = state.links[linkIndex].connection else { return .failure(.noLink) }
             guard state.inFlight.count < configuration.maximumInFlight else { return .failure(.full) }
             let key: MatchKey
@@ -187,7 +190,7 @@ final class Channel: @unchecked Sendable {
         let requireSignOn = configuration.signOn
         let taken: (UInt32, Connection)? = state.withLock { state in
             guard !state.stopped,
-                  let link = state.links.first(where: { $0.connection != nil && ($0.signedOn || !requireSignOn) }),
+                  let link = state.links.first(where: { $0.takesTraffic(requireSignOn: requireSignOn) }),
                   let connection = link.connection else { return nil }
             let stan = Channel.nextStan(&state)
             state.forwards[stan] = id
@@ -206,8 +209,10 @@ final class Channel: @unchecked Sendable {
     /// Sends a store-and-forward ISO 20022 document on the first usable link; its answer is matched
     /// by any of `references`. False when no link takes traffic now.
     func sendForward(id: Int64, references: [String], payload: [UInt8]) -> Bool {
+        let requireSignOn = configuration.signOn
         let connection: Connection? = state.withLock { state in
-            guard !state.stopped, let connection = state.links.first(where: { $0.connection != nil })?.connection else { return nil }
+            guard !state.stopped,
+                  let connection = state.links.first(where: { $0.takesTraffic(requireSignOn: requireSignOn) })?.connection else { return nil }
             for reference in references { state.forwardReferences[reference] = id }
             return connection
         }
@@ -305,7 +310,7 @@ final class Channel: @unchecked Sendable {
         let references = ISO20022Support.originalReferences(of: answer)
         for reference in references where matched == nil { matched = take(.reference(reference)) }
         if matched == nil, let id = takeForward(references) {
-            return onForwardAnswer?(id, [answer.status, answer.statusReason].compactMap { $0 }.joined(separator: "/")) ?? ()
+            return onForwardAnswer?(id, ISO20022Support.statusText(of: answer)) ?? ()
         }
         guard let entry = matched else {
             metrics.unmatchedAnswer(channel: name)
@@ -476,7 +481,7 @@ final class Channel: @unchecked Sendable {
     /// Whether some link takes traffic now.
     var isUsable: Bool {
         let requireSignOn = configuration.signOn
-        return state.withLock { state in state.links.contains { $0.connection != nil && ($0.signedOn || !requireSignOn) } }
+        return state.withLock { state in state.links.contains { $0.takesTraffic(requireSignOn: requireSignOn) } }
     }
 
     func linkReports() -> [LinkReport] {
@@ -484,7 +489,7 @@ final class Channel: @unchecked Sendable {
         return state.withLock { state in
             state.links.enumerated().map { index, link in
                 let status = link.connection == nil ? (link.connecting ? "connecting" : "down")
-                    : (link.signedOn || !requireSignOn ? (requireSignOn ? "signed-on" : "connected") : "connected")
+                    : (requireSignOn && link.signedOn ? "signed-on" : "connected")
                 return LinkReport(address: "\(configuration.addresses[index])", state: status, missedEchoes: link.missedEchoes)
             }
         }

@@ -23,4 +23,9 @@ enum ISO20022Support {
     }
 
     private static let cancellationPrefix = "cancellation of "
+
+    /// An answer's status and reason as the journal and the store-and-forward table keep them: `RJCT/AB05`, `ACSC`.
+    static func statusText(of answer: PaymentMessage) -> String {
+        [answer.status, answer.statusReason].compactMap { $0 }.joined(separator: "/")
+    }
 }

@@ -42,6 +42,11 @@ final class InboundRequest: @unchecked Sendable {
     /// Whether a claim was written for it before it was forwarded (settled when it is journalled).
     var claimed = false
 
+    /// When it was read, in Unix milliseconds (from ``started`` and the clocks now).
+    var startedUnixMilliseconds: Int64 {
+        Durability.now() - Int64(clamping: (DispatchTime.now().uptimeNanoseconds &- started) / 1_000_000)
+    }
+
     init(connection: Connection, listener: ListenerContext, header: [UInt8], message: InboundMessage, duplicateKey: DuplicateKey?) {
         self.connection = connection
         self.listener = listener

@@ -9,9 +9,8 @@ extension JournalEntry {
     /// The journal record: identification read from the request, the PAN masked and hashed, the
     /// messages sealed. Runs on the storage writer's queue, never on a connection's.
     func record(id: String, protection: DataProtection, messages: Bool, results: ResultCodeTable) -> JournalRecord {
-        let now = DispatchTime.now().uptimeNanoseconds
         let total = finished &- request.started
-        let started = Durability.now() - Int64(clamping: (now &- request.started) / 1_000_000)
+        let started = request.startedUnixMilliseconds
         let listener = request.listener
         var record = JournalRecord(
             id: id, started: started, listener: listener.name, message: "?", rule: request.ruleID,
@@ -41,8 +40,7 @@ extension JournalEntry {
                 record.currency = amount.currency.code
             }
             if let pan = payment.pan { record.card(pan, protection) }
-            let answer = try? ISO20022Support.codec.decode(self.answer)
-            record.responseCode = answer.map { [$0.status, $0.statusReason].compactMap { $0 }.joined(separator: "/") }
+            record.responseCode = responseCode ?? (try? ISO20022Support.codec.decode(self.answer)).map(ISO20022Support.statusText(of:))
             if messages {
                 record.sealedRequest = try? protection.seal(bytes)
                 record.sealedAnswer = try? protection.seal(self.answer)

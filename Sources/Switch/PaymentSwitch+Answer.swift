@@ -29,9 +29,9 @@ extension PaymentSwitch {
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
                 // Passed through in the same dialect, the answer keeps the host's DE 39: the journal need not decode it again.
-                let sameDialect = request.listener.iso8583.map { $0.isSameDialect(as: host) } ?? false
+                let code = durability != nil && request.listener.iso8583?.isSameDialect(as: host) == true ? answer.string(39) : nil
                 finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result, hostNanoseconds: took,
-                       responseCode: sameDialect ? answer.string(39) : nil)
+                       responseCode: code)
             } catch {
                 logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
                 answerLocally(request, .systemError)
@@ -42,7 +42,9 @@ extension PaymentSwitch {
             let result = ISO20022Leg.result(of: answer, results: results)
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
-                finish(request, try ISO20022Leg.answer(bytes, answer, for: request), result: result, hostNanoseconds: took)
+                // The originator's report carries the bank's status and reason: the journal need not decode it again.
+                finish(request, try ISO20022Leg.answer(bytes, answer, for: request), result: result, hostNanoseconds: took,
+                       responseCode: durability == nil ? nil : ISO20022Support.statusText(of: answer))
             } catch {
                 logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
                 answerLocally(request, .systemError)

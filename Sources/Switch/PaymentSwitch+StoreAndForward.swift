@@ -59,8 +59,8 @@ extension PaymentSwitch {
         do {
             // DE 11 is written with each send; the stored copy carries 000000.
             let message = try outboundMessage(request, channel: channel, stan: 0)
-            item = ForwardItem(channel: channel.name, kind: .advice, transaction: transaction,
-                               sealedMessage: try durability.protection.seal(try message.encoded(as: host.dialect)), created: Durability.now())
+            item = try Compensation.stored(.advice, try message.encoded(as: host.dialect), channel: channel, transaction: transaction,
+                                           protection: durability.protection)
         } catch {
             logger.error("advice cannot be carried to the channel", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
             return answerLocally(request, .systemError)
@@ -70,15 +70,15 @@ extension PaymentSwitch {
     }
 }
 
-/// The messages that make good a request a host may have acted on without answering.
+/// The messages that make good a request a host may have acted on without answering, and how a
+/// stored message is sealed.
 enum Compensation {
     /// The reversal of an ISO 8583 request as the host received it, sealed for the store.
     static func reversal(of sent: ISO8583Message, channel: Channel, transaction: String, protection: DataProtection) throws -> ForwardItem {
         guard let host = channel.iso8583 else { throw SwitchError("an ISO 8583 reversal for an ISO 20022 channel") }
         let reversal = try Reversal.make(from: sent, advice: channel.configuration.reversal == .advice, dialect: host.dialect,
                                          transmitted: NetworkManagement.transmissionDateTime())
-        return ForwardItem(channel: channel.name, kind: .reversal, transaction: transaction,
-                           sealedMessage: try protection.seal(try reversal.encoded(as: host.dialect)), created: Durability.now())
+        return try stored(.reversal, try reversal.encoded(as: host.dialect), channel: channel, transaction: transaction, protection: protection)
     }
 
     /// A pacs.028 asking the bank for the status of a credit transfer as it was sent (its message
@@ -94,7 +94,13 @@ enum Compensation {
             UnmappedField(key: "OrgnlGrpInf/OrgnlMsgNmId", value: sent.source?.version ?? ISO20022MessageDefinition.pacs008.rawValue),
         ]
         let document = Array(try ISO20022Codec.encode(request, as: .pacs028).utf8)
-        return ForwardItem(channel: channel.name, kind: .statusRequest, transaction: transaction,
-                           sealedMessage: try protection.seal(document), created: Durability.now())
+        return try stored(.statusRequest, document, channel: channel, transaction: transaction, protection: protection)
+    }
+
+    /// A forward item of `message` (as the host reads it), sealed for the store.
+    static func stored(_ kind: ForwardItem.Kind, _ message: [UInt8], channel: Channel, transaction: String,
+                       protection: DataProtection) throws -> ForwardItem {
+        ForwardItem(channel: channel.name, kind: kind, transaction: transaction, sealedMessage: try protection.seal(message),
+                    created: Durability.now())
     }
 }

@@ -211,7 +211,7 @@ struct ClaimEntry: @unchecked Sendable {
         let sealed = (try? protection.seal(bytes)) ?? []
         return Claim(transaction: request.transaction ?? "", channel: channel, listener: request.listener.name, message: message,
                      stan: stan, reversible: reversible && !sealed.isEmpty, sealedMessage: sealed,
-                     created: Durability.now() - Int64(clamping: (DispatchTime.now().uptimeNanoseconds &- request.started) / 1_000_000))
+                     created: request.startedUnixMilliseconds)
     }
 }
 

@@ -41,10 +41,6 @@ public struct StorageBatch: Sendable {
     public var acknowledged: [(id: Int64, responseCode: String)] = []
 
     public init() {}
-
-    public var isEmpty: Bool {
-        claims.isEmpty && journal.isEmpty && newForwards.isEmpty && settledClaims.isEmpty && attempts.isEmpty && acknowledged.isEmpty
-    }
 }
 
 /// A request the switch is about to forward, written first: if the switch stops before the

@@ -19,7 +19,10 @@ struct JournalCommand: ParsableCommand {
         @Option(help: "STAN (DE 11) as the originator sent it.") var stan: String?
         @Option(help: "Retrieval reference number (DE 37).") var rrn: String?
         @Option(help: "Terminal id (DE 41).") var terminal: String?
-        @Option(help: "Card number: masked (411111******1111), or in full (looked up by its keyed hash, never stored or printed).")
+        @Option(help: """
+            Card number: masked (411111******1111), or `-` to read it in full from standard input (looked up by its keyed \
+            hash; never stored or printed, and kept off the command line, where shell history and process lists would show it).
+            """)
         var pan: String?
         @Option(help: "The PAN's lookup hash, as a record shows it.") var panHash: String?
         @Option(help: "UETR (ISO 20022).") var uetr: String?
@@ -65,8 +68,12 @@ struct JournalCommand: ParsableCommand {
                 if pan.contains("*") {
                     query.maskedPAN = pan
                 } else {
+                    guard pan == "-" else {
+                        throw ValidationError("--pan takes a masked PAN with '*', or '-' to read the full number from standard input")
+                    }
+                    let pan = (readLine(strippingNewline: true) ?? "").filter { !$0.isWhitespace }
                     guard (12...19).contains(pan.count), pan.allSatisfy({ $0 >= "0" && $0 <= "9" }) else {
-                        throw ValidationError("--pan takes 12 to 19 digits, or a masked PAN with '*'")
+                        throw ValidationError("the card number on standard input is not 12 to 19 digits")
                     }
                     let protection = try protection()
                     query.panHash = Array(pan.utf8).withUnsafeBufferPointer { protection.lookupHash(ofDigits: $0) }

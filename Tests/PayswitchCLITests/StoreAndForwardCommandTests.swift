@@ -7,8 +7,9 @@ import TestSupport
 /// and requests are in flight, started again on the same storage, between `sim` processes.
 @Suite(.serialized) struct StoreAndForwardCommandTests {
     /// Journal records as `payswitch journal query --format json` prints them.
-    static func journal(_ config: String, _ filters: [String] = []) throws -> [[String: Any]] {
-        let run = try PayswitchRunner.run(["journal", "query", "--config", config, "--format", "json", "--limit", "100000"] + filters)
+    static func journal(_ config: String, _ filters: [String] = [], input: String = "") throws -> [[String: Any]] {
+        let run = try PayswitchRunner.run(["journal", "query", "--config", config, "--format", "json", "--limit", "100000"] + filters,
+                                          input: input)
         return run.stdout.split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
@@ -143,7 +144,7 @@ import TestSupport
         }
 
         // Searching: by the full card number (its keyed hash), the masked one, time, outcome; counting.
-        #expect(try Self.journal(config, ["--pan", "4761739001010119"]).count == 33)
+        #expect(try Self.journal(config, ["--pan", "-"], input: "4761739001010119\n").count == 33)
         #expect(try Self.journal(config, ["--pan", "476173******0119", "--outcome", "interrupted"]).count == 6)
         #expect(try Self.journal(config, ["--since", "2999-01-01T00:00:00Z"]).isEmpty)
         let stats = try PayswitchRunner.run(["journal", "stats", "--config", config]).stdout
