@@ -58,40 +58,79 @@ extension SQLiteStorage {
                 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // The journal and the claims in blocks, a row per batch (see JournalBlock, ClaimBlock).
+            try db.execute(sql: """
+                CREATE TABLE journal_block (
+                    seq INTEGER PRIMARY KEY,
+                    first_started INTEGER NOT NULL,
+                    last_started INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    records BLOB NOT NULL,
+                    messages BLOB
+                );
+                CREATE INDEX journal_block_started ON journal_block (first_started);
+                CREATE TABLE claim_block (
+                    id INTEGER PRIMARY KEY,
+                    journal_mark INTEGER NOT NULL,
+                    sealed_whole INTEGER NOT NULL,
+                    claims BLOB NOT NULL
+                );
+                """)
+            try migrateFirstSchema(db)
+        }
         return migrator
     }
 
-    static let insertJournal = """
-        INSERT INTO journal (id, started, listener, message, stan, rrn, terminal, merchant, masked_pan, pan_hash, amount, currency,
-            uetr, end_to_end_id, message_id, rule, channel, channels_tried, host_stan, result, response_code, outcome,
-            total_us, host_us, forward, request, answer)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
+    /// Moves the rows of the first schema's `journal` and `claim` tables into blocks, as they are:
+    /// their messages stay sealed one by one (the migration has no key to open them).
+    private static func migrateFirstSchema(_ db: Database) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM journal ORDER BY started, id")
+        var builder = JournalBlock.Builder()
+        func flush() throws {
+            guard !builder.isEmpty else { return }
+            try insert(builder.finish { $0 }, in: db)
+            builder = JournalBlock.Builder()
+        }
+        while let row = try rows.next() {
+            var record = record(row)
+            let request = (row["request"] as Data?).map { SealedMessages.Part(sealed: Array($0), range: nil) }
+            let answer = (row["answer"] as Data?).map { SealedMessages.Part(sealed: Array($0), range: nil) }
+            if request != nil || answer != nil { record.messages = SealedMessages(request: request, answer: answer) }
+            builder.append(record)
+            if builder.count == 1_000 { try flush() }
+        }
+        try flush()
+        let claims = try Row.fetchAll(db, sql: "SELECT * FROM claim ORDER BY created, txn").map { row in
+            let sealed: Data = row["sealed"]
+            return (claim: Claim(transaction: row["txn"], channel: row["channel"], listener: row["listener"], message: row["message"],
+                                 stan: row["stan"], reversible: row["reversible"], sent: [], created: row["created"]),
+                    sealedRequest: Array(sealed))
+        }
+        if !claims.isEmpty {
+            let mark = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM journal_block") ?? 0
+            try db.execute(sql: "INSERT INTO claim_block (journal_mark, sealed_whole, claims) VALUES (?, 0, ?)",
+                           arguments: [mark, Data(ClaimBlock.encoded(individuallySealed: claims))])
+        }
+        try db.execute(sql: "DROP TABLE journal; DROP TABLE claim")
+    }
 
-    /// Inserts a journal record with `statement` (``insertJournal``).
-    static func insert(_ record: JournalRecord, with statement: Statement, in db: Database) throws {
+    /// Inserts a journal block.
+    static func insert(_ block: JournalBlock, in db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO journal_block (first_started, last_started, count, records, messages) VALUES (?, ?, ?, ?, ?)
+            """)
         var row = Binder(statement)
-        row.text(record.id); row.integer(record.started); row.text(record.listener); row.text(record.message); row.text(record.stan)
-        row.text(record.rrn); row.text(record.terminal); row.text(record.merchant); row.text(record.maskedPAN); row.text(record.panHash)
-        row.integer(record.amount); row.text(record.currency); row.text(record.uetr); row.text(record.endToEndId); row.text(record.messageId)
-        row.text(record.rule); row.text(record.channel); row.text(record.channelsTried); row.text(record.hostStan)
-        row.integer(Int64(record.result)); row.text(record.responseCode); row.text(record.outcome); row.integer(record.totalMicros)
-        row.integer(record.hostMicros); row.text(record.forward); row.blob(record.sealedRequest); row.blob(record.sealedAnswer)
+        row.integer(block.firstStarted)
+        row.integer(block.lastStarted)
+        row.integer(Int64(block.count))
+        row.blob(block.records)
+        row.blob(block.sealedMessages.isEmpty ? nil : block.sealedMessages)
         try row.step(db)
     }
 
-    /// Inserts a claim with `statement` (``insertClaim``).
-    static func insert(_ claim: Claim, with statement: Statement, in db: Database) throws {
-        var row = Binder(statement)
-        row.text(claim.transaction); row.text(claim.channel); row.text(claim.listener); row.text(claim.message); row.text(claim.stan)
-        row.integer(claim.reversible ? 1 : 0); row.blob(claim.sealedMessage); row.integer(claim.created)
-        try row.step(db)
-    }
-
-    static let insertClaim = "INSERT INTO claim (txn, channel, listener, message, stan, reversible, sealed, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-
-
-    static func record(_ row: Row) -> JournalRecord {
+    /// A journal record as the first schema's `journal` table holds it (without its messages).
+    private static func record(_ row: Row) -> JournalRecord {
         var record = JournalRecord(id: row["id"], started: row["started"], listener: row["listener"], message: row["message"],
                                    rule: row["rule"], channel: row["channel"], channelsTried: row["channels_tried"],
                                    result: row["result"], outcome: row["outcome"], totalMicros: row["total_us"], forward: row["forward"])
@@ -109,39 +148,6 @@ extension SQLiteStorage {
         record.hostStan = row["host_stan"]
         record.responseCode = row["response_code"]
         record.hostMicros = row["host_us"]
-        record.forwardState = row["forward_state"]
-        record.forwardResult = row["forward_result"]
-        record.sealedRequest = (row["request"] as Data?).map { Array($0) }
-        record.sealedAnswer = (row["answer"] as Data?).map { Array($0) }
         return record
-    }
-
-    /// The WHERE clause of a query, with its arguments.
-    static func condition(_ query: JournalQuery) -> (String, StatementArguments) {
-        var clauses: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        func equal(_ column: String, _ value: String?) {
-            guard let value else { return }
-            clauses.append("journal.\(column) = ?")
-            arguments.append(value)
-        }
-        equal("stan", query.stan)
-        equal("rrn", query.rrn)
-        equal("terminal", query.terminal)
-        equal("masked_pan", query.maskedPAN)
-        equal("pan_hash", query.panHash)
-        equal("uetr", query.uetr)
-        equal("end_to_end_id", query.endToEndId)
-        equal("outcome", query.outcome)
-        equal("channel", query.channel)
-        if let since = query.since {
-            clauses.append("journal.started >= ?")
-            arguments.append(since)
-        }
-        if let until = query.until {
-            clauses.append("journal.started < ?")
-            arguments.append(until)
-        }
-        return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), StatementArguments(arguments))
     }
 }

@@ -6,9 +6,10 @@ public import Switch
 /// (the default) a committed batch survives a crash of the process or of the machine; with
 /// `.normal`, of the process only (SQLite syncs at checkpoints).
 ///
-/// Tables: `journal` (one row per transaction), `forward` (the store-and-forward queue, its
-/// messages sealed), `meta` (the data key's check value). Migrations are versioned by GRDB's
-/// migrator; a database written by a newer payswitch is refused.
+/// Tables: `journal_block` (a row per batch of journal records, ``JournalBlock``), `claim_block`
+/// (a row per batch of claims, sealed), `forward` (the store-and-forward queue, its messages
+/// sealed), `meta` (the data key's check value, the last host STAN per channel). Migrations are
+/// versioned by GRDB's migrator; a database written by a newer payswitch is refused.
 public final class SQLiteStorage: SwitchStorage {
     private let pool: DatabasePool
     public let path: String
@@ -39,29 +40,30 @@ public final class SQLiteStorage: SwitchStorage {
         }
     }
 
-    public func write(_ batch: StorageBatch) throws(StorageError) -> [Int64] {
+    public func write(_ batch: StorageBatch) throws(StorageError) -> StorageReceipt {
         do {
             return try pool.write { db in
-                var ids: [Int64] = []
-                if !batch.claims.isEmpty {
-                    let insert = try db.cachedStatement(sql: SQLiteStorage.insertClaim)
-                    for claim in batch.claims { try SQLiteStorage.insert(claim, with: insert, in: db) }
+                var receipt = StorageReceipt()
+                if let claims = batch.claims {
+                    // Written before this batch's journal block: a claim is settled by a later block.
+                    let mark = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM journal_block") ?? 0
+                    let insert = try db.cachedStatement(sql: "INSERT INTO claim_block (journal_mark, sealed_whole, claims) VALUES (?, 1, ?)")
+                    var row = Binder(insert)
+                    row.integer(mark)
+                    row.blob(claims)
+                    try row.step(db)
+                    receipt.claimBlock = db.lastInsertedRowID
                 }
-                if !batch.settledClaims.isEmpty {
-                    let delete = try db.cachedStatement(sql: "DELETE FROM claim WHERE txn = ?")
-                    for transaction in batch.settledClaims {
+                if !batch.releasedClaimBlocks.isEmpty {
+                    let delete = try db.cachedStatement(sql: "DELETE FROM claim_block WHERE id = ?")
+                    for id in batch.releasedClaimBlocks {
                         var row = Binder(delete)
-                        row.text(transaction)
+                        row.integer(id)
                         try row.step(db)
                     }
                 }
-                if !batch.journal.isEmpty {
-                    let insert = try db.cachedStatement(sql: SQLiteStorage.insertJournal)
-                    for record in batch.journal { try SQLiteStorage.insert(record, with: insert, in: db) }
-                }
-                var lastStans: [String: String] = [:]
-                for record in batch.journal { if let stan = record.hostStan { lastStans[record.channel] = stan } }
-                for (channel, stan) in lastStans {
+                if let block = batch.journal { try SQLiteStorage.insert(block, in: db) }
+                for (channel, stan) in batch.hostStans {
                     try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                                    arguments: ["stan:" + channel, stan])
                 }
@@ -72,7 +74,7 @@ public final class SQLiteStorage: SwitchStorage {
                     for item in batch.newForwards {
                         try insert.execute(arguments: [item.channel, item.kind.rawValue, item.transaction, Data(item.sealedMessage),
                                                        item.attempts, item.created])
-                        ids.append(db.lastInsertedRowID)
+                        receipt.forwardIDs.append(db.lastInsertedRowID)
                     }
                 }
                 for attempt in batch.attempts {
@@ -83,7 +85,7 @@ public final class SQLiteStorage: SwitchStorage {
                     try db.execute(sql: "UPDATE forward SET state = 'acknowledged', response_code = ?, acknowledged = ? WHERE id = ?",
                                    arguments: [acknowledged.responseCode, now, acknowledged.id])
                 }
-                return ids
+                return receipt
             }
         } catch {
             throw StorageError(operation: "writing a batch to \(path)", reason: "\(error)")
@@ -106,6 +108,23 @@ public final class SQLiteStorage: SwitchStorage {
         }
     }
 
+    public func forwardStates(of transactions: [String]) throws(StorageError) -> [String: ForwardState] {
+        do {
+            return try pool.read { db in
+                var states: [String: ForwardState] = [:]
+                let select = try db.cachedStatement(sql: "SELECT state, response_code FROM forward WHERE txn = ? ORDER BY id")
+                for transaction in transactions {
+                    for row in try Row.fetchAll(select, arguments: [transaction]) {
+                        states[transaction] = ForwardState(state: row["state"], responseCode: row["response_code"])
+                    }
+                }
+                return states
+            }
+        } catch {
+            throw StorageError(operation: "reading the store-and-forward queue of \(path)", reason: "\(error)")
+        }
+    }
+
     public func lastHostStans() throws(StorageError) -> [String: UInt32] {
         do {
             return try pool.read { db in
@@ -122,48 +141,59 @@ public final class SQLiteStorage: SwitchStorage {
         }
     }
 
-    public func openClaims() throws(StorageError) -> [Claim] {
+    public func claimBlocks() throws(StorageError) -> [StoredClaimBlock] {
         do {
             return try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM claim ORDER BY created, txn").map { row in
-                    let sealed: Data = row["sealed"]
-                    return Claim(transaction: row["txn"], channel: row["channel"], listener: row["listener"], message: row["message"],
-                                 stan: row["stan"], reversible: row["reversible"], sealedMessage: Array(sealed), created: row["created"])
+                try Row.fetchAll(db, sql: "SELECT id, journal_mark, sealed_whole, claims FROM claim_block ORDER BY id").map { row in
+                    let claims: Data = row["claims"]
+                    return StoredClaimBlock(id: row["id"], journalMark: row["journal_mark"], bytes: Array(claims), sealedWhole: row["sealed_whole"])
                 }
             }
         } catch {
-            throw StorageError(operation: "reading the open claims of \(path)", reason: "\(error)")
+            throw StorageError(operation: "reading the claims of \(path)", reason: "\(error)")
         }
     }
 
-    public func journal(_ query: JournalQuery) throws(StorageError) -> [JournalRecord] {
-        let (condition, arguments) = SQLiteStorage.condition(query)
-        do {
-            return try pool.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT journal.*, forward.state AS forward_state, forward.response_code AS forward_result
-                    FROM journal LEFT JOIN forward ON forward.txn = journal.id \(condition) ORDER BY journal.started, journal.id LIMIT \(max(0, query.limit))
-                    """, arguments: arguments).map(SQLiteStorage.record)
-            }
-        } catch {
-            throw StorageError(operation: "querying the journal of \(path)", reason: "\(error)")
+    public func journalBlocks(_ selection: JournalBlockSelection, _ body: (StoredJournalBlock) throws(StorageError) -> Bool) throws(StorageError) {
+        var clauses: [String] = []
+        var arguments: [Int64] = []
+        if let after = selection.after {
+            clauses.append("seq > ?")
+            arguments.append(after)
         }
-    }
-
-    public func journalStats(_ query: JournalQuery) throws(StorageError) -> [JournalCount] {
-        let (condition, arguments) = SQLiteStorage.condition(query)
+        if let since = selection.since {
+            clauses.append("last_started >= ?")
+            arguments.append(since)
+        }
+        if let until = selection.until {
+            clauses.append("first_started < ?")
+            arguments.append(until)
+        }
+        let condition = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let order = selection.after != nil ? "seq" : "first_started, seq"
+        var failure: StorageError?
         do {
-            return try pool.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT channel, outcome, response_code, COUNT(*) AS count FROM journal \(condition)
-                    GROUP BY channel, outcome, response_code ORDER BY channel, outcome, response_code
-                    """, arguments: arguments).map { row in
-                    JournalCount(channel: row["channel"], outcome: row["outcome"], responseCode: row["response_code"], count: row["count"])
+            try pool.read { db in
+                let cursor = try Row.fetchCursor(db, sql: """
+                    SELECT seq, first_started, last_started, count, records, messages FROM journal_block \(condition) ORDER BY \(order)
+                    """, arguments: StatementArguments(arguments))
+                while let row = try cursor.next() {
+                    let records: Data = row["records"]
+                    let messages: Data? = row["messages"]
+                    let block = JournalBlock(records: Array(records), sealedMessages: messages.map { Array($0) } ?? [], count: row["count"],
+                                             firstStarted: row["first_started"], lastStarted: row["last_started"])
+                    do throws(StorageError) {
+                        guard try body(StoredJournalBlock(sequence: row["seq"], block: block)) else { return }
+                    } catch {
+                        failure = error
+                        return
+                    }
                 }
             }
         } catch {
-            throw StorageError(operation: "counting the journal of \(path)", reason: "\(error)")
+            throw StorageError(operation: "reading the journal of \(path)", reason: "\(error)")
         }
+        if let failure { throw failure }
     }
 
     public func bind(keyCheck check: String) throws(StorageError) {

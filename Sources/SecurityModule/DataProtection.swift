@@ -35,8 +35,12 @@ public struct DataProtection: Sendable {
 
     /// The PAN's lookup hash: 32 hexadecimal digits (the first 16 bytes of HMAC-SHA-256 over its digits).
     public func lookupHash(ofDigits digits: UnsafeBufferPointer<UInt8>) -> String {
-        let mac = (try? DataProtection.hmac(key: lookupKey, Array(digits))) ?? []
-        return hex(mac.prefix(16))
+        (try? lookupHasher())?.hash(ofDigits: digits) ?? ""
+    }
+
+    /// A hasher giving the same lookup hashes as ``lookupHash(ofDigits:)``, for one thread to reuse.
+    public func lookupHasher() throws(SecurityError) -> LookupHasher {
+        try LookupHasher(key: lookupKey)
     }
 
     /// `plaintext` sealed: a 12-byte random nonce, the ciphertext, then the 16-byte tag.
@@ -95,17 +99,6 @@ public struct DataProtection: Sendable {
             throw SecurityError.drain("HMAC-SHA-256")
         }
         return Array(out.prefix(Int(length)))
-    }
-
-    private func hex<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 }
 

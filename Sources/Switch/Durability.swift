@@ -23,14 +23,11 @@ final class Durability: Sendable {
         // A store written under another key is refused before anything is sent or written.
         try storage.bind(keyCheck: Durability.keyCheck(protection))
         let settings = configuration.storage ?? StorageConfiguration(path: "", keyFile: "")
-        let journalMessages = settings.journalMessages
         self.protection = protection
         self.logger = logger
         self.metrics = metrics
-        writer = StorageWriter(storage: storage, capacity: settings.journalCapacity, protection: protection, logger: logger,
-                               metrics: metrics) { entry, id in
-            entry.record(id: id, protection: protection, messages: journalMessages, results: results)
-        }
+        writer = try StorageWriter(storage: storage, capacity: settings.journalCapacity, protection: protection,
+                                   keepMessages: settings.journalMessages, results: results, logger: logger, metrics: metrics)
         var queues: [String: ForwardQueue] = [:]
         for channel in channels {
             queues[channel.name] = ForwardQueue(channel: channel, dialect: channel.iso8583?.dialect, writer: writer, protection: protection,
@@ -66,31 +63,35 @@ final class Durability: Sendable {
     /// and an authorization or financial one is reversed (the host may have approved it). Claims
     /// for a channel no longer configured stay, and are said loudly.
     private func recoverClaims(channels: [String: Channel]) throws {
-        let claims = try writer.storage.openClaims()
-        guard !claims.isEmpty else { return }
+        let (claims, blocks) = try writer.storage.openClaims(protection: protection)
+        guard !blocks.isEmpty else { return }
         var batch = StorageBatch()
+        batch.releasedClaimBlocks = blocks
+        var waiting: [Claim] = []
+        var journal = JournalBlock.Builder()
+        let hasher = try protection.lookupHasher()
         for claim in claims {
             guard let channel = channels[claim.channel] else {
                 logger.critical("a claim for a channel that is not configured: it waits", metadata: [
                     "channel": "\(claim.channel)", "transaction": "\(claim.transaction)",
                 ])
+                waiting.append(claim)
                 continue
             }
             var record = JournalRecord(id: claim.transaction, started: claim.created, listener: claim.listener, message: claim.message,
                                        rule: "-", channel: claim.channel, channelsTried: claim.channel, result: ResultCode.systemError.value,
                                        outcome: "interrupted", totalMicros: 0)
             record.stan = claim.stan
-            if claim.reversible {
+            if claim.reversible && !claim.sent.isEmpty {
                 do {
-                    let sent = try protection.open(claim.sealedMessage)
                     let item: ForwardItem
                     if let side = channel.iso8583 {
-                        let outbound = try ISO8583Message(decoding: sent, dialect: side.dialect)
+                        let outbound = try ISO8583Message(decoding: claim.sent, dialect: side.dialect)
                         record.hostStan = outbound.string(11)
-                        record.identify(outbound, protection)
+                        record.identify(outbound, hasher)
                         item = try Compensation.reversal(of: outbound, channel: channel, transaction: claim.transaction, protection: protection)
                     } else {
-                        let transfer = try ISO20022Support.codec.decode(sent)
+                        let transfer = try ISO20022Support.codec.decode(claim.sent)
                         record.messageId = transfer.identifiers.messageId
                         record.endToEndId = transfer.identifiers.endToEndId
                         record.uetr = transfer.identifiers.uetr
@@ -104,13 +105,18 @@ final class Durability: Sendable {
                     ])
                 }
             }
-            batch.journal.append(record)
-            batch.settledClaims.append(claim.transaction)
+            if let stan = record.hostStan { batch.hostStans[record.channel] = stan }
+            journal.append(record)
         }
+        // Claims kept for a channel configured again later go into a new block; the old ones go.
+        if !waiting.isEmpty { batch.claims = try ClaimBlock.sealed(waiting, protection: protection) }
+        if !journal.isEmpty { batch.journal = try journal.finish(protection: protection) }
         _ = try writer.writeNow(batch)
-        logger.warning("requests interrupted by the previous stop: journalled, and reversed or asked after where due", metadata: [
-            "count": "\(batch.journal.count)", "compensations": "\(batch.newForwards.count)",
-        ])
+        if journal.count > 0 {
+            logger.warning("requests interrupted by the previous stop: journalled, and reversed or asked after where due", metadata: [
+                "count": "\(journal.count)", "compensations": "\(batch.newForwards.count)",
+            ])
+        }
     }
 
     func stop() {

@@ -41,6 +41,8 @@ final class InboundRequest: @unchecked Sendable {
     var journalPlace = JournalPlace.unreserved
     /// Whether a claim was written for it before it was forwarded (settled when it is journalled).
     var claimed = false
+    /// Where its claim stands (``ClaimMark``, or the claim block holding it); the storage writer's alone.
+    var claimBlock = ClaimMark.none
 
     /// When it was read, in Unix milliseconds (from ``started`` and the clocks now).
     var startedUnixMilliseconds: Int64 {

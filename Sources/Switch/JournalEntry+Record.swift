@@ -6,9 +6,10 @@ import PaymentModel
 public import SecurityModule
 
 extension JournalEntry {
-    /// The journal record: identification read from the request, the PAN masked and hashed, the
-    /// messages sealed. Runs on the storage writer's queue, never on a connection's.
-    func record(id: String, protection: DataProtection, messages: Bool, results: ResultCodeTable) -> JournalRecord {
+    /// The journal record: identification read from the request, the PAN masked and hashed (the
+    /// messages are kept by the block it goes in: ``keptRequest``). Runs on the storage writer's
+    /// queue, never on a connection's.
+    func record(id: String, hasher: LookupHasher, results: ResultCodeTable) -> JournalRecord {
         let total = finished &- request.started
         let started = request.startedUnixMilliseconds
         let listener = request.listener
@@ -23,14 +24,10 @@ extension JournalEntry {
         case (.iso8583(let message), .iso8583(let dialect, let mapping)):
             record.message = message.mti.description
             record.stan = message.string(11)
-            record.identify(message, protection)
+            record.identify(message, hasher)
             record.responseCode = responseCode ?? (try? ISO8583Message(decoding: self.answer, dialect: dialect))?.string(39)
                 ?? mapping.responseCode(for: result, results: results)
-            if messages {
-                record.sealedRequest = (message.receivedFrame ?? (try? message.encoded(as: dialect))).flatMap { try? protection.seal($0) }
-                record.sealedAnswer = try? protection.seal(self.answer)
-            }
-        case (.iso20022(let bytes, let payment), _):
+        case (.iso20022(_, let payment), _):
             record.message = payment.source?.version ?? payment.kind.rawValue
             record.messageId = payment.identifiers.messageId
             record.endToEndId = payment.identifiers.endToEndId
@@ -39,16 +36,21 @@ extension JournalEntry {
                 record.amount = amount.minorUnits
                 record.currency = amount.currency.code
             }
-            if let pan = payment.pan { record.card(pan, protection) }
+            if let pan = payment.pan { record.card(pan, hasher) }
             record.responseCode = responseCode ?? (try? ISO20022Support.codec.decode(self.answer)).map(ISO20022Support.statusText(of:))
-            if messages {
-                record.sealedRequest = try? protection.seal(bytes)
-                record.sealedAnswer = try? protection.seal(self.answer)
-            }
         default:
             break
         }
         return record
+    }
+
+    /// The request as the journal keeps it: as received (ISO 8583 re-encoded when it was changed).
+    var keptRequest: [UInt8]? {
+        switch (request.message, request.listener.configuration.wire) {
+        case (.iso8583(let message), .iso8583(let dialect, _)): message.receivedFrame ?? (try? message.encoded(as: dialect))
+        case (.iso20022(let bytes, _), _): bytes
+        default: nil
+        }
     }
 
     /// The channels tried, in order, comma-separated.
@@ -83,31 +85,38 @@ extension JournalRecord {
     ///
     /// - Parameter wire: The format of the listener the request came on.
     public func maskedMessages(protection: DataProtection, wire: WireFormat) -> (request: String?, answer: String?) {
-        func render(_ sealed: [UInt8]?) -> String? {
-            guard let sealed, let bytes = try? protection.open(sealed) else { return nil }
+        func render(_ part: SealedMessages.Part?) -> String? {
+            guard let part, let opened = try? protection.open(part.sealed) else { return nil }
+            let bytes: ArraySlice<UInt8>
+            if let range = part.range {
+                guard range.upperBound <= opened.count else { return nil }
+                bytes = opened[range]
+            } else {
+                bytes = opened[...]
+            }
             switch wire {
             case .iso8583(let dialect, _):
-                return (try? ISO8583Message(decoding: bytes, dialect: dialect)).map { MessageJSON.render($0, dialect: dialect, unmask: false) }
+                return (try? ISO8583Message(decoding: Array(bytes), dialect: dialect)).map { MessageJSON.render($0, dialect: dialect, unmask: false) }
             case .iso20022:
-                return (try? ISO20022Support.codec.decode(bytes)).map { PaymentJSON.render($0, unmask: false) }
+                return (try? ISO20022Support.codec.decode(Array(bytes))).map { PaymentJSON.render($0, unmask: false) }
             }
         }
-        return (render(sealedRequest), render(sealedAnswer))
+        return (render(messages?.request), render(messages?.answer))
     }
 
     /// What identifies an ISO 8583 transaction beyond its STAN: RRN, terminal, merchant, card, amount.
-    mutating func identify(_ message: ISO8583Message, _ protection: DataProtection) {
+    mutating func identify(_ message: ISO8583Message, _ hasher: LookupHasher) {
         rrn = message.string(37)
         terminal = message.string(41)
         merchant = message.string(42)
-        if let pan = message.string(2).flatMap(PAN.init) { card(pan, protection) }
+        if let pan = message.string(2).flatMap(PAN.init) { card(pan, hasher) }
         amount = message.integer(4)
         currency = message.string(49)
     }
 
     /// The PAN as first six and last four, and its lookup hash.
-    mutating func card(_ pan: PAN, _ protection: DataProtection) {
+    mutating func card(_ pan: PAN, _ hasher: LookupHasher) {
         maskedPAN = pan.description
-        pan.withRevealedDigits { panHash = protection.lookupHash(ofDigits: $0) }
+        pan.withRevealedDigits { panHash = hasher.hash(ofDigits: $0) }
     }
 }

@@ -51,8 +51,7 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     /// The request as received and the answer as sent, sealed with the data key: nothing of them
     /// is readable at rest, and an investigation sees them whole but masked
     /// (``maskedMessages(protection:wire:)``, `payswitch journal query --messages`).
-    public var sealedRequest: [UInt8]?
-    public var sealedAnswer: [UInt8]?
+    public var messages: SealedMessages?
 
     public init(id: String, started: Int64, listener: String, message: String, rule: String, channel: String, channelsTried: String,
                 result: Int, outcome: String, totalMicros: Int64, forward: String = "none") {

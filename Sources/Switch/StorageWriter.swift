@@ -26,7 +26,10 @@ final class StorageWriter: @unchecked Sendable {
     private let logger: Logger
     private let metrics: SwitchMetrics
     private let protection: DataProtection
-    private let build: @Sendable (JournalEntry, String) -> JournalRecord
+    /// Used on ``queue`` only.
+    private let hasher: LookupHasher
+    private let keepMessages: Bool
+    private let results: ResultCodeTable
     private let pending = Mutex(Pending())
     /// Journal places reserved by admitted requests and not yet written.
     private let reserved = Atomic<Int>(0)
@@ -44,14 +47,21 @@ final class StorageWriter: @unchecked Sendable {
         var isEmpty: Bool { claims.isEmpty && journal.isEmpty && attempts.isEmpty && acknowledged.isEmpty }
     }
 
-    init(storage: any SwitchStorage, capacity: Int, protection: DataProtection, logger: Logger, metrics: SwitchMetrics,
-         build: @escaping @Sendable (JournalEntry, String) -> JournalRecord) {
+    /// Claims written and not yet settled, by claim block; on ``queue`` only.
+    private var openClaimsByBlock: [Int64: Int] = [:]
+    /// Claim blocks whose claims are all settled, released with the next batch; on ``queue`` only.
+    private var releasable: [Int64] = []
+
+    init(storage: any SwitchStorage, capacity: Int, protection: DataProtection, keepMessages: Bool, results: ResultCodeTable,
+         logger: Logger, metrics: SwitchMetrics) throws {
         self.storage = storage
         self.capacity = capacity
         self.protection = protection
+        hasher = try protection.lookupHasher()
+        self.keepMessages = keepMessages
+        self.results = results
         self.logger = logger
         self.metrics = metrics
-        self.build = build
         idPrefix = String(Durability.now(), radix: 36)
     }
 
@@ -97,8 +107,8 @@ final class StorageWriter: @unchecked Sendable {
     }
 
     /// Writes a batch outside the flow (recovery at start), on the writer's queue.
-    func writeNow(_ batch: StorageBatch) throws(StorageError) -> [Int64] {
-        let result: Result<[Int64], StorageError> = queue.sync {
+    func writeNow(_ batch: StorageBatch) throws(StorageError) -> StorageReceipt {
+        let result: Result<StorageReceipt, StorageError> = queue.sync {
             do throws(StorageError) { return .success(try storage.write(batch)) } catch { return .failure(error) }
         }
         return try result.get()
@@ -107,7 +117,7 @@ final class StorageWriter: @unchecked Sendable {
     /// Waits until everything handed over so far is written (shutdown, tests).
     func flush() {
         while true {
-            let idle = pending.withLock { !$0.scheduled && $0.isEmpty }
+            let idle = pending.withLock { !$0.scheduled && $0.isEmpty } && queue.sync { releasable.isEmpty }
             queue.sync {}
             if idle { return }
             usleep(1_000)
@@ -129,7 +139,7 @@ final class StorageWriter: @unchecked Sendable {
         var failures = 0
         while true {
             let taken = pending.withLock { pending -> Pending? in
-                if pending.isEmpty {
+                if pending.isEmpty && releasable.isEmpty {
                     pending.scheduled = false
                     return nil
                 }
@@ -137,22 +147,21 @@ final class StorageWriter: @unchecked Sendable {
                 return pending
             }
             guard let work = taken else { return }
-            var batch = StorageBatch()
-            // Sealed and built here, off the connections' queues.
-            batch.claims = work.claims.map { $0.claim(protection: protection) }
-            batch.journal.reserveCapacity(work.journal.count)
-            for entry in work.journal {
-                // Ids are given here unless a claim or a stored reversal already named one.
-                batch.journal.append(build(entry, entry.request.transaction ?? nextTransactionID()))
-                if let item = entry.forward { batch.newForwards.append(item) }
-                if entry.request.claimed, let transaction = entry.request.transaction { batch.settledClaims.append(transaction) }
-            }
-            batch.attempts = work.attempts.map { ($0.id, $0.attempts) }
-            batch.acknowledged = work.acknowledged
-            let started = DispatchTime.now().uptimeNanoseconds
-            let ids: [Int64]
+            let batch: StorageBatch
             do {
-                ids = try storage.write(batch)
+                batch = try prepare(work)
+            } catch {
+                // Sealing failed (OpenSSL could not give a nonce): nothing is written or sent; retried below.
+                failures += 1
+                logger.error("storage batch cannot be sealed; retrying", metadata: ["error": "\(error)"])
+                putBack(work)
+                usleep(UInt32(min(1_000_000, 10_000 * failures)))
+                continue
+            }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let receipt: StorageReceipt
+            do {
+                receipt = try storage.write(batch)
             } catch {
                 failures += 1
                 if failures == 1 || failures % 100 == 0 {
@@ -161,21 +170,17 @@ final class StorageWriter: @unchecked Sendable {
                     ])
                 }
                 metrics.storageFailure()
-                // Put back in front of what arrived meanwhile and written again.
-                pending.withLock { pending in
-                    pending.claims = work.claims + pending.claims
-                    pending.journal = work.journal + pending.journal
-                    pending.attempts = work.attempts + pending.attempts
-                    pending.acknowledged = work.acknowledged + pending.acknowledged
-                }
+                putBack(work)
                 usleep(UInt32(min(1_000_000, 10_000 * failures)))
                 continue
             }
             failures = 0
-            metrics.journalWrite(nanoseconds: DispatchTime.now().uptimeNanoseconds - started, records: batch.journal.count)
+            metrics.journalWrite(nanoseconds: DispatchTime.now().uptimeNanoseconds - started, records: work.journal.count)
             reserved.subtract(work.journal.count, ordering: .relaxed)
-            for entry in work.claims { entry.connection.sendFromAnyThread(entry.bytes) }
-            var next = ids.makeIterator()
+            releasable.removeAll { batch.releasedClaimBlocks.contains($0) }
+            settle(work, claimBlock: receipt.claimBlock)
+            for entry in work.claims where entry.request.claimBlock > 0 { entry.connection.sendFromAnyThread(entry.bytes) }
+            var next = receipt.forwardIDs.makeIterator()
             for entry in work.journal {
                 if var item = entry.forward, let id = next.next() {
                     item.id = id
@@ -186,6 +191,83 @@ final class StorageWriter: @unchecked Sendable {
             for attempt in work.attempts { attempt.done(true) }
         }
     }
+
+    /// The batch for what was taken: claims sealed as one block, records built (masking, lookup
+    /// hash) into one journal block with their messages sealed once.
+    private func prepare(_ work: Pending) throws(SecurityError) -> StorageBatch {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var batch = StorageBatch()
+        var claims: [Claim] = []
+        for entry in work.claims {
+            // A request answered (timed out) before its claim got here is neither claimed nor sent.
+            guard entry.request.claimBlock != ClaimMark.settledFirst else { continue }
+            entry.request.claimBlock = ClaimMark.inThisBatch
+            claims.append(entry.claim())
+        }
+        if !claims.isEmpty { batch.claims = try ClaimBlock.sealed(claims, protection: protection) }
+        var block = JournalBlock.Builder()
+        for entry in work.journal {
+            // Ids are given here unless a claim or a stored reversal already named one.
+            let record = entry.record(id: entry.request.transaction ?? nextTransactionID(), hasher: hasher, results: results)
+            if keepMessages {
+                block.append(record, request: entry.keptRequest, answer: entry.answer)
+            } else {
+                block.append(record)
+            }
+            if let stan = record.hostStan { batch.hostStans[record.channel] = stan }
+            if let item = entry.forward { batch.newForwards.append(item) }
+            if entry.request.claimed && entry.request.claimBlock == ClaimMark.none { entry.request.claimBlock = ClaimMark.settledFirst }
+        }
+        if !block.isEmpty { batch.journal = try block.finish(protection: protection) }
+        batch.attempts = work.attempts.map { ($0.id, $0.attempts) }
+        batch.acknowledged = work.acknowledged
+        batch.releasedClaimBlocks = releasable
+        return batch
+    }
+
+    /// After a write: the batch's claims are counted open in their block, and each journalled
+    /// transaction settles its claim; a block whose claims are all settled is released next.
+    private func settle(_ work: Pending, claimBlock: Int64?) {
+        if let claimBlock {
+            var count = 0
+            for entry in work.claims where entry.request.claimBlock == ClaimMark.inThisBatch {
+                entry.request.claimBlock = claimBlock
+                count += 1
+            }
+            openClaimsByBlock[claimBlock] = count
+        }
+        for entry in work.journal where entry.request.claimed && entry.request.claimBlock > 0 {
+            let block = entry.request.claimBlock
+            guard let open = openClaimsByBlock[block] else { continue }
+            if open <= 1 {
+                openClaimsByBlock[block] = nil
+                releasable.append(block)
+            } else {
+                openClaimsByBlock[block] = open - 1
+            }
+        }
+    }
+
+    /// Puts what failed back in front of what arrived meanwhile, to be written again.
+    private func putBack(_ work: Pending) {
+        for entry in work.claims where entry.request.claimBlock == ClaimMark.inThisBatch { entry.request.claimBlock = ClaimMark.none }
+        pending.withLock { pending in
+            pending.claims = work.claims + pending.claims
+            pending.journal = work.journal + pending.journal
+            pending.attempts = work.attempts + pending.attempts
+            pending.acknowledged = work.acknowledged + pending.acknowledged
+        }
+    }
+}
+
+/// Where a request's claim stands, in ``InboundRequest/claimBlock``: a positive value is the claim
+/// block holding it. Touched on the storage writer's queue only.
+enum ClaimMark {
+    static let none: Int64 = 0
+    /// In the batch being written.
+    static let inThisBatch: Int64 = -1
+    /// Journalled before its claim reached the writer (it timed out first): it is never claimed.
+    static let settledFirst: Int64 = -2
 }
 
 /// A request about to be forwarded: its claim is written, then `bytes` go out on `connection`.
@@ -197,7 +279,7 @@ struct ClaimEntry: @unchecked Sendable {
     /// The request as the host reads it.
     let bytes: [UInt8]
 
-    func claim(protection: DataProtection) -> Claim {
+    func claim() -> Claim {
         let message: String
         var stan: String? = nil
         switch request.message {
@@ -207,17 +289,14 @@ struct ClaimEntry: @unchecked Sendable {
         case .iso20022(_, let payment):
             message = payment.source?.version ?? payment.kind.rawValue
         }
-        // A claim that cannot be sealed keeps no message: it is journalled as interrupted, not reversed.
-        let sealed = (try? protection.seal(bytes)) ?? []
         return Claim(transaction: request.transaction ?? "", channel: channel, listener: request.listener.name, message: message,
-                     stan: stan, reversible: reversible && !sealed.isEmpty, sealedMessage: sealed,
-                     created: request.startedUnixMilliseconds)
+                     stan: stan, reversible: reversible, sent: bytes, created: request.startedUnixMilliseconds)
     }
 }
 
 /// A finished transaction as handed to the writer: references only, so the hot path copies nothing;
-/// the writer builds the ``JournalRecord`` (masking, lookup hash, JSON) on its own queue, then sends
-/// the answer.
+/// the writer builds the ``JournalRecord`` (masking, lookup hash) on its own queue, then sends the
+/// answer.
 struct JournalEntry: @unchecked Sendable {
     let request: InboundRequest
     /// The answer to the originator (without framing header).

@@ -5,21 +5,19 @@
 /// its own for writes. SQLite (the `SQLiteStorage` module) is the embedded default.
 public protocol SwitchStorage: Sendable {
     /// Writes a batch in one transaction, durably.
-    ///
-    /// - Returns: The ids given to the batch's new forward items, in order.
-    func write(_ batch: StorageBatch) throws(StorageError) -> [Int64]
+    func write(_ batch: StorageBatch) throws(StorageError) -> StorageReceipt
     /// Every forward item not yet acknowledged by its host, oldest first.
     func pendingForwards() throws(StorageError) -> [ForwardItem]
-    /// Requests forwarded to a host whose transaction was never finished (the switch stopped
-    /// without answering them), oldest first.
-    func openClaims() throws(StorageError) -> [Claim]
-    /// Journal records matching a query, oldest first.
-    func journal(_ query: JournalQuery) throws(StorageError) -> [JournalRecord]
+    /// The state of the forward items of some transactions, by transaction.
+    func forwardStates(of transactions: [String]) throws(StorageError) -> [String: ForwardState]
+    /// Claim blocks not yet released, oldest first.
+    func claimBlocks() throws(StorageError) -> [StoredClaimBlock]
+    /// Calls `body` with the journal blocks a selection names, in the selection's order, until it
+    /// returns false.
+    func journalBlocks(_ selection: JournalBlockSelection, _ body: (StoredJournalBlock) throws(StorageError) -> Bool) throws(StorageError)
     /// The host STAN of each channel's most recently journalled request, so that a restarted
     /// switch does not reuse STANs its hosts saw moments ago.
     func lastHostStans() throws(StorageError) -> [String: UInt32]
-    /// Journal counts by channel and outcome.
-    func journalStats(_ query: JournalQuery) throws(StorageError) -> [JournalCount]
     /// Ties the store to a data key: records `check` the first time, and fails when a store
     /// written under another key is opened (its sealed messages could not be read).
     func bind(keyCheck check: String) throws(StorageError)
@@ -27,13 +25,16 @@ public protocol SwitchStorage: Sendable {
 
 /// What one storage transaction writes.
 public struct StorageBatch: Sendable {
-    /// Requests about to be forwarded: written before they are sent.
-    public var claims: [Claim] = []
-    public var journal: [JournalRecord] = []
-    /// New forward items; each also settles the claim of its transaction.
+    /// Requests about to be forwarded (written before they are sent), sealed as one block
+    /// (``ClaimBlock``).
+    public var claims: [UInt8]?
+    /// Claim blocks every claim of which is settled: they go.
+    public var releasedClaimBlocks: [Int64] = []
+    public var journal: JournalBlock?
+    /// The host STAN of each channel's latest journalled request in the batch.
+    public var hostStans: [String: String] = [:]
+    /// New forward items.
     public var newForwards: [ForwardItem] = []
-    /// Transactions finished (journalled) whose claims go.
-    public var settledClaims: [String] = []
     /// Forward items about to be sent (again): their attempt count, written before each send so
     /// a restart knows to send a repeat.
     public var attempts: [(id: Int64, attempts: Int)] = []
@@ -41,6 +42,59 @@ public struct StorageBatch: Sendable {
     public var acknowledged: [(id: Int64, responseCode: String)] = []
 
     public init() {}
+}
+
+/// What a store gave a written batch.
+public struct StorageReceipt: Sendable, Equatable {
+    /// The ids of the batch's new forward items, in order.
+    public var forwardIDs: [Int64]
+    /// The id of the batch's claim block, when it had claims.
+    public var claimBlock: Int64?
+
+    public init(forwardIDs: [Int64] = [], claimBlock: Int64? = nil) {
+        self.forwardIDs = forwardIDs
+        self.claimBlock = claimBlock
+    }
+}
+
+/// A journal block as stored, with its place in the store's order of writing.
+public struct StoredJournalBlock: Sendable {
+    public var sequence: Int64
+    public var block: JournalBlock
+
+    public init(sequence: Int64, block: JournalBlock) {
+        self.sequence = sequence
+        self.block = block
+    }
+}
+
+/// Which journal blocks to read.
+public struct JournalBlockSelection: Sendable, Equatable {
+    /// Only blocks written after this one (their sequence is greater); in the order written.
+    public var after: Int64?
+    /// Only blocks that may hold records started at or after `since` and before `until` (Unix
+    /// milliseconds); in the order of their earliest record.
+    public var since: Int64?
+    public var until: Int64?
+
+    public init(after: Int64? = nil, since: Int64? = nil, until: Int64? = nil) {
+        self.after = after
+        self.since = since
+        self.until = until
+    }
+}
+
+/// Where a transaction's forward item stands.
+public struct ForwardState: Sendable, Equatable {
+    /// `pending` or `acknowledged`.
+    public var state: String
+    /// The host's answer to it: DE 39, or the pacs.002 status and reason.
+    public var responseCode: String?
+
+    public init(state: String, responseCode: String?) {
+        self.state = state
+        self.responseCode = responseCode
+    }
 }
 
 /// A request the switch is about to forward, written first: if the switch stops before the
@@ -56,20 +110,20 @@ public struct Claim: Sendable, Equatable {
     public var stan: String?
     /// Whether a reversal is due if the transaction never finishes.
     public var reversible: Bool
-    /// The request as sent to the host, sealed with the data key.
-    public var sealedMessage: [UInt8]
+    /// The request as sent to the host (sealed at rest with its block).
+    public var sent: [UInt8]
     /// Unix milliseconds.
     public var created: Int64
 
     public init(transaction: String, channel: String, listener: String, message: String, stan: String?, reversible: Bool,
-                sealedMessage: [UInt8], created: Int64) {
+                sent: [UInt8], created: Int64) {
         self.transaction = transaction
         self.channel = channel
         self.listener = listener
         self.message = message
         self.stan = stan
         self.reversible = reversible
-        self.sealedMessage = sealedMessage
+        self.sent = sent
         self.created = created
     }
 }

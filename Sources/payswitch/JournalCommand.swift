@@ -114,8 +114,7 @@ struct JournalCommand: ParsableCommand {
                     // only as --messages shows them.
                     guard var object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(record)) as? [String: Any] else { continue }
                     object["started"] = formatter.string(from: Date(timeIntervalSince1970: Double(record.started) / 1000))
-                    object["sealedRequest"] = nil
-                    object["sealedAnswer"] = nil
+                    object["messages"] = nil
                     if let pair = shown[record.id] {
                         object["request"] = pair.request
                         object["answer"] = pair.answer

@@ -2,6 +2,7 @@ import Foundation
 import SQLiteStorage
 import SecurityModule
 import Switch
+import TestSupport
 import Testing
 
 /// The embedded store: batches in one transaction, what survives a reopen, the key check, queries.
@@ -24,7 +25,7 @@ import Testing
             ForwardItem(channel: "issuer", kind: .reversal, transaction: "t-1", sealedMessage: [1, 2, 3], created: 10),
             ForwardItem(channel: "issuer", kind: .advice, transaction: "t-2", sealedMessage: [4], created: 11),
         ]
-        let ids = try store.storage.write(batch)
+        let ids = try store.storage.write(batch).forwardIDs
         #expect(ids.count == 2 && ids[0] < ids[1])
         var attempt = StorageBatch()
         attempt.attempts = [(ids[0], 1)]
@@ -48,28 +49,43 @@ import Testing
         batch.newForwards = [ForwardItem(channel: "issuer", kind: .reversal, transaction: "t-1", sealedMessage: [1], created: 1)]
         _ = try store.storage.write(batch)
         // The whole second batch is refused: its journal record is not written either.
-        batch.journal = [Self.record("t-9", stan: "000009", started: 5)]
+        var builder = JournalBlock.Builder()
+        builder.append(Self.record("t-9", stan: "000009", started: 5))
+        batch.journal = try builder.finish(protection: store.protection)
         #expect(throws: StorageError.self) { try store.storage.write(batch) }
         #expect(try store.storage.pendingForwards().count == 1)
         #expect(try store.storage.journal(JournalQuery()).isEmpty)
     }
 
-    @Test func claimsStayOpenUntilSettled() throws {
+    @Test func claimsStayOpenUntilTheirTransactionIsJournalledAndTheirBlockGoesWhenReleased() throws {
         let store = try StorageFixture()
         defer { store.remove() }
-        var batch = StorageBatch()
-        batch.claims = [
-            Claim(transaction: "a", channel: "issuer", listener: "pos", message: "0200", stan: "000001", reversible: true, sealedMessage: [9], created: 2),
-            Claim(transaction: "b", channel: "issuer", listener: "pos", message: "0100", stan: "000002", reversible: false, sealedMessage: [8], created: 3),
-        ]
-        _ = try store.storage.write(batch)
-        var settle = StorageBatch()
-        settle.settledClaims = ["a"]
-        settle.journal = [Self.record("a", stan: "000001", started: 2)]
-        _ = try store.storage.write(settle)
-        let open = try store.reopened().storage.openClaims()
-        #expect(open.map(\.transaction) == ["b"])
-        #expect(open.first?.reversible == false && open.first?.sealedMessage == [8] && open.first?.stan == "000002")
+        let block = try #require(try store.claim([
+            Claim(transaction: "a", channel: "issuer", listener: "pos", message: "0200", stan: "000001", reversible: true, sent: [9], created: 2),
+            Claim(transaction: "b", channel: "issuer", listener: "pos", message: "0100", stan: "000002", reversible: false, sent: [8], created: 3),
+        ]))
+        #expect(try store.storage.claimBlocks().first?.bytes.contains(bytes: Array("000001".utf8)) == false, "sealed at rest")
+        try store.journal([Self.record("a", stan: "000001", started: 2)])
+        let again = try store.reopened()
+        let open = try again.storage.openClaims(protection: again.protection)
+        #expect(open.claims.map(\.transaction) == ["b"] && open.blocks == [block])
+        #expect(open.claims.first?.reversible == false && open.claims.first?.sent == [8] && open.claims.first?.stan == "000002")
+        var release = StorageBatch()
+        release.releasedClaimBlocks = [block]
+        _ = try again.storage.write(release)
+        #expect(try again.storage.claimBlocks().isEmpty)
+        #expect(try again.storage.openClaims(protection: again.protection).claims.isEmpty)
+    }
+
+    @Test func aClaimJournalledBeforeItsBlockWasWrittenStaysOpen() throws {
+        // Settled means journalled after the claim was written: an older record with the same id
+        // (another switch run) does not settle it.
+        let store = try StorageFixture()
+        defer { store.remove() }
+        try store.journal([Self.record("a", stan: "000001", started: 1)])
+        try store.claim([Claim(transaction: "a", channel: "issuer", listener: "pos", message: "0200", stan: "000001", reversible: true,
+                               sent: [1], created: 2)])
+        #expect(try store.storage.openClaims(protection: store.protection).claims.map(\.transaction) == ["a"])
     }
 
     @Test func aStoreWrittenUnderAnotherKeyIsRefused() throws {
@@ -84,13 +100,11 @@ import Testing
     @Test func queriesSelectByIdentificationTimeAndOutcome() throws {
         let store = try StorageFixture()
         defer { store.remove() }
-        var batch = StorageBatch()
-        batch.journal = [
+        try store.journal([
             Self.record("1", stan: "000001", started: 1_000),
             Self.record("2", stan: "000002", started: 2_000, outcome: "timeout"),
-            Self.record("3", stan: "000003", started: 3_000, channel: "other"),
-        ]
-        _ = try store.storage.write(batch)
+        ])
+        try store.journal([Self.record("3", stan: "000003", started: 3_000, channel: "other")])
         var byStan = JournalQuery()
         byStan.stan = "000002"
         #expect(try store.storage.journal(byStan).map(\.id) == ["2"])
@@ -116,9 +130,7 @@ import Testing
     @Test func theDatabaseIsInWALModeAndReadableWhileOpenForWriting() throws {
         let store = try StorageFixture()
         defer { store.remove() }
-        var batch = StorageBatch()
-        batch.journal = [Self.record("1", stan: "000001", started: 1)]
-        _ = try store.storage.write(batch)
+        try store.journal([Self.record("1", stan: "000001", started: 1)])
         #expect(FileManager.default.fileExists(atPath: store.directory + "/switch.sqlite-wal"))
         let reader = try SQLiteStorage(path: store.directory + "/switch.sqlite", readOnly: true)
         #expect(try reader.journal(JournalQuery()).count == 1)
@@ -130,14 +142,67 @@ extension SQLiteStorageTests {
         let store = try StorageFixture()
         defer { store.remove() }
         var batch = StorageBatch()
-        var first = Self.record("1", stan: "000001", started: 1)
-        first.hostStan = "000120"
-        var second = Self.record("2", stan: "000002", started: 2)
-        second.hostStan = "000121"
-        var other = Self.record("3", stan: "000003", started: 3, channel: "other")
-        other.hostStan = "000007"
-        batch.journal = [first, second, other]
+        batch.hostStans = ["issuer": "000120", "other": "000007"]
+        _ = try store.storage.write(batch)
+        batch.hostStans = ["issuer": "000121"]
         _ = try store.storage.write(batch)
         #expect(try store.reopened().storage.lastHostStans() == ["issuer": 121, "other": 7])
+    }
+}
+
+extension SQLiteStorageTests {
+    @Test func recordsComeBackWhole() throws {
+        var full = Self.record("full", stan: "000001", started: -5)
+        full.rrn = "123456789012"; full.terminal = "TERM0001"; full.merchant = "MERCHANT0000001"; full.amount = Int64.max
+        full.currency = "978"; full.uetr = "0f7c2a4e-8d13-4b8e-9a5b-2c1d3e4f5a6b"; full.endToEndId = "E2E-1"; full.messageId = "MSG-1"
+        full.hostStan = "000120"; full.hostMicros = 0; full.result = 9999; full.forward = "reversal"
+        let bare = JournalRecord(id: "bare", started: Int64.min, listener: "", message: "", rule: "", channel: "", channelsTried: "",
+                                 result: 0, outcome: "", totalMicros: Int64.min)
+        var builder = JournalBlock.Builder()
+        builder.append(full)
+        builder.append(bare)
+        let block = try builder.finish { (plaintext: [UInt8]) -> [UInt8] in plaintext }
+        #expect(block.firstStarted == Int64.min && block.lastStarted == -5 && block.count == 2 && block.sealedMessages.isEmpty)
+        #expect(try block.decoded(name: "test") == [full, bare])
+    }
+
+    @Test func messagesAreSealedOncePerBlockAndOpenPerRecord() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        let request = Array("0200 request 4761739001010119".utf8), answer = Array("0210 answer".utf8)
+        try store.journal([Self.record("1", stan: "000001", started: 1), Self.record("2", stan: "000002", started: 2)],
+                          messages: [(request, answer), ([7], [8, 9])])
+        let records = try store.storage.journal(JournalQuery())
+        let first = try #require(records.first?.messages?.request)
+        #expect(!first.sealed.contains(bytes: Array("4761739001010119".utf8)), "sealed at rest")
+        let opened = try store.protection.open(first.sealed)
+        #expect(Array(opened[try #require(first.range)]) == request)
+        let second = try #require(records.last?.messages?.answer)
+        #expect(Array(opened[try #require(second.range)]) == [8, 9])
+    }
+
+    @Test(arguments: [
+        ([UInt8]([2]), "layout"),
+        ([1, 0x85], "ends early"),
+        ([1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], "overflows"),
+        ([1, 0x7F, 0x41], "runs past the end"),
+    ])
+    func aDamagedBlockIsAnErrorNamingTheOffset(records: [UInt8], reason: String) {
+        let block = JournalBlock(records: records, sealedMessages: [], count: 1, firstStarted: 0, lastStarted: 0)
+        let error = #expect(throws: StorageError.self) { try block.decoded(name: "journal block 7") }
+        #expect(error?.operation == "reading journal block 7")
+        #expect(error?.reason.contains(reason) == true)
+        #expect(reason == "layout" || error?.reason.contains("byte offset") == true)
+    }
+
+    @Test func aQueryWithALimitReadsBlocksInTimeOrderAndStopsEarly() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        // A late block with an early record (a transaction that took long) still sorts first.
+        try store.journal([Self.record("b", stan: "000002", started: 2_000), Self.record("c", stan: "000003", started: 3_000)])
+        try store.journal([Self.record("a", stan: "000001", started: 1_000), Self.record("d", stan: "000004", started: 4_000)])
+        #expect(try store.storage.journal(JournalQuery(limit: 2)).map(\.id) == ["a", "b"])
+        #expect(try store.storage.journal(JournalQuery(limit: 10)).map(\.id) == ["a", "b", "c", "d"])
+        #expect(try store.storage.journal(JournalQuery(limit: 0)).isEmpty)
     }
 }

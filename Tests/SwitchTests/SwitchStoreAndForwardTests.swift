@@ -54,11 +54,12 @@ import Transport
         #expect(record.hostStan == hostStan)
         #expect(record.maskedPAN == "476173******0119")
         #expect(record.panHash == Array(SwitchFixtures.pan.utf8).withUnsafeBufferPointer { store.protection.lookupHash(ofDigits: $0) })
-        #expect(record.sealedRequest.map { !$0.contains(bytes: Array(SwitchFixtures.pan.utf8)) } == true, "sealed at rest")
+        let sealed = try #require(record.messages?.request?.sealed)
+        #expect(!sealed.contains(bytes: Array(SwitchFixtures.pan.utf8)), "sealed at rest")
         let shown = record.maskedMessages(protection: store.protection, wire: payments.configuration.listeners[0].wire)
         #expect(shown.request?.contains("476173******0119") == true && shown.request?.contains(SwitchFixtures.pan) == false)
         #expect(shown.request?.contains("\"11\":\"004711\"") == true && shown.answer?.contains("\"39\":\"91\"") == true)
-        #expect(try store.storage.openClaims().isEmpty, "the finished transaction settled its claim")
+        #expect(SwitchHarness.wait { (try? store.storage.claimBlocks().isEmpty) == true }, "the finished transaction settled its claim")
     }
 
     @Test func aReversalWaitsForAHostThatIsDownAndGoesOutAsARepeatWhenItIsBack() throws {
@@ -134,10 +135,8 @@ import Transport
         // What a switch killed between forwarding a purchase and answering it leaves behind.
         var sent = SwitchFixtures.purchase(stan: 321)
         sent.set(11, "000042")
-        var batch = StorageBatch()
-        batch.claims = [Claim(transaction: "crashed-1", channel: "issuer", listener: "pos", message: "0200", stan: "000321", reversible: true,
-                              sealedMessage: try store.protection.seal(try sent.encoded(as: SwitchFixtures.iso87ascii)), created: 1_000)]
-        _ = try store.storage.write(batch)
+        try store.claim([Claim(transaction: "crashed-1", channel: "issuer", listener: "pos", message: "0200", stan: "000321", reversible: true,
+                               sent: try sent.encoded(as: SwitchFixtures.iso87ascii), created: 1_000)])
 
         let (payments, _) = try SwitchHarness.start(
             SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [host.port], timeout: "300ms", extra: Self.fastRetry)),
@@ -147,7 +146,7 @@ import Transport
         let reversal = try #require(host.requests.first { $0.mti.description == "0400" })
         #expect(reversal.string(90)?.prefix(10) == "0200000042")
         #expect(SwitchHarness.wait { (try? store.storage.pendingForwards().isEmpty) == true })
-        #expect(try store.storage.openClaims().isEmpty)
+        #expect(try store.storage.claimBlocks().isEmpty, "the recovered claim's block is released")
         var query = JournalQuery()
         query.stan = "000321"
         let record = try #require(try store.storage.journal(query).first)

@@ -25,6 +25,25 @@ final class StorageFixture: Sendable {
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// Writes claims as one sealed block (what a switch stopped mid-flight leaves).
+    @discardableResult
+    func claim(_ claims: [Claim]) throws -> Int64? {
+        var batch = StorageBatch()
+        batch.claims = try ClaimBlock.sealed(claims, protection: protection)
+        return try storage.write(batch).claimBlock
+    }
+
+    /// Writes journal records as one block, with their messages when given.
+    func journal(_ records: [JournalRecord], messages: [(request: [UInt8], answer: [UInt8])]? = nil) throws {
+        var builder = JournalBlock.Builder()
+        for (index, record) in records.enumerated() {
+            builder.append(record, request: messages?[index].request, answer: messages?[index].answer)
+        }
+        var batch = StorageBatch()
+        batch.journal = try builder.finish(protection: protection)
+        _ = try storage.write(batch)
+    }
+
     /// A fixed test key (never a real one).
     static let key = [UInt8](repeating: 0x5A, count: 32)
 }
@@ -35,18 +54,27 @@ final class GatedStorage: SwitchStorage {
     let batches = Mutex<[StorageBatch]>([])
     private let nextID = Mutex<Int64>(0)
 
-    func write(_ batch: StorageBatch) throws(StorageError) -> [Int64] {
+    func write(_ batch: StorageBatch) throws(StorageError) -> StorageReceipt {
         while gate.withLock({ $0 }) { usleep(1_000) }
         batches.withLock { $0.append(batch) }
-        return nextID.withLock { next in batch.newForwards.map { _ in next += 1; return next } }
+        return nextID.withLock { next in
+            StorageReceipt(forwardIDs: batch.newForwards.map { _ in next += 1; return next },
+                           claimBlock: batch.claims.map { _ in next += 1; return next })
+        }
     }
 
     func pendingForwards() throws(StorageError) -> [ForwardItem] { [] }
-    func openClaims() throws(StorageError) -> [Claim] { [] }
+    func forwardStates(of transactions: [String]) throws(StorageError) -> [String: ForwardState] { [:] }
+    func claimBlocks() throws(StorageError) -> [StoredClaimBlock] { [] }
+    func journalBlocks(_ selection: JournalBlockSelection, _ body: (StoredJournalBlock) throws(StorageError) -> Bool) throws(StorageError) {
+        let blocks = batches.withLock { $0.compactMap(\.journal) }
+        for index in blocks.indices {
+            guard try body(StoredJournalBlock(sequence: Int64(index + 1), block: blocks[index])) else { return }
+        }
+    }
     func lastHostStans() throws(StorageError) -> [String: UInt32] { [:] }
-    func journal(_ query: JournalQuery) throws(StorageError) -> [JournalRecord] { [] }
-    func journalStats(_ query: JournalQuery) throws(StorageError) -> [JournalCount] { [] }
     func bind(keyCheck check: String) throws(StorageError) {}
 
-    var records: [JournalRecord] { batches.withLock { $0.flatMap(\.journal) } }
+    /// Every journal record written, in order.
+    var records: [JournalRecord] { (try? journal(JournalQuery(limit: .max))) ?? [] }
 }
