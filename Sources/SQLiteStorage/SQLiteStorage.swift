@@ -13,6 +13,8 @@ public import Switch
 public final class SQLiteStorage: SwitchStorage {
     private let pool: DatabasePool
     public let path: String
+    /// Keeps the log copied into the database, off the writer (nil when read-only).
+    private let checkpointer: Checkpointer?
 
     /// Opens (creating when needed) the database at `path` and brings its schema up to date.
     public init(path: String, readOnly: Bool = false, synchronous: StorageConfiguration.Synchronous = .full) throws(StorageError) {
@@ -22,16 +24,23 @@ public final class SQLiteStorage: SwitchStorage {
         configuration.busyMode = .timeout(5)
         let pragma = synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"
         configuration.prepareDatabase { db in
-            if !db.configuration.readonly { try db.execute(sql: pragma) }
+            guard !db.configuration.readonly else { return }
+            try db.execute(sql: pragma)
+            // Checkpoints run on the checkpointer's connection, not in the writer's commits; the
+            // log file is cut back to 64 MiB after each.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            if !readOnly {
+            if readOnly {
+                checkpointer = nil
+            } else {
                 let migrator = SQLiteStorage.migrator
                 if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
                     throw StorageError(operation: "opening \(path)", reason: "the database was written by a newer payswitch")
                 }
                 try migrator.migrate(pool)
+                checkpointer = try Checkpointer(path: path, interval: .milliseconds(100))
             }
         } catch let error as StorageError {
             throw error
