@@ -12,6 +12,7 @@ swift test --skip-build
 payswitch="$(swift build --show-bin-path)/payswitch"
 PAYSWITCH_BIN="$payswitch" tools/chaos.sh --short
 PAYSWITCH_BIN="$payswitch" tools/interop/run.sh
+PAYSWITCH_BIN="$payswitch" tools/interop/security.sh --count 25
 tools/fuzz.sh regress
 tools/fuzz.sh all "${FUZZ_SECONDS:-30}"
 PAYSWITCH_BIN="$payswitch" tools/interop/run.sh --corpus Fuzz/.work/iso8583

@@ -183,7 +183,7 @@ struct JournalCommand: ParsableCommand {
 }
 
 /// Prints rows as left-aligned columns.
-private func printTable(_ rows: [[String]]) {
+func printTable(_ rows: [[String]]) {
     guard let first = rows.first else { return }
     var widths = first.map(\.count)
     for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
