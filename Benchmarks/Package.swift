@@ -5,6 +5,7 @@
 //   swift package --disable-sandbox benchmark --target ISO20022Benchmarks
 //   swift package --disable-sandbox benchmark --target RoutingBenchmarks
 //   swift package --disable-sandbox benchmark --target PerMessageBenchmarks
+//   swift package --disable-sandbox benchmark --target SecurityBenchmarks
 import Foundation
 import PackageDescription
 
@@ -75,6 +76,15 @@ let package = Package(
                 "PerMessageFixture",
             ],
             path: "Benchmarks/PerMessageBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
+            name: "SecurityBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "SecurityModule", package: mainPackage),
+            ],
+            path: "Benchmarks/SecurityBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
         .executableTarget(

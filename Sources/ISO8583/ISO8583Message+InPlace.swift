@@ -48,6 +48,20 @@ extension ISO8583Message {
         return true
     }
 
+    /// Replaces a present binary field's bytes with as many others, in place, moving no other
+    /// byte (a PIN block re-encrypted for the next hop keeps the received frame).
+    ///
+    /// - Returns: false, changing nothing, when the field is absent, is not stored as raw bytes,
+    ///   or `bytes` has another length.
+    @discardableResult
+    public mutating func overwriteBytes(_ field: Int, with bytes: [UInt8]) -> Bool {
+        guard let index = slotIndex(field) else { return false }
+        let slot = slots[index]
+        guard slot.form == .binary, Int(slot.byteCount) == bytes.count, Int(slot.units) == bytes.count else { return false }
+        storage.replaceSubrange(Int(slot.offset)..<Int(slot.offset) + bytes.count, with: bytes)
+        return true
+    }
+
     /// The fields of a frame that decode, up to the first that does not: enough to answer a
     /// malformed request with a format error when its MTI and STAN can be read.
     ///

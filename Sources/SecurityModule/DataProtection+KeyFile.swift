@@ -11,7 +11,7 @@ extension DataProtection {
     public static func loadOrCreateKey(path: String) throws(SecurityError) -> (key: [UInt8], created: Bool) {
         if let text = readSmallFile(path) {
             let trimmed = text.filter { !$0.isWhitespace }
-            guard trimmed.count == keyCount * 2, let key = decodeHex(trimmed) else {
+            guard trimmed.count == keyCount * 2, let key = Hex.decode(trimmed) else {
                 throw SecurityError(operation: "reading the data key \(path)", reason: "expected \(keyCount * 2) hexadecimal digits")
             }
             return (key, false)
@@ -38,26 +38,5 @@ extension DataProtection {
         let count = read(descriptor, &bytes, bytes.count)
         guard count >= 0 else { return nil }
         return String(decoding: bytes.prefix(count), as: UTF8.self)
-    }
-
-    private static func decodeHex(_ text: String) -> [UInt8]? {
-        var key: [UInt8] = []
-        var high: UInt8? = nil
-        for character in text.utf8 {
-            let nibble: UInt8
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = character - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if let first = high {
-                key.append(first << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        return high == nil ? key : nil
     }
 }

@@ -23,11 +23,7 @@ public enum MessageAuthentication {
         return try key.withBytes { (bytes) throws(SecurityError) -> [UInt8] in
             var keys = Array(bytes)
             defer { SecretBytes.wipe(&keys) }
-            var chain = [UInt8](repeating: 0, count: 8)
-            for start in stride(from: 0, to: data.count, by: 8) {
-                for index in 0..<8 { chain[index] ^= data[start + index] }
-                chain = try BlockCipher.singleDES(chain, key: keys[0..<8], encrypt: true)
-            }
+            var chain = try BlockCipher.singleDESCBCLastBlock(data, key: keys[0..<8])
             chain = try BlockCipher.singleDES(chain, key: keys[8..<16], encrypt: false)
             return try BlockCipher.singleDES(chain, key: keys[0..<8], encrypt: true)
         }

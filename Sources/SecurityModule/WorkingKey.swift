@@ -37,10 +37,11 @@ public struct WorkingKey: Sendable {
     }
 }
 
-/// Hexadecimal text of bytes, and back.
-public enum Hex {
+/// Hexadecimal text of bytes, and back, for key check values and key files. (The codecs have their
+/// own in `ISO8583`; this module depends on no codec.)
+enum Hex {
     /// Uppercase hexadecimal digits.
-    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+    static func encode(_ bytes: some Collection<UInt8>) -> String {
         let digits = Array("0123456789ABCDEF".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(bytes.count * 2)
@@ -52,7 +53,7 @@ public enum Hex {
     }
 
     /// The bytes of an even number of hexadecimal digits (either case); nil for anything else.
-    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    static func decode(_ text: some StringProtocol) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count / 2)
         var high: UInt8? = nil

@@ -4,6 +4,7 @@ import ISO8583
 import Metrics
 import PaymentModel
 import Routing
+import SecurityModule
 import Synchronization
 import Transport
 
@@ -164,6 +165,15 @@ extension PaymentSwitch {
             bytes = try outboundBytes(request, payment, channel: channel, reservation: reservation)
             // Checked here: a frame the link cannot carry would be dropped there, and only time out.
             try channel.configuration.framing.checkFits(payloadCount: bytes.count)
+        } catch let error as SecurityError {
+            // Never forwarded: a PIN block the host could not read, or one that is not what it claims.
+            channel.release(reservation)
+            metrics.securityViolation(channel: channel.name, kind: "pin")
+            logger.warning("PIN block not translated: request refused", metadata: [
+                "listener": "\(request.listener.name)", "channel": "\(channel.name)", "reason": "\(error.reason)",
+            ])
+            answerLocally(request, .securityViolation)
+            return .answered
         } catch {
             channel.release(reservation)
             logger.error("request cannot be carried to the channel", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
@@ -189,7 +199,8 @@ extension PaymentSwitch {
         switch request.message {
         case .iso8583:
             guard let target = channel.iso8583 else { break }
-            let message = try outboundMessage(request, channel: channel, stan: reservation.stan)
+            var message = try outboundMessage(request, channel: channel, stan: reservation.stan)
+            try pinTranslation?.translate(&message, listener: request.listener.index, channel: channel.name)
             // Same dialect: the bytes as received with only the switch's own fields rewritten.
             return try message.receivedFrame ?? message.encoded(as: target.dialect)
         case .iso20022(let bytes, _):

@@ -40,18 +40,22 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     private var sampler: (any DispatchSourceTimer)?
     /// The journal and store-and-forward queues; nil when the switch runs without storage.
     let durability: Durability?
+    /// PIN block translation between the listeners' and the channels' zones; nil when none is configured.
+    let pinTranslation: PINTranslation?
 
     /// - Parameters:
     ///   - storage: Where the journal and the store-and-forward queue go, with the data key that
     ///     seals stored messages and hashes PANs; nil runs without either.
+    ///   - keys: The key store the configuration's PIN zones name (`security:`).
     ///   - reread: Reads the configuration file again, for ``reload()``.
     public init(_ configuration: SwitchConfiguration, storage: (storage: any SwitchStorage, protection: DataProtection)? = nil,
-                logger: Logger = Logger(label: "payswitch.switch"),
+                keys: KeyStore? = nil, logger: Logger = Logger(label: "payswitch.switch"),
                 results: ResultCodeTable = .shipped, reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil) throws {
         self.logger = logger
         self.results = results
         self.reread = reread
         self.active = Mutex(configuration)
+        self.pinTranslation = try PINTranslation(configuration, keys: keys)
         self.group = EventLoopGroup(count: configuration.loops ?? EventLoopGroup.defaultCount)
         self.router = Router(configuration.rules.snapshot, health: ChannelHealth(policy: configuration.health))
         let metrics = SwitchMetrics()
@@ -230,7 +234,7 @@ struct ChannelIdentity: Equatable {
         framing = "\(channel.framing)"
         settings = "\(channel.group) \(channel.requestTimeout) \(channel.maximumInFlight) \(channel.signOn) \(String(describing: channel.echoInterval)) "
             + "\(channel.maximumMissedEchoes) \(channel.connectTimeout) \(String(describing: channel.tls)) \(channel.reversal) \(channel.forwardRetry) "
-            + "\(channel.forwardRetryMaximum)"
+            + "\(channel.forwardRetryMaximum) \(String(describing: channel.pin))"
     }
 
     static func difference(_ before: [ChannelIdentity], _ after: [ChannelIdentity]) -> String {
@@ -248,7 +252,7 @@ struct ListenerIdentity: Equatable {
         text = "\(listener.name) \(listener.address) \(listener.framing) \(listener.wire.name) \(String(describing: listener.tls)) "
             + "\(listener.options.maximumConnections) \(listener.options.maximumConnectionsPerAddress) "
             + "\(String(describing: listener.options.connection.idleTimeout)) \(String(describing: listener.options.connection.handshakeTimeout)) "
-            + "\(listener.duplicateKeyFields)"
+            + "\(listener.duplicateKeyFields) \(String(describing: listener.pin))"
     }
 }
 

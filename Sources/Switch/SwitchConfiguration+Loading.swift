@@ -1,5 +1,6 @@
 public import ISO8583
 import Routing
+import SecurityModule
 public import SpecFiles
 import Transport
 
@@ -48,11 +49,11 @@ struct ConfigurationReader {
         }
     }
 
-    static let topKeys: Set<String> = ["name", "loops", "rules", "listeners", "channels", "admin", "health", "shutdown-grace", "storage"]
-    static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key"]
+    static let topKeys: Set<String> = ["name", "loops", "rules", "listeners", "channels", "admin", "health", "shutdown-grace", "storage", "security"]
+    static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key", "pin"]
     static let channelKeys: Set<String> = [
         "name", "group", "addresses", "framing", "protocol", "dialect", "tls", "request-timeout", "max-in-flight", "sign-on",
-        "echo-interval", "missed-echoes", "connect-timeout", "may-drop", "reversal", "forward-retry", "forward-retry-max",
+        "echo-interval", "missed-echoes", "connect-timeout", "may-drop", "reversal", "forward-retry", "forward-retry-max", "pin",
     ]
     static let healthKeys: Set<String> = ["window", "failure-rate", "minimum-failures", "open-for", "half-open-probes", "order-by-success-rate"]
 
@@ -64,8 +65,11 @@ struct ConfigurationReader {
         let rulesNode = try top.required("rules", in: "a switch configuration")
         let rules = try readRules(rulesNode)
         var listeners: [ListenerConfiguration] = []
+        var listenerNodes: [(SpecNode, ListenerConfiguration)] = []
+        var channelPINNodes: [SpecNode] = []
         for node in try top.required("listeners", in: "a switch configuration").sequence("listeners") {
             let listener = try readListener(node)
+            listenerNodes.append((node, listener))
             if listeners.contains(where: { $0.name == listener.name }) { throw node.error("listener '\(listener.name)' is declared twice") }
             listeners.append(listener)
         }
@@ -73,6 +77,7 @@ struct ConfigurationReader {
         var channels: [ChannelConfiguration] = []
         for node in try top.required("channels", in: "a switch configuration").sequence("channels") {
             let channel = try readChannel(node)
+            if channel.pin != nil, let pinNode = try? node.mapping("a channel", allowed: Self.channelKeys)["pin"] { channelPINNodes.append(pinNode) }
             if channels.contains(where: { $0.name == channel.name }) { throw node.error("channel '\(channel.name)' is declared twice") }
             channels.append(channel)
         }
@@ -86,7 +91,39 @@ struct ConfigurationReader {
         var configuration = SwitchConfiguration(name: name, loops: loops, rules: rules, listeners: listeners, channels: channels,
                                                 admin: admin, health: health, shutdownGrace: grace)
         configuration.storage = try top["storage"].flatMap { node throws(SpecError) in try readStorage(node) }
+        if let node = top["security"] {
+            let map = try node.mapping("security", allowed: ["key-store", "master-key-file"])
+            configuration.security = SecurityConfiguration(
+                keyStore: resolvePath(try map.required("key-store", in: "security").string("a key store file")),
+                masterKeyFile: try map["master-key-file"].map { node throws(SpecError) in resolvePath(try node.string("a master key file")) })
+        }
+        if configuration.security == nil, let (node, listener) = listenerNodes.first(where: { $0.1.pin != nil }) {
+            throw node.error("listener '\(listener.name)' names a PIN key, but the configuration has no security: key-store")
+        }
+        if configuration.security == nil, let pinNode = channelPINNodes.first {
+            throw pinNode.error("a channel names a PIN key, but the configuration has no security: key-store")
+        }
         return configuration
+    }
+
+    /// `pin: {key: NAME, format: 0|1|3|4, ksn-field: N}` of a listener (`ksn-field` allowed) or a channel.
+    func readPIN(_ node: SpecNode, listener: Bool) throws(SpecError) -> PINZoneConfiguration {
+        let map = try node.mapping("pin", allowed: listener ? ["key", "format", "ksn-field"] : ["key", "format"])
+        let key = try map.required("key", in: "pin").string("a key name")
+        var format = PINBlock.Format.iso0
+        if let value = map["format"] {
+            guard let chosen = PINBlock.Format(rawValue: try value.integer("a PIN block format")) else {
+                throw value.error("a PIN block format is 0, 1, 3 or 4 (ISO 9564)")
+            }
+            format = chosen
+        }
+        var zone = PINZoneConfiguration(key: key, format: format)
+        if let value = map["ksn-field"] {
+            let field = try value.integer("a data element number")
+            guard (2...192).contains(field), field != 52 else { throw value.error("ksn-field is a data element 2-192 other than 52") }
+            zone.ksnField = field
+        }
+        return zone
     }
 
     /// `storage: off`, or the database and key file (relative to the configuration file).
@@ -153,8 +190,13 @@ struct ConfigurationReader {
                 keyFields.append(field)
             }
         }
-        return ListenerConfiguration(name: name, address: where_, framing: framing, wire: wire, tls: tls, options: options,
-                                     duplicateKeyFields: keyFields)
+        var listener = ListenerConfiguration(name: name, address: where_, framing: framing, wire: wire, tls: tls, options: options,
+                                             duplicateKeyFields: keyFields)
+        if let value = map["pin"] {
+            guard case .iso8583 = wire else { throw value.error("pin applies to ISO 8583 listeners") }
+            listener.pin = try readPIN(value, listener: true)
+        }
+        return listener
     }
 
     func readChannel(_ node: SpecNode) throws(SpecError) -> ChannelConfiguration {
@@ -198,6 +240,10 @@ struct ConfigurationReader {
         if let value = map["reversal"] {
             guard case .iso8583 = channel.wire else { throw value.error("reversal applies to ISO 8583 channels") }
             channel.reversal = try value.choice("a reversal policy", ReversalPolicy.self)
+        }
+        if let value = map["pin"] {
+            guard case .iso8583 = channel.wire else { throw value.error("pin applies to ISO 8583 channels") }
+            channel.pin = try readPIN(value, listener: false)
         }
         if let value = map["forward-retry"] { channel.forwardRetry = try duration(value, "forward-retry") }
         if let value = map["forward-retry-max"] { channel.forwardRetryMaximum = try duration(value, "forward-retry-max") }

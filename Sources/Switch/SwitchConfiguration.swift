@@ -1,5 +1,6 @@
 public import ISO8583
 public import Routing
+public import SecurityModule
 public import Transport
 
 /// Everything `payswitch serve` runs: listeners, channels to hosts, the routing rules and the admin
@@ -23,6 +24,9 @@ public struct SwitchConfiguration: Sendable {
     /// Where the journal and the store-and-forward queue are kept; nil: neither (timeouts are
     /// declined but not reversed, advices are forwarded live).
     public var storage: StorageConfiguration?
+    /// Where the working keys are (PIN translation); nil: no key store, and no listener or
+    /// channel may name a PIN key.
+    public var security: SecurityConfiguration?
 
     public init(name: String, loops: Int? = nil, rules: RulesSource, listeners: [ListenerConfiguration], channels: [ChannelConfiguration],
                 admin: HostAndPort? = nil, health: HealthPolicy = HealthPolicy(), shutdownGrace: Duration = .seconds(10)) {
@@ -145,6 +149,8 @@ public struct ListenerConfiguration: Sendable {
     /// ISO 8583 fields that, with the MTI class and STAN, identify a request for duplicate
     /// detection: a request whose key is already in flight is refused as a duplicate.
     public var duplicateKeyFields: [Int]
+    /// The key and format of the PIN blocks (DE 52) its terminals send; nil: not translated.
+    public var pin: PINZoneConfiguration?
 
     public init(name: String, address: HostAndPort, framing: FrameFormat, wire: WireFormat, tls: TLSConfiguration? = nil,
                 options: ListenerOptions = ListenerOptions(), duplicateKeyFields: [Int] = [32, 41, 42]) {
@@ -189,6 +195,8 @@ public struct ChannelConfiguration: Sendable {
     /// The first wait before a store-and-forward message is sent again; it doubles up to the maximum.
     public var forwardRetry: Duration = .seconds(1)
     public var forwardRetryMaximum: Duration = .seconds(30)
+    /// The key and format this host reads PIN blocks under; nil: DE 52 is carried as it came.
+    public var pin: PINZoneConfiguration?
 
     public init(name: String, group: String? = nil, addresses: [HostAndPort], framing: FrameFormat, wire: WireFormat,
                 tls: TLSConfiguration? = nil, requestTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,
@@ -207,4 +215,34 @@ public struct ChannelConfiguration: Sendable {
         self.maximumMissedEchoes = maximumMissedEchoes
         self.connectTimeout = connectTimeout
     }
+}
+
+/// The software security module's key store: a file of keys wrapped under the master key, which
+/// comes from `master-key-file` or the environment (`PAYSWITCH_MASTER_KEY`), never from here.
+public struct SecurityConfiguration: Sendable, Equatable {
+    public var keyStore: String
+    public var masterKeyFile: String?
+
+    public init(keyStore: String, masterKeyFile: String? = nil) {
+        self.keyStore = keyStore
+        self.masterKeyFile = masterKeyFile
+    }
+}
+
+/// A PIN zone of a listener or a channel: the key store's key and the ISO 9564 format of its PIN
+/// blocks. On a listener the key may be a DUKPT base derivation key: each terminal's key is then
+/// derived from the KSN in `ksnField`.
+public struct PINZoneConfiguration: Sendable, Equatable, CustomStringConvertible {
+    public var key: String
+    public var format: PINBlock.Format
+    /// The data element holding the DUKPT KSN: 10 bytes, or 20 hexadecimal characters.
+    public var ksnField: Int?
+
+    public init(key: String, format: PINBlock.Format, ksnField: Int? = nil) {
+        self.key = key
+        self.format = format
+        self.ksnField = ksnField
+    }
+
+    public var description: String { "\(key)/\(format.rawValue)" + (ksnField.map { "/ksn DE \($0)" } ?? "") }
 }

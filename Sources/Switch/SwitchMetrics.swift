@@ -53,6 +53,10 @@ final class SwitchMetrics: Sendable {
     func droppedField(channel: String, field: String) {
         Counter(label: "payswitch_dropped_fields_total", dimensions: [("channel", channel), ("field", field)]).increment()
     }
+    /// A PIN block (or MAC) refused: the request was answered with a security violation.
+    func securityViolation(channel: String, kind: String) {
+        Counter(label: "payswitch_security_violations_total", dimensions: [("channel", channel), ("kind", kind)]).increment()
+    }
     func reload(accepted: Bool) { count("payswitch_reloads_total", "outcome", accepted ? "accepted" : "refused") }
 
     /// A storage batch written: how long it took and how many journal records it held.

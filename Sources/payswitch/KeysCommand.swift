@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ISO8583
 import SecurityModule
 
 /// Where the key store is, and the master key that opens it.

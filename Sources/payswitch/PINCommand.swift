@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ISO8583
 import SecurityModule
 
 /// A PIN zone named on the command line: a key of the store (a BDK with `--ksn`) and a format.

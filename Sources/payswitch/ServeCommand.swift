@@ -27,7 +27,8 @@ struct ServeCommand: ParsableCommand {
         if let path = config {
             reread = { () throws(SpecError) -> SwitchConfiguration in try SwitchConfigurationFile.read(path) }
         }
-        let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage), logger: logger, reread: reread)
+        let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage),
+                                         keys: try SecuritySetup.open(configuration.security), logger: logger, reread: reread)
         // Armed before the listeners: Dispatch registers signal sources asynchronously and needs a
         // descriptor, which a flood of connections could otherwise take first.
         let done = DispatchSemaphore(value: 0)

@@ -18,3 +18,12 @@ enum StorageSetup {
         return (try SQLiteStorage(path: storage.path, synchronous: storage.synchronous), try DataProtection(key: key.key))
     }
 }
+
+/// Opens what a configuration's `security:` names: the key store, with the master key from its
+/// file or the environment.
+enum SecuritySetup {
+    static func open(_ security: SecurityConfiguration?) throws -> KeyStore? {
+        guard let security else { return nil }
+        return try KeyStore.load(path: security.keyStore, master: try MasterKey.load(file: security.masterKeyFile))
+    }
+}

@@ -1,5 +1,5 @@
 import Foundation
-import SecurityModule
+@testable import SecurityModule
 import Testing
 
 /// The key store: keys wrapped under the master key, bound to their entries, checked by KCV.

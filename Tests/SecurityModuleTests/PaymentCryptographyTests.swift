@@ -1,4 +1,4 @@
-import SecurityModule
+@testable import SecurityModule
 import Testing
 
 /// Published test vectors for the software security module's primitives.

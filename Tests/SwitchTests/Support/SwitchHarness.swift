@@ -3,6 +3,7 @@ import ISO8583
 import Logging
 import PaymentModel
 import SpecFiles
+import SecurityModule
 import Switch
 import Synchronization
 import TestSupport
@@ -12,10 +13,11 @@ import Transport
 enum SwitchHarness {
     /// Loads `yaml` (with `rules.yaml` and any other files from `files`) and starts the switch.
     static func start(_ yaml: String, rules: String, files: [String: String] = [:], storage: StorageFixture? = nil,
-                      logger: Logger = SwitchHarness.quietLogger,
+                      keys: KeyStore? = nil, logger: Logger = SwitchHarness.quietLogger,
                       reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil) throws -> (PaymentSwitch, [String: UInt16]) {
         let configuration = try configuration(yaml, rules: rules, files: files)
-        let payments = try PaymentSwitch(configuration, storage: storage.map { ($0.storage, $0.protection) }, logger: logger, reread: reread)
+        let payments = try PaymentSwitch(configuration, storage: storage.map { ($0.storage, $0.protection) }, keys: keys, logger: logger,
+                                         reread: reread)
         return (payments, try payments.start())
     }
 
