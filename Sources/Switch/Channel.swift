@@ -23,6 +23,8 @@ final class Channel: @unchecked Sendable {
     /// The host's answer times (``SwitchMetrics/latencyTimer(channel:)``).
     let latency: Timer
     let results: ResultCodeTable
+    /// The link's MAC, when it has one (ISO 8583).
+    let mac: LinkMAC?
     /// The host's ISO 8583 dialect and mapping; nil for ISO 20022.
     let iso8583: ISO8583Side?
     private let state: Mutex<State>
@@ -67,8 +69,9 @@ final class Channel: @unchecked Sendable {
     }
 
     init(configuration: ChannelConfiguration, index: Int, group: EventLoopGroup, logger: Logger, metrics: SwitchMetrics,
-         results: ResultCodeTable) throws {
+         results: ResultCodeTable, mac: LinkMAC? = nil) throws {
         self.configuration = configuration
+        self.mac = mac
         self.index = index
         self.loop = group.nextLoop()
         self.logger = logger
@@ -186,7 +189,7 @@ final class Channel: @unchecked Sendable {
     /// Sends a store-and-forward message on the first usable link with a STAN of its own (written
     /// into DE 11 by `prepare`); nil when no link takes traffic now. The host's answer comes back
     /// through ``onForwardAnswer``.
-    func sendForward(id: Int64, prepare: (UInt32) throws -> [UInt8]) rethrows -> UInt32? {
+    func sendForward(id: Int64, prepare: (UInt32) throws -> [UInt8]) throws -> UInt32? {
         let requireSignOn = configuration.signOn
         let taken: (UInt32, Connection)? = state.withLock { state in
             guard !state.stopped,
@@ -198,7 +201,12 @@ final class Channel: @unchecked Sendable {
         }
         guard let (stan, connection) = taken else { return nil }
         do {
-            connection.sendFromAnyThread(try prepare(stan))
+            let frame = try prepare(stan)
+            if let mac, let dialect = iso8583?.dialect {
+                connection.sendFromAnyThread(try mac.signed(frame: frame, dialect: dialect))
+            } else {
+                connection.sendFromAnyThread(frame)
+            }
         } catch {
             forgetForward(stan: stan)
             throw error
@@ -281,6 +289,17 @@ final class Channel: @unchecked Sendable {
         }
         if answer.mti.messageClass == 8 {
             return networkFrame(answer, dialect: dialect, mapping: mapping, link: link, on: connection)
+        }
+        if let mac, !mac.verifies(answer, frame: payload) {
+            // Not acted on: the request it answers is declined (and reversed, with storage); an
+            // acknowledgement of a stored reversal or advice does not count, and it is sent again.
+            metrics.securityViolation(channel: name, kind: "mac")
+            logger.warning("answer with a wrong or missing MAC refused", metadata: ["channel": "\(name)", "mti": "\(answer.mti)"])
+            if answer.mti.expectsResponse { return }
+            if let stan = answer.integer(11), let entry = take(.stan(UInt32(clamping: stan))) {
+                onComplete(entry, .failed(.securityViolation, .systemError))
+            }
+            return
         }
         if !answer.mti.expectsResponse, let stan = answer.integer(11),
            let id = state.withLock({ $0.forwards.removeValue(forKey: UInt32(clamping: stan)) }) {

@@ -64,6 +64,11 @@ extension PaymentSwitch {
             }
             // An RRN the switch assigned is its own: the originator did not send one.
             if !original.contains(37) { message.remove(37) }
+            // The link's MAC is the link's: the originator holds no key for it.
+            if channel.mac != nil {
+                message.remove(64)
+                message.remove(128)
+            }
             return try message.receivedFrame ?? message.encoded(as: source.dialect)
         }
         var payment = try host.mapping.canonical(from: answer, dialect: host.dialect, results: results)

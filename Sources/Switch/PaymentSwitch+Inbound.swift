@@ -201,6 +201,7 @@ extension PaymentSwitch {
             guard let target = channel.iso8583 else { break }
             var message = try outboundMessage(request, channel: channel, stan: reservation.stan)
             try pinTranslation?.translate(&message, listener: request.listener.index, channel: channel.name)
+            if let mac = channel.mac { return try mac.signed(message, dialect: target.dialect) }
             // Same dialect: the bytes as received with only the switch's own fields rewritten.
             return try message.receivedFrame ?? message.encoded(as: target.dialect)
         case .iso20022(let bytes, _):

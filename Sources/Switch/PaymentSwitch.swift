@@ -66,8 +66,9 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         var channels: [String: Channel] = [:]
         var order: [Channel] = []
         for (index, channelConfiguration) in configuration.channels.enumerated() {
+            let mac = try channelConfiguration.macKey.map { name in try PaymentSwitch.linkMAC(name, keys: keys, channel: channelConfiguration.name) }
             let channel = try Channel(configuration: channelConfiguration, index: index, group: group, logger: logger,
-                                      metrics: metrics, results: results)
+                                      metrics: metrics, results: results, mac: mac)
             channels[channel.name] = channel
             order.append(channel)
         }
@@ -87,6 +88,16 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
 
     /// The configuration serving now.
     public var configuration: SwitchConfiguration { active.withLock { $0 } }
+
+    /// A channel's link MAC from the key store.
+    private static func linkMAC(_ name: String, keys: KeyStore?, channel: String) throws -> LinkMAC {
+        guard let keys else { throw SwitchError("channel \(channel) has a MAC key but no key store is open (security: key-store)") }
+        do {
+            return try LinkMAC(key: try keys.key(named: name))
+        } catch {
+            throw SwitchError("channel \(channel): MAC key \(name): \(error.reason)")
+        }
+    }
 
     /// Starts the channels (links connect and sign on) and the listeners.
     ///
@@ -234,7 +245,7 @@ struct ChannelIdentity: Equatable {
         framing = "\(channel.framing)"
         settings = "\(channel.group) \(channel.requestTimeout) \(channel.maximumInFlight) \(channel.signOn) \(String(describing: channel.echoInterval)) "
             + "\(channel.maximumMissedEchoes) \(channel.connectTimeout) \(String(describing: channel.tls)) \(channel.reversal) \(channel.forwardRetry) "
-            + "\(channel.forwardRetryMaximum) \(String(describing: channel.pin))"
+            + "\(channel.forwardRetryMaximum) \(String(describing: channel.pin)) \(String(describing: channel.macKey))"
     }
 
     static func difference(_ before: [ChannelIdentity], _ after: [ChannelIdentity]) -> String {

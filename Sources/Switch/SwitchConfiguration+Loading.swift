@@ -53,7 +53,7 @@ struct ConfigurationReader {
     static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key", "pin"]
     static let channelKeys: Set<String> = [
         "name", "group", "addresses", "framing", "protocol", "dialect", "tls", "request-timeout", "max-in-flight", "sign-on",
-        "echo-interval", "missed-echoes", "connect-timeout", "may-drop", "reversal", "forward-retry", "forward-retry-max", "pin",
+        "echo-interval", "missed-echoes", "connect-timeout", "may-drop", "reversal", "forward-retry", "forward-retry-max", "pin", "mac",
     ]
     static let healthKeys: Set<String> = ["window", "failure-rate", "minimum-failures", "open-for", "half-open-probes", "order-by-success-rate"]
 
@@ -66,7 +66,7 @@ struct ConfigurationReader {
         let rules = try readRules(rulesNode)
         var listeners: [ListenerConfiguration] = []
         var listenerNodes: [(SpecNode, ListenerConfiguration)] = []
-        var channelPINNodes: [SpecNode] = []
+        var channelKeyNodes: [SpecNode] = []
         for node in try top.required("listeners", in: "a switch configuration").sequence("listeners") {
             let listener = try readListener(node)
             listenerNodes.append((node, listener))
@@ -77,7 +77,9 @@ struct ConfigurationReader {
         var channels: [ChannelConfiguration] = []
         for node in try top.required("channels", in: "a switch configuration").sequence("channels") {
             let channel = try readChannel(node)
-            if channel.pin != nil, let pinNode = try? node.mapping("a channel", allowed: Self.channelKeys)["pin"] { channelPINNodes.append(pinNode) }
+            if let map = try? node.mapping("a channel", allowed: Self.channelKeys) {
+                channelKeyNodes += [map["pin"], map["mac"]].compactMap { $0 }
+            }
             if channels.contains(where: { $0.name == channel.name }) { throw node.error("channel '\(channel.name)' is declared twice") }
             channels.append(channel)
         }
@@ -100,8 +102,8 @@ struct ConfigurationReader {
         if configuration.security == nil, let (node, listener) = listenerNodes.first(where: { $0.1.pin != nil }) {
             throw node.error("listener '\(listener.name)' names a PIN key, but the configuration has no security: key-store")
         }
-        if configuration.security == nil, let pinNode = channelPINNodes.first {
-            throw pinNode.error("a channel names a PIN key, but the configuration has no security: key-store")
+        if configuration.security == nil, let keyNode = channelKeyNodes.first {
+            throw keyNode.error("a channel names a key (pin or mac), but the configuration has no security: key-store")
         }
         return configuration
     }
@@ -244,6 +246,11 @@ struct ConfigurationReader {
         if let value = map["pin"] {
             guard case .iso8583 = channel.wire else { throw value.error("pin applies to ISO 8583 channels") }
             channel.pin = try readPIN(value, listener: false)
+        }
+        if let value = map["mac"] {
+            guard case .iso8583 = channel.wire else { throw value.error("mac applies to ISO 8583 channels") }
+            let mac = try value.mapping("mac", allowed: ["key"])
+            channel.macKey = try mac.required("key", in: "mac").string("a key name")
         }
         if let value = map["forward-retry"] { channel.forwardRetry = try duration(value, "forward-retry") }
         if let value = map["forward-retry-max"] { channel.forwardRetryMaximum = try duration(value, "forward-retry-max") }

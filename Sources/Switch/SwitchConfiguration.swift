@@ -197,6 +197,9 @@ public struct ChannelConfiguration: Sendable {
     public var forwardRetryMaximum: Duration = .seconds(30)
     /// The key and format this host reads PIN blocks under; nil: DE 52 is carried as it came.
     public var pin: PINZoneConfiguration?
+    /// The key store's MAC key for this link: every ISO 8583 message but network management is
+    /// sent with its MAC (DE 64/128) and every answer must carry a good one. Nil: no MAC.
+    public var macKey: String?
 
     public init(name: String, group: String? = nil, addresses: [HostAndPort], framing: FrameFormat, wire: WireFormat,
                 tls: TLSConfiguration? = nil, requestTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,

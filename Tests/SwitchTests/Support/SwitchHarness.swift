@@ -121,6 +121,8 @@ final class ScriptedHost: @unchecked Sendable {
     enum Action {
         case answer(ISO8583Message)
         case answerAfter(milliseconds: Int, ISO8583Message)
+        /// These bytes as the answer's frame (a MAC the test computed itself).
+        case frame([UInt8])
         case drop
     }
 
@@ -156,6 +158,8 @@ final class ScriptedHost: @unchecked Sendable {
                     connection.loop.queue.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
                         out.withUnsafeBytes { try? connection.send(payload: $0) }
                     }
+                case .frame(let bytes):
+                    bytes.withUnsafeBytes { try? connection.send(payload: $0) }
                 case .drop: break
                 }
             })
