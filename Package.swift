@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Simulators",
             dependencies: [
-                "ISO8583", "ISO20022", "PaymentModel", "SpecFiles", "Transport",
+                "ISO8583", "ISO20022", "PaymentModel", "SecurityModule", "SpecFiles", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -13,6 +13,8 @@ public struct ISO8583Exchange: LoadExchange {
         var rrn: DigitField
         var answerMTI: MTI
         var amount: Int64?
+        /// Where a PIN block and KSN go, when PINs are entered.
+        var pinPlaces: PINEntry.Places?
     }
 
     /// A run of decimal digits inside a frame, in the dialect's encoding.
@@ -45,27 +47,32 @@ public struct ISO8583Exchange: LoadExchange {
     let dialect: Dialect
     let templates: [Template]
     public let weights: [Int]
+    let pinEntry: PINEntry?
 
-    /// - Parameter templates: Requests (their STAN and RRN are replaced) with their weights in the mix.
-    public init(dialect: Dialect, templates: [(message: ISO8583Message, weight: Int)]) throws {
+    /// - Parameters:
+    ///   - templates: Requests (their STAN and RRN are replaced) with their weights in the mix.
+    ///   - pinEntry: PINs entered under DUKPT into every request (DE 52 and the KSN's element).
+    public init(dialect: Dialect, templates: [(message: ISO8583Message, weight: Int)], pinEntry: PINEntry? = nil) throws {
         guard !templates.isEmpty else { throw SimulatorError("no request templates") }
         self.dialect = dialect
-        self.templates = try templates.map { try ISO8583Exchange.prepare($0.message, dialect: dialect) }
+        self.pinEntry = pinEntry
+        self.templates = try templates.map { try ISO8583Exchange.prepare($0.message, dialect: dialect, pinEntry: pinEntry) }
         self.weights = templates.map(\.weight)
     }
 
-    static func prepare(_ message: ISO8583Message, dialect: Dialect) throws -> Template {
+    static func prepare(_ message: ISO8583Message, dialect: Dialect, pinEntry: PINEntry? = nil) throws -> Template {
         guard message.mti.expectsResponse else {
             throw SimulatorError("template \(message.mti) is not a request that expects an answer")
         }
         var message = message
+        pinEntry?.prepare(&message)
         message.set(11, "000000")
         message.set(37, "000000000000")
         let frame = try message.encoded(as: dialect)
         let encoded = try ISO8583Message(decoding: frame, dialect: dialect)
         var template = Template(frame: frame, stan: try digitField(11, digits: 6, in: encoded),
                                 rrn: try digitField(37, digits: 12, in: encoded), answerMTI: message.mti.response,
-                                amount: message.integer(4))
+                                amount: message.integer(4), pinPlaces: try pinEntry?.places(in: encoded))
         // Check the positions: a frame written with known numbers must read them back.
         template.frame.withUnsafeMutableBufferPointer { frame in
             template.stan.write(123_456, into: frame)
@@ -101,6 +108,7 @@ public struct ISO8583Exchange: LoadExchange {
             template.stan.write(ISO8583Exchange.stan(sequence), into: frame)
             template.rrn.write(sequence, into: frame)
         }
+        if let pinEntry, let places = template.pinPlaces { pinEntry.write(sequence, places: places, into: &buffer) }
     }
 
     public func read(_ payload: UnsafeRawBufferPointer) -> AnswerReading<ISO8583Message> {

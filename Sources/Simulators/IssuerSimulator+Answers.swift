@@ -30,7 +30,7 @@ extension IssuerSimulator {
         let mti = request.mti
         guard mti.expectsResponse else { return Exchange(record: record, answer: nil) }
 
-        let result: ResultCode
+        var result: ResultCode
         switch mti.messageClass {
         case 8: result = ResultCode(8000)!
         case 4: result = ResultCode(4000)!
@@ -43,6 +43,11 @@ extension IssuerSimulator {
             } else {
                 result = ResultCode(9100)!  // format error: the request does not map
             }
+        }
+        if let pinCheck = configuration.pinCheck, (mti.messageClass == 1 || mti.messageClass == 2) && mti.function == 0, request.contains(52) {
+            let verified = pinCheck.verifies(request)
+            record?.pin = verified ? "verified" : "wrong"
+            if !verified { result = ResultCode(1017)! }  // incorrect PIN
         }
         var answer = request.answerSkeleton()
         let code = mapping.responseCode(for: result, results: results) ?? (mapping.usesActionCodes ? "909" : "96")

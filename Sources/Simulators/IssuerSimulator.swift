@@ -41,11 +41,15 @@ public final class IssuerSimulator: Sendable {
         public var loops: Int
         /// Connection limits and timeouts of the listener (its host and port are the ones above).
         public var listener: ListenerOptions
+        /// PINs checked: a request whose PIN block does not hold the expected PIN under the zone key
+        /// is answered "incorrect PIN" (55, or 117 in 1993 dialects).
+        public var pinCheck: PINCheck?
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, format: FrameFormat, wire: WireProtocol, tls: TLSContext? = nil,
                     behaviour: IssuerBehaviour = IssuerBehaviour(), recordFile: String? = nil, keepsRecords: Bool = true,
-                    loops: Int = EventLoopGroup.defaultCount, listener: ListenerOptions = ListenerOptions()) {
+                    loops: Int = EventLoopGroup.defaultCount, listener: ListenerOptions = ListenerOptions(), pinCheck: PINCheck? = nil) {
             self.listener = listener
+            self.pinCheck = pinCheck
             self.host = host
             self.port = port
             self.format = format

@@ -24,6 +24,8 @@ public struct ReceivedMessage: Sendable, Hashable, Codable {
     public var amount: String?
     /// The answer's code: DE 39, or ISO 20022 status/reason.
     public var result: String?
+    /// With a PIN check: whether the PIN block held the expected PIN (`verified` or `wrong`).
+    public var pin: String?
     public var fault: Fault?
     /// Why the message could not be read (field, offset and reason).
     public var problem: String?

@@ -4,6 +4,7 @@ import Foundation
 import ISO8583
 import Logging
 import PaymentModel
+import SecurityModule
 import Simulators
 import Transport
 
@@ -107,16 +108,26 @@ extension SimCommand {
         @Option(help: "Stop after this many seconds (default: on SIGINT/SIGTERM).") var seconds: Double?
         @OptionGroup var transport: TransportOptions
         @OptionGroup var limits: ListenerLimitOptions
+        @Option(help: "Check PIN blocks (DE 52) under this key of the key store; the expected PIN is read from standard input. A wrong one is answered 55 (117).")
+        var pinKey: String?
+        @Option(help: "Format of the PIN blocks checked: 0, 1, 3 or 4.") var pinFormat = 0
+        @OptionGroup var keys: KeyStoreOptions
 
         func run() throws {
             let stop = StopSignal()
+            var pinCheck: PINCheck? = nil
+            if let pinKey {
+                let zone = try PINBlock.Zone(key: try keys.open().key(named: pinKey), format: try commandLineFormat(pinFormat, "--pin-format"))
+                pinCheck = PINCheck(zone: zone, pin: try ZoneOptions.digits("PIN"))
+            }
             let behaviour = try rules.map { path in
                 try IssuerBehaviour.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
             } ?? IssuerBehaviour()
             let wire: WireProtocol = iso20022 ? .iso20022 : .iso8583(try Dialect.shipped(spec))
             let simulator = try IssuerSimulator(.init(host: host, port: port, format: try transport.format(), wire: wire,
                                                       tls: try transport.serverTLS(), behaviour: behaviour, recordFile: record,
-                                                      keepsRecords: false, loops: transport.loops, listener: limits.options(port: port)))
+                                                      keepsRecords: false, loops: transport.loops, listener: limits.options(port: port),
+                                                      pinCheck: pinCheck))
             let bound = try simulator.start()
             FileHandle.standardOutput.write(Data("issuer listening on \(host):\(bound)\n".utf8))
             stop.wait(seconds: seconds)
@@ -138,6 +149,13 @@ extension SimCommand {
         var template: [String] = []
         @OptionGroup var load: LoadOptions
         @OptionGroup var transport: TransportOptions
+        @Option(help: "Enter PINs under DUKPT with this base derivation key of the key store; the PIN is read from standard input.")
+        var pinBdk: String?
+        @Option(help: "The terminal's initial KSN (20 hexadecimal digits); each request's counter follows its sequence.")
+        var ksn = "FFFF9876543210E00000"
+        @Option(help: "The data element the KSN goes in (20 hexadecimal characters).") var ksnField = 62
+        @Option(help: "PIN block format: 0, 1 or 3.") var pinFormat = 0
+        @OptionGroup var keys: KeyStoreOptions
 
         func run() throws {
             let dialect = try Dialect.shipped(spec)
@@ -152,7 +170,13 @@ extension SimCommand {
                 templates.append((try ISO8583Message(decoding: bytes, dialect: dialect), weight))
             }
             if templates.isEmpty { templates = [(SampleMessages.financialRequest, 1)] }
-            let exchange = try ISO8583Exchange(dialect: dialect, templates: templates)
+            var pinEntry: PINEntry? = nil
+            if let pinBdk {
+                guard let initial = Hex.decode(ksn), initial.count == 10 else { throw ValidationError("--ksn is 20 hexadecimal digits") }
+                pinEntry = try PINEntry(bdk: try keys.open().key(named: pinBdk), initialKSN: initial, pin: try ZoneOptions.digits("PIN"),
+                                        format: try commandLineFormat(pinFormat, "--pin-format"), ksnField: ksnField)
+            }
+            let exchange = try ISO8583Exchange(dialect: dialect, templates: templates, pinEntry: pinEntry)
             try load.run(LoadGenerator(load.configuration(format: try transport.format(), tls: try transport.clientTLS(), loops: transport.loops),
                                        exchange: exchange))
         }

@@ -52,10 +52,13 @@ final class PayswitchServer {
 
     /// Starts `payswitch arguments…` (which must print `… listening on HOST:PORT` first) and waits for its port.
     /// - Parameter standardError: A file the process's standard error (its log) is appended to; discarded when nil.
-    init(_ arguments: [String], timeout: Double = 20, standardError: String? = nil) throws {
+    /// - Parameter input: What the process reads on standard input (a PIN for `sim issuer --pin-key`).
+    init(_ arguments: [String], timeout: Double = 20, standardError: String? = nil, input: String? = nil) throws {
         process.executableURL = PayswitchRunner.executable
         process.arguments = arguments
         process.standardOutput = stdout
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         if let standardError {
             if !FileManager.default.fileExists(atPath: standardError) { FileManager.default.createFile(atPath: standardError, contents: nil) }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: standardError))
@@ -65,6 +68,10 @@ final class PayswitchServer {
             process.standardError = FileHandle.nullDevice
         }
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         // Kill it if it never says where it listens.
         let watchdog = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
