@@ -53,10 +53,11 @@ public enum DUKPT {
         return SecretBytes(key)
     }
 
-    /// The PIN encryption key a terminal used for the KSN: the transaction key with the PIN
-    /// variant (…FF in bytes 7 and 15).
+    /// The PIN encryption key a terminal used for the KSN: under a TDES BDK the transaction key
+    /// with the PIN variant (…FF in bytes 7 and 15); under an AES BDK, AES DUKPT's (``AESDUKPT``).
     public static func pinKey(bdk: WorkingKey, ksn: [UInt8]) throws(SecurityError) -> WorkingKey {
-        try variant(bdk: bdk, ksn: ksn, bytes: [7, 15], usage: .terminalPIN)
+        if bdk.cipher == .aes { return try AESDUKPT.pinKey(bdk: bdk, ksn: ksn) }
+        return try variant(bdk: bdk, ksn: ksn, bytes: [7, 15], usage: .terminalPIN)
     }
 
     /// The MAC key for requests a terminal used for the KSN (variant …FF.. in bytes 6 and 14).

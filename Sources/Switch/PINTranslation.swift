@@ -34,7 +34,9 @@ struct PINTranslation: Sendable {
                 guard let field = pin.ksnField else {
                     throw SwitchError("listener \(listener.name): key \(pin.key) is a DUKPT BDK, so pin needs ksn-field")
                 }
-                guard pin.format != .iso4 else { throw SwitchError("listener \(listener.name): TDES DUKPT PIN blocks are not format 4") }
+                guard (pin.format == .iso4) == (key.cipher == .aes) else {
+                    throw SwitchError("listener \(listener.name): AES DUKPT PIN blocks are format 4, TDES DUKPT ones formats 0, 1 and 3")
+                }
                 sources[index] = .dukpt(bdk: key, format: pin.format, ksnField: field)
             } else {
                 sources[index] = .zone(try PINTranslation.zone(key, pin, "listener \(listener.name)"))
@@ -81,8 +83,10 @@ struct PINTranslation: Sendable {
             guard let raw = message.bytes(field) else {
                 throw SecurityError(operation: "translating a PIN block", reason: "no DUKPT KSN in DE \(field)")
             }
-            guard let ksn = raw.count == 10 ? raw : Hex.decode(String(decoding: raw, as: UTF8.self)), ksn.count == 10 else {
-                throw SecurityError(operation: "translating a PIN block", reason: "DE \(field) is not a KSN (10 bytes or 20 hexadecimal digits)")
+            // TDES KSNs are 10 bytes, AES ones 12; either raw or as hexadecimal text.
+            let length = bdk.cipher == .aes ? 12 : 10
+            guard let ksn = raw.count == length ? raw : Hex.decode(String(decoding: raw, as: UTF8.self)), ksn.count == length else {
+                throw SecurityError(operation: "translating a PIN block", reason: "DE \(field) is not a KSN (\(length) bytes or \(2 * length) hexadecimal digits)")
             }
             from = try PINBlock.Zone(key: try DUKPT.pinKey(bdk: bdk, ksn: ksn), format: format)
         }

@@ -139,3 +139,48 @@ import Testing
         #expect("\(tdes.secret)" == "<secret, 16 bytes>")
     }
 }
+
+/// ANSI X9.24-3:2017 AES DUKPT against the standard's sample and supplement test vectors.
+@Suite struct AESDUKPTTests {
+    static let bdk128 = "FEDCBA9876543210F1F1F1F1F1F1F1F1"
+    static let keyID = "1234567890123456"
+
+    @Test func initialKeysMatchTheStandard() throws {
+        let bdk = try PaymentCryptographyTests.key(Self.bdk128, .aes, .baseDerivation)
+        #expect(try AESDUKPT.initialKey(bdk: bdk, initialKeyID: try PaymentCryptographyTests.bytes(Self.keyID)).withBytes { Hex.encode($0) }
+                == "1273671EA26AC29AFA4D1084127652A1")
+        let bdk256 = try PaymentCryptographyTests.key(Self.bdk128 + Self.bdk128, .aes, .baseDerivation)
+        #expect(try AESDUKPT.initialKey(bdk: bdk256, initialKeyID: try PaymentCryptographyTests.bytes(Self.keyID)).withBytes { Hex.encode($0) }
+                == "CE9CE0C101D1138F97FB6CAD4DF045A7083D4EAE2D35A31789D01CCF0949550F")
+    }
+
+    @Test(arguments: [
+        ("00000001", "4F21B565BAD9835E112B6465635EAE44"),
+        ("00000002", "2F34D68DE10F68D38091A73B9E7C437C"),
+        ("00000003", "031504E530365CF81264238540518318"),
+        ("00000008", "718EE6CF0B27E53D5F7AF99C4D8146A2"),
+        ("0001FFFE", "E21E8C8D347F8561A2BE752DAA85A111"),
+        ("00020000", "F7AE9025468A25D37B7249CFFED224C8"),
+        ("FFFE2000", "48E585B694EB0B18D5C35443E163C0BA"),
+        ("FFFF0000", "F6BA59389BD14A9855BE9727E7C52E3C"),
+    ])
+    func derivationKeysMatchTheSupplement(counter: String, key: String) throws {
+        let bdk = try PaymentCryptographyTests.key(Self.bdk128, .aes, .baseDerivation)
+        let initial = try AESDUKPT.initialKey(bdk: bdk, initialKeyID: try PaymentCryptographyTests.bytes(Self.keyID))
+        let ksn = try PaymentCryptographyTests.bytes(Self.keyID + counter)
+        #expect(try AESDUKPT.derivationKey(initialKey: initial, ksn: ksn).withBytes { Hex.encode($0) } == key)
+    }
+
+    @Test func aPINKeyServesFormatFourAndBadKSNsAreRefused() throws {
+        let bdk = try PaymentCryptographyTests.key(Self.bdk128, .aes, .baseDerivation)
+        let ksn = try PaymentCryptographyTests.bytes(Self.keyID + "00000005")
+        let zone = try PINBlock.Zone(key: try AESDUKPT.pinKey(bdk: bdk, ksn: ksn), format: .iso4)
+        let block = try PINBlock.encrypt(pin: Array("1234".utf8), pan: Array("4111111111111111".utf8), zone: zone)
+        #expect(PINBlock.verify(block, pin: Array("1234".utf8), pan: Array("4111111111111111".utf8), zone: zone))
+        let other = try PINBlock.Zone(key: try AESDUKPT.pinKey(bdk: bdk, ksn: try PaymentCryptographyTests.bytes(Self.keyID + "00000006")), format: .iso4)
+        #expect(!PINBlock.verify(block, pin: Array("1234".utf8), pan: Array("4111111111111111".utf8), zone: other))
+        #expect(throws: SecurityError.self) { try AESDUKPT.pinKey(bdk: bdk, ksn: try PaymentCryptographyTests.bytes(Self.keyID + "0001FFFF")) }  // 17 bits
+        #expect(throws: SecurityError.self) { try AESDUKPT.pinKey(bdk: bdk, ksn: try PaymentCryptographyTests.bytes(Self.keyID + "00000000")) }
+        #expect(throws: SecurityError.self) { try AESDUKPT.pinKey(bdk: bdk, ksn: try PaymentCryptographyTests.bytes("FFFF9876543210E00001")) }
+    }
+}

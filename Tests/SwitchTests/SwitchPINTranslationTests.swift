@@ -114,4 +114,18 @@ import TestSupport
         let badFormat = Self.yaml(listenerPIN: "{key: terminals, format: 2}", hostPort: 9)
         #expect(throws: SpecError.self) { try SwitchHarness.configuration(badFormat, rules: SwitchFixtures.rules(["issuer"])) }
     }
+
+    @Test func anAESBDKTakesFormatFourAndATDESOneDoesNot() throws {
+        var keys = try Self.keys()
+        try keys.add(try WorkingKey(cipher: .aes, usage: .baseDerivation, secret: SecretBytes([UInt8](repeating: 0xF1, count: 16))), name: "aes-bdk")
+        let rules = SwitchFixtures.rules(["issuer"])
+        let aesZero = try SwitchHarness.configuration(Self.yaml(listenerPIN: "{key: aes-bdk, format: 0, ksn-field: 62}", hostPort: 9), rules: rules)
+        let refused = #expect(throws: (any Error).self) { try PaymentSwitch(aesZero, keys: keys, logger: SwitchHarness.quietLogger) }
+        #expect("\(refused!)".contains("AES DUKPT PIN blocks are format 4"))
+        let tdesFour = try SwitchHarness.configuration(Self.yaml(listenerPIN: "{key: bdk, format: 4, ksn-field: 62}", hostPort: 9), rules: rules)
+        #expect(throws: (any Error).self) { try PaymentSwitch(tdesFour, keys: keys, logger: SwitchHarness.quietLogger) }
+        let aesFour = try SwitchHarness.configuration(Self.yaml(listenerPIN: "{key: aes-bdk, format: 4, ksn-field: 62}", hostPort: 9), rules: rules)
+        let accepted = try PaymentSwitch(aesFour, keys: keys, logger: SwitchHarness.quietLogger)
+        accepted.shutdown(grace: .zero)
+    }
 }
