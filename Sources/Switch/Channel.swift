@@ -38,6 +38,8 @@ final class Channel: @unchecked Sendable {
     /// Called with the host's answer to a store-and-forward message: the item's id and the answer's
     /// response code (DE 39, or ISO 20022 status/reason). Set once before start.
     var onForwardAnswer: (@Sendable (Int64, String) -> Void)?
+    /// Dynamic key exchange of the channel's PIN key (set before ``start()``, then only read).
+    var keyExchange: KeyExchange?
 
     struct State {
         var links: [LinkState]
@@ -413,7 +415,7 @@ final class Channel: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let timeout = UInt64(configuration.requestTimeout.nanosecondsClamped)
         let echoEvery = configuration.echoInterval.map { UInt64($0.nanosecondsClamped) }
-        enum Step { case none, signOn(Connection), echo(Connection), close(Connection) }
+        enum Step { case none, signOn(Connection), echo(Connection), keyChange(Connection), close(Connection) }
         let step: Step = state.withLock { state in
             guard !state.stopped, let connection = state.links[link].connection else { return .none }
             var linkState = state.links[link]
@@ -431,12 +433,14 @@ final class Channel: @unchecked Sendable {
                 linkState.lastEcho = now
                 return .echo(connection)
             }
+            if let keyExchange, keyExchange.claimScheduledChange(now: now) { return .keyChange(connection) }
             return .none
         }
         switch step {
         case .none: break
         case .signOn(let connection): sendNetwork(.signOn, on: connection, link: link)
         case .echo(let connection): sendNetwork(.echo, on: connection, link: link)
+        case .keyChange(let connection): sendNetwork(.keyChange, on: connection, link: link)
         case .close(let connection):
             logger.warning("echo tests unanswered: link taken out and reopened", metadata: [
                 "channel": "\(name)", "address": "\(configuration.addresses[link])",
@@ -455,21 +459,37 @@ final class Channel: @unchecked Sendable {
             if let link { state.links[link].network[stan] = (request, DispatchTime.now().uptimeNanoseconds) }
             return stan
         }
-        let message = NetworkManagement.request(request, stan: stan, version: mapping.version)
         do {
+            var extra: (field: Int, value: String)? = nil
+            if request == .keyChange {
+                guard let keyExchange else { return }
+                extra = (keyExchange.field, try keyExchange.offer(stan: stan))
+            }
+            let message = NetworkManagement.request(request, stan: stan, version: mapping.version, carrying: extra)
             let frame = try message.encoded(as: dialect)
             connection.execute { connection in frame.withUnsafeBytes { try? connection.send(payload: $0) } }
         } catch {
-            logger.error("cannot encode a network management request", metadata: ["channel": "\(name)", "error": "\(error)"])
+            logger.error("cannot make a network management request", metadata: ["channel": "\(name)", "error": "\(error)"])
         }
     }
 
     private func networkFrame(_ message: ISO8583Message, dialect: Dialect, mapping: ISO8583Mapping, link: Int, on connection: Connection) {
         if message.mti.expectsResponse {
-            // The host's own echo or sign-on: answered here, never routed.
-            if let answer = try? NetworkManagement.answer(to: message, mapping: mapping, results: results).encoded(as: dialect) {
-                answer.withUnsafeBytes { try? connection.send(payload: $0) }
+            // The host's own echo, sign-on or key change: answered here, never routed.
+            var answer = NetworkManagement.answer(to: message, mapping: mapping, results: results)
+            let code = mapping.version == 0 ? message.string(70) : nil
+            if let keyExchange, code == KeyExchange.newKeyCode {
+                do {
+                    try keyExchange.received(message)
+                    logger.info("PIN key changed by the host", metadata: ["channel": "\(name)"])
+                } catch {
+                    metrics.securityViolation(channel: name, kind: "key-exchange")
+                    logger.warning("key change refused", metadata: ["channel": "\(name)", "error": "\(error)"])
+                    answer.set(39, mapping.responseCode(for: .securityViolation, results: results) ?? "63")
+                }
             }
+            if let frame = try? answer.encoded(as: dialect) { frame.withUnsafeBytes { try? connection.send(payload: $0) } }
+            if keyExchange != nil, code == KeyExchange.requestKeyCode { sendNetwork(.keyChange, on: connection, link: link) }
             return
         }
         guard let stan = message.integer(11) else { return }
@@ -481,10 +501,19 @@ final class Channel: @unchecked Sendable {
             case .signOn: state.links[link].signedOn = accepted
             case .echo: state.links[link].missedEchoes = 0
             case .signOff: state.links[link].signedOn = false
+            case .keyChange: break
             }
             return (pending.request, state.links[link].signedOn)
         }
         guard let (request, signedOn) = outcome else { return }
+        if request == .keyChange, let keyExchange {
+            do {
+                try keyExchange.answered(stan: UInt32(clamping: stan), accepted: accepted)
+                logger.info(accepted ? "PIN key changed" : "PIN key change refused by host", metadata: ["channel": "\(name)"])
+            } catch {
+                logger.error("the new PIN key cannot be kept: the old one stays in use", metadata: ["channel": "\(name)", "error": "\(error)"])
+            }
+        }
         if request == .signOn {
             metrics.linkState(channel: name, address: "\(configuration.addresses[link])", up: signedOn)
             if signedOn {

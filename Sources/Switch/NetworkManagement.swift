@@ -6,7 +6,8 @@ import PaymentModel
 
 /// A network management request the switch sends on its links.
 enum NetworkRequest: Sendable, Hashable {
-    case signOn, echo, signOff
+    /// `keyChange`: a new working key for the channel, wrapped under its zone master key (1987 only).
+    case signOn, echo, signOff, keyChange
 
     /// 1987 DE 70, the network management information code.
     var informationCode: String {
@@ -14,6 +15,7 @@ enum NetworkRequest: Sendable, Hashable {
         case .signOn: "001"
         case .echo: "301"
         case .signOff: "002"
+        case .keyChange: KeyExchange.newKeyCode
         }
     }
 
@@ -23,6 +25,7 @@ enum NetworkRequest: Sendable, Hashable {
         case .signOn: "801"
         case .echo: "831"
         case .signOff: "802"
+        case .keyChange: "811"
         }
     }
 }
@@ -31,7 +34,7 @@ enum NetworkRequest: Sendable, Hashable {
 /// concern one link, so they are never routed or mapped to the canonical message.
 enum NetworkManagement {
     /// A sign-on, echo or sign-off in the mapping's ISO 8583 version.
-    static func request(_ request: NetworkRequest, stan: UInt32, version: Int) -> ISO8583Message {
+    static func request(_ request: NetworkRequest, stan: UInt32, version: Int, carrying extra: (field: Int, value: String)? = nil) -> ISO8583Message {
         var message = ISO8583Message(mti: MTI(version == 0 ? "0800" : "1804")!)
         message.set(7, transmissionDateTime())
         message.set(11, sixDigits(stan))
@@ -40,6 +43,7 @@ enum NetworkManagement {
         } else {
             message.set(24, request.functionCode)
         }
+        if let extra { message.set(extra.field, extra.value) }
         return message
     }
 

@@ -1,6 +1,7 @@
 import ISO8583
 import PaymentModel
 import SecurityModule
+import Synchronization
 
 /// Re-encrypts PIN blocks (DE 52) from the zone of the listener a request came on to the zone of
 /// the channel it goes to, inside the security module; built once at start from the key store.
@@ -17,7 +18,22 @@ struct PINTranslation: Sendable {
     }
 
     private let sources: [Int: Source]
-    private let targets: [String: PINBlock.Zone]
+    /// Each channel's zone; its key changes with key exchange.
+    private let targets: [String: ZoneSlot]
+
+    /// A channel's PIN zone, replaced whole when its key changes.
+    final class ZoneSlot: Sendable {
+        private let zone: Mutex<PINBlock.Zone>
+        init(_ zone: PINBlock.Zone) { self.zone = Mutex(zone) }
+        var current: PINBlock.Zone { zone.withLock { $0 } }
+        func replaceKey(_ key: WorkingKey) throws(SecurityError) {
+            let next = try PINBlock.Zone(key: key, format: current.format)
+            zone.withLock { $0 = next }
+        }
+    }
+
+    /// The zone of a channel's PIN blocks, for key exchange.
+    func slot(channel: String) -> ZoneSlot? { targets[channel] }
 
     /// Nil when no listener and no channel names a PIN zone.
     init?(_ configuration: SwitchConfiguration, keys: KeyStore?) throws {
@@ -42,10 +58,11 @@ struct PINTranslation: Sendable {
                 sources[index] = .zone(try PINTranslation.zone(key, pin, "listener \(listener.name)"))
             }
         }
-        var targets: [String: PINBlock.Zone] = [:]
+        var targets: [String: ZoneSlot] = [:]
         for channel in configuration.channels {
             guard let pin = channel.pin else { continue }
-            targets[channel.name] = try PINTranslation.zone(try PINTranslation.key(keys, pin.key, "channel \(channel.name)"), pin, "channel \(channel.name)")
+            targets[channel.name] = ZoneSlot(try PINTranslation.zone(try PINTranslation.key(keys, pin.key, "channel \(channel.name)"), pin,
+                                                                      "channel \(channel.name)"))
         }
         self.sources = sources
         self.targets = targets
@@ -70,7 +87,7 @@ struct PINTranslation: Sendable {
     /// Translates DE 52 of `message` (the request as the channel's host reads it, card number
     /// included) when the listener and the channel both have a zone.
     func translate(_ message: inout ISO8583Message, listener: Int, channel: String) throws(SecurityError) {
-        guard let block = message.bytes(52), let source = sources[listener], let target = targets[channel] else { return }
+        guard let block = message.bytes(52), let source = sources[listener], let target = targets[channel]?.current else { return }
         guard var pan = message.bytes(2) else {
             throw SecurityError(operation: "translating a PIN block", reason: "the request has a PIN block (DE 52) but no PAN (DE 2)")
         }

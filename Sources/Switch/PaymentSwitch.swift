@@ -69,6 +69,10 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
             let mac = try channelConfiguration.macKey.map { name in try PaymentSwitch.linkMAC(name, keys: keys, channel: channelConfiguration.name) }
             let channel = try Channel(configuration: channelConfiguration, index: index, group: group, logger: logger,
                                       metrics: metrics, results: results, mac: mac)
+            if let exchange = channelConfiguration.keyExchange {
+                channel.keyExchange = try PaymentSwitch.keyExchange(exchange, channel: channelConfiguration, keys: keys,
+                                                                    path: configuration.security?.keyStore, pins: pinTranslation)
+            }
             channels[channel.name] = channel
             order.append(channel)
         }
@@ -88,6 +92,29 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
 
     /// The configuration serving now.
     public var configuration: SwitchConfiguration { active.withLock { $0 } }
+
+    /// A channel's key exchange: new PIN keys go into its zone and into the key store file.
+    private static func keyExchange(_ exchange: KeyExchangeConfiguration, channel: ChannelConfiguration, keys: KeyStore?, path: String?,
+                                    pins: PINTranslation?) throws -> KeyExchange {
+        guard let keys, let path, let pin = channel.pin, let slot = pins?.slot(channel: channel.name) else {
+            throw SwitchError("channel \(channel.name): key exchange needs the key store and the channel's pin")
+        }
+        let zoneMaster: WorkingKey
+        do {
+            zoneMaster = try keys.key(named: exchange.zoneMasterKey)
+        } catch {
+            throw SwitchError("channel \(channel.name): zone master key \(exchange.zoneMasterKey): \(error.reason)")
+        }
+        let store = Mutex(keys)
+        return try KeyExchange(zoneMaster: zoneMaster, field: exchange.field, every: exchange.every, install: { key in
+            // Kept first: a key in use that a restart would not find would strand the host's PIN blocks.
+            try store.withLock { (keys: inout KeyStore) throws(SecurityError) in
+                try keys.add(key, name: pin.key, replacing: true)
+                try keys.save(path: path)
+            }
+            try slot.replaceKey(key)
+        }, current: { slot.current.key })
+    }
 
     /// A channel's link MAC from the key store.
     private static func linkMAC(_ name: String, keys: KeyStore?, channel: String) throws -> LinkMAC {
@@ -245,7 +272,8 @@ struct ChannelIdentity: Equatable {
         framing = "\(channel.framing)"
         settings = "\(channel.group) \(channel.requestTimeout) \(channel.maximumInFlight) \(channel.signOn) \(String(describing: channel.echoInterval)) "
             + "\(channel.maximumMissedEchoes) \(channel.connectTimeout) \(String(describing: channel.tls)) \(channel.reversal) \(channel.forwardRetry) "
-            + "\(channel.forwardRetryMaximum) \(String(describing: channel.pin)) \(String(describing: channel.macKey))"
+            + "\(channel.forwardRetryMaximum) \(String(describing: channel.pin)) \(String(describing: channel.macKey)) "
+            + "\(String(describing: channel.keyExchange))"
     }
 
     static func difference(_ before: [ChannelIdentity], _ after: [ChannelIdentity]) -> String {

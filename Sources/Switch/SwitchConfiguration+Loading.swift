@@ -53,7 +53,7 @@ struct ConfigurationReader {
     static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key", "pin"]
     static let channelKeys: Set<String> = [
         "name", "group", "addresses", "framing", "protocol", "dialect", "tls", "request-timeout", "max-in-flight", "sign-on",
-        "echo-interval", "missed-echoes", "connect-timeout", "may-drop", "reversal", "forward-retry", "forward-retry-max", "pin", "mac",
+        "echo-interval", "missed-echoes", "connect-timeout", "may-drop", "reversal", "forward-retry", "forward-retry-max", "pin", "mac", "key-exchange",
     ]
     static let healthKeys: Set<String> = ["window", "failure-rate", "minimum-failures", "open-for", "half-open-probes", "order-by-success-rate"]
 
@@ -78,7 +78,7 @@ struct ConfigurationReader {
         for node in try top.required("channels", in: "a switch configuration").sequence("channels") {
             let channel = try readChannel(node)
             if let map = try? node.mapping("a channel", allowed: Self.channelKeys) {
-                channelKeyNodes += [map["pin"], map["mac"]].compactMap { $0 }
+                channelKeyNodes += [map["pin"], map["mac"], map["key-exchange"]].compactMap { $0 }
             }
             if channels.contains(where: { $0.name == channel.name }) { throw node.error("channel '\(channel.name)' is declared twice") }
             channels.append(channel)
@@ -251,6 +251,21 @@ struct ConfigurationReader {
             guard case .iso8583 = channel.wire else { throw value.error("mac applies to ISO 8583 channels") }
             let mac = try value.mapping("mac", allowed: ["key"])
             channel.macKey = try mac.required("key", in: "mac").string("a key name")
+        }
+        if let value = map["key-exchange"] {
+            guard case .iso8583(_, let mapping) = channel.wire, mapping.version == 0 else {
+                throw value.error("key-exchange applies to ISO 8583:1987 channels (0800 with DE 70 161/162)")
+            }
+            guard channel.pin != nil else { throw value.error("key-exchange changes the channel's PIN key: the channel needs pin") }
+            let exchange = try value.mapping("key-exchange", allowed: ["zmk", "field", "every"])
+            var configuration = KeyExchangeConfiguration(zoneMasterKey: try exchange.required("zmk", in: "key-exchange").string("a key name"))
+            if let field = exchange["field"] {
+                let number = try field.integer("a data element number")
+                guard (2...192).contains(number), ![11, 39, 52, 70].contains(number) else { throw field.error("field is a data element for the key (not 11, 39, 52 or 70)") }
+                configuration.field = number
+            }
+            configuration.every = try exchange["every"].map { node throws(SpecError) in try duration(node, "every") }
+            channel.keyExchange = configuration
         }
         if let value = map["forward-retry"] { channel.forwardRetry = try duration(value, "forward-retry") }
         if let value = map["forward-retry-max"] { channel.forwardRetryMaximum = try duration(value, "forward-retry-max") }

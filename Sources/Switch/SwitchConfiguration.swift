@@ -200,6 +200,9 @@ public struct ChannelConfiguration: Sendable {
     /// The key store's MAC key for this link: every ISO 8583 message but network management is
     /// sent with its MAC (DE 64/128) and every answer must carry a good one. Nil: no MAC.
     public var macKey: String?
+    /// Dynamic exchange of the channel's PIN key (0800, DE 70 161/162); nil: the key only changes
+    /// in the key store, with a restart.
+    public var keyExchange: KeyExchangeConfiguration?
 
     public init(name: String, group: String? = nil, addresses: [HostAndPort], framing: FrameFormat, wire: WireFormat,
                 tls: TLSConfiguration? = nil, requestTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,
@@ -248,4 +251,22 @@ public struct PINZoneConfiguration: Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String { "\(key)/\(format.rawValue)" + (ksnField.map { "/ksn DE \($0)" } ?? "") }
+}
+
+/// Key exchange on a channel: the zone master key that wraps new PIN keys, where they travel, and
+/// how often the switch changes the key itself.
+public struct KeyExchangeConfiguration: Sendable, Equatable, CustomStringConvertible {
+    public var zoneMasterKey: String
+    /// The data element carrying the wrapped key and its KCV. Default DE 48.
+    public var field: Int
+    /// How often the switch sends a new key (nil: only when the host asks, with 162).
+    public var every: Duration?
+
+    public init(zoneMasterKey: String, field: Int = 48, every: Duration? = nil) {
+        self.zoneMasterKey = zoneMasterKey
+        self.field = field
+        self.every = every
+    }
+
+    public var description: String { "\(zoneMasterKey) DE \(field) every \(every.map { "\($0)" } ?? "-")" }
 }

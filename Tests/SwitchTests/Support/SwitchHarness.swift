@@ -134,6 +134,8 @@ final class ScriptedHost: @unchecked Sendable {
 
     final class State: Sendable {
         let frames = Mutex<[[UInt8]]>([])
+        /// The switch's latest connection, for frames the host sends on its own.
+        let connection = Mutex<Connection?>(nil)
         let behaviour: Mutex<@Sendable (ISO8583Message) -> Action>
         init(_ answer: @escaping @Sendable (ISO8583Message) -> Action) { behaviour = Mutex(answer) }
     }
@@ -146,6 +148,7 @@ final class ScriptedHost: @unchecked Sendable {
         options.connection.idleTimeout = nil
         listener = Listener(group: group, format: .bin2, options: options, logger: SwitchHarness.quietLogger) { _ in
             Connection.Handlers(onFrame: { connection, frame in
+                state.connection.withLock { $0 = connection }
                 let bytes = Array(frame.payload)
                 state.frames.withLock { $0.append(bytes) }
                 guard let request = try? ISO8583Message(decoding: bytes, dialect: dialect) else { return }
@@ -168,6 +171,12 @@ final class ScriptedHost: @unchecked Sendable {
     }
 
     func stop() { listener.stop() }
+
+    /// Sends a message of the host's own (an 0800) on the switch's latest connection.
+    func push(_ message: ISO8583Message) throws {
+        let frame = try message.encoded(as: dialect)
+        state.connection.withLock { $0 }?.sendFromAnyThread(frame)
+    }
 
     /// Frames received so far, network management included.
     var received: [[UInt8]] { state.frames.withLock { $0 } }
