@@ -32,15 +32,22 @@ import TestSupport
         """
     }
 
+    /// A switch with the listener's PIN zone `listenerPIN`, to a scripted host, and a POS connected to it.
+    static func start(listenerPIN: String, keys: KeyStore) throws -> (payments: PaymentSwitch, host: ScriptedHost, pos: PosClient) {
+        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
+        let (payments, ports) = try SwitchHarness.start(Self.yaml(listenerPIN: listenerPIN, hostPort: host.port),
+                                                        rules: SwitchFixtures.rules(["issuer"]), keys: keys)
+        #expect(SwitchHarness.wait { payments.isReady })
+        return (payments, host, try PosClient(port: ports["pos"]!))
+    }
+
     @Test func aPINFromTheTerminalsZoneReachesTheIssuerUnderItsKey() throws {
         let keys = try Self.keys()
-        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
-        defer { host.stop() }
-        let (payments, ports) = try SwitchHarness.start(Self.yaml(listenerPIN: "{key: terminals, format: 0}", hostPort: host.port),
-                                                        rules: SwitchFixtures.rules(["issuer"]), keys: keys)
-        defer { payments.shutdown(grace: .zero) }
-        #expect(SwitchHarness.wait { payments.isReady })
-        let pos = try PosClient(port: ports["pos"]!)
+        let (payments, host, pos) = try Self.start(listenerPIN: "{key: terminals, format: 0}", keys: keys)
+        defer {
+            payments.shutdown(grace: .zero)
+            host.stop()
+        }
         let terminalZone = try PINBlock.Zone(key: try keys.key(named: "terminals"), format: .iso0)
         let issuerZone = try PINBlock.Zone(key: try keys.key(named: "issuer-zpk"), format: .iso0)
         var request = SwitchFixtures.purchase(stan: 52)
@@ -57,13 +64,11 @@ import TestSupport
 
     @Test func aBlockThatDoesNotTranslateIsRefusedWithASecurityViolation() throws {
         let keys = try Self.keys()
-        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
-        defer { host.stop() }
-        let (payments, ports) = try SwitchHarness.start(Self.yaml(listenerPIN: "{key: terminals, format: 0}", hostPort: host.port),
-                                                        rules: SwitchFixtures.rules(["issuer"]), keys: keys)
-        defer { payments.shutdown(grace: .zero) }
-        #expect(SwitchHarness.wait { payments.isReady })
-        let pos = try PosClient(port: ports["pos"]!)
+        let (payments, host, pos) = try Self.start(listenerPIN: "{key: terminals, format: 0}", keys: keys)
+        defer {
+            payments.shutdown(grace: .zero)
+            host.stop()
+        }
         // Encrypted under the issuer's key, not the terminals': it does not open as a format 0 block
         // for this card under the terminals' key (the chance it would is about 1 in 10^4).
         var request = SwitchFixtures.purchase(stan: 53)
@@ -79,13 +84,11 @@ import TestSupport
 
     @Test func aDUKPTTerminalsPINIsTranslatedWithTheKeyOfItsKSN() throws {
         let keys = try Self.keys()
-        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
-        defer { host.stop() }
-        let (payments, ports) = try SwitchHarness.start(Self.yaml(listenerPIN: "{key: bdk, format: 0, ksn-field: 62}", hostPort: host.port),
-                                                        rules: SwitchFixtures.rules(["issuer"]), keys: keys)
-        defer { payments.shutdown(grace: .zero) }
-        #expect(SwitchHarness.wait { payments.isReady })
-        let pos = try PosClient(port: ports["pos"]!)
+        let (payments, host, pos) = try Self.start(listenerPIN: "{key: bdk, format: 0, ksn-field: 62}", keys: keys)
+        defer {
+            payments.shutdown(grace: .zero)
+            host.stop()
+        }
         let ksn: [UInt8] = [0xFF, 0xFF, 0x98, 0x76, 0x54, 0x32, 0x10, 0xE0, 0x00, 0x07]
         let terminal = try PINBlock.Zone(key: try DUKPT.pinKey(bdk: try keys.key(named: "bdk"), ksn: ksn), format: .iso0)
         var request = SwitchFixtures.purchase(stan: 55)
