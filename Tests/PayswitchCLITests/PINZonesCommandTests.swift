@@ -35,6 +35,7 @@ import TestSupport
             loops: 1
             rules: rules.yaml
             security: {key-store: keys.json, master-key-file: master.key}
+            storage: {path: data/switch.sqlite, key-file: data/data.key}
             listeners:
               - {name: pos, address: "127.0.0.1:0", framing: bin2, protocol: iso8583, dialect: iso87ascii,
                  pin: {key: terminal-bdk, format: 0, ksn-field: 62}}
@@ -59,12 +60,21 @@ import TestSupport
         #expect(purchases.count == 60)
         #expect(purchases.allSatisfy { $0.contains("\"pin\":\"verified\"") && $0.contains("\"result\":\"00\"") }, "\(records.prefix(400))")
 
+        // The journal has every purchase, its messages masked when shown.
+        let journal = try PayswitchRunner.run(["journal", "query", "--config", directory + "/switch.yaml", "--format", "json", "--messages",
+                                               "--limit", "1000"])
+        #expect(journal.status == 0, "\(journal.stderr)")
+        #expect(journal.stdout.split(separator: "\n").filter { $0.contains("\"message\":\"0200\"") }.count == 60)
+
         // A wrong PIN at the terminal is refused by the issuer (55), not by the switch.
         let issuer2Output = try wrongPIN(directory: directory, store: store, bdk: bdk)
         #expect(issuer2Output)
 
-        // Nothing secret in clear anywhere the processes wrote.
-        var written = [pos.stdout, pos.stderr, issuerOutput, records]
+        // Nothing secret in clear anywhere the processes wrote: outputs, logs, records, key store, journal.
+        var written = [pos.stdout, pos.stderr, issuerOutput, records, journal.stdout]
+        for file in ["switch.sqlite", "switch.sqlite-wal"] {
+            if let data = FileManager.default.contents(atPath: directory + "/data/" + file) { written.append(String(decoding: data, as: UTF8.self)) }
+        }
         for file in [issuerLog, serveLog, directory + "/keys.json"] { written.append((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") }
         for text in written {
             for secret in [Self.pin, bdk, zpk] { #expect(!text.uppercased().contains(secret), "\(secret.prefix(4))… found") }
