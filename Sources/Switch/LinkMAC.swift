@@ -6,24 +6,25 @@ import SecurityModule
 /// computed over the frame up to that element. ISO 9797-1 algorithm 3 under a TDES key, AES-CMAC
 /// (its first 8 bytes) under an AES key.
 struct LinkMAC: Sendable {
-    let key: WorkingKey
+    let module: any PaymentSecurityModule
+    /// The MAC key's name in the security module.
+    let key: String
 
-    init(key: WorkingKey) throws(SecurityError) {
-        guard key.usage == .mac else {
-            throw SecurityError(operation: "setting up a link MAC", reason: "a \(key.usage.rawValue) key is not a MAC key")
+    init(key: String, module: any PaymentSecurityModule) throws(SecurityError) {
+        let described = try module.describe(key)
+        guard described.usage == .mac else {
+            throw SecurityError(operation: "setting up a link MAC", reason: "a \(described.usage.rawValue) key is not a MAC key")
         }
-        guard key.cipher == .aes || key.secret.count == 16 else {
+        guard described.cipher == .aes || described.length == 16 else {
             throw SecurityError(operation: "setting up a link MAC", reason: "the retail MAC takes a double-length TDES key")
         }
+        self.module = module
         self.key = key
     }
 
     /// 8 bytes of MAC over `data`.
     func compute(_ data: ArraySlice<UInt8>) throws(SecurityError) -> [UInt8] {
-        let bytes = Array(data)
-        return key.cipher == .tdes
-            ? try MessageAuthentication.retailMAC(bytes, key: key.secret)
-            : Array(try MessageAuthentication.aesCMAC(bytes, key: key.secret).prefix(8))
+        try module.mac(data, key: key)
     }
 
     /// The element that carries the MAC of `message`.

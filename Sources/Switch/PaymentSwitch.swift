@@ -55,7 +55,8 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         self.results = results
         self.reread = reread
         self.active = Mutex(configuration)
-        self.pinTranslation = try PINTranslation(configuration, keys: keys)
+        let module = keys.map { SoftwareSecurityModule(keys: $0, path: configuration.security?.keyStore) }
+        self.pinTranslation = try PINTranslation(configuration, module: module)
         self.group = EventLoopGroup(count: configuration.loops ?? EventLoopGroup.defaultCount)
         self.router = Router(configuration.rules.snapshot, health: ChannelHealth(policy: configuration.health))
         let metrics = SwitchMetrics()
@@ -66,12 +67,11 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         var channels: [String: Channel] = [:]
         var order: [Channel] = []
         for (index, channelConfiguration) in configuration.channels.enumerated() {
-            let mac = try channelConfiguration.macKey.map { name in try PaymentSwitch.linkMAC(name, keys: keys, channel: channelConfiguration.name) }
+            let mac = try channelConfiguration.macKey.map { name in try PaymentSwitch.linkMAC(name, module: module, channel: channelConfiguration.name) }
             let channel = try Channel(configuration: channelConfiguration, index: index, group: group, logger: logger,
                                       metrics: metrics, results: results, mac: mac)
             if let exchange = channelConfiguration.keyExchange {
-                channel.keyExchange = try PaymentSwitch.keyExchange(exchange, channel: channelConfiguration, keys: keys,
-                                                                    path: configuration.security?.keyStore, pins: pinTranslation)
+                channel.keyExchange = try PaymentSwitch.keyExchange(exchange, channel: channelConfiguration, module: module)
             }
             channels[channel.name] = channel
             order.append(channel)
@@ -93,34 +93,24 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     /// The configuration serving now.
     public var configuration: SwitchConfiguration { active.withLock { $0 } }
 
-    /// A channel's key exchange: new PIN keys go into its zone and into the key store file.
-    private static func keyExchange(_ exchange: KeyExchangeConfiguration, channel: ChannelConfiguration, keys: KeyStore?, path: String?,
-                                    pins: PINTranslation?) throws -> KeyExchange {
-        guard let keys, let path, let pin = channel.pin, let slot = pins?.slot(channel: channel.name) else {
+    /// A channel's key exchange: new PIN keys are kept by the security module (in the key store file).
+    private static func keyExchange(_ exchange: KeyExchangeConfiguration, channel: ChannelConfiguration,
+                                    module: (any PaymentSecurityModule)?) throws -> KeyExchange {
+        guard let module, let pin = channel.pin else {
             throw SwitchError("channel \(channel.name): key exchange needs the key store and the channel's pin")
         }
-        let zoneMaster: WorkingKey
         do {
-            zoneMaster = try keys.key(named: exchange.zoneMasterKey)
+            return try KeyExchange(module: module, zoneMaster: exchange.zoneMasterKey, pinKey: pin.key, field: exchange.field, every: exchange.every)
         } catch {
             throw SwitchError("channel \(channel.name): zone master key \(exchange.zoneMasterKey): \(error.reason)")
         }
-        let store = Mutex(keys)
-        return try KeyExchange(zoneMaster: zoneMaster, field: exchange.field, every: exchange.every, install: { key in
-            // Kept first: a key in use that a restart would not find would strand the host's PIN blocks.
-            try store.withLock { (keys: inout KeyStore) throws(SecurityError) in
-                try keys.add(key, name: pin.key, replacing: true)
-                try keys.save(path: path)
-            }
-            try slot.replaceKey(key)
-        }, current: { slot.current.key })
     }
 
-    /// A channel's link MAC from the key store.
-    private static func linkMAC(_ name: String, keys: KeyStore?, channel: String) throws -> LinkMAC {
-        guard let keys else { throw SwitchError("channel \(channel) has a MAC key but no key store is open (security: key-store)") }
+    /// A channel's link MAC.
+    private static func linkMAC(_ name: String, module: (any PaymentSecurityModule)?, channel: String) throws -> LinkMAC {
+        guard let module else { throw SwitchError("channel \(channel) has a MAC key but no key store is open (security: key-store)") }
         do {
-            return try LinkMAC(key: try keys.key(named: name))
+            return try LinkMAC(key: name, module: module)
         } catch {
             throw SwitchError("channel \(channel): MAC key \(name): \(error.reason)")
         }
