@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// A PIN zone as the switch names it: a key of the security module, the PIN block format, and for
@@ -32,6 +33,9 @@ public protocol PaymentSecurityModule: Sendable {
     func translatePIN(_ block: [UInt8], pan: [UInt8], from source: PINZoneReference, to target: PINZoneReference) throws(SecurityError) -> [UInt8]
     /// 8 bytes of MAC over `data` under a MAC key: ISO 9797-1 algorithm 3 (TDES) or AES-CMAC (AES).
     func mac(_ data: ArraySlice<UInt8>, key: String) throws(SecurityError) -> [UInt8]
+    /// Whether `mac` is the MAC of `data` under the key, or under the key it replaced less than
+    /// `grace` ago (messages sent before a key change still arriving).
+    func verifyMAC(_ mac: [UInt8], of data: ArraySlice<UInt8>, key: String, grace: Duration) -> Bool
     /// Puts a key received wrapped under a zone master key (and checked against its KCV) in place
     /// of the key `name`, kept for good.
     func importKey(_ wrapped: [UInt8], kcv: String, under zoneMaster: String, replacing name: String) throws(SecurityError)
@@ -47,6 +51,8 @@ public final class SoftwareSecurityModule: PaymentSecurityModule {
     private let store: Mutex<KeyStore>
     private let path: String?
     private let cache = Mutex<[String: WorkingKey]>([:])
+    /// Keys replaced by a key change, with when (uptime nanoseconds), for a grace period.
+    private let replaced = Mutex<[String: (key: WorkingKey, at: UInt64)]>([:])
 
     /// - Parameter path: The key store file changed keys are written to (nil: kept in memory only).
     public init(keys: KeyStore, path: String?) {
@@ -77,12 +83,29 @@ public final class SoftwareSecurityModule: PaymentSecurityModule {
     }
 
     public func mac(_ data: ArraySlice<UInt8>, key name: String) throws(SecurityError) -> [UInt8] {
-        let key = try key(name)
+        try SoftwareSecurityModule.mac(data, key: try key(name), name: name)
+    }
+
+    private static func mac(_ data: ArraySlice<UInt8>, key: WorkingKey, name: String) throws(SecurityError) -> [UInt8] {
         guard key.usage == .mac else { throw SecurityError(operation: "computing a MAC", reason: "\(name) is not a MAC key") }
         let bytes = Array(data)
         return key.cipher == .tdes
             ? try MessageAuthentication.retailMAC(bytes, key: key.secret)
             : Array(try MessageAuthentication.aesCMAC(bytes, key: key.secret).prefix(8))
+    }
+
+    public func verifyMAC(_ mac: [UInt8], of data: ArraySlice<UInt8>, key name: String, grace: Duration) -> Bool {
+        func matches(_ key: WorkingKey) -> Bool {
+            guard let expected = try? SoftwareSecurityModule.mac(data, key: key, name: name), expected.count == mac.count else { return false }
+            var difference: UInt8 = 0
+            for index in expected.indices { difference |= expected[index] ^ mac[index] }
+            return difference == 0
+        }
+        if let current = try? key(name), matches(current) { return true }
+        guard let previous = replaced.withLock({ $0[name] }) else { return false }
+        let (seconds, attoseconds) = grace.components
+        let graceNanoseconds = UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000)
+        return DispatchTime.now().uptimeNanoseconds &- previous.at < graceNanoseconds && matches(previous.key)
     }
 
     public func importKey(_ wrapped: [UInt8], kcv: String, under zoneMaster: String, replacing name: String) throws(SecurityError) {
@@ -122,6 +145,8 @@ public final class SoftwareSecurityModule: PaymentSecurityModule {
             if let path { try changed.save(path: path) }
             keys = changed
         }
-        cache.withLock { $0[name] = key }
+        if let old = cache.withLock({ cache in cache.updateValue(key, forKey: name) }) {
+            replaced.withLock { $0[name] = (old, DispatchTime.now().uptimeNanoseconds) }
+        }
     }
 }

@@ -481,7 +481,7 @@ final class Channel: @unchecked Sendable {
             if let keyExchange, code == KeyExchange.newKeyCode {
                 do {
                     try keyExchange.received(message)
-                    logger.info("PIN key changed by the host", metadata: ["channel": "\(name)"])
+                    logger.info("key changed by the host", metadata: ["channel": "\(name)"])
                 } catch {
                     metrics.securityViolation(channel: name, kind: "key-exchange")
                     logger.warning("key change refused", metadata: ["channel": "\(name)", "error": "\(error)"])
@@ -509,9 +509,9 @@ final class Channel: @unchecked Sendable {
         if request == .keyChange, let keyExchange {
             do {
                 try keyExchange.answered(stan: UInt32(clamping: stan), accepted: accepted)
-                logger.info(accepted ? "PIN key changed" : "PIN key change refused by host", metadata: ["channel": "\(name)"])
+                logger.info(accepted ? "key changed" : "key change refused by host", metadata: ["channel": "\(name)"])
             } catch {
-                logger.error("the new PIN key cannot be kept: the old one stays in use", metadata: ["channel": "\(name)", "error": "\(error)"])
+                logger.error("the new key cannot be kept: the old one stays in use", metadata: ["channel": "\(name)", "error": "\(error)"])
             }
         }
         if request == .signOn {

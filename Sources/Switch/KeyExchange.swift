@@ -4,7 +4,7 @@ import SecurityModule
 import Synchronization
 
 /// Dynamic key exchange on a channel (ISO 8583:1987 0800, DE 70): the PIN key the switch encrypts
-/// PIN blocks under towards the host changes while traffic flows.
+/// PIN blocks under towards the host, or the link's MAC key, changes while traffic flows.
 ///
 /// - The host sends `161` with a new key wrapped under the zone master key and its check value in
 ///   the configured element: the switch unwraps it, checks the KCV, uses it for every PIN block
@@ -13,8 +13,9 @@ import Synchronization
 ///   it once the host accepts it. The switch also does this every `every`, when set.
 ///
 /// A key is wrapped with the zone master key in ECB, block by block (inside the security module),
-/// and carried as hexadecimal text followed by its 6-digit KCV. The host keeps accepting the old key for its own grace period:
-/// PIN blocks sent before the change reach it under the old one.
+/// and carried as hexadecimal text followed by its 6-digit KCV. The old key stays good for a grace
+/// period: the host's for PIN blocks sent before the change; the switch's (`grace`) for answers MAC'd
+/// under the old MAC key.
 final class KeyExchange: Sendable {
     static let newKeyCode = "161"
     static let requestKeyCode = "162"
@@ -22,8 +23,8 @@ final class KeyExchange: Sendable {
     private let module: any PaymentSecurityModule
     /// The zone master key's name.
     let zoneMaster: String
-    /// The name of the PIN key that changes.
-    let pinKey: String
+    /// The name of the key that changes (the channel's PIN or MAC key).
+    let changing: String
     /// The data element the wrapped key and its KCV travel in.
     let field: Int
     let every: Duration?
@@ -36,13 +37,13 @@ final class KeyExchange: Sendable {
     private let offered = Mutex<[UInt32: Offer]>([:])
     /// Uptime nanoseconds of the last key change, or of the last offer in flight.
     private let lastChange = Mutex<UInt64>(DispatchTime.now().uptimeNanoseconds)
-    init(module: any PaymentSecurityModule, zoneMaster: String, pinKey: String, field: Int, every: Duration?) throws(SecurityError) {
+    init(module: any PaymentSecurityModule, zoneMaster: String, changing: String, field: Int, every: Duration?) throws(SecurityError) {
         guard try module.describe(zoneMaster).usage == .zoneMaster else {
             throw SecurityError(operation: "setting up key exchange", reason: "\(zoneMaster) is not a zone master key")
         }
         self.module = module
         self.zoneMaster = zoneMaster
-        self.pinKey = pinKey
+        self.changing = changing
         self.field = field
         self.every = every
     }
@@ -55,13 +56,13 @@ final class KeyExchange: Sendable {
         guard text.utf8.count > 6, let wrapped = Hex.decode(text.dropLast(6)) else {
             throw SecurityError(operation: "changing the PIN key", reason: "DE \(field) is not a wrapped key and its KCV")
         }
-        try module.importKey(wrapped, kcv: String(text.suffix(6)), under: zoneMaster, replacing: pinKey)
+        try module.importKey(wrapped, kcv: String(text.suffix(6)), under: zoneMaster, replacing: changing)
         lastChange.withLock { $0 = DispatchTime.now().uptimeNanoseconds }
     }
 
     /// A new key to offer with 161 under `stan`: its element value (the wrapped key and its KCV).
     func offer(stan: UInt32) throws -> String {
-        let (wrapped, kcv, commit) = try module.newKey(like: pinKey, under: zoneMaster)
+        let (wrapped, kcv, commit) = try module.newKey(like: changing, under: zoneMaster)
         let offer = Offer(commit: commit)
         offered.withLock { $0[stan] = offer }
         return Hex.encode(wrapped) + kcv

@@ -9,8 +9,10 @@ struct LinkMAC: Sendable {
     let module: any PaymentSecurityModule
     /// The MAC key's name in the security module.
     let key: String
+    /// How long after a key change answers under the old key still verify.
+    let grace: Duration
 
-    init(key: String, module: any PaymentSecurityModule) throws(SecurityError) {
+    init(key: String, module: any PaymentSecurityModule, grace: Duration = .zero) throws(SecurityError) {
         let described = try module.describe(key)
         guard described.usage == .mac else {
             throw SecurityError(operation: "setting up a link MAC", reason: "a \(described.usage.rawValue) key is not a MAC key")
@@ -20,6 +22,7 @@ struct LinkMAC: Sendable {
         }
         self.module = module
         self.key = key
+        self.grace = grace
     }
 
     /// 8 bytes of MAC over `data`.
@@ -58,13 +61,11 @@ struct LinkMAC: Sendable {
         try signed(try ISO8583Message(decoding: frame, dialect: dialect), dialect: dialect)
     }
 
-    /// Whether a received message's MAC is the one its frame gives under this key.
+    /// Whether a received message's MAC is the one its frame gives under this key (or the key it
+    /// replaced, within the grace period).
     func verifies(_ message: ISO8583Message, frame: [UInt8]) -> Bool {
         let field = message.contains(128) ? 128 : 64
-        guard let carried = message.bytes(field), carried.count == 8, let place = message.wireBytes(field),
-              let expected = try? compute(frame[..<place.startIndex]) else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<8 { difference |= carried[index] ^ expected[index] }
-        return difference == 0
+        guard let carried = message.bytes(field), carried.count == 8, let place = message.wireBytes(field) else { return false }
+        return module.verifyMAC(carried, of: frame[..<place.startIndex], key: key, grace: grace)
     }
 }

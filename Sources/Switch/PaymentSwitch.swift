@@ -67,7 +67,10 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         var channels: [String: Channel] = [:]
         var order: [Channel] = []
         for (index, channelConfiguration) in configuration.channels.enumerated() {
-            let mac = try channelConfiguration.macKey.map { name in try PaymentSwitch.linkMAC(name, module: module, channel: channelConfiguration.name) }
+            let mac = try channelConfiguration.macKey.map { name in
+                try PaymentSwitch.linkMAC(name, module: module, channel: channelConfiguration.name,
+                                          grace: channelConfiguration.keyExchange?.key == .mac ? channelConfiguration.keyExchange!.grace : .zero)
+            }
             let channel = try Channel(configuration: channelConfiguration, index: index, group: group, logger: logger,
                                       metrics: metrics, results: results, mac: mac)
             if let exchange = channelConfiguration.keyExchange {
@@ -96,21 +99,21 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     /// A channel's key exchange: new PIN keys are kept by the security module (in the key store file).
     private static func keyExchange(_ exchange: KeyExchangeConfiguration, channel: ChannelConfiguration,
                                     module: (any PaymentSecurityModule)?) throws -> KeyExchange {
-        guard let module, let pin = channel.pin else {
-            throw SwitchError("channel \(channel.name): key exchange needs the key store and the channel's pin")
+        guard let module, let changed = exchange.key == .pin ? channel.pin?.key : channel.macKey else {
+            throw SwitchError("channel \(channel.name): key exchange needs the key store and the channel's \(exchange.key) key")
         }
         do {
-            return try KeyExchange(module: module, zoneMaster: exchange.zoneMasterKey, pinKey: pin.key, field: exchange.field, every: exchange.every)
+            return try KeyExchange(module: module, zoneMaster: exchange.zoneMasterKey, changing: changed, field: exchange.field, every: exchange.every)
         } catch {
             throw SwitchError("channel \(channel.name): zone master key \(exchange.zoneMasterKey): \(error.reason)")
         }
     }
 
     /// A channel's link MAC.
-    private static func linkMAC(_ name: String, module: (any PaymentSecurityModule)?, channel: String) throws -> LinkMAC {
+    private static func linkMAC(_ name: String, module: (any PaymentSecurityModule)?, channel: String, grace: Duration) throws -> LinkMAC {
         guard let module else { throw SwitchError("channel \(channel) has a MAC key but no key store is open (security: key-store)") }
         do {
-            return try LinkMAC(key: name, module: module)
+            return try LinkMAC(key: name, module: module, grace: grace)
         } catch {
             throw SwitchError("channel \(channel): MAC key \(name): \(error.reason)")
         }

@@ -256,9 +256,13 @@ struct ConfigurationReader {
             guard case .iso8583(_, let mapping) = channel.wire, mapping.version == 0 else {
                 throw value.error("key-exchange applies to ISO 8583:1987 channels (0800 with DE 70 161/162)")
             }
-            guard channel.pin != nil else { throw value.error("key-exchange changes the channel's PIN key: the channel needs pin") }
-            let exchange = try value.mapping("key-exchange", allowed: ["zmk", "field", "every"])
+            let exchange = try value.mapping("key-exchange", allowed: ["zmk", "key", "field", "every", "grace"])
             var configuration = KeyExchangeConfiguration(zoneMasterKey: try exchange.required("zmk", in: "key-exchange").string("a key name"))
+            if let key = exchange["key"] { configuration.key = try key.choice("pin or mac", KeyExchangeConfiguration.Key.self) }
+            guard configuration.key == .pin ? channel.pin != nil : channel.macKey != nil else {
+                throw value.error("key-exchange changes the channel's \(configuration.key) key: the channel needs \(configuration.key)")
+            }
+            if let grace = exchange["grace"] { configuration.grace = try duration(grace, "grace") }
             if let field = exchange["field"] {
                 let number = try field.integer("a data element number")
                 guard (2...192).contains(number), ![11, 39, 52, 70].contains(number) else { throw field.error("field is a data element for the key (not 11, 39, 52 or 70)") }

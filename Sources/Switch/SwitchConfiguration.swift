@@ -256,7 +256,15 @@ public struct PINZoneConfiguration: Sendable, Equatable, CustomStringConvertible
 /// Key exchange on a channel: the zone master key that wraps new PIN keys, where they travel, and
 /// how often the switch changes the key itself.
 public struct KeyExchangeConfiguration: Sendable, Equatable, CustomStringConvertible {
+    /// Which of the channel's keys changes.
+    public enum Key: String, Sendable, CaseIterable {
+        case pin, mac
+    }
+
     public var zoneMasterKey: String
+    public var key: Key = .pin
+    /// How long answers MAC'd under a replaced MAC key still verify. Default 5 minutes.
+    public var grace: Duration = .seconds(300)
     /// The data element carrying the wrapped key and its KCV. Default DE 48.
     public var field: Int
     /// How often the switch sends a new key (nil: only when the host asks, with 162).
@@ -268,5 +276,5 @@ public struct KeyExchangeConfiguration: Sendable, Equatable, CustomStringConvert
         self.every = every
     }
 
-    public var description: String { "\(zoneMasterKey) DE \(field) every \(every.map { "\($0)" } ?? "-")" }
+    public var description: String { "\(key) under \(zoneMasterKey) DE \(field) every \(every.map { "\($0)" } ?? "-") grace \(grace)" }
 }

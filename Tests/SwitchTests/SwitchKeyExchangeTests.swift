@@ -161,4 +161,44 @@ import TestSupport
         let stored = try KeyStore.load(path: setup.keysPath, master: try MasterKey(key: Self.master))
         #expect(try stored.key(named: "issuer-zpk").checkValue() == newKey.checkValue())
     }
+
+    @Test func aNewMACKeyIsUsedAtOnceAndTheOldOneVerifiesAnswersForTheGracePeriod() throws {
+        let folder = NSTemporaryDirectory() + "payswitch-kx-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var keys = KeyStore(master: try MasterKey(key: Self.master))
+        let oldMAC = SwitchLinkMACTests.macKey
+        let zmk = try WorkingKey(cipher: .tdes, usage: .zoneMaster, secret: SecretBytes.random(count: 16))
+        try keys.add(try WorkingKey(cipher: .tdes, usage: .mac, secret: SecretBytes(oldMAC)), name: "link-mak")
+        try keys.add(zmk, name: "issuer-zmk")
+        try keys.save(path: folder + "/keys.json")
+        // The host signs its answers with `signing`; it may lag behind a key change.
+        let signing = AcceptedKeys([try WorkingKey(cipher: .tdes, usage: .mac, secret: SecretBytes(oldMAC))])
+        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii) { request in
+            if request.mti.messageClass == 8 { return .answer(ScriptedHost.answer(request, code: nil)) }
+            let key = signing.withLock { $0[0] }.secret.withBytes { Array($0) }
+            return .frame(try! SwitchLinkMACTests.signed(ScriptedHost.answer(request, code: nil), key: key))
+        }
+        defer { host.stop() }
+        let yaml = SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [host.port],
+                                                                      extra: "mac: {key: link-mak}\nkey-exchange: {zmk: issuer-zmk, key: mac, grace: 500ms}"),
+                                      extra: "security: {key-store: \(folder)/keys.json}")
+        let (payments, ports) = try SwitchHarness.start(yaml, rules: SwitchFixtures.rules(["issuer"]), keys: keys)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let pos = try PosClient(port: ports["pos"]!)
+        #expect(try pos.exchange(SwitchFixtures.purchase(stan: 1))?.string(39) == "00")
+
+        let newMAC = try WorkingKey(cipher: .tdes, usage: .mac, secret: SecretBytes.random(count: 16))
+        try host.push(Self.networkRequest("161", stan: 900_005, field48: try Self.wrapped(newMAC, under: zmk)))
+        #expect(SwitchHarness.wait { Self.answersToHost(host, stan: 900_005)?.string(39) == "00" })
+        // Requests now carry the new key's MAC; the host's answers under the old one still verify, for 500 ms.
+        #expect(try pos.exchange(SwitchFixtures.purchase(stan: 2))?.string(39) == "00")
+        let lastRequest = try #require(host.received.last { (try? ISO8583Message(decoding: $0, dialect: SwitchFixtures.iso87ascii))?.mti.description == "0200" })
+        #expect(SwitchLinkMACTests.macIsGood(lastRequest, key: newMAC.secret.withBytes { Array($0) }))
+        usleep(700_000)
+        #expect(try pos.exchange(SwitchFixtures.purchase(stan: 3))?.string(39) == "63", "the old key's grace is over")
+        signing.withLock { $0 = [newMAC] }
+        #expect(try pos.exchange(SwitchFixtures.purchase(stan: 4))?.string(39) == "00")
+    }
 }

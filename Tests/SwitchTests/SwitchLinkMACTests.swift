@@ -13,17 +13,17 @@ import TestSupport
 
     /// The frame of `message` with DE 64 computed here, independently of the switch: the retail
     /// MAC of everything before DE 64, which iso87ascii writes last, as 16 hexadecimal characters.
-    static func signed(_ message: ISO8583Message) throws -> [UInt8] {
+    static func signed(_ message: ISO8583Message, key: [UInt8] = macKey) throws -> [UInt8] {
         var withField = message
         withField.set(64, bytes: [UInt8](repeating: 0, count: 8))
         var frame = try withField.encoded(as: SwitchFixtures.iso87ascii)
-        let mac = try MessageAuthentication.retailMAC(Array(frame.dropLast(16)), key: SecretBytes(macKey))
+        let mac = try MessageAuthentication.retailMAC(Array(frame.dropLast(16)), key: SecretBytes(key))
         frame.replaceSubrange((frame.count - 16)..., with: Array(Hex.encode(mac).utf8))
         return frame
     }
 
-    static func macIsGood(_ frame: [UInt8]) -> Bool {
-        guard let mac = try? MessageAuthentication.retailMAC(Array(frame.dropLast(16)), key: SecretBytes(macKey)) else { return false }
+    static func macIsGood(_ frame: [UInt8], key: [UInt8] = macKey) -> Bool {
+        guard let mac = try? MessageAuthentication.retailMAC(Array(frame.dropLast(16)), key: SecretBytes(key)) else { return false }
         return Array(Hex.encode(mac).utf8) == Array(frame.suffix(16))
     }
 
@@ -94,6 +94,6 @@ import TestSupport
         #expect(try pos.exchange(SwitchFixtures.purchase(stan: 66))?.string(39) == "91")
         #expect(SwitchHarness.wait { (try? store.storage.pendingForwards().isEmpty) == true }, "acknowledged by the good answer")
         let reversals = host.received.filter { (try? ISO8583Message(decoding: $0, dialect: SwitchFixtures.iso87ascii))?.mti.messageClass == 4 }
-        #expect(reversals.count >= 2 && reversals.allSatisfy(Self.macIsGood))
+        #expect(reversals.count >= 2 && reversals.allSatisfy { Self.macIsGood($0) })
     }
 }
