@@ -108,7 +108,7 @@ public struct KeyStore: Sendable {
         guard plaintext.count == binding.count + entry.length, Array(plaintext.prefix(binding.count)) == binding else {
             throw SecurityError(operation: "unwrapping key \(name)", reason: "the wrapped key belongs to another entry")
         }
-        let key = try WorkingKey(cipher: entry.cipher, usage: entry.usage, secret: SecretBytes(plaintext.dropFirst(binding.count)))
+        let key = try WorkingKey(cipher: entry.cipher, usage: entry.usage, secret: SecretBytes(plaintext.dropFirst(binding.count), longLived: true))
         guard try key.checkValue() == entry.kcv else {
             throw SecurityError(operation: "unwrapping key \(name)", reason: "its check value is not the one stored")
         }

@@ -1,3 +1,4 @@
+internal import COpenSSL
 import Dispatch
 import Synchronization
 
@@ -116,7 +117,7 @@ public final class SoftwareSecurityModule: PaymentSecurityModule {
         }
         var clear = try master.cipher.decrypt(wrapped, key: master.secret)
         defer { SecretBytes.wipe(&clear) }
-        let key = try WorkingKey(cipher: like.cipher, usage: like.usage, secret: SecretBytes(clear))
+        let key = try WorkingKey(cipher: like.cipher, usage: like.usage, secret: SecretBytes(clear, longLived: true))
         guard try key.checkValue() == kcv.uppercased() else {
             throw SecurityError(operation: "importing a key", reason: "its check value does not match")
         }
@@ -127,7 +128,10 @@ public final class SoftwareSecurityModule: PaymentSecurityModule {
         -> (wrapped: [UInt8], kcv: String, commit: @Sendable () throws(SecurityError) -> Void) {
         let master = try key(zoneMaster), like = try key(name)
         guard master.usage == .zoneMaster else { throw SecurityError(operation: "making a key", reason: "\(zoneMaster) is not a zone master key") }
-        let key = try WorkingKey(cipher: like.cipher, usage: like.usage, secret: SecretBytes.random(count: like.secret.count))
+        var fresh = [UInt8](repeating: 0, count: like.secret.count)
+        defer { SecretBytes.wipe(&fresh) }
+        guard RAND_bytes(&fresh, Int32(fresh.count)) == 1 else { throw SecurityError.drain("RAND_bytes") }
+        let key = try WorkingKey(cipher: like.cipher, usage: like.usage, secret: SecretBytes(fresh, longLived: true))
         var clear = key.secret.withBytes { Array($0) }
         defer { SecretBytes.wipe(&clear) }
         guard clear.count % master.cipher.blockSize == 0 else {

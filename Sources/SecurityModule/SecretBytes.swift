@@ -1,17 +1,35 @@
 internal import COpenSSL
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Key material or a clear PIN, in memory of its own that is wiped when the last reference goes:
 /// never in a `String`, never printed (its description names only its size).
 ///
 /// Immutable once made, so it is shared freely between threads.
 public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     private let storage: UnsafeMutableRawBufferPointer
+    /// Whether the memory is pages of its own, kept out of core dumps and swap.
+    private let isLongLived: Bool
 
     /// Copies `bytes` in; the caller wipes its own copy (``wipe(_:)``).
-    public init(_ bytes: some Collection<UInt8>) {
-        storage = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
-        storage.copyBytes(from: bytes)
+    ///
+    /// - Parameter longLived: For a key held for the life of the process (the security module's):
+    ///   pages of its own, excluded from core dumps and locked in memory when the system allows.
+    public init(_ bytes: some Collection<UInt8>, longLived: Bool = false) {
         count = bytes.count
+        isLongLived = longLived
+        if longLived {
+            let page = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
+            let size = (max(bytes.count, 1) + page - 1) / page * page
+            storage = .allocate(byteCount: size, alignment: page)
+            _ = madvise(storage.baseAddress, size, MADV_DONTDUMP)
+            _ = mlock(storage.baseAddress, size)  // best effort: RLIMIT_MEMLOCK may refuse it
+        } else {
+            storage = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        }
+        storage.copyBytes(from: bytes)
     }
 
     /// `count` random bytes from OpenSSL's generator.
@@ -24,6 +42,7 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
 
     deinit {
         OPENSSL_cleanse(storage.baseAddress, storage.count)
+        if isLongLived { _ = munlock(storage.baseAddress, storage.count) }
         storage.deallocate()
     }
 

@@ -1,23 +1,30 @@
 public import ISO8583
 public import SecurityModule
 
-/// PINs the POS simulator enters: each request's PIN block under the terminal's DUKPT key for its
-/// own KSN (the counter follows the request's sequence), written with the KSN into the request's
-/// frame in place.
+/// PINs the POS simulator enters, written into each request's frame in place: under the
+/// terminal's PIN key, or under DUKPT (the key is a TDES base derivation key) with a KSN per
+/// request (the counter follows the request's sequence) written into the KSN's element too.
 public struct PINEntry: Sendable {
-    public let bdk: WorkingKey
-    /// The terminal's initial KSN (its counter is replaced per request).
+    /// A terminal PIN key, or a DUKPT BDK.
+    public let key: WorkingKey
+    /// DUKPT: the terminal's initial KSN (its counter is replaced per request).
     public let initialKSN: [UInt8]
     /// ASCII digits.
     public let pin: [UInt8]
     public let format: PINBlock.Format
-    /// The data element the KSN goes in, as 20 hexadecimal characters.
+    /// DUKPT: the data element the KSN goes in, as 20 hexadecimal characters.
     public let ksnField: Int
 
-    public init(bdk: WorkingKey, initialKSN: [UInt8], pin: [UInt8], format: PINBlock.Format = .iso0, ksnField: Int) throws {
-        guard initialKSN.count == 10 else { throw SimulatorError("a KSN is 10 bytes (20 hexadecimal digits)") }
-        guard format != .iso4 else { throw SimulatorError("TDES DUKPT PIN blocks are formats 0, 1 and 3") }
-        self.bdk = bdk
+    var isDUKPT: Bool { key.usage == .baseDerivation }
+
+    public init(key: WorkingKey, initialKSN: [UInt8] = [], pin: [UInt8], format: PINBlock.Format = .iso0, ksnField: Int = 62) throws {
+        if key.usage == .baseDerivation {
+            guard key.cipher == .tdes, initialKSN.count == 10 else { throw SimulatorError("TDES DUKPT takes a 10-byte KSN (20 hexadecimal digits)") }
+            guard format != .iso4 else { throw SimulatorError("TDES DUKPT PIN blocks are formats 0, 1 and 3") }
+        } else {
+            _ = try PINBlock.Zone(key: key, format: format)
+        }
+        self.key = key
         self.initialKSN = initialKSN
         self.pin = pin
         self.format = format
@@ -39,33 +46,39 @@ public struct PINEntry: Sendable {
     struct Places: Sendable {
         /// DE 52: 8 raw bytes, or 16 hexadecimal characters.
         var block: Range<Int>
-        var ksn: Range<Int>
+        var ksn: Range<Int>?
         var pan: [UInt8]
     }
 
-    /// The template with room for the PIN block and the KSN, and where they are.
+    /// The template with room for the PIN block (and the KSN), and where they are.
     func prepare(_ message: inout ISO8583Message) {
         message.set(52, bytes: [UInt8](repeating: 0, count: 8))
-        message.set(ksnField, String(repeating: "0", count: 20))
+        if isDUKPT { message.set(ksnField, String(repeating: "0", count: 20)) }
     }
 
     func places(in encoded: ISO8583Message) throws -> Places {
-        guard let block = encoded.wireBytes(52), block.count == 8 || block.count == 16,
-              let ksn = encoded.wireBytes(ksnField), ksn.count == 20, let pan = encoded.bytes(2) else {
-            throw SimulatorError("the template cannot take a PIN block and a KSN in place (it needs DE 2, DE 52 and DE \(ksnField) in ASCII)")
+        guard let block = encoded.wireBytes(52), block.count == 8 || block.count == 16, let pan = encoded.bytes(2) else {
+            throw SimulatorError("the template cannot take a PIN block in place (it needs DE 2 and DE 52)")
         }
-        return Places(block: block.startIndex..<block.endIndex, ksn: ksn.startIndex..<ksn.endIndex, pan: pan)
+        var places = Places(block: block.startIndex..<block.endIndex, ksn: nil, pan: pan)
+        if isDUKPT {
+            guard let ksn = encoded.wireBytes(ksnField), ksn.count == 20 else {
+                throw SimulatorError("the template cannot take a KSN in place (DE \(ksnField) in ASCII)")
+            }
+            places.ksn = ksn.startIndex..<ksn.endIndex
+        }
+        return places
     }
 
-    /// Writes request `sequence`'s PIN block and KSN into its frame.
+    /// Writes request `sequence`'s PIN block (and KSN) into its frame.
     func write(_ sequence: Int, places: Places, into frame: inout [UInt8]) {
-        let ksn = ksn(sequence)
-        guard let key = try? DUKPT.pinKey(bdk: bdk, ksn: ksn), let zone = try? PINBlock.Zone(key: key, format: format),
+        let ksn = isDUKPT ? ksn(sequence) : []
+        guard let pinKey = isDUKPT ? try? DUKPT.pinKey(bdk: key, ksn: ksn) : key, let zone = try? PINBlock.Zone(key: pinKey, format: format),
               let block = try? PINBlock.encrypt(pin: pin, pan: places.pan, zone: zone) else { return }
         let digits = Array("0123456789ABCDEF".utf8)
         func hex(_ bytes: [UInt8]) -> [UInt8] { bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] } }
         frame.replaceSubrange(places.block, with: places.block.count == 8 ? block : hex(block))
-        frame.replaceSubrange(places.ksn, with: hex(ksn))
+        if let place = places.ksn { frame.replaceSubrange(place, with: hex(ksn)) }
     }
 }
 

@@ -149,11 +149,11 @@ extension SimCommand {
         var template: [String] = []
         @OptionGroup var load: LoadOptions
         @OptionGroup var transport: TransportOptions
-        @Option(help: "Enter PINs under DUKPT with this base derivation key of the key store; the PIN is read from standard input.")
-        var pinBdk: String?
-        @Option(help: "The terminal's initial KSN (20 hexadecimal digits); each request's counter follows its sequence.")
+        @Option(help: "Enter PINs under this key of the key store: a terminal PIN key, or a base derivation key for DUKPT. The PIN is read from standard input.")
+        var pinKey: String?
+        @Option(help: "DUKPT: the terminal's initial KSN (20 hexadecimal digits); each request's counter follows its sequence.")
         var ksn = "FFFF9876543210E00000"
-        @Option(help: "The data element the KSN goes in (20 hexadecimal characters).") var ksnField = 62
+        @Option(help: "DUKPT: the data element the KSN goes in (20 hexadecimal characters).") var ksnField = 62
         @Option(help: "PIN block format: 0, 1 or 3.") var pinFormat = 0
         @OptionGroup var keys: KeyStoreOptions
 
@@ -171,9 +171,9 @@ extension SimCommand {
             }
             if templates.isEmpty { templates = [(SampleMessages.financialRequest, 1)] }
             var pinEntry: PINEntry? = nil
-            if let pinBdk {
+            if let pinKey {
                 guard let initial = Hex.decode(ksn), initial.count == 10 else { throw ValidationError("--ksn is 20 hexadecimal digits") }
-                pinEntry = try PINEntry(bdk: try keys.open().key(named: pinBdk), initialKSN: initial, pin: try ZoneOptions.digits("PIN"),
+                pinEntry = try PINEntry(key: try keys.open().key(named: pinKey), initialKSN: initial, pin: try ZoneOptions.digits("PIN"),
                                         format: try commandLineFormat(pinFormat, "--pin-format"), ksnField: ksnField)
             }
             let exchange = try ISO8583Exchange(dialect: dialect, templates: templates, pinEntry: pinEntry)

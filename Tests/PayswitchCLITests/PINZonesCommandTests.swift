@@ -49,7 +49,7 @@ import TestSupport
         #expect(ServeCommandTests.waitUntilReady(adminPort: adminPort))
 
         let pos = try PayswitchRunner.run(["sim", "pos", "--port", String(server.port), "--spec", "iso87ascii", "--count", "60",
-                                           "--connections", "2", "--window", "2", "--quiet", "--pin-bdk", "terminal-bdk",
+                                           "--connections", "2", "--window", "2", "--quiet", "--pin-key", "terminal-bdk",
                                            "--ksn", "FFFF9876543210E00000", "--ksn-field", "62"] + store, input: Self.pin + "\n")
         #expect(pos.status == 0, "\(pos.stdout) \(pos.stderr)")
         #expect(pos.stdout.contains("60 sent, 60 answered"), "\(pos.stdout)")
@@ -66,9 +66,11 @@ import TestSupport
         #expect(journal.status == 0, "\(journal.stderr)")
         #expect(journal.stdout.split(separator: "\n").filter { $0.contains("\"message\":\"0200\"") }.count == 60)
 
-        // A wrong PIN at the terminal is refused by the issuer (55), not by the switch.
-        let issuer2Output = try wrongPIN(directory: directory, store: store, bdk: bdk)
-        #expect(issuer2Output)
+        // Terminals with a fixed PIN key: their PINs verify too, and a wrong one is refused by the issuer (55), not by the switch.
+        #expect(try PayswitchRunner.run(["keys", "generate", "--name", "terminal-tpk", "--usage", "tpk"] + store).status == 0)
+        let (right, wrong) = try fixedKeyTerminals(directory: directory, store: store)
+        #expect(right.contains("5 sent, 5 answered") && right.contains("00"), "\(right)")
+        #expect(wrong.contains("5 sent, 5 answered") && wrong.contains("55"), "\(wrong)")
 
         // Nothing secret in clear anywhere the processes wrote: outputs, logs, records, key store, journal.
         var written = [pos.stdout, pos.stderr, issuerOutput, records, journal.stdout]
@@ -81,25 +83,30 @@ import TestSupport
         }
     }
 
-    /// The same chain with the issuer expecting another PIN: every answer is 55.
-    private func wrongPIN(directory: String, store: [String], bdk: String) throws -> Bool {
+    /// The same chain with terminals that enter PINs under a fixed terminal PIN key: the right
+    /// PIN, then another one; the POS reports of both runs.
+    private func fixedKeyTerminals(directory: String, store: [String]) throws -> (right: String, wrong: String) {
         let issuer = try PayswitchServer(["sim", "issuer", "--port", "0", "--spec", "iso87ascii", "--loops", "1", "--pin-key", "issuer-zpk"] + store,
-                                         input: "739215846022\n")
+                                         input: Self.pin + "\n")
         defer { _ = issuer.stop() }
         let config = try String(contentsOfFile: directory + "/switch.yaml", encoding: .utf8)
             .replacingOccurrences(of: #"127\.0\.0\.1:\d+"\], framing"#, with: "127.0.0.1:\(issuer.port)\"], framing", options: .regularExpression)
             .replacingOccurrences(of: #"admin: .*"#, with: "", options: .regularExpression)
+            .replacingOccurrences(of: "storage: {path: data/switch.sqlite, key-file: data/data.key}", with: "")
+            .replacingOccurrences(of: "pin: {key: terminal-bdk, format: 0, ksn-field: 62}", with: "pin: {key: terminal-tpk, format: 0}")
         try config.write(toFile: directory + "/switch2.yaml", atomically: true, encoding: .utf8)
         let server = try PayswitchServer(["serve", "--config", directory + "/switch2.yaml"])
         defer { _ = server.stop() }
-        var answered = ""
-        for _ in 0..<50 {
-            let pos = try PayswitchRunner.run(["sim", "pos", "--port", String(server.port), "--spec", "iso87ascii", "--count", "5", "--quiet",
-                                               "--pin-bdk", "terminal-bdk", "--ksn-field", "62"] + store, input: Self.pin + "\n")
-            answered = pos.stdout
-            if pos.stdout.contains("55") { break }
-            usleep(100_000)  // the channel signs on first
+        func run(_ pin: String) throws -> String {
+            var report = ""
+            for _ in 0..<50 {
+                report = try PayswitchRunner.run(["sim", "pos", "--port", String(server.port), "--spec", "iso87ascii", "--count", "5", "--quiet",
+                                                  "--pin-key", "terminal-tpk"] + store, input: pin + "\n").stdout
+                if !report.contains("91") { break }
+                usleep(100_000)  // the channel signs on first
+            }
+            return report
         }
-        return answered.contains("5 sent, 5 answered") && answered.contains("55")
+        return (try run(Self.pin), try run("739215846022"))
     }
 }
