@@ -48,6 +48,30 @@ extension ISO8583Message {
         return true
     }
 
+    /// The message with its sensitive authentication data overwritten in place: every element the
+    /// dialect marks as track data, PIN block or card verification value gets zeros in its own
+    /// form (`0` characters, zero bytes or BCD digits), so no more than PCI DSS allows is kept once
+    /// a transaction is authorized. Lengths and every other byte stay: the frame still decodes,
+    /// and ``receivedFrame`` stays valid.
+    public func withoutAuthenticationData(dialect: Dialect) -> ISO8583Message {
+        var copy = self
+        for slot in slots {
+            switch dialect[field: Int(slot.number)]?.sensitivity {
+            case .track?, .pin?, .cvv?: break
+            default: continue
+            }
+            let filler: UInt8
+            switch slot.form {
+            case .text, .hex: filler = 0x30
+            case .ebcdic037, .ebcdic1047: filler = 0xF0
+            case .bcdLeft, .bcdRight, .binary, .signedBCD: filler = 0x00
+            }
+            let start = Int(slot.offset)
+            copy.storage.replaceSubrange(start..<start + Int(slot.byteCount), with: repeatElement(filler, count: Int(slot.byteCount)))
+        }
+        return copy
+    }
+
     /// Replaces a present binary field's bytes with as many others, in place, moving no other
     /// byte (a PIN block re-encrypted for the next hop keeps the received frame).
     ///

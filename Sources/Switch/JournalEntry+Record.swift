@@ -44,12 +44,16 @@ extension JournalEntry {
         return record
     }
 
-    /// The request as the journal keeps it: as received (ISO 8583 re-encoded when it was changed).
+    /// The request as the journal keeps it: as received (ISO 8583 re-encoded when it was changed),
+    /// its track data, PIN block and card verification values zeroed (nothing of them is kept
+    /// once the transaction is done).
     var keptRequest: [UInt8]? {
         switch (request.message, request.listener.configuration.wire) {
-        case (.iso8583(let message), .iso8583(let dialect, _)): message.receivedFrame ?? (try? message.encoded(as: dialect))
-        case (.iso20022(let bytes, _), _): bytes
-        default: nil
+        case (.iso8583(let received), .iso8583(let dialect, _)):
+            let message = received.withoutAuthenticationData(dialect: dialect)
+            return message.receivedFrame ?? (try? message.encoded(as: dialect))
+        case (.iso20022(let bytes, _), _): return bytes
+        default: return nil
         }
     }
 
