@@ -19,6 +19,8 @@ extension Dialect {
 /// A dialect as written, before class defaults are applied: what `extends` merges over.
 struct DialectDraft {
     var name: String
+    /// The dialects this one extends, nearest first.
+    var lineage: [String] = []
     var summary = ""
     var mti: (MTIEncoding, SpecNode)?
     var bitmap: (BitmapEncoding, SpecNode)?
@@ -48,6 +50,7 @@ struct DialectDraft {
             guard let source = resolve(baseName) else { throw base.error("no dialect named '\(baseName)' to extend") }
             seen.append(name)
             draft = try read(yaml: source.yaml, file: source.file, resolve: resolve, seen: &seen)
+            draft.lineage.insert(draft.name, at: 0)
             draft.name = name
         } else {
             draft = DialectDraft(name: name, node: root)
@@ -99,7 +102,7 @@ struct DialectDraft {
         }
         return Dialect(
             name: name, summary: summary, mtiEncoding: mti?.0 ?? .ascii, bitmapEncoding: bitmap?.0 ?? .binary,
-            tertiaryBitmap: tertiary, fields: specs)
+            tertiaryBitmap: tertiary, fields: specs, lineage: lineage)
     }
 }
 

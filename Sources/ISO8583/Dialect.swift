@@ -5,6 +5,9 @@
 public struct Dialect: Sendable {
     /// The dialect's name, as given to `--spec`.
     public let name: String
+    /// The dialects it extends, nearest first (empty for one written whole): a dialect that
+    /// extends a shipped one maps to the canonical message as that one does.
+    public let lineage: [String]
     /// One line on what the dialect is for.
     public let summary: String
     /// How the MTI is written.
@@ -24,11 +27,12 @@ public struct Dialect: Sendable {
     /// Freezes a dialect from its parts; validation of the parts is the loader's job.
     public init(
         name: String, summary: String, mtiEncoding: MTIEncoding, bitmapEncoding: BitmapEncoding,
-        tertiaryBitmap: Bool, fields: [FieldSpec]
+        tertiaryBitmap: Bool, fields: [FieldSpec], lineage: [String] = []
     ) {
         var table = [FieldSpec?](repeating: nil, count: Dialect.fieldLimit + 1)
         for field in fields where (1...Dialect.fieldLimit).contains(field.number) { table[field.number] = field }
         self.name = name
+        self.lineage = lineage
         self.summary = summary
         self.mtiEncoding = mtiEncoding
         self.bitmapEncoding = bitmapEncoding

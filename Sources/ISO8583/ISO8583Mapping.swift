@@ -91,6 +91,14 @@ public struct ISO8583Mapping: Sendable {
     }
 
     /// The shipped mapping that serves `dialect` (the files are read once per process).
+    /// The shipped mapping of a dialect, or of the nearest dialect it extends.
+    public static func shipped(for dialect: Dialect) throws(SpecError) -> ISO8583Mapping {
+        for name in [dialect.name] + dialect.lineage.dropLast() {
+            if let mapping = try? shipped(for: name) { return mapping }
+        }
+        return try shipped(for: dialect.lineage.last ?? dialect.name)
+    }
+
     public static func shipped(for dialect: String) throws(SpecError) -> ISO8583Mapping {
         let mappings = try shippedMappings.get()
         guard let mapping = mappings.first(where: { $0.dialects.contains(dialect) }) else {

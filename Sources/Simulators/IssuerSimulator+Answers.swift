@@ -13,7 +13,7 @@ extension IssuerSimulator {
                        recording: Bool, into buffer: UnsafeMutableRawBufferPointer) throws -> Exchange {
         // Room for DE 38 and 39 (and their prefixes) to be added in place.
         let request = try ISO8583Message(decoding: payload, dialect: dialect, spareCapacity: 16)
-        let mapping = try self.mapping ?? ISO8583Mapping.shipped(for: dialect.name)
+        let mapping = try self.mapping ?? ISO8583Mapping.shipped(for: dialect)
         let needsPayment = recording || !behaviour.rules.isEmpty
         let payment = needsPayment ? try? mapping.canonical(from: request, dialect: dialect, results: results, scope: .routing) : nil
         var record: ReceivedMessage?

@@ -126,7 +126,7 @@ public final class IssuerSimulator: Sendable {
         self.currentBehaviour = Mutex(configuration.behaviour)
         self.loopStates = group.loops.map { _ in LoopState(behaviour: configuration.behaviour) }
         if case .iso8583(let dialect) = configuration.wire {
-            mapping = try ISO8583Mapping.shipped(for: dialect.name)
+            mapping = try ISO8583Mapping.shipped(for: dialect)
         } else {
             mapping = nil
         }

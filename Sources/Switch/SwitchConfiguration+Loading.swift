@@ -317,7 +317,7 @@ struct ConfigurationReader {
             let node = try map.required("dialect", in: "an ISO 8583 \(what.dropFirst(2))")
             let dialect = try dialect(node)
             do {
-                return .iso8583(dialect, try ISO8583Mapping.shipped(for: dialect.name))
+                return .iso8583(dialect, try ISO8583Mapping.shipped(for: dialect))
             } catch {
                 throw node.error("dialect '\(dialect.name)' has no mapping to the canonical message: \(error.message)")
             }

@@ -40,7 +40,7 @@ extension RulesCommand {
             let dialect = try option.dialect()
             let frame = try HexText.frame(hex: hex, input: [])
             do {
-                return try ISO8583Mapping.shipped(for: dialect.name).canonical(from: ISO8583Message(decoding: frame, dialect: dialect), dialect: dialect)
+                return try ISO8583Mapping.shipped(for: dialect).canonical(from: ISO8583Message(decoding: frame, dialect: dialect), dialect: dialect)
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(1)

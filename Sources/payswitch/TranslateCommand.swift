@@ -42,7 +42,7 @@ struct TranslateCommand: ParsableCommand {
             var option = DialectOption()
             option.spec = name
             let dialect = try option.dialect()
-            self = .iso8583(dialect, try ISO8583Mapping.shipped(for: dialect.name))
+            self = .iso8583(dialect, try ISO8583Mapping.shipped(for: dialect))
         }
     }
 

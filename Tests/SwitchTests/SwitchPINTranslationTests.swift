@@ -131,4 +131,43 @@ import TestSupport
         let accepted = try PaymentSwitch(aesFour, keys: keys, logger: SwitchHarness.quietLogger)
         accepted.shutdown(grace: .zero)
     }
+
+    @Test func anAESDUKPTFormatFourBlockCrossesFromADialectWithRoomForItToAFormatZeroHost() throws {
+        var keys = try Self.keys()
+        try keys.add(try WorkingKey(cipher: .aes, usage: .baseDerivation, secret: SecretBytes([UInt8](repeating: 0xF1, count: 16))), name: "aes-bdk")
+        let pin16 = """
+            dialect: iso87ascii-pin16
+            extends: iso87ascii
+            description: iso87ascii with a 16-byte DE 52, for ISO 9564 format 4 PIN blocks
+            fields:
+              - {field: 52, name: PIN, class: b, length: 16, sensitivity: pin}
+            """
+        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
+        defer { host.stop() }
+        let yaml = """
+            name: test
+            rules: rules.yaml
+            security: {key-store: keys.json}
+            listeners:
+              - {name: pos, address: "127.0.0.1:0", framing: bin2, protocol: iso8583, dialect: pin16.yaml, pin: {key: aes-bdk, format: 4, ksn-field: 62}}
+            channels:
+            \(SwitchHarness.channel("issuer", ports: [host.port], extra: "pin: {key: issuer-zpk, format: 0}"))
+            """
+        let (payments, ports) = try SwitchHarness.start(yaml, rules: SwitchFixtures.rules(["issuer"]), files: ["pin16.yaml": pin16], keys: keys)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let dialect = try Dialect.load(yaml: pin16, file: "pin16.yaml")
+        #expect(dialect.lineage == ["iso87ascii"])
+        let pos = try PosClient(port: ports["pos"]!, dialect: dialect)
+        let ksn: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x34, 0x56, 0x00, 0x00, 0x00, 0x09]
+        let terminal = try PINBlock.Zone(key: try DUKPT.pinKey(bdk: try keys.key(named: "aes-bdk"), ksn: ksn), format: .iso4)
+        var request = SwitchFixtures.purchase(stan: 58)
+        request.set(52, bytes: try PINBlock.encrypt(pin: Self.pin, pan: Self.pan, zone: terminal))
+        request.set(62, "123456789012345600000009")
+        #expect(try pos.exchange(request)?.string(39) == "00")
+        let forwarded = try #require(host.requests.first)
+        let block = try #require(forwarded.bytes(52))
+        #expect(block.count == 8)
+        #expect(PINBlock.verify(block, pin: Self.pin, pan: Self.pan, zone: try PINBlock.Zone(key: try keys.key(named: "issuer-zpk"), format: .iso0)))
+    }
 }
