@@ -111,10 +111,11 @@ struct JournalCommand: ParsableCommand {
                 formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
                 for record in records {
                     // `started` as ISO 8601 with milliseconds, like the table; the sealed messages
-                    // only as --messages shows them.
-                    guard var object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(record)) as? [String: Any] else { continue }
+                    // only as --messages shows them (a record's sealed part is its whole block's).
+                    var plain = record
+                    plain.messages = nil
+                    guard var object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plain)) as? [String: Any] else { continue }
                     object["started"] = formatter.string(from: Date(timeIntervalSince1970: Double(record.started) / 1000))
-                    object["messages"] = nil
                     if let pair = shown[record.id] {
                         object["request"] = pair.request
                         object["answer"] = pair.answer
