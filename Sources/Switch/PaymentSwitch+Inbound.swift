@@ -161,8 +161,9 @@ extension PaymentSwitch {
         request.hostStan = reservation.stan
         request.hostReference = reference
         let bytes: [UInt8]
+        var outbound: ISO8583Message? = nil
         do {
-            bytes = try outboundBytes(request, payment, channel: channel, reservation: reservation)
+            bytes = try outboundBytes(request, payment, channel: channel, reservation: reservation, message: &outbound)
             // Checked here: a frame the link cannot carry would be dropped there, and only time out.
             try channel.configuration.framing.checkFits(payloadCount: bytes.count)
         } catch let error as SecurityError {
@@ -185,7 +186,7 @@ extension PaymentSwitch {
             request.transaction = writer.nextTransactionID()
             request.claimed = true
             writer.claim(ClaimEntry(request: request, channel: channel.name, reversible: needsCompensation(request, on: channel),
-                                    connection: reservation.connection, bytes: bytes))
+                                    connection: reservation.connection, bytes: bytes, message: outbound, dialect: channel.iso8583?.dialect))
             return .sent
         }
         // On the link's queue: sent now, written once at the end of this read; else handed over in batches.
@@ -194,13 +195,16 @@ extension PaymentSwitch {
     }
 
     /// The request as the channel's host reads it, with the switch's STAN (ISO 8583).
+    ///
+    /// - Parameter message: Set to the ISO 8583 message the bytes encode (before any MAC), for the claim.
     private func outboundBytes(_ request: InboundRequest, _ payment: PaymentMessage, channel: Channel,
-                               reservation: Channel.Reservation) throws -> [UInt8] {
+                               reservation: Channel.Reservation, message kept: inout ISO8583Message?) throws -> [UInt8] {
         switch request.message {
         case .iso8583:
             guard let target = channel.iso8583 else { break }
             var message = try outboundMessage(request, channel: channel, stan: reservation.stan)
             try pinTranslation?.translate(&message, listener: request.listener.index, channel: channel.name)
+            kept = message
             if let mac = channel.mac { return try mac.signed(message, dialect: target.dialect) }
             // Same dialect: the bytes as received with only the switch's own fields rewritten.
             return try message.receivedFrame ?? message.encoded(as: target.dialect)

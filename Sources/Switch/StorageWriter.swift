@@ -278,6 +278,18 @@ struct ClaimEntry: @unchecked Sendable {
     let connection: Connection
     /// The request as the host reads it.
     let bytes: [UInt8]
+    /// ISO 8583: the message `bytes` encode, and the host's dialect, for the claim's copy.
+    let message: ISO8583Message?
+    let dialect: Dialect?
+
+    /// What the claim keeps of the request: for ISO 8583, the message without its track data,
+    /// PIN block and card verification values (a reversal carries none of them; nothing of them is
+    /// stored, even sealed); ISO 20022 as sent.
+    var kept: [UInt8] {
+        guard let message, let dialect else { return bytes }
+        let cleared = message.withoutAuthenticationData(dialect: dialect)
+        return cleared.receivedFrame ?? (try? cleared.encoded(as: dialect)) ?? []
+    }
 
     func claim() -> Claim {
         let message: String
@@ -289,8 +301,10 @@ struct ClaimEntry: @unchecked Sendable {
         case .iso20022(_, let payment):
             message = payment.source?.version ?? payment.kind.rawValue
         }
+        let sent = kept
+        // A request that cannot be kept is claimed without it: journalled as interrupted, not reversed.
         return Claim(transaction: request.transaction ?? "", channel: channel, listener: request.listener.name, message: message,
-                     stan: stan, reversible: reversible, sent: bytes, created: request.startedUnixMilliseconds)
+                     stan: stan, reversible: reversible && !sent.isEmpty, sent: sent, created: request.startedUnixMilliseconds)
     }
 }
 

@@ -257,3 +257,32 @@ import Transport
         #expect(record.forwardResult == "ACSC", "the pacs.002 the status request got is recorded")
     }
 }
+
+extension SwitchStoreAndForwardTests {
+    @Test func aClaimKeepsTheRequestWithoutItsTrackDataOrPINBlock() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        // The host holds the purchase unanswered for a while: its claim stays open meanwhile.
+        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii) { request in
+            request.mti.description == "0200" ? .answerAfter(milliseconds: 1_500, ScriptedHost.answer(request, code: nil))
+                : .answer(ScriptedHost.answer(request, code: nil))
+        }
+        defer { host.stop() }
+        let (payments, ports) = try SwitchHarness.start(
+            SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [host.port], timeout: "3s")),
+            rules: SwitchFixtures.rules(["issuer"]), storage: store)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let pos = try PosClient(port: ports["pos"]!)
+        try pos.send(SwitchFixtures.purchase(stan: 35))
+        var claims: [Claim] = []
+        #expect(SwitchHarness.wait { claims = (try? store.storage.openClaims(protection: store.protection).claims) ?? []; return !claims.isEmpty })
+        let kept = try ISO8583Message(decoding: try #require(claims.first?.sent), dialect: SwitchFixtures.iso87ascii)
+        #expect(kept.string(2) == SwitchFixtures.pan, "the reversal needs the card number")
+        #expect(kept.string(35)?.allSatisfy { $0 == "0" } == true && kept.bytes(52) == [UInt8](repeating: 0, count: 8))
+        // The host still got them.
+        let sent = try #require(host.requests.first { $0.mti.description == "0200" })
+        #expect(sent.string(35)?.hasPrefix(SwitchFixtures.pan) == true)
+        #expect(try pos.receive()?.string(39) == "00")
+    }
+}
