@@ -44,6 +44,8 @@ let package = Package(
         ),
         // System OpenSSL (libssl-dev) and the C functions Swift cannot call directly (accept4, OpenSSL macros).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // libcrypto alone, for the security module (COpenSSL, with libssl, is Transport's).
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CShims", dependencies: ["COpenSSL"], cSettings: [.define("_GNU_SOURCE")]),
         // Non-blocking TCP on Dispatch, framing as data, TLS over memory BIOs. Knows nothing of ISO 8583.
         .target(
@@ -69,7 +71,7 @@ let package = Package(
         .target(name: "CanonicalJSON", dependencies: ["ISO8583", "PaymentModel"]),
         // The software security module: the data key that seals stored messages and hashes PANs for
         // lookups (OpenSSL's libcrypto, imported here only for that).
-        .target(name: "SecurityModule", dependencies: ["COpenSSL"]),
+        .target(name: "SecurityModule", dependencies: ["CLibCrypto"]),
         // The switch: listeners, channels to hosts, matching, timeouts, reversals, store-and-forward,
         // the journal (through the SwitchStorage protocol). The only module that holds transaction state.
         .target(

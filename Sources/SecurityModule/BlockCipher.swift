@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import CLibCrypto
 
 /// The CBC cipher of the retail MAC, fetched from OpenSSL's default provider once for the life of
 /// the process (measured faster than passing `EVP_des_ede3_cbc()` to each init; for the ECB

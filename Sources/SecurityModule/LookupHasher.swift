@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import CLibCrypto
 
 /// Gives PANs their lookup hash with one keyed HMAC-SHA-256 context kept for reuse: the switch's
 /// storage writer hashes a PAN per transaction, and setting up OpenSSL's MAC each time costs more

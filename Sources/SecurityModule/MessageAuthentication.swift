@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import CLibCrypto
 
 /// Message authentication codes of payment links: ISO 9797-1 algorithm 3 (the retail MAC, ANSI
 /// X9.19) over DES, and AES-CMAC (NIST SP 800-38B, RFC 4493).

@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import CLibCrypto
 
 /// ISO 9564-1 PIN blocks: formats 0, 1 and 3 (8 bytes, under TDES) and 4 (16 bytes, under AES),
 /// built, opened and translated between keys and formats without the clear PIN leaving this type.

@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import CLibCrypto
 import Dispatch
 import Synchronization
 
