@@ -77,3 +77,63 @@ import Testing
         #expect(throws: SecurityError.self) { try MasterKey.load(file: "/nonexistent/master.key", environment: [:]) }
     }
 }
+
+/// The software security module: keys by name only, key changes kept in the store file, the MAC
+/// key it replaced good for a grace period.
+@Suite struct SoftwareSecurityModuleTests {
+    static func module(path: String? = nil) throws -> (SoftwareSecurityModule, WorkingKey) {
+        var keys = KeyStore(master: try MasterKey(key: KeyStoreTests.master))
+        let zmk = try WorkingKey(cipher: .tdes, usage: .zoneMaster, secret: SecretBytes.random(count: 16))
+        try keys.add(zmk, name: "zmk")
+        try keys.add(try WorkingKey(cipher: .tdes, usage: .mac, secret: SecretBytes.random(count: 16)), name: "mak")
+        try keys.add(try WorkingKey(cipher: .tdes, usage: .zonePIN, secret: SecretBytes.random(count: 16)), name: "zpk")
+        if let path { try keys.save(path: path) }
+        return (SoftwareSecurityModule(keys: keys, path: path), zmk)
+    }
+
+    @Test func keysAreDescribedNeverShown() throws {
+        let (module, _) = try Self.module()
+        let described = try module.describe("zpk")
+        #expect(described.usage == .zonePIN && described.cipher == .tdes && described.length == 16 && described.kcv.count == 6)
+        #expect(throws: SecurityError.self) { try module.describe("nobody") }
+        #expect(throws: SecurityError.self) { try module.mac([1, 2, 3][...], key: "zpk") }
+    }
+
+    @Test func anOfferedKeyIsUsedOnlyOnceCommittedAndKeptInTheFile() throws {
+        let path = NSTemporaryDirectory() + "payswitch-ssm-" + UUID().uuidString + ".json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (module, zmk) = try Self.module(path: path)
+        let before = try module.describe("zpk").kcv
+        let offer = try module.newKey(like: "zpk", under: "zmk")
+        #expect(try module.describe("zpk").kcv == before, "not in use before it is committed")
+        let clear = try BlockCipher.tdes.decrypt(offer.wrapped, key: zmk.secret)
+        #expect(try WorkingKey(cipher: .tdes, usage: .zonePIN, secret: SecretBytes(clear)).checkValue() == offer.kcv)
+        try offer.commit()
+        #expect(try module.describe("zpk").kcv == offer.kcv)
+        let reread = try KeyStore.load(path: path, master: try MasterKey(key: KeyStoreTests.master))
+        #expect(try reread.key(named: "zpk").checkValue() == offer.kcv)
+    }
+
+    @Test func anImportedKeyIsCheckedAgainstItsKCV() throws {
+        let (module, zmk) = try Self.module()
+        let key = try WorkingKey(cipher: .tdes, usage: .zonePIN, secret: SecretBytes.random(count: 16))
+        let wrapped = try BlockCipher.tdes.encrypt(key.secret.withBytes { Array($0) }, key: zmk.secret)
+        #expect(throws: SecurityError.self) { try module.importKey(wrapped, kcv: "000000", under: "zmk", replacing: "zpk") }
+        #expect(throws: SecurityError.self) { try module.importKey(wrapped, kcv: try key.checkValue(), under: "mak", replacing: "zpk") }
+        try module.importKey(wrapped, kcv: try key.checkValue().lowercased(), under: "zmk", replacing: "zpk")
+        #expect(try module.describe("zpk").kcv == key.checkValue())
+    }
+
+    @Test func aReplacedMACKeyVerifiesForItsGracePeriodOnly() throws {
+        let (module, _) = try Self.module()
+        let data: [UInt8] = Array("0210 answer".utf8)
+        let oldMAC = try module.mac(data[...], key: "mak")
+        try module.newKey(like: "mak", under: "zmk").commit()
+        let newMAC = try module.mac(data[...], key: "mak")
+        #expect(newMAC != oldMAC)
+        #expect(module.verifyMAC(newMAC, of: data[...], key: "mak", grace: .zero))
+        #expect(module.verifyMAC(oldMAC, of: data[...], key: "mak", grace: .seconds(60)))
+        #expect(!module.verifyMAC(oldMAC, of: data[...], key: "mak", grace: .zero))
+        #expect(!module.verifyMAC([0, 0, 0, 0, 0, 0, 0, 0], of: data[...], key: "mak", grace: .seconds(60)))
+    }
+}
