@@ -3,6 +3,33 @@
 public enum CardNumberScan {
     /// The Luhn-valid runs found, masked (first six and last four) so a failing test does not print them.
     public static func luhnValidRuns(in bytes: [UInt8]) -> [String] {
+        runs(in: bytes).map(masked)
+    }
+
+    /// Card numbers that card networks and payment providers publish for testing. The repository
+    /// carries these and no other card number (`RepositoryCardNumberTests`).
+    public static let publicTestCards: Set<String> = [
+        "4761739001010119",  // Visa test card (Visa ADVT), the project's sample PAN
+        "4111111111111111",  // Visa test card
+        "4000056655665556",  // Visa debit test card (Stripe)
+        "5500000000000004",  // Mastercard test card
+        "5105105105105100",  // Mastercard test card
+        "6011000000000004",  // Discover test card
+    ]
+
+    /// The Luhn-valid runs that could be a card number (ISO/IEC 7812 issues none starting with 0,
+    /// the major industry identifier of no card scheme) and are not published test cards, masked.
+    public static func unpublishedRuns(in bytes: [UInt8]) -> [String] {
+        runs(in: bytes).filter { !$0.hasPrefix("0") && !publicTestCards.contains($0) }.map(masked)
+    }
+
+    /// First six and last four.
+    private static func masked(_ text: String) -> String {
+        String(text.prefix(6)) + String(repeating: "*", count: text.count - 10) + String(text.suffix(4))
+    }
+
+    /// Every run of 13 to 19 digits, bounded by non-digits, that passes the Luhn check.
+    private static func runs(in bytes: [UInt8]) -> [String] {
         var found: [String] = []
         var start: Int? = nil
         for index in 0...bytes.count {
@@ -13,10 +40,7 @@ public enum CardNumberScan {
             }
             if let first = start, (13...19).contains(index - first) {
                 let digits = bytes[first..<index].map { Int($0 - 0x30) }
-                if isLuhnValid(digits) {
-                    let text = String(decoding: bytes[first..<index], as: UTF8.self)
-                    found.append(String(text.prefix(6)) + String(repeating: "*", count: text.count - 10) + String(text.suffix(4)))
-                }
+                if isLuhnValid(digits) { found.append(String(decoding: bytes[first..<index], as: UTF8.self)) }
             }
             start = nil
         }
