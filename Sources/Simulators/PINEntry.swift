@@ -75,8 +75,7 @@ public struct PINEntry: Sendable {
         let ksn = isDUKPT ? ksn(sequence) : []
         guard let pinKey = isDUKPT ? try? DUKPT.pinKey(bdk: key, ksn: ksn) : key, let zone = try? PINBlock.Zone(key: pinKey, format: format),
               let block = try? PINBlock.encrypt(pin: pin, pan: places.pan, zone: zone) else { return }
-        let digits = Array("0123456789ABCDEF".utf8)
-        func hex(_ bytes: [UInt8]) -> [UInt8] { bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] } }
+        func hex(_ bytes: [UInt8]) -> [UInt8] { Array(Hex.encode(bytes).utf8) }
         frame.replaceSubrange(places.block, with: places.block.count == 8 ? block : hex(block))
         if let place = places.ksn { frame.replaceSubrange(place, with: hex(ksn)) }
     }

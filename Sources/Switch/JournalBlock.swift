@@ -115,7 +115,8 @@ public struct JournalBlock: Sendable, Equatable {
             throw StorageError(operation: "reading \(name)", reason: "its records are in a layout this payswitch does not know (a newer one?)")
         }
         var decoded: [JournalRecord] = []
-        decoded.reserveCapacity(count)
+        // The stored count is read, not trusted: a record takes at least 20 bytes.
+        decoded.reserveCapacity(min(max(count, 0), records.count / 20))
         while !reader.isAtEnd {
             var record = JournalRecord(id: try reader.text(), started: try reader.integer(), listener: "", message: "", rule: "",
                                        channel: "", channelsTried: "", result: 0, outcome: "", totalMicros: 0)

@@ -14,8 +14,13 @@ struct KeyStoreOptions: ParsableArguments {
     func open(creating: Bool = false) throws -> KeyStore {
         let exists = FileManager.default.fileExists(atPath: keyStore)
         if !exists && creating {
-            let folder = (keyStore as NSString).deletingLastPathComponent
-            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+            // The store's folder and the master key's, readable by their owner only.
+            for path in [keyStore] + (masterKeyFile.map { [$0] } ?? []) {
+                let folder = (path as NSString).deletingLastPathComponent
+                if !folder.isEmpty {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                }
+            }
             return KeyStore(master: try MasterKey.load(file: masterKeyFile, create: true))
         }
         guard exists else { throw ValidationError("no key store at \(keyStore)") }
