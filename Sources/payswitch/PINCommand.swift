@@ -5,12 +5,19 @@ import SecurityModule
 
 /// A PIN zone named on the command line: a key of the store (a BDK with `--ksn`) and a format.
 struct ZoneOptions {
-    static func zone(_ store: KeyStore, key: String, format number: Int, ksn: String?) throws -> PINBlock.Zone {
+    static func reference(key: String, format number: Int, ksn: String?) throws -> PINZoneReference {
         let format = try commandLineFormat(number, "--format")
+        guard let ksn else { return PINZoneReference(key: key, format: format) }
+        guard let serial = Hex.decode(ksn) else { throw ValidationError("a KSN is hexadecimal digits (20 for TDES DUKPT, 24 for AES)") }
+        return PINZoneReference(key: key, format: format, ksn: serial)
+    }
+
+    /// The zone, with its key (derived for DUKPT), for the commands that build or check a block.
+    static func zone(_ store: KeyStore, key: String, format number: Int, ksn: String?) throws -> PINBlock.Zone {
+        let reference = try reference(key: key, format: number, ksn: ksn)
         let stored = try store.key(named: key)
-        guard let ksn else { return try PINBlock.Zone(key: stored, format: format) }
-        guard let serial = Hex.decode(ksn) else { throw ValidationError("--ksn is 20 hexadecimal digits") }
-        return try PINBlock.Zone(key: try DUKPT.pinKey(bdk: stored, ksn: serial), format: format)
+        guard let serial = reference.ksn else { return try PINBlock.Zone(key: stored, format: reference.format) }
+        return try PINBlock.Zone(key: try DUKPT.pinKey(bdk: stored, ksn: serial), format: reference.format)
     }
 
     /// The next line of standard input, digits only (a PIN or a PAN: never on the command line).
@@ -55,11 +62,12 @@ struct PINCommand: ParsableCommand {
         @Option(help: "Target format.") var toFormat = 0
 
         func run() throws {
-            let keys = try store.open()
+            // The switch's own call: the security module translates by key name.
+            let module = SoftwareSecurityModule(keys: try store.open(), path: nil)
             guard let bytes = Hex.decode(block) else { throw ValidationError("the PIN block is hexadecimal digits") }
-            let source = try ZoneOptions.zone(keys, key: from, format: fromFormat, ksn: fromKsn)
-            let target = try ZoneOptions.zone(keys, key: to, format: toFormat, ksn: nil)
-            print(Hex.encode(try PINBlock.translate(bytes, pan: try ZoneOptions.digits("PAN"), from: source, to: target)))
+            let source = try ZoneOptions.reference(key: from, format: fromFormat, ksn: fromKsn)
+            let target = try ZoneOptions.reference(key: to, format: toFormat, ksn: nil)
+            print(Hex.encode(try module.translatePIN(bytes, pan: try ZoneOptions.digits("PAN"), from: source, to: target)))
         }
     }
 
