@@ -124,6 +124,8 @@ struct FieldCodec: Sendable {
     var isBERTLV = false
 
     var prefixDigits: Int { Int(prefixDigitCount) }
+    /// The nibble that pads an odd BCD digit count: F when the pad character is F, else 0.
+    var padNibble: UInt8 { padCharacter == UInt8(ascii: "F") || padCharacter == UInt8(ascii: "f") ? 0x0F : 0 }
     var prefixBytes: Int { Int(prefixByteCount) }
     var maxLength: Int { Int(maxLengthValue) }
     /// The largest number the length prefix can carry.

@@ -394,7 +394,7 @@ struct FieldReader {
         try result.get()
     }
 
-    /// Checks a signed BCD amount: the sign byte C or D, then digit nibbles, with a 0 or F pad
+    /// Checks a signed BCD amount: the sign byte C or D, then digit nibbles, with the field's pad
     /// nibble first when the digit count is odd.
     @inline(never)
     func checkSignedBCD(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
@@ -410,16 +410,16 @@ struct FieldReader {
             let offset = start + 1 + nibbleIndex >> 1
             let nibble = nibbleIndex & 1 == 0 ? buffer[offset] >> 4 : buffer[offset] & 0x0F
             let isPad = padFirst && nibbleIndex == 0
-            guard isPad ? (nibble == 0 || nibble == 0x0F) : nibble <= 9 else {
+            guard isPad ? nibble == codec.padNibble : nibble <= 9 else {
                 throw ISO8583Error(
                     code: .invalidBCD, field: Int(slot.number), offset: offset,
-                    reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) after the sign is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "0 or F" : "a digit")")
+                    reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) after the sign is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "the pad \(String(codec.padNibble, radix: 16, uppercase: true))" : "a digit")")
             }
         }
     }
 
     /// Checks both nibbles of one BCD byte exactly: digits, the track separator D where the class
-    /// allows it, and a 0 or F pad nibble at the padded end.
+    /// allows it, and the field's pad nibble at the padded end.
     @inline(never)
     func checkBCDByte(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect, byte index: Int) throws(ISO8583Error) {
         let units = Int(slot.units)
@@ -431,12 +431,13 @@ struct FieldReader {
         for nibbleIndex in [2 * index, 2 * index + 1] {
             let nibble = nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F
             let isPad = (padFirst && nibbleIndex == 0) || (padLast && nibbleIndex == nibbleCount - 1)
-            // A pad nibble may be 0 or F: both are in use and neither carries data.
-            let valid = isPad ? (nibble == 0 || nibble == 0x0F) : (nibble <= 9 || (separatorAllowed && nibble == 0x0D))
+            // The pad is exactly the dialect's pad nibble, as pyiso8583 checks it: a host padding
+            // with F where the specification says 0 needs its own dialect (pad-char: F).
+            let valid = isPad ? nibble == codec.padNibble : (nibble <= 9 || (separatorAllowed && nibble == 0x0D))
             guard valid else {
                 throw ISO8583Error(
                     code: .invalidBCD, field: Int(slot.number), offset: Int(slot.offset) + index,
-                    reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "0 or F" : separatorAllowed ? "a digit or D" : "a digit")")
+                    reason: "\(label(Int(slot.number), dialect)): \(isPad ? "pad " : "")nibble \(nibbleIndex) is 0x\(String(nibble, radix: 16, uppercase: true)), expected \(isPad ? "the pad \(String(codec.padNibble, radix: 16, uppercase: true))" : separatorAllowed ? "a digit or D" : "a digit")")
             }
         }
     }

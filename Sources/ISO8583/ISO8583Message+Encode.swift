@@ -222,10 +222,10 @@ struct MessageEncoder {
         }
         if padCount == 0 && slot.form.isRaw && (codec.form == .bcdLeft || codec.form == .bcdRight) {
             writer.packDigits(source.baseAddress! + Int(slot.offset), units, rightPadded: codec.form == .bcdRight,
-                              padNibble: codec.padCharacter == UInt8(ascii: "F") ? 0x0F : 0)
+                              padNibble: codec.padNibble)
             return
         }
-        var sink = FormWriter(form: codec.form, totalUnits: totalUnits, padCharacter: codec.padCharacter)
+        var sink = FormWriter(form: codec.form, totalUnits: totalUnits, padNibble: codec.padNibble)
         if codec.fieldClass == .signedAmount && codec.padding == .left && padCount > 0 {
             // The sign stays first: the pad goes between it and the digits.
             var signWritten = false
@@ -360,9 +360,9 @@ struct FormWriter {
     var awaitingSign: Bool
     let oddDigitsAfterSign: Bool
 
-    init(form: ValueForm, totalUnits: Int, padCharacter: UInt8) {
+    init(form: ValueForm, totalUnits: Int, padNibble: UInt8) {
         self.form = form
-        self.padNibble = padCharacter == UInt8(ascii: "F") || padCharacter == UInt8(ascii: "f") ? 0x0F : 0
+        self.padNibble = padNibble
         // An odd digit count on a left-padded BCD value starts with the pad nibble.
         self.pendingHigh = form == .bcdLeft && totalUnits & 1 == 1 ? padNibble : nil
         self.awaitingSign = form == .signedBCD

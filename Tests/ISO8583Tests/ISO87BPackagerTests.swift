@@ -71,4 +71,34 @@ struct ISO87BPackagerTests {
             return error.field == field && "\(error.code)" == code && error.offset == offset && error.reason.contains(reason)
         }
     }
+    /// An odd BCD digit count's pad nibble is the field's pad character, as pyiso8583 checks it:
+    /// F where the dialect says 0 is refused with the field, its byte and the reason, and a
+    /// dialect that says F takes F and refuses 0.
+    @Test(arguments: [
+        ("iso87bcd", "0840", nil), ("iso87bcd", "F840", "pad nibble 0 is 0xF, expected the pad 0"),
+        ("padF", "F840", nil), ("padF", "0840", "pad nibble 0 is 0x0, expected the pad F"),
+    ] as [(String, String, String?)])
+    func anOddDigitCountsPadIsTheFieldsPadCharacter(dialectName: String, value: String, refusal: String?) throws {
+        let dialect = dialectName == "padF"
+            ? try Dialect.load(yaml: """
+                dialect: padF
+                extends: iso87bcd
+                fields:
+                  - {field: 19, pad-char: F}
+                """, file: "padF.yaml")
+            : try Dialect.shipped(dialectName)
+        let frame = Hex.decode("0200" + "0000200000000000" + value)!  // DE 19 alone, n3 fixed
+        guard let refusal else {
+            let message = try ISO8583Message(decoding: frame, dialect: dialect)
+            #expect(message.string(19) == "840")
+            #expect(try message.encoded(as: dialect) == frame)
+            return
+        }
+        #expect {
+            _ = try ISO8583Message(decoding: frame, dialect: dialect)
+        } throws: { error in
+            guard let error = error as? ISO8583Error else { return false }
+            return error.code == .invalidBCD && error.field == 19 && error.offset == 10 && error.reason.contains(refusal)
+        }
+    }
 }
