@@ -1,3 +1,4 @@
+import Foundation
 import ISO8583
 import ISO20022
 import PaymentModel
@@ -30,10 +31,14 @@ extension IssuerSimulator {
         let mti = request.mti
         guard mti.expectsResponse else { return Exchange(record: record, answer: nil) }
 
+        if mti.messageClass == 5 { return try answerReconciliation(request, dialect: dialect, mapping: mapping, record: record, into: buffer) }
         var result: ResultCode
         switch mti.messageClass {
         case 8: result = ResultCode(8000)!
-        case 4: result = ResultCode(4000)!
+        case 4:
+            // Booked only if its original was approved here: else "original not found".
+            let found = configuration.clearing.map { book in ClearingBook.Entry(request, approvalCode: nil).map(book.reverse) ?? false } ?? true
+            result = found ? ResultCode(4000)! : ResultCode(4080)!
         default:
             // Advices (x120, x220) are acknowledged; requests are decided by the rules.
             if mti.function == 2 || behaviour.rules.isEmpty {
@@ -52,12 +57,38 @@ extension IssuerSimulator {
         var answer = request.answerSkeleton()
         let code = mapping.responseCode(for: result, results: results) ?? (mapping.usesActionCodes ? "909" : "96")
         answer.set(39, code)
+        var approvalCode: String? = nil
         if result.category == .approved, mti.messageClass == 1 || mti.messageClass == 2, behaviour.approvalCode {
-            answer.set(38, IssuerSimulator.approvalCode(sequence))
+            approvalCode = IssuerSimulator.approvalCode(sequence)
+            answer.set(38, approvalCode!)
         }
         record?.result = code
         let count = try? answer.encode(as: dialect, into: buffer)
-        return Exchange(record: record, answer: try count.map { .inLoopBuffer(count: $0) } ?? .array(answer.encoded(as: dialect)), mti: mti)
+        var exchange = Exchange(record: record, answer: try count.map { .inLoopBuffer(count: $0) } ?? .array(answer.encoded(as: dialect)), mti: mti)
+        if configuration.clearing != nil, result.category == .approved, (mti.messageClass == 1 || mti.messageClass == 2) && mti.function == 0 {
+            exchange.approval = ClearingBook.Entry(request, approvalCode: approvalCode)
+        }
+        return exchange
+    }
+
+    /// Answers a reconciliation request (0500/0520, 1520): in balance (00, or 500 in 1993) when its
+    /// DE 74–89 equal the clearing book's totals for the business date in DE 15, else out of
+    /// balance (95, or 501) with the book's own totals in the answer.
+    private func answerReconciliation(_ request: ISO8583Message, dialect: Dialect, mapping: ISO8583Mapping, record: ReceivedMessage?,
+                                      into buffer: UnsafeMutableRawBufferPointer) throws -> Exchange {
+        var record = record
+        var answer = request.answerSkeleton()
+        let version = request.mti.version
+        let today = (configuration.clearing?.businessDay ?? BusinessDay()).date(atUnixMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        let date = request.string(15).flatMap { BusinessDate.settlementDate($0, near: today) } ?? today
+        let ours = configuration.clearing?.totals(on: date) ?? ReconciliationTotals()
+        let inBalance = ReconciliationTotals(request) == ours
+        let code = version == 0 ? (inBalance ? "00" : "95") : (inBalance ? "500" : "501")
+        answer.set(39, code)
+        if !inBalance { ours.write(into: &answer) }
+        record?.result = code
+        let count = try? answer.encode(as: dialect, into: buffer)
+        return Exchange(record: record, answer: try count.map { .inLoopBuffer(count: $0) } ?? .array(answer.encoded(as: dialect)), mti: request.mti)
     }
 
     /// Six characters from a sequence number: `A00042`.

@@ -44,10 +44,15 @@ public final class IssuerSimulator: Sendable {
         /// PINs checked: a request whose PIN block does not hold the expected PIN under the zone key
         /// is answered "incorrect PIN" (55, or 117 in 1993 dialects).
         public var pinCheck: PINCheck?
+        /// The books approvals and reversals go to, written as a clearing file (ISO 8583); nil:
+        /// none are kept, and every reversal is accepted.
+        public var clearing: ClearingBook?
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, format: FrameFormat, wire: WireProtocol, tls: TLSContext? = nil,
                     behaviour: IssuerBehaviour = IssuerBehaviour(), recordFile: String? = nil, keepsRecords: Bool = true,
-                    loops: Int = EventLoopGroup.defaultCount, listener: ListenerOptions = ListenerOptions(), pinCheck: PINCheck? = nil) {
+                    loops: Int = EventLoopGroup.defaultCount, listener: ListenerOptions = ListenerOptions(), pinCheck: PINCheck? = nil,
+                    clearing: ClearingBook? = nil) {
+            self.clearing = clearing
             self.listener = listener
             self.pinCheck = pinCheck
             self.host = host
@@ -164,6 +169,7 @@ public final class IssuerSimulator: Sendable {
         let open = state.withLock { Array($0.connections.values) }
         for connection in open { connection.execute { $0.close() } }
         recorder?.flush()
+        configuration.clearing?.flush()
     }
 
     /// What was done with requests so far, all loops together.
@@ -237,6 +243,7 @@ public final class IssuerSimulator: Sendable {
             record.fault = fault
             self.record(record)
         }
+        if let approval = exchange.approval { configuration.clearing?.approve(approval, delivered: fault == nil) }
         guard let answer = exchange.answer else {
             loop.counters.withLock { $0.received += 1 }
             return
@@ -322,6 +329,8 @@ public final class IssuerSimulator: Sendable {
     struct Exchange {
         var record: ReceivedMessage?
         var answer: AnswerBytes?
+        /// An approval for the clearing book, booked once it is known whether its answer goes out.
+        var approval: ClearingBook.Entry? = nil
         /// What was received: an ISO 8583 MTI, or an ISO 20022 message name (for `faultsOn`).
         var mti: MTI? = nil
         var messageName: String? = nil

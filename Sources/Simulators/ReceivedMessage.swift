@@ -43,7 +43,7 @@ public struct ReceivedMessage: Sendable, Hashable, Codable {
     }
 }
 
-/// Appends records to a file as JSON lines, off the connections' queues. A failed write (disk
+/// Appends lines to a file (records as JSON lines, clearing rows), off the connections' queues. A failed write (disk
 /// full, file gone) is counted and logged once, never a trap.
 final class Recorder: Sendable {
     private let queue = DispatchQueue(label: "payswitch.sim.recorder")
@@ -69,7 +69,12 @@ final class Recorder: Sendable {
     }
 
     func write(_ message: ReceivedMessage) {
-        let line = Data((message.jsonLine + "\n").utf8)
+        write(line: message.jsonLine)
+    }
+
+    /// Appends one line (the newline is added).
+    func write(line text: String) {
+        let line = Data((text + "\n").utf8)
         queue.async { [self] in
             do {
                 try handle.write(contentsOf: line)

@@ -65,6 +65,8 @@ final class Channel: @unchecked Sendable {
         /// Network management requests sent on this link and not answered: STAN → what and when.
         var network: [UInt32: (request: NetworkRequest, sent: UInt64)] = [:]
         var lastEcho: UInt64 = 0
+        /// The business date the host was last told of (or that was current when the link came up).
+        var announcedDate: BusinessDate?
 
         /// Connected and, when the channel requires it, signed on.
         func takesTraffic(requireSignOn: Bool) -> Bool { connection != nil && (signedOn || !requireSignOn) }
@@ -415,7 +417,8 @@ final class Channel: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let timeout = UInt64(configuration.requestTimeout.nanosecondsClamped)
         let echoEvery = configuration.echoInterval.map { UInt64($0.nanosecondsClamped) }
-        enum Step { case none, signOn(Connection), echo(Connection), keyChange(Connection), close(Connection) }
+        enum Step { case none, signOn(Connection), echo(Connection), keyChange(Connection), cutover(Connection, BusinessDate), close(Connection) }
+        let businessDate = cutoverAnnounced ? configuration.businessDay.map { $0.day.date(atUnixMilliseconds: Durability.now()) } : nil
         let step: Step = state.withLock { state in
             guard !state.stopped, let connection = state.links[link].connection else { return .none }
             var linkState = state.links[link]
@@ -434,6 +437,11 @@ final class Channel: @unchecked Sendable {
                 return .echo(connection)
             }
             if let keyExchange, keyExchange.claimScheduledChange(now: now) { return .keyChange(connection) }
+            if let businessDate, linkState.takesTraffic(requireSignOn: configuration.signOn) {
+                // The date the link came up in needs no announcing; each one after it does, once.
+                defer { linkState.announcedDate = businessDate }
+                if let announced = linkState.announcedDate, announced < businessDate { return .cutover(connection, businessDate) }
+            }
             return .none
         }
         switch step {
@@ -441,6 +449,9 @@ final class Channel: @unchecked Sendable {
         case .signOn(let connection): sendNetwork(.signOn, on: connection, link: link)
         case .echo(let connection): sendNetwork(.echo, on: connection, link: link)
         case .keyChange(let connection): sendNetwork(.keyChange, on: connection, link: link)
+        case .cutover(let connection, let date):
+            logger.info("cutover: business date announced", metadata: ["channel": "\(name)", "date": "\(date)"])
+            sendNetwork(.cutover, on: connection, link: link, date: date)
         case .close(let connection):
             logger.warning("echo tests unanswered: link taken out and reopened", metadata: [
                 "channel": "\(name)", "address": "\(configuration.addresses[link])",
@@ -452,7 +463,7 @@ final class Channel: @unchecked Sendable {
     }
 
     /// Sends a sign-on, echo or sign-off on a link (on its queue or from any thread).
-    private func sendNetwork(_ request: NetworkRequest, on connection: Connection, link: Int?) {
+    private func sendNetwork(_ request: NetworkRequest, on connection: Connection, link: Int?, date: BusinessDate? = nil) {
         guard case .iso8583(let dialect, let mapping) = configuration.wire else { return }
         let stan: UInt32 = state.withLock { state in
             let stan = Channel.nextStan(&state)
@@ -465,6 +476,7 @@ final class Channel: @unchecked Sendable {
                 guard let keyExchange else { return }
                 extra = (keyExchange.field, try keyExchange.offer(stan: stan))
             }
+            if let date, let field = dialect[field: 15] { extra = (15, date.settlementDateField(digits: field.maxLength)) }
             let message = NetworkManagement.request(request, stan: stan, version: mapping.version, carrying: extra)
             let frame = try message.encoded(as: dialect)
             connection.execute { connection in frame.withUnsafeBytes { try? connection.send(payload: $0) } }
@@ -501,7 +513,7 @@ final class Channel: @unchecked Sendable {
             case .signOn: state.links[link].signedOn = accepted
             case .echo: state.links[link].missedEchoes = 0
             case .signOff: state.links[link].signedOn = false
-            case .keyChange: break
+            case .keyChange, .cutover: break
             }
             return (pending.request, state.links[link].signedOn)
         }
@@ -525,6 +537,11 @@ final class Channel: @unchecked Sendable {
     }
 
     // MARK: Reports
+
+    /// Whether the channel's hosts are sent 0800 DE 70 = 201 at cutover (ISO 8583:1987 with a business day).
+    var cutoverAnnounced: Bool {
+        configuration.businessDay?.cutoverMessage == true && iso8583?.mapping.version == 0
+    }
 
     /// Whether some link takes traffic now.
     var isUsable: Bool {

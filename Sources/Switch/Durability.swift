@@ -27,7 +27,8 @@ final class Durability: Sendable {
         self.logger = logger
         self.metrics = metrics
         writer = try StorageWriter(storage: storage, capacity: settings.journalCapacity, protection: protection,
-                                   keepMessages: settings.journalMessages, results: results, logger: logger, metrics: metrics)
+                                   keepMessages: settings.journalMessages, results: results, businessDay: configuration.businessDay?.day ?? BusinessDay(),
+                                   logger: logger, metrics: metrics)
         var queues: [String: ForwardQueue] = [:]
         for channel in channels {
             queues[channel.name] = ForwardQueue(channel: channel, dialect: channel.iso8583?.dialect, writer: writer, protection: protection,
@@ -89,6 +90,9 @@ final class Durability: Sendable {
                         let outbound = try ISO8583Message(decoding: claim.sent, dialect: side.dialect)
                         record.hostStan = outbound.string(11)
                         record.identify(outbound, hasher)
+                        let booking = Booking(outbound, at: claim.created, channel: channel.configuration)
+                        record.businessDate = booking.date.description
+                        record.forwardBusinessDate = booking.forwardDate(madeAt: Durability.now()).description
                         item = try Compensation.reversal(of: outbound, channel: channel, transaction: claim.transaction, protection: protection)
                     } else {
                         let transfer = try ISO20022Support.codec.decode(claim.sent)
@@ -105,6 +109,7 @@ final class Durability: Sendable {
                     ])
                 }
             }
+            if record.businessDate == nil { record.businessDate = Booking(nil, at: claim.created, channel: channel.configuration).date.description }
             if let stan = record.hostStan { batch.hostStans[record.channel] = stan }
             journal.append(record)
         }

@@ -35,6 +35,9 @@ final class InboundRequest: @unchecked Sendable {
     var hostReference: String?
     /// The RRN the switch gave a request that came without one, so that its reversal carries the same.
     var assignedRRN: String?
+    /// The business date it is booked to and the rule for its reversal's, once it is forwarded
+    /// (else the journal books it by the switch's business day).
+    var booking: Booking?
     /// Its journal id, when given before the journal record is written (a stored reversal or advice names it).
     var transaction: String?
     /// Whether its journal record has a place reserved, goes beyond the capacity, or is not written.
@@ -56,6 +59,30 @@ final class InboundRequest: @unchecked Sendable {
         self.message = message
         self.duplicateKey = duplicateKey
         self.started = DispatchTime.now().uptimeNanoseconds
+    }
+}
+
+/// The business date a forwarded request is booked to, and how its channel books a reversal.
+struct Booking: Sendable {
+    var date: BusinessDate
+    var day: BusinessDay
+    var reversalBooking: ReversalBooking
+
+    /// The date a reversal or advice made at `unixMilliseconds` is booked to.
+    func forwardDate(madeAt unixMilliseconds: Int64) -> BusinessDate {
+        reversalBooking == .original ? date : day.date(atUnixMilliseconds: unixMilliseconds)
+    }
+
+    /// How `channel` books a request read at `unixMilliseconds`: the DE 15 it carries (as
+    /// received, or as sent to the host), else the channel's business day then.
+    init(_ message: ISO8583Message?, at unixMilliseconds: Int64, channel: ChannelConfiguration?) {
+        let configuration = channel?.businessDay
+        day = configuration?.day ?? BusinessDay()
+        reversalBooking = configuration?.reversalBooking ?? .original
+        date = day.date(atUnixMilliseconds: unixMilliseconds)
+        if let message, message.contains(15), let stated = message.string(15).flatMap({ BusinessDate.settlementDate($0, near: date) }) {
+            date = stated
+        }
     }
 }
 

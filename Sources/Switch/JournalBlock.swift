@@ -24,8 +24,9 @@ public struct JournalBlock: Sendable, Equatable {
         self.lastStarted = lastStarted
     }
 
-    /// The first byte of ``records``: the layout the records are written in.
-    static let format: UInt8 = 1
+    /// The first byte of ``records``: the layout the records are written in. Format 2 adds the
+    /// business dates, the approval code and the processing code after each record's forward kind; format 1 is still read.
+    static let format: UInt8 = 2
 
     /// Builds a block record by record.
     public struct Builder {
@@ -75,6 +76,10 @@ public struct JournalBlock: Sendable, Equatable {
             writer.integer(record.totalMicros)
             writer.integer(record.hostMicros)
             writer.text(record.forward)
+            writer.text(record.businessDate)
+            writer.text(record.forwardBusinessDate)
+            writer.text(record.approvalCode)
+            writer.text(record.processingCode)
             message(request, kept: record.messages?.request)
             message(answer, kept: record.messages?.answer)
         }
@@ -111,7 +116,8 @@ public struct JournalBlock: Sendable, Equatable {
     /// - Parameter name: The block as errors name it (`journal block 12`).
     public func decoded(name: String) throws(StorageError) -> [JournalRecord] {
         var reader = StoredBytesReader(records, what: name)
-        guard try reader.byte() == JournalBlock.format else {
+        let format = try reader.byte()
+        guard format == 1 || format == JournalBlock.format else {
             throw StorageError(operation: "reading \(name)", reason: "its records are in a layout this payswitch does not know (a newer one?)")
         }
         var decoded: [JournalRecord] = []
@@ -145,6 +151,12 @@ public struct JournalBlock: Sendable, Equatable {
             record.totalMicros = try reader.integer()
             record.hostMicros = try reader.optionalInteger()
             record.forward = try reader.text()
+            if format >= 2 {
+                record.businessDate = try reader.optionalText()
+                record.forwardBusinessDate = try reader.optionalText()
+                record.approvalCode = try reader.optionalText()
+                record.processingCode = try reader.optionalText()
+            }
             let request = try message(&reader)
             let answer = try message(&reader)
             if request != nil || answer != nil { record.messages = SealedMessages(request: request, answer: answer) }

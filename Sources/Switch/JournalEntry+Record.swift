@@ -9,7 +9,7 @@ extension JournalEntry {
     /// The journal record: identification read from the request, the PAN masked and hashed (the
     /// messages are kept by the block it goes in: ``keptRequest``). Runs on the storage writer's
     /// queue, never on a connection's.
-    func record(id: String, hasher: LookupHasher, results: ResultCodeTable) -> JournalRecord {
+    func record(id: String, hasher: LookupHasher, results: ResultCodeTable, businessDay: BusinessDay) -> JournalRecord {
         let total = finished &- request.started
         let started = request.startedUnixMilliseconds
         let listener = request.listener
@@ -20,13 +20,24 @@ extension JournalEntry {
             forward: forward?.kind.rawValue ?? "none")
         record.hostMicros = hostNanoseconds.map { Int64(clamping: $0 / 1000) }
         record.hostStan = request.hostStan == 0 ? nil : NetworkManagement.sixDigits(request.hostStan)
+        let date = request.booking?.date ?? businessDay.date(atUnixMilliseconds: started)
+        record.businessDate = date.description
+        if let forward {
+            record.forwardBusinessDate = (request.booking?.forwardDate(madeAt: forward.created) ?? date).description
+        }
+        record.approvalCode = approvalCode
         switch (request.message, listener.configuration.wire) {
         case (.iso8583(let message), .iso8583(let dialect, let mapping)):
             record.message = message.mti.description
             record.stan = message.string(11)
             record.identify(message, hasher)
-            record.responseCode = responseCode ?? (try? ISO8583Message(decoding: self.answer, dialect: dialect))?.string(39)
-                ?? mapping.responseCode(for: result, results: results)
+            // The RRN the host saw: the originator's, or the one the switch gave it.
+            if record.rrn == nil { record.rrn = request.assignedRRN }
+            if responseCode == nil, let answer = try? ISO8583Message(decoding: self.answer, dialect: dialect) {
+                record.responseCode = answer.string(39)
+                if record.approvalCode == nil { record.approvalCode = answer.string(38) }
+            }
+            if record.responseCode == nil { record.responseCode = responseCode ?? mapping.responseCode(for: result, results: results) }
         case (.iso20022(_, let payment), _):
             record.message = payment.source?.version ?? payment.kind.rawValue
             record.messageId = payment.identifiers.messageId
@@ -111,6 +122,7 @@ extension JournalRecord {
     /// What identifies an ISO 8583 transaction beyond its STAN: RRN, terminal, merchant, card, amount.
     mutating func identify(_ message: ISO8583Message, _ hasher: LookupHasher) {
         rrn = message.string(37)
+        processingCode = message.string(3)
         terminal = message.string(41)
         merchant = message.string(42)
         if let pan = message.string(2).flatMap(PAN.init) { card(pan, hasher) }

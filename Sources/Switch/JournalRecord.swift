@@ -32,6 +32,17 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var channelsTried: String
     /// The STAN the switch gave the request towards the host.
     public var hostStan: String?
+    /// The business date it is booked to (`yyyy-MM-dd`): its channel's business day when it was
+    /// forwarded (or the DE 15 it came with), else the switch's. Nil only in records written
+    /// before business dates were kept.
+    public var businessDate: String?
+    /// The business date its reversal or advice is booked to: ``businessDate`` under the
+    /// `original` booking rule, the date the reversal was made under `current`.
+    public var forwardBusinessDate: String?
+    /// The host's approval code (DE 38), when it gave one.
+    public var approvalCode: String?
+    /// DE 3, which tells a debit from a credit, a transfer or an inquiry in the day's totals.
+    public var processingCode: String?
     /// The canonical result code.
     public var result: Int
     /// What the originator got: DE 39, or the ISO 20022 status and reason.
@@ -80,6 +91,8 @@ public struct JournalQuery: Sendable {
     public var endToEndId: String?
     public var outcome: String?
     public var channel: String?
+    /// `yyyy-MM-dd`.
+    public var businessDate: String?
     /// Unix milliseconds, inclusive.
     public var since: Int64?
     /// Unix milliseconds, exclusive.

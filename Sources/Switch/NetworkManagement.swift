@@ -7,7 +7,8 @@ import PaymentModel
 /// A network management request the switch sends on its links.
 enum NetworkRequest: Sendable, Hashable {
     /// `keyChange`: a new working key for the channel, wrapped under its zone master key (1987 only).
-    case signOn, echo, signOff, keyChange
+    /// `cutover`: the business date turns; DE 15 carries the new one (1987 only).
+    case signOn, echo, signOff, keyChange, cutover
 
     /// 1987 DE 70, the network management information code.
     var informationCode: String {
@@ -16,6 +17,7 @@ enum NetworkRequest: Sendable, Hashable {
         case .echo: "301"
         case .signOff: "002"
         case .keyChange: KeyExchange.newKeyCode
+        case .cutover: "201"
         }
     }
 
@@ -26,6 +28,7 @@ enum NetworkRequest: Sendable, Hashable {
         case .echo: "831"
         case .signOff: "802"
         case .keyChange: "811"
+        case .cutover: "821"
         }
     }
 }

@@ -30,8 +30,9 @@ extension PaymentSwitch {
             do {
                 // Passed through in the same dialect, the answer keeps the host's DE 39: the journal need not decode it again.
                 let code = durability != nil && request.listener.iso8583?.isSameDialect(as: host) == true ? answer.string(39) : nil
+                let approvalCode = durability != nil && answer.contains(38) ? answer.string(38) : nil
                 finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result, hostNanoseconds: took,
-                       responseCode: code)
+                       responseCode: code, approvalCode: approvalCode)
             } catch {
                 logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
                 answerLocally(request, .systemError)
@@ -109,14 +110,15 @@ extension PaymentSwitch {
     ///
     /// - Parameter responseCode: The answer's DE 39 when the caller has it at hand (else the journal reads it from `bytes`).
     func finish(_ request: InboundRequest, _ bytes: [UInt8], result: ResultCode, hostNanoseconds: UInt64? = nil, responseCode: String? = nil,
-                forward: ForwardItem? = nil, onStored: (@Sendable (ForwardItem) -> Void)? = nil) {
+                approvalCode: String? = nil, forward: ForwardItem? = nil, onStored: (@Sendable (ForwardItem) -> Void)? = nil) {
         release(request)
         metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result)
         guard let writer = durability?.writer, request.journalPlace != .shed else {
             return reply(bytes, header: request.header, on: request.connection)
         }
         writer.journal(JournalEntry(request: request, answer: bytes, result: result, finished: DispatchTime.now().uptimeNanoseconds,
-                                    hostNanoseconds: hostNanoseconds, responseCode: responseCode, forward: forward, onStored: onStored))
+                                    hostNanoseconds: hostNanoseconds, responseCode: responseCode, approvalCode: approvalCode,
+                                    forward: forward, onStored: onStored))
     }
 
     private func release(_ request: InboundRequest) {

@@ -76,8 +76,13 @@ enum Compensation {
     /// The reversal of an ISO 8583 request as the host received it, sealed for the store.
     static func reversal(of sent: ISO8583Message, channel: Channel, transaction: String, protection: DataProtection) throws -> ForwardItem {
         guard let host = channel.iso8583 else { throw SwitchError("an ISO 8583 reversal for an ISO 20022 channel") }
-        let reversal = try Reversal.make(from: sent, advice: channel.configuration.reversal == .advice, dialect: host.dialect,
+        var reversal = try Reversal.make(from: sent, advice: channel.configuration.reversal == .advice, dialect: host.dialect,
                                          transmitted: NetworkManagement.transmissionDateTime())
+        // Booked to the day it is made where the channel's rule says so; else it keeps the original's DE 15.
+        if let businessDay = channel.configuration.businessDay, businessDay.reversalBooking == .current, reversal.contains(15),
+           let field = host.dialect[field: 15] {
+            reversal.set(15, businessDay.day.date(atUnixMilliseconds: Durability.now()).settlementDateField(digits: field.maxLength))
+        }
         return try stored(.reversal, try reversal.encoded(as: host.dialect), channel: channel, transaction: transaction, protection: protection)
     }
 

@@ -66,7 +66,9 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         }
         var channels: [String: Channel] = [:]
         var order: [Channel] = []
-        for (index, channelConfiguration) in configuration.channels.enumerated() {
+        for (index, var channelConfiguration) in configuration.channels.enumerated() {
+            // A channel without a business day of its own keeps the switch's.
+            if channelConfiguration.businessDay == nil { channelConfiguration.businessDay = configuration.businessDay }
             let mac = try channelConfiguration.macKey.map { name in
                 try PaymentSwitch.linkMAC(name, module: module, channel: channelConfiguration.name,
                                           grace: channelConfiguration.keyExchange?.key == .mac ? channelConfiguration.keyExchange!.grace : .zero)

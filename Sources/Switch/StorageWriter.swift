@@ -30,6 +30,8 @@ final class StorageWriter: @unchecked Sendable {
     private let hasher: LookupHasher
     private let keepMessages: Bool
     private let results: ResultCodeTable
+    /// The switch's business day, for what was answered without a channel's.
+    private let businessDay: BusinessDay
     private let pending = Mutex(Pending())
     /// Journal places reserved by admitted requests and not yet written.
     private let reserved = Atomic<Int>(0)
@@ -53,7 +55,8 @@ final class StorageWriter: @unchecked Sendable {
     private var releasable: [Int64] = []
 
     init(storage: any SwitchStorage, capacity: Int, protection: DataProtection, keepMessages: Bool, results: ResultCodeTable,
-         logger: Logger, metrics: SwitchMetrics) throws {
+         businessDay: BusinessDay = BusinessDay(), logger: Logger, metrics: SwitchMetrics) throws {
+        self.businessDay = businessDay
         self.storage = storage
         self.capacity = capacity
         self.protection = protection
@@ -208,7 +211,8 @@ final class StorageWriter: @unchecked Sendable {
         var block = JournalBlock.Builder()
         for entry in work.journal {
             // Ids are given here unless a claim or a stored reversal already named one.
-            let record = entry.record(id: entry.request.transaction ?? nextTransactionID(), hasher: hasher, results: results)
+            let record = entry.record(id: entry.request.transaction ?? nextTransactionID(), hasher: hasher, results: results,
+                                      businessDay: businessDay)
             if keepMessages {
                 block.append(record, request: entry.keptRequest, answer: entry.answer)
             } else {
@@ -322,6 +326,8 @@ struct JournalEntry: @unchecked Sendable {
     let hostNanoseconds: UInt64?
     /// The answer's DE 39, when it was at hand (nil: read from ``answer``).
     let responseCode: String?
+    /// The host's approval code (DE 38), when it gave one.
+    var approvalCode: String? = nil
     /// The reversal or advice the transaction leaves, stored with its record.
     let forward: ForwardItem?
     /// Takes the forward item, with its id, once stored (its channel's queue).

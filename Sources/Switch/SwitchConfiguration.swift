@@ -1,4 +1,5 @@
 public import ISO8583
+public import PaymentModel
 public import Routing
 public import SecurityModule
 public import Transport
@@ -27,6 +28,9 @@ public struct SwitchConfiguration: Sendable {
     /// Where the working keys are (PIN translation); nil: no key store, and no listener or
     /// channel may name a PIN key.
     public var security: SecurityConfiguration?
+    /// The business day of every channel that has none of its own, and of requests answered
+    /// without a channel; nil: dates turn at midnight UTC, and nothing is sent about them.
+    public var businessDay: BusinessDayConfiguration?
 
     public init(name: String, loops: Int? = nil, rules: RulesSource, listeners: [ListenerConfiguration], channels: [ChannelConfiguration],
                 admin: HostAndPort? = nil, health: HealthPolicy = HealthPolicy(), shutdownGrace: Duration = .seconds(10)) {
@@ -203,6 +207,8 @@ public struct ChannelConfiguration: Sendable {
     /// Dynamic exchange of the channel's PIN key (0800, DE 70 161/162); nil: the key only changes
     /// in the key store, with a restart.
     public var keyExchange: KeyExchangeConfiguration?
+    /// This channel's business day; nil: the switch's.
+    public var businessDay: BusinessDayConfiguration?
 
     public init(name: String, group: String? = nil, addresses: [HostAndPort], framing: FrameFormat, wire: WireFormat,
                 tls: TLSConfiguration? = nil, requestTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,
@@ -277,4 +283,24 @@ public struct KeyExchangeConfiguration: Sendable, Equatable, CustomStringConvert
     }
 
     public var description: String { "\(key) under \(zoneMasterKey) DE \(field) every \(every.map { "\($0)" } ?? "-") grace \(grace)" }
+}
+
+/// When the business day turns for a channel, and what the switch tells the host about it.
+public struct BusinessDayConfiguration: Sendable, Equatable {
+    public var day: BusinessDay
+    /// Whether ISO 8583 requests go to the host with DE 15 set to their business date.
+    public var settlementDate = true
+    /// Whether each signed-on link is sent 0800 with DE 70 = 201 at cutover (ISO 8583:1987).
+    public var cutoverMessage = true
+    public var reversalBooking = ReversalBooking.original
+
+    public init(day: BusinessDay) { self.day = day }
+}
+
+/// The business date a reversal is booked to.
+public enum ReversalBooking: String, Sendable, CaseIterable {
+    /// The original's: its DE 15 unchanged (the usual network rule).
+    case original
+    /// The date when the reversal was made.
+    case current
 }

@@ -74,6 +74,7 @@ extension JournalQuery {
         return equal(stan, record.stan) && equal(rrn, record.rrn) && equal(terminal, record.terminal)
             && equal(maskedPAN, record.maskedPAN) && equal(panHash, record.panHash) && equal(uetr, record.uetr)
             && equal(endToEndId, record.endToEndId) && equal(outcome, record.outcome) && equal(channel, record.channel)
+            && equal(businessDate, record.businessDate)
             && (since.map { record.started >= $0 } ?? true) && (until.map { record.started < $0 } ?? true)
     }
 }

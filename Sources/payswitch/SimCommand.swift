@@ -112,6 +112,7 @@ extension SimCommand {
         var pinKey: String?
         @Option(help: "Format of the PIN blocks checked: 0, 1, 3 or 4.") var pinFormat = 0
         @OptionGroup var keys: KeyStoreOptions
+        @OptionGroup var clearing: ClearingOptions
 
         func run() throws {
             let stop = StopSignal()
@@ -127,7 +128,7 @@ extension SimCommand {
             let simulator = try IssuerSimulator(.init(host: host, port: port, format: try transport.format(), wire: wire,
                                                       tls: try transport.serverTLS(), behaviour: behaviour, recordFile: record,
                                                       keepsRecords: false, loops: transport.loops, listener: limits.options(port: port),
-                                                      pinCheck: pinCheck))
+                                                      pinCheck: pinCheck, clearing: try clearing.book(iso20022: iso20022)))
             let bound = try simulator.start()
             FileHandle.standardOutput.write(Data("issuer listening on \(host):\(bound)\n".utf8))
             stop.wait(seconds: seconds)
@@ -213,5 +214,35 @@ extension SimCommand {
             }
             try load.run(LoadGenerator(configuration, exchange: try ISO20022Exchange(templates: templates)))
         }
+    }
+}
+
+/// `sim issuer --clearing-file`: the simulator's books, and differences to put in them on purpose.
+struct ClearingOptions: ParsableArguments {
+    @Option(help: """
+        Book approvals and reversals into this clearing file (CSV, appended; read back at start): the host side of \
+        `payswitch reconcile`. Reversals of requests not approved here are answered 25 (480) and not booked; \
+        0520/1520 are answered from its totals.
+        """)
+    var clearingFile: String?
+    @Option(help: "The simulator's cutover (HH:MM or HH:MM:SS), for requests without DE 15.") var cutover = "00:00"
+    @Option(help: "The cutover's UTC offset (+HH:MM, -HH:MM or Z).") var utcOffset = "Z"
+    @Option(help: "Difference to inject: leave this many reversals of approved requests out of the file.") var dropReversals = 0
+    @Option(help: "Difference to inject: write this many approvals one minor unit higher.") var changeAmounts = 0
+    @Option(help: "Difference to inject: write this many approvals twice.") var duplicateRows = 0
+    @Option(help: "Difference to inject: add this many approvals of transactions that never happened.") var extraRows = 0
+
+    func book(iso20022: Bool) throws -> ClearingBook? {
+        guard let clearingFile else { return nil }
+        guard !iso20022 else { throw ValidationError("--clearing-file applies to ISO 8583") }
+        guard let cutover = BusinessDay.timeOfDay(cutover) else { throw ValidationError("--cutover is HH:MM or HH:MM:SS") }
+        guard let offset = BusinessDay.utcOffset(utcOffset) else { throw ValidationError("--utc-offset is +HH:MM, -HH:MM or Z") }
+        for (value, name) in [(dropReversals, "--drop-reversals"), (changeAmounts, "--change-amounts"), (duplicateRows, "--duplicate-rows"),
+                              (extraRows, "--extra-rows")] where value < 0 {
+            throw ValidationError("\(name) cannot be negative")
+        }
+        return try ClearingBook(path: clearingFile, businessDay: BusinessDay(cutover: cutover, utcOffset: offset),
+                                differences: ClearingBook.Differences(droppedReversals: dropReversals, changedAmounts: changeAmounts,
+                                                                      duplicates: duplicateRows, extraRows: extraRows))
     }
 }
