@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CanonicalJSON", targets: ["CanonicalJSON"]),
         .library(name: "SecurityModule", targets: ["SecurityModule"]),
         .library(name: "SQLiteStorage", targets: ["SQLiteStorage"]),
+        .library(name: "Reconciliation", targets: ["Reconciliation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -88,6 +89,9 @@ let package = Package(
             name: "SQLiteStorage",
             dependencies: ["Switch", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
+        // Day end: a host's clearing file (CSV or fixed width, laid out by a YAML mapping) streamed
+        // and matched against what the switch journalled; knows neither the journal's storage nor wire formats.
+        .target(name: "Reconciliation", dependencies: ["PaymentModel", "SpecFiles"], resources: [.embedInCode("Layouts")]),
         // The admin HTTP endpoint (hummingbird, off the data path): metrics, health, reload, channels.
         .target(
             name: "AdminEndpoint",
@@ -112,6 +116,7 @@ let package = Package(
                 "ISO8583",
                 "ISO20022",
                 "PaymentModel",
+                "Reconciliation",
                 "Simulators",
                 "Routing",
                 "Transport",
@@ -149,6 +154,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "PaymentModel", "SpecFiles"]),
         .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule", "TestSupport"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
     ],

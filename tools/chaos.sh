@@ -13,7 +13,12 @@
 #     (journalled, then lost with the process: at most the POS's losses);
 #   - every purchase the switch timed out, lost its link on, or was interrupted in has exactly one
 #     reversal, acknowledged; the issuers saw each of those purchases' reversals, repeats aside;
-#   - no clear card number in the journal database, the logs or the record files.
+#   - no clear card number in the journal database, the logs or the record files;
+#   - day end: a cutover mid-load splits the run into two business dates, each transaction in exactly
+#     one; `payswitch reconcile` matches issuer B's clearing file 100 %, and finds in issuer A's
+#     exactly the four differences A injected (a dropped reversal, a changed amount, an extra row, a
+#     duplicate), each in its own category; `payswitch recon totals --send` (0520) is in balance
+#     with issuer B for each date.
 # Usage: tools/chaos.sh [--short]   (CHAOS_SECONDS: seconds of POS traffic per phase, default 45, --short 10;
 #                                    CHAOS_RATE: requests per second per POS process, default 150;
 #                                    PAYSWITCH_BIN: the payswitch to run, default the debug build)
@@ -39,6 +44,8 @@ wait_port() {  # PORT: until something listens on 127.0.0.1:PORT (at most 10 s)
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 issuer_a=$(free_port) issuer_b=$(free_port) pos_port=$(free_port) admin_port=$(free_port)
+# The business day turns about halfway through the first phase.
+cutover=$(date -u -d "+$((seconds / 2 + 3)) seconds" +%H:%M:%S)
 
 cat >"$work/faults.yaml" <<'YAML'
 # Faults on purchases only: reversals are acknowledged, so each can be counted once.
@@ -63,13 +70,14 @@ channels:
   - {name: issuer-b, addresses: ["127.0.0.1:$issuer_b"], framing: bin2, protocol: iso8583, dialect: iso87ascii,
      request-timeout: 1s, echo-interval: 1s, missed-echoes: 2, forward-retry: 200ms, forward-retry-max: 2s}
 health: {open-for: 1s}
+business-day: {cutover: "$cutover"}
 admin: "127.0.0.1:$admin_port"
 storage: {path: data/switch.sqlite, key-file: data/data.key}
 YAML
 
-issuer() {  # name port spec incarnation
+issuer() {  # name port spec incarnation [differences to inject...]
   "$bin" sim issuer --port "$2" --spec "$3" --loops 1 --rules "$work/faults.yaml" --record "$work/issuer-$1-$4.jsonl" \
-    >>"$work/issuer-$1.log" 2>&1 &
+    --clearing-file "$work/clearing-$1.csv" "${@:5}" >>"$work/issuer-$1.log" 2>&1 &
   echo $!
 }
 serve() {
@@ -99,7 +107,7 @@ start_phase() {  # phase: two POS processes in the background, their pids in p1 
   pos "$1" 2 & p2=$!
 }
 
-a=$(issuer a "$issuer_a" iso87binary 1); pids+=("$a")
+a=$(issuer a "$issuer_a" iso87binary 1 --drop-reversals 1 --change-amounts 1 --duplicate-rows 1 --extra-rows 1); pids+=("$a")
 b=$(issuer b "$issuer_b" iso87ascii 1); pids+=("$b")
 wait_port "$issuer_a"; wait_port "$issuer_b"
 start_switch
@@ -125,8 +133,18 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 kill "$switch"; wait "$switch" 2>/dev/null || true
-kill "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
 "$bin" journal query --config "$work/switch.yaml" --format json --limit 10000000 >"$work/journal.jsonl"
+echo "chaos: day end (cutover at $cutover UTC): reconciliation with each issuer's clearing file, and 0520 totals"
+dates=$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l).get("businessDate") or "-" for l in open(sys.argv[1])})))' "$work/journal.jsonl")
+for name in a b; do
+  for day in $dates; do
+    "$bin" reconcile "$work/clearing-$name.csv" --config "$work/switch.yaml" --channel "issuer-$name" --date "$day" --format json \
+      >"$work/reconcile-$name-$day.json" 2>>"$work/reconcile.log" || true
+    "$bin" recon totals --config "$work/switch.yaml" --channel "issuer-$name" --date "$day" --send --format json \
+      >"$work/totals-$name-$day.json" 2>>"$work/reconcile.log" || true
+  done
+done
+kill "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
 if python3 tools/chaos_check.py "$work"; then
   rm -rf "$work"
 else

@@ -104,6 +104,36 @@ for path in glob.glob(os.path.join(work, "**", "*"), recursive=True):
 check(not luhn_hits, f"Luhn-valid digit runs in {sorted(set(luhn_hits))}")
 check(not pan_hits, f"a card number sent in {sorted(set(pan_hits))}")
 
+# Day end: one business date per record, the cutover splitting the run in two; issuer B's clearing
+# file reconciles whole and its totals balance; issuer A's shows exactly the differences it injected.
+dates = sorted({r.get("businessDate") or "-" for r in journal})
+check(all(r.get("businessDate") for r in journal), "journal records without a business date")
+check(len(dates) == 2, f"the cutover mid-load should give two business dates, found {dates}")
+injected = {"reversal-difference": 1, "amount-difference": 1, "host-only": 1, "duplicate": 1}
+day_end = {}
+for name in ("a", "b"):
+    counts = collections.Counter()
+    for day in dates:
+        path = os.path.join(work, f"reconcile-{name}-{day}.json")
+        try:
+            with open(path) as handle:
+                counts.update(json.load(handle)["counts"])
+        except (OSError, ValueError, KeyError) as error:
+            check(False, f"issuer {name}, {day}: no reconciliation report ({error})")
+        if name == "b":
+            try:
+                with open(os.path.join(work, f"totals-{name}-{day}.json")) as handle:
+                    totals = json.load(handle)
+                check(totals.get("host", {}).get("code") == "00" and not totals["host"].get("differences") and totals["pendingReversals"] == 0,
+                      f"issuer B, {day}: 0520 totals not in balance: {totals.get('host')}")
+            except (OSError, ValueError, KeyError) as error:
+                check(False, f"issuer B, {day}: no totals ({error})")
+    exceptions = {category: count for category, count in counts.items() if category != "matched" and count}
+    expected = injected if name == "a" else {}
+    check(exceptions == expected, f"issuer {name}: reconciliation exceptions {exceptions}, expected {expected}")
+    check(counts["matched"] > 0, f"issuer {name}: nothing matched")
+    day_end[name] = dict(counts)
+
 faults = collections.Counter(r.get("fault") for r in records if r.get("fault"))
 print(f"chaos: POS sent {pos['sent']}, answered {pos['matched']}, lost with a connection {pos['lostOnClose']}, unsent {pos['sendFailures']}; "
       f"mismatched {pos['mismatched']}, unexpected {pos['unexpected']}, timed out {pos['timedOut']}")
@@ -113,6 +143,7 @@ print(f"chaos: journal {len(journal)} records: codes {dict(sorted(journal_codes.
 print(f"chaos: issuer faults injected {dict(sorted(faults.items()))}")
 print(f"chaos: reversals {len(reversed_)}, all acknowledged: {all(r.get('forwardState') == 'acknowledged' for r in reversed_)}; "
       f"first sends at the issuers {sum(first_sends.values())}, repeats {repeats}")
+print(f"chaos: business dates {dates}; reconciliation issuer A {day_end.get('a')} (4 differences injected), issuer B {day_end.get('b')}")
 if problems:
     print("chaos: FAILED")
     for problem in problems:

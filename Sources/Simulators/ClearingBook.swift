@@ -109,15 +109,17 @@ public final class ClearingBook: Sendable {
         let lines: [String] = state.withLock { state in
             var written = entry
             var lines: [String] = []
+            // One difference per row, so that each shows on its own.
+            var duplicated = false
             if delivered && state.pending.changedAmounts > 0 {
                 state.pending.changedAmounts -= 1
                 written.amount += 1
+            } else if delivered && state.pending.duplicates > 0 {
+                state.pending.duplicates -= 1
+                duplicated = true
             }
             lines.append(ClearingBook.row(date, "approval", written))
-            if delivered && state.pending.duplicates > 0 {
-                state.pending.duplicates -= 1
-                lines.append(lines[0])
-            }
+            if duplicated { lines.append(lines[0]) }
             if delivered && !state.extraWritten {
                 state.extraWritten = true
                 for index in 0..<state.pending.extraRows {

@@ -115,6 +115,9 @@ import Testing
         var byHash = JournalQuery()
         byHash.panHash = "00112233445566778899aabbccddeeff"
         #expect(try store.storage.journal(byHash).count == 3)
+        var byDate = JournalQuery()
+        byDate.businessDate = "2026-12-01"
+        #expect(try store.storage.journal(byDate).isEmpty, "records without a business date match no date")
         var limited = JournalQuery(limit: 2)
         limited.maskedPAN = "476173******0119"
         #expect(try store.storage.journal(limited).map(\.id) == ["1", "2"])
@@ -156,6 +159,7 @@ extension SQLiteStorageTests {
         full.rrn = "123456789012"; full.terminal = "TERM0001"; full.merchant = "MERCHANT0000001"; full.amount = Int64.max
         full.currency = "978"; full.uetr = "0f7c2a4e-8d13-4b8e-9a5b-2c1d3e4f5a6b"; full.endToEndId = "E2E-1"; full.messageId = "MSG-1"
         full.hostStan = "000120"; full.hostMicros = 0; full.result = 9999; full.forward = "reversal"
+        full.businessDate = "2026-12-01"; full.forwardBusinessDate = "2026-12-02"; full.approvalCode = "A00042"; full.processingCode = "200000"
         let bare = JournalRecord(id: "bare", started: Int64.min, listener: "", message: "", rule: "", channel: "", channelsTried: "",
                                  result: 0, outcome: "", totalMicros: Int64.min)
         var builder = JournalBlock.Builder()
@@ -182,7 +186,7 @@ extension SQLiteStorageTests {
     }
 
     @Test(arguments: [
-        ([UInt8]([2]), "layout"),
+        ([UInt8]([3]), "layout"),
         ([1, 0x85], "ends early"),
         ([1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], "overflows"),
         ([1, 0x7F, 0x41], "runs past the end"),

@@ -1,0 +1,88 @@
+import Foundation
+import ISO8583
+import PaymentModel
+import Simulators
+import Switch
+import Testing
+import TestSupport
+import Transport
+
+/// Business dates: every transaction booked to exactly one date, the host told the same one in
+/// DE 15, and the day's totals equal on both sides.
+@Suite struct SwitchBusinessDayTests {
+    /// A cutover `seconds` from now, as HH:MM:SS in UTC.
+    static func cutover(inSeconds seconds: Int) -> String {
+        let when = Int(Date().timeIntervalSince1970) + seconds
+        let second = when % 86_400
+        return String(format: "%02d:%02d:%02d", second / 3600, second / 60 % 60, second % 60)
+    }
+
+    @Test func aCutoverMidLoadBooksEachTransactionToOneDateAndBothSidesTotalsAgree() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        let clearingPath = NSTemporaryDirectory() + "clearing-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: clearingPath) }
+        // The issuer books by the DE 15 it is sent; its own cutover is deliberately another one.
+        let book = try ClearingBook(path: clearingPath, businessDay: BusinessDay(cutover: 6 * 3600))
+        let issuer = try IssuerSimulator(.init(format: .bin2, wire: .iso8583(SwitchFixtures.iso87ascii), loops: 1, clearing: book))
+        let port = try issuer.start()
+        defer { issuer.stop() }
+        let cutover = Self.cutover(inSeconds: 2)
+        let (payments, ports) = try SwitchHarness.start(
+            SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [port]), extra: "business-day: {cutover: \"\(cutover)\"}"),
+            rules: SwitchFixtures.rules(["issuer"]), storage: store)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+
+        let exchange = try ISO8583Exchange(dialect: SwitchFixtures.iso87ascii, templates: [(SwitchFixtures.purchase(), 1)])
+        let report = LoadGenerator(.init(port: ports["pos"]!, format: .bin2, connections: 2, mode: .openLoop(perSecond: 100),
+                                         limit: .seconds(4), timeoutMilliseconds: 3_000, loops: 1), exchange: exchange).run()
+        #expect(report.isClean, "\(report.text)")
+        #expect(SwitchHarness.wait { (try? store.storage.journal(JournalQuery(limit: Int.max)).count) == report.counts.matched })
+        book.flush()
+
+        let records = try store.storage.journal(JournalQuery(limit: Int.max))
+        let dates = Set(records.compactMap(\.businessDate))
+        #expect(records.allSatisfy { $0.businessDate != nil })
+        #expect(dates.count == 2, "the load ran across the cutover at \(cutover): \(dates)")
+        // Before and after the cutover, in that order.
+        let sorted = records.sorted { $0.started < $1.started }
+        #expect(sorted.map(\.businessDate) == sorted.map(\.businessDate).sorted { ($0 ?? "") < ($1 ?? "") })
+        for date in dates {
+            let ours = JournalTotals(records, on: date)
+            let theirs = book.totals(on: try #require(BusinessDate(date)))
+            #expect(ours.totals == theirs, "\(date): \(ours.totals.differences(from: theirs))")
+            #expect(ours.transactions == records.filter { $0.businessDate == date }.count && ours.pendingReversals == 0)
+        }
+        // The day turned while the link was up: the host was told (0800, DE 70 = 201), after the sign-on.
+        #expect(SwitchHarness.wait { issuer.received.filter { $0.message == "0800" }.count >= 2 })
+    }
+
+    @Test func aSettlementDateTheOriginatorSentDecidesTheBusinessDate() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii) { request in .answer(ScriptedHost.answer(request, code: nil)) }
+        defer { host.stop() }
+        let (payments, ports) = try SwitchHarness.start(
+            SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [host.port]), extra: "business-day: {cutover: \"21:00\"}"),
+            rules: SwitchFixtures.rules(["issuer"]), storage: store)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let pos = try PosClient(port: ports["pos"]!)
+        let today = BusinessDay(cutover: 21 * 3600).date(atUnixMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        let tomorrow = BusinessDate(day: today.day + 1)
+        var stated = SwitchFixtures.purchase(stan: 15)
+        stated.set(15, tomorrow.settlementDateField(digits: 4))
+        #expect(try pos.exchange(stated)?.string(39) == "00")
+        #expect(try pos.exchange(SwitchFixtures.purchase(stan: 16))?.string(39) == "00")
+
+        // The host got the originator's DE 15 as it was, and the switch's for the other.
+        #expect(SwitchHarness.wait { host.requests.filter { $0.mti.description == "0200" }.count == 2 })
+        let sent = host.requests.filter { $0.mti.description == "0200" }
+        #expect(sent.map { $0.string(15) } == [tomorrow.settlementDateField(digits: 4), today.settlementDateField(digits: 4)])
+        #expect(SwitchHarness.wait { (try? store.storage.journal(JournalQuery()).count) == 2 })
+        let byStan = Dictionary(uniqueKeysWithValues: try store.storage.journal(JournalQuery()).map { ($0.stan ?? "", $0) })
+        #expect(byStan["000015"]?.businessDate == tomorrow.description && byStan["000016"]?.businessDate == today.description)
+        #expect(byStan["000016"]?.processingCode == "000000" && byStan["000016"]?.approvalCode == "A12345")
+    }
+}
