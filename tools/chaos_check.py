@@ -98,7 +98,9 @@ for path in glob.glob(os.path.join(work, "**", "*"), recursive=True):
     if any(pan in data for pan in pans):
         pan_hits.append(name)
     if ".sqlite" not in name:
-        for match in re.finditer(rb"(?<![0-9])[0-9]{13,19}(?![0-9])", data):
+        # No card number starts with 0 (major industry identifier 0 is not issued): zero-padded
+        # amounts and counts (DE 86-89 totals) are not card numbers.
+        for match in re.finditer(rb"(?<![0-9])[1-9][0-9]{12,18}(?![0-9])", data):
             if luhn(match.group().decode()):
                 luhn_hits.append(name)
 check(not luhn_hits, f"Luhn-valid digit runs in {sorted(set(luhn_hits))}")

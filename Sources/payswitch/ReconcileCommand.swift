@@ -9,6 +9,7 @@ import Switch
 /// `payswitch reconcile`: a business date of the journal against a host's clearing file.
 struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "Match a business date of the journal against a host's clearing file (CSV or fixed width).",
         discussion: """
             The file is streamed and read by a layout (YAML: specs/reconcile/README.md; shipped: \
