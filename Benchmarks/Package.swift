@@ -6,6 +6,7 @@
 //   swift package --disable-sandbox benchmark --target RoutingBenchmarks
 //   swift package --disable-sandbox benchmark --target PerMessageBenchmarks
 //   swift package --disable-sandbox benchmark --target SecurityBenchmarks
+//   swift package --disable-sandbox benchmark --target ReconciliationBenchmarks
 import Foundation
 import PackageDescription
 
@@ -86,6 +87,24 @@ let package = Package(
             ],
             path: "Benchmarks/SecurityBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
+            name: "ReconciliationBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Reconciliation", package: mainPackage),
+            ],
+            path: "Benchmarks/ReconciliationBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        // A day-end fixture (journal and clearing file) for tools/bench/reconcile.sh.
+        .executableTarget(
+            name: "ReconcileFixture",
+            dependencies: [
+                .product(name: "Switch", package: mainPackage),
+                .product(name: "SQLiteStorage", package: mainPackage),
+            ],
+            path: "Sources/ReconcileFixture"
         ),
         .executableTarget(
             name: "PerMessageLoop",

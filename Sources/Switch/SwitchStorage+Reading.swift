@@ -37,14 +37,21 @@ extension SwitchStorage {
         return records
     }
 
+    /// Calls `body` with every journal record a query selects, block by block as written, without
+    /// the forward states and without a limit: what a day-end job reads, never holding more than a
+    /// block's records.
+    public func forEachJournalRecord(_ query: JournalQuery, _ body: (JournalRecord) -> Void) throws(StorageError) {
+        try journalBlocks(JournalBlockSelection(since: query.since, until: query.until)) { stored throws(StorageError) in
+            for record in try stored.block.decoded(name: "journal block \(stored.sequence)") where query.matches(record) { body(record) }
+            return true
+        }
+    }
+
     /// Journal counts by channel, outcome and response code, in that order.
     public func journalStats(_ query: JournalQuery) throws(StorageError) -> [JournalCount] {
         var counts: [JournalCountKey: Int] = [:]
-        try journalBlocks(JournalBlockSelection(since: query.since, until: query.until)) { stored throws(StorageError) in
-            for record in try stored.block.decoded(name: "journal block \(stored.sequence)") where query.matches(record) {
-                counts[JournalCountKey(channel: record.channel, outcome: record.outcome, responseCode: record.responseCode), default: 0] += 1
-            }
-            return true
+        try forEachJournalRecord(query) { record in
+            counts[JournalCountKey(channel: record.channel, outcome: record.outcome, responseCode: record.responseCode), default: 0] += 1
         }
         return counts.sorted { ($0.key.channel, $0.key.outcome, $0.key.responseCode ?? "") < ($1.key.channel, $1.key.outcome, $1.key.responseCode ?? "") }
             .map { JournalCount(channel: $0.key.channel, outcome: $0.key.outcome, responseCode: $0.key.responseCode, count: $0.value) }

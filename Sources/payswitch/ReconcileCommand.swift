@@ -46,7 +46,18 @@ struct ReconcileCommand: ParsableCommand {
         var query = JournalQuery(limit: Int.max)
         query.channel = channel
         query.businessDate = date
-        let expected = try SQLiteStorage(path: path, readOnly: true).journal(query).compactMap(ReconcileCommand.expected)
+        // Streamed: a day of the journal is held as compact expected items, not as records.
+        let storage = try SQLiteStorage(path: path, readOnly: true)
+        var expected: [ExpectedItem] = []
+        var reversals: [String: Int] = [:]
+        try storage.forEachJournalRecord(query) { record in
+            guard let item = ReconcileCommand.expected(record) else { return }
+            if record.forward == "reversal" { reversals[record.id] = expected.count }
+            expected.append(item)
+        }
+        for (id, state) in try storage.forwardStates(of: Array(reversals.keys)) where state.state == "acknowledged" {
+            if let index = reversals[id] { expected[index].state = .reversed }
+        }
         var reconciler = Reconciler(layout: clearingLayout, businessDate: date, expected: expected)
         do {
             try reconciler.read(file: file)
@@ -71,6 +82,7 @@ struct ReconcileCommand: ParsableCommand {
         guard type == "10" || type == "20" else { return nil }
         let state: ExpectedItem.State
         if record.forward == "reversal" {
+            // Pending until its acknowledgement is read (records from a query carry it already).
             state = record.forwardState == "acknowledged" ? .reversed : .reversalPending
         } else {
             state = record.outcome == "approved" ? .settled : .notApproved
