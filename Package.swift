@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel", "TestSupport"]),
-        .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583", "TestSupport"]),
+        .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583", "PaymentModel", "TestSupport"]),
         .testTarget(
             name: "SwitchTests",
             dependencies: [

@@ -94,9 +94,16 @@ public struct ReconciliationTotals: Sendable, Equatable, Codable {
         return fields
     }
 
-    /// Writes DE 74–89 and 97 into a reconciliation message.
-    public func write(into message: inout ISO8583Message) {
-        for (field, value) in fields { message.set(field, value) }
+    /// Writes DE 74–89 and 97 into a reconciliation message, each as wide as `dialect` has it
+    /// (1993's DE 82–85 are ten-digit counts where 1987's are twelve-digit fee amounts; both zero here).
+    public func write(into message: inout ISO8583Message, dialect: Dialect) {
+        for (field, value) in fields {
+            guard let width = dialect[field: field]?.maxLength else { continue }
+            let sign = field == 97 ? String(value.prefix(1)) : ""
+            let digits = value.dropFirst(sign.count).drop { $0 == "0" }
+            let room = width - sign.count
+            message.set(field, sign + String(repeating: "0", count: max(0, room - digits.count)) + digits.suffix(room))
+        }
     }
 
     /// The totals a reconciliation message carries; nil when a count or amount is missing or not a number.

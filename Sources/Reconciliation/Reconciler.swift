@@ -67,8 +67,10 @@ public struct Reconciler: Sendable {
         entryOfItem.reserveCapacity(expected.count)
         isJournalDuplicate.reserveCapacity(expected.count)
         journalCurrency.reserveCapacity(expected.count)
+        // One key buffer for every item: building the index allocates nothing per item.
+        var key: [UInt8] = []
         for (item, transaction) in expected.enumerated() {
-            var key: [UInt8] = []
+            key.removeAll(keepingCapacity: true)
             for (position, field) in layout.keys.enumerated() {
                 if position > 0 { key.append(Self.keySeparator) }
                 key.append(contentsOf: (transaction.value(of: field) ?? "").utf8)

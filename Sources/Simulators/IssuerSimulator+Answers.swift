@@ -85,7 +85,7 @@ extension IssuerSimulator {
         let inBalance = ReconciliationTotals(request) == ours
         let code = version == 0 ? (inBalance ? "00" : "95") : (inBalance ? "500" : "501")
         answer.set(39, code)
-        if !inBalance { ours.write(into: &answer) }
+        if !inBalance { ours.write(into: &answer, dialect: dialect) }
         record?.result = code
         let count = try? answer.encode(as: dialect, into: buffer)
         return Exchange(record: record, answer: try count.map { .inLoopBuffer(count: $0) } ?? .array(answer.encoded(as: dialect)), mti: request.mti)

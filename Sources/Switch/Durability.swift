@@ -4,6 +4,7 @@ import ISO20022
 import Logging
 import PaymentModel
 import SecurityModule
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -17,12 +18,17 @@ final class Durability: Sendable {
     let forwardQueues: [String: ForwardQueue]
     private let logger: Logger
     private let metrics: SwitchMetrics
+    /// The forward alarm's bound, in milliseconds.
+    private let alarmAfterMilliseconds: Int64
+    /// Channels whose oldest forward item is overdue now.
+    private let overdueChannels = Mutex(Set<String>())
 
     init(storage: any SwitchStorage, protection: DataProtection, configuration: SwitchConfiguration, channels: [Channel],
          results: ResultCodeTable, logger: Logger, metrics: SwitchMetrics) throws {
         // A store written under another key is refused before anything is sent or written.
         try storage.bind(keyCheck: Durability.keyCheck(protection))
         let settings = configuration.storage ?? StorageConfiguration(path: "", keyFile: "")
+        alarmAfterMilliseconds = Int64(clamping: settings.forwardAlarmAfter.nanosecondsClamped / 1_000_000)
         self.protection = protection
         self.logger = logger
         self.metrics = metrics
@@ -140,7 +146,19 @@ final class Durability: Sendable {
         let now = Durability.now()
         for (name, queue) in forwardQueues {
             let state = queue.state
-            metrics.forwardQueue(channel: name, depth: state.depth, oldestSeconds: state.oldest.map { Double(max(0, now - $0)) / 1000 } ?? 0)
+            let age = state.oldest.map { max(0, now - $0) } ?? 0
+            metrics.forwardQueue(channel: name, depth: state.depth, oldestSeconds: Double(age) / 1000)
+            let overdue = age > alarmAfterMilliseconds
+            metrics.forwardOverdue(channel: name, overdue)
+            // Said once when it starts and once when it ends, not every second.
+            let changed = overdueChannels.withLock { channels in overdue ? channels.insert(name).inserted : channels.remove(name) != nil }
+            guard changed else { continue }
+            if overdue {
+                logger.warning("a reversal or advice has waited for its host longer than the alarm bound: the day cannot reconcile until it is answered",
+                               metadata: ["channel": "\(name)", "pending": "\(state.depth)", "oldest_seconds": "\(age / 1000)"])
+            } else {
+                logger.info("no reversal or advice overdue any more", metadata: ["channel": "\(name)"])
+            }
         }
     }
 }

@@ -32,6 +32,10 @@ final class StorageWriter: @unchecked Sendable {
     private let results: ResultCodeTable
     /// The switch's business day, for what was answered without a channel's.
     private let businessDay: BusinessDay
+    /// Running totals per channel and business date; on ``queue`` only.
+    private var dayTotals = DayTotals()
+    /// What the batch being written adds to them, applied once it is committed; on ``queue`` only.
+    private var dayChanges: [(DayTotals.Key, DayTotals.Running)] = []
     private let pending = Mutex(Pending())
     /// Journal places reserved by admitted requests and not yet written.
     private let reserved = Atomic<Int>(0)
@@ -179,6 +183,7 @@ final class StorageWriter: @unchecked Sendable {
             }
             failures = 0
             metrics.journalWrite(nanoseconds: DispatchTime.now().uptimeNanoseconds - started, records: work.journal.count)
+            dayTotals.apply(dayChanges, metrics: metrics)
             reserved.subtract(work.journal.count, ordering: .relaxed)
             releasable.removeAll { batch.releasedClaimBlocks.contains($0) }
             settle(work, claimBlock: receipt.claimBlock)
@@ -209,6 +214,7 @@ final class StorageWriter: @unchecked Sendable {
         }
         if !claims.isEmpty { batch.claims = try ClaimBlock.sealed(claims, protection: protection) }
         var block = JournalBlock.Builder()
+        dayChanges.removeAll(keepingCapacity: true)
         for entry in work.journal {
             // Ids are given here unless a claim or a stored reversal already named one.
             let record = entry.record(id: entry.request.transaction ?? nextTransactionID(), hasher: hasher, results: results,
@@ -219,6 +225,7 @@ final class StorageWriter: @unchecked Sendable {
                 block.append(record)
             }
             if let stan = record.hostStan { batch.hostStans[record.channel] = stan }
+            dayChanges += DayTotals.changes(of: record)
             if let item = entry.forward { batch.newForwards.append(item) }
             if entry.request.claimed && entry.request.claimBlock == ClaimMark.none { entry.request.claimBlock = ClaimMark.settledFirst }
         }

@@ -135,12 +135,13 @@ struct ConfigurationReader {
     /// `storage: off`, or the database and key file (relative to the configuration file).
     func readStorage(_ node: SpecNode) throws(SpecError) -> StorageConfiguration? {
         if (try? node.string("storage")) == "off" { return nil }
-        let map = try node.mapping("storage", allowed: ["path", "key-file", "journal-capacity", "journal-messages", "synchronous"])
+        let map = try node.mapping("storage", allowed: ["path", "key-file", "journal-capacity", "journal-messages", "synchronous", "forward-alarm-after"])
         var storage = StorageConfiguration(path: resolvePath(try map.required("path", in: "storage").string("a database file")),
                                            keyFile: resolvePath(try map.required("key-file", in: "storage").string("a key file")))
         if let value = map["journal-capacity"] { storage.journalCapacity = try positive(value, "journal-capacity") }
         if let value = map["journal-messages"] { storage.journalMessages = try value.boolean("journal-messages") }
         if let value = map["synchronous"] { storage.synchronous = try value.choice("synchronous", StorageConfiguration.Synchronous.self) }
+        if let value = map["forward-alarm-after"] { storage.forwardAlarmAfter = try duration(value, "forward-alarm-after") }
         return storage
     }
 

@@ -57,6 +57,9 @@ public struct StorageConfiguration: Sendable, Equatable {
     public var journalMessages: Bool
     /// When a write counts as done.
     public var synchronous: Synchronous
+    /// How long a reversal or advice may wait for its host's answer before the alarm
+    /// (`payswitch_forward_overdue`, and a warning in the log).
+    public var forwardAlarmAfter: Duration = .seconds(300)
 
     /// When a write counts as done.
     public enum Synchronous: String, Sendable, CaseIterable {

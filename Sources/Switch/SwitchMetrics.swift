@@ -83,6 +83,20 @@ final class SwitchMetrics: Sendable {
         gauge("payswitch_forward_queue_age_seconds", [("channel", channel)]).record(oldestSeconds)
     }
 
+    /// A channel's running totals for a business date (``DayTotals``).
+    func day(channel: String, date: String, _ running: DayTotals.Running) {
+        let dimensions = [("channel", channel), ("date", date)]
+        gauge("payswitch_day_approved", dimensions).record(running.approved)
+        gauge("payswitch_day_approved_amount", dimensions).record(running.approvedAmount)
+        gauge("payswitch_day_reversals", dimensions).record(running.reversals)
+        gauge("payswitch_day_reversals_amount", dimensions).record(running.reversalsAmount)
+        gauge("payswitch_day_standing_amount", dimensions).record(running.standingAmount)
+    }
+
+    /// 1 while a channel's oldest reversal or advice has waited for its host's answer longer than
+    /// the alarm bound, else 0.
+    func forwardOverdue(channel: String, _ overdue: Bool) { gauge("payswitch_forward_overdue", [("channel", channel)]).record(overdue ? 1 : 0) }
+
     /// Journal records waiting to be written (places reserved), sampled.
     func journalDepth(_ depth: Int) { gauge("payswitch_journal_queue_depth", []).record(depth) }
 

@@ -93,7 +93,7 @@ struct ReconCommand: ParsableCommand {
             message.set(7, two(parts.tm_mon + 1) + two(parts.tm_mday) + two(parts.tm_hour) + two(parts.tm_min) + two(parts.tm_sec))
             message.set(11, String(format: "%06d", Int(seconds % 1_000_000)))
             if let field = dialect[field: 15] { message.set(15, date.settlementDateField(digits: field.maxLength)) }
-            totals.write(into: &message)
+            totals.write(into: &message, dialect: dialect)
             let frame = try message.encoded(as: dialect)
             let group = EventLoopGroup(count: 1)
             let answer = Mutex<[UInt8]?>(nil)

@@ -32,7 +32,7 @@ struct ReconciliationTotalsTests {
         let dialect = try Dialect.shipped("iso87ascii")
         var message = ISO8583Message(mti: MTI("0520")!)
         message.set(11, "000001")
-        totals.write(into: &message)
+        totals.write(into: &message, dialect: dialect)
         let read = try #require(ReconciliationTotals(try ISO8583Message(decoding: try message.encoded(as: dialect), dialect: dialect)))
         #expect(read == totals)
         var other = totals
@@ -44,5 +44,18 @@ struct ReconciliationTotalsTests {
         ])
         message.remove(86)
         #expect(ReconciliationTotals(message) == nil)
+    }
+
+    /// 1993's DE 82-85 are ten-digit counts: a 1520 carries the same totals in its own widths.
+    @Test func a1520TakesTheWidthsOf1993() throws {
+        var totals = ReconciliationTotals()
+        totals.add(.debit, amount: 12_550)
+        let dialect = try Dialect.shipped("iso93ascii")
+        var message = ISO8583Message(mti: MTI("1520")!)
+        message.set(11, "000001")
+        totals.write(into: &message, dialect: dialect)
+        let decoded = try ISO8583Message(decoding: try message.encoded(as: dialect), dialect: dialect)
+        #expect(decoded.string(82) == "0000000000" && decoded.string(97) == "D0000000000012550")
+        #expect(ReconciliationTotals(decoded) == totals)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ISO8583
+import PaymentModel
 import Testing
 import TestSupport
 
@@ -60,7 +61,7 @@ import TestSupport
                  request-timeout: 400ms, forward-retry: 200ms, forward-retry-max: 1s}
             health: {minimum-failures: 100000}
             admin: "127.0.0.1:\(adminPort)"
-            storage: {path: data/switch.sqlite, key-file: data/data.key}
+            storage: {path: data/switch.sqlite, key-file: data/data.key, forward-alarm-after: 1s}
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let log = directory + "/serve.log"
 
@@ -77,6 +78,18 @@ import TestSupport
                                                            "--template", Self.adviceTemplate(), "--count", "3", "--connections", "1",
                                                            "--window", "1", "--quiet", "--json"]))
         #expect((advices["codes"] as? [String: Int]) == ["00": 3])
+        // The day as it grows: 24 reversals made, none answered, and the alarm once they wait past its bound.
+        let today = BusinessDay().date(atUnixMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)).description
+        var during = ""
+        let alarmed = Date().addingTimeInterval(5)
+        repeat {
+            usleep(200_000)
+            during = ServeCommandTests.http("GET", "/metrics", port: adminPort)
+        } while Date() < alarmed && !during.contains("payswitch_forward_overdue{channel=\"issuer\"} 1")
+        #expect(during.contains("payswitch_forward_overdue{channel=\"issuer\"} 1"), "\(during)")
+        #expect(during.contains("payswitch_day_reversals{channel=\"issuer\",date=\"\(today)\"} 24"))
+        #expect(during.contains("payswitch_day_approved{channel=\"issuer\",date=\"\(today)\"} 0"), "nothing approved")
+        #expect((try? String(contentsOfFile: log, encoding: .utf8))?.contains("longer than the alarm bound") == true)
         // More purchases, in flight at the silent issuer when the switch is killed.
         let cut = BackgroundRun(["sim", "pos", "--port", String(first.port), "--spec", "iso87ascii", "--count", "6",
                                  "--connections", "2", "--window", "3", "--quiet", "--json", "--timeout-ms", "3000"])
@@ -114,6 +127,7 @@ import TestSupport
         #expect(metrics.contains("payswitch_forwards_total{channel=\"issuer\",kind=\"reversal\",event=\"acknowledged\"} 30"), "\(metrics)")
         #expect(metrics.contains("payswitch_forwards_total{channel=\"issuer\",kind=\"advice\",event=\"acknowledged\"} 3"))
         #expect(metrics.contains("payswitch_forward_queue_depth{channel=\"issuer\"} 0"))
+        #expect(metrics.contains("payswitch_forward_overdue{channel=\"issuer\"} 0"))
         #expect(metrics.contains("payswitch_journal_queue_depth 0"))
         #expect(metrics.contains("payswitch_storage_write_seconds_count"))
         _ = second.stop()
