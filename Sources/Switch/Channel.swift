@@ -38,6 +38,9 @@ final class Channel: @unchecked Sendable {
     /// Called with the host's answer to a store-and-forward message: the item's id and the answer's
     /// response code (DE 39, or ISO 20022 status/reason). Set once before start.
     var onForwardAnswer: (@Sendable (Int64, String) -> Void)?
+    /// Called with a reconciliation request the host sent (0500, 0520, 1520) and the link it came
+    /// on, to be answered from the journal. Set once before start; nil: such requests are refused.
+    var onReconciliationRequest: (@Sendable (ISO8583Message, Connection) -> Void)?
     /// Dynamic key exchange of the channel's PIN key (set before ``start()``, then only read).
     var keyExchange: KeyExchange?
 
@@ -304,6 +307,13 @@ final class Channel: @unchecked Sendable {
                 onComplete(entry, .failed(.securityViolation, .systemError))
             }
             return
+        }
+        if answer.mti.messageClass == 5 && answer.mti.expectsResponse {
+            guard let onReconciliationRequest else {
+                logger.warning("a reconciliation request from the host, and no journal to answer it from", metadata: ["channel": "\(name)"])
+                return
+            }
+            return onReconciliationRequest(answer, connection)
         }
         if !answer.mti.expectsResponse, let stan = answer.integer(11),
            let id = state.withLock({ $0.forwards.removeValue(forKey: UInt32(clamping: stan)) }) {

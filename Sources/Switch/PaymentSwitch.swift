@@ -92,6 +92,11 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
             if let queue = durability?.forwardQueues[channel.name] {
                 channel.onForwardAnswer = { [weak queue] id, code in queue?.answered(id: id, responseCode: code) }
             }
+            if durability != nil {
+                channel.onReconciliationRequest = { [weak self, unowned channel] request, connection in
+                    self?.answerReconciliation(request, from: channel, on: connection)
+                }
+            }
         }
     }
 

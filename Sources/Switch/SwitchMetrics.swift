@@ -83,6 +83,12 @@ final class SwitchMetrics: Sendable {
         gauge("payswitch_forward_queue_age_seconds", [("channel", channel)]).record(oldestSeconds)
     }
 
+    /// A host's reconciliation request answered, in balance or not.
+    func reconciliation(channel: String, inBalance: Bool) {
+        Counter(label: "payswitch_reconciliations_total", dimensions: [("channel", channel), ("outcome", inBalance ? "in-balance" : "out-of-balance")])
+            .increment()
+    }
+
     /// A channel's running totals for a business date (``DayTotals``).
     func day(channel: String, date: String, _ running: DayTotals.Running) {
         let dimensions = [("channel", channel), ("date", date)]

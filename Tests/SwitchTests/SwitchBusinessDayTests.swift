@@ -85,4 +85,50 @@ import Transport
         #expect(byStan["000015"]?.businessDate == tomorrow.description && byStan["000016"]?.businessDate == today.description)
         #expect(byStan["000016"]?.processingCode == "000000" && byStan["000016"]?.approvalCode == "A12345")
     }
+    /// A host asking for reconciliation (0520) is answered from the journal: in balance (00) with
+    /// the totals the switch has, out of balance (95) with the switch's own totals otherwise.
+    @Test func aHostsReconciliationRequestIsAnsweredFromTheJournal() throws {
+        let store = try StorageFixture()
+        defer { store.remove() }
+        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii) { request in
+            request.mti.expectsResponse ? .answer(ScriptedHost.answer(request, code: nil)) : .drop
+        }
+        defer { host.stop() }
+        let (payments, ports) = try SwitchHarness.start(
+            SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [host.port])),
+            rules: SwitchFixtures.rules(["issuer"]), storage: store)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let pos = try PosClient(port: ports["pos"]!)
+        #expect(try pos.exchange(SwitchFixtures.purchase(stan: 1, amount: 1_000, rrn: "000000000001"))?.string(39) == "00")
+        #expect(try pos.exchange(SwitchFixtures.purchase(stan: 2, amount: 2_500, rrn: "000000000002"))?.string(39) == "00")
+        #expect(SwitchHarness.wait { (try? store.storage.journal(JournalQuery()).count) == 2 })
+
+        let today = BusinessDay().date(atUnixMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        func ask(_ totals: ReconciliationTotals, stan: String) throws -> ISO8583Message? {
+            var request = ISO8583Message(mti: MTI("0520")!)
+            request.set(7, "1201120000")
+            request.set(11, stan)
+            request.set(15, today.settlementDateField(digits: 4))
+            totals.write(into: &request, dialect: SwitchFixtures.iso87ascii)
+            try host.push(request)
+            var answer: ISO8583Message?
+            _ = SwitchHarness.wait {
+                answer = host.received.compactMap { try? ISO8583Message(decoding: $0, dialect: SwitchFixtures.iso87ascii) }
+                    .first { $0.mti.description == "0530" && $0.string(11) == stan }
+                return answer != nil
+            }
+            return answer
+        }
+        var agreed = ReconciliationTotals()
+        agreed.add(.debit, amount: 1_000)
+        agreed.add(.debit, amount: 2_500)
+        let balanced = try #require(try ask(agreed, stan: "000901"))
+        #expect(balanced.string(39) == "00" && balanced.string(76) == "0000000002")
+        var more = agreed
+        more.add(.debit, amount: 700)
+        let unbalanced = try #require(try ask(more, stan: "000902"))
+        #expect(unbalanced.string(39) == "95")
+        #expect(ReconciliationTotals(unbalanced) == agreed, "the switch's own totals come back")
+    }
 }

@@ -1,0 +1,50 @@
+import Dispatch
+import Foundation
+import ISO8583
+import Logging
+import PaymentModel
+import Transport
+
+extension PaymentSwitch {
+    /// Answers a host's reconciliation request (0500/0520, 1520) from the journal: the channel's
+    /// totals for the business date in its DE 15 (else today's) against the ones it carries. In
+    /// balance: 00 (500). Out of balance: 95 (501) with the switch's own totals, each difference
+    /// logged and counted. The journal is read off the link's queue.
+    func answerReconciliation(_ request: ISO8583Message, from channel: Channel, on connection: Connection) {
+        guard let durability, let side = channel.iso8583 else { return }
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let day = channel.configuration.businessDay?.day ?? BusinessDay()
+            let today = day.date(atUnixMilliseconds: Durability.now())
+            let date = request.string(15).flatMap { BusinessDate.settlementDate($0, near: today) } ?? today
+            var query = JournalQuery(limit: Int.max)
+            query.channel = channel.name
+            let version = request.mti.version
+            var answer = request.answerSkeleton()
+            do {
+                let ours = JournalTotals(try durability.writer.storage.journal(query), on: date.description)
+                let differences = ReconciliationTotals(request).map { ours.totals.differences(from: $0) } ?? ["the request's DE 74-89 are missing or not numbers"]
+                let inBalance = differences.isEmpty
+                answer.set(39, version == 0 ? (inBalance ? "00" : "95") : (inBalance ? "500" : "501"))
+                if !inBalance { ours.totals.write(into: &answer, dialect: side.dialect) }
+                metrics.reconciliation(channel: channel.name, inBalance: inBalance)
+                if inBalance {
+                    logger.info("host's reconciliation totals in balance", metadata: ["channel": "\(channel.name)", "date": "\(date)"])
+                } else {
+                    logger.warning("host's reconciliation totals out of balance", metadata: [
+                        "channel": "\(channel.name)", "date": "\(date)", "differences": "\(differences.joined(separator: "; "))",
+                        "pending_reversals": "\(ours.pendingReversals)",
+                    ])
+                }
+            } catch {
+                logger.error("cannot read the journal to answer a reconciliation request", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+                answer.set(39, version == 0 ? "96" : "909")
+            }
+            do {
+                let frame = try channel.mac.map { try $0.signed(answer, dialect: side.dialect) } ?? answer.encoded(as: side.dialect)
+                connection.execute { connection in frame.withUnsafeBytes { try? connection.send(payload: $0) } }
+            } catch {
+                logger.error("cannot encode the reconciliation answer", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+            }
+        }
+    }
+}
