@@ -41,6 +41,10 @@ final class Channel: @unchecked Sendable {
     /// Called with a reconciliation request the host sent (0500, 0520, 1520) and the link it came
     /// on, to be answered from the journal. Set once before start; nil: such requests are refused.
     var onReconciliationRequest: (@Sendable (ISO8583Message, Connection) -> Void)?
+    /// Called on a link when the business date turns, with the date that ended (``BusinessDayConfiguration/sendTotals``).
+    var onCutover: (@Sendable (BusinessDate, Connection) -> Void)?
+    /// Called with the host's answer to a reconciliation request the switch sent (0510, 0530, 1530).
+    var onReconciliationAnswer: (@Sendable (ISO8583Message) -> Void)?
     /// Dynamic key exchange of the channel's PIN key (set before ``start()``, then only read).
     var keyExchange: KeyExchange?
 
@@ -185,6 +189,9 @@ final class Channel: @unchecked Sendable {
     }
 
     /// The next STAN not in flight on this channel, 000001 to 999999 then round again.
+    /// A STAN for a message of the switch's own (such as a 0520) that no request in flight holds.
+    func nextOwnStan() -> UInt32 { state.withLock { Channel.nextStan(&$0) } }
+
     private static func nextStan(_ state: inout State) -> UInt32 {
         repeat {
             state.lastStan = state.lastStan % 999_999 + 1
@@ -315,6 +322,9 @@ final class Channel: @unchecked Sendable {
             }
             return onReconciliationRequest(answer, connection)
         }
+        if answer.mti.messageClass == 5 && !answer.mti.expectsResponse {
+            return onReconciliationAnswer?(answer) ?? ()
+        }
         if !answer.mti.expectsResponse, let stan = answer.integer(11),
            let id = state.withLock({ $0.forwards.removeValue(forKey: UInt32(clamping: stan)) }) {
             return onForwardAnswer?(id, answer.string(39) ?? "-") ?? ()
@@ -427,8 +437,13 @@ final class Channel: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let timeout = UInt64(configuration.requestTimeout.nanosecondsClamped)
         let echoEvery = configuration.echoInterval.map { UInt64($0.nanosecondsClamped) }
-        enum Step { case none, signOn(Connection), echo(Connection), keyChange(Connection), cutover(Connection, BusinessDate), close(Connection) }
-        let businessDate = cutoverAnnounced ? configuration.businessDay.map { $0.day.date(atUnixMilliseconds: Durability.now()) } : nil
+        enum Step {
+            case none, signOn(Connection), echo(Connection), keyChange(Connection), close(Connection)
+            /// The date turned: the new one and the one that ended.
+            case cutover(Connection, BusinessDate, BusinessDate)
+        }
+        let watchesDate = cutoverAnnounced || configuration.businessDay?.sendTotals == true
+        let businessDate = watchesDate ? configuration.businessDay.map { $0.day.date(atUnixMilliseconds: Durability.now()) } : nil
         let step: Step = state.withLock { state in
             guard !state.stopped, let connection = state.links[link].connection else { return .none }
             var linkState = state.links[link]
@@ -450,7 +465,7 @@ final class Channel: @unchecked Sendable {
             if let businessDate, linkState.takesTraffic(requireSignOn: configuration.signOn) {
                 // The date the link came up in needs no announcing; each one after it does, once.
                 defer { linkState.announcedDate = businessDate }
-                if let announced = linkState.announcedDate, announced < businessDate { return .cutover(connection, businessDate) }
+                if let announced = linkState.announcedDate, announced < businessDate { return .cutover(connection, businessDate, announced) }
             }
             return .none
         }
@@ -459,9 +474,12 @@ final class Channel: @unchecked Sendable {
         case .signOn(let connection): sendNetwork(.signOn, on: connection, link: link)
         case .echo(let connection): sendNetwork(.echo, on: connection, link: link)
         case .keyChange(let connection): sendNetwork(.keyChange, on: connection, link: link)
-        case .cutover(let connection, let date):
-            logger.info("cutover: business date announced", metadata: ["channel": "\(name)", "date": "\(date)"])
-            sendNetwork(.cutover, on: connection, link: link, date: date)
+        case .cutover(let connection, let date, let ended):
+            if cutoverAnnounced {
+                logger.info("cutover: business date announced", metadata: ["channel": "\(name)", "date": "\(date)"])
+                sendNetwork(.cutover, on: connection, link: link, date: date)
+            }
+            if configuration.businessDay?.sendTotals == true { onCutover?(ended, connection) }
         case .close(let connection):
             logger.warning("echo tests unanswered: link taken out and reopened", metadata: [
                 "channel": "\(name)", "address": "\(configuration.addresses[link])",

@@ -47,4 +47,48 @@ extension PaymentSwitch {
             }
         }
     }
+    /// Sends a link the totals of a business date that just ended (0520, or 1520 in 1993 dialects),
+    /// once every request of that date has been answered or timed out (a request timeout and a
+    /// second after the cutover). Reversals still pending are said in the log: they may yet move
+    /// the totals.
+    func sendTotals(of date: BusinessDate, on channel: Channel, connection: Connection) {
+        guard let durability, let side = channel.iso8583 else { return }
+        let settle = channel.configuration.requestTimeout + .seconds(1)
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: settle.nanosecondsClamped))) { [self] in
+            var query = JournalQuery(limit: Int.max)
+            query.channel = channel.name
+            do {
+                let ours = JournalTotals(try durability.writer.storage.journal(query), on: date.description)
+                var message = ISO8583Message(mti: MTI(side.mapping.version == 0 ? "0520" : "1520")!)
+                message.set(7, NetworkManagement.transmissionDateTime())
+                message.set(11, NetworkManagement.sixDigits(channel.nextOwnStan()))
+                if let field = side.dialect[field: 15] { message.set(15, date.settlementDateField(digits: field.maxLength)) }
+                ours.totals.write(into: &message, dialect: side.dialect)
+                let frame = try channel.mac.map { try $0.signed(message, dialect: side.dialect) } ?? message.encoded(as: side.dialect)
+                connection.execute { connection in frame.withUnsafeBytes { try? connection.send(payload: $0) } }
+                logger.info("cutover: the ended date's totals sent", metadata: [
+                    "channel": "\(channel.name)", "date": "\(date)", "transactions": "\(ours.transactions)",
+                    "pending_reversals": "\(ours.pendingReversals)",
+                ])
+            } catch {
+                logger.error("cannot send the ended date's totals", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The host's answer to totals the switch sent: counted, and logged with the host's own totals
+    /// when it is out of balance.
+    func reconciliationAnswered(_ answer: ISO8583Message, channel: Channel) {
+        let code = answer.string(39) ?? "-"
+        let inBalance = code == "00" || code == "500"
+        metrics.reconciliation(channel: channel.name, inBalance: inBalance)
+        if inBalance {
+            logger.info("host's answer to the totals: in balance", metadata: ["channel": "\(channel.name)", "date": "\(answer.string(15) ?? "-")"])
+        } else {
+            let theirs = ReconciliationTotals(answer).map { $0.fields.map { "DE \($0.0) \($0.1)" }.joined(separator: ", ") } ?? "none"
+            logger.warning("host's answer to the totals: out of balance", metadata: [
+                "channel": "\(channel.name)", "date": "\(answer.string(15) ?? "-")", "code": "\(code)", "host_totals": "\(theirs)",
+            ])
+        }
+    }
 }

@@ -96,7 +96,9 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
                 channel.onReconciliationRequest = { [weak self, unowned channel] request, connection in
                     self?.answerReconciliation(request, from: channel, on: connection)
                 }
+                channel.onCutover = { [weak self, unowned channel] date, connection in self?.sendTotals(of: date, on: channel, connection: connection) }
             }
+            channel.onReconciliationAnswer = { [weak self, unowned channel] answer in self?.reconciliationAnswered(answer, channel: channel) }
         }
     }
 

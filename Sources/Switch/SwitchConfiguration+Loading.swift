@@ -299,7 +299,7 @@ struct ConfigurationReader {
 
     /// `business-day: {cutover: "21:00", utc-offset: "+01:00", settlement-date, cutover-message, reversal-booking}`.
     func readBusinessDay(_ node: SpecNode) throws(SpecError) -> BusinessDayConfiguration {
-        let map = try node.mapping("business-day", allowed: ["cutover", "utc-offset", "settlement-date", "cutover-message", "reversal-booking"])
+        let map = try node.mapping("business-day", allowed: ["cutover", "utc-offset", "settlement-date", "cutover-message", "reversal-booking", "send-totals"])
         var day = BusinessDay()
         if let value = map["cutover"] {
             guard let seconds = BusinessDay.timeOfDay(try value.string("a cutover")) else { throw value.error("cutover is a time of day, HH:MM or HH:MM:SS (21:00)") }
@@ -314,6 +314,7 @@ struct ConfigurationReader {
         var configuration = BusinessDayConfiguration(day: day)
         if let value = map["settlement-date"] { configuration.settlementDate = try value.boolean("settlement-date") }
         if let value = map["cutover-message"] { configuration.cutoverMessage = try value.boolean("cutover-message") }
+        if let value = map["send-totals"] { configuration.sendTotals = try value.boolean("send-totals") }
         if let value = map["reversal-booking"] { configuration.reversalBooking = try value.choice("a reversal booking", ReversalBooking.self) }
         return configuration
     }

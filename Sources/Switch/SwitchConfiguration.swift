@@ -296,6 +296,8 @@ public struct BusinessDayConfiguration: Sendable, Equatable {
     /// Whether each signed-on link is sent 0800 with DE 70 = 201 at cutover (ISO 8583:1987).
     public var cutoverMessage = true
     public var reversalBooking = ReversalBooking.original
+    /// Whether each link is sent the ended date's totals (0520, 1520) after cutover.
+    public var sendTotals = false
 
     public init(day: BusinessDay) { self.day = day }
 }

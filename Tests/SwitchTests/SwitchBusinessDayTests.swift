@@ -29,7 +29,7 @@ import Transport
         defer { issuer.stop() }
         let cutover = Self.cutover(inSeconds: 2)
         let (payments, ports) = try SwitchHarness.start(
-            SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [port]), extra: "business-day: {cutover: \"\(cutover)\"}"),
+            SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [port]), extra: "business-day: {cutover: \"\(cutover)\", send-totals: true}"),
             rules: SwitchFixtures.rules(["issuer"]), storage: store)
         defer { payments.shutdown(grace: .zero) }
         #expect(SwitchHarness.wait { payments.isReady })
@@ -56,6 +56,9 @@ import Transport
         }
         // The day turned while the link was up: the host was told (0800, DE 70 = 201), after the sign-on.
         #expect(SwitchHarness.wait { issuer.received.filter { $0.message == "0800" }.count >= 2 })
+        // And, once the ended date's requests were all answered, sent its totals (0520): in balance.
+        #expect(SwitchHarness.wait(seconds: 8) { issuer.received.contains { $0.message == "0520" } })
+        #expect(issuer.received.filter { $0.message == "0520" }.map(\.result) == ["00"])
     }
 
     @Test func aSettlementDateTheOriginatorSentDecidesTheBusinessDate() throws {
