@@ -1,5 +1,6 @@
 import Foundation
 import SpecFiles
+import PaymentModel
 import Switch
 import Testing
 import TestSupport
@@ -86,7 +87,26 @@ import Transport
         (configuration() + "\nstorage: {path: a.sqlite}", 11, 10, "key-file"),
         (configuration() + "\nstorage: {path: a.sqlite, key-file: k, synchronous: sometimes}", 11, 53, "full, normal"),
         (configuration() + "\nstorage: {path: a.sqlite, key-file: k, journal-capacity: -1}", 11, 58, "positive"),
+        (configuration() + "\nbusiness-day: {cutover: \"25:00\"}", 11, 25, "HH:MM"),
+        (configuration() + "\nbusiness-day: {cutover: \"21:00\", utc-offset: \"+15:00\"}", 11, 46, "at most 14:00"),
+        (configuration() + "\nbusiness-day: {cutoff: \"21:00\"}", 11, 16, "cutoff"),
+        (configuration(channel: "    business-day: {reversal-booking: later}"), 10, 38, "original, current"),
     ]
+
+    @Test func businessDaysAreReadAndAChannelsOwnReplacesTheSwitchs() throws {
+        let yaml = Self.configuration(channel: "    business-day: {cutover: \"22:30:15\", reversal-booking: current, send-totals: true}")
+            + "\nbusiness-day: {cutover: \"21:00\", utc-offset: \"-05:00\", settlement-date: false, cutover-message: false}\n"
+        let configuration = try Self.load(yaml)
+        var top = BusinessDayConfiguration(day: BusinessDay(cutover: 21 * 3600, utcOffset: -5 * 3600))
+        top.settlementDate = false
+        top.cutoverMessage = false
+        #expect(configuration.businessDay == top)
+        var channel = BusinessDayConfiguration(day: BusinessDay(cutover: 22 * 3600 + 30 * 60 + 15))
+        channel.reversalBooking = .current
+        channel.sendTotals = true
+        #expect(configuration.channels.first?.businessDay == channel)
+        #expect(try Self.load(Self.configuration()).businessDay == nil)
+    }
 
     @Test(arguments: badFiles)
     func anErrorNamesItsLineAndColumn(yaml: String, line: Int, column: Int, words: String) {
