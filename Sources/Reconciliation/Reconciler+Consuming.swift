@@ -1,3 +1,4 @@
+public import SpecFiles
 import PaymentModel
 
 extension Reconciler {

@@ -1,3 +1,4 @@
+public import SpecFiles
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -45,11 +45,7 @@ struct JournalCommand: ParsableCommand {
         }
 
         func open() throws -> SQLiteStorage {
-            guard let path = try database ?? storageConfiguration()?.path else {
-                throw ValidationError("the configuration has no storage: name the journal with --database")
-            }
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no journal at \(path)") }
-            return try SQLiteStorage(path: path, readOnly: true)
+            try JournalCommand.open(database: database, storage: storageConfiguration())
         }
 
         func query(limit: Int) throws -> JournalQuery {
@@ -93,6 +89,15 @@ struct JournalCommand: ParsableCommand {
     }
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    /// The journal, read-only: `database` when given, else the configuration's storage.
+    static func open(database: String?, storage: StorageConfiguration?) throws -> SQLiteStorage {
+        guard let path = database ?? storage?.path else {
+            throw ValidationError("the configuration has no storage: name the journal with --database")
+        }
+        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no journal at \(path)") }
+        return try SQLiteStorage(path: path, readOnly: true)
+    }
 
     struct Query: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print journal records (card data masked) as a table or JSON lines.")

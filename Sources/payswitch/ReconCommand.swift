@@ -37,13 +37,9 @@ struct ReconCommand: ParsableCommand {
         func run() throws {
             guard BusinessDate(date) != nil else { throw ValidationError("--date is yyyy-MM-dd, found '\(date)'") }
             let configuration = try SwitchConfigurationFile.load(config)
-            guard let path = database ?? configuration.storage?.path else {
-                throw ValidationError("the configuration has no storage: name the journal with --database")
-            }
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no journal at \(path)") }
             var query = JournalQuery(limit: Int.max)
             query.channel = channel
-            let records = try SQLiteStorage(path: path, readOnly: true).journal(query)
+            let records = try JournalCommand.open(database: database, storage: configuration.storage).journal(query)
             let computed = JournalTotals(records, on: date)
             var exitCode: Int32 = computed.pendingReversals > 0 ? 1 : 0
             var verdict: (code: String, differences: [String])? = nil

@@ -38,16 +38,11 @@ struct ReconcileCommand: ParsableCommand {
         } catch let error as SpecError {
             throw ValidationError("\(error)")
         }
-        let configuration = try SwitchConfigurationFile.load(config)
-        guard let path = database ?? configuration.storage?.path else {
-            throw ValidationError("the configuration has no storage: name the journal with --database")
-        }
-        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no journal at \(path)") }
+        let storage = try JournalCommand.open(database: database, storage: try SwitchConfigurationFile.load(config).storage)
         var query = JournalQuery(limit: Int.max)
         query.channel = channel
         query.businessDate = date
         // Streamed: a day of the journal is held as compact expected items, not as records.
-        let storage = try SQLiteStorage(path: path, readOnly: true)
         var expected: [ExpectedItem] = []
         var reversals: [String: Int] = [:]
         try storage.forEachJournalRecord(query) { record in

@@ -1,3 +1,4 @@
+import SpecFiles
 import Reconciliation
 import Testing
 
