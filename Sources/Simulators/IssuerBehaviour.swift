@@ -193,7 +193,10 @@ extension IssuerBehaviour {
             behaviour.faultsOn = names
         }
         if let node = top["lateMs"] { behaviour.lateMilliseconds = try nonNegative(node, "lateMs") }
-        if let node = top["seed"] { behaviour.seed = UInt64(try node.integer("seed")) }
+        if let node = top["seed"] {
+            guard let seed = UInt64(exactly: try node.integer("seed")) else { throw node.error("seed must be a whole number, 0 or more") }
+            behaviour.seed = seed
+        }
         return behaviour
     }
 

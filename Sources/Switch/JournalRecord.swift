@@ -47,7 +47,8 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var result: Int
     /// What the originator got: DE 39, or the ISO 20022 status and reason.
     public var responseCode: String?
-    /// `approved`, `declined`, `timeout`, `unavailable`, `format-error`, `duplicate`, `system-error`, `stored`.
+    /// `approved`, `declined`, `timeout`, `unavailable`, `format-error`, `duplicate`, `system-error`, `stored`;
+    /// for a reconciliation exchange with a host (0520/0530), `in-balance` or `out-of-balance`.
     public var outcome: String
     /// Microseconds from reading the request to sending its answer.
     public var totalMicros: Int64

@@ -27,6 +27,7 @@ extension PaymentSwitch {
                 answer.set(39, version == 0 ? (inBalance ? "00" : "95") : (inBalance ? "500" : "501"))
                 if !inBalance { ours.totals.write(into: &answer, dialect: side.dialect) }
                 metrics.reconciliation(channel: channel.name, inBalance: inBalance)
+                journalReconciliation(request.mti.description, channel: channel, date: date, code: answer.string(39), inBalance: inBalance)
                 if inBalance {
                     logger.info("host's reconciliation totals in balance", metadata: ["channel": "\(channel.name)", "date": "\(date)"])
                 } else {
@@ -82,6 +83,9 @@ extension PaymentSwitch {
         let code = answer.string(39) ?? "-"
         let inBalance = code == "00" || code == "500"
         metrics.reconciliation(channel: channel.name, inBalance: inBalance)
+        let day = channel.configuration.businessDay?.day ?? BusinessDay()
+        let date = answer.string(15).flatMap { BusinessDate.settlementDate($0, near: day.date(atUnixMilliseconds: Durability.now())) }
+        journalReconciliation(answer.mti.description, channel: channel, date: date, code: code, inBalance: inBalance)
         if inBalance {
             logger.info("host's answer to the totals: in balance", metadata: ["channel": "\(channel.name)", "date": "\(answer.string(15) ?? "-")"])
         } else {
@@ -90,5 +94,16 @@ extension PaymentSwitch {
                 "channel": "\(channel.name)", "date": "\(answer.string(15) ?? "-")", "code": "\(code)", "host_totals": "\(theirs)",
             ])
         }
+    }
+    /// A reconciliation exchange in the journal, flagged by its outcome (`in-balance` or
+    /// `out-of-balance`): the day's record says whether the host agreed.
+    private func journalReconciliation(_ message: String, channel: Channel, date: BusinessDate?, code: String?, inBalance: Bool) {
+        guard let writer = durability?.writer else { return }
+        var record = JournalRecord(id: writer.nextTransactionID(), started: Durability.now(), listener: "-", message: message, rule: "-",
+                                   channel: channel.name, channelsTried: channel.name, result: inBalance ? 0 : 9109,
+                                   outcome: inBalance ? "in-balance" : "out-of-balance", totalMicros: 0)
+        record.responseCode = code
+        record.businessDate = date?.description
+        writer.journal(record: record)
     }
 }

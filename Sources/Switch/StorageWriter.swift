@@ -46,11 +46,13 @@ final class StorageWriter: @unchecked Sendable {
     private struct Pending {
         var claims: [ClaimEntry] = []
         var journal: [JournalEntry] = []
+        /// Records of the switch's own exchanges (reconciliation with a host), made whole by the caller.
+        var records: [JournalRecord] = []
         var attempts: [(id: Int64, attempts: Int, done: @Sendable (Bool) -> Void)] = []
         var acknowledged: [(id: Int64, responseCode: String)] = []
         var scheduled = false
 
-        var isEmpty: Bool { claims.isEmpty && journal.isEmpty && attempts.isEmpty && acknowledged.isEmpty }
+        var isEmpty: Bool { claims.isEmpty && journal.isEmpty && records.isEmpty && attempts.isEmpty && acknowledged.isEmpty }
     }
 
     /// Claims written and not yet settled, by claim block; on ``queue`` only.
@@ -101,6 +103,11 @@ final class StorageWriter: @unchecked Sendable {
     func journal(_ entry: JournalEntry) {
         if entry.request.journalPlace != .reserved { reserved.add(1, ordering: .relaxed) }
         enqueue { $0.journal.append(entry) }
+    }
+
+    /// Journals a record of the switch's own (a reconciliation exchange with a host) in the next batch.
+    func journal(record: JournalRecord) {
+        enqueue { $0.records.append(record) }
     }
 
     /// Records that a forward item is about to be sent for the `attempts`th time; `then(true)` once durable.
@@ -229,6 +236,7 @@ final class StorageWriter: @unchecked Sendable {
             if let item = entry.forward { batch.newForwards.append(item) }
             if entry.request.claimed && entry.request.claimBlock == ClaimMark.none { entry.request.claimBlock = ClaimMark.settledFirst }
         }
+        for record in work.records { block.append(record) }
         if !block.isEmpty { batch.journal = try block.finish(protection: protection) }
         batch.attempts = work.attempts.map { ($0.id, $0.attempts) }
         batch.acknowledged = work.acknowledged

@@ -27,7 +27,7 @@ struct JournalCommand: ParsableCommand {
         @Option(help: "The PAN's lookup hash, as a record shows it.") var panHash: String?
         @Option(help: "UETR (ISO 20022).") var uetr: String?
         @Option(help: "EndToEndId (ISO 20022).") var endToEndId: String?
-        @Option(help: "Outcome: approved, declined, timeout, unavailable, format-error, duplicate, system-error, stored.") var outcome: String?
+        @Option(help: "Outcome: approved, declined, timeout, unavailable, format-error, duplicate, system-error, stored, interrupted; in-balance or out-of-balance for reconciliation exchanges.") var outcome: String?
         @Option(help: "Channel name.") var channel: String?
         @Option(help: "From this time: ISO 8601 (2026-12-01T08:00:00Z) or Unix milliseconds.") var since: String?
         @Option(help: "Before this time: ISO 8601 or Unix milliseconds.") var until: String?

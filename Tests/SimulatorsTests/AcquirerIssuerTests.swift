@@ -72,6 +72,8 @@ struct AcquirerIssuerTests {
         ("faults: {drop: 0.6, close: 0.6}\n", 1, 9, "add up to more than 1"),
         ("latency: {distribution: gamma, ms: 1}\n", 1, 25, "unknown distribution"),
         ("responses:\n  - when: {panPrefix: \"41x\"}\n    result: Approved\n", 2, 23, "digits"),
+        // Found by the behaviour fuzz target: a negative seed trapped on conversion.
+        ("seed:   -92\n", 1, 9, "0 or more"),
     ])
     func behaviourFileErrorsNameTheirPlace(yaml: String, line: Int, column: Int, message: String) {
         #expect {

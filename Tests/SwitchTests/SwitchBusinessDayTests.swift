@@ -38,10 +38,12 @@ import Transport
         let report = LoadGenerator(.init(port: ports["pos"]!, format: .bin2, connections: 2, mode: .openLoop(perSecond: 100),
                                          limit: .seconds(4), timeoutMilliseconds: 3_000, loops: 1), exchange: exchange).run()
         #expect(report.isClean, "\(report.text)")
-        #expect(SwitchHarness.wait { (try? store.storage.journal(JournalQuery(limit: Int.max)).count) == report.counts.matched })
+        // The purchases (the reconciliation exchange after cutover is journalled too, as 0530).
+        func purchases() throws -> [JournalRecord] { try store.storage.journal(JournalQuery(limit: Int.max)).filter { $0.message == "0200" } }
+        #expect(SwitchHarness.wait { (try? purchases().count) == report.counts.matched })
         book.flush()
 
-        let records = try store.storage.journal(JournalQuery(limit: Int.max))
+        let records = try purchases()
         let dates = Set(records.compactMap(\.businessDate))
         #expect(records.allSatisfy { $0.businessDate != nil })
         #expect(dates.count == 2, "the load ran across the cutover at \(cutover): \(dates)")
@@ -59,6 +61,7 @@ import Transport
         // And, once the ended date's requests were all answered, sent its totals (0520): in balance.
         #expect(SwitchHarness.wait(seconds: 8) { issuer.received.contains { $0.message == "0520" } })
         #expect(issuer.received.filter { $0.message == "0520" }.map(\.result) == ["00"])
+        #expect(SwitchHarness.wait { (try? store.storage.journal(JournalQuery(limit: Int.max)).contains { $0.message == "0530" && $0.outcome == "in-balance" }) == true })
     }
 
     @Test func aSettlementDateTheOriginatorSentDecidesTheBusinessDate() throws {
@@ -133,5 +136,12 @@ import Transport
         let unbalanced = try #require(try ask(more, stan: "000902"))
         #expect(unbalanced.string(39) == "95")
         #expect(ReconciliationTotals(unbalanced) == agreed, "the switch's own totals come back")
+        // Both exchanges are in the journal, flagged by their outcome.
+        var flagged = JournalQuery()
+        flagged.channel = "issuer"
+        #expect(SwitchHarness.wait { (try? store.storage.journal(flagged).filter { $0.message == "0520" }.count) == 2 })
+        let exchanges = try store.storage.journal(flagged).filter { $0.message == "0520" }
+        #expect(exchanges.map(\.outcome) == ["in-balance", "out-of-balance"] && exchanges.map(\.responseCode) == ["00", "95"])
+        #expect(exchanges.allSatisfy { $0.businessDate == today.description })
     }
 }
