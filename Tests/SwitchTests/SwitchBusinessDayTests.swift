@@ -27,7 +27,9 @@ import Transport
         let issuer = try IssuerSimulator(.init(format: .bin2, wire: .iso8583(SwitchFixtures.iso87ascii), loops: 1, clearing: book))
         let port = try issuer.start()
         defer { issuer.stop() }
-        let cutover = Self.cutover(inSeconds: 2)
+        // Four seconds away and eight of load: the cutover falls inside the load however slowly
+        // the switch starts while other tests run.
+        let cutover = Self.cutover(inSeconds: 4)
         let (payments, ports) = try SwitchHarness.start(
             SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [port]), extra: "business-day: {cutover: \"\(cutover)\", send-totals: true}"),
             rules: SwitchFixtures.rules(["issuer"]), storage: store)
@@ -36,7 +38,7 @@ import Transport
 
         let exchange = try ISO8583Exchange(dialect: SwitchFixtures.iso87ascii, templates: [(SwitchFixtures.purchase(), 1)])
         let report = LoadGenerator(.init(port: ports["pos"]!, format: .bin2, connections: 2, mode: .openLoop(perSecond: 100),
-                                         limit: .seconds(4), timeoutMilliseconds: 3_000, loops: 1), exchange: exchange).run()
+                                         limit: .seconds(8), timeoutMilliseconds: 3_000, loops: 1), exchange: exchange).run()
         #expect(report.isClean, "\(report.text)")
         // The purchases (the reconciliation exchange after cutover is journalled too, as 0530).
         func purchases() throws -> [JournalRecord] { try store.storage.journal(JournalQuery(limit: Int.max)).filter { $0.message == "0200" } }
@@ -47,6 +49,7 @@ import Transport
         let dates = Set(records.compactMap(\.businessDate))
         #expect(records.allSatisfy { $0.businessDate != nil })
         #expect(dates.count == 2, "the load ran across the cutover at \(cutover): \(dates)")
+        #expect(Set(records.map(\.hostStan)).count == records.count, "one record per transaction")
         // Before and after the cutover, in that order.
         let sorted = records.sorted { $0.started < $1.started }
         #expect(sorted.map(\.businessDate) == sorted.map(\.businessDate).sorted { ($0 ?? "") < ($1 ?? "") })
