@@ -41,10 +41,24 @@ public struct BusinessDate: Sendable, Hashable, Comparable, CustomStringConverti
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, dayOfMonth)
     }
 
-    /// `yyyy-MM-dd`.
+    /// `yyyy-MM-dd`, written into a small string: no allocation (the journal writes one per record).
     public var description: String {
         let (year, month, day) = components
-        return "\(year)-\(BusinessDate.two(month))-\(BusinessDate.two(day))"
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            func put(_ value: Int, at index: Int, width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[index + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, at: 0, width: 4)
+            buffer[4] = UInt8(ascii: "-")
+            put(month, at: 5, width: 2)
+            buffer[7] = UInt8(ascii: "-")
+            put(day, at: 8, width: 2)
+            return 10
+        }
     }
 
     /// ISO 8583 DE 15 as the field's length says: `MMDD` (1987, 4 digits) or `YYMMDD` (1993, 6).

@@ -20,11 +20,11 @@ struct DayTotals {
 
     private(set) var running: [Key: Running] = [:]
 
-    /// What a journal record adds: to its own date, and to its reversal's (which may be another).
-    static func changes(of record: JournalRecord) -> [(Key, Running)] {
-        guard record.channel != "-", let date = record.businessDate else { return [] }
+    /// Appends what a journal record adds: to its own date, and to its reversal's (which may be
+    /// another). Into the caller's array, so that a record costs no allocation of its own.
+    static func changes(of record: JournalRecord, into changes: inout [(Key, Running)]) {
+        guard record.channel != "-", let date = record.businessDate else { return }
         let amount = record.amount ?? 0
-        var changes: [(Key, Running)] = []
         let reversed = record.forward == "reversal"
         if record.outcome == "approved" {
             changes.append((Key(channel: record.channel, date: date),
@@ -34,7 +34,6 @@ struct DayTotals {
             changes.append((Key(channel: record.channel, date: record.forwardBusinessDate ?? date),
                             Running(reversals: 1, reversalsAmount: amount)))
         }
-        return changes
     }
 
     /// Adds a written batch's changes and publishes the totals it touched.

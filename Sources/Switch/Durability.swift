@@ -96,7 +96,7 @@ final class Durability: Sendable {
                         let outbound = try ISO8583Message(decoding: claim.sent, dialect: side.dialect)
                         record.hostStan = outbound.string(11)
                         record.identify(outbound, hasher)
-                        let booking = Booking(outbound, at: claim.created, channel: channel.configuration)
+                        let booking = Booking(outbound, at: claim.created, businessDay: channel.configuration.businessDay)
                         record.businessDate = booking.date.description
                         record.forwardBusinessDate = booking.forwardDate(madeAt: Durability.now()).description
                         item = try Compensation.reversal(of: outbound, channel: channel, transaction: claim.transaction, protection: protection)
@@ -115,7 +115,7 @@ final class Durability: Sendable {
                     ])
                 }
             }
-            if record.businessDate == nil { record.businessDate = Booking(nil, at: claim.created, channel: channel.configuration).date.description }
+            if record.businessDate == nil { record.businessDate = Booking(nil, at: claim.created, businessDay: channel.configuration.businessDay).date.description }
             if let stan = record.hostStan { batch.hostStans[record.channel] = stan }
             journal.append(record)
         }

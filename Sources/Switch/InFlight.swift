@@ -75,8 +75,7 @@ struct Booking: Sendable {
 
     /// How `channel` books a request read at `unixMilliseconds`: the DE 15 it carries (as
     /// received, or as sent to the host), else the channel's business day then.
-    init(_ message: ISO8583Message?, at unixMilliseconds: Int64, channel: ChannelConfiguration?) {
-        let configuration = channel?.businessDay
+    init(_ message: ISO8583Message?, at unixMilliseconds: Int64, businessDay configuration: BusinessDayConfiguration?) {
         day = configuration?.day ?? BusinessDay()
         reversalBooking = configuration?.reversalBooking ?? .original
         date = day.date(atUnixMilliseconds: unixMilliseconds)

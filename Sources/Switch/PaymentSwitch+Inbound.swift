@@ -250,9 +250,9 @@ extension PaymentSwitch {
     /// channel's business day when it was read.
     func booking(of request: InboundRequest, on channel: Channel) -> Booking {
         guard case .iso8583(let original) = request.message else {
-            return Booking(nil, at: request.startedUnixMilliseconds, channel: channel.configuration)
+            return Booking(nil, at: request.startedUnixMilliseconds, businessDay: channel.configuration.businessDay)
         }
-        return Booking(original, at: request.startedUnixMilliseconds, channel: channel.configuration)
+        return Booking(original, at: request.startedUnixMilliseconds, businessDay: channel.configuration.businessDay)
     }
 
     /// Writes the business date into DE 15 of a request for a host that is told it, unless the

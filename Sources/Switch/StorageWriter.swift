@@ -232,7 +232,7 @@ final class StorageWriter: @unchecked Sendable {
                 block.append(record)
             }
             if let stan = record.hostStan { batch.hostStans[record.channel] = stan }
-            dayChanges += DayTotals.changes(of: record)
+            DayTotals.changes(of: record, into: &dayChanges)
             if let item = entry.forward { batch.newForwards.append(item) }
             if entry.request.claimed && entry.request.claimBlock == ClaimMark.none { entry.request.claimBlock = ClaimMark.settledFirst }
         }
