@@ -6,7 +6,7 @@
 //   swift package --disable-sandbox benchmark --target RoutingBenchmarks
 //   swift package --disable-sandbox benchmark --target PerMessageBenchmarks
 //   swift package --disable-sandbox benchmark --target SecurityBenchmarks
-//   swift package --disable-sandbox benchmark --target ReconciliationBenchmarks
+//   swift package --disable-sandbox benchmark --target ReconciliationBenchmarks   (and tools/bench/reconcile.sh, with ReconcileFixture)
 import Foundation
 import PackageDescription
 
