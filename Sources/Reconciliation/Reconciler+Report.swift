@@ -1,3 +1,5 @@
+import PaymentModel
+
 extension Reconciler {
     /// Compares what the host showed with what the journal holds; can be called at any point.
     public func report() -> ReconciliationReport {
@@ -92,13 +94,20 @@ extension Reconciler {
 
     /// `rrn=000000000042 terminal=TERM0011`, from the journal's values.
     private func displayKey(_ transaction: ExpectedItem) -> String {
-        layout.keys.map { "\($0.rawValue)=\(transaction.value(of: $0) ?? "")" }.joined(separator: " ")
+        layout.keys.map { "\($0.rawValue)=\(Self.shown(transaction.value(of: $0) ?? ""))" }.joined(separator: " ")
     }
 
     /// The same, from the key bytes the host's row was looked up by.
     private func displayKey(_ key: String) -> String {
         let values = key.split(separator: Character(Unicode.Scalar(Self.keySeparator)), omittingEmptySubsequences: false)
-        return zip(layout.keys, values).map { "\($0.rawValue)=\($1)" }.joined(separator: " ")
+        return zip(layout.keys, values).map { "\($0.rawValue)=\(Self.shown(String($1)))" }.joined(separator: " ")
+    }
+
+    /// A key value as reports print it: a card-like run of 13 to 19 digits (a layout whose key
+    /// column holds card numbers) is masked; RRNs, STANs, terminals and approval codes are shorter.
+    static func shown(_ value: String) -> String {
+        (13...19).contains(value.utf8.count) && value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            ? PAN.masked(value) : value
     }
 }
 

@@ -83,7 +83,7 @@ extension IssuerSimulator {
         let date = request.string(15).flatMap { BusinessDate.settlementDate($0, near: today) } ?? today
         let ours = configuration.clearing?.totals(on: date) ?? ReconciliationTotals()
         let inBalance = ReconciliationTotals(request) == ours
-        let code = version == 0 ? (inBalance ? "00" : "95") : (inBalance ? "500" : "501")
+        let code = ReconciliationTotals.answerCode(inBalance: inBalance, version: version)
         answer.set(39, code)
         if !inBalance { ours.write(into: &answer, dialect: dialect) }
         record?.result = code

@@ -1,3 +1,5 @@
+import ISO8583
+
 /// Running totals per channel and business date, kept from the journal as it is written: what the
 /// day-end reconciliation will find, watched as it grows (the side-car loss-prevention check).
 /// Published as gauges once per journal batch; confined to the storage writer's queue.
@@ -43,10 +45,10 @@ struct DayTotals {
         for (key, change) in changes {
             var total = running[key] ?? Running()
             total.approved += change.approved
-            total.approvedAmount &+= change.approvedAmount
+            total.approvedAmount = ReconciliationTotals.sum(total.approvedAmount, change.approvedAmount)
             total.reversals += change.reversals
-            total.reversalsAmount &+= change.reversalsAmount
-            total.standingAmount &+= change.standingAmount
+            total.reversalsAmount = ReconciliationTotals.sum(total.reversalsAmount, change.reversalsAmount)
+            total.standingAmount = ReconciliationTotals.sum(total.standingAmount, change.standingAmount)
             running[key] = total
             touched.insert(key)
         }

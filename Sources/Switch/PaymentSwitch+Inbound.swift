@@ -160,7 +160,7 @@ extension PaymentSwitch {
         request.channelName = channel.name
         request.hostStan = reservation.stan
         request.hostReference = reference
-        request.booking = booking(of: request, on: channel)
+        if books(request, on: channel) { request.booking = booking(of: request, on: channel) }
         let bytes: [UInt8]
         var outbound: ISO8583Message? = nil
         do {
@@ -222,15 +222,14 @@ extension PaymentSwitch {
         guard case .iso8583(let original) = request.message, let target = channel.iso8583, let source = request.listener.iso8583 else {
             throw SwitchError("no translation from \(request.listener.configuration.wire.name) to \(channel.configuration.wire.name)")
         }
-        let booking = request.booking ?? self.booking(of: request, on: channel)
-        request.booking = booking
+        if request.booking == nil, books(request, on: channel) { request.booking = booking(of: request, on: channel) }
         if source.isSameDialect(as: target) {
             var message = original
             guard message.overwriteDigits(11, with: UInt64(stan)) else {
                 throw SwitchError("DE 11 (STAN) is not six digits the switch can rewrite")
             }
             if !message.contains(37) { message.set(37, assignedRRN(request, stan: stan)) }
-            settle(&message, booking, channel: channel, dialect: target.dialect)
+            settle(&message, request.booking, channel: channel, dialect: target.dialect)
             return message
         }
         // Routed on what routing reads: the translation needs every field.
@@ -239,11 +238,20 @@ extension PaymentSwitch {
         if outbound.rrn == nil { outbound.rrn = assignedRRN(request, stan: stan) }
         let mayDrop = channel.configuration.mayDrop
         var message = try target.mapping.message(from: outbound, dialect: target.dialect, results: results, mayDrop: mayDrop)
-        settle(&message, booking, channel: channel, dialect: target.dialect)
+        settle(&message, request.booking, channel: channel, dialect: target.dialect)
         if !mayDrop.isEmpty {
             for field in target.mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
         }
         return message
+    }
+
+    /// Whether a request needs booking here: its channel has a business day, or it states its own
+    /// date in DE 15. Else the journal books it by the switch's business day from its own clock,
+    /// and the request path does nothing for it.
+    private func books(_ request: InboundRequest, on channel: Channel) -> Bool {
+        if channel.configuration.businessDay != nil { return true }
+        if case .iso8583(let original) = request.message { return original.contains(15) }
+        return false
     }
 
     /// The business date a request is booked to on `channel`: the DE 15 it came with, else the
@@ -257,8 +265,8 @@ extension PaymentSwitch {
 
     /// Writes the business date into DE 15 of a request for a host that is told it, unless the
     /// request already has one.
-    private func settle(_ message: inout ISO8583Message, _ booking: Booking, channel: Channel, dialect: Dialect) {
-        guard channel.configuration.businessDay?.settlementDate == true, !message.contains(15),
+    private func settle(_ message: inout ISO8583Message, _ booking: Booking?, channel: Channel, dialect: Dialect) {
+        guard let booking, channel.configuration.businessDay?.settlementDate == true, !message.contains(15),
               let field = dialect[field: 15] else { return }
         message.set(15, booking.date.settlementDateField(digits: field.maxLength))
     }

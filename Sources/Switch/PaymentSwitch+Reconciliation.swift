@@ -24,7 +24,7 @@ extension PaymentSwitch {
                 let ours = JournalTotals(try durability.writer.storage.journal(query), on: date.description)
                 let differences = ReconciliationTotals(request).map { ours.totals.differences(from: $0) } ?? ["the request's DE 74-89 are missing or not numbers"]
                 let inBalance = differences.isEmpty
-                answer.set(39, version == 0 ? (inBalance ? "00" : "95") : (inBalance ? "500" : "501"))
+                answer.set(39, ReconciliationTotals.answerCode(inBalance: inBalance, version: version))
                 if !inBalance { ours.totals.write(into: &answer, dialect: side.dialect) }
                 metrics.reconciliation(channel: channel.name, inBalance: inBalance)
                 journalReconciliation(request.mti.description, channel: channel, date: date, code: answer.string(39), inBalance: inBalance)
@@ -48,6 +48,7 @@ extension PaymentSwitch {
             }
         }
     }
+
     /// Sends a link the totals of a business date that just ended (0520, or 1520 in 1993 dialects),
     /// once every request of that date has been answered or timed out (a request timeout and a
     /// second after the cutover). Reversals still pending are said in the log: they may yet move
@@ -60,11 +61,7 @@ extension PaymentSwitch {
             query.channel = channel.name
             do {
                 let ours = JournalTotals(try durability.writer.storage.journal(query), on: date.description)
-                var message = ISO8583Message(mti: MTI(side.mapping.version == 0 ? "0520" : "1520")!)
-                message.set(7, NetworkManagement.transmissionDateTime())
-                message.set(11, NetworkManagement.sixDigits(channel.nextOwnStan()))
-                if let field = side.dialect[field: 15] { message.set(15, date.settlementDateField(digits: field.maxLength)) }
-                ours.totals.write(into: &message, dialect: side.dialect)
+                let message = ours.totals.request(for: date, stan: channel.nextOwnStan(), dialect: side.dialect, version: side.mapping.version)
                 let frame = try channel.mac.map { try $0.signed(message, dialect: side.dialect) } ?? message.encoded(as: side.dialect)
                 connection.execute { connection in frame.withUnsafeBytes { try? connection.send(payload: $0) } }
                 logger.info("cutover: the ended date's totals sent", metadata: [
@@ -81,7 +78,7 @@ extension PaymentSwitch {
     /// when it is out of balance.
     func reconciliationAnswered(_ answer: ISO8583Message, channel: Channel) {
         let code = answer.string(39) ?? "-"
-        let inBalance = code == "00" || code == "500"
+        let inBalance = ReconciliationTotals.isInBalance(code)
         metrics.reconciliation(channel: channel.name, inBalance: inBalance)
         let day = channel.configuration.businessDay?.day ?? BusinessDay()
         let date = answer.string(15).flatMap { BusinessDate.settlementDate($0, near: day.date(atUnixMilliseconds: Durability.now())) }

@@ -1,5 +1,6 @@
 import Foundation
 import ISO8583
+import PaymentModel
 import Simulators
 import Synchronization
 
@@ -11,20 +12,9 @@ enum DemoTraffic {
     /// The sample 0200's own card: the Visa test number of the EMV and jPOS sample messages.
     static let visa = SampleMessages.financialRequest.string(2) ?? ""
     /// The Mastercard test number the card networks' and gateways' sandboxes publish (range 555555).
-    static let mastercard = testCard(range: "555555", account: "555555444")
+    static let mastercard = PAN.testCard(range: "555555", account: "555555444")
     /// The Discover test number the same sandboxes publish (range 601100).
-    static let discover = testCard(range: "601100", account: "099013942")
-
-    /// A test range and account number followed by their Luhn check digit.
-    static func testCard(range: String, account: String) -> String {
-        let digits = (range + account).utf8.map { Int($0 &- UInt8(ascii: "0")) }
-        // From the right, every second digit (starting with the one next to the check digit) is doubled.
-        let sum = digits.reversed().enumerated().reduce(0) { sum, item in
-            let doubled = item.offset % 2 == 0 ? item.element * 2 : item.element
-            return sum + (doubled > 9 ? doubled - 9 : doubled)
-        }
-        return range + account + String((10 - sum % 10) % 10)
-    }
+    static let discover = PAN.testCard(range: "601100", account: "099013942")
 
     /// The POS mix, each a variant of the sample 0200 (a card, an amount in USD cents, a merchant category).
     static let posMix: [(label: String, pan: String, amount: Int, mcc: String, weight: Int)] = [

@@ -48,7 +48,7 @@ struct ReconCommand: ParsableCommand {
                     throw ValidationError("the configuration has no channel '\(channel)'")
                 }
                 verdict = try Totals.check(computed.totals, date: BusinessDate(date)!, with: channelConfiguration, timeout: timeout)
-                if let verdict, !verdict.differences.isEmpty || !["00", "500"].contains(verdict.code) { exitCode = 1 }
+                if let verdict, !verdict.differences.isEmpty || !ReconciliationTotals.isInBalance(verdict.code) { exitCode = 1 }
             }
             switch format {
             case .json:
@@ -80,17 +80,13 @@ struct ReconCommand: ParsableCommand {
                           timeout: Double) throws -> (code: String, differences: [String]) {
             guard case .iso8583(let dialect, let mapping) = channel.wire else { throw ValidationError("--send needs an ISO 8583 channel") }
             guard let address = channel.addresses.first else { throw ValidationError("channel '\(channel.name)' has no address") }
-            var message = ISO8583Message(mti: MTI(mapping.version == 0 ? "0520" : "1520")!)
-            let now = Date()
-            var parts = tm()
-            var seconds = time_t(now.timeIntervalSince1970)
-            gmtime_r(&seconds, &parts)
-            func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-            message.set(7, two(parts.tm_mon + 1) + two(parts.tm_mday) + two(parts.tm_hour) + two(parts.tm_min) + two(parts.tm_sec))
-            message.set(11, String(format: "%06d", Int(seconds % 1_000_000)))
-            if let field = dialect[field: 15] { message.set(15, date.settlementDateField(digits: field.maxLength)) }
-            totals.write(into: &message, dialect: dialect)
-            let frame = try message.encoded(as: dialect)
+            // Said, not left to the host to refuse: this command holds no key to sign with.
+            guard channel.macKey == nil else {
+                throw ValidationError("channel '\(channel.name)' signs its messages (mac): --send cannot; use business-day: {send-totals: true}")
+            }
+            // A STAN of its own that the switch's (counting up from 1 per channel) is unlikely to hold now.
+            let stan = UInt32(Date().timeIntervalSince1970) % 999_999 + 1
+            let frame = try totals.request(for: date, stan: stan, dialect: dialect, version: mapping.version).encoded(as: dialect)
             let group = EventLoopGroup(count: 1)
             let answer = Mutex<[UInt8]?>(nil)
             let done = DispatchSemaphore(value: 0)

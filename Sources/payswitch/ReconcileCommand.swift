@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ISO8583
 import PaymentModel
 import Reconciliation
 import SQLiteStorage
@@ -72,9 +73,7 @@ struct ReconcileCommand: ParsableCommand {
     /// and financial requests; nil for what a clearing file never holds (network management,
     /// reversals and advices received as such).
     static func expected(_ record: JournalRecord) -> ExpectedItem? {
-        guard let mti = record.message.first, mti == "0" || mti == "1" || mti == "2", record.message.count == 4 else { return nil }
-        let type = record.message.dropFirst().prefix(2)
-        guard type == "10" || type == "20" else { return nil }
+        guard ReconciliationTotals.kind(mti: record.message, processingCode: record.processingCode) != nil else { return nil }
         let state: ExpectedItem.State
         if record.forward == "reversal" {
             // Pending until its acknowledgement is read (records from a query carry it already).

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentModel
 import Reconciliation
 import Testing
 
@@ -73,5 +74,31 @@ struct ReconciliationReportFormattingTests {
         let report = try Self.report()
         let decoded = try JSONDecoder().decode(ReconciliationReport.self, from: Data(report.json().utf8))
         #expect(decoded.items == report.items && decoded.counts == report.counts && decoded.rowsRead == report.rowsRead)
+    }
+    /// A layout keyed by a column that holds card numbers: the reports show them masked, in
+    /// every form, for host-only rows and journal items alike.
+    @Test func aCardNumberInAKeyColumnIsMaskedInEveryForm() throws {
+        let layout = try ClearingLayout.load(yaml: """
+            layout: by-card
+            format: csv
+            header: true
+            keys: [rrn]
+            columns:
+              record: record
+              rrn: masked_pan
+              amount: amount
+              currency: currency
+            """, file: "by-card.yaml")
+        let card = PAN.testCard(range: "411111", account: "111111111")
+        var journal = ExpectedItem(reference: "J1", state: .settled)
+        journal.rrn = PAN.testCard(range: "550000", account: "000000000")
+        journal.amount = 1250
+        journal.currency = "840"
+        let report = try Fixture.reconcile(["2025-03-14,approval,1,1,T,A,1250,840,\(card)"], expected: [journal], layout: layout)
+        #expect(report.nonZero == [.hostOnly: 1, .journalOnly: 1])
+        for text in [report.table(), report.csv(), report.json()] {
+            #expect(!text.contains(card) && !text.contains(journal.rrn!), "\(text)")
+            #expect(text.contains("411111******1111") && text.contains("550000******0004"))
+        }
     }
 }

