@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SecurityModule", targets: ["SecurityModule"]),
         .library(name: "SQLiteStorage", targets: ["SQLiteStorage"]),
         .library(name: "Reconciliation", targets: ["Reconciliation"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -92,6 +93,9 @@ let package = Package(
         // Day end: a host's clearing file (CSV or fixed width, laid out by a YAML mapping) streamed
         // and matched against what the switch journalled; knows neither the journal's storage nor wire formats.
         .target(name: "Reconciliation", dependencies: ["PaymentModel", "SpecFiles"], resources: [.embedInCode("Layouts")]),
+        // Conformance captures: the capture format, replay against a host with field-level
+        // expectations and JUnit output, and pcap/pcapng import and export with TCP reassembly.
+        .target(name: "Conformance", dependencies: ["ISO8583", "ISO20022", "PaymentModel", "SpecFiles", "Transport"]),
         // The admin HTTP endpoint (hummingbird, off the data path): metrics, health, reload, channels.
         .target(
             name: "AdminEndpoint",
@@ -110,6 +114,7 @@ let package = Package(
             dependencies: [
                 "AdminEndpoint",
                 "CanonicalJSON",
+                "Conformance",
                 "SQLiteStorage",
                 "SecurityModule",
                 "Switch",
@@ -129,7 +134,7 @@ let package = Package(
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "TestSupport"]),
         // What several test targets share: the throwaway PKI of tools/make-test-certs.sh, a seeded generator.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/TestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
         .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
@@ -157,6 +162,7 @@ let package = Package(
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "PaymentModel", "SpecFiles"]),
         .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule", "TestSupport"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "ISO8583", "ISO20022", "SpecFiles", "Transport", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -67,24 +67,20 @@ public enum MessageJSON {
         guard let mtiText = object["mti"] as? String, let mti = MTI(mtiText) else {
             throw CanonicalJSONError("\"mti\" must be four digits as a string, such as \"0200\"")
         }
-        var message = ISO8583Message(mti: mti)
-        let fields = object["fields"] as? [String: Any] ?? [:]
-        for (key, value) in fields {
+        var texts: [(Int, String)] = []
+        for (key, value) in object["fields"] as? [String: Any] ?? [:] {
             guard let number = Int(key), (2...Dialect.fieldLimit).contains(number) else {
                 throw CanonicalJSONError("\"fields\" key \"\(key)\" is not a data element number 2-192")
             }
             guard let text = value as? String else {
                 throw CanonicalJSONError("field \(number): the value must be a string")
             }
-            if dialect[field: number]?.fieldClass == .binary {
-                guard let bytes = Hex.decode(text) else {
-                    throw CanonicalJSONError("field \(number) is binary: its value must be hexadecimal text")
-                }
-                message.set(number, bytes: bytes)
-            } else {
-                message.set(number, text)
-            }
+            texts.append((number, text))
         }
-        return message
+        do {
+            return try ISO8583Message(mti: mti, texts: texts.sorted { $0.0 < $1.0 }, dialect: dialect)
+        } catch {
+            throw CanonicalJSONError("field \(error.field ?? 0) \(error.reason)")
+        }
     }
 }

@@ -617,6 +617,22 @@ public final class Connection: @unchecked Sendable {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Writes bytes to the socket as they are, past framing, from any thread, after what
+    /// is already queued (inside TLS when there is TLS): how a conformance replay plays a peer whose
+    /// length prefix is broken.
+    public func sendUnframedFromAnyThread(_ bytes: [UInt8]) {
+        loop.queue.async { [self] in
+            guard !isClosed, closeAfterFlush != .local else { return }
+            // Through the same buffer as frames, so the bytes keep their place after them.
+            if tls != nil {
+                bytes.withUnsafeBytes { tlsPlaintext.append($0) }
+            } else {
+                bytes.withUnsafeBytes { outbound.append($0) }
+            }
+            afterAppend()
+        }
+    }
+
     /// Whether the idle timeout has passed (on the queue).
     func isIdle(now: UInt64) -> Bool {
         guard let timeout = options.idleTimeout else { return false }

@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// A plain blocking socket, for peers that must misbehave in ways our own Connection never would.
 public enum RawClient {
@@ -37,15 +38,5 @@ public enum RawClient {
     }
 
     /// A port on 127.0.0.1 that was free a moment ago (bound, read, closed): nothing listens on it.
-    public static func freePort() -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return UInt16(bigEndian: address.sin_port)
-    }
+    public static func freePort() -> UInt16 { Listener.unusedLoopbackPort() }
 }
