@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "PaymentModel", "SpecFiles"]),
         .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule", "TestSupport"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "ISO8583", "ISO20022", "SpecFiles", "Transport", "TestSupport"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "ISO8583", "ISO20022", "Simulators", "SpecFiles", "Transport", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

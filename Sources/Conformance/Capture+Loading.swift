@@ -12,11 +12,12 @@ extension Capture {
         }
         let name = try root.required("name", in: "a capture").string("name")
         let description = try root["description"]?.string("description")
+        let sessionsNode = try root.required("sessions", in: "a capture")
         var sessions: [CaptureSession] = []
-        for node in try root.required("sessions", in: "a capture").sequence("sessions") {
+        for node in try sessionsNode.sequence("sessions") {
             sessions.append(try CaptureSession.read(node))
         }
-        guard !sessions.isEmpty else { throw root.node.error("a capture needs at least one session") }
+        guard !sessions.isEmpty else { throw sessionsNode.error("a capture needs at least one session") }
         return Capture(name: name, description: description, sessions: sessions)
     }
 }
