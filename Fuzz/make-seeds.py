@@ -5,7 +5,7 @@
 
 ISO 8583 frames are built by a small independent encoder driven by specs/iso8583/*.yaml (only what
 the seeds need: fixed and LL/LLL fields, every shipped encoding), and checked against the reference
-frames of conformance/iso8583 before anything is written. The iso8583 seeds start with the byte
+frames of conformance/frames before anything is written. The iso8583 seeds start with the byte
 that selects the dialect (its index in Dialect.shippedNames); the framing seeds with the byte that
 selects the frame format and one giving the chunk sizes (see Sources/framing/framing.swift).
 """
@@ -137,11 +137,11 @@ def test_card(test_range, account):
     return test_range + account + str((10 - total % 10) % 10)
 
 
-# The conformance frames' card (conformance/iso8583/0200_*.bin) and Visa's published test card.
+# The conformance frames' card (conformance/frames/0200_*.bin) and Visa's published test card.
 SAMPLE_CARD = test_card("476173", "900101011")
 VISA_CARD = test_card("411111", "111111111")
 
-# The content of the conformance frames (conformance/iso8583/0200_*.bin).
+# The content of the conformance frames (conformance/frames/0200_*.bin).
 AUTH87 = {
     2: SAMPLE_CARD, 3: "000000", 4: "000000010000", 7: "1120153045", 11: "123456", 12: "153045",
     13: "1120", 14: "2712", 18: "5411", 22: "051", 25: "00", 32: "123456", 35: SAMPLE_CARD + "=27122011143804400000",
@@ -192,10 +192,10 @@ def frames():
 def check_conformance():
     for dialect, file in [("iso87ascii", "0200_default_ascii.bin"), ("iso87binary", "0200_default.bin"),
                           ("iso87bcd", "0200_bcd.bin")]:
-        expected = open(os.path.join(ROOT, "conformance/iso8583", file), "rb").read()
+        expected = open(os.path.join(ROOT, "conformance/frames", file), "rb").read()
         built = encode(read_spec(dialect), "0200", AUTH87)
         if built != expected:
-            sys.exit(f"make-seeds: the {dialect} encoder disagrees with conformance/iso8583/{file}:\n"
+            sys.exit(f"make-seeds: the {dialect} encoder disagrees with conformance/frames/{file}:\n"
                      f"{built.hex().upper()}\n{expected.hex().upper()}")
 
 

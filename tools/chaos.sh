@@ -85,7 +85,7 @@ serve() {
   echo $!
 }
 # Each POS process is its own terminal (DE 41), so their STANs never make duplicates of each other.
-sample=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
+sample=$(od -An -v -tx1 conformance/frames/0200_default_ascii.bin | tr -d ' \n')
 template() {  # terminal id: the reference 0200 with DE 41 replaced, as hex
   "$bin" iso8583 decode --spec iso87ascii --json --unmask --hex "$sample" \
     | python3 -c 'import json,sys; m=json.load(sys.stdin); m["fields"]["41"]=sys.argv[1]; print(json.dumps(m))' "$1" \

@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import ISO20022
 import ISO8583
@@ -45,6 +48,8 @@ public struct SessionOutcome: Sendable {
     public var elapsed: Duration
     /// Frames that arrived after the last step, unexpected.
     public var unexpectedFrames: Int
+    /// Every frame sent and received, framed, with wall-clock times: for `replay --pcap`.
+    public var exchanged: [TCPChunk] = []
 
     public var passed: Bool { unexpectedFrames == 0 && steps.allSatisfy(\.passed) }
 
@@ -94,7 +99,9 @@ public final class ReplayRunner: Sendable {
                 host: host, port: port, loop: group.nextLoop(), format: session.framing, tls: options.tls,
                 options: ConnectionOptions(idleTimeout: nil), timeout: options.connectTimeout,
                 handlers: Connection.Handlers(
-                    onFrame: { _, frame in mailbox.deliver(Array(frame.payload)) },
+                    onFrame: { connection, frame in
+                        mailbox.deliver(Array(frame.payload), framed: connection.format.framed(Array(frame.payload), header: Array(frame.header)))
+                    },
                     onClose: { _, reason in mailbox.close(reason) },
                     onActive: { _ in mailbox.activate() }))
         } catch {
@@ -120,8 +127,10 @@ public final class ReplayRunner: Sendable {
                     let (bytes, sent) = try Self.encode(content, dialect: dialect)
                     if case .raw = content {
                         connection.sendUnframedFromAnyThread(bytes)
+                        mailbox.note(.fromClient, bytes)
                     } else {
                         connection.sendFromAnyThread(bytes)
+                        mailbox.note(.fromClient, session.framing.framed(bytes, header: nil))
                     }
                     request = sent
                     outcome.steps.append(StepOutcome(location: step.location, summary: "send \(Self.describe(content))", differences: []))
@@ -164,6 +173,7 @@ public final class ReplayRunner: Sendable {
         }
         outcome.unexpectedFrames = mailbox.pendingFrames
         outcome.elapsed = .now - started
+        outcome.exchanged = mailbox.exchanged
         return outcome
     }
 
@@ -223,14 +233,33 @@ final class Mailbox: Sendable {
         var frames: [[UInt8]] = []
         var closed: String?
         var active = false
+        var exchanged: [TCPChunk] = []
     }
 
     private let state = Mutex(State())
     private let signal = DispatchSemaphore(value: 0)
 
-    func deliver(_ payload: [UInt8]) {
-        state.withLock { $0.frames.append(payload) }
+    func deliver(_ payload: [UInt8], framed: [UInt8]) {
+        let chunk = TCPChunk(direction: .fromServer, timestampNanoseconds: Self.wallClock(), bytes: framed)
+        state.withLock {
+            $0.frames.append(payload)
+            $0.exchanged.append(chunk)
+        }
         signal.signal()
+    }
+
+    /// Keeps a copy of bytes as they went on the wire.
+    func note(_ direction: TCPDirection, _ bytes: [UInt8]) {
+        let chunk = TCPChunk(direction: direction, timestampNanoseconds: Self.wallClock(), bytes: bytes)
+        state.withLock { $0.exchanged.append(chunk) }
+    }
+
+    var exchanged: [TCPChunk] { state.withLock { $0.exchanged } }
+
+    static func wallClock() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     func close(_ reason: CloseReason) {
@@ -271,6 +300,23 @@ final class Mailbox: Sendable {
         let left = deadline - .now
         guard left > .zero else { return false }
         return signal.wait(timeout: .now() + .nanoseconds(Int(left.wholeNanoseconds))) == .success
+    }
+}
+
+extension FrameFormat {
+    /// `payload` with this format's prefix, header (zeros when nil) and trailer; the payload alone
+    /// when it cannot be framed (the replay reports that at the send).
+    func framed(_ payload: [UInt8], header: [UInt8]?) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: frameCount(payloadCount: payload.count))
+        let header = header ?? []
+        let written = payload.withUnsafeBytes { payloadBytes in
+            header.withUnsafeBytes { headerBytes in
+                out.withUnsafeMutableBytes { output in
+                    (try? writeFrame(payload: payloadBytes, header: headerBytes.isEmpty ? nil : headerBytes, into: output)) != nil
+                }
+            }
+        }
+        return written ? out : payload
     }
 }
 

@@ -218,7 +218,7 @@ private func pad(_ text: String, _ width: Int) -> String {
 /// Messages the load generator and the demo share.
 enum SampleMessages {
     /// A typical 0200 financial request: 20 fields with track 2, a PIN block and EMV data. It is
-    /// conformance/iso8583/0200_default.bin, the frame pyiso8583, moov-io/iso8583 and jPOS encode
+    /// conformance/frames/0200_default.bin, the frame pyiso8583, moov-io/iso8583 and jPOS encode
     /// identically, embedded at build time; its PAN is a test number.
     static let financialRequest: ISO8583Message = {
         do {

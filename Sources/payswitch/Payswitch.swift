@@ -7,6 +7,6 @@ struct Payswitch: ParsableCommand {
         commandName: "payswitch",
         abstract: "An ISO 8583 / ISO 20022 payment message switch and its tools.",
         subcommands: [ISO8583Command.self, ISO20022Command.self, TranslateCommand.self, RulesCommand.self, TransportCommand.self, SimCommand.self,
-                      ServeCommand.self, ConfigCommand.self, JournalCommand.self, ReconCommand.self, ReconcileCommand.self, KeysCommand.self, PINCommand.self, MACCommand.self, DemoCommand.self, ReplayCommand.self]
+                      ServeCommand.self, ConfigCommand.self, JournalCommand.self, ReconCommand.self, ReconcileCommand.self, KeysCommand.self, PINCommand.self, MACCommand.self, DemoCommand.self, ReplayCommand.self, CaptureCommand.self]
     )
 }

@@ -33,6 +33,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write JUnit XML here.") var junit: String?
     @Option(help: "Write the captures with expectations taken from the answers received: a file for one capture, else a folder.")
     var record: String?
+    @Option(help: "Write every frame sent and received as a pcapng file (open it in Wireshark).") var pcap: String?
     @Option(help: "Log level of the switch and simulators started by --config, on standard error.") var logLevel = "error"
 
     func validate() throws {
@@ -70,6 +71,14 @@ struct ReplayCommand: ParsableCommand {
             guard FileManager.default.createFile(atPath: junit, contents: Data(report.junit().utf8)) else { throw ValidationError("cannot write \(junit)") }
         }
         if let record { try Self.write(recorded, to: record) }
+        if let pcap {
+            // Each session on its own client port, at the port of the listener it went to (or 9100).
+            let conversations = outcomes.enumerated().map { index, outcome in
+                ExportedConversation(clientPort: UInt16(40_000 + index % 20_000), serverPort: 9100, chunks: outcome.exchanged)
+            }
+            let bytes = PcapngWriter.write(conversations, comment: "payswitch replay of \(paths.joined(separator: " "))")
+            guard FileManager.default.createFile(atPath: pcap, contents: Data(bytes)) else { throw ValidationError("cannot write \(pcap)") }
+        }
         if outcomes.isEmpty { throw ValidationError("no session matched") }
         if !report.passed { throw ExitCode(1) }
     }

@@ -18,7 +18,7 @@ fi
 for tool in echo_issuer relay loadgen; do
   [ "$work/$tool" -nt "$limit/$tool.c" ] || gcc -O2 -o "$work/$tool" "$limit/$tool.c"
 done
-template=$(od -An -v -tx1 conformance/iso8583/0200_default_ascii.bin | tr -d ' \n')
+template=$(od -An -v -tx1 conformance/frames/0200_default_ascii.bin | tr -d ' \n')
 
 # Servers the script starts (append their pids); all are stopped on exit.
 pids=()

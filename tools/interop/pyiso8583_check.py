@@ -11,7 +11,7 @@ script generates seeded random messages and checks, message by message:
   B.encode    `payswitch iso8583 encode --lines` of the generated message must produce the same
               bytes as pyiso8583.
   B.decode    pyiso8583.decode of our bytes must give back the generated values.
-  sample.*    reference frames in conformance/iso8583/ (three independent implementations agree
+  sample.*    reference frames in conformance/frames/ (three independent implementations agree
               on them) are decoded by both codecs and re-encoded by ours.
 
 Dialects and the pyiso8583 spec each must match byte for byte:
@@ -45,7 +45,7 @@ from iso8583.specs import default as SPEC_DEFAULT
 from iso8583.specs import default_ascii as SPEC_ASCII
 
 REPO = Path(__file__).resolve().parent.parent.parent
-SAMPLES = REPO / "conformance" / "iso8583"
+SAMPLES = REPO / "conformance" / "frames"
 DEFAULT_BIN = REPO / ".build" / "debug" / "payswitch"
 
 MTIS = ["0100", "0110", "0200", "0210", "0400", "0420", "0800", "0810"]
@@ -211,7 +211,7 @@ def adapt(msg, dialect):
     return {"mti": msg["mti"], "fields": fields}
 
 
-# name -> (pyiso8583 spec, reference frame in conformance/iso8583/)
+# name -> (pyiso8583 spec, reference frame in conformance/frames/)
 DIALECTS = {
     "iso87ascii": (SPEC_ASCII, "0200_default_ascii.bin"),
     "iso87binary": (SPEC_DEFAULT, "0200_default.bin"),
