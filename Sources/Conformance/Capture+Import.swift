@@ -88,7 +88,9 @@ struct ConversationImporter {
             }
             guard !broken.contains(chunk.direction) else { continue }
             pending[chunk.direction, default: []] += chunk.bytes
-            let at = Duration.nanoseconds(max(0, chunk.timestampNanoseconds - conversation.firstTimestampNanoseconds))
+            // Times count from the first data, not the handshake: replay starts there too.
+            let origin = conversation.chunks.first?.timestampNanoseconds ?? conversation.firstTimestampNanoseconds
+            let at = Duration.nanoseconds(max(0, chunk.timestampNanoseconds - origin))
             while let payload = nextPayload(chunk.direction) {
                 steps.append(step(payload, direction: chunk.direction, at: at))
             }
