@@ -102,3 +102,30 @@ public struct ISO20022Document: Sendable, Hashable {
         return message + "/" + top + "[\(block + 1)]" + path.dropFirst(top.count)
     }
 }
+
+extension ISO20022Document {
+    /// How many transactions the document carries: the occurrences of its repeatable transaction
+    /// block (`CdtTrfTxInf`, `TxInfAndSts`, `TxInf`, `PmtInf`), 1 when it has none.
+    public var transactionCount: Int {
+        ISO20022Document.transactionBlocks.compactMap { blockCounts[$0] }.max() ?? 1
+    }
+
+    /// The document as if it carried only its transaction `index` (0-based): the group header and
+    /// everything outside the transaction blocks, and that transaction as the first. What routing
+    /// and rules read of each transaction of a batch.
+    public func transaction(_ index: Int) -> ISO20022Document {
+        var single = self
+        single.elements = elements.compactMap { element in
+            let top = element.path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? element.path
+            guard ISO20022Document.transactionBlocks.contains(top) else { return element }
+            guard element.block == index else { return nil }
+            var moved = element
+            moved.block = 0
+            return moved
+        }
+        for block in ISO20022Document.transactionBlocks where blockCounts[block] != nil { single.blockCounts[block] = 1 }
+        return single
+    }
+
+    static let transactionBlocks = ["CdtTrfTxInf", "TxInfAndSts", "TxInf", "PmtInf"]
+}

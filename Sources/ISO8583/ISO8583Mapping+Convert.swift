@@ -16,7 +16,7 @@ extension ISO8583Mapping {
         let mti = message.mti
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
         payment.isRepeat = mti.origin % 2 == 1
-        payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name)
+        payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name, edition: mti.version)
         try fill(&payment, from: message, dialect: dialect, results: results, scope: scope)
         return payment
     }
@@ -86,13 +86,16 @@ extension ISO8583Mapping {
                 case .posCondition: payment.posConditionCode = value
                 case .approvalCode: payment.approvalCode = value
                 case .result:
-                    let code = usesActionCodes ? results.fromISO93(value) : results.fromISO87(value)
+                    let messageClass = message.mti.messageClass
+                    let code = usesActionCodes ? results.fromISO93(value, messageClass: messageClass) : results.fromISO87(value, messageClass: messageClass)
                     guard let code else { throw MappingError(field: field, reason: "response code '\(value)' is not in specs/codes/results.yaml") }
                     payment.result = code
                 case .originalData:
                     payment.original = try originalData(value, field: field)
                 case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing, .expiry, .track2, .localDate, .localTime:
                     preconditionFailure("handled above")
+                case .unmappedElements:
+                    preconditionFailure("no entry maps to unmapped-elements (refused when the mapping is read)")
                 }
             }
         }
@@ -196,8 +199,22 @@ extension ISO8583Mapping {
         var message = ISO8583Message(mti: mti)
         // One allocation each for the values and the slots, rather than growth field by field.
         message.reserveCapacity(bytes: 512, fields: entries.count + payment.unmapped.count)
-        if payment.source?.format == "iso8583" {
-            // Carried into any ISO 8583 dialect that defines the element; never dropped silently.
+        if payment.source?.format == "iso8583", !payment.unmapped.isEmpty, let edition = payment.source?.edition, edition != version {
+            // Another edition numbers its elements differently (1993's DE 22 is the POS data code,
+            // 1987's the entry mode): carried by number, an element would change its meaning. Only
+            // the few that mean the same in every edition go across.
+            for field in payment.unmapped {
+                guard let number = Int(field.key), Self.sameInEveryEdition.contains(number), dialect[field: number] != nil else { continue }
+                setValue(&message, number, field.value, dialect: dialect)
+            }
+            let changing = payment.unmapped.filter { Int($0.key).map { !Self.sameInEveryEdition.contains($0) } ?? true }
+            if !changing.isEmpty && !mayDrop.contains(.unmappedElements) {
+                let numbers = changing.map(\.key).joined(separator: ", ")
+                throw MappingError(field: Int(changing[0].key), reason: "DE \(numbers) of ISO 8583:\(Self.year(edition: edition)) have no mapped "
+                                   + "meaning and mean something else in ISO 8583:\(Self.year(edition: version)); name unmapped-elements in may-drop to drop them")
+            }
+        } else if payment.source?.format == "iso8583" {
+            // Carried into any ISO 8583 dialect of the same edition that defines the element; never dropped silently.
             for field in payment.unmapped {
                 guard let number = Int(field.key), (2...Dialect.fieldLimit).contains(number) else {
                     throw MappingError(field: nil, reason: "unmapped element '\(field.key)' is not an ISO 8583 data element number")
@@ -248,6 +265,8 @@ extension ISO8583Mapping {
                 message.set(field, code)
             case .originalData:
                 if let original = payment.original { message.set(field, originalText(original)) }
+            case .unmappedElements:
+                continue
             }
         }
         return message
@@ -455,3 +474,22 @@ extension String {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension ISO8583Mapping {
+    /// Unmapped elements that mean the same in the 1987, 1993 and 2003 editions: track 1 data and
+    /// the PIN block.
+    static let sameInEveryEdition: Set<Int> = [45, 52]
+    /// Unmapped elements that mean the same in every edition, though the form may differ: those
+    /// above and the settlement date (MMDD in 1987, YYMMDD in 1993). An answer may echo them.
+    static let sameMeaningInEveryEdition: Set<Int> = sameInEveryEdition.union([15])
+
+    /// The year of an edition's MTI version digit.
+    static func year(edition: Int) -> String {
+        switch edition {
+        case 0: "1987"
+        case 1: "1993"
+        case 2: "2003"
+        default: "edition \(edition)"
+        }
+    }
+}

@@ -16,6 +16,7 @@ extension ISO8583Mapping {
     static func uncarriable(by entries: [Entry]) -> [Target] {
         let localForms: [Target] = [.localDateTime, .localDate, .localTime]
         return Target.allCases.filter { target in
+            if target == .unmappedElements { return false }
             if localForms.contains(target) {
                 return target == .localDateTime && !entries.contains { localForms.contains($0.target) }
             }
@@ -49,6 +50,7 @@ extension ISO8583Mapping {
         case .posCondition: payment.posConditionCode != nil
         case .approvalCode: payment.approvalCode != nil
         case .originalData: payment.original != nil
+        case .unmappedElements: false
         }
     }
 }

@@ -21,6 +21,9 @@ public struct ISO8583Mapping: Sendable {
         case posCondition = "pos-condition"
         case approvalCode = "approval-code"
         case originalData = "original-data"
+        /// Not a field: the elements a mapping leaves unmapped, which only a channel's `may-drop`
+        /// names (carried between dialects of one edition, refused between editions unless named).
+        case unmappedElements = "unmapped-elements"
 
         /// Whether routing, channel health or the transaction key reads it, or its value can refuse
         /// a message (amounts, PAN, processing code, result, original data): ``CanonicalScope/routing``.
@@ -30,7 +33,7 @@ public struct ISO8583Mapping: Sendable {
                  .merchantCountry, .merchantID, .posEntryMode, .originalData:
                 return true
             case .transmissionDateTime, .rrn, .expiry, .track2, .emv, .forwarder, .localTime, .localDate,
-                 .localDateTime, .merchantNameLocation, .posCondition, .approvalCode:
+                 .localDateTime, .merchantNameLocation, .posCondition, .approvalCode, .unmappedElements:
                 return false
             }
         }
@@ -79,7 +82,9 @@ public struct ISO8583Mapping: Sendable {
         for node in try top.required("fields", in: "a mapping").sequence("fields") {
             let map = try node.mapping("a field mapping", allowed: ["field", "to", "currency-field"])
             let field = try map.required("field", in: "a field mapping").integer("field")
-            let target = try map.required("to", in: "a field mapping").choice("to", Target.self)
+            let targetNode = try map.required("to", in: "a field mapping")
+            let target = try targetNode.choice("to", Target.self)
+            guard target != .unmappedElements else { throw targetNode.error("unmapped-elements names what no field maps; it belongs in a channel's may-drop") }
             let currency = try map["currency-field"]?.integer("currency-field")
             if (target == .amount || target == .billingAmount) && currency == nil {
                 throw node.error("field \(field): an amount needs 'currency-field'")

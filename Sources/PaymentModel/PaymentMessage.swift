@@ -154,10 +154,14 @@ public struct PaymentMessage: Sendable, Hashable {
         public var format: String
         /// The dialect (`iso87binary`) or message identifier (`pacs.008.001.08`).
         public var version: String
+        /// For ISO 8583, the edition's MTI version digit (0: 1987, 1: 1993, 2: 2003): a data
+        /// element number means the same thing only within one edition.
+        public var edition: Int?
 
-        public init(format: String, version: String) {
+        public init(format: String, version: String, edition: Int? = nil) {
             self.format = format
             self.version = version
+            self.edition = edition
         }
     }
 }

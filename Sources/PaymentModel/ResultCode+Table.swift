@@ -47,10 +47,20 @@ public struct ResultCodeTable: Sendable {
     /// The row of a canonical code.
     public func row(_ code: ResultCode) -> Row? { rows.first { $0.canonical == code } }
 
-    /// The canonical code of an ISO 8583:1987 DE 39 value (the first row that carries it).
-    public func fromISO87(_ value: String) -> ResultCode? { rows.first { $0.iso87 == value }?.canonical }
-    /// The canonical code of an ISO 8583:1993 DE 39 action code.
-    public func fromISO93(_ value: String) -> ResultCode? { rows.first { $0.iso93 == value }?.canonical }
+    /// The canonical code of an ISO 8583:1987 DE 39 value: the first row that carries it, or, in
+    /// the answer to a reversal (message class 4) or network request (class 8), the first such row
+    /// of that range ("00" is "Reversal accepted" in a 0410, not "Approved").
+    public func fromISO87(_ value: String, messageClass: Int? = nil) -> ResultCode? { first(in: messageClass) { $0.iso87 == value } }
+    /// The canonical code of an ISO 8583:1993 DE 39 action code, read like ``fromISO87(_:messageClass:)``.
+    public func fromISO93(_ value: String, messageClass: Int? = nil) -> ResultCode? { first(in: messageClass) { $0.iso93 == value } }
+
+    private func first(in messageClass: Int?, where matches: (Row) -> Bool) -> ResultCode? {
+        if let messageClass, messageClass == 4 || messageClass == 8,
+           let row = rows.first(where: { matches($0) && $0.canonical.value / 1000 == messageClass }) {
+            return row.canonical
+        }
+        return rows.first(where: matches)?.canonical
+    }
     /// The canonical code of an ISO 20022 status and reason.
     public func fromISO20022(status: String, reason: String?) -> ResultCode? {
         rows.first { $0.status == status && $0.reason == reason }?.canonical ?? rows.first { $0.status == status }?.canonical

@@ -33,6 +33,8 @@ public struct ResultCode: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static let approved = ResultCode(0)!
+    /// The acknowledgement of a reversal (1987 "00", 1993 "400").
+    public static let reversalAccepted = ResultCode(4000)!
     public static let doNotHonour = ResultCode(1000)!
     public static let insufficientFunds = ResultCode(1016)!
     public static let invalidCard = ResultCode(1014)!

@@ -82,7 +82,8 @@ enum NetworkManagement {
 
 extension ISO8583Mapping {
     /// The canonical result a DE 39 value means in this mapping's form (a 1987 code or a 1993 action code).
-    func result(forResponseCode code: String, results: ResultCodeTable) -> ResultCode? {
-        usesActionCodes ? results.fromISO93(code) : results.fromISO87(code)
+    /// The canonical result of DE 39 in an answer of message class `messageClass` (see ``ResultCodeTable/fromISO87(_:messageClass:)``).
+    func result(forResponseCode code: String, messageClass: Int? = nil, results: ResultCodeTable) -> ResultCode? {
+        usesActionCodes ? results.fromISO93(code, messageClass: messageClass) : results.fromISO87(code, messageClass: messageClass)
     }
 }

@@ -25,16 +25,19 @@ extension PaymentSwitch {
             let took = DispatchTime.now().uptimeNanoseconds &- entry.sent
             channel.latency.recordNanoseconds(Int64(clamping: took))
             guard let host = channel.iso8583 else { return answerLocally(request, .systemError) }
-            let result = answer.string(39).flatMap { host.mapping.result(forResponseCode: $0, results: results) } ?? .systemError
+            let result = answer.string(39).flatMap { host.mapping.result(forResponseCode: $0, messageClass: answer.mti.messageClass, results: results) }
+                ?? .systemError
             router.health.record(ChannelOutcome(result: result), channel: channel.name, merchant: entry.merchant, at: now)
             do {
                 // Passed through in the same dialect, the answer keeps the host's DE 39: the journal need not decode it again.
                 let code = durability != nil && request.listener.iso8583?.isSameDialect(as: host) == true ? answer.string(39) : nil
                 let approvalCode = durability != nil && answer.contains(38) ? answer.string(38) : nil
-                finish(request, try answerBytes(from: answer, channel: channel, for: request), result: result, hostNanoseconds: took,
+                finish(request, try answerBytes(from: answer, result: result, channel: channel, for: request), result: result, hostNanoseconds: took,
                        responseCode: code, approvalCode: approvalCode)
             } catch {
                 logger.error("the host's answer cannot be carried back", metadata: ["channel": "\(channel.name)", "error": "\(error)"])
+                // The host approved what the originator will see declined: reversed first, so both agree.
+                if result.category == .approved, compensateBeforeAnswering(request, channel: channel, code: .systemError) { return }
                 answerLocally(request, .systemError)
             }
         case .iso20022(let bytes, let answer):
@@ -54,7 +57,7 @@ extension PaymentSwitch {
     }
 
     /// The host's ISO 8583 answer in the originator's form, with the originator's STAN and RRN.
-    private func answerBytes(from answer: ISO8583Message, channel: Channel, for request: InboundRequest) throws -> [UInt8] {
+    private func answerBytes(from answer: ISO8583Message, result: ResultCode, channel: Channel, for request: InboundRequest) throws -> [UInt8] {
         guard case .iso8583(let original) = request.message, let source = request.listener.iso8583, let host = channel.iso8583 else {
             throw SwitchError("an ISO 8583 answer for a request that was not ISO 8583")
         }
@@ -72,11 +75,34 @@ extension PaymentSwitch {
             }
             return try message.receivedFrame ?? message.encoded(as: source.dialect)
         }
-        var payment = try host.mapping.canonical(from: answer, dialect: host.dialect, results: results)
-        payment.stan = original.string(11)
-        payment.rrn = original.string(37)
-        return try source.mapping.message(from: payment, dialect: source.dialect, results: results).encoded(as: source.dialect)
+        // Across dialects the answer gives back what the host echoed, as the originator sent it
+        // (dates, original data, merchant), with what the host decided laid over it. Rebuilt from
+        // the host's answer instead, echoed fields came back in the host's form (a 1993 DE 15 in a
+        // 1987 answer, DE 56 re-padded, DE 12's year guessed).
+        let hostAnswer = try host.mapping.canonical(from: answer, dialect: host.dialect, results: results)
+        let echoed = Set(source.mapping.echoedFields(of: original, answer: hostAnswer))
+        var message = original.answerSkeleton()
+        for field in message.fieldNumbers where !echoed.contains(field) { message.remove(field) }
+        message.set(39, source.mapping.responseCode(for: result, results: results) ?? (source.mapping.usesActionCodes ? "909" : "96"))
+        for field in answer.fieldNumbers where Self.decidedByHost.contains(field) {
+            guard let text = answer.string(field), let target = source.dialect[field: field] else {
+                metrics.droppedField(channel: channel.name, field: "answer-\(field)")
+                continue
+            }
+            // Binary values are read as hexadecimal text; a dialect that writes them as text takes that text.
+            if target.fieldClass == .binary {
+                guard let bytes = Hex.decode(text) else { continue }
+                message.set(field, bytes: bytes)
+            } else {
+                message.set(field, text)
+            }
+        }
+        return try message.encoded(as: source.dialect)
     }
+
+    /// Fields of an answer the host decides, carried to an originator in another dialect: the
+    /// approval code, additional response data, additional amounts (balances), the issuer's EMV data.
+    static let decidedByHost: Set<Int> = [38, 44, 54, 55]
 
     /// Answers a request from the switch itself (declined by a rule, no channel, timeout, format
     /// error, duplicate) in the originator's form.

@@ -1,6 +1,7 @@
 import Logging
 import ISO20022
 import PaymentModel
+import Routing
 import Transport
 
 extension PaymentSwitch {
@@ -29,6 +30,34 @@ extension PaymentSwitch {
                                identity: [payment.identifiers.messageId ?? "", payment.identifiers.endToEndId ?? ""])
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso20022(payload, payment), duplicateKey: key)
         guard register(request) else { return }
+        if let refusal = batchRefusal(payload, first: payment) { return answerLocally(request, refusal) }
         route(request, payment)
+    }
+
+    /// Why a message of several transactions cannot go as one, or nil: every transaction is read by
+    /// the rules (one the rules decline declines the message, as it would alone), and all must
+    /// take the first one's route, since a message is forwarded whole. The canonical message maps
+    /// the first transaction only; the others travel as they are.
+    private func batchRefusal(_ payload: [UInt8], first: PaymentMessage) -> ResultCode? {
+        guard first.unmapped.contains(where: { $0.key.hasPrefix("CdtTrfTxInf[") || $0.key.hasPrefix("TxInf[") }),
+              let document = try? ISO20022Support.codec.parse(payload), document.transactionCount > 1 else { return nil }
+        let clock = RoutingClock.context()
+        let firstRoute = router.route(first, clock)
+        if let decline = firstRoute.decline, firstRoute.candidates.isEmpty { return decline }
+        for index in 1..<document.transactionCount {
+            guard let transaction = try? ISO20022Codec.map(document.transaction(index)) else { return .formatError }
+            let route = router.route(transaction, clock)
+            if let decline = route.decline, route.candidates.isEmpty {
+                logger.warning("a transaction of a batch is declined by the rules: the message is declined",
+                               metadata: ["rule": "\(route.ruleID)", "transaction": "\(index + 1)"])
+                return decline
+            }
+            guard route.candidates.first == firstRoute.candidates.first else {
+                logger.warning("the transactions of a batch route to different channels: the message is refused",
+                               metadata: ["transaction": "\(index + 1)"])
+                return ResultCode(9108)!
+            }
+        }
+        return nil
     }
 }

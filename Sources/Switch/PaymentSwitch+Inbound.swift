@@ -47,6 +47,14 @@ extension PaymentSwitch {
             metrics.answer(listener: context.name, channel: "-", rule: "network", result: ResultCode(8000)!)
             return
         }
+        // Matching, duplicate detection and the STAN the switch gives each host all start from the
+        // originator's DE 11: a request without a six-digit one is malformed, not a routing failure.
+        guard message.length(11) == 6, message.integer(11) != nil else {
+            logger.warning("request without a six-digit STAN (DE 11): format error", metadata: ["listener": "\(context.name)", "mti": "\(message.mti)"])
+            let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: nil)
+            guard admit(request) else { return }
+            return answerLocally(request, .formatError)
+        }
         let keyFields = context.configuration.duplicateKeyFields
         var identity: [String] = []
         identity.reserveCapacity(1 + keyFields.count)  // one allocation, not one per growth
@@ -234,13 +242,22 @@ extension PaymentSwitch {
         }
         // Routed on what routing reads: the translation needs every field.
         var outbound = try source.mapping.canonical(from: original, dialect: source.dialect, results: results)
+        // The originator's DE 15 is the business date the request is booked to: written below in the host's form.
+        let booked = request.booking != nil && original.contains(15)
+        if booked { outbound.unmapped.removeAll { $0.key == "15" } }
         outbound.stan = NetworkManagement.sixDigits(stan)
         if outbound.rrn == nil { outbound.rrn = assignedRRN(request, stan: stan) }
         let mayDrop = channel.configuration.mayDrop
         var message = try target.mapping.message(from: outbound, dialect: target.dialect, results: results, mayDrop: mayDrop)
+        if booked, let booking = request.booking, let field = target.dialect[field: 15] {
+            message.set(15, booking.date.settlementDateField(digits: field.maxLength))
+        }
         settle(&message, request.booking, channel: channel, dialect: target.dialect)
         if !mayDrop.isEmpty {
             for field in target.mapping.uncarriedFields(of: outbound) { metrics.droppedField(channel: channel.name, field: field.rawValue) }
+            if mayDrop.contains(.unmappedElements), outbound.source?.edition != target.mapping.version {
+                for element in outbound.unmapped { metrics.droppedField(channel: channel.name, field: "DE \(element.key)") }
+            }
         }
         return message
     }

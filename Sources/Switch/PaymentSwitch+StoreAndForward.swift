@@ -66,7 +66,10 @@ extension PaymentSwitch {
             return answerLocally(request, .systemError)
         }
         metrics.forward(channel: channel.name, kind: .advice, event: "stored")
-        answerLocally(request, .approved, forward: item) { [weak queue] stored in queue?.add(stored) }
+        // A stored reversal advice is acknowledged as a reversal: 1993's "400", not "000".
+        let isReversal = if case .iso8583(let message) = request.message { message.mti.messageClass == 4 } else { false }
+        let acknowledgement: ResultCode = isReversal ? .reversalAccepted : .approved
+        answerLocally(request, acknowledgement, forward: item) { [weak queue] stored in queue?.add(stored) }
     }
 }
 

@@ -105,8 +105,14 @@ struct ReplayCommand: ParsableCommand {
         let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage), logger: logger)
         let ports = try payments.start()
         defer { payments.shutdown(grace: .seconds(1)) }
-        guard DemoTimeline.wait(seconds: 10, until: { payments.isReady }) else {
-            throw ValidationError("the switch's channels did not sign on within 10 s")
+        // Ready as far as the hosts that are up allow: a channel left down never signs on.
+        let expected = Set(configuration.channels.map(\.name)).subtracting(down)
+        let upChannels = {
+            Set(payments.channelReports().filter { $0.links.contains { $0.state == "signed-on" || $0.state == "connected" } }.map(\.name))
+        }
+        guard DemoTimeline.wait(seconds: 10, until: { expected.isSubset(of: upChannels()) }) else {
+            let missing = expected.subtracting(upChannels()).sorted().joined(separator: ", ")
+            throw ValidationError("the switch's channels \(missing) did not come up within 10 s")
         }
         try body { session in
             let listener = session.listener.flatMap { name in configuration.listeners.first { $0.name == name } }
@@ -146,9 +152,12 @@ struct ReplayCommand: ParsableCommand {
             }
             return
         }
-        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        // The captures' folders are kept below the destination, so files of the same name in two
+        // suites do not overwrite each other.
         for (file, capture) in captures {
-            let path = (destination as NSString).appendingPathComponent((file as NSString).lastPathComponent)
+            let relative = file.hasPrefix("/") ? String(file.dropFirst()) : file
+            let path = (destination as NSString).appendingPathComponent(relative)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: path, contents: Data(capture.yaml().utf8)) else { throw ValidationError("cannot write \(path)") }
         }
     }

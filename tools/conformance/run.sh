@@ -7,9 +7,6 @@
 #   tools/conformance/run.sh                        # after `swift build`
 #   PAYSWITCH_BIN=/path/to/payswitch JUNIT=out.xml tools/conformance/run.sh
 #   tools/conformance/run.sh --filter "iso93ascii"  # extra arguments go to `payswitch replay`
-#
-# Sessions whose expectations name a known switch bug say so in a "KNOWN SWITCH BUG" comment next to
-# the expectation; they fail until the switch is fixed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
