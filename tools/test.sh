@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test from a fresh clone: set-up, the Swift test suite, the short chaos run (faults,
 # an issuer restart and a SIGKILL of the switch; tools/chaos.sh), the byte-compatibility check
-# against pyiso8583 (an independent implementation, from PyPI), then the fuzz targets: every kept
+# against pyiso8583 (an independent implementation, from PyPI), the conformance suites replayed
+# through the switch and checked by oracles nobody here wrote (xmllint with the official XSDs,
+# tshark's ISO 8583 dissector, jsonschema; tools/conformance), then the fuzz targets: every kept
 # crasher and seed once, each target for FUZZ_SECONDS (default 30), and the pyiso8583 differential
 # over what the ISO 8583 target found.
 set -euo pipefail
@@ -13,6 +15,8 @@ payswitch="$(swift build --show-bin-path)/payswitch"
 PAYSWITCH_BIN="$payswitch" tools/chaos.sh --short
 PAYSWITCH_BIN="$payswitch" tools/interop/run.sh
 PAYSWITCH_BIN="$payswitch" tools/interop/security.sh --count 25
+PAYSWITCH_BIN="$payswitch" tools/conformance/run.sh
+PAYSWITCH_BIN="$payswitch" tools/conformance/oracles.sh
 tools/fuzz.sh regress
 tools/fuzz.sh all "${FUZZ_SECONDS:-30}"
 PAYSWITCH_BIN="$payswitch" tools/interop/run.sh --corpus Fuzz/.work/iso8583

@@ -4,14 +4,15 @@
 #       send and every document the switch answers to them (the ISO 20022 sessions replayed against
 #       `payswitch serve` on conformance/switch.yaml, with `payswitch sim issuer --iso20022` as the bank);
 #   (b) Wireshark's ISO 8583 dissector (tshark) decodes every frame the iso87ascii and iso93ascii
-#       sessions send, with no malformed packet or expert warning, each field equal to the capture's.
+#       sessions send, with no malformed packet or expert warning, each field equal to the capture's;
+#   (c) jsonschema validates every capture against conformance/capture.schema.json.
 # Prints the counts (documents validated, frames compared, fields compared, mismatches) and exits
 # non-zero on any failure. Card data is masked in everything it prints.
 #
 #   tools/conformance/oracles.sh                    # after `swift build`
 #   PAYSWITCH_BIN=/path/to/payswitch tools/conformance/oracles.sh
 #
-# Installs what is missing: libxml2-utils (xmllint) and tshark with apt-get, PyYAML with pip.
+# Installs what is missing: libxml2-utils (xmllint) and tshark with apt-get, PyYAML and jsonschema with pip.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -39,9 +40,20 @@ if ! command -v tshark >/dev/null; then
     echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
     apt_install tshark
 fi
-if ! python3 -c "import yaml" 2>/dev/null; then
-    echo "oracles.sh: installing PyYAML"
-    python3 -m pip install --quiet pyyaml 2>/dev/null || python3 -m pip install --quiet --break-system-packages pyyaml
-fi
+for module in yaml jsonschema; do
+    if ! python3 -c "import $module" 2>/dev/null; then
+        package=$([[ $module == yaml ]] && echo pyyaml || echo jsonschema)
+        echo "oracles.sh: installing $package"
+        python3 -m pip install --quiet "$package" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$package"
+    fi
+done
+
+# (c) Every capture, and the suites' switch configuration, against their JSON Schemas (a schema
+#     checker nobody here wrote reading the same files the switch reads).
+mapfile -t captures < <(find conformance -name '*.capture.yaml' | sort)
+python3 tools/check-switch-schema.py --schema conformance/capture.schema.json "${captures[@]}" >/dev/null \
+    || { python3 tools/check-switch-schema.py --schema conformance/capture.schema.json "${captures[@]}" | grep -v ': ok$'; exit 1; }
+python3 tools/check-switch-schema.py conformance/switch.yaml >/dev/null
+echo "oracles.sh: ${#captures[@]} captures and conformance/switch.yaml valid against their JSON Schemas"
 
 exec python3 tools/conformance/oracles.py "$bin"
