@@ -95,7 +95,7 @@ let package = Package(
         .target(name: "Reconciliation", dependencies: ["PaymentModel", "SpecFiles"], resources: [.embedInCode("Layouts")]),
         // Conformance captures: the capture format, replay against a host with field-level
         // expectations and JUnit output, and pcap/pcapng import and export with TCP reassembly.
-        .target(name: "Conformance", dependencies: ["ISO8583", "ISO20022", "PaymentModel", "SpecFiles", "Transport"]),
+        .target(name: "Conformance", dependencies: ["CanonicalJSON", "ISO8583", "ISO20022", "PaymentModel", "SpecFiles", "Transport"]),
         // The admin HTTP endpoint (hummingbird, off the data path): metrics, health, reload, channels.
         .target(
             name: "AdminEndpoint",

@@ -1,3 +1,4 @@
+import CanonicalJSON
 import ISO8583
 
 extension Capture {
@@ -101,23 +102,9 @@ extension ValueExpectation {
 
 /// YAML scalars as captures write them.
 enum YAMLText {
-    /// A double-quoted scalar: every value reads back as the same text, whatever it holds.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A double-quoted scalar: every value reads back as the same text, whatever it holds. YAML's
+    /// double-quoted form reads JSON's escapes, so the JSON quoting serves.
+    static func quoted(_ text: String) -> String { MessageJSON.quote(text) }
 
     /// A mapping key: plain when it is a field number or a path, quoted otherwise.
     static func key(_ text: String) -> String {

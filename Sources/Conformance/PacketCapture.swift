@@ -268,11 +268,13 @@ struct PcapngReader {
                 try readInterfaceOptions(from: body + 8, to: bodyEnd, reader: reader, into: &interface)
                 interfaces.append(interface)
 
-            case 6:  // Enhanced Packet Block
+            case 6, 2:  // Enhanced Packet Block; Packet Block, obsolete but still met in old files.
+                let name = type == 6 ? "Enhanced Packet Block" : "Packet Block"
                 guard length >= 32 else {
-                    throw PacketCaptureError(offset: offset + 4, reason: "packet \(index): Enhanced Packet Block length \(length) is below 32")
+                    throw PacketCaptureError(offset: offset + 4, reason: "packet \(index): \(name) length \(length) is below 32")
                 }
-                let interfaceID = Int(reader.u32(body))
+                // The only difference in the part read here: a 32-bit interface id, or a 16-bit one.
+                let interfaceID = type == 6 ? Int(reader.u32(body)) : Int(reader.u16(body))
                 let interface = try self.interface(interfaceID, of: interfaces, at: body, packet: index)
                 let units = UInt64(reader.u32(body + 4)) << 32 | UInt64(reader.u32(body + 8))
                 let captured = Int(reader.u32(body + 12))
@@ -298,24 +300,6 @@ struct PcapngReader {
                 packets.append(CapturedPacket(
                     index: index, timestampNanoseconds: 0, linkType: interface.linkType,
                     bytes: Array(file[(body + 4)..<(body + 4 + captured)])))
-
-            case 2:  // Packet Block, obsolete but still met in old files.
-                guard length >= 32 else {
-                    throw PacketCaptureError(offset: offset + 4, reason: "packet \(index): Packet Block length \(length) is below 32")
-                }
-                let interface = try self.interface(Int(reader.u16(body)), of: interfaces, at: body, packet: index)
-                let units = UInt64(reader.u32(body + 4)) << 32 | UInt64(reader.u32(body + 8))
-                let captured = Int(reader.u32(body + 12))
-                let room = bodyEnd - (body + 20)
-                guard captured <= room else {
-                    throw PacketCaptureError(
-                        offset: body + 12,
-                        reason: "packet \(index): captured length \(captured) exceeds the \(room) bytes its block holds")
-                }
-                let timestamp = try nanoseconds(units, interface: interface, at: body + 4, packet: index)
-                packets.append(CapturedPacket(
-                    index: index, timestampNanoseconds: timestamp, linkType: interface.linkType,
-                    bytes: Array(file[(body + 20)..<(body + 20 + captured)])))
 
             default:
                 break  // Name resolution, statistics, secrets, custom blocks: nothing for us.

@@ -1,4 +1,5 @@
 import Foundation
+import ISO20022
 
 /// The outcomes of a replay, as a table for people and as JUnit XML for CI.
 public struct ReplayReport: Sendable {
@@ -61,20 +62,6 @@ public struct ReplayReport: Sendable {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "\n", "\t": out.unicodeScalars.append(scalar)
-            // Characters XML 1.0 cannot carry at all.
-            case _ where scalar.value < 0x20: out += "?"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// XML text; characters XML 1.0 cannot carry (control characters in a difference) become `?`.
+    static func escape(_ text: String) -> String { XMLText.escaped(text, replacingUncarriable: "?") }
 }

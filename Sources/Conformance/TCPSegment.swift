@@ -260,23 +260,16 @@ struct PacketParser {
                 let source = Array(bytes[(start + 8)..<(start + 24)])
                 let destination = Array(bytes[(start + 24)..<(start + 40)])
                 return try tcp(at: offset, end: end, source: source, destination: destination)
-            case 0, 43, 60:  // hop-by-hop, routing, destination options: (length + 1) * 8 bytes
+            case 0, 43, 60, 51:
+                // Hop-by-hop, routing, destination options: (length + 1) * 8 bytes; authentication
+                // header: (length + 2) * 4 bytes.
+                let name = next == 51 ? "IPv6 authentication header" : "IPv6 extension header \(next)"
                 guard end - offset >= 2 else {
-                    throw failure(offset, "IPv6 extension header \(next) runs past the IPv6 payload")
+                    throw failure(offset, "\(name) runs past the IPv6 payload")
                 }
-                let length = (Int(bytes[offset + 1]) + 1) * 8
+                let length = next == 51 ? (Int(bytes[offset + 1]) + 2) * 4 : (Int(bytes[offset + 1]) + 1) * 8
                 guard length <= end - offset else {
-                    throw failure(offset, "IPv6 extension header \(next) of \(length) bytes runs past the IPv6 payload")
-                }
-                next = bytes[offset]
-                offset += length
-            case 51:  // authentication header: (length + 2) * 4 bytes
-                guard end - offset >= 2 else {
-                    throw failure(offset, "IPv6 authentication header runs past the IPv6 payload")
-                }
-                let length = (Int(bytes[offset + 1]) + 2) * 4
-                guard length <= end - offset else {
-                    throw failure(offset, "IPv6 authentication header of \(length) bytes runs past the IPv6 payload")
+                    throw failure(offset, "\(name) of \(length) bytes runs past the IPv6 payload")
                 }
                 next = bytes[offset]
                 offset += length

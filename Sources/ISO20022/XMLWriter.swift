@@ -77,7 +77,26 @@ struct XMLWriter {
     }
 
     /// Escapes `& < > " '` (and a carriage return, which a parser would otherwise turn into a line feed).
-    static func escape(_ value: String) -> String {
+    static func escape(_ value: String) -> String { XMLText.escaped(value) }
+
+    static func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+
+    /// The current time as an ISO 20022 UTC date-time: `2026-11-21T21:02:11Z`.
+    static func nowUTC() -> String {
+        Date().ISO8601Format()
+    }
+}
+
+/// Text for XML element content and attribute values.
+public enum XMLText {
+    /// `value` with `& < > " '` escaped (and a carriage return, which a parser would otherwise turn
+    /// into a line feed); a character XML 1.0 cannot carry becomes `replacement` when one is given.
+    public static func escaped(_ value: String, replacingUncarriable replacement: String? = nil) -> String {
         var out = ""
         out.reserveCapacity(value.utf8.count)
         for scalar in value.unicodeScalars {
@@ -88,21 +107,10 @@ struct XMLWriter {
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
             case "\r": out += "&#13;"
-            default: out.unicodeScalars.append(scalar)
+            default:
+                if let replacement, !XMLWriter.isXMLCharacter(scalar) { out += replacement } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out
-    }
-
-    private static func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
-        default: return false
-        }
-    }
-
-    /// The current time as an ISO 20022 UTC date-time: `2026-11-21T21:02:11Z`.
-    static func nowUTC() -> String {
-        Date().ISO8601Format()
     }
 }
