@@ -10,6 +10,9 @@ import ISO8583
 ///     result: Insufficient funds   # a name or canonical code of specs/codes/results.yaml
 ///   - when: {panPrefix: "400000"}
 ///     result: "1014"
+///   - when: {amountEquals: "444.44"}
+///     answer: false                # left unanswered: the switch's timeout and reversal
+
 /// default: Approved
 /// approvalCode: true               # DE 38 on approvals (a per-process sequence)
 /// latency: {distribution: uniform, minMs: 1, maxMs: 5}
@@ -24,6 +27,8 @@ public struct IssuerBehaviour: Sendable {
         /// Every condition must hold.
         public var conditions: [Condition]
         public var result: ResultCode
+        /// False for a request to leave unanswered, deterministically (`answer: false`).
+        public var answers = true
     }
 
     /// A condition on the request.
@@ -126,10 +131,11 @@ public struct IssuerBehaviour: Sendable {
         return name.map(faultsOn.contains) ?? false
     }
 
-    /// The result for a request: the first rule whose conditions all hold, else the default.
-    public func result(for request: PaymentMessage, messageName: String) -> ResultCode {
+    /// The result for a request: the first rule whose conditions all hold, else the default; nil
+    /// when that rule says to leave the request unanswered.
+    public func result(for request: PaymentMessage, messageName: String) -> ResultCode? {
         for rule in rules where rule.conditions.allSatisfy({ $0.holds(for: request, messageName: messageName) }) {
-            return rule.result
+            return rule.answers ? rule.result : nil
         }
         return defaultResult
     }
@@ -160,7 +166,7 @@ extension IssuerBehaviour {
         var behaviour = IssuerBehaviour()
         if let responses = top["responses"] {
             for item in try responses.sequence("responses") {
-                let rule = try item.mapping("a response rule", allowed: ["when", "result"])
+                let rule = try item.mapping("a response rule", allowed: ["when", "result", "answer"])
                 var conditions: [Condition] = []
                 if let when = rule["when"] {
                     let mapping = try when.mapping("when", allowed: ["amountOver", "amountUnder", "amountEquals", "panPrefix", "currency", "message"])
@@ -169,7 +175,10 @@ extension IssuerBehaviour {
                         conditions.append(try condition(key, node))
                     }
                 }
-                behaviour.rules.append(Rule(conditions: conditions, result: try result(try rule.required("result", in: "a response rule"), results)))
+                let answers = try rule["answer"]?.boolean("answer") ?? true
+                if !answers, let stray = rule["result"] { throw stray.error("a rule with answer: false sends no result") }
+                let code = answers ? try result(try rule.required("result", in: "a response rule"), results) : .approved
+                behaviour.rules.append(Rule(conditions: conditions, result: code, answers: answers))
             }
         }
         if let node = top["default"] { behaviour.defaultResult = try result(node, results) }

@@ -44,7 +44,11 @@ extension IssuerSimulator {
             if mti.function == 2 || behaviour.rules.isEmpty {
                 result = mti.function == 2 ? .approved : behaviour.defaultResult
             } else if let payment {
-                result = behaviour.result(for: payment, messageName: mti.description)
+                guard let decided = behaviour.result(for: payment, messageName: mti.description) else {
+                    record?.result = "no answer (rule)"
+                    return Exchange(record: record, answer: nil)
+                }
+                result = decided
             } else {
                 result = ResultCode(9100)!  // format error: the request does not map
             }
@@ -107,7 +111,10 @@ extension IssuerSimulator {
         record.messageId = request.identifiers.messageId
         record.endToEndId = request.identifiers.endToEndId
         record.amount = request.amount?.description
-        let result = behaviour.result(for: request, messageName: name)
+        guard let result = behaviour.result(for: request, messageName: name) else {
+            record.result = "no answer (rule)"
+            return Exchange(record: record, answer: nil)
+        }
         let row = results.row(result)
         var answer: PaymentMessage
         switch request.kind {

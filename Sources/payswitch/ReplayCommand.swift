@@ -17,7 +17,8 @@ struct ReplayCommand: ParsableCommand {
             for *.capture.yaml. With --target every session goes to that address (NAME=HOST:PORT sends
             the sessions of listener NAME there). With --config the switch runs in this process on that
             configuration (`embedded` for the built-in one), on free ports of 127.0.0.1, with an issuer
-            simulator for each channel (amounts over 500.00 declined with 51, others approved); --down
+            simulator for each channel (amounts over 500.00 declined with 51, exactly 444.44 left
+            unanswered so a timeout can be replayed, others approved); --down
             leaves a channel's host unreachable. Exits 1 when any session fails.
             """)
 

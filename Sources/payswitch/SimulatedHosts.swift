@@ -8,15 +8,27 @@ import Transport
 /// A simulator for every channel of a configuration, on free ports of 127.0.0.1, with the
 /// configuration changed to reach them: how `replay --config` runs a switch with nothing else set up.
 ///
-/// Card issuers answer as the demo's do (amounts over 500.00 declined with 51); a bank accepts.
-/// A channel with TLS gets the demo certificates on both ends.
+/// Card issuers answer as the demo's do (amounts over 500.00 declined with 51) and leave an amount
+/// of exactly 444.44 unanswered, so a capture can replay a timeout; a bank accepts. A channel with
+/// TLS gets the demo certificates on both ends.
 struct SimulatedHosts {
     let simulators: [IssuerSimulator]
+
+    /// The card issuers' rules (the `sim issuer --rules` format).
+    static let issuerRules = """
+        responses:
+          - when: {amountEquals: "444.44"}
+            answer: false
+          - when: {amountOver: "500.00"}
+            result: Insufficient funds
+        default: Approved
+        latency: {distribution: uniform, minMs: 1, maxMs: 3}
+        """
 
     init(for configuration: inout SwitchConfiguration, down: Set<String>, pki: DemoPKI, logger: Logger) throws {
         let unknown = down.subtracting(configuration.channels.map(\.name))
         guard unknown.isEmpty else { throw ValidationError("--down \(unknown.sorted().joined(separator: ", ")): no such channel") }
-        let cardBehaviour = try IssuerBehaviour.load(yaml: DemoHosts.issuerRules, file: "demo issuer rules")
+        let cardBehaviour = try IssuerBehaviour.load(yaml: Self.issuerRules, file: "replay issuer rules")
         var started: [IssuerSimulator] = []
         do {
             for index in configuration.channels.indices {

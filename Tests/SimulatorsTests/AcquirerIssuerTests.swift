@@ -58,6 +58,30 @@ struct AcquirerIssuerTests {
         #expect(behaviour.result(for: request, messageName: "pacs.008.001.08") == expected)
     }
 
+    /// `answer: false` leaves a request unanswered every time (a timeout on demand), and sends no result.
+    @Test func aRuleCanLeaveARequestUnanswered() throws {
+        let behaviour = try IssuerBehaviour.load(yaml: """
+            responses:
+              - when: {amountEquals: "444.44"}
+                answer: false
+            default: Approved
+            """, file: "issuer.yaml")
+        var request = PaymentMessage(kind: .creditTransfer, function: .request)
+        request.amount = Amount(minorUnits: 44_444, currency: Currency("EUR")!)
+        #expect(behaviour.result(for: request, messageName: "pacs.008.001.08") == nil)
+        request.amount = Amount(minorUnits: 44_445, currency: Currency("EUR")!)
+        #expect(behaviour.result(for: request, messageName: "pacs.008.001.08") == .approved)
+        let (report, issuer) = try run(behaviour, templates: [.init(message: Self.creditTransfer)], count: 5)
+        #expect(report.counts.matched == 5, "the sample transfer is not 444.44: answered")
+        #expect(issuer.counters.received == 5)
+        do {
+            _ = try IssuerBehaviour.load(yaml: "responses:\n  - when: {amountEquals: \"1\"}\n    answer: false\n    result: Approved\n", file: "issuer.yaml")
+            Issue.record("a silent rule with a result was read")
+        } catch {
+            #expect(error.description == "issuer.yaml:4:13: error: a rule with answer: false sends no result")
+        }
+    }
+
     @Test func amountRuleBeyondInt64IsAFileError() {
         #expect(throws: SpecError.self) {
             _ = try IssuerBehaviour.load(yaml: "responses:\n  - when: {amountOver: \"99999999999999999999\"}\n    result: Approved\n",
