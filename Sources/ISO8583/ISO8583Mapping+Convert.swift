@@ -16,7 +16,8 @@ extension ISO8583Mapping {
         let mti = message.mti
         var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
         payment.isRepeat = mti.origin % 2 == 1
-        payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name, edition: mti.version)
+        // The edition is the mapping's (it reads the element numbers), whatever version digit the MTI carries.
+        payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name, edition: version)
         try fill(&payment, from: message, dialect: dialect, results: results, scope: scope)
         return payment
     }

@@ -10,7 +10,7 @@ extension ISO8583Mapping {
     /// A switch answering across dialects gives these back as the originator sent them, rather
     /// than rebuilt from the host's form of them.
     public func echoedFields(of request: ISO8583Message, answer: PaymentMessage) -> [Int] {
-        let sameEdition = answer.source?.edition == request.mti.version
+        let sameEdition = answer.source?.edition == version
         let unmapped = Set(answer.unmapped.compactMap { Int($0.key) }).filter { sameEdition || Self.sameMeaningInEveryEdition.contains($0) }
         return request.fieldNumbers.filter { field in
             guard let entry = entries.first(where: { $0.field == field || $0.currencyField == field }) else { return unmapped.contains(field) }
