@@ -35,17 +35,20 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write the captures with expectations taken from the answers received: a file for one capture, else a folder.")
     var record: String?
     @Option(help: "Write every frame sent and received as a pcapng file (open it in Wireshark).") var pcap: String?
+    @OptionGroup(title: "TLS towards --target (with --tls-ca)") var tls: TLSOptions
     @Option(help: "Log level of the switch and simulators started by --config, on standard error.") var logLevel = "error"
 
     func validate() throws {
         guard (target.isEmpty) != (config == nil) else { throw ValidationError("give exactly one of --target and --config") }
         guard down.isEmpty || config != nil else { throw ValidationError("--down goes with --config") }
+        guard tls.tlsCa == nil || config == nil else { throw ValidationError("--tls-ca goes with --target (the switch --config starts listens as configured)") }
         guard within > 0, within <= 3600 else { throw ValidationError("--within must be in (0, 3600] seconds") }
     }
 
     func run() throws {
         let captures = try Self.loadCaptures(paths)
-        let runner = ReplayRunner(options: ReplayOptions(asFastAsPossible: asFastAsPossible, defaultWithin: .milliseconds(Int64(within * 1000))))
+        let runner = ReplayRunner(options: ReplayOptions(asFastAsPossible: asFastAsPossible, defaultWithin: .milliseconds(Int64(within * 1000)),
+                                                         tls: try tls.clientTLS()))
         var outcomes: [SessionOutcome] = []
         var recorded: [(file: String, capture: Capture)] = []
         try withTargets { address in

@@ -17,6 +17,11 @@ struct SimCommand: ParsableCommand {
 }
 
 extension TransportOptions {
+    func serverTLS() throws -> TLSContext? { try tls.serverTLS() }
+    func clientTLS() throws -> TLSContext? { try tls.clientTLS() }
+}
+
+extension TLSOptions {
     /// The server side's TLS context when --tls-cert and --tls-key are given (mutual TLS with --tls-ca).
     func serverTLS() throws -> TLSContext? {
         guard let cert = tlsCert, let key = tlsKey else { return nil }

@@ -16,10 +16,7 @@ struct TransportCommand: ParsableCommand {
 struct TransportOptions: ParsableArguments {
     @Option(help: "Framing preset: \(FrameFormat.presets.map(\.0).joined(separator: ", ")).") var framing = "bin2"
     @Option(help: "Event loops (serial queues); default one per core but one (at least one).") var loops = EventLoopGroup.defaultCount
-    @Option(help: "PEM certificate chain (server) or client certificate (mutual TLS).") var tlsCert: String?
-    @Option(help: "PEM private key for --tls-cert.") var tlsKey: String?
-    @Option(help: "PEM CA: for a server, require client certificates from it; for a client, trust it.") var tlsCa: String?
-    @Option(help: "Client: the name the server certificate must carry.") var tlsServerName = "localhost"
+    @OptionGroup var tls: TLSOptions
 
     func format() throws -> FrameFormat {
         guard let format = FrameFormat.preset(named: framing) else {
@@ -27,6 +24,14 @@ struct TransportOptions: ParsableArguments {
         }
         return format
     }
+}
+
+/// TLS for a server or a client: certificate, key, CA, and the name a server must carry.
+struct TLSOptions: ParsableArguments {
+    @Option(help: "PEM certificate chain (server) or client certificate (mutual TLS).") var tlsCert: String?
+    @Option(help: "PEM private key for --tls-cert.") var tlsKey: String?
+    @Option(help: "PEM CA: for a server, require client certificates from it; for a client, trust it.") var tlsCa: String?
+    @Option(help: "Client: the name the server certificate must carry.") var tlsServerName = "localhost"
 }
 
 /// A listener's limits: safe for an internet-facing port by default, loosened only on purpose.

@@ -1,6 +1,7 @@
 import Foundation
 import PaymentModel
 import Testing
+import TestSupport
 
 /// `payswitch replay` and `payswitch capture` as operators run them: real processes on 127.0.0.1.
 @Suite(.serialized) struct ReplayCommandTests {
@@ -75,6 +76,24 @@ import Testing
         let exported = try PayswitchRunner.run(["capture", "export", directory + "/imported.capture.yaml", "--out", directory + "/export.pcapng"])
         #expect(exported.status == 0, "\(exported.stderr)")
         #expect(exported.stderr.contains("1 conversation(s) written"))
+    }
+
+    @Test func aReplayReachesAMutualTLSHost() throws {
+        let directory = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let issuer = try PayswitchServer(["sim", "issuer", "--port", "0", "--spec", "iso87binary", "--loops", "1",
+                                          "--tls-cert", TestCertificates.path("server.pem"), "--tls-key", TestCertificates.path("server.key"),
+                                          "--tls-ca", TestCertificates.path("ca.pem")])
+        defer { _ = issuer.stop() }
+        try Self.capture(expecting: "00", stan: "000401").write(toFile: directory + "/tls.capture.yaml", atomically: true, encoding: .utf8)
+        let tls = ["--tls-ca", TestCertificates.path("ca.pem"), "--tls-cert", TestCertificates.path("client.pem"),
+                   "--tls-key", TestCertificates.path("client.key")]
+        let passed = try PayswitchRunner.run(["replay", directory, "--target", "127.0.0.1:\(issuer.port)"] + tls)
+        #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
+        // Without TLS the host's handshake never comes: the session fails, it does not hang.
+        let plain = try PayswitchRunner.run(["replay", directory, "--target", "127.0.0.1:\(issuer.port)", "--within", "1"])
+        #expect(plain.status == 1)
+        #expect(plain.stdout.contains("FAIL  cli / approval expecting 00"))
     }
 
     @Test func aBrokenCaptureIsRefusedAtItsLine() throws {
