@@ -10,6 +10,8 @@
 (b) Wireshark's ISO 8583 dissector (tshark) decodes every ISO 8583 frame the ASCII-dialect sessions
     send (iso87ascii, iso93ascii), encoded by `payswitch iso8583 encode`, with a 2-byte big-endian
     length: no malformed packet, no expert warning, and every field equal to the capture's.
+(b2) The same dissector reads the wire of those sessions replayed through the switch (`replay --pcap`):
+    requests and the switch's answers, each field equal to what our importer reads.
 
 Card data is never printed in clear: values of sensitive fields are masked in every message.
 Exit status: 0 when every check passes, 1 otherwise, 2 when the oracles cannot run.
@@ -377,6 +379,91 @@ def tshark_check(captures, binary, workdir):
     return compared, fields_compared, mismatches, skipped
 
 
+# ---------------------------------------------------------------- (b2) the switch's answers, through tshark
+
+def answers_check(binary, workdir):
+    """Replays the iso87ascii and iso93ascii suites through the switch with `replay --pcap`, and has
+    tshark dissect that pcapng: every frame on the wire, the switch's answers among them. Each
+    ISO 8583 packet must dissect with no malformed packet and no expert warning, and the fields of
+    each answer equal what our own importer reads from the same file (`payswitch capture import`);
+    values the importer replaces (card data) and the approval code's pattern are not compared."""
+    compared = fields_compared = mismatches = 0
+    skipped = {}
+    for dialect in ASCII_DIALECTS:
+        folder = os.path.join(ROOT, "conformance", "iso8583", dialect)
+        path = os.path.join(workdir, dialect + ".pcapng")
+        run = subprocess.run([binary, "replay", folder, "--config", os.path.join(ROOT, "conformance", "switch.yaml"),
+                              "--down", "issuer-c", "--as-fast-as-possible", "--pcap", path], capture_output=True, text=True)
+        if run.returncode != 0:
+            fail("replay of %s with --pcap failed (exit %d): %s" % (dialect, run.returncode, run.stdout.strip()[-300:]))
+            continue
+        imported = os.path.join(workdir, dialect + ".capture.yaml")
+        result = subprocess.run([binary, "capture", "import", path, "--port", "9100", "--framing", "bin2", "--spec", dialect,
+                                 "--out", imported], capture_output=True, text=True)
+        if result.returncode != 0:
+            fail("capture import of the %s replay failed: %s" % (dialect, result.stderr.strip()[-300:]))
+            continue
+        with open(imported, encoding="utf-8") as handle:
+            capture = yaml.safe_load(handle)
+        # In time order, as tshark lists the packets: sessions ran one after another.
+        ours = []
+        for session in capture["sessions"]:
+            for step in session["steps"]:
+                frame = step.get("send") or step.get("expect")
+                if frame is None or "mti" not in frame:
+                    continue
+                mti = frame["mti"] if isinstance(frame["mti"], str) else None
+                fields = {}
+                for key, value in (frame.get("fields") or {}).items():
+                    fields[int(str(key).split(".")[0])] = value if isinstance(value, str) else None
+                ours.append(("send" in step, mti, fields, session["name"]))
+        result = subprocess.run(["tshark", "-r", path, "-d", "tcp.port==9100,iso8583", "-o", "iso8583.len_endian:bigendian",
+                                 "-Y", "iso8583", "-T", "json"], capture_output=True, text=True)
+        if result.returncode != 0:
+            fail("tshark failed on the %s replay: %s" % (dialect, result.stderr.strip()[:300]))
+            continue
+        packets = json.loads(result.stdout or "[]")
+        if len(packets) != len(ours):
+            fail("%s replay: tshark found %d ISO 8583 packets, our importer %d frames" % (dialect, len(packets), len(ours)))
+            continue
+        for (is_request, mti, fields, session), packet in zip(ours, packets):
+            where = "%s replay / %s / %s %s" % (dialect, session, "request" if is_request else "answer", mti)
+            if any(field > 128 for field in fields):
+                skipped["fields above 128"] = skipped.get("fields above 128", 0) + 1
+                continue
+            if dialect == "iso93ascii" and 55 in fields:
+                skipped["1993 DE 55"] = skipped.get("1993 DE 55", 0) + 1
+                continue
+            layers = packet["_source"]["layers"]
+            iso = layers.get("iso8583")
+            if isinstance(iso, list):
+                iso = iso[0]
+            if not isinstance(iso, dict):
+                fail("%s: tshark did not dissect it as ISO 8583" % where)
+                mismatches += 1
+                continue
+            compared += 1
+            if "_ws.malformed" in layers or has_key(iso, "_ws.malformed") or has_key(iso, "_ws.expert"):
+                fail("%s: tshark: malformed packet or expert warning" % where)
+                mismatches += 1
+            if mti is not None and iso.get("iso8583.mti") != mti:
+                fail("%s: MTI: ours %s, tshark %s" % (where, mti, iso.get("iso8583.mti")))
+                mismatches += 1
+            seen = {int(key[len("iso8583.bit"):]) for key in iso if re.fullmatch(r"iso8583\.bit\d+", key)} - {1, 65}
+            if seen != set(fields):
+                fail("%s: fields: ours %s, tshark %s" % (where, sorted(fields), sorted(seen)))
+                mismatches += 1
+            for field, value in sorted(fields.items()):
+                if value is None or field in SENSITIVE:
+                    continue
+                fields_compared += 1
+                theirs = iso.get("iso8583.bit%d" % field)
+                if not (theirs == value or (field in BINARY and theirs is not None and theirs.upper() == value.upper())):
+                    mismatches += 1
+                    fail("%s: DE %d: ours '%s', tshark %s" % (where, field, mask(field, value), "none" if theirs is None else "'%s'" % mask(field, theirs)))
+    return compared, fields_compared, mismatches, skipped
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -404,8 +491,16 @@ def main():
             print("  not compared: %d frame(s): %s" % (count, reason))
         print("  frames compared: %d, fields compared: %d, mismatches: %d" % (frames, fields, mismatches))
 
+        print("(b2) the switch's ISO 8583 answers in the ASCII dialects, on the wire (replay --pcap), through tshark")
+        wire_frames, wire_fields, wire_mismatches, wire_skipped = answers_check(binary, workdir)
+        for reason, count in sorted(wire_skipped.items()):
+            print("  not compared: %d frame(s): %s" % (count, reason))
+        print("  frames on the wire compared: %d (requests and answers), fields compared: %d, mismatches: %d"
+              % (wire_frames, wire_fields, wire_mismatches))
+
         print("summary: documents validated %d (sent %d, answers %d), frames compared %d, fields compared %d, mismatches %d, failures %d"
-              % (sent_valid + answer_valid, sent_valid, answer_valid, frames, fields, mismatches, len(failures)))
+              % (sent_valid + answer_valid, sent_valid, answer_valid, frames + wire_frames, fields + wire_fields,
+                 mismatches + wire_mismatches, len(failures)))
     except Exception as error:   # a broken oracle is a failure, never a pass
         fail("oracle error: %s: %s" % (type(error).__name__, error))
     finally:

@@ -4,7 +4,8 @@
 #       send and every document the switch answers to them (the ISO 20022 sessions replayed against
 #       `payswitch serve` on conformance/switch.yaml, with `payswitch sim issuer --iso20022` as the bank);
 #   (b) Wireshark's ISO 8583 dissector (tshark) decodes every frame the iso87ascii and iso93ascii
-#       sessions send, with no malformed packet or expert warning, each field equal to the capture's;
+#       sessions send, with no malformed packet or expert warning, each field equal to the capture's,
+#       and the wire of those sessions replayed through the switch (`replay --pcap`), its answers too;
 #   (c) jsonschema validates every capture against conformance/capture.schema.json.
 # Prints the counts (documents validated, frames compared, fields compared, mismatches) and exits
 # non-zero on any failure. Card data is masked in everything it prints.
