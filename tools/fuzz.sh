@@ -46,6 +46,14 @@ stack_top() {
         | sed -E 's/ \(BuildId: [0-9a-f]+\)//' | swift demangle --simplified | sed 's/^/    /'
 }
 
+# Seeds kept elsewhere in the repository, read in place rather than copied into Fuzz/Corpus: the
+# routing examples (their cases hold test card numbers, which stay in test data).
+extra_seeds() {
+    case $1 in
+        rules) echo "$ROOT/specs/routing" ;;
+    esac
+}
+
 run() {
     local target=$1 seconds=$2
     local work=$FUZZ/.work/$target crashers=$FUZZ/Crashers/$target seeds=$FUZZ/Corpus/$target
@@ -61,7 +69,9 @@ run() {
     # shellcheck disable=SC2206
     options+=(${FUZZ_ARGS:-})
     local status=0
-    "$BIN/$target" "${options[@]}" "$work" "$seeds" >"$log" 2>&1 || status=$?
+    local extra
+    extra=$(extra_seeds "$target")
+    "$BIN/$target" "${options[@]}" "$work" "$seeds" ${extra:+"$extra"} >"$log" 2>&1 || status=$?
     after=$(artifacts "$target")
     local new
     new=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d')
@@ -98,7 +108,7 @@ regress() {
     local target failed=0
     for target in "$@"; do
         local files=()
-        mapfile -t files < <(find "$FUZZ/Crashers/$target" "$FUZZ/Corpus/$target" -maxdepth 1 -type f 2>/dev/null | sort)
+        mapfile -t files < <(find "$FUZZ/Crashers/$target" "$FUZZ/Corpus/$target" $(extra_seeds "$target") -maxdepth 1 -type f 2>/dev/null | sort)
         (( ${#files[@]} == 0 )) && continue
         if "$BIN/$target" "${files[@]}" >"$FUZZ/.work/$target.regress.log" 2>&1; then
             echo "$target: ${#files[@]} inputs pass"

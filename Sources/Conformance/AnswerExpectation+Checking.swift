@@ -30,7 +30,7 @@ extension AnswerExpectation {
             let requestMessage: ISO8583Message? = if case .iso8583(let message) = request { message } else { nil }
             if let mti {
                 let sent = requestMessage.map { ISO8583Values(message: $0, dialect: dialect).mti }
-                if let problem = mti.mismatch(ISO8583Values(message: answer, dialect: dialect).mti, sent: sent, sensitivity: .none) {
+                if let problem = mti.mismatch(ISO8583Values(message: answer, dialect: dialect).mti, sent: sent, mask: { $0 }) {
                     found.append("MTI: \(problem)")
                 }
             }
@@ -39,7 +39,8 @@ extension AnswerExpectation {
             for (key, expectation) in fields {
                 guard let fieldKey = FieldKey(key) else { continue }
                 let value = actual.value(fieldKey)
-                if let problem = expectation.mismatch(value?.text, sent: sent?.value(fieldKey)?.text, sensitivity: value?.sensitivity ?? actual.sensitivity(fieldKey)) {
+                let sensitivity = value?.sensitivity ?? actual.sensitivity(fieldKey)
+                if let problem = expectation.mismatch(value?.text, sent: sent?.value(fieldKey)?.text, mask: sensitivity.mask) {
                     found.append("DE \(key): \(problem)")
                 }
             }
@@ -64,7 +65,9 @@ extension AnswerExpectation {
             let actual = ISO20022Values(document)
             let sent: ISO20022Values? = if case .iso20022(let request) = request { ISO20022Values(request) } else { nil }
             for (key, expectation) in paths {
-                if let problem = expectation.mismatch(actual.values[key], sent: sent?.values[key], sensitivity: .none) {
+                // An ISO 20022 leaf has no sensitivity of its own: a value that is a card number is masked as one.
+                let mask = { (text: String) in CardDataScrubber.looksLikeCardNumber(text) ? Sensitivity.pan.mask(text) : text }
+                if let problem = expectation.mismatch(actual.values[key], sent: sent?.values[key], mask: mask) {
                     found.append("\(key): \(problem)")
                 }
             }
@@ -75,16 +78,17 @@ extension AnswerExpectation {
 
 extension ValueExpectation {
     /// Why `value` does not meet the expectation, or nil when it does.
-    func mismatch(_ value: String?, sent: String?, sensitivity: Sensitivity) -> String? {
-        let shown = value.map { "\"\(sensitivity.mask($0))\"" }
+    /// - Parameter mask: How a value is shown: masked by its field's sensitivity.
+    func mismatch(_ value: String?, sent: String?, mask: (String) -> String) -> String? {
+        let shown = value.map { "\"\(mask($0))\"" }
         switch self {
         case .any:
             return value == nil ? "expected a value, got none" : nil
         case .absent:
             return value.map { _ in "expected none, got \(shown ?? "")" }
         case .equals(let expected):
-            guard let value else { return "expected \"\(sensitivity.mask(expected))\", got none" }
-            return value == expected ? nil : "expected \"\(sensitivity.mask(expected))\", got \(shown ?? value)"
+            guard let value else { return "expected \"\(mask(expected))\", got none" }
+            return value == expected ? nil : "expected \"\(mask(expected))\", got \(shown ?? value)"
         case .pattern(let pattern):
             guard let value else { return "expected a value matching /\(pattern)/, got none" }
             guard let regex = try? Regex(pattern), (try? regex.wholeMatch(in: value)) != nil else {
@@ -94,7 +98,7 @@ extension ValueExpectation {
         case .echo:
             guard let sent else { return value == nil ? nil : "expected none (the request had none), got \(shown ?? "")" }
             guard let value else { return "expected the request's value, got none" }
-            return value == sent ? nil : "expected the request's \"\(sensitivity.mask(sent))\", got \(shown ?? "")"
+            return value == sent ? nil : "expected the request's \"\(mask(sent))\", got \(shown ?? "")"
         }
     }
 }

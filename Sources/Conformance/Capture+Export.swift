@@ -3,7 +3,8 @@ import ISO8583
 extension Capture {
     /// The capture's sessions as TCP conversations for a pcapng file: sends as written, and each
     /// expected answer rebuilt from what the expectation fixes (its exact bytes, or its MTI and
-    /// exact field values). Times are the recorded ones, from `start` (nanoseconds since 1970).
+    /// exact field values), card data replaced in both as import replaces it. Times are the
+    /// recorded ones, from `start` (nanoseconds since 1970).
     ///
     /// - Returns: The conversations, and a note for each answer that cannot be rebuilt (an ISO
     ///   20022 expectation, or one with nothing exact) and each field left out for being a wildcard.
@@ -24,11 +25,17 @@ extension Capture {
                         notes.append("\(step.location): the frame cannot be built; left out")
                         continue
                     }
-                    let bytes = if case .raw = content { payload } else { session.framing.framed(payload, header: nil) }
+                    var bytes = payload
+                    if case .raw = content {
+                        _ = CardDataScrubber.scrubDigitRuns(&bytes)
+                    } else {
+                        bytes = session.framing.framed(CardDataScrubber.scrubbed(payload, dialect: dialect), header: nil)
+                    }
                     chunks.append(TCPChunk(direction: .fromClient, timestampNanoseconds: time, bytes: bytes))
                 case .expect(let expectation):
                     guard let payload = expectation.exampleAnswer(dialect: dialect, location: step.location, notes: &notes) else { continue }
-                    chunks.append(TCPChunk(direction: .fromServer, timestampNanoseconds: time, bytes: session.framing.framed(payload, header: nil)))
+                    chunks.append(TCPChunk(direction: .fromServer, timestampNanoseconds: time,
+                                           bytes: session.framing.framed(CardDataScrubber.scrubbed(payload, dialect: dialect), header: nil)))
                 case .expectClose, .expectSilence:
                     continue
                 }

@@ -90,7 +90,9 @@ struct ConversationImporter {
             pending[chunk.direction, default: []] += chunk.bytes
             // Times count from the first data, not the handshake: replay starts there too.
             let origin = conversation.chunks.first?.timestampNanoseconds ?? conversation.firstTimestampNanoseconds
-            let at = Duration.nanoseconds(max(0, chunk.timestampNanoseconds - origin))
+            // Timestamps come from the file: a difference that does not fit counts as none.
+            let (offset, overflow) = chunk.timestampNanoseconds.subtractingReportingOverflow(origin)
+            let at = Duration.nanoseconds(overflow ? 0 : max(0, offset))
             while let payload = nextPayload(chunk.direction) {
                 steps.append(step(payload, direction: chunk.direction, at: at))
             }
@@ -123,17 +125,8 @@ struct ConversationImporter {
         let isRequest = direction == .fromClient
         if let dialect {
             if let message = try? ISO8583Message(decoding: payload, dialect: dialect) {
-                var fields: [(number: Int, value: String)] = []
-                let pan = message.string(2)
-                for number in message.fieldNumbers {
-                    guard let value = message.string(number) else { continue }
-                    if let scrubbed = CardDataScrubber.scrub(number, value, dialect: dialect, pan: pan) {
-                        masked.append(String(number))
-                        fields.append((number, scrubbed))
-                    } else {
-                        fields.append((number, value))
-                    }
-                }
+                let fields: [(number: Int, value: String)]
+                (fields, masked) = CardDataScrubber.fields(of: message, dialect: dialect)
                 if isRequest {
                     lastRequest = message
                     return CaptureStep(action: .send(.iso8583(mti: message.mti.description, fields: fields)), at: at, masked: masked)

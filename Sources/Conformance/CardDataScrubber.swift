@@ -40,6 +40,47 @@ enum CardDataScrubber {
         }
     }
 
+    /// A message's fields as text (hexadecimal for binary ones) with card data replaced, and the
+    /// numbers of the fields replaced.
+    static func fields(of message: ISO8583Message, dialect: Dialect) -> (fields: [(number: Int, value: String)], masked: [String]) {
+        var fields: [(number: Int, value: String)] = []
+        var masked: [String] = []
+        let pan = message.string(2)
+        for number in message.fieldNumbers {
+            guard let value = message.string(number) else { continue }
+            if let scrubbed = scrub(number, value, dialect: dialect, pan: pan) {
+                masked.append(String(number))
+                fields.append((number, scrubbed))
+            } else {
+                fields.append((number, value))
+            }
+        }
+        return (fields, masked)
+    }
+
+    /// A frame's payload as a capture file we write may hold it: an ISO 8583 message with its card
+    /// data replaced field by field, anything else (XML, frames that do not decode) with its
+    /// Luhn-valid digit runs zeroed. What `replay --pcap` and `capture export` write.
+    static func scrubbed(_ payload: [UInt8], dialect: Dialect?) -> [UInt8] {
+        if let dialect, let message = try? ISO8583Message(decoding: payload, dialect: dialect) {
+            let (fields, masked) = fields(of: message, dialect: dialect)
+            guard !masked.isEmpty else { return payload }
+            if let rebuilt = try? ISO8583Message(mti: message.mti, texts: fields.map { ($0.number, $0.value) }, dialect: dialect).encoded(as: dialect) {
+                return rebuilt
+            }
+        }
+        var bytes = payload
+        _ = scrubDigitRuns(&bytes)
+        return bytes
+    }
+
+    /// Whether a value is 13–19 digits that pass the Luhn check: a card number, as far as a value
+    /// with no field definition (an ISO 20022 leaf) can tell.
+    static func looksLikeCardNumber(_ text: String) -> Bool {
+        let digits = Array(text.utf8)
+        return (13...19).contains(digits.count) && digits.allSatisfy { (0x30...0x39).contains($0) } && PAN.isLuhnValid(digits)
+    }
+
     /// Bytes with every run of 13–19 ASCII digits that passes the Luhn check replaced by zeros:
     /// the last resort for a frame we cannot decode field by field. Whether anything was replaced.
     static func scrubDigitRuns(_ bytes: inout [UInt8]) -> Bool {

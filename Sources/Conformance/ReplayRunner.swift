@@ -17,13 +17,16 @@ public struct ReplayOptions: Sendable {
     public var connectTimeout: Duration
     /// TLS towards the target, when it listens with TLS.
     public var tls: TLSContext?
+    /// Keep every frame sent and received (card data replaced) in ``SessionOutcome/exchanged``.
+    public var keepsExchange: Bool
 
     public init(asFastAsPossible: Bool = false, defaultWithin: Duration = .seconds(5), connectTimeout: Duration = .seconds(5),
-                tls: TLSContext? = nil) {
+                tls: TLSContext? = nil, keepsExchange: Bool = false) {
         self.asFastAsPossible = asFastAsPossible
         self.defaultWithin = defaultWithin
         self.connectTimeout = connectTimeout
         self.tls = tls
+        self.keepsExchange = keepsExchange
     }
 }
 
@@ -48,7 +51,8 @@ public struct SessionOutcome: Sendable {
     public var elapsed: Duration
     /// Frames that arrived after the last step, unexpected.
     public var unexpectedFrames: Int
-    /// Every frame sent and received, framed, with wall-clock times: for `replay --pcap`.
+    /// Every frame sent and received, framed, card data replaced, with wall-clock times: for
+    /// `replay --pcap`; empty unless ``ReplayOptions/keepsExchange``.
     public var exchanged: [TCPChunk] = []
 
     public var passed: Bool { unexpectedFrames == 0 && steps.allSatisfy(\.passed) }
@@ -92,16 +96,19 @@ public final class ReplayRunner: Sendable {
         case .iso20022:
             dialect = nil
         }
-        let mailbox = Mailbox()
+        let scrub: (@Sendable ([UInt8]) -> [UInt8])? = if options.keepsExchange {
+            { [dialect] payload in CardDataScrubber.scrubbed(payload, dialect: dialect) }
+        } else {
+            nil
+        }
+        let mailbox = Mailbox(keeping: scrub)
         let connection: Connection
         do {
             connection = try Connection.connect(
                 host: host, port: port, loop: group.nextLoop(), format: session.framing, tls: options.tls,
                 options: ConnectionOptions(idleTimeout: nil), timeout: options.connectTimeout,
                 handlers: Connection.Handlers(
-                    onFrame: { connection, frame in
-                        mailbox.deliver(Array(frame.payload), framed: connection.format.framed(Array(frame.payload), header: Array(frame.header)))
-                    },
+                    onFrame: { connection, frame in mailbox.deliver(Array(frame.payload), header: Array(frame.header), format: connection.format) },
                     onClose: { _, reason in mailbox.close(reason) },
                     onActive: { _ in mailbox.activate() }))
         } catch {
@@ -127,10 +134,10 @@ public final class ReplayRunner: Sendable {
                     let (bytes, sent) = try Self.encode(content, dialect: dialect)
                     if case .raw = content {
                         connection.sendUnframedFromAnyThread(bytes)
-                        mailbox.note(.fromClient, bytes)
+                        mailbox.keep(.fromClient, bytes, format: nil)
                     } else {
                         connection.sendFromAnyThread(bytes)
-                        mailbox.note(.fromClient, session.framing.framed(bytes, header: nil))
+                        mailbox.keep(.fromClient, bytes, format: session.framing)
                     }
                     request = sent
                     outcome.steps.append(StepOutcome(location: step.location, summary: "send \(Self.describe(content))", differences: []))
@@ -238,18 +245,32 @@ final class Mailbox: Sendable {
 
     private let state = Mutex(State())
     private let signal = DispatchSemaphore(value: 0)
+    /// Turns a payload into what the kept exchange holds (card data replaced); nil keeps nothing.
+    private let keeping: (@Sendable ([UInt8]) -> [UInt8])?
 
-    func deliver(_ payload: [UInt8], framed: [UInt8]) {
-        let chunk = TCPChunk(direction: .fromServer, timestampNanoseconds: Self.wallClock(), bytes: framed)
-        state.withLock {
-            $0.frames.append(payload)
-            $0.exchanged.append(chunk)
-        }
+    init(keeping: (@Sendable ([UInt8]) -> [UInt8])?) {
+        self.keeping = keeping
+    }
+
+    func deliver(_ payload: [UInt8], header: [UInt8], format: FrameFormat) {
+        // Kept before the frame is handed over: the session may end as soon as it has it.
+        keep(.fromServer, payload, header: header, format: format)
+        state.withLock { $0.frames.append(payload) }
         signal.signal()
     }
 
-    /// Keeps a copy of bytes as they went on the wire.
-    func note(_ direction: TCPDirection, _ bytes: [UInt8]) {
+    /// Keeps a copy of a frame (card data replaced), framed by `format`; bytes sent outside the
+    /// framing (`format` nil) as they are, their digit runs scrubbed.
+    func keep(_ direction: TCPDirection, _ payload: [UInt8], header: [UInt8]? = nil, format: FrameFormat?) {
+        guard let keeping else { return }
+        let bytes: [UInt8]
+        if let format {
+            bytes = format.framed(keeping(payload), header: header)
+        } else {
+            var raw = payload
+            _ = CardDataScrubber.scrubDigitRuns(&raw)
+            bytes = raw
+        }
         let chunk = TCPChunk(direction: direction, timestampNanoseconds: Self.wallClock(), bytes: bytes)
         state.withLock { $0.exchanged.append(chunk) }
     }

@@ -13,7 +13,11 @@ extension ISO8583Mapping {
         let sameEdition = answer.source?.edition == version
         let unmapped = Set(answer.unmapped.compactMap { Int($0.key) }).filter { sameEdition || Self.sameMeaningInEveryEdition.contains($0) }
         return request.fieldNumbers.filter { field in
-            guard let entry = entries.first(where: { $0.field == field || $0.currencyField == field }) else { return unmapped.contains(field) }
+            // The entry of a mapped field by table; a currency field (DE 49, 51) belongs to its amount's entry.
+            let position = fieldTable[field]
+            let entry = position > 0 ? entries[position - 1]
+                : coveredFields.contains(field) ? entries.first { $0.currencyField == field } : nil
+            guard let entry else { return unmapped.contains(field) }
             return Self.holds(answer, entry.target)
         }
     }

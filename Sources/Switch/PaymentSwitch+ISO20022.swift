@@ -11,9 +11,12 @@ extension PaymentSwitch {
     /// An ISO 20022 document from an acquirer-side bank or a corporate channel.
     func receivedISO20022(_ payload: [UInt8], header: [UInt8], on connection: Connection, _ context: ListenerContext,
                           _ session: InboundSession) {
+        let document: ISO20022Document
         let payment: PaymentMessage
         do {
-            payment = try ISO20022Support.codec.decode(payload)
+            // Parsed once: the document also serves the batch check.
+            document = try ISO20022Support.codec.parse(payload)
+            payment = try ISO20022Codec.map(document)
         } catch {
             metrics.undecodableRequest(listener: context.name)
             logger.warning("undecodable request", metadata: ["listener": "\(context.name)", "remote": "\(connection.remoteAddress)", "error": "\(error)"])
@@ -30,7 +33,7 @@ extension PaymentSwitch {
                                identity: [payment.identifiers.messageId ?? "", payment.identifiers.endToEndId ?? ""])
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso20022(payload, payment), duplicateKey: key)
         guard register(request) else { return }
-        if let refusal = batchRefusal(payload, first: payment) { return answerLocally(request, refusal) }
+        if let refusal = batchRefusal(document, first: payment) { return answerLocally(request, refusal) }
         route(request, payment)
     }
 
@@ -38,9 +41,8 @@ extension PaymentSwitch {
     /// the rules (one the rules decline declines the message, as it would alone), and all must
     /// take the first one's route, since a message is forwarded whole. The canonical message maps
     /// the first transaction only; the others travel as they are.
-    private func batchRefusal(_ payload: [UInt8], first: PaymentMessage) -> ResultCode? {
-        guard first.unmapped.contains(where: { $0.key.hasPrefix("CdtTrfTxInf[") || $0.key.hasPrefix("TxInf[") }),
-              let document = try? ISO20022Support.codec.parse(payload), document.transactionCount > 1 else { return nil }
+    private func batchRefusal(_ document: ISO20022Document, first: PaymentMessage) -> ResultCode? {
+        guard document.transactionCount > 1 else { return nil }
         let clock = RoutingClock.context()
         let firstRoute = router.route(first, clock)
         if let decline = firstRoute.decline, firstRoute.candidates.isEmpty { return decline }

@@ -73,7 +73,7 @@ struct CaptureCommand: ParsableCommand {
             let (conversations, notes) = capture.conversations(serverPort: port, start: Int64(Date().timeIntervalSince1970 * 1e9))
             for note in notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
             let bytes = PcapngWriter.write(conversations, comment: "payswitch capture export of \(capture.name)")
-            guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw ValidationError("cannot write \(out)") }
+            try writeFile(Data(bytes), to: out)
             FileHandle.standardError.write(Data("\(conversations.count) conversation(s) written to \(out)\n".utf8))
         }
     }
@@ -97,5 +97,10 @@ func write(_ text: String, to path: String?) throws {
         print(text, terminator: "")
         return
     }
-    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw ValidationError("cannot write \(path)") }
+    try writeFile(Data(text.utf8), to: path)
+}
+
+/// Writes a file the user named (a capture, a report, a pcapng), or says which could not be written.
+func writeFile(_ contents: Data, to path: String) throws {
+    guard FileManager.default.createFile(atPath: path, contents: contents) else { throw ValidationError("cannot write \(path)") }
 }

@@ -16,19 +16,10 @@ struct DemoHosts {
     /// Each simulator's port, by the name of the channel that reaches it.
     let ports: [String: UInt16]
 
-    /// How both card issuers answer (the `sim issuer --rules` format): amounts above 500.00 are
-    /// declined for insufficient funds, the rest approved, after 1 to 3 ms.
-    static let issuerRules = """
-        responses:
-          - when: {amountOver: "500.00"}
-            result: Insufficient funds
-        default: Approved
-        latency: {distribution: uniform, minMs: 1, maxMs: 3}
-        """
 
     /// Starts the three simulators; issuer A demands the switch's demo client certificate.
     init(pki: DemoPKI, logger: Logger) throws {
-        let issuerBehaviour = try IssuerBehaviour.load(yaml: Self.issuerRules, file: "demo issuer rules")
+        let issuerBehaviour = try IssuerBehaviour.load(yaml: SimulatedHosts.issuerRules, file: "issuer rules")
         let serverTLS = try TLSContext(.server(certificateChainFile: pki.path(DemoPKI.issuerCertificate), privateKeyFile: pki.path(DemoPKI.issuerKey),
                                                clientCAFile: pki.path(DemoPKI.authority)), isClient: false)
         issuerA = try IssuerSimulator(.init(format: .bin2, wire: .iso8583(try Dialect.shipped("iso87binary")), tls: serverTLS,

@@ -48,7 +48,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let captures = try Self.loadCaptures(paths)
         let runner = ReplayRunner(options: ReplayOptions(asFastAsPossible: asFastAsPossible, defaultWithin: .milliseconds(Int64(within * 1000)),
-                                                         tls: try tls.clientTLS()))
+                                                         tls: try tls.clientTLS(), keepsExchange: pcap != nil))
         var outcomes: [SessionOutcome] = []
         var recorded: [(file: String, capture: Capture)] = []
         try withTargets { address in
@@ -72,7 +72,7 @@ struct ReplayCommand: ParsableCommand {
         let report = ReplayReport(outcomes: outcomes)
         print(report.table(), terminator: "")
         if let junit {
-            guard FileManager.default.createFile(atPath: junit, contents: Data(report.junit().utf8)) else { throw ValidationError("cannot write \(junit)") }
+            try writeFile(Data(report.junit().utf8), to: junit)
         }
         if let record { try Self.write(recorded, to: record) }
         if let pcap {
@@ -81,7 +81,7 @@ struct ReplayCommand: ParsableCommand {
                 ExportedConversation(clientPort: UInt16(40_000 + index % 20_000), serverPort: 9100, chunks: outcome.exchanged)
             }
             let bytes = PcapngWriter.write(conversations, comment: "payswitch replay of \(paths.joined(separator: " "))")
-            guard FileManager.default.createFile(atPath: pcap, contents: Data(bytes)) else { throw ValidationError("cannot write \(pcap)") }
+            try writeFile(Data(bytes), to: pcap)
         }
         if outcomes.isEmpty { throw ValidationError("no session matched") }
         if !report.passed { throw ExitCode(1) }
@@ -111,8 +111,12 @@ struct ReplayCommand: ParsableCommand {
         defer { payments.shutdown(grace: .seconds(1)) }
         // Ready as far as the hosts that are up allow: a channel left down never signs on.
         let expected = Set(configuration.channels.map(\.name)).subtracting(down)
+        // A link takes traffic once signed on, or once connected on a channel that signs on to nothing.
+        let signsOn = Dictionary(uniqueKeysWithValues: configuration.channels.map { ($0.name, $0.signOn) })
         let upChannels = {
-            Set(payments.channelReports().filter { $0.links.contains { $0.state == "signed-on" || $0.state == "connected" } }.map(\.name))
+            Set(payments.channelReports().filter { report in
+                report.links.contains { $0.state == "signed-on" || ($0.state == "connected" && signsOn[report.name] == false) }
+            }.map(\.name))
         }
         guard DemoTimeline.wait(seconds: 10, until: { expected.isSubset(of: upChannels()) }) else {
             let missing = expected.subtracting(upChannels()).sorted().joined(separator: ", ")
@@ -151,10 +155,7 @@ struct ReplayCommand: ParsableCommand {
 
     static func write(_ captures: [(file: String, capture: Capture)], to destination: String) throws {
         if captures.count == 1, !destination.hasSuffix("/") {
-            guard FileManager.default.createFile(atPath: destination, contents: Data(captures[0].capture.yaml().utf8)) else {
-                throw ValidationError("cannot write \(destination)")
-            }
-            return
+            return try writeFile(Data(captures[0].capture.yaml().utf8), to: destination)
         }
         // The captures' folders are kept below the destination, so files of the same name in two
         // suites do not overwrite each other.
@@ -162,7 +163,7 @@ struct ReplayCommand: ParsableCommand {
             let relative = file.hasPrefix("/") ? String(file.dropFirst()) : file
             let path = (destination as NSString).appendingPathComponent(relative)
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: Data(capture.yaml().utf8)) else { throw ValidationError("cannot write \(path)") }
+            try writeFile(Data(capture.yaml().utf8), to: path)
         }
     }
 }

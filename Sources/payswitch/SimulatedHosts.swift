@@ -14,7 +14,9 @@ import Transport
 struct SimulatedHosts {
     let simulators: [IssuerSimulator]
 
-    /// The card issuers' rules (the `sim issuer --rules` format).
+    /// How simulated card issuers answer, here and in the demo (the `sim issuer --rules` format):
+    /// amounts above 500.00 declined for insufficient funds, exactly 444.44 never answered (no demo
+    /// amount is), the rest approved, after 1 to 3 ms.
     static let issuerRules = """
         responses:
           - when: {amountEquals: "444.44"}
@@ -28,7 +30,7 @@ struct SimulatedHosts {
     init(for configuration: inout SwitchConfiguration, down: Set<String>, pki: DemoPKI, logger: Logger) throws {
         let unknown = down.subtracting(configuration.channels.map(\.name))
         guard unknown.isEmpty else { throw ValidationError("--down \(unknown.sorted().joined(separator: ", ")): no such channel") }
-        let cardBehaviour = try IssuerBehaviour.load(yaml: Self.issuerRules, file: "replay issuer rules")
+        let cardBehaviour = try IssuerBehaviour.load(yaml: Self.issuerRules, file: "issuer rules")
         var started: [IssuerSimulator] = []
         do {
             for index in configuration.channels.indices {

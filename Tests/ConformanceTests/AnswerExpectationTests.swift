@@ -1,8 +1,10 @@
-import Conformance
+@testable import Conformance
+import Foundation
 import ISO20022
 import ISO8583
 import PaymentModel
 import Testing
+import Transport
 
 @Suite("Answer expectations")
 struct AnswerExpectationTests {
@@ -101,6 +103,25 @@ struct AnswerExpectationTests {
         <TxInfAndSts><OrgnlEndToEndId>E2E-2</OrgnlEndToEndId><TxSts>RJCT</TxSts></TxInfAndSts>
         </FIToFIPmtStsRpt></Document>
         """
+
+    @Test func aCardNumberInAnISO20022LeafIsMaskedInDifferencesAndNeverRecorded() throws {
+        let document = Self.status.replacingOccurrences(of: "<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId>",
+                                                        with: "<OrgnlEndToEndId>\(Self.pan)</OrgnlEndToEndId>")
+        let answer = Array(document.utf8)
+        let differences = AnswerExpectation(form: .iso20022(message: nil, paths: [(key: "TxInfAndSts/OrgnlEndToEndId", expectation: .equals("X"))]))
+            .differences(in: answer, dialect: nil, request: .none)
+        #expect(differences == ["TxInfAndSts/OrgnlEndToEndId: expected \"X\", got \"476173******0119\""])
+        let capture = Capture(name: "c", sessions: [CaptureSession(name: "s", framing: .bin4, framingName: "bin4", wire: .iso20022, steps: [
+            CaptureStep(action: .expect(AnswerExpectation(form: .iso20022(message: nil, paths: [])))),
+        ])])
+        let outcome = SessionOutcome(capture: "c", session: "s", steps: [StepOutcome(location: "", summary: "", differences: ["x"], answer: answer)],
+                                     elapsed: .zero, unexpectedFrames: 0)
+        var recorded = capture
+        recorded.sessions[0] = capture.sessions[0].recorded(from: outcome)
+        let yaml = recorded.yaml()
+        #expect(!yaml.contains(Self.pan))
+        #expect(yaml.contains("TxInfAndSts/OrgnlEndToEndId: \"*\""))
+    }
 
     @Test func iso20022PathsNameLeavesBlocksAndTheMessage() {
         let expectation = AnswerExpectation(form: .iso20022(message: "pacs.002.001.10", paths: [

@@ -76,6 +76,12 @@ import TestSupport
         let exported = try PayswitchRunner.run(["capture", "export", directory + "/imported.capture.yaml", "--out", directory + "/export.pcapng"])
         #expect(exported.status == 0, "\(exported.stderr)")
         #expect(exported.stderr.contains("1 conversation(s) written"))
+        // The pcapng files we write hold the stand-in, never the card number that was on the wire.
+        for file in ["run.pcapng", "export.pcapng"] {
+            let bytes = try #require(FileManager.default.contents(atPath: directory + "/" + file))
+            #expect(bytes.range(of: Data(Self.pan.utf8)) == nil, "\(file) holds the card number")
+            #expect(bytes.range(of: Data("476173".utf8)) != nil, "\(file) holds the stand-in with its BIN")
+        }
     }
 
     @Test func aReplayReachesAMutualTLSHost() throws {
