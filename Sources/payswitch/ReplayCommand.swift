@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write JUnit XML here.") var junit: String?
     @Option(help: "Write the captures with expectations taken from the answers received: a file for one capture, else a folder.")
     var record: String?
-    @Option(help: "Write every frame sent and received as a pcapng file (open it in Wireshark).") var pcap: String?
+    @Option(help: "Write every frame sent and received as a pcapng file (open it in Wireshark); card data is replaced.") var pcap: String?
     @OptionGroup(title: "TLS towards --target (with --tls-ca)") var tls: TLSOptions
     @Option(help: "Log level of the switch and simulators started by --config, on standard error.") var logLevel = "error"
 
