@@ -27,8 +27,8 @@ extension ISO8583Mapping {
         // DE 13 and DE 12 (1987) make one local date and time: kept as slots, read together.
         var localDate: FieldSlot? = nil
         var localTime: FieldSlot? = nil
-        // Filled in place and dropped at the end when nothing was set: no copy of it.
-        payment.merchant = Merchant()
+        // A merchant is present when one of its values is set.
+        var hasMerchant = false
         for slot in message.slots {
             let field = Int(slot.number)
             let position = Int(fieldTable[field])
@@ -53,7 +53,7 @@ extension ISO8583Mapping {
                     ? SensitiveBytes(slice: message.storage[Int(slot.offset)..<Int(slot.offset + slot.units)])
                     : SensitiveBytes(message.logicalBytes(slot))
             case .merchantNameLocation:
-                message.withText(slot) { value in ISO8583Mapping.nameAndLocation(value, into: &payment.merchant!) }
+                if message.withText(slot, { value in ISO8583Mapping.nameAndLocation(value, into: &payment) }) { hasMerchant = true }
             case .pan:
                 let pan = message.withText(slot) { value in PAN(utf8: value) }
                 guard let pan else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
@@ -71,21 +71,14 @@ extension ISO8583Mapping {
             case .localTime:
                 localTime = slot
             default:
+                if let text = entry.target.textField {
+                    // Copied from the frame (or the stack) straight into the message's inline slot.
+                    message.withText(slot) { value in payment.setText(text, utf8: value) }
+                    if entry.target.isMerchantValue { hasMerchant = true }
+                    continue
+                }
                 let value = message.withText(slot, ISO8583Mapping.string)
                 switch entry.target {
-                case .transmissionDateTime: payment.transmissionDateTime = value
-                case .stan: payment.stan = value
-                case .rrn: payment.rrn = value
-                case .terminal: payment.terminal = value
-                case .acquirer: payment.acquirer = value
-                case .forwarder: payment.forwarder = value
-                case .localDateTime: payment.localDateTime = value
-                case .merchantCategory: payment.merchant!.categoryCode = value
-                case .merchantCountry: payment.merchant!.country = value
-                case .merchantID: payment.merchant!.id = value
-                case .posEntryMode: payment.posEntryMode = value
-                case .posCondition: payment.posConditionCode = value
-                case .approvalCode: payment.approvalCode = value
                 case .result:
                     let messageClass = message.mti.messageClass
                     let code = usesActionCodes ? results.fromISO93(value, messageClass: messageClass) : results.fromISO87(value, messageClass: messageClass)
@@ -93,7 +86,9 @@ extension ISO8583Mapping {
                     payment.result = code
                 case .originalData:
                     payment.original = try originalData(value, field: field)
-                case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing, .expiry, .track2, .localDate, .localTime:
+                case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing, .expiry, .track2, .localDate, .localTime,
+                     .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .localDateTime, .merchantCategory,
+                     .merchantCountry, .merchantID, .posEntryMode, .posCondition, .approvalCode:
                     preconditionFailure("handled above")
                 case .unmappedElements:
                     preconditionFailure("no entry maps to unmapped-elements (refused when the mapping is read)")
@@ -101,20 +96,18 @@ extension ISO8583Mapping {
             }
         }
         if let localDate, let localTime {
-            payment.localDateTime = message.withText(localDate) { date in
+            message.withText(localDate) { date in
                 message.withText(localTime) { time in
-                    String(unsafeUninitializedCapacity: date.count + time.count) { buffer in
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: date.count + time.count) { buffer in
                         let end = buffer.initialize(fromContentsOf: date)
-                        return UnsafeMutableBufferPointer(rebasing: buffer[end...]).initialize(fromContentsOf: time) + end
+                        let count = UnsafeMutableBufferPointer(rebasing: buffer[end...]).initialize(fromContentsOf: time) + end
+                        payment.setText(.localDateTime, utf8: UnsafeBufferPointer(rebasing: buffer[..<count]))
                     }
                 }
             }
         }
         // No merchant value (or a DE 43 of blanks alone): no merchant.
-        if payment.merchant?.id == nil && payment.merchant?.categoryCode == nil && payment.merchant?.name == nil
-            && payment.merchant?.city == nil && payment.merchant?.country == nil && payment.merchant?.location == nil {
-            payment.merchant = nil
-        }
+        payment.hasMerchant = hasMerchant
     }
 
     /// A field number as decimal text, without the generic integer formatting.
@@ -140,30 +133,36 @@ extension ISO8583Mapping {
     }
 
     /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
-    /// its trailing spaces and nil when blank.
-    static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into merchant: inout Merchant) {
+    /// its trailing spaces and none when blank. Returns whether any part was set.
+    static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into payment: inout PaymentMessage) -> Bool {
+        var any = false
         // In ASCII without CR (CR LF is one character) a character is a byte: slice the bytes.
         guard value.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else {
             let characters = Array(String(decoding: value, as: UTF8.self))
-            func part(_ range: Range<Int>) -> String? {
+            func part(_ field: PaymentMessage.TextField, _ range: Range<Int>) {
                 let clipped = range.clamped(to: 0..<characters.count)
-                let text = String(characters[clipped]).trimmingTrailingSpaces()
-                return text.isEmpty ? nil : text
+                var text = String(characters[clipped]).trimmingTrailingSpaces()
+                guard !text.isEmpty else { return }
+                text.withUTF8 { payment.setText(field, utf8: $0) }
+                any = true
             }
-            merchant.name = part(0..<23)
-            merchant.city = part(23..<36)
-            merchant.location = part(36..<40)
-            return
+            part(.merchantName, 0..<23)
+            part(.merchantCity, 23..<36)
+            part(.merchantLocation, 36..<40)
+            return any
         }
-        func part(_ range: Range<Int>) -> String? {
+        func part(_ field: PaymentMessage.TextField, _ range: Range<Int>) {
             let clipped = range.clamped(to: 0..<value.count)
             var end = clipped.upperBound
             while end > clipped.lowerBound && value[end - 1] == UInt8(ascii: " ") { end -= 1 }
-            return end == clipped.lowerBound ? nil : ISO8583Mapping.string(UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]))
+            guard end > clipped.lowerBound else { return }
+            payment.setText(field, utf8: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]))
+            any = true
         }
-        merchant.name = part(0..<23)
-        merchant.city = part(23..<36)
-        merchant.location = part(36..<40)
+        part(.merchantName, 0..<23)
+        part(.merchantCity, 23..<36)
+        part(.merchantLocation, 36..<40)
+        return any
     }
 
     /// The ISO 8583 message that carries a canonical message in a dialect this mapping serves.
@@ -234,30 +233,30 @@ extension ISO8583Mapping {
             case .amount, .billingAmount:
                 guard let amount = entry.target == .amount ? payment.amount : payment.billingAmount else { continue }
                 ISO8583Mapping.withDecimal(amount.minorUnits) { message.set(field, utf8: $0) }
-                message.set(entry.currencyField!, amount.currency.numeric)
-            case .transmissionDateTime: if let value = payment.transmissionDateTime { message.set(field, value) }
-            case .stan: if let value = payment.stan { message.set(field, value) }
-            case .rrn: if let value = payment.rrn { message.set(field, value) }
-            case .terminal: if let value = payment.terminal { message.set(field, value) }
+                amount.currency.withNumericDigits { message.set(entry.currencyField!, utf8: $0) }
+            case .transmissionDateTime: payment.withText(.transmissionDateTime) { if let value = $0 { message.set(field, utf8: value) } }
+            case .stan: payment.withText(.stan) { if let value = $0 { message.set(field, utf8: value) } }
+            case .rrn: payment.withText(.rrn) { if let value = $0 { message.set(field, utf8: value) } }
+            case .terminal: payment.withText(.terminal) { if let value = $0 { message.set(field, utf8: value) } }
             case .expiry: if let value = payment.expiry { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
             case .track2: if let value = payment.track2 { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
             case .emv: if let value = payment.emv { message.set(field, bytes: value.revealedSlice) }
-            case .acquirer: if let value = payment.acquirer { message.set(field, value) }
-            case .forwarder: if let value = payment.forwarder { message.set(field, value) }
+            case .acquirer: payment.withText(.acquirer) { if let value = $0 { message.set(field, utf8: value) } }
+            case .forwarder: payment.withText(.forwarder) { if let value = $0 { message.set(field, utf8: value) } }
             case .localDate: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 10, prefix: 4) }
             case .localTime: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 6, prefix: 6) }
             case .localDateTime:
                 // 1993 carries the year; a 1987 value has none, so the current year is assumed.
                 if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.year(of: value) + value : value) }
-            case .merchantCategory: if let value = payment.merchant?.categoryCode { message.set(field, value) }
-            case .merchantCountry: if let value = payment.merchant?.country { message.set(field, value) }
-            case .merchantID: if let value = payment.merchant?.id { message.set(field, value) }
+            case .merchantCategory: if payment.hasMerchant { payment.withText(.merchantCategoryCode) { if let value = $0 { message.set(field, utf8: value) } } }
+            case .merchantCountry: if payment.hasMerchant { payment.withText(.merchantCountry) { if let value = $0 { message.set(field, utf8: value) } } }
+            case .merchantID: if payment.hasMerchant { payment.withText(.merchantID) { if let value = $0 { message.set(field, utf8: value) } } }
             case .merchantNameLocation:
-                guard let merchant = payment.merchant, merchant.name != nil || merchant.city != nil else { continue }
-                ISO8583Mapping.setNameAndLocation(&message, field, merchant)
-            case .posEntryMode: if let value = payment.posEntryMode { message.set(field, value) }
-            case .posCondition: if let value = payment.posConditionCode { message.set(field, value) }
-            case .approvalCode: if let value = payment.approvalCode { message.set(field, value) }
+                guard payment.hasMerchant else { continue }
+                ISO8583Mapping.setNameAndLocation(&message, field, payment)
+            case .posEntryMode: payment.withText(.posEntryMode) { if let value = $0 { message.set(field, utf8: value) } }
+            case .posCondition: payment.withText(.posConditionCode) { if let value = $0 { message.set(field, utf8: value) } }
+            case .approvalCode: payment.withText(.approvalCode) { if let value = $0 { message.set(field, utf8: value) } }
             case .result:
                 guard let result = payment.result else { continue }
                 guard let code = responseCode(for: result, results: results) else {
@@ -287,34 +286,41 @@ extension ISO8583Mapping {
     }
 
     /// 1987 DE 43: name, city and location padded with spaces to 23, 13 and 4 characters; in a
-    /// stack buffer when all three are ASCII.
-    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ merchant: Merchant) {
-        var name = merchant.name ?? ""
-        var city = merchant.city ?? ""
-        var location = merchant.location ?? ""
-        let done: Bool = name.withUTF8 { name in
-            city.withUTF8 { city in
-                location.withUTF8 { location in
-                    guard isASCII(name), isASCII(city), isASCII(location) else { return false }
-                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
-                        var count = 0
-                        func put(_ part: UnsafeBufferPointer<UInt8>, _ width: Int) {
-                            for index in 0..<width {
-                                buffer[count] = index < part.count ? part[index] : UInt8(ascii: " ")
-                                count += 1
-                            }
-                        }
-                        put(name, 23)
-                        put(city, 13)
-                        put(location, 4)
-                        message.set(field, utf8: UnsafeBufferPointer(buffer))
-                    }
-                    return true
-                }
+    /// stack buffer when all three are ASCII. Nothing when there is neither a name nor a city.
+    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ payment: PaymentMessage) {
+        var ascii = true
+        var hasNameOrCity = false
+        func look(_ part: PaymentMessage.TextField) {
+            payment.withText(part) { bytes in
+                guard let bytes else { return }
+                ascii = ascii && isASCII(bytes)
+                if part != .merchantLocation { hasNameOrCity = true }
             }
         }
-        if !done {
-            message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
+        look(.merchantName)
+        look(.merchantCity)
+        look(.merchantLocation)
+        guard hasNameOrCity else { return }
+        guard ascii else {
+            let merchant = payment.merchant
+            message.set(field, (merchant?.name ?? "").padded(23) + (merchant?.city ?? "").padded(13) + (merchant?.location ?? "").padded(4))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+            var count = 0
+            func put(_ part: PaymentMessage.TextField, _ width: Int) {
+                payment.withText(part) { bytes in
+                    let bytes = bytes ?? UnsafeBufferPointer(start: nil, count: 0)
+                    for index in 0..<width {
+                        buffer[count] = index < bytes.count ? bytes[index] : UInt8(ascii: " ")
+                        count += 1
+                    }
+                }
+            }
+            put(.merchantName, 23)
+            put(.merchantCity, 13)
+            put(.merchantLocation, 4)
+            message.set(field, utf8: UnsafeBufferPointer(buffer))
         }
     }
 

@@ -26,31 +26,27 @@ extension ISO8583Mapping {
 
     /// Whether the canonical message has a value for `target`.
     static func holds(_ payment: PaymentMessage, _ target: Target) -> Bool {
+        // Short texts are looked at in place: no string is built to be compared with nil.
+        if let text = target.textField {
+            return (!target.isMerchantValue || payment.hasMerchant) && payment.hasText(text)
+        }
         switch target {
-        case .pan: payment.pan != nil
-        case .processing: payment.processing != nil
-        case .amount: payment.amount != nil
-        case .billingAmount: payment.billingAmount != nil
-        case .transmissionDateTime: payment.transmissionDateTime != nil
-        case .stan: payment.stan != nil
-        case .rrn: payment.rrn != nil
-        case .terminal: payment.terminal != nil
-        case .expiry: payment.expiry != nil
-        case .track2: payment.track2 != nil
-        case .emv: payment.emv != nil
-        case .result: payment.result != nil
-        case .acquirer: payment.acquirer != nil
-        case .forwarder: payment.forwarder != nil
-        case .localTime, .localDate, .localDateTime: payment.localDateTime != nil
-        case .merchantCategory: payment.merchant?.categoryCode != nil
-        case .merchantCountry: payment.merchant?.country != nil
-        case .merchantID: payment.merchant?.id != nil
-        case .merchantNameLocation: payment.merchant.map { $0.name != nil || $0.city != nil || $0.location != nil } ?? false
-        case .posEntryMode: payment.posEntryMode != nil
-        case .posCondition: payment.posConditionCode != nil
-        case .approvalCode: payment.approvalCode != nil
-        case .originalData: payment.original != nil
-        case .unmappedElements: false
+        case .pan: return payment.pan != nil
+        case .processing: return payment.processing != nil
+        case .amount: return payment.amount != nil
+        case .billingAmount: return payment.billingAmount != nil
+        case .expiry: return payment.expiry != nil
+        case .track2: return payment.track2 != nil
+        case .emv: return payment.emv != nil
+        case .result: return payment.result != nil
+        case .localTime, .localDate: return payment.hasText(.localDateTime)
+        case .merchantNameLocation:
+            return payment.hasMerchant && (payment.hasText(.merchantName) || payment.hasText(.merchantCity) || payment.hasText(.merchantLocation))
+        case .originalData: return payment.hasOriginal
+        case .unmappedElements: return false
+        case .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .localDateTime, .merchantCategory,
+             .merchantCountry, .merchantID, .posEntryMode, .posCondition, .approvalCode:
+            preconditionFailure("a short text, handled above")
         }
     }
 }

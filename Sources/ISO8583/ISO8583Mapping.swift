@@ -25,6 +25,31 @@ public struct ISO8583Mapping: Sendable {
         /// names (carried between dialects of one edition, refused between editions unless named).
         case unmappedElements = "unmapped-elements"
 
+        /// The canonical short text this target is, when it is one stored as received.
+        var textField: PaymentMessage.TextField? {
+            switch self {
+            case .transmissionDateTime: .transmissionDateTime
+            case .stan: .stan
+            case .rrn: .rrn
+            case .terminal: .terminal
+            case .acquirer: .acquirer
+            case .forwarder: .forwarder
+            case .localDateTime: .localDateTime
+            case .merchantCategory: .merchantCategoryCode
+            case .merchantCountry: .merchantCountry
+            case .merchantID: .merchantID
+            case .posEntryMode: .posEntryMode
+            case .posCondition: .posConditionCode
+            case .approvalCode: .approvalCode
+            case .pan, .processing, .amount, .billingAmount, .expiry, .track2, .emv, .result, .localTime, .localDate,
+                 .merchantNameLocation, .originalData, .unmappedElements:
+                nil
+            }
+        }
+
+        /// Whether the target is one of the merchant's values.
+        var isMerchantValue: Bool { self == .merchantCategory || self == .merchantCountry || self == .merchantID }
+
         /// Whether routing, channel health or the transaction key reads it, or its value can refuse
         /// a message (amounts, PAN, processing code, result, original data): ``CanonicalScope/routing``.
         var isReadByRouting: Bool {

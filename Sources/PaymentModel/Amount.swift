@@ -2,12 +2,35 @@ public import SpecFiles
 
 /// An ISO 4217 currency and the number of its minor units.
 public struct Currency: Sendable, Hashable, CustomStringConvertible {
-    /// Alphabetic code, such as `EUR`.
-    public let code: String
-    /// Numeric code, such as `978` (what ISO 8583 DE 49 carries).
-    public let numeric: String
+    /// The three ASCII letters of the alphabetic code, packed, and the numeric code as a number:
+    /// an amount is created, copied and destroyed without a string.
+    private let letters: UInt32
+    private let number: UInt16
     /// Digits after the decimal point: 2 for EUR, 0 for JPY, 3 for KWD.
     public let minorUnits: Int
+
+    /// Alphabetic code, such as `EUR`.
+    public var code: String {
+        String(unsafeUninitializedCapacity: 3) { buffer in
+            for index in 0..<3 { buffer[index] = UInt8(truncatingIfNeeded: letters >> UInt32(8 * index)) }
+            return 3
+        }
+    }
+
+    /// Numeric code, such as `978` (what ISO 8583 DE 49 carries), always three digits.
+    public var numeric: String {
+        String(unsafeUninitializedCapacity: 3) { buffer in
+            withNumericDigits { buffer.initialize(fromContentsOf: $0) }
+            return 3
+        }
+    }
+
+    /// Calls `body` with the three ASCII digits of the numeric code, from the stack.
+    package func withNumericDigits(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let digits: (UInt8, UInt8, UInt8) = (
+            UInt8(ascii: "0") + UInt8(number / 100), UInt8(ascii: "0") + UInt8(number / 10 % 10), UInt8(ascii: "0") + UInt8(number % 10))
+        withUnsafeBytes(of: digits) { body($0.assumingMemoryBound(to: UInt8.self)) }
+    }
 
     public var description: String { code }
 
@@ -30,9 +53,13 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
         self = currency
     }
 
-    init(code: String, numeric: String, minorUnits: Int) {
-        self.code = code
-        self.numeric = numeric
+    /// A currency of a three-letter ASCII code and a numeric code of 0-999.
+    init(code: String, numeric: Int, minorUnits: Int) {
+        precondition(code.utf8.count == 3 && (0...999).contains(numeric))
+        var packed: UInt32 = 0
+        for (index, byte) in code.utf8.enumerated() { packed |= UInt32(byte) << UInt32(8 * index) }
+        letters = packed
+        number = UInt16(numeric)
         self.minorUnits = minorUnits
     }
 
@@ -66,14 +93,15 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
             let code = try map.required("code", in: "a currency").string("code")
             let numeric = try map.required("numeric", in: "a currency").string("numeric")
             let minor = try map.required("minor-units", in: "a currency").integer("minor-units")
-            guard code.count == 3, numeric.count == 3, (0...4).contains(minor) else {
+            guard code.utf8.count == 3, code.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
+                  numeric.utf8.count == 3, numeric.utf8.allSatisfy(isASCIIDigit), let value = Int(numeric), (0...4).contains(minor) else {
                 throw entry.error("currency \(code): a 3-letter code, a 3-digit numeric code and 0-4 minor units are needed")
             }
             guard table.byCode[code] == nil, table.byNumeric[numeric] == nil else { throw entry.error("currency \(code) is listed twice") }
-            let currency = Currency(code: code, numeric: numeric, minorUnits: minor)
+            let currency = Currency(code: code, numeric: value, minorUnits: minor)
             table.byCode[code] = currency
             table.byNumeric[numeric] = currency
-            if let value = Int(numeric), (0...999).contains(value), numeric.utf8.allSatisfy(isASCIIDigit) { table.byNumericValue[value] = currency }
+            table.byNumericValue[value] = currency
         }
         return table
     }

@@ -25,33 +25,106 @@ public struct PaymentMessage: Sendable, Hashable {
     /// Card expiry, YYMM.
     public var expiry: SensitiveText?
     /// Systems trace audit number.
-    public var stan: String?
+    public var stan: String? {
+        get { texts[.stan] }
+        set { texts[.stan] = newValue }
+    }
     /// Retrieval reference number.
-    public var rrn: String?
+    public var rrn: String? {
+        get { texts[.rrn] }
+        set { texts[.rrn] = newValue }
+    }
     /// Transmission date and time as sent (MMDDhhmmss in 1987, YYMMDDhhmmss in 1993).
-    public var transmissionDateTime: String?
+    public var transmissionDateTime: String? {
+        get { texts[.transmissionDateTime] }
+        set { texts[.transmissionDateTime] = newValue }
+    }
     /// Local transaction date and time as sent.
-    public var localDateTime: String?
+    public var localDateTime: String? {
+        get { texts[.localDateTime] }
+        set { texts[.localDateTime] = newValue }
+    }
     /// Acquiring institution identification code.
-    public var acquirer: String?
+    public var acquirer: String? {
+        get { texts[.acquirer] }
+        set { texts[.acquirer] = newValue }
+    }
     /// Forwarding institution identification code.
-    public var forwarder: String?
+    public var forwarder: String? {
+        get { texts[.forwarder] }
+        set { texts[.forwarder] = newValue }
+    }
     /// Card acceptor terminal identification.
-    public var terminal: String?
+    public var terminal: String? {
+        get { texts[.terminal] }
+        set { texts[.terminal] = newValue }
+    }
     /// The card acceptor.
-    public var merchant: Merchant?
+    public var merchant: Merchant? {
+        get {
+            guard hasMerchant else { return nil }
+            var merchant = Merchant(id: texts[.merchantID], categoryCode: texts[.merchantCategoryCode], name: texts[.merchantName],
+                                    city: texts[.merchantCity], country: texts[.merchantCountry])
+            merchant.location = texts[.merchantLocation]
+            return merchant
+        }
+        set {
+            hasMerchant = newValue != nil
+            texts[.merchantID] = newValue?.id
+            texts[.merchantCategoryCode] = newValue?.categoryCode
+            texts[.merchantName] = newValue?.name
+            texts[.merchantCity] = newValue?.city
+            texts[.merchantCountry] = newValue?.country
+            texts[.merchantLocation] = newValue?.location
+        }
+    }
+    /// The card acceptor's identification (``Merchant/id``), read without building the merchant.
+    public var merchantID: String? { hasMerchant ? texts[.merchantID] : nil }
+    /// The merchant category code (``Merchant/categoryCode``), read without building the merchant.
+    public var merchantCategoryCode: String? { hasMerchant ? texts[.merchantCategoryCode] : nil }
+    /// The acceptor's country (``Merchant/country``), read without building the merchant.
+    public var merchantCountry: String? { hasMerchant ? texts[.merchantCountry] : nil }
     /// POS entry mode (DE 22 in 1987) or POS data code (1993).
-    public var posEntryMode: String?
+    public var posEntryMode: String? {
+        get { texts[.posEntryMode] }
+        set { texts[.posEntryMode] = newValue }
+    }
     /// POS condition code.
-    public var posConditionCode: String?
+    public var posConditionCode: String? {
+        get { texts[.posConditionCode] }
+        set { texts[.posConditionCode] = newValue }
+    }
     /// The outcome, in canonical ranges.
     public var result: ResultCode?
     /// Approval (authorization identification response) code.
-    public var approvalCode: String?
+    public var approvalCode: String? {
+        get { texts[.approvalCode] }
+        set { texts[.approvalCode] = newValue }
+    }
     /// EMV chip data (BER-TLV), as received; masks itself whenever printed.
     public var emv: SensitiveBytes?
     /// Original data elements, for reversals and advices.
-    public var original: OriginalData?
+    public var original: OriginalData? {
+        get {
+            guard hasOriginal else { return nil }
+            return OriginalData(mti: texts[.originalMTI], stan: texts[.originalSTAN], transmissionDateTime: texts[.originalTransmissionDateTime],
+                                acquirer: texts[.originalAcquirer], forwarder: texts[.originalForwarder])
+        }
+        set {
+            hasOriginal = newValue != nil
+            texts[.originalMTI] = newValue?.mti
+            texts[.originalSTAN] = newValue?.stan
+            texts[.originalTransmissionDateTime] = newValue?.transmissionDateTime
+            texts[.originalAcquirer] = newValue?.acquirer
+            texts[.originalForwarder] = newValue?.forwarder
+        }
+    }
+
+    /// The short texts above, inline (see ``CardTexts``), and whether a merchant and original
+    /// data are present (a merchant with no value set is still one).
+    var texts = CardTexts()
+    package var hasMerchant = false
+    package var hasOriginal = false
 
     // MARK: Credit transfer data (ISO 20022)
 
@@ -267,39 +340,45 @@ public struct BusinessHeader: Sendable, Hashable {
 
 /// Transaction type and from/to accounts (ISO 8583 DE 3: TTFFTT).
 public struct ProcessingCode: Sendable, Hashable, CustomStringConvertible {
-    public var transactionType: String
-    public var fromAccount: String
-    public var toAccount: String
+    /// The six ASCII digits, packed: no string to create, copy or release.
+    private let digits: UInt64
+
+    public var transactionType: String { part(0) }
+    public var fromAccount: String { part(2) }
+    public var toAccount: String { part(4) }
 
     /// Parses the six digits of DE 3, or nil.
     public init?(_ digits: String) {
-        let utf8 = digits.utf8
-        if utf8.count == 6, utf8.allSatisfy(PaymentModel.isASCIIDigit) {
-            // Six ASCII digits: slice the bytes; each part is a small (inline) string.
-            let start = utf8.startIndex
-            let second = utf8.index(start, offsetBy: 2)
-            let third = utf8.index(start, offsetBy: 4)
-            transactionType = String(Substring(utf8[start..<second]))
-            fromAccount = String(Substring(utf8[second..<third]))
-            toAccount = String(Substring(utf8[third...]))
-            return
-        }
-        let characters = Array(digits)
-        guard characters.count == 6, characters.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
-        transactionType = String(characters[0..<2])
-        fromAccount = String(characters[2..<4])
-        toAccount = String(characters[4..<6])
+        var digits = digits
+        guard let code = digits.withUTF8({ bytes in
+            bytes.count == 6 && bytes.allSatisfy(PaymentModel.isASCIIDigit) ? ProcessingCode(sixDigits: bytes) : nil
+        }) else { return nil }
+        self = code
     }
 
-    /// The code of six bytes already checked to be ASCII digits: each part a small (inline) string.
+    /// The code of six bytes already checked to be ASCII digits.
     package init(sixDigits bytes: UnsafeBufferPointer<UInt8>) {
         precondition(bytes.count == 6)
-        transactionType = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[0..<2]) }
-        fromAccount = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[2..<4]) }
-        toAccount = String(unsafeUninitializedCapacity: 2) { $0.initialize(fromContentsOf: bytes[4..<6]) }
+        var packed: UInt64 = 0
+        for index in 0..<6 { packed |= UInt64(bytes[index]) << UInt64(8 * index) }
+        digits = packed
     }
 
-    public var description: String { transactionType + fromAccount + toAccount }
+    /// Two digits from `start`: a small (inline) string.
+    private func part(_ start: Int) -> String {
+        String(unsafeUninitializedCapacity: 2) { buffer in
+            buffer[0] = UInt8(truncatingIfNeeded: digits >> UInt64(8 * start))
+            buffer[1] = UInt8(truncatingIfNeeded: digits >> UInt64(8 * (start + 1)))
+            return 2
+        }
+    }
+
+    public var description: String {
+        String(unsafeUninitializedCapacity: 6) { buffer in
+            for index in 0..<6 { buffer[index] = UInt8(truncatingIfNeeded: digits >> UInt64(8 * index)) }
+            return 6
+        }
+    }
 }
 
 /// The card acceptor.
@@ -379,10 +458,6 @@ public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, Custom
     public var customMirror: Mirror {
         Mirror(self, children: ["key": key, "value": printableValue, "isSensitive": isSensitive])
     }
-}
-
-extension Character {
-    var isASCIIDigitCharacter: Bool { ("0"..."9").contains(self) }
 }
 
 /// Whether a UTF-8 byte is an ASCII digit.

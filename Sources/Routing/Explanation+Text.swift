@@ -43,8 +43,8 @@ extension RoutingSnapshot {
         var parts = ["\(message.kind.rawValue) \(message.function.rawValue)"]
         if let pan = message.pan { parts.append("PAN \(pan)") }
         if let amount = message.amount { parts.append(amount.description) }
-        if let mcc = message.merchant?.categoryCode { parts.append("MCC \(mcc)") }
-        if let merchant = message.merchant?.id { parts.append("merchant \(merchant)") }
+        if let mcc = message.merchantCategoryCode { parts.append("MCC \(mcc)") }
+        if let merchant = message.merchantID { parts.append("merchant \(merchant)") }
         if let debtor = message.debtorAgent { parts.append("debtor agent \(debtor)") }
         if let creditor = message.creditorAgent { parts.append("creditor agent \(creditor)") }
         return parts.joined(separator: ", ")

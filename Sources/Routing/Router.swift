@@ -54,7 +54,7 @@ public final class Router: Sendable {
                 ordered = Array(ordered.prefix(fixed)) + sorted.map { ordered[$0] }
             }
         }
-        let merchant = message.merchant?.id
+        let merchant = message.merchantID
         // The admitted channels are kept in place, in order: no second array per message.
         var kept = 0
         for index in ordered.indices {

@@ -115,10 +115,10 @@ extension CompiledProgram {
             guard let amount = message.amount else { return false }
             return codes.contains(Self.pack(amount.currency.code))
         case .mcc(let set): return FieldValue.mcc(message).map(set.contains) ?? false
-        case .merchant(let set): return message.merchant?.id.map(set.contains) ?? false
+        case .merchant(let set): return message.merchantID.map(set.contains) ?? false
         case .terminal(let set): return message.terminal.map(set.contains) ?? false
         case .acquirer(let set): return message.acquirer.map(set.contains) ?? false
-        case .country(let set): return message.merchant?.country.map(set.contains) ?? false
+        case .country(let set): return message.merchantCountry.map(set.contains) ?? false
         case .posEntryMode(let prefixes): return Self.anyPrefix(prefixes, of: message.posEntryMode)
         case .debtorAgent(let prefixes): return Self.anyPrefix(prefixes, of: message.debtorAgent)
         case .creditorAgent(let prefixes): return Self.anyPrefix(prefixes, of: message.creditorAgent)

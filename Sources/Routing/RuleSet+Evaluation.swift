@@ -37,7 +37,7 @@ enum FieldValue {
 
     /// The merchant category code as a number, or nil when absent or not one to four digits.
     @inline(__always)
-    static func mcc(_ message: PaymentMessage) -> Int64? { digits(message.merchant?.categoryCode, maximum: 4) }
+    static func mcc(_ message: PaymentMessage) -> Int64? { digits(message.merchantCategoryCode, maximum: 4) }
 
     /// A text of one to `maximum` ASCII digits as a number, or nil.
     @inline(__always)
@@ -83,10 +83,10 @@ extension FieldTest {
             return range.contains(amount.minorUnits)
         case .currency(let set): return message.amount.map { set.contains($0.currency.code) } ?? false
         case .mcc(let set): return FieldValue.mcc(message).map(set.contains) ?? false
-        case .merchant(let set): return message.merchant?.id.map(set.contains) ?? false
+        case .merchant(let set): return message.merchantID.map(set.contains) ?? false
         case .terminal(let set): return message.terminal.map(set.contains) ?? false
         case .acquirer(let set): return message.acquirer.map(set.contains) ?? false
-        case .country(let set): return message.merchant?.country.map(set.contains) ?? false
+        case .country(let set): return message.merchantCountry.map(set.contains) ?? false
         case .posEntryMode(let prefixes): return prefixes.contains { FieldValue.hasPrefix(message.posEntryMode, $0) }
         case .debtorAgent(let prefixes): return prefixes.contains { FieldValue.hasPrefix(message.debtorAgent, $0) }
         case .creditorAgent(let prefixes): return prefixes.contains { FieldValue.hasPrefix(message.creditorAgent, $0) }
@@ -180,11 +180,11 @@ public struct Explanation: Sendable {
         case .bin: message.pan.map { "\($0.bin(length: 6)) (PAN \($0))" }
         case .amount: message.amount?.description
         case .currency: message.amount?.currency.code
-        case .mcc: message.merchant?.categoryCode
-        case .merchant: message.merchant?.id
+        case .mcc: message.merchantCategoryCode
+        case .merchant: message.merchantID
         case .terminal: message.terminal
         case .acquirer: message.acquirer
-        case .country: message.merchant?.country
+        case .country: message.merchantCountry
         case .posEntryMode: message.posEntryMode
         case .debtorAgent: message.debtorAgent
         case .creditorAgent: message.creditorAgent

@@ -158,7 +158,7 @@ extension PaymentSwitch {
     private func forward(_ request: InboundRequest, _ payment: PaymentMessage, to channel: Channel) -> ForwardOutcome {
         let reference = outboundReference(request, payment, channel)
         let reservation: Channel.Reservation
-        switch channel.reserve(request, reference: reference, merchant: payment.merchant?.id) {
+        switch channel.reserve(request, reference: reference, merchant: payment.merchantID) {
         case .success(let taken): reservation = taken
         case .failure(.duplicateReference):
             answerLocally(request, .duplicateTransmission)

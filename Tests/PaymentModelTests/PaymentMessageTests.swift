@@ -61,7 +61,50 @@ struct PaymentMessageTests {
     @Test func processingCodeParts() {
         let code = ProcessingCode("003000")
         #expect(code?.transactionType == "00" && code?.fromAccount == "30" && code?.toAccount == "00")
-        #expect(ProcessingCode("00300") == nil)
+        #expect(code?.description == "003000" && code == ProcessingCode("003000") && code != ProcessingCode("003001"))
+        #expect(ProcessingCode("00300") == nil && ProcessingCode("00300a") == nil && ProcessingCode("٠٠٣٠٠٠") == nil)
+    }
+
+    /// Short texts live inline up to 23 bytes and out of line beyond: every length reads back as
+    /// set, and a message equals (and hashes as) one given the same values by another route.
+    @Test(arguments: ["", "1", "123", "1234", "1234567", "12345678", "123456789012345", "1234567890123456",
+                      "12345678901234567890123", "123456789012345678901234", "Zürich Bahnhofstrasse 1", String(repeating: "é", count: 40)])
+    func shortTextsReadBackWhateverTheirLength(text: String) {
+        var message = PaymentMessage(kind: .financial, function: .request)
+        message.stan = text
+        message.merchant = Merchant(id: "M1", name: text, city: "Basel")
+        message.original = OriginalData(mti: "0200", acquirer: text)
+        #expect(message.stan == text && message.merchant?.name == text && message.merchant?.city == "Basel")
+        #expect(message.merchantID == "M1" && message.original?.acquirer == text && message.original?.stan == nil)
+
+        var other = PaymentMessage(kind: .financial, function: .request)
+        other.original = OriginalData(mti: "0200", acquirer: text)
+        other.merchant = Merchant(id: "M1", name: "something else entirely, and long", city: "Basel")
+        other.merchant?.name = text
+        other.stan = "999"
+        #expect(other != message)
+        other.stan = text
+        #expect(other == message && other.hashValue == message.hashValue)
+
+        // A long text set back to a short one, or to none, leaves nothing behind.
+        var cleared = message
+        cleared.stan = "x"
+        cleared.stan = nil
+        cleared.merchant = nil
+        cleared.original = nil
+        #expect(cleared == PaymentMessage(kind: .financial, function: .request))
+        #expect(cleared.hashValue == PaymentMessage(kind: .financial, function: .request).hashValue)
+        #expect(message.stan == text, "a copy's change does not reach the message it was copied from")
+    }
+
+    /// A merchant with no value is still a merchant, as before the texts moved inline.
+    @Test func anEmptyMerchantIsStillPresent() {
+        var message = PaymentMessage(kind: .financial, function: .request)
+        #expect(message.merchant == nil && message.merchantID == nil)
+        message.merchant = Merchant()
+        #expect(message.merchant == Merchant() && message != PaymentMessage(kind: .financial, function: .request))
+        message.merchant?.categoryCode = "5411"
+        #expect(message.merchantCategoryCode == "5411" && message.merchant?.categoryCode == "5411")
     }
 }
 
@@ -72,6 +115,8 @@ struct AmountTests {
         #expect(Currency("JPY")?.minorUnits == 0)
         #expect(Currency("KWD")?.minorUnits == 3)
         #expect(Currency("XXQ") == nil)
+        #expect(Currency("JPY")?.numeric == "392" && Currency("036")?.code == "AUD" && Currency("AUD")?.numeric == "036")
+        #expect(Currency("EUR") == Currency("978") && Currency("EUR") != Currency("USD"))
     }
 
     @Test(arguments: [("12.30", "EUR", Int64(1230)), ("12", "EUR", 1200), ("0.5", "EUR", 50), ("1500", "JPY", 1500), ("1.234", "KWD", 1234)])

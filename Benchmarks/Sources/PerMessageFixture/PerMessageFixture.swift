@@ -99,6 +99,12 @@ public struct PerMessageFixture: Sendable {
         }
     }
 
+    /// The lazy decode alone (an index of the fields), for comparison.
+    @inline(never)
+    public func decode() throws -> ISO8583Message {
+        try ISO8583Message(decoding: frame, dialect: source)
+    }
+
     /// Decode to the canonical message, with every mapped field materialised.
     @inline(never)
     public func canonical() throws -> PaymentMessage {

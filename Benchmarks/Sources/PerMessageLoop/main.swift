@@ -8,12 +8,14 @@ import PerMessageFixture
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let count = Int(arguments[2]) else {
-    fputs("usage: PerMessageLoop canonical|decide|route|forward|chain COUNT [iso87binary|iso87ascii]\n", stderr)
+    fputs("usage: PerMessageLoop decode|canonical|decide|route|forward|chain COUNT [iso87binary|iso87ascii]\n", stderr)
     exit(2)
 }
 let fixture = try PerMessageFixture(source: arguments.count > 3 ? arguments[3] : "iso87binary")
 var sink = 0
 switch arguments[1] {
+case "decode":
+    for _ in 0..<count { sink &+= try fixture.decode().fieldNumbers.count }
 case "canonical":
     for _ in 0..<count { sink &+= try fixture.canonical().unmapped.count }
 case "decide":

@@ -1,0 +1,234 @@
+extension PaymentMessage {
+    /// The short texts of a card message, each held in a ``CardTexts`` slot.
+    package enum TextField: Int, Sendable, CaseIterable {
+        case stan, rrn, transmissionDateTime, localDateTime, acquirer, forwarder, terminal
+        case posEntryMode, posConditionCode, approvalCode
+        case merchantID, merchantCategoryCode, merchantName, merchantCity, merchantCountry, merchantLocation
+        case originalMTI, originalSTAN, originalTransmissionDateTime, originalAcquirer, originalForwarder
+    }
+
+    /// A short text of the message as UTF-8, without building a string: for writing it on the
+    /// wire. Not generic, so that a call from another module needs no generic metadata.
+    package func withText(_ field: TextField, _ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
+        texts.withUTF8(field, body)
+    }
+
+    /// Whether a short text is set, without building it.
+    package func hasText(_ field: TextField) -> Bool {
+        var present = false
+        texts.withUTF8(field) { present = $0 != nil }
+        return present
+    }
+
+    /// Sets a short text from UTF-8 bytes (nil: none), without building a string when it fits
+    /// inline. The bytes must be valid UTF-8 (the codecs check their class first).
+    package mutating func setText(_ field: TextField, utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        texts.set(field, utf8: bytes)
+    }
+}
+
+/// The short texts of a card message (STAN, RRN, dates, codes, the merchant's and the original's
+/// values), inline: no allocation and no reference counting, so a message is created, copied and
+/// destroyed without touching them one by one.
+///
+/// Each slot holds up to 23 bytes of UTF-8. A longer text goes into one box shared by all the
+/// slots (copy on write), which a card message from the wire almost never needs. A given text
+/// always takes the same form, so `==` and `hash` compare like for like.
+struct CardTexts: Sendable, Hashable {
+    static let inlineCapacity = 23
+    /// State byte: 0 none, 1 + length inline, ``longState`` in the box.
+    private static let longState: UInt8 = 0xFF
+
+    private typealias Slot = (UInt64, UInt64, UInt64)
+    /// One slot per ``PaymentMessage/TextField``, all zero (none) at first.
+    private var slots: (Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot,
+                        Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot) = (
+        (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0),
+        (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0))
+
+    /// The texts longer than a slot, by field.
+    final class LongTexts: @unchecked Sendable {
+        // Changed only through `setLong`, which first makes the box unique to its message.
+        var values: [Int: String]
+
+        init(_ values: [Int: String]) { self.values = values }
+    }
+
+    private var long: LongTexts?
+
+    init() {}
+
+    subscript(field: PaymentMessage.TextField) -> String? {
+        get {
+            var text: String?
+            withUTF8(field) { bytes in
+                guard let bytes else { return }
+                text = String(unsafeUninitializedCapacity: bytes.count) { $0.initialize(fromContentsOf: bytes) }
+            }
+            return text
+        }
+        set {
+            guard var newValue else {
+                clear(field)
+                return
+            }
+            newValue.withUTF8 { set(field, utf8: $0) }
+        }
+    }
+
+    /// Calls `body` with the field's UTF-8, or nil when it has none.
+    @inline(__always)
+    func withUTF8(_ field: PaymentMessage.TextField, _ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
+        // One slot copied out (24 bytes), not the whole table: `withUnsafeBytes(of: slots)` would copy it all.
+        let slot = self.slot(field)
+        withUnsafeBytes(of: slot) { raw in
+            let state = raw[CardTexts.inlineCapacity]
+            switch state {
+            case 0:
+                body(nil)
+            case CardTexts.longState:
+                guard var text = long?.values[field.rawValue] else { return body(nil) }
+                text.withUTF8 { body($0) }
+            default:
+                body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(state) - 1))
+            }
+        }
+    }
+
+    /// The slot of a field, read by position.
+    @inline(__always)
+    private func slot(_ field: PaymentMessage.TextField) -> Slot {
+        switch field.rawValue {
+        case 0: slots.0
+        case 1: slots.1
+        case 2: slots.2
+        case 3: slots.3
+        case 4: slots.4
+        case 5: slots.5
+        case 6: slots.6
+        case 7: slots.7
+        case 8: slots.8
+        case 9: slots.9
+        case 10: slots.10
+        case 11: slots.11
+        case 12: slots.12
+        case 13: slots.13
+        case 14: slots.14
+        case 15: slots.15
+        case 16: slots.16
+        case 17: slots.17
+        case 18: slots.18
+        case 19: slots.19
+        case 20: slots.20
+        default: preconditionFailure("a text field has a slot")
+        }
+    }
+
+    @inline(__always)
+    mutating func set(_ field: PaymentMessage.TextField, utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count <= CardTexts.inlineCapacity else {
+            setLong(field, String(unsafeUninitializedCapacity: bytes.count) { $0.initialize(fromContentsOf: bytes) })
+            return
+        }
+        if state(field) == CardTexts.longState { removeLong(field) }
+        // Built on the stack and stored by position: a pointer to the whole table would copy it.
+        var slot: Slot = (0, 0, 0)
+        withUnsafeMutableBytes(of: &slot) { raw in
+            CardTexts.copySmall(bytes, to: raw.baseAddress!)
+            raw[CardTexts.inlineCapacity] = UInt8(bytes.count + 1)
+        }
+        setSlot(field, slot)
+    }
+
+    /// Copies up to 23 bytes with a few overlapping word moves: a `memcpy` call costs more than
+    /// the copy at these sizes.
+    @inline(__always)
+    private static func copySmall(_ bytes: UnsafeBufferPointer<UInt8>, to target: UnsafeMutableRawPointer) {
+        let count = bytes.count
+        guard let source = bytes.baseAddress.map(UnsafeRawPointer.init) else { return }
+        func move<Word: FixedWidthInteger>(_: Word.Type, at offset: Int) {
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: Word.self), toByteOffset: offset, as: Word.self)
+        }
+        switch count {
+        case 16...:
+            move(UInt64.self, at: 0)
+            move(UInt64.self, at: 8)
+            move(UInt64.self, at: count - 8)
+        case 8...:
+            move(UInt64.self, at: 0)
+            move(UInt64.self, at: count - 8)
+        case 4...:
+            move(UInt32.self, at: 0)
+            move(UInt32.self, at: count - 4)
+        default:
+            for index in 0..<count { move(UInt8.self, at: index) }
+        }
+    }
+
+    private mutating func clear(_ field: PaymentMessage.TextField) {
+        if state(field) == CardTexts.longState { removeLong(field) }
+        setSlot(field, (0, 0, 0))
+    }
+
+    @inline(__always)
+    private mutating func setSlot(_ field: PaymentMessage.TextField, _ value: Slot) {
+        switch field.rawValue {
+        case 0: slots.0 = value
+        case 1: slots.1 = value
+        case 2: slots.2 = value
+        case 3: slots.3 = value
+        case 4: slots.4 = value
+        case 5: slots.5 = value
+        case 6: slots.6 = value
+        case 7: slots.7 = value
+        case 8: slots.8 = value
+        case 9: slots.9 = value
+        case 10: slots.10 = value
+        case 11: slots.11 = value
+        case 12: slots.12 = value
+        case 13: slots.13 = value
+        case 14: slots.14 = value
+        case 15: slots.15 = value
+        case 16: slots.16 = value
+        case 17: slots.17 = value
+        case 18: slots.18 = value
+        case 19: slots.19 = value
+        case 20: slots.20 = value
+        default: preconditionFailure("a text field has a slot")
+        }
+    }
+
+    @inline(__always)
+    private func state(_ field: PaymentMessage.TextField) -> UInt8 {
+        withUnsafeBytes(of: slot(field)) { $0[CardTexts.inlineCapacity] }
+    }
+
+    private mutating func setLong(_ field: PaymentMessage.TextField, _ text: String) {
+        clear(field)
+        if !isKnownUniquelyReferenced(&long) { long = LongTexts(long?.values ?? [:]) }
+        long!.values[field.rawValue] = text
+        var slot: Slot = (0, 0, 0)
+        withUnsafeMutableBytes(of: &slot) { $0[CardTexts.inlineCapacity] = CardTexts.longState }
+        setSlot(field, slot)
+    }
+
+    /// Drops a long text; the box goes when it is empty, so an emptied box equals none.
+    private mutating func removeLong(_ field: PaymentMessage.TextField) {
+        if !isKnownUniquelyReferenced(&long) { long = LongTexts(long?.values ?? [:]) }
+        long!.values[field.rawValue] = nil
+        if long!.values.isEmpty { long = nil }
+    }
+
+    static func == (lhs: CardTexts, rhs: CardTexts) -> Bool {
+        for field in PaymentMessage.TextField.allCases {
+            let (left, right) = (lhs.slot(field), rhs.slot(field))
+            guard left.0 == right.0, left.1 == right.1, left.2 == right.2 else { return false }
+        }
+        return lhs.long === rhs.long || (lhs.long?.values ?? [:]) == (rhs.long?.values ?? [:])
+    }
+
+    func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: slots) { hasher.combine(bytes: $0) }
+        if let long { hasher.combine(long.values) }
+    }
+}
