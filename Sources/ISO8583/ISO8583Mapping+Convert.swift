@@ -34,65 +34,32 @@ extension ISO8583Mapping {
             let position = Int(fieldTable[field])
             guard position != 0 else {
                 if scope == .everything && !coveredFields.contains(field) {
-                    payment.unmapped.append(UnmappedField(
-                        key: ISO8583Mapping.decimal(field), value: message.withText(slot, ISO8583Mapping.string), isSensitive: dialect.isSensitive(field)))
+                    let key = ISO8583Mapping.decimalKeys[field]
+                    payment.unmapped.append(message.withText(slot) { value in
+                        UnmappedField(key: key, utf8: value, isSensitive: dialect.isSensitive(field))
+                    })
                 }
                 continue
             }
             let entry = entries[position - 1]
             if scope == .routing && !entry.target.isReadByRouting { continue }
             switch entry.target {
-            case .amount, .billingAmount:
-                let amount = try message.withText(slot) { value throws(MappingError) in
-                    try ISO8583Mapping.amount(value, field: field, currencyField: entry.currencyField!, message: message)
-                }
-                if entry.target == .amount { payment.amount = amount } else { payment.billingAmount = amount }
             case .emv:
                 // Raw bytes stay in the frame; other forms (hexadecimal) are decoded into an array.
                 payment.emv = slot.form == .binary
                     ? SensitiveBytes(slice: message.storage[Int(slot.offset)..<Int(slot.offset + slot.units)])
                     : SensitiveBytes(message.logicalBytes(slot))
-            case .merchantNameLocation:
-                if message.withText(slot, { value in ISO8583Mapping.nameAndLocation(value, into: &payment) }) { hasMerchant = true }
-            case .pan:
-                let pan = message.withText(slot) { value in PAN(utf8: value) }
-                guard let pan else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
-                payment.pan = pan
-            case .processing:
-                let code = message.withText(slot) { value in ISO8583Mapping.isDigits(value, 6...6) ? ProcessingCode(sixDigits: value) : nil }
-                guard let code else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
-                payment.processing = code
-            case .expiry:
-                payment.expiry = message.withText(slot) { value in SensitiveText(utf8: value) }
-            case .track2:
-                payment.track2 = message.withText(slot) { value in SensitiveText(utf8: value) }
             case .localDate:
                 localDate = slot
             case .localTime:
                 localTime = slot
             default:
-                if let text = entry.target.textField {
-                    // Copied from the frame (or the stack) straight into the message's inline slot.
-                    message.withText(slot) { value in payment.setText(text, utf8: value) }
-                    if entry.target.isMerchantValue { hasMerchant = true }
-                    continue
+                // One reading of the value per field, and one place that stores it: a read inlined in
+                // every case made the loop some 25 KB of code.
+                let isMerchantValue = try message.withText(slot) { value throws(MappingError) in
+                    try store(value, entry, field: field, into: &payment, message: message, results: results)
                 }
-                let value = message.withText(slot, ISO8583Mapping.string)
-                switch entry.target {
-                case .result:
-                    let messageClass = message.mti.messageClass
-                    let code = usesActionCodes ? results.fromISO93(value, messageClass: messageClass) : results.fromISO87(value, messageClass: messageClass)
-                    guard let code else { throw MappingError(field: field, reason: "response code '\(value)' is not in specs/codes/results.yaml") }
-                    payment.result = code
-                case .originalData:
-                    payment.original = try originalData(value, field: field)
-                case .amount, .billingAmount, .emv, .merchantNameLocation, .pan, .processing, .expiry, .track2, .localDate, .localTime,
-                     .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .localDateTime, .merchantCategory,
-                     .merchantCountry, .merchantID, .posEntryMode, .posCondition, .approvalCode:
-                    preconditionFailure("handled above")
-                case .unmappedElements:
-                    preconditionFailure("no entry maps to unmapped-elements (refused when the mapping is read)")
-                }
+                if isMerchantValue { hasMerchant = true }
             }
         }
         if let localDate, let localTime {
@@ -110,10 +77,56 @@ extension ISO8583Mapping {
         payment.hasMerchant = hasMerchant
     }
 
+    /// Stores one field's value (its text, as ``ISO8583Message/withText(_:_:)`` gives it) in the
+    /// canonical message; returns whether it is one of the merchant's values.
+    private func store(_ value: UnsafeBufferPointer<UInt8>, _ entry: Entry, field: Int, into payment: inout PaymentMessage,
+                       message: ISO8583Message, results: ResultCodeTable) throws(MappingError) -> Bool {
+        if let text = entry.target.textField {
+            // Copied from the frame (or the stack) straight into the message's inline slot.
+            payment.setText(text, utf8: value)
+            return entry.target.isMerchantValue
+        }
+        switch entry.target {
+        case .amount:
+            payment.amount = try ISO8583Mapping.amount(value, field: field, currencyField: entry.currencyField!, message: message)
+        case .billingAmount:
+            payment.billingAmount = try ISO8583Mapping.amount(value, field: field, currencyField: entry.currencyField!, message: message)
+        case .merchantNameLocation:
+            return ISO8583Mapping.nameAndLocation(value, into: &payment)
+        case .pan:
+            guard let pan = PAN(utf8: value) else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
+            payment.pan = pan
+        case .processing:
+            guard ISO8583Mapping.isDigits(value, 6...6) else { throw MappingError(field: field, reason: "a processing code is 6 digits") }
+            payment.processing = ProcessingCode(sixDigits: value)
+        case .expiry:
+            payment.expiry = SensitiveText(utf8: value)
+        case .track2:
+            payment.track2 = SensitiveText(utf8: value)
+        case .result:
+            let text = ISO8583Mapping.string(value)
+            let messageClass = message.mti.messageClass
+            let code = usesActionCodes ? results.fromISO93(text, messageClass: messageClass) : results.fromISO87(text, messageClass: messageClass)
+            guard let code else { throw MappingError(field: field, reason: "response code '\(text)' is not in specs/codes/results.yaml") }
+            payment.result = code
+        case .originalData:
+            payment.original = try originalData(ISO8583Mapping.string(value), field: field)
+        case .emv, .localDate, .localTime, .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .localDateTime,
+             .merchantCategory, .merchantCountry, .merchantID, .posEntryMode, .posCondition, .approvalCode:
+            preconditionFailure("handled by the caller or as a short text")
+        case .unmappedElements:
+            preconditionFailure("no entry maps to unmapped-elements (refused when the mapping is read)")
+        }
+        return false
+    }
+
     /// A field number as decimal text, without the generic integer formatting.
     static func decimal(_ number: Int) -> String {
         withDecimal(Int64(number), string)
     }
+
+    /// Every data element number as decimal text, made once: an unmapped field's key is a lookup.
+    static let decimalKeys: [String] = (0...Dialect.fieldLimit).map(decimal)
 
     /// A string of a value's UTF-8 bytes (ill-formed sequences repaired, as `String(decoding:as:)`
     /// does). Up to 15 ASCII bytes are copied straight into an inline string: no validation pass,
@@ -137,7 +150,7 @@ extension ISO8583Mapping {
     static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into payment: inout PaymentMessage) -> Bool {
         var any = false
         // In ASCII without CR (CR LF is one character) a character is a byte: slice the bytes.
-        guard value.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else {
+        guard isASCII(value), !value.contains(0x0D) else {
             let characters = Array(String(decoding: value, as: UTF8.self))
             func part(_ field: PaymentMessage.TextField, _ range: Range<Int>) {
                 let clipped = range.clamped(to: 0..<characters.count)

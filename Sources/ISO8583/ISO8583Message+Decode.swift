@@ -6,7 +6,7 @@ extension ISO8583Message {
     /// naming the field and the byte offset.
     public init(decoding frame: [UInt8], dialect: Dialect) throws(ISO8583Error) {
         let (mti, presence, slots) = try frame.withUnsafeBufferPointer { buffer throws(ISO8583Error) in
-            try MessageDecoder(buffer: buffer, dialect: dialect).decode()
+            try MessageDecoder(buffer: buffer).decode(dialect)
         }
         self.init(mti: mti, storage: frame, slots: slots, presence: presence)
         frameMTI = mti
@@ -34,11 +34,11 @@ extension ISO8583Message {
 /// Walks one frame: MTI, bitmaps, then each announced field.
 struct MessageDecoder {
     let buffer: UnsafeBufferPointer<UInt8>
-    let dialect: Dialect
     /// Reading stops at the first field numbered this or higher (salvaging a malformed frame's head).
     var stopBefore = Int.max
 
-    func decode() throws(ISO8583Error) -> (MTI, FieldSet, [FieldSlot]) {
+    /// The dialect is borrowed for the call, not stored: a stored copy retains and releases each of its arrays.
+    func decode(_ dialect: Dialect) throws(ISO8583Error) -> (MTI, FieldSet, [FieldSlot]) {
         var reader = FieldReader(buffer: buffer, start: 0, end: buffer.count)
         let mti = try reader.readMTI(dialect.mtiEncoding)
         var announced = FieldSet()
@@ -100,9 +100,9 @@ extension MessageDecoder {
     /// The message of the fields numbered below `field`, read as ``decode()`` reads them.
     static func prefix(_ frame: [UInt8], dialect: Dialect, before field: Int) throws(ISO8583Error) -> ISO8583Message {
         let (mti, presence, slots) = try frame.withUnsafeBufferPointer { buffer throws(ISO8583Error) in
-            var decoder = MessageDecoder(buffer: buffer, dialect: dialect)
+            var decoder = MessageDecoder(buffer: buffer)
             decoder.stopBefore = field
-            return try decoder.decode()
+            return try decoder.decode(dialect)
         }
         return ISO8583Message(mti: mti, storage: frame, slots: slots, presence: presence)
     }
@@ -125,6 +125,8 @@ struct FieldReader {
     let buffer: UnsafeBufferPointer<UInt8>
     var position: Int
     let end: Int
+    /// The process's tables, read from the global once per reader rather than once per field.
+    let tables = charTables
 
     init(buffer: UnsafeBufferPointer<UInt8>, start: Int, end: Int) {
         self.buffer = buffer
@@ -174,7 +176,6 @@ struct FieldReader {
         case .binary:
             for index in 0..<8 { value = value << 8 | UInt64(buffer[position + index]) }
         case .hex, .ebcdicHex:
-            let tables = charTables
             for index in 0..<16 {
                 let raw = buffer[position + index]
                 let character = encoding == .ebcdicHex ? tables.ebcdic037ToASCII[Int(raw)] : raw
@@ -223,7 +224,7 @@ struct FieldReader {
             offset: UInt32(position), byteCount: UInt32(byteCount), units: UInt32(units), number: UInt16(number),
             form: codec.pointee.form)
         if codec.pointee.isPlainText {
-            if let bad = charTables.firstOutsideClass(buffer.baseAddress! + position, units, codec.pointee.fieldClass, codec.pointee.allowedBits) {
+            if let bad = tables.firstOutsideClass(buffer.baseAddress! + position, units, codec.pointee.fieldClass, codec.pointee.allowedBits) {
                 throw badCharacter(codec.pointee, number: number, dialect, at: position + bad, expected: nil)
             }
         } else if !(codec.pointee.isBERTLV && codec.pointee.form == .hex) {
@@ -314,12 +315,11 @@ struct FieldReader {
                 from = 1
                 checkedClass = .numeric
             }
-            if let bad = charTables.firstOutsideClass(base + from, units - from, checkedClass, codec.allowedBits) {
+            if let bad = tables.firstOutsideClass(base + from, units - from, checkedClass, codec.allowedBits) {
                 throw badCharacter(codec, number: Int(slot.number), dialect, at: start + from + bad, expected: nil)
             }
         case .ebcdic037, .ebcdic1047:
             guard codec.allowedBits != 0 else { return }
-            let tables = charTables
             let table = codec.form == .ebcdic037 ? tables.ebcdic037ToASCII : tables.ebcdic1047ToASCII
             for index in start..<start + units {
                 let character = table[Int(buffer[index])]
@@ -358,7 +358,7 @@ struct FieldReader {
         case .signedBCD:
             try checkSignedBCD(codec, slot: slot, dialect: dialect)
         case .hex:
-            let hexValue = charTables.hexValue
+            let hexValue = tables.hexValue
             for index in start..<start + 2 * units where hexValue[Int(buffer[index])] == 0xFF {
                 throw ISO8583Error(
                     code: .invalidHex, field: Int(slot.number), offset: index,
@@ -372,7 +372,7 @@ struct FieldReader {
         let start = Int(slot.offset)
         let count = Int(slot.units)
         let result: Result<Void, ISO8583Error> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { scratch in
-            let hexValue = charTables.hexValue
+            let hexValue = tables.hexValue
             let text = buffer.baseAddress! + start
             // Invalid digits map to 0xFF: OR-ing every nibble and testing once avoids a branch per byte.
             var invalid: UInt8 = 0

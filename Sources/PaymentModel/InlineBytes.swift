@@ -12,8 +12,15 @@ struct InlineBytes: Sendable, Hashable {
     @inline(__always)
     init?(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count <= InlineBytes.capacity else { return nil }
-        length = UInt8(bytes.count)
-        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+        let count = bytes.count
+        length = UInt8(count)
+        // Composed in registers: bytes copied into the words and then read as words (when the
+        // value is copied) stall on store forwarding.
+        let source = UnsafeRawPointer(bytes.baseAddress)
+        words = (
+            littleEndianWord(source, 0, min(count, 8)).littleEndian, littleEndianWord(source, 8, min(max(count - 8, 0), 8)).littleEndian,
+            littleEndianWord(source, 16, min(max(count - 16, 0), 8)).littleEndian, littleEndianWord(source, 24, min(max(count - 24, 0), 8)).littleEndian,
+            littleEndianWord(source, 32, max(count - 32, 0)).littleEndian)
     }
 
     /// The bytes of a string, or nil when its UTF-8 takes more than ``capacity``.
@@ -50,5 +57,25 @@ struct InlineBytes: Sendable, Hashable {
         hasher.combine(words.2)
         hasher.combine(words.3)
         hasher.combine(words.4)
+    }
+}
+
+/// `length` (0-8) bytes from `offset` as a little-endian number, never reading past them: a short
+/// value moved into inline storage in registers, without a `memcpy` call.
+@inline(__always)
+func littleEndianWord(_ source: UnsafeRawPointer?, _ offset: Int, _ length: Int) -> UInt64 {
+    guard length > 0, let base = source.map({ $0 + offset }) else { return 0 }
+    func load<Word: FixedWidthInteger>(_: Word.Type, _ at: Int) -> UInt64 {
+        UInt64(Word(littleEndian: base.loadUnaligned(fromByteOffset: at, as: Word.self)))
+    }
+    switch length {
+    case 8...:
+        return load(UInt64.self, 0)
+    case 4...:
+        // Two overlapping halves: the bytes they share are the same, so OR joins them.
+        return load(UInt32.self, 0) | load(UInt32.self, length - 4) << UInt64(8 * (length - 4))
+    default:
+        return load(UInt8.self, 0) | load(UInt8.self, length / 2) << UInt64(8 * (length / 2))
+            | load(UInt8.self, length - 1) << UInt64(8 * (length - 1))
     }
 }

@@ -131,38 +131,14 @@ struct CardTexts: Sendable, Hashable {
             return
         }
         if state(field) == CardTexts.longState { removeLong(field) }
-        // Built on the stack and stored by position: a pointer to the whole table would copy it.
-        var slot: Slot = (0, 0, 0)
-        withUnsafeMutableBytes(of: &slot) { raw in
-            CardTexts.copySmall(bytes, to: raw.baseAddress!)
-            raw[CardTexts.inlineCapacity] = UInt8(bytes.count + 1)
-        }
-        setSlot(field, slot)
-    }
-
-    /// Copies up to 23 bytes with a few overlapping word moves: a `memcpy` call costs more than
-    /// the copy at these sizes.
-    @inline(__always)
-    private static func copySmall(_ bytes: UnsafeBufferPointer<UInt8>, to target: UnsafeMutableRawPointer) {
+        // Composed in registers and stored by position: bytes written to a stack buffer and read
+        // back as words stall on store forwarding, and a pointer to the whole table copies it.
         let count = bytes.count
-        guard let source = bytes.baseAddress.map(UnsafeRawPointer.init) else { return }
-        func move<Word: FixedWidthInteger>(_: Word.Type, at offset: Int) {
-            target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: Word.self), toByteOffset: offset, as: Word.self)
-        }
-        switch count {
-        case 16...:
-            move(UInt64.self, at: 0)
-            move(UInt64.self, at: 8)
-            move(UInt64.self, at: count - 8)
-        case 8...:
-            move(UInt64.self, at: 0)
-            move(UInt64.self, at: count - 8)
-        case 4...:
-            move(UInt32.self, at: 0)
-            move(UInt32.self, at: count - 4)
-        default:
-            for index in 0..<count { move(UInt8.self, at: index) }
-        }
+        let source = UnsafeRawPointer(bytes.baseAddress)
+        let first = littleEndianWord(source, 0, min(count, 8))
+        let second = littleEndianWord(source, 8, min(max(count - 8, 0), 8))
+        let third = littleEndianWord(source, 16, max(count - 16, 0)) | UInt64(count + 1) << 56
+        setSlot(field, (first.littleEndian, second.littleEndian, third.littleEndian))
     }
 
     private mutating func clear(_ field: PaymentMessage.TextField) {
@@ -200,7 +176,7 @@ struct CardTexts: Sendable, Hashable {
 
     @inline(__always)
     private func state(_ field: PaymentMessage.TextField) -> UInt8 {
-        withUnsafeBytes(of: slot(field)) { $0[CardTexts.inlineCapacity] }
+        UInt8(truncatingIfNeeded: UInt64(littleEndian: slot(field).2) >> 56)
     }
 
     private mutating func setLong(_ field: PaymentMessage.TextField, _ text: String) {

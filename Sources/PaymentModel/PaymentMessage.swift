@@ -440,18 +440,30 @@ public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, Custom
     /// The field's identification: a data element number, or an XML path.
     public var key: String
     /// The value: characters, or hexadecimal for binary values. Clear even when sensitive.
-    public var value: String
+    public var value: String {
+        get { stored.revealed }
+        set { stored = SensitiveText(newValue) }
+    }
     /// Whether the value is card data that must never be printed in clear.
     public var isSensitive: Bool
+    /// Held as a ``SensitiveText``: up to 40 ASCII bytes (a PIN block's hexadecimal) inline, no allocation.
+    private var stored: SensitiveText
 
     public init(key: String, value: String, isSensitive: Bool = false) {
         self.key = key
-        self.value = value
+        self.stored = SensitiveText(value)
+        self.isSensitive = isSensitive
+    }
+
+    /// A field of UTF-8 bytes, without building a string when they are short ASCII.
+    package init(key: String, utf8 value: UnsafeBufferPointer<UInt8>, isSensitive: Bool) {
+        self.key = key
+        self.stored = SensitiveText(utf8: value)
         self.isSensitive = isSensitive
     }
 
     /// The value as it may be printed.
-    public var printableValue: String { isSensitive ? SensitiveText(value).description : value }
+    public var printableValue: String { isSensitive ? stored.description : stored.revealed }
 
     public var description: String { "\(key)=\(printableValue)" }
     public var debugDescription: String { "UnmappedField(\(description))" }
