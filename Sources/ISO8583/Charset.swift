@@ -90,6 +90,24 @@ enum Charset {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Calls `body` with the bytes of an even run of hexadecimal digits (nothing else), decoded on
+    /// the stack; false, without calling it, when the text is anything else.
+    static func withBytes(fromPlainHex text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        guard text.count % 2 == 0 else { return false }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(text.count / 2, 1)) { buffer in
+            let hexValue = charTables.hexValue
+            var invalid: UInt8 = 0
+            for index in 0..<text.count / 2 {
+                let high = hexValue[Int(text[2 * index])], low = hexValue[Int(text[2 * index + 1])]
+                invalid |= high | low
+                buffer[index] = high << 4 | low
+            }
+            guard invalid & 0xF0 == 0 else { return false }
+            body(UnsafeBufferPointer(rebasing: buffer[0..<text.count / 2]))
+            return true
+        }
+    }
+
     /// Bytes of a hexadecimal text, or nil when it is not an even run of hexadecimal digits.
     static func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
         var out: [UInt8] = []
@@ -154,22 +172,23 @@ struct CharTables: @unchecked Sendable {
         var index = 0
         switch fieldClass {
         case .numeric:
-            while index + 8 <= count {
-                let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+            @inline(__always) func digits(_ word: UInt64) -> Bool {
                 let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
                 let zeros: UInt64 = 0x3030_3030_3030_3030
-                guard word & high == zeros, (word &+ 0x0606_0606_0606_0606) & high == zeros else { break }
-                index += 8
+                return word & high == zeros && (word &+ 0x0606_0606_0606_0606) & high == zeros
             }
+            while index + 8 <= count, digits(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) { index += 8 }
+            // The tail as the last eight bytes (overlapping ones already checked), not byte by byte.
+            if index < count, count >= 8, index + 8 > count, digits(UnsafeRawPointer(bytes + count - 8).loadUnaligned(as: UInt64.self)) { return nil }
         case .alphanumericSpecial:
-            while index + 8 <= count {
-                let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+            @inline(__always) func printable(_ word: UInt64) -> Bool {
                 let ones: UInt64 = 0x0101_0101_0101_0101
                 let tops: UInt64 = 0x8080_8080_8080_8080
                 // A byte below 0x20, or at or above 0x7F, sends the word to the exact loop below.
-                guard (word &- 0x20 &* ones) & ~word & tops == 0, ((word &+ ones) | word) & tops == 0 else { break }
-                index += 8
+                return (word &- 0x20 &* ones) & ~word & tops == 0 && ((word &+ ones) | word) & tops == 0
             }
+            while index + 8 <= count, printable(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) { index += 8 }
+            if index < count, count >= 8, index + 8 > count, printable(UnsafeRawPointer(bytes + count - 8).loadUnaligned(as: UInt64.self)) { return nil }
         case .binary:
             return nil
         default:

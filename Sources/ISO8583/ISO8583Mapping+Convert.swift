@@ -218,7 +218,7 @@ extension ISO8583Mapping {
             // the few that mean the same in every edition go across.
             for field in payment.unmapped {
                 guard let number = Int(field.key), Self.sameInEveryEdition.contains(number), dialect[field: number] != nil else { continue }
-                setValue(&message, number, field.value, dialect: dialect)
+                setValue(&message, number, field, dialect: dialect)
             }
             let changing = payment.unmapped.filter { Int($0.key).map { !Self.sameInEveryEdition.contains($0) } ?? true }
             if !changing.isEmpty && !mayDrop.contains(.unmappedElements) {
@@ -235,11 +235,18 @@ extension ISO8583Mapping {
                 guard dialect[field: number] != nil else {
                     throw MappingError(field: number, reason: "dialect \(dialect.name) has no DE \(number), so it cannot be carried")
                 }
-                setValue(&message, number, field.value, dialect: dialect)
+                setValue(&message, number, field, dialect: dialect)
             }
         }
         for entry in entries {
             let field = entry.field
+            // A short text goes as it is; a 1987 local date and time gains its year (below).
+            if let text = entry.target.textField, entry.target != .localDateTime {
+                if !entry.target.isMerchantValue || payment.hasMerchant {
+                    payment.withText(text) { value in if let value { message.set(field, utf8: value) } }
+                }
+                continue
+            }
             switch entry.target {
             case .pan: if let pan = payment.pan { pan.withRevealedDigits { message.set(field, utf8: $0) } }
             case .processing: if let code = payment.processing { message.set(field, code.description) }
@@ -247,29 +254,17 @@ extension ISO8583Mapping {
                 guard let amount = entry.target == .amount ? payment.amount : payment.billingAmount else { continue }
                 ISO8583Mapping.withDecimal(amount.minorUnits) { message.set(field, utf8: $0) }
                 amount.currency.withNumericDigits { message.set(entry.currencyField!, utf8: $0) }
-            case .transmissionDateTime: payment.withText(.transmissionDateTime) { if let value = $0 { message.set(field, utf8: value) } }
-            case .stan: payment.withText(.stan) { if let value = $0 { message.set(field, utf8: value) } }
-            case .rrn: payment.withText(.rrn) { if let value = $0 { message.set(field, utf8: value) } }
-            case .terminal: payment.withText(.terminal) { if let value = $0 { message.set(field, utf8: value) } }
             case .expiry: if let value = payment.expiry { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
             case .track2: if let value = payment.track2 { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
             case .emv: if let value = payment.emv { message.set(field, bytes: value.revealedSlice) }
-            case .acquirer: payment.withText(.acquirer) { if let value = $0 { message.set(field, utf8: value) } }
-            case .forwarder: payment.withText(.forwarder) { if let value = $0 { message.set(field, utf8: value) } }
             case .localDate: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 10, prefix: 4) }
             case .localTime: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 6, prefix: 6) }
             case .localDateTime:
                 // 1993 carries the year; a 1987 value has none, so the current year is assumed.
                 if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.year(of: value) + value : value) }
-            case .merchantCategory: if payment.hasMerchant { payment.withText(.merchantCategoryCode) { if let value = $0 { message.set(field, utf8: value) } } }
-            case .merchantCountry: if payment.hasMerchant { payment.withText(.merchantCountry) { if let value = $0 { message.set(field, utf8: value) } } }
-            case .merchantID: if payment.hasMerchant { payment.withText(.merchantID) { if let value = $0 { message.set(field, utf8: value) } } }
             case .merchantNameLocation:
-                guard payment.hasMerchant else { continue }
-                ISO8583Mapping.setNameAndLocation(&message, field, payment)
-            case .posEntryMode: payment.withText(.posEntryMode) { if let value = $0 { message.set(field, utf8: value) } }
-            case .posCondition: payment.withText(.posConditionCode) { if let value = $0 { message.set(field, utf8: value) } }
-            case .approvalCode: payment.withText(.approvalCode) { if let value = $0 { message.set(field, utf8: value) } }
+                guard let merchant = payment.merchant, merchant.name != nil || merchant.city != nil else { continue }
+                ISO8583Mapping.setNameAndLocation(&message, field, merchant)
             case .result:
                 guard let result = payment.result else { continue }
                 guard let code = responseCode(for: result, results: results) else {
@@ -280,6 +275,9 @@ extension ISO8583Mapping {
                 if let original = payment.original { message.set(field, originalText(original)) }
             case .unmappedElements:
                 continue
+            case .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .merchantCategory,
+                 .merchantCountry, .merchantID, .posEntryMode, .posCondition, .approvalCode:
+                preconditionFailure("a short text, handled above")
             }
         }
         return message
@@ -299,41 +297,34 @@ extension ISO8583Mapping {
     }
 
     /// 1987 DE 43: name, city and location padded with spaces to 23, 13 and 4 characters; in a
-    /// stack buffer when all three are ASCII. Nothing when there is neither a name nor a city.
-    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ payment: PaymentMessage) {
-        var ascii = true
-        var hasNameOrCity = false
-        func look(_ part: PaymentMessage.TextField) {
-            payment.withText(part) { bytes in
-                guard let bytes else { return }
-                ascii = ascii && isASCII(bytes)
-                if part != .merchantLocation { hasNameOrCity = true }
-            }
-        }
-        look(.merchantName)
-        look(.merchantCity)
-        look(.merchantLocation)
-        guard hasNameOrCity else { return }
-        guard ascii else {
-            let merchant = payment.merchant
-            message.set(field, (merchant?.name ?? "").padded(23) + (merchant?.city ?? "").padded(13) + (merchant?.location ?? "").padded(4))
-            return
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
-            var count = 0
-            func put(_ part: PaymentMessage.TextField, _ width: Int) {
-                payment.withText(part) { bytes in
-                    let bytes = bytes ?? UnsafeBufferPointer(start: nil, count: 0)
-                    for index in 0..<width {
-                        buffer[count] = index < bytes.count ? bytes[index] : UInt8(ascii: " ")
-                        count += 1
+    /// stack buffer when all three are ASCII.
+    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ merchant: Merchant) {
+        var name = merchant.name ?? ""
+        var city = merchant.city ?? ""
+        var location = merchant.location ?? ""
+        let done: Bool = name.withUTF8 { name in
+            city.withUTF8 { city in
+                location.withUTF8 { location in
+                    guard isASCII(name), isASCII(city), isASCII(location) else { return false }
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+                        var count = 0
+                        func put(_ part: UnsafeBufferPointer<UInt8>, _ width: Int) {
+                            for index in 0..<width {
+                                buffer[count] = index < part.count ? part[index] : UInt8(ascii: " ")
+                                count += 1
+                            }
+                        }
+                        put(name, 23)
+                        put(city, 13)
+                        put(location, 4)
+                        message.set(field, utf8: UnsafeBufferPointer(buffer))
                     }
+                    return true
                 }
             }
-            put(.merchantName, 23)
-            put(.merchantCity, 13)
-            put(.merchantLocation, 4)
-            message.set(field, utf8: UnsafeBufferPointer(buffer))
+        }
+        if !done {
+            message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
         }
     }
 
@@ -446,11 +437,16 @@ extension ISO8583Mapping {
     }
 
     /// Sets a value the way the dialect expects it: hexadecimal text becomes bytes for binary fields.
-    func setValue(_ message: inout ISO8583Message, _ field: Int, _ value: String, dialect: Dialect) {
-        if dialect[field: field]?.fieldClass == .binary, let bytes = Hex.decode(value) {
-            message.set(field, bytes: bytes)
-        } else {
-            message.set(field, value)
+    func setValue(_ message: inout ISO8583Message, _ field: Int, _ value: UnmappedField, dialect: Dialect) {
+        let isBinary = dialect[field: field]?.fieldClass == .binary
+        value.withValueUTF8 { text in
+            // Plain hexadecimal (a PIN block) is decoded on the stack; anything else as before.
+            if isBinary, text.count % 2 == 0, Charset.withBytes(fromPlainHex: text, { message.set(field, bytes: $0) }) { return }
+            if isBinary, let bytes = Charset.bytes(fromHex: String(decoding: text, as: UTF8.self)) {
+                message.set(field, bytes: bytes)
+            } else {
+                message.set(field, utf8: text)
+            }
         }
     }
 

@@ -7,8 +7,9 @@ extension PaymentMessage {
         case originalMTI, originalSTAN, originalTransmissionDateTime, originalAcquirer, originalForwarder
     }
 
-    /// A short text of the message as UTF-8, without building a string: for writing it on the
-    /// wire. Not generic, so that a call from another module needs no generic metadata.
+    /// Calls `body` with a short text's UTF-8, or nil when it has none, without building a
+    /// string: for writing it on the wire. Not generic, so that a call from another module needs
+    /// no generic metadata.
     package func withText(_ field: TextField, _ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
         texts.withUTF8(field, body)
     }

@@ -462,6 +462,9 @@ public struct UnmappedField: Sendable, Hashable, CustomStringConvertible, Custom
         self.isSensitive = isSensitive
     }
 
+    /// Calls `body` with the clear value's UTF-8, without building a string.
+    package func withValueUTF8(_ body: (UnsafeBufferPointer<UInt8>) -> Void) { stored.withRevealedUTF8(body) }
+
     /// The value as it may be printed.
     public var printableValue: String { isSensitive ? stored.description : stored.revealed }
 
