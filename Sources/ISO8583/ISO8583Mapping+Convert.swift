@@ -263,8 +263,8 @@ extension ISO8583Mapping {
                 // 1993 carries the year; a 1987 value has none, so the current year is assumed.
                 if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.year(of: value) + value : value) }
             case .merchantNameLocation:
-                guard let merchant = payment.merchant, merchant.name != nil || merchant.city != nil else { continue }
-                ISO8583Mapping.setNameAndLocation(&message, field, merchant)
+                guard payment.hasMerchant else { continue }
+                ISO8583Mapping.setNameAndLocation(&message, field, payment)
             case .result:
                 guard let result = payment.result else { continue }
                 guard let code = responseCode(for: result, results: results) else {
@@ -296,34 +296,21 @@ extension ISO8583Mapping {
         if !done { message.set(field, String(value.suffix(suffix).prefix(prefix))) }
     }
 
-    /// 1987 DE 43: name, city and location padded with spaces to 23, 13 and 4 characters; in a
-    /// stack buffer when all three are ASCII.
-    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ merchant: Merchant) {
-        var name = merchant.name ?? ""
-        var city = merchant.city ?? ""
-        var location = merchant.location ?? ""
-        let done: Bool = name.withUTF8 { name in
-            city.withUTF8 { city in
-                location.withUTF8 { location in
-                    guard isASCII(name), isASCII(city), isASCII(location) else { return false }
-                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
-                        var count = 0
-                        func put(_ part: UnsafeBufferPointer<UInt8>, _ width: Int) {
-                            for index in 0..<width {
-                                buffer[count] = index < part.count ? part[index] : UInt8(ascii: " ")
-                                count += 1
-                            }
-                        }
-                        put(name, 23)
-                        put(city, 13)
-                        put(location, 4)
-                        message.set(field, utf8: UnsafeBufferPointer(buffer))
-                    }
-                    return true
-                }
-            }
+    /// 1987 DE 43: name, city and location padded with spaces to 23, 13 and 4 characters, copied
+    /// from the message's inline texts into a stack buffer when all three are ASCII. Nothing when
+    /// there is neither a name nor a city.
+    static func setNameAndLocation(_ message: inout ISO8583Message, _ field: Int, _ payment: PaymentMessage) {
+        let done: Bool = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+            buffer.initialize(repeating: UInt8(ascii: " "))
+            let name = payment.copyText(.merchantName, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<23]))
+            let city = payment.copyText(.merchantCity, into: UnsafeMutableBufferPointer(rebasing: buffer[23..<36]))
+            let location = payment.copyText(.merchantLocation, into: UnsafeMutableBufferPointer(rebasing: buffer[36..<40]))
+            guard name != nil || city != nil else { return true }
+            guard name?.isASCII ?? true, city?.isASCII ?? true, location?.isASCII ?? true else { return false }
+            message.set(field, utf8: UnsafeBufferPointer(buffer))
+            return true
         }
-        if !done {
+        if !done, let merchant = payment.merchant {
             message.set(field, (merchant.name ?? "").padded(23) + (merchant.city ?? "").padded(13) + (merchant.location ?? "").padded(4))
         }
     }

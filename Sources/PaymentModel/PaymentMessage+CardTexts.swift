@@ -14,6 +14,20 @@ extension PaymentMessage {
         texts.withUTF8(field, body)
     }
 
+    /// Copies the first bytes of a short text into `buffer` (as many as fit), without a closure or
+    /// a string; returns the text's whole length in bytes and whether it is all ASCII, or nil when
+    /// it has none.
+    package func copyText(_ field: TextField, into buffer: UnsafeMutableBufferPointer<UInt8>) -> (count: Int, isASCII: Bool)? {
+        var result: (count: Int, isASCII: Bool)? = nil
+        texts.withUTF8(field) { bytes in
+            guard let bytes else { return }
+            let copied = min(bytes.count, buffer.count)
+            if copied > 0 { buffer.baseAddress!.update(from: bytes.baseAddress!, count: copied) }
+            result = (bytes.count, PaymentModel.isASCII(bytes))
+        }
+        return result
+    }
+
     /// Whether a short text is set, without building it.
     package func hasText(_ field: TextField) -> Bool {
         var present = false
@@ -131,19 +145,31 @@ struct CardTexts: Sendable, Hashable {
             setLong(field, String(unsafeUninitializedCapacity: bytes.count) { $0.initialize(fromContentsOf: bytes) })
             return
         }
-        if state(field) == CardTexts.longState { removeLong(field) }
-        // Composed in registers and stored by position: bytes written to a stack buffer and read
-        // back as words stall on store forwarding, and a pointer to the whole table copies it.
+        if mutableState(field) == CardTexts.longState { removeLong(field) }
+        // Composed in registers (bytes written to a stack buffer and read back as words stall on
+        // store forwarding) and stored in place (a jump table per field mispredicts).
         let count = bytes.count
         let source = UnsafeRawPointer(bytes.baseAddress)
         let first = littleEndianWord(source, 0, min(count, 8))
         let second = littleEndianWord(source, 8, min(max(count - 8, 0), 8))
         let third = littleEndianWord(source, 16, max(count - 16, 0)) | UInt64(count + 1) << 56
-        setSlot(field, (first.littleEndian, second.littleEndian, third.littleEndian))
+        let offset = field.rawValue * MemoryLayout<Slot>.stride
+        withUnsafeMutableBytes(of: &slots) { raw in
+            raw.storeBytes(of: first.littleEndian, toByteOffset: offset, as: UInt64.self)
+            raw.storeBytes(of: second.littleEndian, toByteOffset: offset + 8, as: UInt64.self)
+            raw.storeBytes(of: third.littleEndian, toByteOffset: offset + 16, as: UInt64.self)
+        }
+    }
+
+    /// ``state(_:)`` read in place, where the table may be addressed without a copy.
+    @inline(__always)
+    private mutating func mutableState(_ field: PaymentMessage.TextField) -> UInt8 {
+        let offset = field.rawValue * MemoryLayout<Slot>.stride + CardTexts.inlineCapacity
+        return withUnsafeMutableBytes(of: &slots) { $0[offset] }
     }
 
     private mutating func clear(_ field: PaymentMessage.TextField) {
-        if state(field) == CardTexts.longState { removeLong(field) }
+        if mutableState(field) == CardTexts.longState { removeLong(field) }
         setSlot(field, (0, 0, 0))
     }
 

@@ -364,6 +364,13 @@ public struct ProcessingCode: Sendable, Hashable, CustomStringConvertible {
         digits = packed
     }
 
+    /// The six digits as a number (`003000` is 3000): for comparing without strings.
+    public var number: Int {
+        var value = 0
+        for index in 0..<6 { value = value * 10 + Int(UInt8(truncatingIfNeeded: digits >> UInt64(8 * index)) &- UInt8(ascii: "0")) }
+        return value
+    }
+
     /// Two digits from `start`: a small (inline) string.
     private func part(_ start: Int) -> String {
         String(unsafeUninitializedCapacity: 2) { buffer in

@@ -16,40 +16,34 @@ enum FieldValue {
 
     /// The processing code as a six-digit number, or nil.
     @inline(__always)
-    static func processing(_ message: PaymentMessage) -> Int64? {
-        guard let code = message.processing else { return nil }
-        var value: Int64 = 0, count = 0
-        guard accumulate(code.transactionType, &value, &count), accumulate(code.fromAccount, &value, &count),
-              accumulate(code.toAccount, &value, &count) else { return nil }
-        return count == 6 ? value : nil
+    static func processing(_ message: PaymentMessage) -> Int64? { message.processing.map { Int64($0.number) } }
+
+    /// The merchant category code as a number, or nil when absent or not one to four digits: read
+    /// from the message's inline bytes, without a string.
+    @inline(__always)
+    static func mcc(_ message: PaymentMessage) -> Int64? {
+        guard message.hasMerchant else { return nil }
+        var value: Int64? = nil
+        message.withText(.merchantCategoryCode) { bytes in value = bytes.flatMap { digits($0, maximum: 4) } }
+        return value
     }
 
-    /// Appends the digits of `part` to `value`; false on a non-digit.
+    /// One to `maximum` ASCII digits as a number, or nil.
     @inline(__always)
-    private static func accumulate(_ part: String, _ value: inout Int64, _ count: inout Int) -> Bool {
-        for byte in part.utf8 {
-            guard byte >= 0x30 && byte <= 0x39 else { return false }
-            value = value &* 10 &+ Int64(byte - 0x30)
-            count += 1
+    static func digits(_ bytes: UnsafeBufferPointer<UInt8>, maximum: Int) -> Int64? {
+        guard (1...maximum).contains(bytes.count) else { return nil }
+        var value: Int64 = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int64(byte - 0x30)
         }
-        return true
+        return value
     }
-
-    /// The merchant category code as a number, or nil when absent or not one to four digits.
-    @inline(__always)
-    static func mcc(_ message: PaymentMessage) -> Int64? { digits(message.merchantCategoryCode, maximum: 4) }
 
     /// A text of one to `maximum` ASCII digits as a number, or nil.
-    @inline(__always)
     static func digits(_ text: String?, maximum: Int) -> Int64? {
-        guard let text else { return nil }
-        var value: Int64 = 0, count = 0
-        for byte in text.utf8 {
-            guard byte >= 0x30 && byte <= 0x39, count < maximum else { return nil }
-            value = value * 10 + Int64(byte - 0x30)
-            count += 1
-        }
-        return count == 0 ? nil : value
+        guard var text else { return nil }
+        return text.withUTF8 { digits($0, maximum: maximum) }
     }
 
     /// A processing-code prefix as (value, scale): a code matches when `code / scale == value`.

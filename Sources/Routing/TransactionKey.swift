@@ -18,10 +18,11 @@ public enum TransactionKey {
                 for byte in digits { hash.add(byte) }
             }
             hash.add(0x1F)  // the separator add(_: String) writes
-            let original = message.original
-            let useOriginal = original?.stan != nil
-            addNumber(useOriginal ? original?.acquirer ?? message.acquirer : message.acquirer, to: &hash)
-            addNumber(useOriginal ? original?.stan : message.stan, to: &hash)
+            // Read as bytes from the message's inline texts: no string is built.
+            let useOriginal = message.hasOriginal && message.hasText(.originalSTAN)
+            let acquirer: PaymentMessage.TextField = useOriginal && message.hasText(.originalAcquirer) ? .originalAcquirer : .acquirer
+            addNumber(acquirer, of: message, to: &hash)
+            addNumber(useOriginal ? .originalSTAN : .stan, of: message, to: &hash)
         } else if let uetr = message.identifiers.uetr {
             for byte in uetr.utf8 { hash.add(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
         } else {
@@ -33,12 +34,14 @@ public enum TransactionKey {
 
     /// Adds a number-like text without its leading zeros.
     @inline(__always)
-    private static func addNumber(_ text: String?, to hash: inout FNV1a) {
-        var leading = true
-        for byte in (text ?? "").utf8 {
-            if leading && byte == 0x30 { continue }
-            leading = false
-            hash.add(byte)
+    private static func addNumber(_ field: PaymentMessage.TextField, of message: PaymentMessage, to hash: inout FNV1a) {
+        message.withText(field) { bytes in
+            var leading = true
+            for byte in bytes ?? UnsafeBufferPointer(start: nil, count: 0) {
+                if leading && byte == 0x30 { continue }
+                leading = false
+                hash.add(byte)
+            }
         }
         hash.add(0x1F)
     }

@@ -157,6 +157,27 @@ struct MappingTests {
         #expect(decoded.bytes(64) == [1, 2, 3, 4, 5, 6, 7, 8])
     }
 
+    /// DE 43 is written from the merchant's name, city and location, padded to 23, 13 and 4
+    /// characters: by bytes when they are ASCII, by characters when not; a name over 23 is cut.
+    @Test(arguments: [
+        (Merchant(name: "ACME STORE 42", city: "SPRINGFIELD"), "IL", "ACME STORE 42          SPRINGFIELD  IL  "),
+        (Merchant(name: "Café Zürich", city: "Zürich"), "CH", "Café Zürich            Zürich       CH  "),
+        (Merchant(name: "A NAME OF TWENTY-SIX BYTES", city: nil), nil, "A NAME OF TWENTY-SIX BY                 "),
+        (Merchant(id: "M1", name: nil, city: nil), "US", nil),
+    ] as [(Merchant, String?, String?)])
+    func merchantNameAndLocationArePadded(merchant: Merchant, location: String?, expected: String?) throws {
+        let dialect = try Dialect.shipped("iso87ascii"), mapping = try ISO8583Mapping.shipped(for: "iso87ascii")
+        var payment = PaymentMessage(kind: .financial, function: .request)
+        payment.merchant = merchant
+        payment.merchant?.location = location
+        let message = try mapping.message(from: payment, dialect: dialect)
+        #expect(message.string(43) == expected)
+        if let expected, expected.utf8.allSatisfy({ $0 < 0x80 }) {
+            let back = try mapping.canonical(from: ISO8583Message(decoding: message.encoded(as: dialect), dialect: dialect), dialect: dialect)
+            #expect(back.merchant?.name == merchant.name.map { String($0.prefix(23)) } && back.merchant?.city == merchant.city)
+        }
+    }
+
     @Test func unmappedFieldTheTargetLacksIsAnErrorNamingIt() throws {
         let mapping = try ISO8583Mapping.shipped(for: "iso87binary")
         var payment = PaymentMessage(kind: .financial, function: .request)

@@ -62,6 +62,7 @@ struct PaymentMessageTests {
         let code = ProcessingCode("003000")
         #expect(code?.transactionType == "00" && code?.fromAccount == "30" && code?.toAccount == "00")
         #expect(code?.description == "003000" && code == ProcessingCode("003000") && code != ProcessingCode("003001"))
+        #expect(code?.number == 3000 && ProcessingCode("219876")?.number == 219_876)
         #expect(ProcessingCode("00300") == nil && ProcessingCode("00300a") == nil && ProcessingCode("٠٠٣٠٠٠") == nil)
     }
 
