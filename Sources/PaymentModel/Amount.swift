@@ -20,8 +20,9 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
     /// Numeric code, such as `978` (what ISO 8583 DE 49 carries), always three digits.
     public var numeric: String {
         String(unsafeUninitializedCapacity: 3) { buffer in
-            withNumericDigits { buffer.initialize(fromContentsOf: $0) }
-            return 3
+            var count = 0
+            withNumericDigits { count = buffer.initialize(fromContentsOf: $0) }
+            return count
         }
     }
 
