@@ -35,8 +35,8 @@ extension PaymentMessage {
         return present
     }
 
-    /// Sets a short text from UTF-8 bytes (nil: none), without building a string when it fits
-    /// inline. The bytes must be valid UTF-8 (the codecs check their class first).
+    /// Sets a short text from UTF-8 bytes, without building a string when it fits inline. Bytes
+    /// that are not valid UTF-8 are kept as they are and repaired when read as a string.
     package mutating func setText(_ field: TextField, utf8 bytes: UnsafeBufferPointer<UInt8>) {
         texts.set(field, utf8: bytes)
     }
@@ -150,9 +150,20 @@ struct CardTexts: Sendable, Hashable {
         // store forwarding) and stored in place (a jump table per field mispredicts).
         let count = bytes.count
         let source = UnsafeRawPointer(bytes.baseAddress)
-        let first = littleEndianWord(source, 0, min(count, 8))
-        let second = littleEndianWord(source, 8, min(max(count - 8, 0), 8))
-        let third = littleEndianWord(source, 16, max(count - 16, 0)) | UInt64(count + 1) << 56
+        store(field, littleEndianWord(source, 0, min(count, 8)), littleEndianWord(source, 8, min(max(count - 8, 0), 8)),
+              littleEndianWord(source, 16, max(count - 16, 0)) | UInt64(count + 1) << 56)
+    }
+
+    /// A slot's state byte, read in place (a mutating access addresses the table without a copy).
+    @inline(__always)
+    private mutating func mutableState(_ field: PaymentMessage.TextField) -> UInt8 {
+        let offset = field.rawValue * MemoryLayout<Slot>.stride + CardTexts.inlineCapacity
+        return withUnsafeMutableBytes(of: &slots) { $0[offset] }
+    }
+
+    /// Stores a slot's three words, given as little-endian numbers (the state byte is the top one).
+    @inline(__always)
+    private mutating func store(_ field: PaymentMessage.TextField, _ first: UInt64, _ second: UInt64, _ third: UInt64) {
         let offset = field.rawValue * MemoryLayout<Slot>.stride
         withUnsafeMutableBytes(of: &slots) { raw in
             raw.storeBytes(of: first.littleEndian, toByteOffset: offset, as: UInt64.self)
@@ -161,58 +172,16 @@ struct CardTexts: Sendable, Hashable {
         }
     }
 
-    /// ``state(_:)`` read in place, where the table may be addressed without a copy.
-    @inline(__always)
-    private mutating func mutableState(_ field: PaymentMessage.TextField) -> UInt8 {
-        let offset = field.rawValue * MemoryLayout<Slot>.stride + CardTexts.inlineCapacity
-        return withUnsafeMutableBytes(of: &slots) { $0[offset] }
-    }
-
     private mutating func clear(_ field: PaymentMessage.TextField) {
         if mutableState(field) == CardTexts.longState { removeLong(field) }
-        setSlot(field, (0, 0, 0))
-    }
-
-    @inline(__always)
-    private mutating func setSlot(_ field: PaymentMessage.TextField, _ value: Slot) {
-        switch field.rawValue {
-        case 0: slots.0 = value
-        case 1: slots.1 = value
-        case 2: slots.2 = value
-        case 3: slots.3 = value
-        case 4: slots.4 = value
-        case 5: slots.5 = value
-        case 6: slots.6 = value
-        case 7: slots.7 = value
-        case 8: slots.8 = value
-        case 9: slots.9 = value
-        case 10: slots.10 = value
-        case 11: slots.11 = value
-        case 12: slots.12 = value
-        case 13: slots.13 = value
-        case 14: slots.14 = value
-        case 15: slots.15 = value
-        case 16: slots.16 = value
-        case 17: slots.17 = value
-        case 18: slots.18 = value
-        case 19: slots.19 = value
-        case 20: slots.20 = value
-        default: preconditionFailure("a text field has a slot")
-        }
-    }
-
-    @inline(__always)
-    private func state(_ field: PaymentMessage.TextField) -> UInt8 {
-        UInt8(truncatingIfNeeded: UInt64(littleEndian: slot(field).2) >> 56)
+        store(field, 0, 0, 0)
     }
 
     private mutating func setLong(_ field: PaymentMessage.TextField, _ text: String) {
         clear(field)
         if !isKnownUniquelyReferenced(&long) { long = LongTexts(long?.values ?? [:]) }
         long!.values[field.rawValue] = text
-        var slot: Slot = (0, 0, 0)
-        withUnsafeMutableBytes(of: &slot) { $0[CardTexts.inlineCapacity] = CardTexts.longState }
-        setSlot(field, slot)
+        store(field, 0, 0, UInt64(CardTexts.longState) << 56)
     }
 
     /// Drops a long text; the box goes when it is empty, so an emptied box equals none.
