@@ -212,32 +212,6 @@ extension ISO8583Mapping {
         var message = ISO8583Message(mti: mti)
         // One allocation each for the values and the slots, rather than growth field by field.
         message.reserveCapacity(bytes: 512, fields: entries.count + payment.unmapped.count)
-        if payment.source?.format == "iso8583", !payment.unmapped.isEmpty, let edition = payment.source?.edition, edition != version {
-            // Another edition numbers its elements differently (1993's DE 22 is the POS data code,
-            // 1987's the entry mode): carried by number, an element would change its meaning. Only
-            // the few that mean the same in every edition go across.
-            for field in payment.unmapped {
-                guard let number = Int(field.key), Self.sameInEveryEdition.contains(number), dialect[field: number] != nil else { continue }
-                setValue(&message, number, field, dialect: dialect)
-            }
-            let changing = payment.unmapped.filter { Int($0.key).map { !Self.sameInEveryEdition.contains($0) } ?? true }
-            if !changing.isEmpty && !mayDrop.contains(.unmappedElements) {
-                let numbers = changing.map(\.key).joined(separator: ", ")
-                throw MappingError(field: Int(changing[0].key), reason: "DE \(numbers) of ISO 8583:\(Self.year(edition: edition)) have no mapped "
-                                   + "meaning and mean something else in ISO 8583:\(Self.year(edition: version)); name unmapped-elements in may-drop to drop them")
-            }
-        } else if payment.source?.format == "iso8583" {
-            // Carried into any ISO 8583 dialect of the same edition that defines the element; never dropped silently.
-            for field in payment.unmapped {
-                guard let number = Int(field.key), (2...Dialect.fieldLimit).contains(number) else {
-                    throw MappingError(field: nil, reason: "unmapped element '\(field.key)' is not an ISO 8583 data element number")
-                }
-                guard dialect[field: number] != nil else {
-                    throw MappingError(field: number, reason: "dialect \(dialect.name) has no DE \(number), so it cannot be carried")
-                }
-                setValue(&message, number, field, dialect: dialect)
-            }
-        }
         for entry in entries {
             let field = entry.field
             // A short text goes as it is; a 1987 local date and time gains its year (below).
@@ -278,6 +252,34 @@ extension ISO8583Mapping {
             case .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .merchantCategory,
                  .merchantCountry, .merchantID, .posEntryMode, .posCondition, .approvalCode:
                 preconditionFailure("a short text, handled above")
+            }
+        }
+        // The unmapped elements last: the mapped ones, in field order, are appended rather than
+        // inserted before them.
+        if payment.source?.format == "iso8583", !payment.unmapped.isEmpty, let edition = payment.source?.edition, edition != version {
+            // Another edition numbers its elements differently (1993's DE 22 is the POS data code,
+            // 1987's the entry mode): carried by number, an element would change its meaning. Only
+            // the few that mean the same in every edition go across.
+            for field in payment.unmapped {
+                guard let number = Int(field.key), Self.sameInEveryEdition.contains(number), dialect[field: number] != nil else { continue }
+                setValue(&message, number, field, dialect: dialect)
+            }
+            let changing = payment.unmapped.filter { Int($0.key).map { !Self.sameInEveryEdition.contains($0) } ?? true }
+            if !changing.isEmpty && !mayDrop.contains(.unmappedElements) {
+                let numbers = changing.map(\.key).joined(separator: ", ")
+                throw MappingError(field: Int(changing[0].key), reason: "DE \(numbers) of ISO 8583:\(Self.year(edition: edition)) have no mapped "
+                                   + "meaning and mean something else in ISO 8583:\(Self.year(edition: version)); name unmapped-elements in may-drop to drop them")
+            }
+        } else if payment.source?.format == "iso8583" {
+            // Carried into any ISO 8583 dialect of the same edition that defines the element; never dropped silently.
+            for field in payment.unmapped {
+                guard let number = Int(field.key), (2...Dialect.fieldLimit).contains(number) else {
+                    throw MappingError(field: nil, reason: "unmapped element '\(field.key)' is not an ISO 8583 data element number")
+                }
+                guard dialect[field: number] != nil else {
+                    throw MappingError(field: number, reason: "dialect \(dialect.name) has no DE \(number), so it cannot be carried")
+                }
+                setValue(&message, number, field, dialect: dialect)
             }
         }
         return message
