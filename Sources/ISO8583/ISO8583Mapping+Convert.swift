@@ -27,8 +27,6 @@ extension ISO8583Mapping {
         // DE 13 and DE 12 (1987) make one local date and time: kept as slots, read together.
         var localDate: FieldSlot? = nil
         var localTime: FieldSlot? = nil
-        // A merchant is present when one of its values is set.
-        var hasMerchant = false
         for slot in message.slots {
             let field = Int(slot.number)
             let position = Int(fieldTable[field])
@@ -56,10 +54,9 @@ extension ISO8583Mapping {
             default:
                 // One reading of the value per field, and one place that stores it: a read inlined in
                 // every case made the loop some 25 KB of code.
-                let isMerchantValue = try message.withText(slot) { value throws(MappingError) in
+                try message.withText(slot) { value throws(MappingError) in
                     try store(value, entry, field: field, into: &payment, message: message, results: results)
                 }
-                if isMerchantValue { hasMerchant = true }
             }
         }
         if let localDate, let localTime {
@@ -73,18 +70,16 @@ extension ISO8583Mapping {
                 }
             }
         }
-        // No merchant value (or a DE 43 of blanks alone): no merchant.
-        payment.hasMerchant = hasMerchant
     }
 
     /// Stores one field's value (its text, as ``ISO8583Message/withText(_:_:)`` gives it) in the
-    /// canonical message; returns whether it is one of the merchant's values.
+    /// canonical message. A merchant's value makes the merchant present; a DE 43 of blanks alone does not.
     private func store(_ value: UnsafeBufferPointer<UInt8>, _ entry: Entry, field: Int, into payment: inout PaymentMessage,
-                       message: ISO8583Message, results: ResultCodeTable) throws(MappingError) -> Bool {
+                       message: ISO8583Message, results: ResultCodeTable) throws(MappingError) {
         if let text = entry.target.textField {
             // Copied from the frame (or the stack) straight into the message's inline slot.
             payment.setText(text, utf8: value)
-            return entry.target.isMerchantValue
+            return
         }
         switch entry.target {
         case .amount:
@@ -92,7 +87,7 @@ extension ISO8583Mapping {
         case .billingAmount:
             payment.billingAmount = try ISO8583Mapping.amount(value, field: field, currencyField: entry.currencyField!, message: message)
         case .merchantNameLocation:
-            return ISO8583Mapping.nameAndLocation(value, into: &payment)
+            ISO8583Mapping.nameAndLocation(value, into: &payment)
         case .pan:
             guard let pan = PAN(utf8: value) else { throw MappingError(field: field, reason: "not a PAN of 12 to 19 digits") }
             payment.pan = pan
@@ -117,7 +112,6 @@ extension ISO8583Mapping {
         case .unmappedElements:
             preconditionFailure("no entry maps to unmapped-elements (refused when the mapping is read)")
         }
-        return false
     }
 
     /// A field number as decimal text, without the generic integer formatting.
@@ -146,36 +140,30 @@ extension ISO8583Mapping {
     }
 
     /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
-    /// its trailing spaces and none when blank. Returns whether any part was set.
-    static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into payment: inout PaymentMessage) -> Bool {
-        var any = false
+    /// its trailing spaces and none when blank.
+    static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into payment: inout PaymentMessage) {
         // In ASCII without CR (CR LF is one character) a character is a byte: slice the bytes.
         guard isASCII(value), !value.contains(0x0D) else {
             let characters = Array(String(decoding: value, as: UTF8.self))
             func part(_ field: PaymentMessage.TextField, _ range: Range<Int>) {
                 let clipped = range.clamped(to: 0..<characters.count)
                 var text = String(characters[clipped]).trimmingTrailingSpaces()
-                guard !text.isEmpty else { return }
-                text.withUTF8 { payment.setText(field, utf8: $0) }
-                any = true
+                if !text.isEmpty { text.withUTF8 { payment.setText(field, utf8: $0) } }
             }
             part(.merchantName, 0..<23)
             part(.merchantCity, 23..<36)
             part(.merchantLocation, 36..<40)
-            return any
+            return
         }
         func part(_ field: PaymentMessage.TextField, _ range: Range<Int>) {
             let clipped = range.clamped(to: 0..<value.count)
             var end = clipped.upperBound
             while end > clipped.lowerBound && value[end - 1] == UInt8(ascii: " ") { end -= 1 }
-            guard end > clipped.lowerBound else { return }
-            payment.setText(field, utf8: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]))
-            any = true
+            if end > clipped.lowerBound { payment.setText(field, utf8: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end])) }
         }
         part(.merchantName, 0..<23)
         part(.merchantCity, 23..<36)
         part(.merchantLocation, 36..<40)
-        return any
     }
 
     /// The ISO 8583 message that carries a canonical message in a dialect this mapping serves.
@@ -216,9 +204,7 @@ extension ISO8583Mapping {
             let field = entry.field
             // A short text goes as it is; a 1987 local date and time gains its year (below).
             if let text = entry.target.textField, entry.target != .localDateTime {
-                if !entry.target.isMerchantValue || payment.hasMerchant {
-                    payment.withText(text) { value in if let value { message.set(field, utf8: value) } }
-                }
+                payment.withText(text) { value in if let value { message.set(field, utf8: value) } }
                 continue
             }
             switch entry.target {
@@ -237,7 +223,6 @@ extension ISO8583Mapping {
                 // 1993 carries the year; a 1987 value has none, so the current year is assumed.
                 if let value = payment.localDateTime { message.set(field, value.count == 10 ? ISO8583Mapping.year(of: value) + value : value) }
             case .merchantNameLocation:
-                guard payment.hasMerchant else { continue }
                 ISO8583Mapping.setNameAndLocation(&message, field, payment)
             case .result:
                 guard let result = payment.result else { continue }

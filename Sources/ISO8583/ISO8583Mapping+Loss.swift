@@ -28,7 +28,7 @@ extension ISO8583Mapping {
     static func holds(_ payment: PaymentMessage, _ target: Target) -> Bool {
         // Short texts are looked at in place: no string is built to be compared with nil.
         if let text = target.textField {
-            return (!target.isMerchantValue || payment.hasMerchant) && payment.hasText(text)
+            return payment.hasText(text)
         }
         switch target {
         case .pan: return payment.pan != nil
@@ -41,7 +41,7 @@ extension ISO8583Mapping {
         case .result: return payment.result != nil
         case .localTime, .localDate: return payment.hasText(.localDateTime)
         case .merchantNameLocation:
-            return payment.hasMerchant && (payment.hasText(.merchantName) || payment.hasText(.merchantCity) || payment.hasText(.merchantLocation))
+            return payment.hasText(.merchantName) || payment.hasText(.merchantCity) || payment.hasText(.merchantLocation)
         case .originalData: return payment.hasOriginal
         case .unmappedElements: return false
         case .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .localDateTime, .merchantCategory,

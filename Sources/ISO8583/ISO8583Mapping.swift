@@ -47,9 +47,6 @@ public struct ISO8583Mapping: Sendable {
             }
         }
 
-        /// Whether the target is one of the merchant's values.
-        var isMerchantValue: Bool { self == .merchantCategory || self == .merchantCountry || self == .merchantID }
-
         /// Whether routing, channel health or the transaction key reads it, or its value can refuse
         /// a message (amounts, PAN, processing code, result, original data): ``CanonicalScope/routing``.
         var isReadByRouting: Bool {

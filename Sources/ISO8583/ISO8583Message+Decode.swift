@@ -97,7 +97,7 @@ struct MessageDecoder {
 }
 
 extension MessageDecoder {
-    /// The message of the fields numbered below `field`, read as ``decode()`` reads them.
+    /// The message of the fields numbered below `field`, read as ``decode(_:)`` reads them.
     static func prefix(_ frame: [UInt8], dialect: Dialect, before field: Int) throws(ISO8583Error) -> ISO8583Message {
         let (mti, presence, slots) = try frame.withUnsafeBufferPointer { buffer throws(ISO8583Error) in
             var decoder = MessageDecoder(buffer: buffer)

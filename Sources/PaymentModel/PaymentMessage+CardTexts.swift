@@ -5,6 +5,9 @@ extension PaymentMessage {
         case posEntryMode, posConditionCode, approvalCode
         case merchantID, merchantCategoryCode, merchantName, merchantCity, merchantCountry, merchantLocation
         case originalMTI, originalSTAN, originalTransmissionDateTime, originalAcquirer, originalForwarder
+
+        /// Whether the text is one of the merchant's values.
+        var isMerchantValue: Bool { (TextField.merchantID.rawValue...TextField.merchantLocation.rawValue).contains(rawValue) }
     }
 
     /// Calls `body` with a short text's UTF-8, or nil when it has none, without building a
@@ -36,9 +39,11 @@ extension PaymentMessage {
     }
 
     /// Sets a short text from UTF-8 bytes, without building a string when it fits inline. Bytes
-    /// that are not valid UTF-8 are kept as they are and repaired when read as a string.
+    /// that are not valid UTF-8 are kept as they are and repaired when read as a string. A
+    /// merchant's value makes the merchant present.
     package mutating func setText(_ field: TextField, utf8 bytes: UnsafeBufferPointer<UInt8>) {
         texts.set(field, utf8: bytes)
+        if field.isMerchantValue { hasMerchant = true }
     }
 }
 

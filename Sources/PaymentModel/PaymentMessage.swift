@@ -79,11 +79,11 @@ public struct PaymentMessage: Sendable, Hashable {
         }
     }
     /// The card acceptor's identification (``Merchant/id``), read without building the merchant.
-    public var merchantID: String? { hasMerchant ? texts[.merchantID] : nil }
+    public var merchantID: String? { texts[.merchantID] }
     /// The merchant category code (``Merchant/categoryCode``), read without building the merchant.
-    public var merchantCategoryCode: String? { hasMerchant ? texts[.merchantCategoryCode] : nil }
+    public var merchantCategoryCode: String? { texts[.merchantCategoryCode] }
     /// The acceptor's country (``Merchant/country``), read without building the merchant.
-    public var merchantCountry: String? { hasMerchant ? texts[.merchantCountry] : nil }
+    public var merchantCountry: String? { texts[.merchantCountry] }
     /// POS entry mode (DE 22 in 1987) or POS data code (1993).
     public var posEntryMode: String? {
         get { texts[.posEntryMode] }
@@ -121,10 +121,11 @@ public struct PaymentMessage: Sendable, Hashable {
     }
 
     /// The short texts above, inline (see ``CardTexts``), and whether a merchant and original
-    /// data are present (a merchant with no value set is still one).
+    /// data are present (a merchant with no value set is still one). A merchant's or the original
+    /// data's text is only ever set with its flag, so the flags need not be checked to read one.
     var texts = CardTexts()
-    package var hasMerchant = false
-    package var hasOriginal = false
+    var hasMerchant = false
+    package private(set) var hasOriginal = false
 
     // MARK: Credit transfer data (ISO 20022)
 
@@ -367,25 +368,22 @@ public struct ProcessingCode: Sendable, Hashable, CustomStringConvertible {
     /// The six digits as a number (`003000` is 3000): for comparing without strings.
     public var number: Int {
         var value = 0
-        for index in 0..<6 { value = value * 10 + Int(UInt8(truncatingIfNeeded: digits >> UInt64(8 * index)) &- UInt8(ascii: "0")) }
+        for index in 0..<6 { value = value * 10 + Int(digit(index) &- UInt8(ascii: "0")) }
         return value
     }
 
-    /// Two digits from `start`: a small (inline) string.
-    private func part(_ start: Int) -> String {
-        String(unsafeUninitializedCapacity: 2) { buffer in
-            buffer[0] = UInt8(truncatingIfNeeded: digits >> UInt64(8 * start))
-            buffer[1] = UInt8(truncatingIfNeeded: digits >> UInt64(8 * (start + 1)))
-            return 2
+    /// The ASCII digit at `index` (0-5).
+    private func digit(_ index: Int) -> UInt8 { UInt8(truncatingIfNeeded: digits >> UInt64(8 * index)) }
+
+    /// `count` digits from `start`: a small (inline) string.
+    private func part(_ start: Int, count: Int = 2) -> String {
+        String(unsafeUninitializedCapacity: count) { buffer in
+            for index in 0..<count { buffer[index] = digit(start + index) }
+            return count
         }
     }
 
-    public var description: String {
-        String(unsafeUninitializedCapacity: 6) { buffer in
-            for index in 0..<6 { buffer[index] = UInt8(truncatingIfNeeded: digits >> UInt64(8 * index)) }
-            return 6
-        }
-    }
+    public var description: String { part(0, count: 6) }
 }
 
 /// The card acceptor.

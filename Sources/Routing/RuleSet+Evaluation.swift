@@ -22,7 +22,6 @@ enum FieldValue {
     /// from the message's inline bytes, without a string.
     @inline(__always)
     static func mcc(_ message: PaymentMessage) -> Int64? {
-        guard message.hasMerchant else { return nil }
         var value: Int64? = nil
         message.withText(.merchantCategoryCode) { bytes in value = bytes.flatMap { digits($0, maximum: 4) } }
         return value
