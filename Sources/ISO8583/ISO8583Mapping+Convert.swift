@@ -14,11 +14,23 @@ extension ISO8583Mapping {
     public func canonical(from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable = .shipped,
                           scope: CanonicalScope = .everything) throws(MappingError) -> PaymentMessage {
         let mti = message.mti
-        var payment = PaymentMessage(kind: try ISO8583Mapping.kind(mti), function: ISO8583Mapping.function(mti))
-        payment.isRepeat = mti.origin % 2 == 1
-        // The edition is the mapping's (it reads the element numbers), whatever version digit the MTI carries.
-        payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name, edition: version)
-        try fill(&payment, from: message, dialect: dialect, results: results, scope: scope)
+        let kind = try ISO8583Mapping.kind(mti)
+        return try ISO8583Mapping.building(kind, ISO8583Mapping.function(mti)) { payment throws(MappingError) in
+            payment.isRepeat = mti.origin % 2 == 1
+            // The edition is the mapping's (it reads the element numbers), whatever version digit the MTI carries.
+            payment.source = PaymentMessage.Source(format: "iso8583", version: dialect.name, edition: version)
+            try fill(&payment, from: message, dialect: dialect, results: results, scope: scope)
+        }
+    }
+
+    /// A new message of `kind` and `function` filled by `body`. Returning a changed local of a type
+    /// this large costs two more copies of it (and a retain and release of each reference) in
+    /// Swift 6.3's code; returned from here, it is built in place.
+    @inline(__always)
+    private static func building(_ kind: PaymentMessage.Kind, _ function: PaymentMessage.Function,
+                                 _ body: (inout PaymentMessage) throws(MappingError) -> Void) throws(MappingError) -> PaymentMessage {
+        var payment = PaymentMessage(kind: kind, function: function)
+        try body(&payment)
         return payment
     }
 

@@ -4,7 +4,9 @@ extension ISO8583Message {
     /// The message keeps `frame` and points into it: no value is copied. Every field is checked
     /// against its class, length and (for composites) subfield structure; any fault throws an error
     /// naming the field and the byte offset.
-    public init(decoding frame: [UInt8], dialect: Dialect) throws(ISO8583Error) {
+    ///
+    /// The dialect is borrowed: taken as an owned argument, each call retained and released every array it holds.
+    public init(decoding frame: [UInt8], dialect: borrowing Dialect) throws(ISO8583Error) {
         let (mti, presence, slots) = try frame.withUnsafeBufferPointer { buffer throws(ISO8583Error) in
             try MessageDecoder(buffer: buffer).decode(dialect)
         }
@@ -236,8 +238,8 @@ struct FieldReader {
             if codec.pointee.form == .hex {
                 try checkHexBERTLV(codec.pointee, slot: slot, dialect: dialect)
             } else {
-                var parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: buffer[position..<position + byteCount]), base: position, field: number)
-                _ = try parser.parse(from: 0, to: byteCount, depth: 0, collect: false)
+                let parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: buffer[position..<position + byteCount]), base: position, field: number)
+                try parser.check(from: 0, to: byteCount, depth: 0)
             }
         } else if codec.pointee.checksSubfields, let spec = dialect[field: number] {
             try SubfieldDecoder.check(spec, in: buffer, slot: slot)
@@ -384,8 +386,8 @@ struct FieldReader {
             }
             do throws(ISO8583Error) {
                 if invalid & 0xF0 != 0 { try checkValue(codec, slot: slot, dialect: dialect) }  // locates the bad digit
-                var parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: scratch[0..<count]), base: start, field: Int(slot.number))
-                _ = try parser.parse(from: 0, to: count, depth: 0, collect: false)
+                let parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: scratch[0..<count]), base: start, field: Int(slot.number))
+                try parser.check(from: 0, to: count, depth: 0)
                 return .success(())
             } catch {
                 return .failure(error)

@@ -35,8 +35,8 @@ extension ISO8583Message {
         let slot = slots[index]
         return try storage.withUnsafeBufferPointer { buffer throws(ISO8583Error) in
             try SubfieldDecoder.withLogicalBytes(buffer, slot) { bytes, base throws(ISO8583Error) in
-                var parser = BERTLVParser(bytes: bytes, base: base, field: field)
-                return try parser.parse(from: 0, to: bytes.count, depth: 0, collect: true)
+                let parser = BERTLVParser(bytes: bytes, base: base, field: field)
+                return try parser.parse(from: 0, to: bytes.count, depth: 0)
             }
         }
     }
@@ -61,8 +61,8 @@ enum SubfieldDecoder {
         try withLogicalBytes(buffer, slot) { bytes, base throws(ISO8583Error) in
             switch layout {
             case .berTLV:
-                var parser = BERTLVParser(bytes: bytes, base: base, field: spec.number)
-                _ = try parser.parse(from: 0, to: bytes.count, depth: 0, collect: false)
+                let parser = BERTLVParser(bytes: bytes, base: base, field: spec.number)
+                try parser.check(from: 0, to: bytes.count, depth: 0)
             default:
                 _ = try parse(layout, parent: spec, bytes: bytes, base: base)
             }
@@ -104,8 +104,8 @@ enum SubfieldDecoder {
         let prefix = "DE \(parent.number)."
         switch layout {
         case .berTLV:
-            var parser = BERTLVParser(bytes: bytes, base: base, field: parent.number)
-            let objects = try parser.parse(from: 0, to: bytes.count, depth: 0, collect: true)
+            let parser = BERTLVParser(bytes: bytes, base: base, field: parent.number)
+            let objects = try parser.parse(from: 0, to: bytes.count, depth: 0)
             return objects.map {
                 SubfieldValue(id: $0.tag, name: "", value: $0.value, isBinary: true,
                               sensitivity: BERTLV.sensitiveTags.contains($0.tag) ? .emv : .none)
@@ -216,53 +216,76 @@ struct BERTLVParser {
         ISO8583Error(code: .invalidTLV, field: field, offset: base + offset, reason: "DE \(field) (BER-TLV): \(reason)")
     }
 
-    mutating func parse(from start: Int, to end: Int, depth: Int, collect: Bool) throws(ISO8583Error) -> [BERTLV] {
+    /// One object's tag bytes, value bytes and form.
+    struct Header {
+        let tag: Range<Int>
+        let value: Range<Int>
+        let constructed: Bool
+    }
+
+    /// Reads the object at `position` (moving it past the tag and length), or skips one padding
+    /// byte and returns nil.
+    @inline(__always)
+    func header(at position: inout Int, end: Int) throws(ISO8583Error) -> Header? {
+        if bytes[position] == 0x00 || bytes[position] == 0xFF {
+            position += 1
+            return nil
+        }
+        let tagStart = position
+        let first = bytes[position]
+        position += 1
+        if first & 0x1F == 0x1F {
+            // Subsequent tag bytes continue while bit 8 is set; EMV tags are at most 3 bytes, ISO 8825 allows more.
+            repeat {
+                guard position < end else { throw fail(tagStart, "tag \(Charset.hex(bytes[tagStart..<position])) is cut off by the end of the field") }
+                guard position - tagStart < 4 else { throw fail(tagStart, "tag longer than 4 bytes") }
+                position += 1
+            } while bytes[position - 1] & 0x80 != 0
+        }
+        let tagEnd = position
+        guard position < end else { throw fail(tagStart, "tag \(Charset.hex(bytes[tagStart..<tagEnd])) has no length") }
+        var length = Int(bytes[position])
+        position += 1
+        if length & 0x80 != 0 {
+            let count = length & 0x7F
+            guard count >= 1 && count <= 3 else {
+                throw fail(position - 1, "tag \(Charset.hex(bytes[tagStart..<tagEnd])) has an unsupported length form 0x\(Charset.hex(UInt8(length)))")
+            }
+            guard end - position >= count else { throw fail(position, "tag \(Charset.hex(bytes[tagStart..<tagEnd])): the length is cut off by the end of the field") }
+            length = 0
+            for _ in 0..<count {
+                length = length << 8 | Int(bytes[position])
+                position += 1
+            }
+        }
+        guard end - position >= length else {
+            throw fail(position, "tag \(Charset.hex(bytes[tagStart..<tagEnd])) has length \(length) but only \(end - position) bytes are left in the field")
+        }
+        return Header(tag: tagStart..<tagEnd, value: position..<position + length, constructed: first & 0x20 != 0)
+    }
+
+    /// Checks the objects between `start` and `end` (and inside constructed ones) without building
+    /// them: the decoder's path, which allocates and retains nothing.
+    func check(from start: Int, to end: Int, depth: Int) throws(ISO8583Error) {
+        guard depth < BERTLVParser.maximumDepth else { throw fail(start, "constructed tags nested deeper than \(BERTLVParser.maximumDepth)") }
+        var position = start
+        while position < end {
+            guard let header = try header(at: &position, end: end) else { continue }
+            if header.constructed { try check(from: header.value.lowerBound, to: header.value.upperBound, depth: depth + 1) }
+            position = header.value.upperBound
+        }
+    }
+
+    /// The objects between `start` and `end`, with their children, checked as ``check(from:to:depth:)`` checks them.
+    func parse(from start: Int, to end: Int, depth: Int) throws(ISO8583Error) -> [BERTLV] {
         guard depth < BERTLVParser.maximumDepth else { throw fail(start, "constructed tags nested deeper than \(BERTLVParser.maximumDepth)") }
         var objects: [BERTLV] = []
         var position = start
         while position < end {
-            if bytes[position] == 0x00 || bytes[position] == 0xFF {
-                position += 1
-                continue
-            }
-            let tagStart = position
-            let first = bytes[position]
-            position += 1
-            if first & 0x1F == 0x1F {
-                // Subsequent tag bytes continue while bit 8 is set; EMV tags are at most 3 bytes, ISO 8825 allows more.
-                repeat {
-                    guard position < end else { throw fail(tagStart, "tag \(Charset.hex(bytes[tagStart..<position])) is cut off by the end of the field") }
-                    guard position - tagStart < 4 else { throw fail(tagStart, "tag longer than 4 bytes") }
-                    position += 1
-                } while bytes[position - 1] & 0x80 != 0
-            }
-            let tagEnd = position
-            guard position < end else { throw fail(tagStart, "tag \(Charset.hex(bytes[tagStart..<tagEnd])) has no length") }
-            var length = Int(bytes[position])
-            position += 1
-            if length & 0x80 != 0 {
-                let count = length & 0x7F
-                guard count >= 1 && count <= 3 else {
-                    throw fail(position - 1, "tag \(Charset.hex(bytes[tagStart..<tagEnd])) has an unsupported length form 0x\(Charset.hex(UInt8(length)))")
-                }
-                guard end - position >= count else { throw fail(position, "tag \(Charset.hex(bytes[tagStart..<tagEnd])): the length is cut off by the end of the field") }
-                length = 0
-                for _ in 0..<count {
-                    length = length << 8 | Int(bytes[position])
-                    position += 1
-                }
-            }
-            guard end - position >= length else {
-                throw fail(position, "tag \(Charset.hex(bytes[tagStart..<tagEnd])) has length \(length) but only \(end - position) bytes are left in the field")
-            }
-            let constructed = first & 0x20 != 0
-            let children = constructed ? try parse(from: position, to: position + length, depth: depth + 1, collect: collect) : []
-            if collect {
-                objects.append(BERTLV(
-                    tag: Charset.hex(bytes[tagStart..<tagEnd]), value: Array(bytes[position..<position + length]),
-                    children: children))
-            }
-            position += length
+            guard let header = try header(at: &position, end: end) else { continue }
+            let children = header.constructed ? try parse(from: header.value.lowerBound, to: header.value.upperBound, depth: depth + 1) : []
+            objects.append(BERTLV(tag: Charset.hex(bytes[header.tag]), value: Array(bytes[header.value]), children: children))
+            position = header.value.upperBound
         }
         return objects
     }

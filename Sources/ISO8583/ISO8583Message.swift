@@ -170,19 +170,10 @@ public struct ISO8583Message: Sendable {
     /// as they are (ASCII text, raw bytes), else decoded into a temporary buffer on the stack.
     @inline(__always)
     func withLogicalBytes<R, E: Error>(_ slot: FieldSlot, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
-        switch slot.form {
-        case .text, .binary:
-            return try storage.withUnsafeBufferPointer { buffer throws(E) in
-                try body(UnsafeBufferPointer(rebasing: buffer[Int(slot.offset)..<Int(slot.offset + slot.units)]))
-            }
-        default:
-            return try ISO8583Message.withScratch(count: Int(slot.units)) { scratch throws(E) in
-                var count = 0
-                forEachLogicalByte(slot) { byte in
-                    scratch[count] = byte
-                    count += 1
-                }
-                return try body(UnsafeBufferPointer(rebasing: scratch[0..<count]))
+        try storage.withUnsafeBufferPointer { buffer throws(E) in
+            let reader = ValueReader(buffer: buffer, slot: slot)
+            return try ISO8583Message.withScratch(count: reader.scratchCount(text: false)) { scratch throws(E) in
+                try body(reader.logicalBytes(into: scratch))
             }
         }
     }
@@ -191,35 +182,32 @@ public struct ISO8583Message: Sendable {
     /// uppercase hexadecimal for binary values, without building an array or a string.
     @inline(__always)
     func withText<R, E: Error>(_ slot: FieldSlot, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
-        switch slot.form {
-        case .binary, .hex:
-            return try ISO8583Message.withScratch(count: 2 * Int(slot.units)) { scratch throws(E) in
-                let hexDigits = charTables.hexDigits
-                var count = 0
-                forEachLogicalByte(slot) { byte in
-                    scratch[count] = hexDigits[Int(byte >> 4)]
-                    scratch[count + 1] = hexDigits[Int(byte & 0x0F)]
-                    count += 2
-                }
-                return try body(UnsafeBufferPointer(rebasing: scratch[0..<count]))
+        try storage.withUnsafeBufferPointer { buffer throws(E) in
+            let reader = ValueReader(buffer: buffer, slot: slot)
+            return try ISO8583Message.withScratch(count: reader.scratchCount(text: true)) { scratch throws(E) in
+                try body(reader.text(into: scratch))
             }
-        default:
-            return try withLogicalBytes(slot, body)
         }
     }
 
-    /// A temporary buffer of `count` bytes (on the stack when small), with typed throws.
+    /// A temporary buffer of `count` bytes, with typed throws: on the stack up to
+    /// ``stackScratchCount`` bytes, else on the heap. A constant size is part of the caller's frame;
+    /// a variable one moved the stack pointer on every call.
     @inline(__always)
     static func withScratch<R, E: Error>(count: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
-        let result: Result<R, E> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { scratch in
+        let heap: UnsafeMutableBufferPointer<UInt8>? = count > stackScratchCount ? .allocate(capacity: count) : nil
+        defer { heap?.deallocate() }
+        let result: Result<R, E> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackScratchCount) { stack in
             do throws(E) {
-                return .success(try body(scratch))
+                return .success(try body(heap ?? stack))
             } catch {
                 return .failure(error)
             }
         }
         return try result.get()
     }
+
+    static let stackScratchCount = 256
 
     /// Calls `body` with each logical byte of a slot: characters (EBCDIC translated, BCD digits as
     /// ASCII with the `D` separator as `=`), or raw bytes (hexadecimal decoded).
@@ -266,8 +254,7 @@ struct ValueReader {
             let skip = slot.form == .bcdLeft ? units & 1 : 0
             for nibbleIndex in skip..<skip + units {
                 let byte = buffer[start + nibbleIndex >> 1]
-                let nibble = nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F
-                body(nibble == 0x0D ? UInt8(ascii: "=") : tables.hexDigits[Int(nibble)])
+                body(ValueReader.character(ofNibble: nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F))
             }
         case .hex:
             for index in 0..<units {
@@ -286,6 +273,103 @@ struct ValueReader {
                 body(tables.hexDigits[Int(nibbleIndex & 1 == 0 ? byte >> 4 : byte & 0x0F)])
             }
         }
+    }
+}
+
+extension ValueReader {
+    /// The bytes of scratch space ``text(into:)`` (or, when `text` is false, ``logicalBytes(into:)``) needs.
+    @inline(__always)
+    func scratchCount(text: Bool) -> Int {
+        switch slot.form {
+        case .text: 0
+        case .binary: text ? 2 * Int(slot.units) : 0
+        case .hex: (text ? 2 : 1) * Int(slot.units)
+        case .bcdLeft, .bcdRight: 2 * Int(slot.byteCount) + 8
+        case .ebcdic037, .ebcdic1047, .signedBCD: Int(slot.units)
+        }
+    }
+
+    /// The value's logical bytes: in place for text and raw bytes, else decoded into `scratch`
+    /// (``scratchCount(text:)`` bytes).
+    @inline(__always)
+    func logicalBytes(into scratch: UnsafeMutableBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        switch slot.form {
+        case .text, .binary:
+            return UnsafeBufferPointer(rebasing: buffer[Int(slot.offset)..<Int(slot.offset + slot.units)])
+        case .bcdLeft, .bcdRight:
+            let skip = unpackBCD(into: scratch)
+            return UnsafeBufferPointer(rebasing: scratch[skip..<skip + Int(slot.units)])
+        case .ebcdic037, .ebcdic1047, .hex, .signedBCD:
+            var count = 0
+            forEach { byte in
+                scratch[count] = byte
+                count += 1
+            }
+            return UnsafeBufferPointer(rebasing: scratch[0..<count])
+        }
+    }
+
+    /// The value as the text ``ISO8583Message/string(_:)`` gives: its characters, or uppercase
+    /// hexadecimal for binary values; in place for text, else written into `scratch`.
+    @inline(__always)
+    func text(into scratch: UnsafeMutableBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard slot.form == .binary || slot.form == .hex else { return logicalBytes(into: scratch) }
+        let hexDigits = charTables.hexDigits
+        var count = 0
+        forEach { byte in
+            scratch[count] = hexDigits[Int(byte >> 4)]
+            scratch[count + 1] = hexDigits[Int(byte & 0x0F)]
+            count += 2
+        }
+        return UnsafeBufferPointer(rebasing: scratch[0..<count])
+    }
+}
+
+extension ValueReader {
+    /// Writes every nibble of a BCD slot's bytes as a character (a digit, `=` for the track
+    /// separator D, otherwise the hexadecimal digit) into `output`, which has room for 2 ×
+    /// `byteCount` + 8 bytes; returns how many leading characters are the pad (0 or 1).
+    ///
+    /// Four bytes at a time: each byte spread into a 16-bit lane, its nibbles swapped into reading
+    /// order and made ASCII in one add, where the byte at a time took some ten instructions a digit.
+    @inline(__always)
+    func unpackBCD(into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let start = Int(slot.offset)
+        let byteCount = Int(slot.byteCount)
+        let source = buffer.baseAddress! + start
+        let target = UnsafeMutableRawPointer(output.baseAddress!)
+        let lowNibbles: UInt64 = 0x000F_000F_000F_000F
+        var index = 0
+        while index + 4 <= byteCount {
+            var lanes = UInt64(UInt32(littleEndian: UnsafeRawPointer(source + index).loadUnaligned(as: UInt32.self)))
+            lanes = (lanes | lanes << 16) & 0x0000_FFFF_0000_FFFF
+            lanes = (lanes | lanes << 8) & 0x00FF_00FF_00FF_00FF
+            // Little-endian: the high nibble, read first, goes in each lane's low byte.
+            let nibbles = (lanes >> 4) & lowNibbles | (lanes & lowNibbles) << 8
+            if (nibbles &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0 {
+                target.storeBytes(of: (nibbles | 0x3030_3030_3030_3030).littleEndian, toByteOffset: 2 * index, as: UInt64.self)
+            } else {
+                for offset in 0..<4 { writeBCDByte(source[index + offset], to: target, at: 2 * (index + offset)) }
+            }
+            index += 4
+        }
+        while index < byteCount {
+            writeBCDByte(source[index], to: target, at: 2 * index)
+            index += 1
+        }
+        return slot.form == .bcdLeft ? Int(slot.units) & 1 : 0
+    }
+
+    @inline(__always)
+    private func writeBCDByte(_ byte: UInt8, to target: UnsafeMutableRawPointer, at offset: Int) {
+        target.storeBytes(of: ValueReader.character(ofNibble: byte >> 4), toByteOffset: offset, as: UInt8.self)
+        target.storeBytes(of: ValueReader.character(ofNibble: byte & 0x0F), toByteOffset: offset + 1, as: UInt8.self)
+    }
+
+    /// A BCD nibble's character: the digit, `=` for the track separator D, else its hexadecimal digit.
+    @inline(__always)
+    static func character(ofNibble nibble: UInt8) -> UInt8 {
+        nibble <= 9 ? 0x30 | nibble : nibble == 0x0D ? UInt8(ascii: "=") : nibble &+ 0x37
     }
 }
 
