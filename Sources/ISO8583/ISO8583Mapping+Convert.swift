@@ -64,6 +64,16 @@ extension ISO8583Mapping {
             case .localTime:
                 localTime = slot
             default:
+                if let text = entry.textField, slot.form == .text {
+                    // Most card texts are characters in the frame: copied from it straight into the
+                    // message's slot, reading whole words while the frame has 24 bytes left.
+                    message.storage.withUnsafeBufferPointer { frame in
+                        let start = Int(slot.offset)
+                        payment.setText(text, utf8: UnsafeBufferPointer(rebasing: frame[start..<start + Int(slot.units)]),
+                                        readableBytes: frame.count - start)
+                    }
+                    continue
+                }
                 // One reading of the value per field, and one place that stores it: a read inlined in
                 // every case made the loop some 25 KB of code.
                 try message.withText(slot) { value throws(MappingError) in
@@ -88,8 +98,8 @@ extension ISO8583Mapping {
     /// canonical message. A merchant's value makes the merchant present; a DE 43 of blanks alone does not.
     private func store(_ value: UnsafeBufferPointer<UInt8>, _ entry: Entry, field: Int, into payment: inout PaymentMessage,
                        message: ISO8583Message, results: ResultCodeTable) throws(MappingError) {
-        if let text = entry.target.textField {
-            // Copied from the frame (or the stack) straight into the message's inline slot.
+        if let text = entry.textField {
+            // Copied from the stack straight into the message's inline slot.
             payment.setText(text, utf8: value)
             return
         }
@@ -171,7 +181,9 @@ extension ISO8583Mapping {
             let clipped = range.clamped(to: 0..<value.count)
             var end = clipped.upperBound
             while end > clipped.lowerBound && value[end - 1] == UInt8(ascii: " ") { end -= 1 }
-            if end > clipped.lowerBound { payment.setText(field, utf8: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end])) }
+            if end > clipped.lowerBound {
+                payment.setText(field, utf8: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]), readableBytes: value.count - clipped.lowerBound)
+            }
         }
         part(.merchantName, 0..<23)
         part(.merchantCity, 23..<36)
@@ -215,7 +227,7 @@ extension ISO8583Mapping {
         for entry in entries {
             let field = entry.field
             // A short text goes as it is; a 1987 local date and time gains its year (below).
-            if let text = entry.target.textField, entry.target != .localDateTime {
+            if let text = entry.textField, entry.target != .localDateTime {
                 payment.withText(text) { value in if let value { message.set(field, utf8: value) } }
                 continue
             }
@@ -374,6 +386,11 @@ extension ISO8583Mapping {
             throw MappingError(field: field, reason: "the amount is not a whole number of minor units")
         }
         var minor: Int64 = 0
+        if value.count <= 18 {
+            // 18 digits stay below Int64.max: no overflow to check.
+            for digit in value { minor = minor &* 10 &+ Int64(digit &- UInt8(ascii: "0")) }
+            return Amount(minorUnits: minor, currency: currency)
+        }
         for digit in value {
             let (shifted, overflow) = minor.multipliedReportingOverflow(by: 10)
             let (sum, carry) = shifted.addingReportingOverflow(Int64(digit &- UInt8(ascii: "0")))

@@ -78,6 +78,15 @@ public struct ISO8583Mapping: Sendable {
         public let target: Target
         /// For amounts: the element with the currency's numeric code.
         public let currencyField: Int?
+        /// The target's short text, worked out once (``Target/textField``).
+        let textField: PaymentMessage.TextField?
+
+        init(field: Int, target: Target, currencyField: Int?) {
+            self.field = field
+            self.target = target
+            self.currencyField = currencyField
+            textField = target.textField
+        }
     }
 
     public let name: String

@@ -41,8 +41,12 @@ extension PaymentMessage {
     /// Sets a short text from UTF-8 bytes, without building a string when it fits inline. Bytes
     /// that are not valid UTF-8 are kept as they are and repaired when read as a string. A
     /// merchant's value makes the merchant present.
-    package mutating func setText(_ field: TextField, utf8 bytes: UnsafeBufferPointer<UInt8>) {
-        texts.set(field, utf8: bytes)
+    ///
+    /// - Parameter readableBytes: how many bytes may be read from the start of `bytes` (at least
+    ///   its count): when 24 or more, as in a frame with more after the value, the slot is filled
+    ///   with three loads and masks rather than loads sized to the value.
+    package mutating func setText(_ field: TextField, utf8 bytes: UnsafeBufferPointer<UInt8>, readableBytes: Int = 0) {
+        texts.set(field, utf8: bytes, readableBytes: readableBytes)
         if field.isMerchantValue { hasMerchant = true }
     }
 }
@@ -145,7 +149,7 @@ struct CardTexts: Sendable, Hashable {
     }
 
     @inline(__always)
-    mutating func set(_ field: PaymentMessage.TextField, utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func set(_ field: PaymentMessage.TextField, utf8 bytes: UnsafeBufferPointer<UInt8>, readableBytes: Int = 0) {
         guard bytes.count <= CardTexts.inlineCapacity else {
             setLong(field, String(unsafeUninitializedCapacity: bytes.count) { $0.initialize(fromContentsOf: bytes) })
             return
@@ -154,9 +158,19 @@ struct CardTexts: Sendable, Hashable {
         // Composed in registers (bytes written to a stack buffer and read back as words stall on
         // store forwarding) and stored in place (a jump table per field mispredicts).
         let count = bytes.count
+        let state = UInt64(count + 1) << 56
+        if readableBytes >= MemoryLayout<Slot>.size, let source = UnsafeRawPointer(bytes.baseAddress) {
+            func word(_ index: Int) -> UInt64 {
+                let loaded = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
+                let kept = count - 8 * index
+                return kept >= 8 ? loaded : kept <= 0 ? 0 : loaded & (1 &<< UInt64(8 * kept) &- 1)
+            }
+            store(field, word(0), word(1), word(2) | state)
+            return
+        }
         let source = UnsafeRawPointer(bytes.baseAddress)
         store(field, littleEndianWord(source, 0, min(count, 8)), littleEndianWord(source, 8, min(max(count - 8, 0), 8)),
-              littleEndianWord(source, 16, max(count - 16, 0)) | UInt64(count + 1) << 56)
+              littleEndianWord(source, 16, max(count - 16, 0)) | state)
     }
 
     /// A slot's state byte, read in place (a mutating access addresses the table without a copy).

@@ -61,9 +61,20 @@ public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, Custom
 /// Whether every byte is ASCII (below 0x80); shared with the codecs of this package.
 @inline(__always)
 package func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    var bits: UInt8 = 0
-    for byte in bytes { bits |= byte }
-    return bits < 0x80
+    guard let base = bytes.baseAddress, bytes.count >= 8 else {
+        var bits: UInt8 = 0
+        for byte in bytes { bits |= byte }
+        return bits < 0x80
+    }
+    // Eight bytes at a time, the last word overlapping the one before it.
+    let raw = UnsafeRawPointer(base)
+    var bits: UInt64 = raw.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
+    var offset = 0
+    while offset + 8 <= bytes.count {
+        bits |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        offset += 8
+    }
+    return bits & 0x8080_8080_8080_8080 == 0
 }
 
 /// Bytes that must never be printed in clear (EMV chip data, whose tags 5A and 57 carry the PAN
