@@ -43,22 +43,14 @@ extension ISO8583Mapping {
             let field = Int(slot.number)
             let position = Int(fieldTable[field])
             guard position != 0 else {
-                if scope == .everything && !coveredFields.contains(field) {
-                    let key = ISO8583Mapping.decimalKeys[field]
-                    payment.unmapped.append(message.withText(slot) { value in
-                        UnmappedField(key: key, utf8: value, isSensitive: dialect.isSensitive(field))
-                    })
-                }
+                if scope == .everything && !coveredFields.contains(field) { ISO8583Mapping.keepUnmapped(slot, of: message, dialect: dialect, in: &payment) }
                 continue
             }
             let entry = entries[position - 1]
             if scope == .routing && !entry.target.isReadByRouting { continue }
             switch entry.target {
             case .emv:
-                // Raw bytes stay in the frame; other forms (hexadecimal) are decoded into an array.
-                payment.emv = slot.form == .binary
-                    ? SensitiveBytes(slice: message.storage[Int(slot.offset)..<Int(slot.offset + slot.units)])
-                    : SensitiveBytes(message.logicalBytes(slot))
+                ISO8583Mapping.keepEMV(slot, of: message, in: &payment)
             case .localDate:
                 localDate = slot
             case .localTime:
@@ -74,11 +66,7 @@ extension ISO8583Mapping {
                     }
                     continue
                 }
-                // One reading of the value per field, and one place that stores it: a read inlined in
-                // every case made the loop some 25 KB of code.
-                try message.withText(slot) { value throws(MappingError) in
-                    try store(value, entry, field: field, into: &payment, message: message, results: results)
-                }
+                try store(slot, entry, from: message, into: &payment, results: results)
             }
         }
         if let localDate, let localTime {
@@ -91,6 +79,36 @@ extension ISO8583Mapping {
                     }
                 }
             }
+        }
+    }
+
+    // The cases below are out of the loop above: inlined, they made it keep its state on the
+    // stack rather than in registers.
+
+    /// An element the mapping does not map, kept as it is.
+    @inline(never)
+    private static func keepUnmapped(_ slot: FieldSlot, of message: ISO8583Message, dialect: Dialect, in payment: inout PaymentMessage) {
+        let field = Int(slot.number)
+        payment.unmapped.append(message.withText(slot) { value in
+            UnmappedField(key: ISO8583Mapping.decimalKeys[field], utf8: value, isSensitive: dialect.isSensitive(field))
+        })
+    }
+
+    /// EMV data: raw bytes stay in the frame; other forms (hexadecimal) are decoded into an array.
+    @inline(never)
+    private static func keepEMV(_ slot: FieldSlot, of message: ISO8583Message, in payment: inout PaymentMessage) {
+        payment.emv = slot.form == .binary
+            ? SensitiveBytes(slice: message.storage[Int(slot.offset)..<Int(slot.offset + slot.units)])
+            : SensitiveBytes(message.logicalBytes(slot))
+    }
+
+    /// Reads one field's value once and stores it: a read inlined in every case made the loop some
+    /// 25 KB of code.
+    @inline(never)
+    private func store(_ slot: FieldSlot, _ entry: Entry, from message: ISO8583Message, into payment: inout PaymentMessage,
+                       results: ResultCodeTable) throws(MappingError) {
+        try message.withText(slot) { value throws(MappingError) in
+            try store(value, entry, field: Int(slot.number), into: &payment, message: message, results: results)
         }
     }
 
@@ -155,17 +173,34 @@ extension ISO8583Mapping {
     /// Whether a value is all ASCII digits and its length in `lengths`.
     @inline(__always)
     static func isDigits(_ bytes: UnsafeBufferPointer<UInt8>, _ lengths: ClosedRange<Int>) -> Bool {
-        guard lengths.contains(bytes.count) else { return false }
-        var invalid = false
-        for byte in bytes { invalid = invalid || byte &- UInt8(ascii: "0") > 9 }
-        return !invalid
+        lengths.contains(bytes.count) && isASCIIDigits(bytes)
     }
 
     /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
     /// its trailing spaces and none when blank.
+    /// Whether every byte is ASCII and none is CR: eight bytes at a time, the last word
+    /// overlapping the one before it.
+    @inline(__always)
+    static func isASCIIWithoutCR(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = value.baseAddress, value.count >= 8 else { return isASCII(value) && !value.contains(0x0D) }
+        let raw = UnsafeRawPointer(base)
+        func clean(_ word: UInt64) -> Bool {
+            // A CR becomes a zero byte; zero bytes are found exactly (no borrow between bytes).
+            let crossed = word ^ 0x0D0D_0D0D_0D0D_0D0D
+            let zero = ~(((crossed & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | crossed)
+            return (word | zero) & 0x8080_8080_8080_8080 == 0
+        }
+        var offset = 0
+        while offset + 8 <= value.count {
+            guard clean(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) else { return false }
+            offset += 8
+        }
+        return offset == value.count || clean(raw.loadUnaligned(fromByteOffset: value.count - 8, as: UInt64.self))
+    }
+
     static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into payment: inout PaymentMessage) {
         // In ASCII without CR (CR LF is one character) a character is a byte: slice the bytes.
-        guard isASCII(value), !value.contains(0x0D) else {
+        guard ISO8583Mapping.isASCIIWithoutCR(value) else {
             let characters = Array(String(decoding: value, as: UTF8.self))
             func part(_ field: PaymentMessage.TextField, _ range: Range<Int>) {
                 let clipped = range.clamped(to: 0..<characters.count)
@@ -177,17 +212,19 @@ extension ISO8583Mapping {
             part(.merchantLocation, 36..<40)
             return
         }
-        func part(_ field: PaymentMessage.TextField, _ range: Range<Int>) {
-            let clipped = range.clamped(to: 0..<value.count)
-            var end = clipped.upperBound
-            while end > clipped.lowerBound && value[end - 1] == UInt8(ascii: " ") { end -= 1 }
-            if end > clipped.lowerBound {
-                payment.setText(field, utf8: UnsafeBufferPointer(rebasing: value[clipped.lowerBound..<end]), readableBytes: value.count - clipped.lowerBound)
+        // Pointer arithmetic rather than ranges and slices of the buffer.
+        guard let base = value.baseAddress else { return }
+        @inline(__always) func part(_ field: PaymentMessage.TextField, _ lower: Int, _ upper: Int) {
+            let start = min(lower, value.count)
+            var end = min(upper, value.count)
+            while end > start && base[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            if end > start {
+                payment.setText(field, utf8: UnsafeBufferPointer(start: base + start, count: end - start), readableBytes: value.count - start)
             }
         }
-        part(.merchantName, 0..<23)
-        part(.merchantCity, 23..<36)
-        part(.merchantLocation, 36..<40)
+        part(.merchantName, 0, 23)
+        part(.merchantCity, 23, 36)
+        part(.merchantLocation, 36, 40)
     }
 
     /// The ISO 8583 message that carries a canonical message in a dialect this mapping serves.
@@ -382,7 +419,7 @@ extension ISO8583Mapping {
         guard let currency = message.withText(slot, Currency.init(numericDigits:)) ?? Currency(message.withText(slot, ISO8583Mapping.string)) else {
             throw MappingError(field: currencyField, reason: "unknown currency '\(message.withText(slot, ISO8583Mapping.string))'")
         }
-        guard !value.isEmpty, value.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+        guard !value.isEmpty, isASCIIDigits(value) else {
             throw MappingError(field: field, reason: "the amount is not a whole number of minor units")
         }
         var minor: Int64 = 0

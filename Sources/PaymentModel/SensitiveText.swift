@@ -58,6 +58,28 @@ public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, Custom
     public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
 }
 
+/// Whether every byte is an ASCII digit: eight at a time, the last word overlapping the one
+/// before it; shared with the codecs of this package.
+@inline(__always)
+package func isASCIIDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress, bytes.count >= 8 else {
+        var invalid = false
+        for byte in bytes { invalid = invalid || !isASCIIDigit(byte) }
+        return !invalid
+    }
+    let raw = UnsafeRawPointer(base)
+    func digits(_ word: UInt64) -> Bool {
+        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
+        return word & high == threes && (word &+ 0x0606_0606_0606_0606) & high == threes
+    }
+    var offset = 0
+    while offset + 8 <= bytes.count {
+        guard digits(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) else { return false }
+        offset += 8
+    }
+    return offset == bytes.count || digits(raw.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self))
+}
+
 /// Whether every byte is ASCII (below 0x80); shared with the codecs of this package.
 @inline(__always)
 package func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -123,10 +145,7 @@ public struct PAN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
 
     @inline(__always)
     private static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard (12...19).contains(bytes.count) else { return false }
-        var invalid = false
-        for byte in bytes { invalid = invalid || !isASCIIDigit(byte) }
-        return !invalid
+        (12...19).contains(bytes.count) && isASCIIDigits(bytes)
     }
 
     /// Calls `body` with the clear digits (ASCII), without building a string. Not generic, so
