@@ -41,6 +41,11 @@ struct MessageDecoder {
 
     /// The dialect is borrowed for the call, not stored: a stored copy retains and releases each of its arrays.
     func decode(_ dialect: Dialect) throws(ISO8583Error) -> (MTI, FieldSet, [FieldSlot]) {
+        // Slots hold offsets and lengths as 32-bit numbers: checked once here, not per field.
+        guard buffer.count <= Int(UInt32.max) else {
+            throw ISO8583Error(code: .lengthOverMaximum, field: nil, offset: 0,
+                               reason: "a frame of \(buffer.count) bytes is over the \(UInt32.max) a message can hold")
+        }
         var reader = FieldReader(buffer: buffer, start: 0, end: buffer.count)
         let mti = try reader.readMTI(dialect.mtiEncoding)
         var announced = FieldSet()
@@ -222,9 +227,11 @@ struct FieldReader {
                 code: .truncated, field: number, offset: position,
                 reason: "\(label(number, dialect)): the value needs \(byteCount) bytes but the frame has \(end - position) left")
         }
+        // In range: the frame is at most UInt32.max bytes (checked in `decode`), the value lies in
+        // it, its units are at most the field's maximum and its number at most 192.
         let slot = FieldSlot(
-            offset: UInt32(position), byteCount: UInt32(byteCount), units: UInt32(units), number: UInt16(number),
-            form: codec.pointee.form)
+            offset: UInt32(truncatingIfNeeded: position), byteCount: UInt32(truncatingIfNeeded: byteCount),
+            units: UInt32(truncatingIfNeeded: units), number: UInt16(truncatingIfNeeded: number), form: codec.pointee.form)
         if codec.pointee.isPlainText {
             if let bad = tables.firstOutsideClass(buffer.baseAddress! + position, units, codec.pointee.fieldClass, codec.pointee.allowedBits) {
                 throw badCharacter(codec.pointee, number: number, dialect, at: position + bad, expected: nil)
