@@ -107,6 +107,15 @@ extension ISO8583Mapping {
     @inline(never)
     private func store(_ slot: FieldSlot, _ entry: Entry, from message: ISO8583Message, into payment: inout PaymentMessage,
                        results: ResultCodeTable) throws(MappingError) {
+        if slot.form == .text {
+            // Characters in the frame: read in place, without a scratch buffer or a closure.
+            try message.storage.withUnsafeBufferPointer { frame throws(MappingError) in
+                let start = Int(slot.offset)
+                try store(UnsafeBufferPointer(rebasing: frame[start..<start + Int(slot.units)]), entry, field: Int(slot.number),
+                          into: &payment, message: message, results: results)
+            }
+            return
+        }
         try message.withText(slot) { value throws(MappingError) in
             try store(value, entry, field: Int(slot.number), into: &payment, message: message, results: results)
         }
