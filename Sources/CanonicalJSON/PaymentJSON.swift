@@ -5,9 +5,17 @@ public import PaymentModel
 /// The canonical message as flat JSON: `{"kind":"creditTransfer","function":"request","amount":"12.30",…}`.
 ///
 /// One form for both directions: `payswitch iso20022 decode` and `translate --canonical` print it
-/// (card data masked unless asked), `payswitch iso20022 encode` reads it back.
+/// (card data and IBANs masked unless asked), `payswitch iso20022 encode` reads it back (a masked
+/// IBAN is refused there, not sent).
 public enum PaymentJSON {
-    /// The string members, in a stable order; card data masked unless `unmask`.
+    /// An unmapped value as printed: masked when it is card data or an IBAN (the IBANs of a
+    /// document's further transactions are kept under their paths), unless `unmask`.
+    static func printable(_ field: UnmappedField, unmask: Bool) -> String {
+        if unmask { return field.value }
+        return field.key == "IBAN" || field.key.hasSuffix("/IBAN") ? IBAN.masked(field.value) : field.printableValue
+    }
+
+    /// The string members, in a stable order; card data and IBANs masked unless `unmask`.
     public static func members(_ payment: PaymentMessage, unmask: Bool) -> [(String, String)] {
         var members: [(String, String)] = [("kind", payment.kind.rawValue), ("function", payment.function.rawValue)]
         func add(_ key: String, _ value: String?) { if let value { members.append((key, value)) } }
@@ -41,11 +49,11 @@ public enum PaymentJSON {
         add("instructingAgent", payment.instructingAgent)
         add("instructedAgent", payment.instructedAgent)
         add("debtorName", payment.debtor?.name)
-        add("debtorIBAN", payment.debtor?.iban)
+        add("debtorIBAN", payment.debtor?.iban.map { unmask ? $0 : IBAN.masked($0) })
         add("debtorAccount", payment.debtor?.otherAccount)
         add("debtorAgent", payment.debtorAgent)
         add("creditorName", payment.creditor?.name)
-        add("creditorIBAN", payment.creditor?.iban)
+        add("creditorIBAN", payment.creditor?.iban.map { unmask ? $0 : IBAN.masked($0) })
         add("creditorAccount", payment.creditor?.otherAccount)
         add("creditorAgent", payment.creditorAgent)
         add("settlementDate", payment.settlementDate)
@@ -75,7 +83,7 @@ public enum PaymentJSON {
             json += ",\"remittanceInformation\":[" + payment.remittanceInformation.map(MessageJSON.quote).joined(separator: ",") + "]"
         }
         if !payment.unmapped.isEmpty {
-            json += ",\"unmapped\":{" + payment.unmapped.map { "\(MessageJSON.quote($0.key)):\(MessageJSON.quote(unmask ? $0.value : $0.printableValue))" }.joined(separator: ",") + "}"
+            json += ",\"unmapped\":{" + payment.unmapped.map { "\(MessageJSON.quote($0.key)):\(MessageJSON.quote(printable($0, unmask: unmask)))" }.joined(separator: ",") + "}"
         }
         return json + "}"
     }

@@ -14,7 +14,8 @@ public enum ISO20022BusinessRules {
             let name = element.path.split(separator: "/").last.map(String.init) ?? element.path
             switch name {
             case "IBAN" where !isValidIBAN(element.text):
-                problem(element, "'\(element.text)' is not a valid IBAN (shape or mod-97 check digits)")
+                // An IBAN is personal data: the error shows it masked.
+                problem(element, "'\(IBAN.masked(element.text))' is not a valid IBAN (shape or mod-97 check digits)")
             case "BICFI", "AnyBIC", "BIC":
                 if !isValidBIC(element.text) {
                     problem(element, "'\(element.text)' is not a BIC (4 letters bank, 2 letters country, 2 letters or digits location, optional 3 branch)")

@@ -50,6 +50,11 @@ struct XMLWriter {
         start(name)
         start("Id")
         if let iban = party.iban {
+            // The schema's pattern: a masked IBAN (from a dump without --unmask) is refused, not sent.
+            guard IBAN.hasShape(iban) else {
+                throw ISO20022Error(.cannotEncode, path: (open.dropFirst() + ["IBAN"]).joined(separator: "/"),
+                                    reason: "'\(IBAN.masked(iban))' does not match the IBAN pattern [A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}")
+            }
             try leaf("IBAN", iban)
         } else {
             start("Othr")

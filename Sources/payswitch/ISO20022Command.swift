@@ -17,7 +17,7 @@ struct ISO20022Command: ParsableCommand {
 
         @Argument(help: "The XML file; standard input when absent.") var file: String?
         @Flag(help: "Also run the business checks the XSD cannot make (IBAN, BIC, NbOfTxs/CtrlSum, UTC).") var check = false
-        @Flag(help: "Print card data in clear.") var unmask = false
+        @Flag(help: "Print card data and IBANs in clear (needed to encode the output again).") var unmask = false
 
         func run() throws {
             let bytes = try readInput(file)
@@ -39,7 +39,7 @@ struct ISO20022Command: ParsableCommand {
 
     struct Encode: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Encode the canonical JSON (as printed by decode) as an ISO 20022 message.")
+            abstract: "Encode the canonical JSON (as printed by decode --unmask) as an ISO 20022 message.")
 
         @Option(help: "The message to write: \(ISO20022MessageDefinition.allCases.map(\.rawValue).joined(separator: ", ")).") var message: String
         @Argument(help: "The JSON file; standard input when absent.") var file: String?

@@ -12,7 +12,7 @@ struct TranslateCommand: ParsableCommand {
         discussion: """
             --from and --to take an ISO 8583 dialect (shipped name or spec file; input and output as hex) \
             or an ISO 20022 message identifier such as pacs.008.001.08 (XML). With --canonical, prints the \
-            canonical message as JSON instead, card data masked unless --unmask. A message whose meaning \
+            canonical message as JSON instead, card data and IBANs masked unless --unmask. A message whose meaning \
             has no form in the target (a card authorization as a credit transfer) is an error.
             """)
 
@@ -23,7 +23,7 @@ struct TranslateCommand: ParsableCommand {
     @Option(help: "A canonical field the ISO 8583 target has no element for that may be lost (repeatable), such as pos-entry-mode.")
     var mayDrop: [String] = []
     @Flag(help: "Print the canonical message as JSON instead of translating.") var canonical = false
-    @Flag(help: "Print card data in clear (with --canonical).") var unmask = false
+    @Flag(help: "Print card data and IBANs in clear (with --canonical).") var unmask = false
 
     func validate() throws {
         if to == nil && !canonical { throw ValidationError("give --to, or --canonical") }

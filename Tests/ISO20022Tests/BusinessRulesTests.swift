@@ -46,6 +46,9 @@ struct BusinessRulesTests {
     @Test func badIBANIsReportedWithItsPath() throws {
         let problems = try BusinessRulesTests.problems(BusinessRulesTests.document(debtorIBAN: "DE89370400440532013001"))
         #expect(problems.map(\.path) == ["FIToFICstmrCdtTrf/CdtTrfTxInf[1]/DbtrAcct/Id/IBAN"])
+        // The error names the IBAN masked: it is personal data.
+        #expect(problems.map(\.description).joined().contains("DE89**************3001"))
+        #expect(!problems.map(\.description).joined().contains("370400440532013001"))
     }
 
     @Test(arguments: ["COBADEFF", "COBADEFFXXX", "BNPAFRPP123", "AAAADE1A"])

@@ -25,6 +25,18 @@ struct RoundTripTests {
         #expect(lint.status == 0, "\(lint.output)\n\(xml)")
     }
 
+    /// A masked IBAN (a dump decoded without --unmask, read back) is refused, never sent.
+    @Test func aMaskedIBANIsNotEncoded() throws {
+        var message = try ISO20022Codec().decode(try Fixtures.sample("pacs.008.001.08_valid.xml"))
+        message.debtor?.iban = IBAN.masked("DE89370400440532013000")
+        #expect {
+            try ISO20022Codec.encode(message)
+        } throws: { error in
+            guard let error = error as? ISO20022Error else { return false }
+            return error.code == .cannotEncode && error.path == "FIToFICstmrCdtTrf/CdtTrfTxInf/DbtrAcct/Id/IBAN"
+        }
+    }
+
     @Test func pacs002SurvivesXMLCanonicalXMLCanonical() throws {
         let codec = ISO20022Codec()
         let original = try Fixtures.xmllint(RoundTripTests.pacs002, schema: "pacs.002.001.10")

@@ -136,7 +136,7 @@ struct ISO20022CommandTests {
         .deletingLastPathComponent().appendingPathComponent("specs/iso20022/pacs.008.001.08.xsd").path
 
     @Test func decodeThenEncodeGivesASchemaValidDocument() throws {
-        let decoded = try PayswitchRunner.run(["iso20022", "decode", "--check", Self.sample])
+        let decoded = try PayswitchRunner.run(["iso20022", "decode", "--check", "--unmask", Self.sample])
         #expect(decoded.status == 0)
         #expect(decoded.stdout.contains("\"endToEndId\":\"E2E-000001\""))
         #expect(decoded.stdout.contains("\"amount\":\"100.00\""))
@@ -153,8 +153,39 @@ struct ISO20022CommandTests {
         lint.waitUntilExit()
         #expect(lint.terminationStatus == 0)
         // And the round trip keeps every mapped value.
-        let again = try PayswitchRunner.run(["iso20022", "decode", file.path])
+        let again = try PayswitchRunner.run(["iso20022", "decode", "--unmask", file.path])
         #expect(again.stdout == decoded.stdout)
+    }
+
+    /// Without --unmask the IBANs print masked, and that output cannot be encoded into a payment.
+    @Test func ibansAreMaskedUnlessAsked() throws {
+        let decoded = try PayswitchRunner.run(["iso20022", "decode", Self.sample])
+        #expect(decoded.status == 0)
+        #expect(decoded.stdout.contains("\"debtorIBAN\":\"DE89**************3000\""))
+        #expect(!decoded.stdout.contains("370400440532013000"))
+        let encoded = try PayswitchRunner.run(["iso20022", "encode", "--message", "pacs.008.001.08"], input: decoded.stdout)
+        #expect(encoded.status != 0)
+        #expect(encoded.stderr.contains("DbtrAcct/Id/IBAN"))
+    }
+
+    /// A further transaction's IBAN, kept unmapped under its path, prints masked too.
+    @Test func anUnmappedIBANIsMaskedUnlessAsked() throws {
+        let xml = """
+        <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf>
+        <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-01-01T00:00:00Z</CreDtTm><NbOfTxs>2</NbOfTxs><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>
+        <CdtTrfTxInf><PmtId><EndToEndId>A</EndToEndId></PmtId><IntrBkSttlmAmt Ccy="EUR">15.00</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr>
+        <Dbtr/><DbtrAgt><FinInstnId><BICFI>COBADEFF</BICFI></FinInstnId></DbtrAgt><CdtrAgt><FinInstnId><BICFI>BNPAFRPP</BICFI></FinInstnId></CdtrAgt><Cdtr/></CdtTrfTxInf>
+        <CdtTrfTxInf><PmtId><EndToEndId>B</EndToEndId></PmtId><IntrBkSttlmAmt Ccy="EUR">7.00</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr>
+        <Dbtr/><DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct><DbtrAgt><FinInstnId><BICFI>COBADEFF</BICFI></FinInstnId></DbtrAgt>
+        <CdtrAgt><FinInstnId><BICFI>BNPAFRPP</BICFI></FinInstnId></CdtrAgt><Cdtr/></CdtTrfTxInf>
+        </FIToFICstmrCdtTrf></Document>
+        """
+        let masked = try PayswitchRunner.run(["iso20022", "decode"], input: xml)
+        #expect(masked.status == 0, "\(masked.stderr)")
+        #expect(masked.stdout.contains("\"CdtTrfTxInf[2]/DbtrAcct/Id/IBAN\":\"DE89**************3000\""), "\(masked.stdout)")
+        #expect(!masked.stdout.contains("370400440532013000"))
+        let clear = try PayswitchRunner.run(["iso20022", "decode", "--unmask"], input: xml)
+        #expect(clear.stdout.contains("\"CdtTrfTxInf[2]/DbtrAcct/Id/IBAN\":\"DE89370400440532013000\""))
     }
 
     @Test func aCreditTransferHasNoCardForm() throws {
