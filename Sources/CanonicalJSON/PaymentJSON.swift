@@ -12,7 +12,7 @@ public enum PaymentJSON {
     /// document's further transactions are kept under their paths), unless `unmask`.
     static func printable(_ field: UnmappedField, unmask: Bool) -> String {
         if unmask { return field.value }
-        return field.key == "IBAN" || field.key.hasSuffix("/IBAN") ? IBAN.masked(field.value) : field.printableValue
+        return IBAN.isPath(field.key) ? IBAN.masked(field.value) : field.printableValue
     }
 
     /// The string members, in a stable order; card data and IBANs masked unless `unmask`.

@@ -1,5 +1,6 @@
 public import ISO20022
 public import ISO8583
+import PaymentModel
 
 /// The request an answer is checked against, for `echo` expectations.
 public enum SentRequest: Sendable {
@@ -65,8 +66,11 @@ extension AnswerExpectation {
             let actual = ISO20022Values(document)
             let sent: ISO20022Values? = if case .iso20022(let request) = request { ISO20022Values(request) } else { nil }
             for (key, expectation) in paths {
-                // An ISO 20022 leaf has no sensitivity of its own: a value that is a card number is masked as one.
-                let mask = { (text: String) in CardDataScrubber.looksLikeCardNumber(text) ? Sensitivity.pan.mask(text) : text }
+                // An ISO 20022 leaf has no sensitivity of its own: a value that is a card number is masked
+                // as one, and an IBAN (personal data) as an IBAN.
+                let mask = { (text: String) in
+                    CardDataScrubber.looksLikeCardNumber(text) ? Sensitivity.pan.mask(text) : IBAN.isPath(key) ? IBAN.masked(text) : text
+                }
                 if let problem = expectation.mismatch(actual.values[key], sent: sent?.values[key], mask: mask) {
                     found.append("\(key): \(problem)")
                 }

@@ -1,5 +1,6 @@
 import ISO20022
 import ISO8583
+import PaymentModel
 
 extension CaptureSession {
     /// The session with its expectations rewritten from the answers a replay received: what
@@ -80,8 +81,8 @@ extension AnswerExpectation {
                     if let expectation = old[key], holds(key, expectation) {
                         written.append((key, expectation))
                     } else {
-                        // A card number in a leaf is required present, never written down.
-                        let unwritten = Self.volatilePaths.contains(key) || CardDataScrubber.looksLikeCardNumber(value)
+                        // A card number or an IBAN in a leaf is required present, never written down.
+                        let unwritten = Self.volatilePaths.contains(key) || CardDataScrubber.looksLikeCardNumber(value) || IBAN.isPath(key)
                         written.append((key, unwritten ? .any : .equals(value)))
                     }
                 }

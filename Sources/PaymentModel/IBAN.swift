@@ -9,6 +9,10 @@ public enum IBAN {
         return String(characters[..<4]) + String(repeating: "*", count: characters.count - 8) + String(characters[(characters.count - 4)...])
     }
 
+    /// Whether an ISO 20022 element path (`…/DbtrAcct/Id/IBAN`) names an IBAN: what dumps and
+    /// differences show masked.
+    public static func isPath(_ path: String) -> Bool { path == "IBAN" || path.hasSuffix("/IBAN") }
+
     /// Whether `text` has the shape ISO 13616 and the XSD's IBAN2007Identifier pattern give an
     /// IBAN: two capital letters, two digits, then 1-30 letters or digits.
     public static func hasShape(_ text: String) -> Bool {

@@ -123,6 +123,29 @@ struct AnswerExpectationTests {
         #expect(yaml.contains("TxInfAndSts/OrgnlEndToEndId: \"*\""))
     }
 
+    /// An IBAN is personal data: masked in differences and never written into a recorded expectation.
+    @Test func anIBANInAnISO20022LeafIsMaskedInDifferencesAndNeverRecorded() throws {
+        let iban = "DE89370400440532013000"
+        let document = Self.status.replacingOccurrences(
+            of: "<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><TxSts>ACCP</TxSts>",
+            with: "<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId><TxSts>ACCP</TxSts><OrgnlTxRef><DbtrAcct><Id><IBAN>\(iban)</IBAN></Id></DbtrAcct></OrgnlTxRef>")
+        let answer = Array(document.utf8)
+        let key = "TxInfAndSts/OrgnlTxRef/DbtrAcct/Id/IBAN"
+        let differences = AnswerExpectation(form: .iso20022(message: nil, paths: [(key: key, expectation: .equals("FR1420041010050500013M02606"))]))
+            .differences(in: answer, dialect: nil, request: .none)
+        #expect(differences == ["\(key): expected \"FR14*******************2606\", got \"DE89**************3000\""])
+        let capture = Capture(name: "c", sessions: [CaptureSession(name: "s", framing: .bin4, framingName: "bin4", wire: .iso20022, steps: [
+            CaptureStep(action: .expect(AnswerExpectation(form: .iso20022(message: nil, paths: [])))),
+        ])])
+        let outcome = SessionOutcome(capture: "c", session: "s", steps: [StepOutcome(location: "", summary: "", differences: ["x"], answer: answer)],
+                                     elapsed: .zero, unexpectedFrames: 0)
+        var recorded = capture
+        recorded.sessions[0] = capture.sessions[0].recorded(from: outcome)
+        let yaml = recorded.yaml()
+        #expect(!yaml.contains("370400440532013000"))
+        #expect(yaml.contains("\(key): \"*\""), "\(yaml)")
+    }
+
     @Test func iso20022PathsNameLeavesBlocksAndTheMessage() {
         let expectation = AnswerExpectation(form: .iso20022(message: "pacs.002.001.10", paths: [
             (key: "GrpHdr/MsgId", expectation: .pattern("STS-[0-9]+")), (key: "TxInfAndSts/TxSts", expectation: .equals("ACCP")),
