@@ -104,13 +104,8 @@ struct AnswerExpectationTests {
         </FIToFIPmtStsRpt></Document>
         """
 
-    @Test func aCardNumberInAnISO20022LeafIsMaskedInDifferencesAndNeverRecorded() throws {
-        let document = Self.status.replacingOccurrences(of: "<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId>",
-                                                        with: "<OrgnlEndToEndId>\(Self.pan)</OrgnlEndToEndId>")
-        let answer = Array(document.utf8)
-        let differences = AnswerExpectation(form: .iso20022(message: nil, paths: [(key: "TxInfAndSts/OrgnlEndToEndId", expectation: .equals("X"))]))
-            .differences(in: answer, dialect: nil, request: .none)
-        #expect(differences == ["TxInfAndSts/OrgnlEndToEndId: expected \"X\", got \"476173******0119\""])
+    /// The YAML `--record` writes for an ISO 20022 session whose one answer was `answer`.
+    static func recordedYAML(answer: [UInt8]) -> String {
         let capture = Capture(name: "c", sessions: [CaptureSession(name: "s", framing: .bin4, framingName: "bin4", wire: .iso20022, steps: [
             CaptureStep(action: .expect(AnswerExpectation(form: .iso20022(message: nil, paths: [])))),
         ])])
@@ -118,7 +113,17 @@ struct AnswerExpectationTests {
                                      elapsed: .zero, unexpectedFrames: 0)
         var recorded = capture
         recorded.sessions[0] = capture.sessions[0].recorded(from: outcome)
-        let yaml = recorded.yaml()
+        return recorded.yaml()
+    }
+
+    @Test func aCardNumberInAnISO20022LeafIsMaskedInDifferencesAndNeverRecorded() throws {
+        let document = Self.status.replacingOccurrences(of: "<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId>",
+                                                        with: "<OrgnlEndToEndId>\(Self.pan)</OrgnlEndToEndId>")
+        let answer = Array(document.utf8)
+        let differences = AnswerExpectation(form: .iso20022(message: nil, paths: [(key: "TxInfAndSts/OrgnlEndToEndId", expectation: .equals("X"))]))
+            .differences(in: answer, dialect: nil, request: .none)
+        #expect(differences == ["TxInfAndSts/OrgnlEndToEndId: expected \"X\", got \"476173******0119\""])
+        let yaml = Self.recordedYAML(answer: answer)
         #expect(!yaml.contains(Self.pan))
         #expect(yaml.contains("TxInfAndSts/OrgnlEndToEndId: \"*\""))
     }
@@ -134,14 +139,7 @@ struct AnswerExpectationTests {
         let differences = AnswerExpectation(form: .iso20022(message: nil, paths: [(key: key, expectation: .equals("FR1420041010050500013M02606"))]))
             .differences(in: answer, dialect: nil, request: .none)
         #expect(differences == ["\(key): expected \"FR14*******************2606\", got \"DE89**************3000\""])
-        let capture = Capture(name: "c", sessions: [CaptureSession(name: "s", framing: .bin4, framingName: "bin4", wire: .iso20022, steps: [
-            CaptureStep(action: .expect(AnswerExpectation(form: .iso20022(message: nil, paths: [])))),
-        ])])
-        let outcome = SessionOutcome(capture: "c", session: "s", steps: [StepOutcome(location: "", summary: "", differences: ["x"], answer: answer)],
-                                     elapsed: .zero, unexpectedFrames: 0)
-        var recorded = capture
-        recorded.sessions[0] = capture.sessions[0].recorded(from: outcome)
-        let yaml = recorded.yaml()
+        let yaml = Self.recordedYAML(answer: answer)
         #expect(!yaml.contains("370400440532013000"))
         #expect(yaml.contains("\(key): \"*\""), "\(yaml)")
     }
