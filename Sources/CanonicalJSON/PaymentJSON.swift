@@ -19,6 +19,7 @@ public enum PaymentJSON {
     public static func members(_ payment: PaymentMessage, unmask: Bool) -> [(String, String)] {
         var members: [(String, String)] = [("kind", payment.kind.rawValue), ("function", payment.function.rawValue)]
         func add(_ key: String, _ value: String?) { if let value { members.append((key, value)) } }
+        func shown(iban: String?) -> String? { iban.map { unmask ? $0 : IBAN.masked($0) } }
         add("pan", payment.pan.map { unmask ? $0.revealed : $0.description })
         add("track2", payment.track2.map { unmask ? $0.revealed : $0.description })
         add("expiry", payment.expiry.map { unmask ? $0.revealed : $0.description })
@@ -49,11 +50,11 @@ public enum PaymentJSON {
         add("instructingAgent", payment.instructingAgent)
         add("instructedAgent", payment.instructedAgent)
         add("debtorName", payment.debtor?.name)
-        add("debtorIBAN", payment.debtor?.iban.map { unmask ? $0 : IBAN.masked($0) })
+        add("debtorIBAN", shown(iban: payment.debtor?.iban))
         add("debtorAccount", payment.debtor?.otherAccount)
         add("debtorAgent", payment.debtorAgent)
         add("creditorName", payment.creditor?.name)
-        add("creditorIBAN", payment.creditor?.iban.map { unmask ? $0 : IBAN.masked($0) })
+        add("creditorIBAN", shown(iban: payment.creditor?.iban))
         add("creditorAccount", payment.creditor?.otherAccount)
         add("creditorAgent", payment.creditorAgent)
         add("settlementDate", payment.settlementDate)

@@ -26,7 +26,7 @@ struct XMLWriter {
     /// `<name attr="…">value</name>`, or nothing when value is nil.
     mutating func leaf(_ name: String, _ value: String?, attributes: KeyValuePairs<String, String> = [:]) throws(ISO20022Error) {
         guard let value else { return }
-        let path = (open.dropFirst() + [name]).joined(separator: "/")
+        let path = path(of: name)
         var tag = name
         for (key, attribute) in attributes {
             tag += " " + key + #"=""# + (try XMLWriter.checked(attribute, path: path + "@" + key)) + #"""#
@@ -52,7 +52,7 @@ struct XMLWriter {
         if let iban = party.iban {
             // The schema's pattern: a masked IBAN (from a dump without --unmask) is refused, not sent.
             guard IBAN.hasShape(iban) else {
-                throw ISO20022Error(.cannotEncode, path: (open.dropFirst() + ["IBAN"]).joined(separator: "/"),
+                throw ISO20022Error(.cannotEncode, path: path(of: "IBAN"),
                                     reason: "'\(IBAN.masked(iban))' does not match the IBAN pattern [A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}")
             }
             try leaf("IBAN", iban)
@@ -71,6 +71,9 @@ struct XMLWriter {
     }
 
     private var indent: String { String(repeating: "  ", count: open.count) }
+
+    /// The path, below the root, of an element `name` written where the writer is now.
+    private func path(of name: String) -> String { (open.dropFirst() + [name]).joined(separator: "/") }
 
     /// The value escaped, or an error when it holds a character XML 1.0 cannot carry.
     static func checked(_ value: String, path: String) throws(ISO20022Error) -> String {

@@ -60,9 +60,7 @@ extension ISO8583Mapping {
                     // Most card texts are characters in the frame: copied from it straight into the
                     // message's slot, reading whole words while the frame has 24 bytes left.
                     message.storage.withUnsafeBufferPointer { frame in
-                        let start = Int(slot.offset)
-                        payment.setText(text, utf8: UnsafeBufferPointer(rebasing: frame[start..<start + Int(slot.units)]),
-                                        readableBytes: frame.count - start)
+                        payment.setText(text, utf8: ValueReader(buffer: frame, slot: slot).storedBytes, readableBytes: frame.count - Int(slot.offset))
                     }
                     continue
                 }
@@ -110,8 +108,7 @@ extension ISO8583Mapping {
         if slot.form == .text {
             // Characters in the frame: read in place, without a scratch buffer or a closure.
             try message.storage.withUnsafeBufferPointer { frame throws(MappingError) in
-                let start = Int(slot.offset)
-                try store(UnsafeBufferPointer(rebasing: frame[start..<start + Int(slot.units)]), entry, field: Int(slot.number),
+                try store(ValueReader(buffer: frame, slot: slot).storedBytes, entry, field: Int(slot.number),
                           into: &payment, message: message, results: results)
             }
             return
@@ -185,28 +182,19 @@ extension ISO8583Mapping {
         lengths.contains(bytes.count) && isASCIIDigits(bytes)
     }
 
-    /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
-    /// its trailing spaces and none when blank.
-    /// Whether every byte is ASCII and none is CR: eight bytes at a time, the last word
-    /// overlapping the one before it.
+    /// Whether every byte is ASCII and none is CR.
     @inline(__always)
     static func isASCIIWithoutCR(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = value.baseAddress, value.count >= 8 else { return isASCII(value) && !value.contains(0x0D) }
-        let raw = UnsafeRawPointer(base)
-        func clean(_ word: UInt64) -> Bool {
+        everyWord(of: value, passes: { word in
             // A CR becomes a zero byte; zero bytes are found exactly (no borrow between bytes).
             let crossed = word ^ 0x0D0D_0D0D_0D0D_0D0D
             let zero = ~(((crossed & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | crossed)
             return (word | zero) & 0x8080_8080_8080_8080 == 0
-        }
-        var offset = 0
-        while offset + 8 <= value.count {
-            guard clean(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) else { return false }
-            offset += 8
-        }
-        return offset == value.count || clean(raw.loadUnaligned(fromByteOffset: value.count - 8, as: UInt64.self))
+        }, orEveryByte: { $0 < 0x80 && $0 != 0x0D })
     }
 
+    /// 1987 DE 43: name in characters 1-23, city in 24-36, state and country in 37-40, each without
+    /// its trailing spaces and none when blank.
     static func nameAndLocation(_ value: UnsafeBufferPointer<UInt8>, into payment: inout PaymentMessage) {
         // In ASCII without CR (CR LF is one character) a character is a byte: slice the bytes.
         guard ISO8583Mapping.isASCIIWithoutCR(value) else {

@@ -284,9 +284,16 @@ extension ValueReader {
         case .text: 0
         case .binary: text ? 2 * Int(slot.units) : 0
         case .hex: (text ? 2 : 1) * Int(slot.units)
-        case .bcdLeft, .bcdRight: 2 * Int(slot.byteCount) + 8
+        case .bcdLeft, .bcdRight: 2 * Int(slot.byteCount)
         case .ebcdic037, .ebcdic1047, .signedBCD: Int(slot.units)
         }
+    }
+
+    /// The value's bytes as stored, which are its logical bytes for the text and binary forms.
+    @inline(__always)
+    var storedBytes: UnsafeBufferPointer<UInt8> {
+        let start = Int(slot.offset)
+        return UnsafeBufferPointer(rebasing: buffer[start..<start + Int(slot.byteCount)])
     }
 
     /// The value's logical bytes: in place for text and raw bytes, else decoded into `scratch`
@@ -295,7 +302,7 @@ extension ValueReader {
     func logicalBytes(into scratch: UnsafeMutableBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         switch slot.form {
         case .text, .binary:
-            return UnsafeBufferPointer(rebasing: buffer[Int(slot.offset)..<Int(slot.offset + slot.units)])
+            return storedBytes
         case .bcdLeft, .bcdRight:
             let skip = unpackBCD(into: scratch)
             return UnsafeBufferPointer(rebasing: scratch[skip..<skip + Int(slot.units)])
@@ -328,7 +335,7 @@ extension ValueReader {
 extension ValueReader {
     /// Writes every nibble of a BCD slot's bytes as a character (a digit, `=` for the track
     /// separator D, otherwise the hexadecimal digit) into `output`, which has room for 2 ×
-    /// `byteCount` + 8 bytes; returns how many leading characters are the pad (0 or 1).
+    /// `byteCount` bytes; returns how many leading characters are the pad (0 or 1).
     ///
     /// Four bytes at a time: each byte spread into a 16-bit lane, its nibbles swapped into reading
     /// order and made ASCII in one add, where the byte at a time took some ten instructions a digit.

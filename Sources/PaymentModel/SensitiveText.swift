@@ -58,45 +58,38 @@ public struct SensitiveText: Sendable, Hashable, CustomStringConvertible, Custom
     public var customMirror: Mirror { Mirror(self, children: ["masked": description]) }
 }
 
-/// Whether every byte is an ASCII digit: eight at a time, the last word overlapping the one
-/// before it; shared with the codecs of this package.
-@inline(__always)
-package func isASCIIDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+/// Whether every byte of `bytes` passes: eight bytes at a time through `word` (the last word
+/// overlapping the one before it, so a byte may be tested twice), or, for fewer than eight bytes,
+/// one at a time through `byte`. The one word loop of the byte checks of this package and its codecs.
+@inlinable @inline(__always)
+package func everyWord(of bytes: UnsafeBufferPointer<UInt8>, passes word: (UInt64) -> Bool, orEveryByte byte: (UInt8) -> Bool) -> Bool {
     guard let base = bytes.baseAddress, bytes.count >= 8 else {
-        var invalid = false
-        for byte in bytes { invalid = invalid || !isASCIIDigit(byte) }
-        return !invalid
+        var passes = true
+        for value in bytes { passes = passes && byte(value) }
+        return passes
     }
     let raw = UnsafeRawPointer(base)
-    func digits(_ word: UInt64) -> Bool {
-        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
-        return word & high == threes && (word &+ 0x0606_0606_0606_0606) & high == threes
-    }
     var offset = 0
     while offset + 8 <= bytes.count {
-        guard digits(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) else { return false }
+        guard word(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) else { return false }
         offset += 8
     }
-    return offset == bytes.count || digits(raw.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self))
+    return offset == bytes.count || word(raw.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self))
+}
+
+/// Whether every byte is an ASCII digit; shared with the codecs of this package.
+@inline(__always)
+package func isASCIIDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    everyWord(of: bytes, passes: { word in
+        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
+        return word & high == threes && (word &+ 0x0606_0606_0606_0606) & high == threes
+    }, orEveryByte: isASCIIDigit)
 }
 
 /// Whether every byte is ASCII (below 0x80); shared with the codecs of this package.
 @inline(__always)
 package func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let base = bytes.baseAddress, bytes.count >= 8 else {
-        var bits: UInt8 = 0
-        for byte in bytes { bits |= byte }
-        return bits < 0x80
-    }
-    // Eight bytes at a time, the last word overlapping the one before it.
-    let raw = UnsafeRawPointer(base)
-    var bits: UInt64 = raw.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
-    var offset = 0
-    while offset + 8 <= bytes.count {
-        bits |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-        offset += 8
-    }
-    return bits & 0x8080_8080_8080_8080 == 0
+    everyWord(of: bytes, passes: { $0 & 0x8080_8080_8080_8080 == 0 }, orEveryByte: { $0 < 0x80 })
 }
 
 /// Bytes that must never be printed in clear (EMV chip data, whose tags 5A and 57 carry the PAN
