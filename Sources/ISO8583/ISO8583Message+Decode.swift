@@ -61,9 +61,10 @@ struct MessageDecoder {
         presence.remove(1)
         if dialect.tertiaryBitmap { presence.remove(65) }
 
-        // Written in place into an exactly sized array: one allocation, no append bookkeeping.
-        let capacity = presence.count + (hasTertiary ? 64 : 0)
-        let slots = try [FieldSlot](unsafeUninitializedCapacity: max(capacity, 1)) { slotBuffer, slotCount throws(ISO8583Error) in
+        // One allocation of the exact size. Not `init(unsafeUninitializedCapacity:)`: that calls the
+        // stdlib's unspecialised code, which looks up the array's generic metadata on every call.
+        var slots: [FieldSlot] = []
+        slots.reserveCapacity(presence.count + (hasTertiary ? 64 : 0))
         try dialect.codecs.withUnsafeBufferPointer { codecs throws(ISO8583Error) in
             fields: for wordIndex in 0..<3 {
                 if wordIndex == 1 && hasTertiary {
@@ -88,11 +89,9 @@ struct MessageDecoder {
                             code: .undefinedField, field: number, offset: reader.position,
                             reason: "the bitmap announces DE \(number), which dialect \(dialect.name) does not define")
                     }
-                    slotBuffer[slotCount] = try reader.readField(codec, number: number, dialect: dialect)
-                    slotCount += 1
+                    slots.append(try reader.readField(codec, number: number, dialect: dialect))
                 }
             }
-        }
         }
         if stopBefore == .max && reader.position != buffer.count {
             throw ISO8583Error(
@@ -233,17 +232,18 @@ struct FieldReader {
             offset: UInt32(truncatingIfNeeded: position), byteCount: UInt32(truncatingIfNeeded: byteCount),
             units: UInt32(truncatingIfNeeded: units), number: UInt16(truncatingIfNeeded: number), form: codec.pointee.form)
         if codec.pointee.isPlainText {
-            if let bad = tables.firstOutsideClass(buffer.baseAddress! + position, units, codec.pointee.fieldClass, codec.pointee.allowedBits) {
+            if let bad = tables.firstOutsideClass(buffer.baseAddress! + position, units, codec.pointee.fieldClass, codec.pointee.allowedBits,
+                                                  readableBytes: buffer.count - position) {
                 throw badCharacter(codec.pointee, number: number, dialect, at: position + bad, expected: nil)
             }
         } else if !(codec.pointee.isBERTLV && codec.pointee.form == .hex) {
-            try checkValue(codec.pointee, slot: slot, dialect: dialect)
+            try checkValue(codec, slot: slot, dialect: dialect)
         }
         if codec.pointee.isBERTLV {
             // EMV data, checked without looking up the field's spec: in place when binary; when hex,
             // validated while it is decoded onto the stack, in one pass.
             if codec.pointee.form == .hex {
-                try checkHexBERTLV(codec.pointee, slot: slot, dialect: dialect)
+                try checkHexBERTLV(codec, slot: slot, dialect: dialect)
             } else {
                 let parser = BERTLVParser(bytes: UnsafeBufferPointer(rebasing: buffer[position..<position + byteCount]), base: position, field: number)
                 try parser.check(from: 0, to: byteCount, depth: 0)
@@ -305,8 +305,11 @@ struct FieldReader {
     }
 
     /// Checks every byte of a value against its form and class.
+    ///
+    /// The codec is passed by address: by value, every call packed its members into registers.
     @inline(__always)
-    func checkValue(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
+    func checkValue(_ codecAddress: UnsafePointer<FieldCodec>, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
+        let codec = codecAddress.pointee
         let start = Int(slot.offset)
         let units = Int(slot.units)
         switch codec.form {
@@ -377,7 +380,7 @@ struct FieldReader {
     }
 
     /// Decodes hexadecimal EMV data onto the stack, checking every digit on the way, then its BER-TLV.
-    func checkHexBERTLV(_ codec: FieldCodec, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
+    func checkHexBERTLV(_ codec: UnsafePointer<FieldCodec>, slot: FieldSlot, dialect: Dialect) throws(ISO8583Error) {
         let start = Int(slot.offset)
         let count = Int(slot.units)
         let result: Result<Void, ISO8583Error> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { scratch in
