@@ -166,7 +166,7 @@ struct CharTables: @unchecked Sendable {
 
     /// The index of the first of `count` ASCII bytes outside `fieldClass`, or nil when all belong.
     ///
-    /// Digits, printable text and track characters, most of any message, are checked eight bytes at a time.
+    /// Digits and printable text, most of any message, are checked eight bytes at a time.
     ///
     /// - Parameter readableBytes: how many bytes may be read from `bytes` (a frame's bytes from the
     ///   value on): when eight or more, fewer than eight digits are checked as one word, the bytes
@@ -199,17 +199,6 @@ struct CharTables: @unchecked Sendable {
             }
             while index + 8 <= count, printable(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) { index += 8 }
             if index < count, count >= 8, index + 8 > count, printable(UnsafeRawPointer(bytes + count - 8).loadUnaligned(as: UInt64.self)) { return nil }
-        case .track:
-            @inline(__always) func trackCharacters(_ word: UInt64) -> Bool {
-                // Digits become 0x00-0x09 and the separator '=' 0x0D; with every byte at most 0x0F,
-                // adding 6 sets bit 4 of those above 9, and adding 0x7F sets bit 7 of those not 0x0D.
-                let low = word ^ 0x3030_3030_3030_3030
-                let aboveNine = ((low &+ 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010) << 3
-                let notSeparator = ((low ^ 0x0D0D_0D0D_0D0D_0D0D) &+ 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080
-                return low & 0xF0F0_F0F0_F0F0_F0F0 == 0 && aboveNine & notSeparator == 0
-            }
-            while index + 8 <= count, trackCharacters(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) { index += 8 }
-            if index < count, count >= 8, index + 8 > count, trackCharacters(UnsafeRawPointer(bytes + count - 8).loadUnaligned(as: UInt64.self)) { return nil }
         case .binary:
             return nil
         default:
