@@ -41,6 +41,7 @@ public enum PaymentJSON {
         add("result", payment.result?.description)
         add("approvalCode", payment.approvalCode)
         add("emv", payment.emv.map { unmask ? Hex.encode($0.revealed) : $0.description })
+        add("pinBlock", payment.pinBlock.map { unmask ? Hex.encode($0.revealed) : $0.description })
         add("originalStan", payment.original?.stan)
         add("messageId", payment.identifiers.messageId)
         add("instructionId", payment.identifiers.instructionId)

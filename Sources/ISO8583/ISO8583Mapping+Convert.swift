@@ -50,7 +50,9 @@ extension ISO8583Mapping {
             if scope == .routing && !entry.target.isReadByRouting { continue }
             switch entry.target {
             case .emv:
-                ISO8583Mapping.keepEMV(slot, of: message, in: &payment)
+                payment.emv = ISO8583Mapping.sensitiveBytes(slot, of: message)
+            case .pinBlock:
+                payment.pinBlock = ISO8583Mapping.sensitiveBytes(slot, of: message)
             case .localDate:
                 localDate = slot
             case .localTime:
@@ -92,10 +94,10 @@ extension ISO8583Mapping {
         })
     }
 
-    /// EMV data: raw bytes stay in the frame; other forms (hexadecimal) are decoded into an array.
+    /// EMV data or a PIN block: raw bytes stay in the frame; other forms (hexadecimal) are decoded into an array.
     @inline(never)
-    private static func keepEMV(_ slot: FieldSlot, of message: ISO8583Message, in payment: inout PaymentMessage) {
-        payment.emv = slot.form == .binary
+    private static func sensitiveBytes(_ slot: FieldSlot, of message: ISO8583Message) -> SensitiveBytes {
+        slot.form == .binary
             ? SensitiveBytes(slice: message.storage[Int(slot.offset)..<Int(slot.offset + slot.units)])
             : SensitiveBytes(message.logicalBytes(slot))
     }
@@ -152,7 +154,7 @@ extension ISO8583Mapping {
             payment.result = code
         case .originalData:
             payment.original = try originalData(ISO8583Mapping.string(value), field: field)
-        case .emv, .localDate, .localTime, .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .localDateTime,
+        case .emv, .pinBlock, .localDate, .localTime, .transmissionDateTime, .stan, .rrn, .terminal, .acquirer, .forwarder, .localDateTime,
              .merchantCategory, .merchantCountry, .merchantID, .posEntryMode, .posCondition, .approvalCode:
             preconditionFailure("handled by the caller or as a short text")
         case .unmappedElements:
@@ -275,6 +277,7 @@ extension ISO8583Mapping {
             case .expiry: if let value = payment.expiry { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
             case .track2: if let value = payment.track2 { value.withRevealedUTF8 { message.set(field, utf8: $0) } }
             case .emv: if let value = payment.emv { message.set(field, bytes: value.revealedSlice) }
+            case .pinBlock: if let value = payment.pinBlock { message.set(field, bytes: value.revealedSlice) }
             case .localDate: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 10, prefix: 4) }
             case .localTime: if let value = payment.localDateTime { ISO8583Mapping.set(&message, field, value, suffix: 6, prefix: 6) }
             case .localDateTime:

@@ -38,6 +38,7 @@ extension ISO8583Mapping {
         case .expiry: return payment.expiry != nil
         case .track2: return payment.track2 != nil
         case .emv: return payment.emv != nil
+        case .pinBlock: return payment.pinBlock != nil
         case .result: return payment.result != nil
         case .localTime, .localDate: return payment.hasText(.localDateTime)
         case .merchantNameLocation:

@@ -10,6 +10,7 @@ public struct ISO8583Mapping: Sendable {
         case billingAmount = "billing-amount"
         case transmissionDateTime = "transmission-date-time"
         case stan, rrn, terminal, expiry, track2, emv, result, acquirer, forwarder
+        case pinBlock = "pin-block"
         case localTime = "local-time"
         case localDate = "local-date"
         case localDateTime = "local-date-time"
@@ -41,7 +42,7 @@ public struct ISO8583Mapping: Sendable {
             case .posEntryMode: .posEntryMode
             case .posCondition: .posConditionCode
             case .approvalCode: .approvalCode
-            case .pan, .processing, .amount, .billingAmount, .expiry, .track2, .emv, .result, .localTime, .localDate,
+            case .pan, .processing, .amount, .billingAmount, .expiry, .track2, .emv, .pinBlock, .result, .localTime, .localDate,
                  .merchantNameLocation, .originalData, .unmappedElements:
                 nil
             }
@@ -54,7 +55,7 @@ public struct ISO8583Mapping: Sendable {
             case .pan, .processing, .amount, .billingAmount, .stan, .terminal, .result, .acquirer, .merchantCategory,
                  .merchantCountry, .merchantID, .posEntryMode, .originalData:
                 return true
-            case .transmissionDateTime, .rrn, .expiry, .track2, .emv, .forwarder, .localTime, .localDate,
+            case .transmissionDateTime, .rrn, .expiry, .track2, .emv, .pinBlock, .forwarder, .localTime, .localDate,
                  .localDateTime, .merchantNameLocation, .posCondition, .approvalCode, .unmappedElements:
                 return false
             }

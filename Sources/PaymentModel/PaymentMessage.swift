@@ -103,6 +103,9 @@ public struct PaymentMessage: Sendable, Hashable {
     }
     /// EMV chip data (BER-TLV), as received; masks itself whenever printed.
     public var emv: SensitiveBytes?
+    /// The encrypted PIN block (DE 52), as received, under the key of the zone it came from (the
+    /// switch re-encrypts it towards a host's zone on the ISO 8583 message); masks itself whenever printed.
+    public var pinBlock: SensitiveBytes?
     /// Original data elements, for reversals and advices.
     public var original: OriginalData? {
         get {

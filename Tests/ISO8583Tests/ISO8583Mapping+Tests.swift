@@ -119,7 +119,8 @@ struct MappingTests {
         #expect(message.string(41) == "TERM0001" && !message.contains(22) && !message.contains(25))
     }
 
-    /// A 0200 with a STAN and three fields no mapping covers: private data, a PIN block, a MAC.
+    /// A 0200 with a STAN, a PIN block (mapped to the canonical PIN block) and two fields no
+    /// mapping covers: private data and a MAC.
     static func messageWithUnmappedFields() -> ISO8583Message {
         var message = ISO8583Message(mti: MTI("0200")!)
         message.set(11, "000123")
@@ -133,16 +134,17 @@ struct MappingTests {
         let dialect = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
         let message = Self.messageWithUnmappedFields()
         let payment = try mapping.canonical(from: message, dialect: dialect)
-        #expect(payment.unmapped.map(\.key) == ["48", "52", "64"])
+        #expect(payment.unmapped.map(\.key) == ["48", "64"])
         // The PIN block is kept for the forward but never printed.
-        #expect(!"\(payment)".contains("ABCDEF0102030405"))
-        #expect(payment.unmapped[1].printableValue == String(repeating: "*", count: 16))
+        #expect(payment.pinBlock?.revealed == [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
+        #expect(!"\(payment)".contains("ABCDEF0102030405") && !"\(payment)".uppercased().contains("ABCDEF"))
+        #expect("\(payment.pinBlock!)" == "(8 bytes)")
         let back = try mapping.message(from: payment, dialect: dialect)
         #expect(try back.encoded(as: dialect) == message.encoded(as: dialect))
     }
 
-    /// Translation never drops a field: an unmapped one follows into every dialect that defines it
-    /// (`translate --from iso87binary --to iso87bcd` once lost DE 52, the PIN block).
+    /// Translation never drops a field: an unmapped one (and the PIN block) follows into every
+    /// dialect that defines it (`translate --from iso87binary --to iso87bcd` once lost DE 52).
     @Test(arguments: ["iso87ascii", "iso87binary", "iso87bcd", "iso87ebcdic"])
     func unmappedFieldsFollowIntoOtherDialects(target: String) throws {
         let source = try Dialect.shipped("iso87binary"), mapping = try ISO8583Mapping.shipped(for: "iso87binary")
@@ -155,6 +157,22 @@ struct MappingTests {
         #expect(decoded.string(48) == "PRIVATE DATA 123")
         #expect(decoded.bytes(52) == [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
         #expect(decoded.bytes(64) == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
+    /// The PIN block is a canonical value, so it crosses editions: a 1987 request's DE 52 is the
+    /// 1993 request's DE 52 (as an unmapped element it was refused between editions).
+    @Test func thePINBlockCrossesEditions() throws {
+        let source = try Dialect.shipped("iso87binary"), mapping87 = try ISO8583Mapping.shipped(for: "iso87binary")
+        var message = ISO8583Message(mti: MTI("0200")!)
+        message.set(11, "000123")
+        message.set(52, bytes: [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
+        let payment = try mapping87.canonical(from: ISO8583Message(decoding: message.encoded(as: source), dialect: source), dialect: source)
+        let target = try Dialect.shipped("iso93ascii"), mapping93 = try ISO8583Mapping.shipped(for: "iso93ascii")
+        #expect(mapping93.uncarriedFields(of: payment).isEmpty)
+        let out = try ISO8583Message(decoding: mapping93.message(from: payment, dialect: target).encoded(as: target), dialect: target)
+        #expect(out.bytes(52) == [0xAB, 0xCD, 0xEF, 1, 2, 3, 4, 5])
+        // And back: the 1993 DE 52 is the canonical PIN block too.
+        #expect(try mapping93.canonical(from: out, dialect: target).pinBlock == payment.pinBlock)
     }
 
     /// DE 43 is written from the merchant's name, city and location, padded to 23, 13 and 4

@@ -125,6 +125,7 @@ struct TranslateCommandTests {
         #expect(result.stdout.contains("\"amount\":\"100.00\""))
         #expect(!result.stdout.contains(ISO8583CommandTests.pan))
         #expect(!result.stdout.contains("1A2B3C4D5E6F7081"))
+        #expect(result.stdout.contains("\"pinBlock\":\"(8 bytes)\""), "the PIN block is a canonical value, shown masked")
     }
 }
 

@@ -85,7 +85,7 @@ public struct PerMessageFixture: Sendable {
         guard payment.pan?.revealed == "4761739001010119", payment.amount?.minorUnits == 10_000,
               payment.amount?.currency.code == "USD", payment.stan == "123456", payment.rrn == "432015123456",
               payment.localDateTime == "1120153045", payment.merchant?.name == "ACME STORE 42",
-              payment.merchant?.city == "SPRINGFIELD", payment.unmapped.map(\.key) == ["52"] else {
+              payment.merchant?.city == "SPRINGFIELD", payment.pinBlock?.count == 8, payment.unmapped.isEmpty else {
             throw PerMessageFixtureError(description: "\(sourceName): unexpected canonical message \(payment)")
         }
         let routed = router.route(payment, context)
