@@ -34,6 +34,9 @@ extension ISO8583Mapping {
         return payment
     }
 
+    /// Out of line: the compiler stops inlining into a function past a size, and inlined into
+    /// `canonical` this loop was too large to inline `setText` in turn.
+    @inline(never)
     private func fill(_ payment: inout PaymentMessage, from message: ISO8583Message, dialect: Dialect, results: ResultCodeTable,
                       scope: CanonicalScope) throws(MappingError) {
         // DE 13 and DE 12 (1987) make one local date and time: kept as slots, read together.

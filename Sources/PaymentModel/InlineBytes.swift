@@ -62,7 +62,7 @@ struct InlineBytes: Sendable, Hashable {
 
 /// `length` (0-8) bytes from `offset` as a little-endian number, never reading past them: a short
 /// value moved into inline storage in registers, without a `memcpy` call.
-@inline(__always)
+@inlinable @inline(__always)
 func littleEndianWord(_ source: UnsafeRawPointer?, _ offset: Int, _ length: Int) -> UInt64 {
     guard length > 0, let base = source.map({ $0 + offset }) else { return 0 }
     func load<Word: FixedWidthInteger>(_: Word.Type, _ at: Int) -> UInt64 {

@@ -1,5 +1,6 @@
 extension PaymentMessage {
     /// The short texts of a card message, each held in a ``CardTexts`` slot.
+    @usableFromInline
     package enum TextField: Int, Sendable, CaseIterable {
         case stan, rrn, transmissionDateTime, localDateTime, acquirer, forwarder, terminal
         case posEntryMode, posConditionCode, approvalCode
@@ -7,7 +8,7 @@ extension PaymentMessage {
         case originalMTI, originalSTAN, originalTransmissionDateTime, originalAcquirer, originalForwarder
 
         /// Whether the text is one of the merchant's values.
-        var isMerchantValue: Bool { (TextField.merchantID.rawValue...TextField.merchantLocation.rawValue).contains(rawValue) }
+        @inlinable var isMerchantValue: Bool { (TextField.merchantID.rawValue...TextField.merchantLocation.rawValue).contains(rawValue) }
     }
 
     /// Calls `body` with a short text's UTF-8, or nil when it has none, without building a
@@ -45,6 +46,9 @@ extension PaymentMessage {
     /// - Parameter readableBytes: how many bytes may be read from the start of `bytes` (at least
     ///   its count): when 24 or more, as in a frame with more after the value, the slot is filled
     ///   with three loads and masks rather than loads sized to the value.
+    ///
+    /// Inlinable: the decoder sets a dozen texts per message, and a call cost as much as the copy.
+    @inlinable @inline(__always)
     package mutating func setText(_ field: TextField, utf8 bytes: UnsafeBufferPointer<UInt8>, readableBytes: Int = 0) {
         texts.set(field, utf8: bytes, readableBytes: readableBytes)
         if field.isMerchantValue { hasMerchant = true }
@@ -58,14 +62,16 @@ extension PaymentMessage {
 /// Each slot holds up to 23 bytes of UTF-8. A longer text goes into one box shared by all the
 /// slots (copy on write), which a card message from the wire almost never needs. A given text
 /// always takes the same form, so `==` and `hash` compare like for like.
+@usableFromInline
 struct CardTexts: Sendable, Hashable {
-    static let inlineCapacity = 23
+    // Computed, not stored: inlined code would reach a stored static through its lazy initialiser.
+    @inlinable static var inlineCapacity: Int { 23 }
     /// State byte: 0 none, 1 + length inline, ``longState`` in the box.
-    private static let longState: UInt8 = 0xFF
+    @inlinable static var longState: UInt8 { 0xFF }
 
-    private typealias Slot = (UInt64, UInt64, UInt64)
+    @usableFromInline typealias Slot = (UInt64, UInt64, UInt64)
     /// One slot per ``PaymentMessage/TextField``, all zero (none) at first.
-    private var slots: (Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot,
+    @usableFromInline var slots: (Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot,
                         Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot, Slot) = (
         (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0),
         (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0))
@@ -148,7 +154,7 @@ struct CardTexts: Sendable, Hashable {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func set(_ field: PaymentMessage.TextField, utf8 bytes: UnsafeBufferPointer<UInt8>, readableBytes: Int = 0) {
         guard bytes.count <= CardTexts.inlineCapacity else {
             setLong(field, String(unsafeUninitializedCapacity: bytes.count) { $0.initialize(fromContentsOf: bytes) })
@@ -174,15 +180,15 @@ struct CardTexts: Sendable, Hashable {
     }
 
     /// A slot's state byte, read in place (a mutating access addresses the table without a copy).
-    @inline(__always)
-    private mutating func mutableState(_ field: PaymentMessage.TextField) -> UInt8 {
+    @inlinable @inline(__always)
+    mutating func mutableState(_ field: PaymentMessage.TextField) -> UInt8 {
         let offset = field.rawValue * MemoryLayout<Slot>.stride + CardTexts.inlineCapacity
         return withUnsafeMutableBytes(of: &slots) { $0[offset] }
     }
 
     /// Stores a slot's three words, given as little-endian numbers (the state byte is the top one).
-    @inline(__always)
-    private mutating func store(_ field: PaymentMessage.TextField, _ first: UInt64, _ second: UInt64, _ third: UInt64) {
+    @inlinable @inline(__always)
+    mutating func store(_ field: PaymentMessage.TextField, _ first: UInt64, _ second: UInt64, _ third: UInt64) {
         let offset = field.rawValue * MemoryLayout<Slot>.stride
         withUnsafeMutableBytes(of: &slots) { raw in
             raw.storeBytes(of: first.littleEndian, toByteOffset: offset, as: UInt64.self)
@@ -196,7 +202,8 @@ struct CardTexts: Sendable, Hashable {
         store(field, 0, 0, 0)
     }
 
-    private mutating func setLong(_ field: PaymentMessage.TextField, _ text: String) {
+    @usableFromInline
+    mutating func setLong(_ field: PaymentMessage.TextField, _ text: String) {
         clear(field)
         if !isKnownUniquelyReferenced(&long) { long = LongTexts(long?.values ?? [:]) }
         long!.values[field.rawValue] = text
@@ -204,12 +211,14 @@ struct CardTexts: Sendable, Hashable {
     }
 
     /// Drops a long text; the box goes when it is empty, so an emptied box equals none.
-    private mutating func removeLong(_ field: PaymentMessage.TextField) {
+    @usableFromInline
+    mutating func removeLong(_ field: PaymentMessage.TextField) {
         if !isKnownUniquelyReferenced(&long) { long = LongTexts(long?.values ?? [:]) }
         long!.values[field.rawValue] = nil
         if long!.values.isEmpty { long = nil }
     }
 
+    @usableFromInline
     static func == (lhs: CardTexts, rhs: CardTexts) -> Bool {
         for field in PaymentMessage.TextField.allCases {
             let (left, right) = (lhs.slot(field), rhs.slot(field))
@@ -218,6 +227,7 @@ struct CardTexts: Sendable, Hashable {
         return lhs.long === rhs.long || (lhs.long?.values ?? [:]) == (rhs.long?.values ?? [:])
     }
 
+    @usableFromInline
     func hash(into hasher: inout Hasher) {
         withUnsafeBytes(of: slots) { hasher.combine(bytes: $0) }
         if let long { hasher.combine(long.values) }

@@ -126,8 +126,8 @@ public struct PaymentMessage: Sendable, Hashable {
     /// The short texts above, inline (see ``CardTexts``), and whether a merchant and original
     /// data are present (a merchant with no value set is still one). A merchant's or the original
     /// data's text is only ever set with its flag, so the flags need not be checked to read one.
-    var texts = CardTexts()
-    var hasMerchant = false
+    @usableFromInline var texts = CardTexts()
+    @usableFromInline var hasMerchant = false
     package private(set) var hasOriginal = false
 
     // MARK: Credit transfer data (ISO 20022)
