@@ -20,6 +20,7 @@ public enum PaymentJSON {
         var members: [(String, String)] = [("kind", payment.kind.rawValue), ("function", payment.function.rawValue)]
         func add(_ key: String, _ value: String?) { if let value { members.append((key, value)) } }
         func shown(iban: String?) -> String? { iban.map { unmask ? $0 : IBAN.masked($0) } }
+        func shown(_ bytes: SensitiveBytes?) -> String? { bytes.map { unmask ? Hex.encode($0.revealed) : $0.description } }
         add("pan", payment.pan.map { unmask ? $0.revealed : $0.description })
         add("track2", payment.track2.map { unmask ? $0.revealed : $0.description })
         add("expiry", payment.expiry.map { unmask ? $0.revealed : $0.description })
@@ -40,8 +41,8 @@ public enum PaymentJSON {
         add("posEntryMode", payment.posEntryMode)
         add("result", payment.result?.description)
         add("approvalCode", payment.approvalCode)
-        add("emv", payment.emv.map { unmask ? Hex.encode($0.revealed) : $0.description })
-        add("pinBlock", payment.pinBlock.map { unmask ? Hex.encode($0.revealed) : $0.description })
+        add("emv", shown(payment.emv))
+        add("pinBlock", shown(payment.pinBlock))
         add("originalStan", payment.original?.stan)
         add("messageId", payment.identifiers.messageId)
         add("instructionId", payment.identifiers.instructionId)

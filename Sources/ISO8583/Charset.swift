@@ -1,3 +1,5 @@
+import PaymentModel
+
 /// Byte-level character tables shared by the decoder and the encoder.
 ///
 /// Everything here works on single bytes through 256-entry tables, so the hot path never builds
@@ -177,19 +179,14 @@ struct CharTables: @unchecked Sendable {
         var index = 0
         switch fieldClass {
         case .numeric:
-            @inline(__always) func digits(_ word: UInt64) -> Bool {
-                let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
-                let zeros: UInt64 = 0x3030_3030_3030_3030
-                return word & high == zeros && (word &+ 0x0606_0606_0606_0606) & high == zeros
-            }
             if count < 8 && readableBytes >= 8 {
                 let kept = (UInt64(1) &<< UInt64(8 &* count)) &- 1
                 let word = UInt64(littleEndian: UnsafeRawPointer(bytes).loadUnaligned(as: UInt64.self)) & kept
-                if digits(word | 0x3030_3030_3030_3030 & ~kept) { return nil }
+                if areEightASCIIDigits(word | 0x3030_3030_3030_3030 & ~kept) { return nil }
             }
-            while index + 8 <= count, digits(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) { index += 8 }
+            while index + 8 <= count, areEightASCIIDigits(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) { index += 8 }
             // The tail as the last eight bytes (overlapping ones already checked), not byte by byte.
-            if index < count, count >= 8, index + 8 > count, digits(UnsafeRawPointer(bytes + count - 8).loadUnaligned(as: UInt64.self)) { return nil }
+            if index < count, count >= 8, index + 8 > count, areEightASCIIDigits(UnsafeRawPointer(bytes + count - 8).loadUnaligned(as: UInt64.self)) { return nil }
         case .alphanumericSpecial:
             @inline(__always) func printable(_ word: UInt64) -> Bool {
                 let ones: UInt64 = 0x0101_0101_0101_0101

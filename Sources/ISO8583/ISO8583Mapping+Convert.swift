@@ -535,8 +535,8 @@ import Glibc
 #endif
 
 extension ISO8583Mapping {
-    /// Unmapped elements that mean the same in the 1987, 1993 and 2003 editions: track 1 data and
-    /// the PIN block.
+    /// Unmapped elements that mean the same in the 1987, 1993 and 2003 editions: track 1 data, and
+    /// the PIN block for a mapping that leaves it unmapped (the shipped ones map it).
     static let sameInEveryEdition: Set<Int> = [45, 52]
     /// Unmapped elements that mean the same in every edition, though the form may differ: those
     /// above and the settlement date (MMDD in 1987, YYMMDD in 1993). An answer may echo them.

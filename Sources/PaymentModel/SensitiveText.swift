@@ -80,10 +80,14 @@ package func everyWord(of bytes: UnsafeBufferPointer<UInt8>, passes word: (UInt6
 /// Whether every byte is an ASCII digit; shared with the codecs of this package.
 @inline(__always)
 package func isASCIIDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    everyWord(of: bytes, passes: { word in
-        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
-        return word & high == threes && (word &+ 0x0606_0606_0606_0606) & high == threes
-    }, orEveryByte: isASCIIDigit)
+    everyWord(of: bytes, passes: areEightASCIIDigits, orEveryByte: isASCIIDigit)
+}
+
+/// Whether the eight bytes of `word` are all ASCII digits; shared with the codecs of this package.
+@inlinable @inline(__always)
+package func areEightASCIIDigits(_ word: UInt64) -> Bool {
+    let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
+    return word & high == threes && (word &+ 0x0606_0606_0606_0606) & high == threes
 }
 
 /// Whether every byte is ASCII (below 0x80); shared with the codecs of this package.

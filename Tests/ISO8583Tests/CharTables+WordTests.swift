@@ -24,10 +24,15 @@ import Testing
                 for byte in 0...255 {
                     var value = [UInt8](repeating: fill, count: count)
                     value[position] = UInt8(byte)
-                    // Followed by bytes outside every class: a check reading past the value would see them.
-                    let frame = value + [0x00, 0xFF, 0x0D]
-                    let found = frame.withUnsafeBufferPointer { charTables.firstOutsideClass($0.baseAddress!, count, fieldClass, Charset.allowedBits(fieldClass)) }
-                    if found != CharTablesWordTests.expected(value, fieldClass) { mismatches += 1 }
+                    // Followed by bytes outside every class: a check reading past the value (as a short
+                    // value is read, as one word, when eight bytes are readable) must mask them off.
+                    let frame = value + [0x00, 0xFF, 0x0D, 0x80, 0x7F, 0x1F, 0x3A, 0x2F]
+                    for readable in [0, frame.count] {
+                        let found = frame.withUnsafeBufferPointer {
+                            charTables.firstOutsideClass($0.baseAddress!, count, fieldClass, Charset.allowedBits(fieldClass), readableBytes: readable)
+                        }
+                        if found != CharTablesWordTests.expected(value, fieldClass) { mismatches += 1 }
+                    }
                 }
             }
         }

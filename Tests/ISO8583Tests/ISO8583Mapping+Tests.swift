@@ -159,8 +159,8 @@ struct MappingTests {
         #expect(decoded.bytes(64) == [1, 2, 3, 4, 5, 6, 7, 8])
     }
 
-    /// The PIN block is a canonical value, so it crosses editions: a 1987 request's DE 52 is the
-    /// 1993 request's DE 52 (as an unmapped element it was refused between editions).
+    /// The PIN block is a canonical value: a 1987 request's DE 52 is the 1993 request's DE 52,
+    /// and reads back as the same canonical PIN block.
     @Test func thePINBlockCrossesEditions() throws {
         let source = try Dialect.shipped("iso87binary"), mapping87 = try ISO8583Mapping.shipped(for: "iso87binary")
         var message = ISO8583Message(mti: MTI("0200")!)
