@@ -26,6 +26,7 @@ public enum PaymentJSON {
         add("expiry", payment.expiry.map { unmask ? $0.revealed : $0.description })
         add("processing", payment.processing?.description)
         add("amount", payment.amount?.decimalText)
+        add("sourceAmountText", payment.sourceAmountText)
         add("currency", payment.amount?.currency.code)
         add("stan", payment.stan)
         add("rrn", payment.rrn)
@@ -84,6 +85,10 @@ public enum PaymentJSON {
         var json = "{" + members(payment, unmask: unmask).map { "\(MessageJSON.quote($0.0)):\(MessageJSON.quote($0.1))" }.joined(separator: ",")
         if !payment.remittanceInformation.isEmpty {
             json += ",\"remittanceInformation\":[" + payment.remittanceInformation.map(MessageJSON.quote).joined(separator: ",") + "]"
+        }
+        if !payment.sourcePositions.isEmpty {
+            json += ",\"sourcePositions\":{" + payment.sourcePositions.sorted { $0.key < $1.key }
+                .map { "\(MessageJSON.quote($0.key)):\(MessageJSON.quote($0.value))" }.joined(separator: ",") + "}"
         }
         if !payment.unmapped.isEmpty {
             json += ",\"unmapped\":{" + payment.unmapped.map { "\(MessageJSON.quote($0.key)):\(MessageJSON.quote(printable($0, unmask: unmask)))" }.joined(separator: ",") + "}"
@@ -148,6 +153,8 @@ public enum PaymentJSON {
         }
         if cardData { try parseCardData(string, into: &payment) }
         payment.remittanceInformation = object["remittanceInformation"] as? [String] ?? []
+        payment.sourcePositions = object["sourcePositions"] as? [String: String] ?? [:]
+        payment.sourceAmountText = string("sourceAmountText")
         for (key, value) in (object["unmapped"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) {
             payment.unmapped.append(UnmappedField(key: key, value: value))
         }

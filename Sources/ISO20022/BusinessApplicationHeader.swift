@@ -33,7 +33,7 @@ enum BusinessApplicationHeader {
 
     /// The header as its own document (root `AppHdr`), valid against head.001.001.02.
     static func encode(_ header: BusinessHeader, definition: ISO20022MessageDefinition,
-                       creationDateTime: String?) throws(ISO20022Error) -> String {
+                       creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         func required(_ value: String?, _ path: String) throws(ISO20022Error) -> String {
             try ISO20022Mapping.required(value, path, under: "AppHdr", by: "the business application header")
         }
@@ -52,7 +52,7 @@ enum BusinessApplicationHeader {
         try xml.leaf("CpyDplct", header.copyDuplicate)
         try xml.leaf("PssblDplct", header.possibleDuplicate.map { $0 ? "true" : "false" })
         try xml.leaf("Prty", header.priority)
-        return xml.finish()
+        return xml
     }
 
     /// `<BizMsg>` holding the header and the document (each written as a document of its own),

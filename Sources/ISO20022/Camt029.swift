@@ -26,7 +26,7 @@ enum Camt029 {
             case ("CxlDtls/TxInfAndSts/OrgnlUETR", 0): mapped = ISO20022Mapping.setOnce(&message.identifiers.uetr, text)
             case ("CxlDtls/TxInfAndSts/CxlStsRsnInf/Rsn/Cd", 0): mapped = ISO20022Mapping.setOnce(&message.statusReason, text)
             case ("CxlDtls/TxInfAndSts/OrgnlIntrBkSttlmAmt", 0) where element.attributes.count == 1 && message.amount == nil:
-                message.amount = try Pacs008.amount(element)
+                try ISO20022Mapping.readAmount(element, into: &message)
             case ("CxlDtls/TxInfAndSts/OrgnlIntrBkSttlmDt", 0): mapped = ISO20022Mapping.setOnce(&message.settlementDate, text)
             default: mapped = false
             }
@@ -35,13 +35,15 @@ enum Camt029 {
         return message
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         let definition = ISO20022MessageDefinition.camt029
         var xml = XMLWriter(namespace: definition.namespace)
         xml.start("RsltnOfInvstgtn")
         try xml.caseAssignment(message, creationDateTime: creationDateTime, definition: definition)
+        // Without a confirmation code, the status choice kept from the source (RjctdMod, DplctOf,
+        // AssgnmtCxlConf) fills it; the schema check refuses a document with none.
         xml.start("Sts")
-        try xml.leaf("Conf", try ISO20022Mapping.required(message.status, "Sts/Conf", in: definition))
+        try xml.leaf("Conf", message.status)
         xml.end()
         let ids = message.identifiers
         let statusId = message.unmappedValue("CxlDtls/TxInfAndSts/CxlStsId")
@@ -58,13 +60,11 @@ enum Camt029 {
             try xml.leaf("OrgnlUETR", ids.uetr)
             try xml.leaf("TxCxlSts", transactionStatus)
             try xml.reason("CxlStsRsnInf", message.statusReason)
-            if let amount = message.amount {
-                try xml.leaf("OrgnlIntrBkSttlmAmt", amount.decimalText, attributes: ["Ccy": amount.currency.code])
-            }
+            try xml.amount("OrgnlIntrBkSttlmAmt", of: message)
             try xml.leaf("OrgnlIntrBkSttlmDt", message.settlementDate)
             xml.end()
             xml.end()
         }
-        return xml.finish()
+        return xml
     }
 }

@@ -23,7 +23,7 @@ enum Camt056 {
             case ("Undrlyg/TxInf/OrgnlTxId", 0): mapped = ISO20022Mapping.setOnce(&message.identifiers.transactionId, text)
             case ("Undrlyg/TxInf/OrgnlUETR", 0): mapped = ISO20022Mapping.setOnce(&message.identifiers.uetr, text)
             case ("Undrlyg/TxInf/OrgnlIntrBkSttlmAmt", 0) where element.attributes.count == 1 && message.amount == nil:
-                message.amount = try Pacs008.amount(element)
+                try ISO20022Mapping.readAmount(element, into: &message)
             case ("Undrlyg/TxInf/OrgnlIntrBkSttlmDt", 0): mapped = ISO20022Mapping.setOnce(&message.settlementDate, text)
             case ("Undrlyg/TxInf/CxlRsnInf/Rsn/Cd", 0): mapped = ISO20022Mapping.setOnce(&message.statusReason, text)
             default: mapped = false
@@ -33,7 +33,7 @@ enum Camt056 {
         return message
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         let definition = ISO20022MessageDefinition.camt056
         var xml = XMLWriter(namespace: definition.namespace)
         xml.start("FIToFIPmtCxlReq")
@@ -50,13 +50,11 @@ enum Camt056 {
             try xml.leaf("OrgnlEndToEndId", ids.endToEndId)
             try xml.leaf("OrgnlTxId", ids.transactionId)
             try xml.leaf("OrgnlUETR", ids.uetr)
-            if let amount = message.amount {
-                try xml.leaf("OrgnlIntrBkSttlmAmt", amount.decimalText, attributes: ["Ccy": amount.currency.code])
-            }
+            try xml.amount("OrgnlIntrBkSttlmAmt", of: message)
             try xml.leaf("OrgnlIntrBkSttlmDt", message.settlementDate)
             try xml.reason("CxlRsnInf", message.statusReason)
             xml.end()
         }
-        return xml.finish()
+        return xml
     }
 }

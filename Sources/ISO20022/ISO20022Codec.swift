@@ -51,6 +51,7 @@ public struct ISO20022Codec: Sendable {
         case .pain002: message = Pain002.decode(document)
         }
         message.source = PaymentMessage.Source(format: "iso20022", version: document.definition.rawValue)
+        ISO20022Mapping.notePositions(of: document, in: &message)
         if !document.header.isEmpty {
             message.businessHeader = BusinessApplicationHeader.decode(document.header, unmapped: &message.unmapped)
         }
@@ -85,15 +86,28 @@ public struct ISO20022Codec: Sendable {
     ///   when it has none.
     public static func encode(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
                               creationDateTime: String? = nil) throws(ISO20022Error) -> String {
-        let document = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
-        guard let header = message.businessHeader else { return document }
-        let appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
-        return BusinessApplicationHeader.envelope(header: appHdr, document: document)
+        try encodeReportingLoss(message, as: definition, creationDateTime: creationDateTime).document
     }
 
-    /// The `Document` alone.
+    /// Writes the canonical message as `definition`, as ``encode(_:as:creationDateTime:)`` does,
+    /// and names the leaves kept from an ISO 20022 source document that `definition` has no place
+    /// for: written as the message it was read from, none; translated (pacs.008 to pain.001 …),
+    /// each one not carried.
+    public static func encodeReportingLoss(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
+                                           creationDateTime: String? = nil) throws(ISO20022Error) -> ISO20022Encoding {
+        let placement = ISO20022Codec.placement(of: message, in: definition)
+        var writer = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
+        let samePlaces = message.source?.format == "iso20022" && message.source?.version == definition.rawValue
+        let document = try writer.finish(keeping: placement.document, positions: samePlaces ? message.sourcePositions : [:])
+        guard let header = message.businessHeader else { return ISO20022Encoding(document: document, lost: placement.lost) }
+        var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
+        let headerText = try appHdr.finish(keeping: placement.header)
+        return ISO20022Encoding(document: BusinessApplicationHeader.envelope(header: headerText, document: document), lost: placement.lost)
+    }
+
+    /// The `Document` alone, before the kept leaves join it.
     static func encodeDocument(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
-                               creationDateTime: String?) throws(ISO20022Error) -> String {
+                               creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         guard definition.kind == message.kind else {
             throw ISO20022Error(.cannotEncode, path: definition.messageElement,
                                 reason: "a \(message.kind.rawValue) message cannot be written as \(definition.rawValue), which carries a \(definition.kind.rawValue)")

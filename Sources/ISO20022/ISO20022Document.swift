@@ -65,6 +65,9 @@ public struct ISO20022Document: Sendable, Hashable {
         public var location: String { ISO20022Document.location(of: path, block: block, in: message) }
 
         var message: String
+        /// The path with the 1-based occurrence of each repeated element below the top-level block
+        /// (`CdtTrfTxInf/RmtInf/Ustrd[2]`); nil when every one is the first of its name.
+        var indexedPath: String? = nil
 
         /// The element as unmapped fields: its text under ``key``, each attribute under `key@name`.
         var unmappedFields: [UnmappedField] {
@@ -72,10 +75,12 @@ public struct ISO20022Document: Sendable, Hashable {
                 + attributes.sorted { $0.key < $1.key }.map { UnmappedField(key: key + "@" + $0.key, value: $0.value) }
         }
 
-        /// The path for ``PaymentMessage/unmapped``: as is in the first block, with an index in later
-        /// ones (`CdtTrfTxInf[2]/PmtId/TxId`).
+        /// The path for ``PaymentMessage/unmapped``: with the 1-based occurrence of every element
+        /// that is not the first of its name (`CdtTrfTxInf[2]/PmtId/TxId`, `RmtInf/Ustrd[2]`), so
+        /// that the encoder can put each leaf back where it was.
         var key: String {
-            block == 0 ? path : String(location.dropFirst(message.count + 1))
+            let full = indexedPath ?? path
+            return block == 0 ? full : String(ISO20022Document.location(of: full, block: block, in: message).dropFirst(message.count + 1))
         }
     }
 
@@ -98,7 +103,8 @@ public struct ISO20022Document: Sendable, Hashable {
 
     static func location(of path: String, block: Int, in message: String) -> String {
         let top = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
-        guard repeatableBlocks.contains(top) else { return message + "/" + path }
+        // A block that may repeat is always numbered; any other top-level element (SplmtryData) when repeated.
+        guard repeatableBlocks.contains(top) || block > 0 else { return message + "/" + path }
         return message + "/" + top + "[\(block + 1)]" + path.dropFirst(top.count)
     }
 }

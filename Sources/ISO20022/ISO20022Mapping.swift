@@ -16,6 +16,81 @@ enum ISO20022Mapping {
         return value
     }
 
+    /// Notes in ``PaymentMessage/sourcePositions`` where a mapped leaf was read when that is not the
+    /// first element of its path (`StsRsnInf[2]/Rsn/Cd`, the first reason carrying a code): the
+    /// encoder writes each canonical field at the first, and moves it there. Costs nothing for a
+    /// document without repeated elements below its blocks.
+    static func notePositions(of document: ISO20022Document, in message: inout PaymentMessage) {
+        guard document.elements.contains(where: { $0.indexedPath != nil && $0.block == 0 }) else { return }
+        let unmapped = Set(message.unmapped.map(\.key))
+        var first: [String: String] = [:]
+        for element in document.elements where element.block == 0 && !unmapped.contains(element.key) && first[element.path] == nil {
+            first[element.path] = element.key
+        }
+        for (path, key) in first where key != path && message.sourcePositions[path] == nil {
+            message.sourcePositions[path] = key
+        }
+    }
+
+    /// The agents a message may give in its transaction and in its group header: the
+    /// transaction's BIC wins; the one not taken stays in `unmapped`.
+    struct Agents {
+        var transaction: [ISO20022Document.Element?] = [nil, nil]
+        var group: [ISO20022Document.Element?] = [nil, nil]
+
+        /// Records `element` when it is an instructing (`InstgAgt`) or instructed (`InstdAgt`) agent
+        /// BIC of the group header or of the first `block` (`CdtTrfTxInf`, `TxInf`); false otherwise.
+        mutating func read(_ element: ISO20022Document.Element, block: String) -> Bool {
+            guard element.block == 0, element.indexedPath == nil else { return false }
+            switch element.path {
+            case "GrpHdr/InstgAgt/FinInstnId/BICFI": group[0] = element
+            case "GrpHdr/InstdAgt/FinInstnId/BICFI": group[1] = element
+            case block + "/InstgAgt/FinInstnId/BICFI": transaction[0] = element
+            case block + "/InstdAgt/FinInstnId/BICFI": transaction[1] = element
+            default: return false
+            }
+            return true
+        }
+
+        /// Sets the instructing and instructed agents, keeps the leaves not taken in `unmapped`, and
+        /// notes where each taken one was when the encoder writes it elsewhere (under `written`,
+        /// `GrpHdr` or the block).
+        func apply(to message: inout PaymentMessage, written: String) {
+            let names = ["InstgAgt", "InstdAgt"]
+            for index in 0..<2 {
+                guard let taken = transaction[index] ?? group[index] else { continue }
+                if index == 0 { message.instructingAgent = taken.text } else { message.instructedAgent = taken.text }
+                let defaultPath = written + "/" + names[index] + "/FinInstnId/BICFI"
+                if taken.key != defaultPath { message.sourcePositions[defaultPath] = taken.key }
+                for element in [transaction[index], group[index]] {
+                    if let element, element.key != taken.key { message.unmapped.append(contentsOf: element.unmappedFields) }
+                }
+            }
+        }
+    }
+
+    /// A status report with no transaction status takes the group status (`GrpSts`) and, with it,
+    /// the group's first reason; both stay in `unmapped`, and the encoder's transaction status and
+    /// reason (at `written`) go back to the group's places.
+    static func takeGroupStatus(_ status: String?, reason: ISO20022Document.Element?, into message: inout PaymentMessage,
+                                written: (status: String, reason: String)) {
+        guard message.status == nil, let status else { return }
+        message.status = status
+        message.sourcePositions[written.status] = "OrgnlGrpInfAndSts/GrpSts"
+        if message.statusReason == nil, let reason {
+            message.statusReason = reason.text
+            message.sourcePositions[written.reason] = reason.key
+        }
+    }
+
+    /// Reads the amount (`<IntrBkSttlmAmt Ccy="EUR">100.5</IntrBkSttlmAmt>`) and keeps its lexical
+    /// form when that is not the canonical text.
+    static func readAmount(_ element: ISO20022Document.Element, into message: inout PaymentMessage) throws(ISO20022Error) {
+        let amount = try Pacs008.amount(element)
+        message.amount = amount
+        if element.text != amount.decimalText { message.sourceAmountText = element.text }
+    }
+
     /// Sets `field` to `text` when it has no value yet; false when it has one (the element then
     /// stays unmapped). Keeps the first of a nested repeat (the second `TxInf` of one `Undrlyg`).
     static func setOnce(_ field: inout String?, _ text: String) -> Bool {
@@ -39,6 +114,15 @@ enum ISO20022Mapping {
 }
 
 extension XMLWriter {
+    /// `<name Ccy="…">amount</name>`, as the source wrote it while the amount is unchanged; nothing
+    /// without an amount.
+    mutating func amount(_ name: String, of message: PaymentMessage) throws(ISO20022Error) {
+        guard let amount = message.amount else { return }
+        var text = amount.decimalText
+        if let written = message.sourceAmountText, (try? Amount(parsing: written, currency: amount.currency)) == amount { text = written }
+        try leaf(name, text, attributes: ["Ccy": amount.currency.code])
+    }
+
     /// `<name><Rsn><Cd>code</Cd></Rsn></name>`, or nothing when code is nil.
     mutating func reason(_ name: String, _ code: String?) throws(ISO20022Error) {
         guard let code else { return }
@@ -74,8 +158,10 @@ extension XMLWriter {
                                  definition: ISO20022MessageDefinition) throws(ISO20022Error) {
         start("Assgnmt")
         try leaf("Id", try ISO20022Mapping.required(message.identifiers.messageId, "Assgnmt/Id", in: definition))
-        try partyAgent("Assgnr", try ISO20022Mapping.required(message.instructingAgent, "Assgnmt/Assgnr/Agt/FinInstnId/BICFI", in: definition))
-        try partyAgent("Assgne", try ISO20022Mapping.required(message.instructedAgent, "Assgnmt/Assgne/Agt/FinInstnId/BICFI", in: definition))
+        // Without a BIC, the assigner or assignee kept from the source (a party, or an agent by
+        // clearing member id) fills the choice; the schema check refuses a document with neither.
+        if let assigner = message.instructingAgent { try partyAgent("Assgnr", assigner) }
+        if let assignee = message.instructedAgent { try partyAgent("Assgne", assignee) }
         try leaf("CreDtTm", message.unmappedValue("Assgnmt/CreDtTm") ?? creationDateTime ?? XMLWriter.nowUTC())
         end()
     }

@@ -11,7 +11,7 @@ enum Pacs002 {
     static func decode(_ document: ISO20022Document) -> PaymentMessage {
         var message = PaymentMessage(kind: .statusReport, function: .response)
         var groupStatus: String?
-        var groupReason: String?
+        var groupReason: ISO20022Document.Element?
         for element in document.elements {
             let text = element.text
             var mapped = true
@@ -20,7 +20,7 @@ enum Pacs002 {
             case ("GrpHdr/InstgAgt/FinInstnId/BICFI", _): message.instructingAgent = text
             case ("GrpHdr/InstdAgt/FinInstnId/BICFI", _): message.instructedAgent = text
             case ("OrgnlGrpInfAndSts/GrpSts", 0): groupStatus = text; mapped = false
-            case ("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd", 0): groupReason = groupReason ?? text; mapped = false
+            case ("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd", 0): groupReason = groupReason ?? element; mapped = false
             case ("TxInfAndSts/OrgnlInstrId", 0): message.identifiers.instructionId = text
             case ("TxInfAndSts/OrgnlEndToEndId", 0): message.identifiers.endToEndId = text
             case ("TxInfAndSts/OrgnlTxId", 0): message.identifiers.transactionId = text
@@ -32,12 +32,12 @@ enum Pacs002 {
             }
             if !mapped { message.unmapped.append(contentsOf: element.unmappedFields) }
         }
-        if message.status == nil { message.status = groupStatus }
-        if message.statusReason == nil, groupReason != nil, message.status == groupStatus { message.statusReason = groupReason }
+        ISO20022Mapping.takeGroupStatus(groupStatus, reason: groupReason, into: &message,
+                                        written: ("TxInfAndSts/TxSts", "TxInfAndSts/StsRsnInf/Rsn/Cd"))
         return message
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         guard let messageId = message.identifiers.messageId else {
             throw ISO20022Error(.cannotEncode, path: "FIToFIPmtStsRpt/GrpHdr/MsgId", reason: "pacs.002 requires GrpHdr/MsgId")
         }
@@ -74,6 +74,6 @@ enum Pacs002 {
             }
             xml.end()
         }
-        return xml.finish()
+        return xml
     }
 }

@@ -12,39 +12,34 @@ import PaymentModel
 enum Pacs004 {
     static func decode(_ document: ISO20022Document) throws(ISO20022Error) -> PaymentMessage {
         var message = PaymentMessage(kind: .paymentReturn, function: .request)
-        var groupInstructing: String?
-        var groupInstructed: String?
+        var agents = ISO20022Mapping.Agents()
         for element in document.elements {
+            if agents.read(element, block: "TxInf") { continue }
             let text = element.text
             var mapped = true
             switch (element.path, element.block) {
             case ("GrpHdr/MsgId", _): message.identifiers.messageId = text
             case ("GrpHdr/SttlmInf/SttlmMtd", _): message.settlementMethod = text
-            case ("GrpHdr/InstgAgt/FinInstnId/BICFI", _): groupInstructing = text
-            case ("GrpHdr/InstdAgt/FinInstnId/BICFI", _): groupInstructed = text
             case ("TxInf/OrgnlInstrId", 0): message.identifiers.instructionId = text
             case ("TxInf/OrgnlEndToEndId", 0): message.identifiers.endToEndId = text
             case ("TxInf/OrgnlTxId", 0): message.identifiers.transactionId = text
             case ("TxInf/OrgnlUETR", 0): message.identifiers.uetr = text
-            case ("TxInf/RtrdIntrBkSttlmAmt", 0) where element.attributes.count == 1: message.amount = try Pacs008.amount(element)
+            case ("TxInf/RtrdIntrBkSttlmAmt", 0) where element.attributes.count == 1: try ISO20022Mapping.readAmount(element, into: &message)
             case ("TxInf/IntrBkSttlmDt", 0): message.settlementDate = text
             case ("TxInf/ChrgBr", 0): message.chargeBearer = text
-            case ("TxInf/InstgAgt/FinInstnId/BICFI", 0): message.instructingAgent = text
-            case ("TxInf/InstdAgt/FinInstnId/BICFI", 0): message.instructedAgent = text
             case ("TxInf/RtrRsnInf/Rsn/Cd", 0): mapped = ISO20022Mapping.setOnce(&message.statusReason, text)
             default: mapped = false
             }
             if !mapped { message.unmapped.append(contentsOf: element.unmappedFields) }
         }
-        message.instructingAgent = message.instructingAgent ?? groupInstructing
-        message.instructedAgent = message.instructedAgent ?? groupInstructed
+        agents.apply(to: &message, written: "TxInf")
         guard message.identifiers.messageId != nil else {
             throw ISO20022Error(.missingElement, path: "PmtRtr/GrpHdr/MsgId", reason: "GrpHdr/MsgId is required")
         }
         return message
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         let definition = ISO20022MessageDefinition.pacs004
         guard let amount = message.amount else {
             throw ISO20022Error(.cannotEncode, path: "PmtRtr/TxInf/RtrdIntrBkSttlmAmt", reason: "pacs.004 requires an amount")
@@ -54,7 +49,7 @@ enum Pacs004 {
         xml.start("GrpHdr")
         try xml.leaf("MsgId", try ISO20022Mapping.required(message.identifiers.messageId, "GrpHdr/MsgId", in: definition))
         try xml.leaf("CreDtTm", message.unmappedValue("GrpHdr/CreDtTm") ?? creationDateTime ?? XMLWriter.nowUTC())
-        try xml.leaf("NbOfTxs", "1")
+        try xml.leaf("NbOfTxs", message.unmappedValue("GrpHdr/NbOfTxs") ?? "1")
         xml.start("SttlmInf")
         try xml.leaf("SttlmMtd", try ISO20022Mapping.required(message.settlementMethod, "GrpHdr/SttlmInf/SttlmMtd", in: definition))
         xml.end()
@@ -66,12 +61,12 @@ enum Pacs004 {
         try xml.leaf("OrgnlEndToEndId", message.identifiers.endToEndId)
         try xml.leaf("OrgnlTxId", message.identifiers.transactionId)
         try xml.leaf("OrgnlUETR", message.identifiers.uetr)
-        try xml.leaf("RtrdIntrBkSttlmAmt", amount.decimalText, attributes: ["Ccy": amount.currency.code])
+        try xml.amount("RtrdIntrBkSttlmAmt", of: message)
         try xml.leaf("IntrBkSttlmDt", message.settlementDate)
         try xml.leaf("ChrgBr", message.chargeBearer)
         try xml.agent("InstgAgt", message.instructingAgent)
         try xml.agent("InstdAgt", message.instructedAgent)
         try xml.reason("RtrRsnInf", message.statusReason)
-        return xml.finish()
+        return xml
     }
 }

@@ -6,8 +6,7 @@ enum Pacs008 {
         var message = PaymentMessage(kind: .creditTransfer, function: .request)
         var debtor = Party()
         var creditor = Party()
-        var groupInstructing: String?
-        var groupInstructed: String?
+        var agents = ISO20022Mapping.Agents()
         guard (document.blockCounts["CdtTrfTxInf"] ?? 0) > 0 else {
             throw ISO20022Error(.missingElement, path: "FIToFICstmrCdtTrf/CdtTrfTxInf", reason: "the message has no CdtTrfTxInf")
         }
@@ -16,16 +15,14 @@ enum Pacs008 {
             switch element.path {
             case "GrpHdr/MsgId": message.identifiers.messageId = element.text; mapped = true
             case "GrpHdr/SttlmInf/SttlmMtd": message.settlementMethod = element.text; mapped = true
-            case "GrpHdr/InstgAgt/FinInstnId/BICFI": groupInstructing = element.text; mapped = true
-            case "GrpHdr/InstdAgt/FinInstnId/BICFI": groupInstructed = element.text; mapped = true
             default:
+                if agents.read(element, block: "CdtTrfTxInf") { continue }
                 mapped = element.block == 0 ? try mapTransaction(element, into: &message, debtor: &debtor, creditor: &creditor) : false
             }
             guard !mapped else { continue }
             message.unmapped.append(contentsOf: element.unmappedFields)
         }
-        message.instructingAgent = message.instructingAgent ?? groupInstructing
-        message.instructedAgent = message.instructedAgent ?? groupInstructed
+        agents.apply(to: &message, written: "CdtTrfTxInf")
         if debtor != Party() { message.debtor = debtor }
         if creditor != Party() { message.creditor = creditor }
         guard message.identifiers.messageId != nil else {
@@ -48,11 +45,9 @@ enum Pacs008 {
         case "CdtTrfTxInf/PmtId/UETR": message.identifiers.uetr = text
         case "CdtTrfTxInf/IntrBkSttlmAmt":
             guard element.attributes.count == 1 else { return false }
-            message.amount = try amount(element)
+            try ISO20022Mapping.readAmount(element, into: &message)
         case "CdtTrfTxInf/IntrBkSttlmDt": message.settlementDate = text
         case "CdtTrfTxInf/ChrgBr": message.chargeBearer = text
-        case "CdtTrfTxInf/InstgAgt/FinInstnId/BICFI": message.instructingAgent = text
-        case "CdtTrfTxInf/InstdAgt/FinInstnId/BICFI": message.instructedAgent = text
         case "CdtTrfTxInf/Dbtr/Nm": debtor.name = text
         case "CdtTrfTxInf/DbtrAcct/Id/IBAN": debtor.iban = text
         case "CdtTrfTxInf/DbtrAcct/Id/Othr/Id": debtor.otherAccount = text
@@ -83,7 +78,7 @@ enum Pacs008 {
         }
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         func required(_ value: String?, _ path: String) throws(ISO20022Error) -> String {
             try ISO20022Mapping.required(value, path, in: .pacs008)
         }
@@ -95,7 +90,7 @@ enum Pacs008 {
         xml.start("GrpHdr")
         try xml.leaf("MsgId", try required(message.identifiers.messageId, "GrpHdr/MsgId"))
         try xml.leaf("CreDtTm", message.unmappedValue("GrpHdr/CreDtTm") ?? creationDateTime ?? XMLWriter.nowUTC())
-        try xml.leaf("NbOfTxs", "1")
+        try xml.leaf("NbOfTxs", message.unmappedValue("GrpHdr/NbOfTxs") ?? "1")
         xml.start("SttlmInf")
         try xml.leaf("SttlmMtd", try required(message.settlementMethod, "GrpHdr/SttlmInf/SttlmMtd"))
         xml.end()
@@ -107,7 +102,7 @@ enum Pacs008 {
         try xml.leaf("TxId", message.identifiers.transactionId)
         try xml.leaf("UETR", message.identifiers.uetr)
         xml.end()
-        try xml.leaf("IntrBkSttlmAmt", amount.decimalText, attributes: ["Ccy": amount.currency.code])
+        try xml.amount("IntrBkSttlmAmt", of: message)
         try xml.leaf("IntrBkSttlmDt", message.settlementDate)
         try xml.leaf("ChrgBr", try required(message.chargeBearer, "CdtTrfTxInf/ChrgBr"))
         try xml.agent("InstgAgt", message.instructingAgent)
@@ -116,8 +111,10 @@ enum Pacs008 {
         try xml.leaf("Nm", message.debtor?.name)
         xml.end()
         try xml.account("DbtrAcct", message.debtor)
-        try xml.agent("DbtrAgt", try required(message.debtorAgent, "CdtTrfTxInf/DbtrAgt/FinInstnId/BICFI"))
-        try xml.agent("CdtrAgt", try required(message.creditorAgent, "CdtTrfTxInf/CdtrAgt/FinInstnId/BICFI"))
+        // An agent without a BIC (by clearing member id, or name and address) comes from the kept
+        // leaves; the schema check refuses a document with no agent at all.
+        try xml.agent("DbtrAgt", message.debtorAgent)
+        try xml.agent("CdtrAgt", message.creditorAgent)
         xml.start("Cdtr")
         try xml.leaf("Nm", message.creditor?.name)
         xml.end()
@@ -127,6 +124,6 @@ enum Pacs008 {
             for line in message.remittanceInformation { try xml.leaf("Ustrd", line) }
             xml.end()
         }
-        return xml.finish()
+        return xml
     }
 }

@@ -11,31 +11,26 @@ import PaymentModel
 enum Pacs028 {
     static func decode(_ document: ISO20022Document) -> PaymentMessage {
         var message = PaymentMessage(kind: .statusRequest, function: .request)
-        var groupInstructing: String?
-        var groupInstructed: String?
+        var agents = ISO20022Mapping.Agents()
         for element in document.elements {
+            if agents.read(element, block: "TxInf") { continue }
             let text = element.text
             var mapped = true
             switch (element.path, element.block) {
             case ("GrpHdr/MsgId", _): message.identifiers.messageId = text
-            case ("GrpHdr/InstgAgt/FinInstnId/BICFI", _): groupInstructing = text
-            case ("GrpHdr/InstdAgt/FinInstnId/BICFI", _): groupInstructed = text
             case ("TxInf/OrgnlInstrId", 0): message.identifiers.instructionId = text
             case ("TxInf/OrgnlEndToEndId", 0): message.identifiers.endToEndId = text
             case ("TxInf/OrgnlTxId", 0): message.identifiers.transactionId = text
             case ("TxInf/OrgnlUETR", 0): message.identifiers.uetr = text
-            case ("TxInf/InstgAgt/FinInstnId/BICFI", 0): message.instructingAgent = text
-            case ("TxInf/InstdAgt/FinInstnId/BICFI", 0): message.instructedAgent = text
             default: mapped = false
             }
             if !mapped { message.unmapped.append(contentsOf: element.unmappedFields) }
         }
-        message.instructingAgent = message.instructingAgent ?? groupInstructing
-        message.instructedAgent = message.instructedAgent ?? groupInstructed
+        agents.apply(to: &message, written: "GrpHdr")
         return message
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         let definition = ISO20022MessageDefinition.pacs028
         var xml = XMLWriter(namespace: definition.namespace)
         xml.start("FIToFIPmtStsReq")
@@ -58,6 +53,6 @@ enum Pacs028 {
             try xml.leaf("OrgnlUETR", ids.uetr)
             xml.end()
         }
-        return xml.finish()
+        return xml
     }
 }

@@ -19,8 +19,6 @@ import PaymentModel
 /// pacs.008 maps to the same canonical kind: ``ISO20022Codec/encode(_:creationDateTime:)`` writes a
 /// credit transfer as pain.001 only when its `source.version` is `pain.001.001.09`.
 enum Pain001 {
-    private static let transactionPrefix = "PmtInf/CdtTrfTxInf/"
-
     static func decode(_ document: ISO20022Document) throws(ISO20022Error) -> PaymentMessage {
         var message = PaymentMessage(kind: .creditTransfer, function: .request)
         var debtor = Party()
@@ -28,24 +26,10 @@ enum Pain001 {
         guard (document.blockCounts["PmtInf"] ?? 0) > 0 else {
             throw ISO20022Error(.missingElement, path: "CstmrCdtTrfInitn/PmtInf", reason: "the message has no PmtInf")
         }
-        var transaction = -1  // which CdtTrfTxInf of the first PmtInf the element is in
-        var inPaymentId = false
         for element in document.elements {
-            if element.block == 0, element.path.hasPrefix(transactionPrefix) {
-                let paymentId = element.path.hasPrefix(transactionPrefix + "PmtId/")
-                if paymentId && !inPaymentId { transaction += 1 }
-                inPaymentId = paymentId
-                if transaction > 0 {
-                    let indexed = "PmtInf/CdtTrfTxInf[\(transaction + 1)]/"
-                    message.unmapped.append(contentsOf: element.unmappedFields.map {
-                        UnmappedField(key: indexed + $0.key.dropFirst(transactionPrefix.count), value: $0.value)
-                    })
-                    continue
-                }
-            } else {
-                inPaymentId = false
-            }
-            let mapped = element.block == 0 ? try map(element, into: &message, debtor: &debtor, creditor: &creditor) : false
+            // A later CdtTrfTxInf of the first PmtInf stays in unmapped under its indexed key.
+            let laterTransaction = element.indexedPath?.hasPrefix("PmtInf/CdtTrfTxInf[") == true
+            let mapped = element.block == 0 && !laterTransaction ? try map(element, into: &message, debtor: &debtor, creditor: &creditor) : false
             if !mapped { message.unmapped.append(contentsOf: element.unmappedFields) }
         }
         if debtor != Party() { message.debtor = debtor }
@@ -55,7 +39,7 @@ enum Pain001 {
         }
         guard message.amount != nil else {
             throw ISO20022Error(.missingElement, path: "CstmrCdtTrfInitn/PmtInf[1]/CdtTrfTxInf/Amt/InstdAmt",
-                                reason: "Amt/InstdAmt is required (EqvtAmt is not mapped)")
+                                reason: "an amount (Amt/InstdAmt or Amt/EqvtAmt/Amt) is required")
         }
         return message
     }
@@ -74,13 +58,23 @@ enum Pain001 {
         case "PmtInf/DbtrAcct/Id/IBAN": debtor.iban = text
         case "PmtInf/DbtrAcct/Id/Othr/Id": debtor.otherAccount = text
         case "PmtInf/DbtrAgt/FinInstnId/BICFI": message.debtorAgent = text
-        case "PmtInf/ChrgBr", "PmtInf/CdtTrfTxInf/ChrgBr": return ISO20022Mapping.setOnce(&message.chargeBearer, text)
+        case "PmtInf/ChrgBr": return ISO20022Mapping.setOnce(&message.chargeBearer, text)
+        case "PmtInf/CdtTrfTxInf/ChrgBr":
+            // Written back at the transaction, where it was, not at the payment information.
+            guard ISO20022Mapping.setOnce(&message.chargeBearer, text) else { return false }
+            message.sourcePositions["PmtInf/ChrgBr"] = element.key
         case "PmtInf/CdtTrfTxInf/PmtId/InstrId": message.identifiers.instructionId = text
         case "PmtInf/CdtTrfTxInf/PmtId/EndToEndId": message.identifiers.endToEndId = text
         case "PmtInf/CdtTrfTxInf/PmtId/UETR": message.identifiers.uetr = text
         case "PmtInf/CdtTrfTxInf/Amt/InstdAmt":
             guard element.attributes.count == 1 else { return false }
-            message.amount = try Pacs008.amount(element)
+            try ISO20022Mapping.readAmount(element, into: &message)
+        case "PmtInf/CdtTrfTxInf/Amt/EqvtAmt/Amt":
+            // The equivalent amount, in the debtor's currency (`CcyOfTrf`, the currency to transfer,
+            // stays in unmapped): the amount, written back in its place.
+            guard element.attributes.count == 1 else { return false }
+            try ISO20022Mapping.readAmount(element, into: &message)
+            message.sourcePositions["PmtInf/CdtTrfTxInf/Amt/InstdAmt"] = element.key
         case "PmtInf/CdtTrfTxInf/CdtrAgt/FinInstnId/BICFI": message.creditorAgent = text
         case "PmtInf/CdtTrfTxInf/Cdtr/Nm": creditor.name = text
         case "PmtInf/CdtTrfTxInf/CdtrAcct/Id/IBAN": creditor.iban = text
@@ -91,7 +85,7 @@ enum Pain001 {
         return true
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         let definition = ISO20022MessageDefinition.pain001
         func required(_ value: String?, _ path: String) throws(ISO20022Error) -> String {
             try ISO20022Mapping.required(value, path, in: definition)
@@ -105,8 +99,8 @@ enum Pain001 {
         xml.start("GrpHdr")
         try xml.leaf("MsgId", messageId)
         try xml.leaf("CreDtTm", message.unmappedValue("GrpHdr/CreDtTm") ?? creationDateTime ?? XMLWriter.nowUTC())
-        try xml.leaf("NbOfTxs", "1")
-        try xml.leaf("CtrlSum", message.unmappedValue("GrpHdr/CtrlSum").map { _ in amount.decimalText })
+        try xml.leaf("NbOfTxs", message.unmappedValue("GrpHdr/NbOfTxs") ?? "1")
+        try xml.leaf("CtrlSum", message.unmappedValue("GrpHdr/CtrlSum"))
         xml.start("InitgPty")
         try xml.leaf("Nm", message.unmappedValue("GrpHdr/InitgPty/Nm"))
         xml.end()
@@ -126,7 +120,7 @@ enum Pain001 {
         xml.end()
         _ = try required(message.debtor?.iban ?? message.debtor?.otherAccount, "PmtInf/DbtrAcct/Id")
         try xml.account("DbtrAcct", message.debtor)
-        try xml.agent("DbtrAgt", try required(message.debtorAgent, "PmtInf/DbtrAgt/FinInstnId/BICFI"))
+        try xml.agent("DbtrAgt", message.debtorAgent)
         try xml.leaf("ChrgBr", message.chargeBearer)
         xml.start("CdtTrfTxInf")
         xml.start("PmtId")
@@ -135,12 +129,12 @@ enum Pain001 {
         try xml.leaf("UETR", message.identifiers.uetr)
         xml.end()
         xml.start("Amt")
-        try xml.leaf("InstdAmt", amount.decimalText, attributes: ["Ccy": amount.currency.code])
+        try xml.amount("InstdAmt", of: message)
         xml.end()
         try xml.agent("CdtrAgt", message.creditorAgent)
-        if let creditor = message.creditor {
+        if let name = message.creditor?.name {
             xml.start("Cdtr")
-            try xml.leaf("Nm", creditor.name)
+            try xml.leaf("Nm", name)
             xml.end()
         }
         try xml.account("CdtrAcct", message.creditor)
@@ -149,6 +143,6 @@ enum Pain001 {
             for line in message.remittanceInformation { try xml.leaf("Ustrd", line) }
             xml.end()
         }
-        return xml.finish()
+        return xml
     }
 }

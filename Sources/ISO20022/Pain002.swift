@@ -21,7 +21,7 @@ enum Pain002 {
     static func decode(_ document: ISO20022Document) -> PaymentMessage {
         var message = PaymentMessage(kind: .statusReport, function: .response)
         var groupStatus: String?
-        var groupReason: String?
+        var groupReason: ISO20022Document.Element?
         for element in document.elements {
             let text = element.text
             var mapped = true
@@ -30,7 +30,7 @@ enum Pain002 {
             case ("GrpHdr/DbtrAgt/FinInstnId/BICFI", _): message.debtorAgent = text
             case ("GrpHdr/CdtrAgt/FinInstnId/BICFI", _): message.creditorAgent = text
             case ("OrgnlGrpInfAndSts/GrpSts", 0): groupStatus = text; mapped = false
-            case ("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd", 0): groupReason = groupReason ?? text; mapped = false
+            case ("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd", 0): groupReason = groupReason ?? element; mapped = false
             case ("OrgnlPmtInfAndSts/TxInfAndSts/OrgnlInstrId", 0): mapped = ISO20022Mapping.setOnce(&message.identifiers.instructionId, text)
             case ("OrgnlPmtInfAndSts/TxInfAndSts/OrgnlEndToEndId", 0): mapped = ISO20022Mapping.setOnce(&message.identifiers.endToEndId, text)
             case ("OrgnlPmtInfAndSts/TxInfAndSts/OrgnlUETR", 0): mapped = ISO20022Mapping.setOnce(&message.identifiers.uetr, text)
@@ -40,12 +40,12 @@ enum Pain002 {
             }
             if !mapped { message.unmapped.append(contentsOf: element.unmappedFields) }
         }
-        if message.status == nil { message.status = groupStatus }
-        if message.statusReason == nil, groupReason != nil, message.status == groupStatus { message.statusReason = groupReason }
+        ISO20022Mapping.takeGroupStatus(groupStatus, reason: groupReason, into: &message,
+                                        written: ("OrgnlPmtInfAndSts/TxInfAndSts/TxSts", "OrgnlPmtInfAndSts/TxInfAndSts/StsRsnInf/Rsn/Cd"))
         return message
     }
 
-    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> String {
+    static func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
         let definition = ISO20022MessageDefinition.pain002
         let ids = message.identifiers
         let paymentInformationId = message.unmappedValue("OrgnlPmtInfAndSts/OrgnlPmtInfId")
@@ -92,6 +92,6 @@ enum Pain002 {
             }
             xml.end()
         }
-        return xml.finish()
+        return xml
     }
 }

@@ -20,6 +20,8 @@ struct SAXReaderState {
         var hasChildren = false
         /// Numbers the open elements of one parse: a parent's key in ``childNames``.
         var serial: Int
+        /// How many earlier siblings of the same name it has (0 for the first).
+        var occurrence = 0
     }
 
     /// Where the reader is in the envelope.
@@ -55,6 +57,14 @@ struct SAXReaderState {
     /// under one parent is found without keeping the names of closed siblings. Hasher is seeded
     /// per process, so a document cannot be crafted to collide.
     var childNames = Set<Int>()
+    /// For a (parent serial, child name) that occurred more than once: how many times after the first.
+    var repeats: [Int: Int] = [:]
+    /// How many open elements below the top-level block are a second or later occurrence: when
+    /// none is, a leaf's indexed path is its path.
+    var nestedRepeats = 0
+    /// The depth of the element open content (`SplmtryData/Envlp`, `xs:any`) starts at, or -1:
+    /// there any element of any namespace may occur, any number of times.
+    var openContentDepth = -1
     var serials = 0
     /// The names of the open elements joined by `/` (UTF-8): the error path, and the recorded
     /// paths of leaves, which are a suffix of it (from the block or AppHdr on).
@@ -207,7 +217,17 @@ struct SAXReaderState {
             messageSeen = true
             region = .message
         case .message:
-            guard inDocumentNamespace(uri) else {
+            if openContentDepth < 0, depth >= 2, parentPathIs("SplmtryData/Envlp", before: nameStart) {
+                openContentDepth = depth
+            }
+            if openContentDepth >= 0 {
+                if !inDocumentNamespace(uri) {
+                    // Recorded with its namespace, so that it is written back in it.
+                    let local = name(from: nameStart)
+                    names.removeLast(names.count - nameStart)
+                    names.append(contentsOf: ISO20022Path.foreignName(namespace: uri.map { String(cString: $0) } ?? "", local: local).utf8)
+                }
+            } else if !inDocumentNamespace(uri) {
                 let namespace = uri.map { String(cString: $0) } ?? ""
                 return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
                                           reason: "element in namespace '\(namespace)' inside a \(definition?.rawValue ?? "") document"))
@@ -222,21 +242,26 @@ struct SAXReaderState {
         if (region == .message && depth == documentDepth + 2) || (region == .header && depth == headerDepth) {
             pathStart = nameStart
         }
+        var occurrence = 0
         if let parent = stack.last, (region == .message && depth > documentDepth + 1) || (region == .header && depth > headerDepth) {
             var hasher = Hasher()
             hasher.combine(parent.serial)
             names.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[nameStart...])) }
-            if !childNames.insert(hasher.finalize()).inserted {
+            let key = hasher.finalize()
+            if !childNames.insert(key).inserted {
                 let path = leafPath()
                 let repeatable = region == .header ? ISO20022MessageDefinition.repeatableHeaderPaths : definition?.repeatablePaths
-                if repeatable?.contains(path) != true {
+                guard (openContentDepth >= 0 && depth >= openContentDepth) || repeatable?.contains(path) == true else {
                     return fail(ISO20022Error(.duplicateElement, path: elementPath(depth: depth), line: here,
                                               reason: "\(name(from: nameStart)) occurs more than once here; the schema allows it once"))
                 }
+                occurrence = repeats[key, default: 0] + 1
+                repeats[key] = occurrence
+                if region == .header || depth > documentDepth + 2 { nestedRepeats += 1 }
             }
         }
         serials += 1
-        var frame = Frame(nameStart: nameStart, line: here, serial: serials)
+        var frame = Frame(nameStart: nameStart, line: here, serial: serials, occurrence: occurrence)
         if attributeCount > 0, let attributes {
             // Five pointers per attribute: local name, prefix, URI, value start, value end.
             for index in 0..<attributeCount {
@@ -260,16 +285,20 @@ struct SAXReaderState {
         case .header where depth > headerDepth:
             if !frame.hasChildren {
                 header.append(.init(path: leafPath(), block: 0, text: String(decoding: text, as: UTF8.self),
-                                    attributes: frame.attributes, line: frame.line, message: "AppHdr"))
+                                    attributes: frame.attributes, line: frame.line, message: "AppHdr",
+                                    indexedPath: indexedLeafPath(closed: frame, from: headerDepth)))
             }
         case .message where depth > documentDepth + 1:
             if !frame.hasChildren, let definition {
                 elements.append(.init(path: leafPath(), block: currentBlock, text: String(decoding: text, as: UTF8.self),
-                                      attributes: frame.attributes, line: frame.line, message: definition.messageElement))
+                                      attributes: frame.attributes, line: frame.line, message: definition.messageElement,
+                                      indexedPath: indexedLeafPath(closed: frame, from: documentDepth + 2)))
             }
         default:
             break
         }
+        if frame.occurrence > 0, region == .header || depth > documentDepth + 2 { nestedRepeats -= 1 }
+        if depth == openContentDepth { openContentDepth = -1 }
         if region == .header, depth == headerDepth { region = .outside }
         if region == .message, depth == documentDepth + 1 { region = .document }
         if region == .document, depth == documentDepth { region = .outside }
@@ -281,6 +310,32 @@ struct SAXReaderState {
     /// The path of the leaf being closed: from the top-level block (or AppHdr) on.
     func leafPath() -> String {
         String(decoding: names[max(pathStart, 0)...], as: UTF8.self)
+    }
+
+    /// The leaf's path with the 1-based occurrence after each name below `top` (the top-level block
+    /// or AppHdr, whose index the block number carries) that is not the first of its name:
+    /// `CdtTrfTxInf/RmtInf/Ustrd[2]`. Nil when there is none (the path says it all).
+    func indexedLeafPath(closed leaf: Frame, from top: Int) -> String? {
+        guard nestedRepeats > 0 || leaf.occurrence > 0 else { return nil }
+        var bytes: [UInt8] = []
+        let frames = stack[max(top, 0)...] + [leaf]
+        for (position, frame) in zip(frames.indices, frames) {
+            let end = position + 1 < frames.endIndex ? frames[position + 1].nameStart - 1 : names.count
+            if !bytes.isEmpty { bytes.append(UInt8(ascii: "/")) }
+            bytes.append(contentsOf: names[frame.nameStart..<end])
+            if frame.occurrence > 0, position > top {
+                bytes.append(contentsOf: "[\(frame.occurrence + 1)]".utf8)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether the open elements before the one starting at `nameStart` end with `suffix`.
+    func parentPathIs(_ suffix: String, before nameStart: Int) -> Bool {
+        let end = nameStart - 1
+        let expected = Array(suffix.utf8)
+        guard end - expected.count >= 1, names[end - expected.count - 1] == UInt8(ascii: "/") else { return false }
+        return names[(end - expected.count)..<end].elementsEqual(expected)
     }
 
     /// The path of an element just opened, for an error (`/Name` for the root, as before).

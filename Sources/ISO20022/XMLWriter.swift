@@ -1,37 +1,40 @@
 import Foundation
 import PaymentModel
 
-/// Builds an ISO 20022 document as text, escaping every value.
+/// Builds an ISO 20022 document: the mapping code adds elements in any order, ``finish(keeping:)``
+/// adds the leaves kept from the source document, puts every element in schema order and checks
+/// it against the schema table (occurrences, choices, facets), then writes the text, escaping
+/// every value. A document that would not validate is an error naming the path and the facet.
 struct XMLWriter {
     static let declaration = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-    private(set) var text = XMLWriter.declaration
-    private var open: [String] = []
+    /// The open elements, the root (`Document` or `AppHdr`) first.
+    private var open: [XMLNode]
+    private let namespace: String
 
     /// A document whose root is `root` (`Document`, or `AppHdr` for a business application header).
     init(root: String = "Document", namespace: String) {
-        text += "<" + root + #" xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
-        open = [root]
+        self.namespace = namespace
+        open = [XMLNode(name: root)]
     }
 
     mutating func start(_ name: String) {
-        text += indent + "<" + name + ">\n"
-        open.append(name)
+        open.append(XMLNode(name: name))
     }
 
+    /// Ends the element; one the mapping opened and left empty is written as an empty group
+    /// (`<InitgPty></InitgPty>`: a required party with every part optional).
     mutating func end() {
-        let name = open.removeLast()
-        text += indent + "</" + name + ">\n"
+        var node = open.removeLast()
+        if node.children.isEmpty, node.text == nil { node.text = "" }
+        open[open.count - 1].children.append(node)
     }
 
     /// `<name attr="…">value</name>`, or nothing when value is nil.
     mutating func leaf(_ name: String, _ value: String?, attributes: KeyValuePairs<String, String> = [:]) throws(ISO20022Error) {
         guard let value else { return }
-        let path = path(of: name)
-        var tag = name
-        for (key, attribute) in attributes {
-            tag += " " + key + #"=""# + (try XMLWriter.checked(attribute, path: path + "@" + key)) + #"""#
-        }
-        text += indent + "<" + tag + ">" + (try XMLWriter.checked(value, path: path)) + "</" + name + ">\n"
+        var node = XMLNode(name: name, text: value)
+        for (key, attribute) in attributes { node.attributes.append((key, attribute)) }
+        open[open.count - 1].children.append(node)
     }
 
     /// `<outer><FinInstnId><BICFI>…</BICFI></FinInstnId></outer>`, or nothing when bic is nil.
@@ -65,15 +68,47 @@ struct XMLWriter {
         end()
     }
 
-    mutating func finish() -> String {
-        while !open.isEmpty { end() }
+    /// The document as text: the elements written, then each leaf of `kept` (unmapped fields from
+    /// the source document, keyed by indexed path below the root: `CdtTrfTxInf[2]/RmtInf/Ustrd`)
+    /// at its place where nothing was written there. In schema order, and checked against the schema.
+    ///
+    /// `positions` (default path → indexed path, ``PaymentMessage/sourcePositions``) puts each leaf
+    /// written at a default path where the source document had it.
+    mutating func finish(keeping kept: [UnmappedField] = [], positions: [String: String] = [:]) throws(ISO20022Error) -> String {
+        while open.count > 1 { end() }
+        let root = open[0]
+        let definition = String(namespace.dropFirst(ISO20022MessageDefinition.namespacePrefix.count))
+        guard let schemaRoot = ISO20022Schema.shared.roots[definition] else {
+            throw ISO20022Error(.cannotEncode, path: root.name, reason: "no schema table for \(definition)")
+        }
+        var text = XMLWriter.declaration + "<" + root.name + #" xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
+        // AppHdr is the schema's root element; a Document holds the message element.
+        let written: XMLNode
+        if root.name == schemaRoot.element {
+            written = root
+        } else {
+            guard root.children.count <= 1, root.children.first.map({ $0.name == schemaRoot.element }) ?? true else {
+                throw ISO20022Error(.cannotEncode, path: root.name, reason: "\(root.name) must hold exactly one \(schemaRoot.element)")
+            }
+            written = root.children.first ?? XMLNode(name: schemaRoot.element)
+        }
+        // The kept leaves at their places first, then what the mapping wrote (the canonical
+        // fields, which win), each at the place the source had it.
+        var message = XMLNode(name: written.name)
+        message.merge(kept)
+        for (key, leaf) in written.leaves() { message.place(leaf, at: positions[key] ?? key) }
+        message.prune()
+        if root.name == schemaRoot.element {
+            try message.writeChildren(type: schemaRoot.type, path: root.name, depth: 1, namespace: namespace, into: &text)
+        } else {
+            try message.write(type: schemaRoot.type, path: schemaRoot.element, depth: 1, namespace: namespace, into: &text)
+        }
+        text += "</" + root.name + ">\n"
         return text
     }
 
-    private var indent: String { String(repeating: "  ", count: open.count) }
-
     /// The path, below the root, of an element `name` written where the writer is now.
-    private func path(of name: String) -> String { (open.dropFirst() + [name]).joined(separator: "/") }
+    private func path(of name: String) -> String { (open.dropFirst().map(\.name) + [name]).joined(separator: "/") }
 
     /// The value escaped, or an error when it holds a character XML 1.0 cannot carry.
     static func checked(_ value: String, path: String) throws(ISO20022Error) -> String {

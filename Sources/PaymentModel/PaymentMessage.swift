@@ -200,6 +200,20 @@ public struct PaymentMessage: Sendable, Hashable {
         get { transfer[\.businessHeader] }
         set { transfer[\.businessHeader] = newValue }
     }
+    /// Where an ISO 20022 source document had each canonical field, by indexed element path below
+    /// the message element (`status`: `OrgnlGrpInfAndSts/GrpSts`, `statusReason`:
+    /// `TxInfAndSts/StsRsnInf[2]/Rsn/Cd`), for the fields read elsewhere than where the encoder
+    /// writes them by default: written back as the same message, each goes back to its place.
+    public var sourcePositions: [String: String] {
+        get { transfer[\.sourcePositions] }
+        set { transfer[\.sourcePositions] = newValue }
+    }
+    /// The amount as an ISO 20022 source wrote it (`100.5`, `1`), when that is not its canonical
+    /// text: written back so while the amount is unchanged.
+    public var sourceAmountText: String? {
+        get { transfer[\.sourceAmountText] }
+        set { transfer[\.sourceAmountText] = newValue }
+    }
 
     // MARK: Provenance
 
@@ -261,6 +275,8 @@ private struct TransferGroup: Sendable, Hashable {
         var status: String?
         var statusReason: String?
         var businessHeader: BusinessHeader?
+        var sourcePositions: [String: String] = [:]
+        var sourceAmountText: String?
     }
 
     /// Out of line and shared until changed (copy on write): a card message carries one nil

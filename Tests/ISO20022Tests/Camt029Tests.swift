@@ -35,6 +35,7 @@ struct Camt029Tests {
         #expect(lint.status == 0, "\(lint.output)\n\(xml)")
         message.status = nil
         let error = Fixtures.error { _ = try ISO20022Codec.encode(message) }
-        #expect(error?.code == .cannotEncode && error?.path == "RsltnOfInvstgtn/Sts/Conf")
+        #expect(error?.code == .cannotEncode && error?.path == "RsltnOfInvstgtn/Sts")
+        #expect(error?.reason.hasPrefix("Sts (InvestigationStatus5Choice) needs one of Conf") == true)
     }
 }

@@ -78,11 +78,11 @@ struct HardeningTests {
         #expect(error?.path?.hasSuffix("AppHdr/Prty") == true)
     }
 
-    /// The table of repeatable paths is what the XSDs give (tools/iso20022/repeatable_paths.py --check).
-    @Test func repeatablePathsTableMatchesTheSchemas() throws {
+    /// The schema table is what the XSDs give (tools/iso20022/schema_tables.py --check).
+    @Test func schemaTableMatchesTheSchemas() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.root.appendingPathComponent("tools/iso20022/repeatable_paths.py").path, "--check"]
+        process.arguments = ["python3", Fixtures.root.appendingPathComponent("tools/iso20022/schema_tables.py").path, "--check"]
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

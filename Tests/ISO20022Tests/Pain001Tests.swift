@@ -90,6 +90,6 @@ struct Pain001Tests {
         #expect(back == message)
         message.debtorAgent = nil
         let error = Fixtures.error { _ = try ISO20022Codec.encode(message, as: .pain001) }
-        #expect(error?.code == .cannotEncode && error?.path == "CstmrCdtTrfInitn/PmtInf/DbtrAgt/FinInstnId/BICFI")
+        #expect(error?.code == .cannotEncode && error?.path == "CstmrCdtTrfInitn/PmtInf/DbtrAgt")
     }
 }

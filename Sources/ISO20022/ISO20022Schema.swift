@@ -1,0 +1,141 @@
+/// What the codec knows of the ISO 20022 schemas: the generated table Schema/schema-tables.txt
+/// (tools/iso20022/schema_tables.py writes it from the official XSDs in specs/iso20022), read once.
+///
+/// The reader asks it which elements may repeat; the writer asks it for element order,
+/// occurrences, choices and facets, so that it never emits a document the XSD refuses.
+struct ISO20022Schema: Sendable {
+    /// One element of a sequence or choice.
+    struct Particle: Sendable {
+        let name: String
+        let type: String
+        let minOccurs: Int
+        /// `Int.max` for unbounded.
+        let maxOccurs: Int
+    }
+
+    struct Attribute: Sendable {
+        let name: String
+        let type: String
+        let required: Bool
+    }
+
+    /// A complex type's content model.
+    enum Content: Sendable {
+        case sequence([Particle])
+        case choice([Particle])
+        /// Any element of any namespace (`SplmtryData/Envlp`).
+        case any
+        /// Text of a simple type, with attributes (amounts with `Ccy`).
+        case simple(String, [Attribute])
+    }
+
+    /// The root of one message: the message element (below `Document`) or `AppHdr`.
+    struct Root: Sendable {
+        let element: String
+        let type: String
+    }
+
+    var roots: [String: Root] = [:]
+    var complexTypes: [String: Content] = [:]
+    var simpleTypes: [String: ISO20022SimpleType] = [:]
+
+    static let shared = ISO20022Schema(table: String(decoding: PackageResources.schema_tables_txt, as: UTF8.self))
+
+    init(table: String) {
+        for line in table.split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 2 else { continue }
+            let name = fields[1]
+            let rest = fields.dropFirst(2)
+            switch fields[0] {
+            case "message": roots[name] = Root(element: fields[2], type: fields[3])
+            case "sequence": complexTypes[name] = .sequence(rest.map(ISO20022Schema.particle))
+            case "choice": complexTypes[name] = .choice(rest.map(ISO20022Schema.particle))
+            case "any": complexTypes[name] = .any
+            case "content":
+                complexTypes[name] = .simple(fields[2], fields.dropFirst(3).map { field in
+                    let parts = field.split(separator: ":").map(String.init)
+                    return Attribute(name: parts[0], type: parts[1], required: parts[2] == "required")
+                })
+            case "simple": simpleTypes[name] = ISO20022SimpleType(name: name, base: fields[2], facets: Array(fields.dropFirst(3)))
+            default: continue
+            }
+        }
+    }
+
+    private static func particle(_ field: String) -> Particle {
+        let parts = field.split(separator: ":").map(String.init)
+        return Particle(name: parts[0], type: parts[1], minOccurs: Int(parts[2]) ?? 1,
+                        maxOccurs: parts[3] == "n" ? Int.max : Int(parts[3]) ?? 1)
+    }
+
+    /// The particles of a sequence or choice type; empty for any other.
+    func particles(of type: String) -> [Particle] {
+        switch complexTypes[type] {
+        case .sequence(let particles), .choice(let particles): return particles
+        default: return []
+        }
+    }
+
+    /// The type of the element at `path` (names below the root, no indexes) from the root type; nil
+    /// when the schema has no such element.
+    func type(at path: some Sequence<Substring>, from root: String) -> String? {
+        var type = root
+        for name in path {
+            guard let particle = particles(of: type).first(where: { $0.name == name }) else { return nil }
+            type = particle.type
+        }
+        return type
+    }
+
+    /// The element paths (below the root, `/`-joined) whose maxOccurs is above 1, to `maxDepth`
+    /// elements deep. A type inside itself is not walked again.
+    func repeatablePaths(from root: String, maxDepth: Int) -> Set<String> {
+        var found = Set<String>()
+        func walk(_ type: String, _ path: String, _ depth: Int, _ seen: Set<String>) {
+            guard depth <= maxDepth, !seen.contains(type) else { return }
+            for particle in particles(of: type) {
+                let child = path.isEmpty ? particle.name : path + "/" + particle.name
+                if particle.maxOccurs > 1 { found.insert(child) }
+                walk(particle.type, child, depth + 1, seen.union([type]))
+            }
+        }
+        walk(root, "", 1, [])
+        return found
+    }
+}
+
+extension ISO20022MessageDefinition {
+    /// The message element and its type in the schema table.
+    var schemaRoot: ISO20022Schema.Root {
+        // Every supported definition is in the table (schema_tables.py lists them); a test checks it.
+        ISO20022Schema.shared.roots[rawValue] ?? ISO20022Schema.Root(element: messageElement, type: "")
+    }
+
+    /// The element paths (below the message element) whose schema maxOccurs is above 1.
+    var repeatablePaths: Set<String> { RepeatablePaths.byMessage[self] ?? [] }
+
+    /// The head.001 paths (from `AppHdr` on) whose schema maxOccurs is above 1.
+    static var repeatableHeaderPaths: Set<String> { RepeatablePaths.header }
+
+    static let headerDefinition = "head.001.001.02"
+}
+
+/// The repeatable paths of every message, worked out once from the schema table.
+enum RepeatablePaths {
+    /// The reader's depth limit: deeper paths can never be read.
+    static let maxDepth = 32
+
+    static let byMessage: [ISO20022MessageDefinition: Set<String>] = {
+        var table: [ISO20022MessageDefinition: Set<String>] = [:]
+        for definition in ISO20022MessageDefinition.allCases {
+            table[definition] = ISO20022Schema.shared.repeatablePaths(from: definition.schemaRoot.type, maxDepth: maxDepth)
+        }
+        return table
+    }()
+
+    static let header: Set<String> = {
+        guard let root = ISO20022Schema.shared.roots[ISO20022MessageDefinition.headerDefinition] else { return [] }
+        return Set(ISO20022Schema.shared.repeatablePaths(from: root.type, maxDepth: maxDepth).map { "AppHdr/" + $0 })
+    }()
+}

@@ -1,0 +1,299 @@
+import PaymentModel
+
+/// An element being written: a leaf has text, a group has children. Names are local names in the
+/// document's namespace, or `{namespace}local` for an element of another namespace (the content
+/// of `SplmtryData/Envlp`, which the schema leaves open).
+struct XMLNode {
+    var name: String
+    var text: String?
+    var attributes: [(name: String, value: String)] = []
+    var children: [XMLNode] = []
+
+    init(name: String, text: String? = nil) {
+        self.name = name
+        self.text = text
+    }
+
+    // MARK: Kept leaves
+
+    /// Adds each kept leaf at its indexed path below this element, where nothing was written at
+    /// that path; an attribute (`path@name`) where the element has none of that name.
+    mutating func merge(_ kept: [UnmappedField]) {
+        for field in kept {
+            let (path, attribute) = ISO20022Path.split(field.key)
+            let steps = ISO20022Path.steps(path)
+            guard !steps.isEmpty else { continue }
+            insert(field.value, attribute: attribute, at: steps[...])
+        }
+    }
+
+    private mutating func insert(_ value: String, attribute: String?, at steps: ArraySlice<ISO20022Path.Step>) {
+        guard let step = steps.first else {
+            if let attribute {
+                if !attributes.contains(where: { $0.name == attribute }) { attributes.append((attribute, value)) }
+            } else if text == nil, children.isEmpty {
+                text = value
+            }
+            return
+        }
+        var position = position(of: step)
+        if position == nil {
+            let seen = children.filter { $0.name == step.name }.count
+            for _ in seen..<step.occurrence { children.append(XMLNode(name: step.name)) }
+            position = children.count - 1
+        }
+        children[position!].insert(value, attribute: attribute, at: steps.dropFirst())
+    }
+
+    /// The leaves below this element (a value, or an empty group the mapping wrote) by indexed
+    /// path: `GrpHdr/MsgId`, `RmtInf/Ustrd[2]`.
+    func leaves() -> [(key: String, leaf: XMLNode)] {
+        var found: [(key: String, leaf: XMLNode)] = []
+        collectLeaves(prefix: "", into: &found)
+        return found
+    }
+
+    private func collectLeaves(prefix: String, into found: inout [(key: String, leaf: XMLNode)]) {
+        var seen: [String: Int] = [:]
+        for child in children {
+            let occurrence = (seen[child.name] ?? 0) + 1
+            seen[child.name] = occurrence
+            let key = prefix + child.name + (occurrence > 1 ? "[\(occurrence)]" : "")
+            if child.children.isEmpty {
+                found.append((key, child))
+            } else {
+                child.collectLeaves(prefix: key + "/", into: &found)
+            }
+        }
+    }
+
+    /// Puts a leaf the mapping wrote at the indexed path `key`: its value replaces a kept one; an
+    /// empty group leaves kept content where there is some.
+    mutating func place(_ leaf: XMLNode, at key: String) {
+        place(leaf, at: ISO20022Path.steps(key[...])[...])
+    }
+
+    private mutating func place(_ leaf: XMLNode, at steps: ArraySlice<ISO20022Path.Step>) {
+        guard let step = steps.first else { return }
+        var index = position(of: step)
+        if index == nil {
+            let seen = children.filter { $0.name == step.name }.count
+            for _ in seen..<step.occurrence { children.append(XMLNode(name: step.name)) }
+            index = children.count - 1
+        }
+        guard steps.count == 1 else { return children[index!].place(leaf, at: steps.dropFirst()) }
+        if leaf.text == "", !children[index!].children.isEmpty { return }
+        children[index!].text = leaf.text
+        for attribute in leaf.attributes {
+            children[index!].attributes.removeAll { $0.name == attribute.name }
+            children[index!].attributes.append(attribute)
+        }
+    }
+
+    /// The index of the child `step` names (its occurrence among children of that name).
+    private func position(of step: ISO20022Path.Step) -> Int? {
+        var seen = 0
+        for (index, child) in children.enumerated() where child.name == step.name {
+            seen += 1
+            if seen == step.occurrence { return index }
+        }
+        return nil
+    }
+
+    /// Removes elements with neither text, attributes nor children (a group the mapping opened for
+    /// values it did not have).
+    mutating func prune() {
+        for index in children.indices { children[index].prune() }
+        children.removeAll { $0.text == nil && $0.children.isEmpty && $0.attributes.isEmpty }
+    }
+
+    // MARK: Schema order and checks
+
+    /// Writes this element of type `type` at `depth`, after checking it against the schema.
+    func write(type: String, path: String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
+        let indent = String(repeating: "  ", count: depth)
+        let schema = ISO20022Schema.shared
+        if let simple = schema.simpleTypes[type] {
+            guard children.isEmpty, let value = self.text else {
+                throw ISO20022Error(.cannotEncode, path: path, reason: "\(name) is a \(type) value, not a group of elements")
+            }
+            guard attributes.isEmpty else {
+                throw ISO20022Error(.cannotEncode, path: path + "@" + attributes[0].name, reason: "\(name) has no attribute \(attributes[0].name)")
+            }
+            if let reason = simple.violation(of: value) { throw ISO20022Error(.cannotEncode, path: path, reason: reason) }
+            text += indent + "<" + name + ">" + (try XMLWriter.checked(value, path: path)) + "</" + name + ">\n"
+            return
+        }
+        switch schema.complexTypes[type] {
+        case .simple(let base, let declared)?:
+            guard children.isEmpty, let value = self.text else {
+                throw ISO20022Error(.cannotEncode, path: path, reason: "\(name) is a \(base) value with attributes, not a group of elements")
+            }
+            if let reason = schema.simpleTypes[base]?.violation(of: value) { throw ISO20022Error(.cannotEncode, path: path, reason: reason) }
+            var tag = name
+            for attribute in declared {
+                guard let written = attributes.first(where: { $0.name == attribute.name }) else {
+                    if attribute.required {
+                        throw ISO20022Error(.cannotEncode, path: path + "@" + attribute.name, reason: "\(name) requires the attribute \(attribute.name)")
+                    }
+                    continue
+                }
+                if let reason = schema.simpleTypes[attribute.type]?.violation(of: written.value) {
+                    throw ISO20022Error(.cannotEncode, path: path + "@" + attribute.name, reason: reason)
+                }
+                tag += " " + attribute.name + #"=""# + (try XMLWriter.checked(written.value, path: path + "@" + attribute.name)) + #"""#
+            }
+            for attribute in attributes where !declared.contains(where: { $0.name == attribute.name }) {
+                throw ISO20022Error(.cannotEncode, path: path + "@" + attribute.name, reason: "\(name) has no attribute \(attribute.name)")
+            }
+            text += indent + "<" + tag + ">" + (try XMLWriter.checked(value, path: path)) + "</" + name + ">\n"
+        case .any?:
+            text += indent + "<" + name + ">\n"
+            for child in children { try child.writeOpen(path: path, depth: depth + 1, namespace: namespace, into: &text) }
+            text += indent + "</" + name + ">\n"
+        case .sequence?, .choice?:
+            // An empty group (`<BrnchId></BrnchId>`, every child optional) is kept as one.
+            guard self.text == nil || self.text == "" else {
+                throw ISO20022Error(.cannotEncode, path: path, reason: "\(name) is a group of elements (\(type)), not a value")
+            }
+            text += indent + "<" + name + ">\n"
+            try writeChildren(type: type, path: path, depth: depth + 1, namespace: namespace, into: &text)
+            text += indent + "</" + name + ">\n"
+        case nil:
+            throw ISO20022Error(.cannotEncode, path: path, reason: "the schema table has no type \(type)")
+        }
+    }
+
+    /// Writes the children of this element of sequence or choice type `type` in schema order,
+    /// after checking them against its particles.
+    func writeChildren(type: String, path: String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
+        let schema = ISO20022Schema.shared
+        let particles = schema.particles(of: type)
+        var order: [(particle: Int, child: Int)] = []
+        order.reserveCapacity(children.count)
+        for (index, child) in children.enumerated() {
+            guard let particle = particles.firstIndex(where: { $0.name == child.name }) else {
+                throw ISO20022Error(.cannotEncode, path: path + "/" + ISO20022Path.displayName(child.name),
+                                    reason: "\(name) (\(type)) has no element \(ISO20022Path.displayName(child.name))")
+            }
+            order.append((particle, index))
+        }
+        order.sort { $0.particle != $1.particle ? $0.particle < $1.particle : $0.child < $1.child }
+        if case .choice? = schema.complexTypes[type] {
+            let chosen = Set(order.map(\.particle))
+            guard chosen.count == 1 else {
+                let names = chosen.sorted().map { particles[$0].name }
+                throw ISO20022Error(.cannotEncode, path: path,
+                                    reason: chosen.isEmpty ? "\(name) (\(type)) needs one of \(particles.map(\.name).joined(separator: ", ")); none is given"
+                                        : "\(name) (\(type)) is a choice; \(names.joined(separator: " and ")) cannot both be given")
+            }
+        } else {
+            for (index, particle) in particles.enumerated() where particle.minOccurs > 0 && !order.contains(where: { $0.particle == index }) {
+                throw ISO20022Error(.cannotEncode, path: path + "/" + particle.name, reason: "\(name) (\(type)) requires \(particle.name)")
+            }
+        }
+        var occurrence = 0
+        for (position, entry) in order.enumerated() {
+            let particle = particles[entry.particle]
+            occurrence = position > 0 && order[position - 1].particle == entry.particle ? occurrence + 1 : 1
+            guard occurrence <= particle.maxOccurs else {
+                throw ISO20022Error(.cannotEncode, path: path + "/" + particle.name,
+                                    reason: "\(particle.name) occurs \(occurrence) times; the schema allows \(particle.maxOccurs)")
+            }
+            let childPath = path + "/" + particle.name + (occurrence > 1 ? "[\(occurrence)]" : "")
+            try children[entry.child].write(type: particle.type, path: childPath, depth: depth, namespace: namespace, into: &text)
+        }
+    }
+
+    /// Writes an element of open content (`xs:any`) as it was kept: its namespace declared where it
+    /// differs from the enclosing one.
+    private func writeOpen(path: String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
+        let (elementNamespace, local) = ISO20022Path.qualified(name, default: namespace)
+        let childPath = path + "/" + local
+        var tag = local
+        if elementNamespace != namespace { tag += #" xmlns=""# + XMLWriter.escape(elementNamespace) + #"""# }
+        for attribute in attributes {
+            tag += " " + attribute.name + #"=""# + (try XMLWriter.checked(attribute.value, path: childPath + "@" + attribute.name)) + #"""#
+        }
+        let indent = String(repeating: "  ", count: depth)
+        if children.isEmpty {
+            text += indent + "<" + tag + ">" + (try XMLWriter.checked(self.text ?? "", path: childPath)) + "</" + local + ">\n"
+            return
+        }
+        text += indent + "<" + tag + ">\n"
+        for child in children { try child.writeOpen(path: childPath, depth: depth + 1, namespace: elementNamespace, into: &text) }
+        text += indent + "</" + local + ">\n"
+    }
+}
+
+/// Indexed element paths, as ``PaymentMessage/unmapped`` keys them: names joined by `/`, a
+/// 1-based occurrence after a repeated one (`CdtTrfTxInf[2]/RmtInf/Ustrd[3]`), an attribute after
+/// `@`, and `{namespace}local` for an element of another namespace (`%`, `/`, `[`, `]`, `@`, `{`
+/// and `}` in the namespace percent-encoded).
+enum ISO20022Path {
+    struct Step {
+        var name: String
+        var occurrence: Int
+    }
+
+    /// The element path and the attribute name, if the key names an attribute.
+    static func split(_ key: String) -> (path: Substring, attribute: String?) {
+        guard let at = key.lastIndex(of: "@") else { return (key[...], nil) }
+        return (key[..<at], String(key[key.index(after: at)...]))
+    }
+
+    static func steps(_ path: Substring) -> [Step] {
+        path.split(separator: "/").map { component in
+            guard component.hasSuffix("]"), let open = component.lastIndex(of: "["),
+                  let occurrence = Int(component[component.index(after: open)..<component.index(before: component.endIndex)]),
+                  occurrence >= 1, occurrence <= 100_000 else {
+                return Step(name: String(component), occurrence: 1)
+            }
+            return Step(name: String(component[..<open]), occurrence: occurrence)
+        }
+    }
+
+    /// `{namespace}local` for an element of another namespace than the document's.
+    static func foreignName(namespace: String, local: String) -> String {
+        var escaped = ""
+        for scalar in namespace.unicodeScalars {
+            switch scalar {
+            case "%", "/", "[", "]", "@", "{", "}": escaped += "%" + String(scalar.value, radix: 16, uppercase: true)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "{" + escaped + "}" + local
+    }
+
+    /// The namespace and local name of a step name (`default` when it has no `{namespace}`).
+    static func qualified(_ name: String, default namespace: String) -> (namespace: String, local: String) {
+        guard name.hasPrefix("{"), let close = name.firstIndex(of: "}") else { return (namespace, name) }
+        let escaped = name[name.index(after: name.startIndex)..<close]
+        let decoded = escaped.removingPercentEncodingSafely
+        return (decoded, String(name[name.index(after: close)...]))
+    }
+
+    /// The local name, for an error path.
+    static func displayName(_ name: String) -> String { qualified(name, default: "").local }
+}
+
+private extension Substring {
+    /// `%XX` sequences decoded (only ever the ASCII ones ``ISO20022Path/foreignName(namespace:local:)`` writes).
+    var removingPercentEncodingSafely: String {
+        var bytes: [UInt8] = []
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%"), let first = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex), first != utf8.endIndex,
+               let second = utf8.index(first, offsetBy: 1, limitedBy: utf8.endIndex), second != utf8.endIndex,
+               let value = UInt8(String(decoding: [utf8[first], utf8[second]], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                index = utf8.index(after: second)
+            } else {
+                bytes.append(byte)
+                index = utf8.index(after: index)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
