@@ -40,6 +40,31 @@ enum Fixtures {
         return (process.terminationStatus, output)
     }
 
+    /// Runs xmllint once on several documents of one message definition.
+    static func xmllint(_ documents: [String], schema id: String) throws -> (status: Int32, output: String) {
+        let tool = try #require(["/usr/bin/xmllint", "/usr/local/bin/xmllint", "/opt/homebrew/bin/xmllint"]
+            .first { FileManager.default.isExecutableFile(atPath: $0) }, "xmllint is not installed")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iso20022-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var files: [String] = []
+        for (index, document) in documents.enumerated() {
+            let file = folder.appendingPathComponent("\(index).xml")
+            try Data(document.utf8).write(to: file)
+            files.append(file.path)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = ["--noout", "--nonet", "--schema", root.appendingPathComponent("specs/iso20022/\(id).xsd").path] + files
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     /// Expects `body` to throw an ``ISO20022Error`` and returns it.
     static func error(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> ISO20022Error? {
         do {
