@@ -39,17 +39,21 @@ public enum ISO20022BusinessRules {
                 }
             }
         }
+        return problems + groupTotalProblems(document)
+    }
+
+    /// NbOfTxs and CtrlSum of a credit transfer against its transactions.
+    static func groupTotalProblems(_ document: ISO20022Document) -> [ISO20022Problem] {
         switch document.definition {
         case .pacs008:
-            problems += checkGroupTotals(document, count: document.blockCounts["CdtTrfTxInf"] ?? 0, amountPath: "CdtTrfTxInf/IntrBkSttlmAmt")
+            return checkGroupTotals(document, count: document.blockCounts["CdtTrfTxInf"] ?? 0, amountPath: "CdtTrfTxInf/IntrBkSttlmAmt")
         case .pain001:
             // Each transaction carries exactly one (mandatory) EndToEndId: counting them counts the transactions.
             let count = document.elements.filter { $0.path == "PmtInf/CdtTrfTxInf/PmtId/EndToEndId" }.count
-            problems += checkGroupTotals(document, count: count, amountPath: "PmtInf/CdtTrfTxInf/Amt/InstdAmt")
+            return checkGroupTotals(document, count: count, amountPath: "PmtInf/CdtTrfTxInf/Amt/InstdAmt")
         default:
-            break
+            return []
         }
-        return problems
     }
 
     /// NbOfTxs equals the number of transactions; CtrlSum, when present, equals the sum of their amounts.
@@ -107,9 +111,10 @@ public enum ISO20022BusinessRules {
     private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 
     /// Fraction digits the group totals are compared at (ActiveCurrencyAndAmount allows 5).
-    private static let scale = 5
+    static let scale = 5
 
-    private static func decimalText(_ value: Int64) -> String {
+    /// A sum at ``scale`` as decimal text with at least two fraction digits: `150.5` → `150.50`.
+    static func decimalText(_ value: Int64) -> String {
         var fraction = String(value % 100_000)
         fraction = String(repeating: "0", count: scale - fraction.count) + fraction
         while fraction.count > 2, fraction.hasSuffix("0") { fraction.removeLast() }

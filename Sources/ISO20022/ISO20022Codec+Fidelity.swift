@@ -15,14 +15,16 @@ extension ISO20022Codec {
     /// document (keys below the message element), into the header (keys below `AppHdr`, made
     /// relative to it), or lost. Only leaves read from an ISO 20022 document of the same kind are
     /// placed; a message of another source or kind carries no document of its own to keep.
+    /// `sources` holds, for each `document` leaf, the field it was in `message` (its key before translation).
     static func placement(of message: PaymentMessage, in definition: ISO20022MessageDefinition)
-        -> (document: [UnmappedField], header: [UnmappedField], lost: [UnmappedField]) {
+        -> (document: [UnmappedField], sources: [UnmappedField], header: [UnmappedField], lost: [UnmappedField]) {
         guard let source = message.source, source.format == "iso20022",
               let sourceDefinition = ISO20022MessageDefinition(rawValue: source.version), sourceDefinition.kind == definition.kind else {
-            return ([], [], [])
+            return ([], [], [], [])
         }
         let schema = ISO20022Schema.shared
         var document: [UnmappedField] = []
+        var sources: [UnmappedField] = []
         var header: [UnmappedField] = []
         var lost: [UnmappedField] = []
         let headerRoot = schema.roots[ISO20022MessageDefinition.headerDefinition]
@@ -35,13 +37,84 @@ extension ISO20022Codec {
                 } else {
                     lost.append(field)
                 }
-            } else if schema.places(field.key, from: definition.schemaRoot.type) {
-                document.append(field)
+            } else if let key = ISO20022Codec.translated(field.key, from: sourceDefinition, to: definition)
+                        .first(where: { schema.places($0, from: definition.schemaRoot.type) }) {
+                var placed = field
+                placed.key = key
+                document.append(placed)
+                sources.append(field)
             } else {
                 lost.append(field)
             }
         }
-        return (document, header, lost)
+        if sourceDefinition != definition { dropOverlaps(&document, &sources, &lost) }
+        return (document, sources, header, lost)
+    }
+
+    /// When leaves of two source groups land in one target element (a pain.001 payment type given
+    /// at the payment information and at the transaction, both a pacs.008 transaction's
+    /// `PmtTpInf`), the more specific group (the longer source path) is carried and the other lost.
+    private static func dropOverlaps(_ document: inout [UnmappedField], _ sources: inout [UnmappedField], _ lost: inout [UnmappedField]) {
+        func group(_ key: String, depth: Int) -> String {
+            ISO20022Path.split(key).path.split(separator: "/").prefix(depth).joined(separator: "/")
+        }
+        var winner: [String: String] = [:]
+        for (placed, source) in zip(document, sources) {
+            let target = group(placed.key, depth: 2)
+            let origin = group(source.key, depth: source.key.split(separator: "/").count - placed.key.split(separator: "/").count + 2)
+            if let current = winner[target], current.count >= origin.count { continue }
+            winner[target] = origin
+        }
+        var index = 0
+        while index < document.count {
+            let placed = document[index], source = sources[index]
+            let origin = group(source.key, depth: source.key.split(separator: "/").count - placed.key.split(separator: "/").count + 2)
+            if winner[group(placed.key, depth: 2)] != origin {
+                lost.append(source)
+                document.remove(at: index)
+                sources.remove(at: index)
+            } else {
+                index += 1
+            }
+        }
+    }
+}
+
+extension ISO20022Codec {
+    /// Where a leaf of `source` may go in `target`, most likely first: the same path, then for the
+    /// customer and interbank pair of a kind the same element one level in or out (a pacs.008
+    /// transaction's `CdtTrfTxInf/Purp` is a pain.001 `PmtInf/CdtTrfTxInf/Purp`, its `DbtrAcct` the
+    /// payment information's `PmtInf/DbtrAcct`; a pacs.002 `TxInfAndSts` is a pain.002
+    /// `OrgnlPmtInfAndSts/TxInfAndSts`).
+    static func translated(_ key: String, from source: ISO20022MessageDefinition, to target: ISO20022MessageDefinition) -> [String] {
+        guard source != target else { return [key] }
+        let rules: [(from: String, to: [String])]
+        switch (source, target) {
+        case (.pacs008, .pain001): rules = [("CdtTrfTxInf", ["PmtInf/CdtTrfTxInf", "PmtInf"])]
+        case (.pain001, .pacs008): rules = [("PmtInf/CdtTrfTxInf", ["CdtTrfTxInf"]), ("PmtInf", ["CdtTrfTxInf"])]
+        case (.pacs002, .pain002): rules = [("TxInfAndSts", ["OrgnlPmtInfAndSts/TxInfAndSts"])]
+        case (.pain002, .pacs002): rules = [("OrgnlPmtInfAndSts/TxInfAndSts", ["TxInfAndSts"])]
+        default: rules = []
+        }
+        var keys = [key]
+        for rule in rules {
+            // The rule's last element keeps its occurrence (`CdtTrfTxInf[2]/…`); a moved payment
+            // information level only takes the first (`PmtInf/…`, not `PmtInf[2]/…`).
+            guard key.hasPrefix(rule.from) else { continue }
+            let after = key.dropFirst(rule.from.count)
+            let between = after.prefix { $0 != "/" && $0 != "@" }
+            guard between.isEmpty || between.hasPrefix("[") else { continue }
+            let rest = after.dropFirst(between.count)
+            let element = rule.from.split(separator: "/").last.map(String.init) ?? rule.from
+            for target in rule.to {
+                if target.hasSuffix(element) {
+                    keys.append(target + between + rest)
+                } else if between.isEmpty {
+                    keys.append(target + rest)
+                }
+            }
+        }
+        return keys
     }
 }
 

@@ -95,14 +95,28 @@ public struct ISO20022Codec: Sendable {
     /// each one not carried.
     public static func encodeReportingLoss(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
                                            creationDateTime: String? = nil) throws(ISO20022Error) -> ISO20022Encoding {
+        let encoded = try encodeTree(message, as: definition, creationDateTime: creationDateTime)
+        let document = try encoded.writer.text(of: encoded.tree)
+        guard let header = message.businessHeader else { return ISO20022Encoding(document: document, lost: encoded.lost) }
+        var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
+        let headerText = try appHdr.finish(keeping: placement(of: message, in: definition).header)
+        return ISO20022Encoding(document: BusinessApplicationHeader.envelope(header: headerText, document: document), lost: encoded.lost)
+    }
+
+    /// The message element as it will be written (before the schema check), and what was lost.
+    static func encodeTree(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
+                           creationDateTime: String?) throws(ISO20022Error) -> (writer: XMLWriter, tree: XMLNode, lost: [UnmappedField]) {
         let placement = ISO20022Codec.placement(of: message, in: definition)
         var writer = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
         let samePlaces = message.source?.format == "iso20022" && message.source?.version == definition.rawValue
-        let document = try writer.finish(keeping: placement.document, positions: samePlaces ? message.sourcePositions : [:])
-        guard let header = message.businessHeader else { return ISO20022Encoding(document: document, lost: placement.lost) }
-        var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
-        let headerText = try appHdr.finish(keeping: placement.header)
-        return ISO20022Encoding(document: BusinessApplicationHeader.envelope(header: headerText, document: document), lost: placement.lost)
+        let tree = try writer.tree(keeping: placement.document, positions: samePlaces ? message.sourcePositions : [:])
+        // A kept leaf whose one place the canonical value took (a transaction's ChrgBr where the
+        // target has one at the payment information) is lost as well.
+        var lost = placement.lost
+        for key in tree.overwritten {
+            if let index = placement.document.firstIndex(where: { $0.key == key }) { lost.append(placement.sources[index]) }
+        }
+        return (writer, tree.message, lost)
     }
 
     /// The `Document` alone, before the kept leaves join it.

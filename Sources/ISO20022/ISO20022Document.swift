@@ -111,16 +111,36 @@ public struct ISO20022Document: Sendable, Hashable {
 
 extension ISO20022Document {
     /// How many transactions the document carries: the occurrences of its repeatable transaction
-    /// block (`CdtTrfTxInf`, `TxInfAndSts`, `TxInf`, `PmtInf`), 1 when it has none.
+    /// block (`CdtTrfTxInf`, `TxInfAndSts`, `TxInf`, `PmtInf`), and in a pain.001 the credit
+    /// transfers of every payment information; 1 when it has none.
     public var transactionCount: Int {
-        ISO20022Document.transactionBlocks.compactMap { blockCounts[$0] }.max() ?? 1
+        if definition == .pain001 { return max(nestedTransactions().count, 1) }
+        return ISO20022Document.transactionBlocks.compactMap { blockCounts[$0] }.max() ?? 1
     }
 
     /// The document as if it carried only its transaction `index` (0-based): the group header and
-    /// everything outside the transaction blocks, and that transaction as the first. What routing
-    /// and rules read of each transaction of a batch.
+    /// everything outside the transaction blocks, and that transaction as the first (in a pain.001,
+    /// its payment information with that one credit transfer). What routing and rules read of each
+    /// transaction of a batch.
     public func transaction(_ index: Int) -> ISO20022Document {
         var single = self
+        if definition == .pain001, let (block, occurrence) = nestedTransactions().dropFirst(index).first {
+            single.elements = elements.compactMap { element in
+                guard element.path.hasPrefix("PmtInf/") else { return element }
+                guard element.block == block else { return nil }
+                var moved = element
+                moved.block = 0
+                guard element.path.hasPrefix(Self.nestedPrefix) else { return moved }
+                guard Self.nestedOccurrence(of: element) == occurrence else { return nil }
+                if occurrence > 1, let indexed = element.indexedPath {
+                    let plain = Self.nestedPrefix + indexed.dropFirst("PmtInf/CdtTrfTxInf[\(occurrence)]/".count)
+                    moved.indexedPath = plain == element.path ? nil : plain
+                }
+                return moved
+            }
+            single.blockCounts["PmtInf"] = 1
+            return single
+        }
         single.elements = elements.compactMap { element in
             let top = element.path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? element.path
             guard ISO20022Document.transactionBlocks.contains(top) else { return element }
@@ -134,4 +154,22 @@ extension ISO20022Document {
     }
 
     static let transactionBlocks = ["CdtTrfTxInf", "TxInfAndSts", "TxInf", "PmtInf"]
+    private static let nestedPrefix = "PmtInf/CdtTrfTxInf/"
+
+    /// The (payment information, credit transfer) pairs of a pain.001, in document order.
+    private func nestedTransactions() -> [(block: Int, occurrence: Int)] {
+        var pairs: [(block: Int, occurrence: Int)] = []
+        for element in elements where element.path.hasPrefix(Self.nestedPrefix) {
+            let pair = (element.block, Self.nestedOccurrence(of: element))
+            if !pairs.contains(where: { $0 == pair }) { pairs.append(pair) }
+        }
+        return pairs
+    }
+
+    /// Which credit transfer of its payment information a pain.001 element is in (1-based).
+    private static func nestedOccurrence(of element: Element) -> Int {
+        guard let indexed = element.indexedPath, indexed.hasPrefix("PmtInf/CdtTrfTxInf["),
+              let close = indexed.firstIndex(of: "]") else { return 1 }
+        return Int(indexed["PmtInf/CdtTrfTxInf[".endIndex..<close]) ?? 1
+    }
 }

@@ -68,13 +68,14 @@ struct XMLNode {
     }
 
     /// Puts a leaf the mapping wrote at the indexed path `key`: its value replaces a kept one; an
-    /// empty group leaves kept content where there is some.
-    mutating func place(_ leaf: XMLNode, at key: String) {
+    /// empty group leaves kept content where there is some. True when it replaced another value.
+    @discardableResult
+    mutating func place(_ leaf: XMLNode, at key: String) -> Bool {
         place(leaf, at: ISO20022Path.steps(key[...])[...])
     }
 
-    private mutating func place(_ leaf: XMLNode, at steps: ArraySlice<ISO20022Path.Step>) {
-        guard let step = steps.first else { return }
+    private mutating func place(_ leaf: XMLNode, at steps: ArraySlice<ISO20022Path.Step>) -> Bool {
+        guard let step = steps.first else { return false }
         var index = position(of: step)
         if index == nil {
             let seen = children.filter { $0.name == step.name }.count
@@ -82,12 +83,24 @@ struct XMLNode {
             index = children.count - 1
         }
         guard steps.count == 1 else { return children[index!].place(leaf, at: steps.dropFirst()) }
-        if leaf.text == "", !children[index!].children.isEmpty { return }
+        if leaf.text == "", !children[index!].children.isEmpty { return false }
+        let replaced = children[index!].text.map { !$0.isEmpty && $0 != leaf.text } ?? false
         children[index!].text = leaf.text
         for attribute in leaf.attributes {
             children[index!].attributes.removeAll { $0.name == attribute.name }
             children[index!].attributes.append(attribute)
         }
+        return replaced
+    }
+
+    /// The text of the leaf at the indexed path `key`, or nil.
+    func value(at key: String) -> String? {
+        var node = self
+        for step in ISO20022Path.steps(key[...]) {
+            guard let index = node.position(of: step) else { return nil }
+            node = node.children[index]
+        }
+        return node.text
     }
 
     /// The index of the child `step` names (its occurrence among children of that name).

@@ -75,13 +75,17 @@ struct XMLWriter {
     /// `positions` (default path → indexed path, ``PaymentMessage/sourcePositions``) puts each leaf
     /// written at a default path where the source document had it.
     mutating func finish(keeping kept: [UnmappedField] = [], positions: [String: String] = [:]) throws(ISO20022Error) -> String {
+        try text(of: try tree(keeping: kept, positions: positions).message)
+    }
+
+    /// The message element (or `AppHdr`) as ``finish(keeping:positions:)`` writes it, before the
+    /// schema check; `overwritten` names the kept leaves whose place a written value took with
+    /// another value (a loss when translating).
+    mutating func tree(keeping kept: [UnmappedField] = [], positions: [String: String] = [:])
+        throws(ISO20022Error) -> (message: XMLNode, overwritten: [String]) {
         while open.count > 1 { end() }
         let root = open[0]
-        let definition = String(namespace.dropFirst(ISO20022MessageDefinition.namespacePrefix.count))
-        guard let schemaRoot = ISO20022Schema.shared.roots[definition] else {
-            throw ISO20022Error(.cannotEncode, path: root.name, reason: "no schema table for \(definition)")
-        }
-        var text = XMLWriter.declaration + "<" + root.name + #" xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
+        let schemaRoot = try self.schemaRoot()
         // AppHdr is the schema's root element; a Document holds the message element.
         let written: XMLNode
         if root.name == schemaRoot.element {
@@ -96,8 +100,21 @@ struct XMLWriter {
         // fields, which win), each at the place the source had it.
         var message = XMLNode(name: written.name)
         message.merge(kept)
-        for (key, leaf) in written.leaves() { message.place(leaf, at: positions[key] ?? key) }
+        var overwritten: [String] = []
+        for (key, leaf) in written.leaves() {
+            let place = positions[key] ?? key
+            if message.place(leaf, at: place) { overwritten.append(place) }
+        }
         message.prune()
+        return (message, overwritten)
+    }
+
+    /// The document holding `message` (from ``tree(keeping:positions:)``, or several combined),
+    /// in schema order, after checking it against the schema.
+    func text(of message: XMLNode) throws(ISO20022Error) -> String {
+        let root = open[0]
+        let schemaRoot = try self.schemaRoot()
+        var text = XMLWriter.declaration + "<" + root.name + #" xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
         if root.name == schemaRoot.element {
             try message.writeChildren(type: schemaRoot.type, path: root.name, depth: 1, namespace: namespace, into: &text)
         } else {
@@ -105,6 +122,14 @@ struct XMLWriter {
         }
         text += "</" + root.name + ">\n"
         return text
+    }
+
+    private func schemaRoot() throws(ISO20022Error) -> ISO20022Schema.Root {
+        let definition = String(namespace.dropFirst(ISO20022MessageDefinition.namespacePrefix.count))
+        guard let schemaRoot = ISO20022Schema.shared.roots[definition] else {
+            throw ISO20022Error(.cannotEncode, path: open[0].name, reason: "no schema table for \(definition)")
+        }
+        return schemaRoot
     }
 
     /// The path, below the root, of an element `name` written where the writer is now.

@@ -102,19 +102,39 @@ extension IssuerSimulator {
     }
 
     /// Decodes an ISO 20022 request and builds its answer: pacs.008 and pacs.028 get pacs.002,
-    /// camt.056 gets camt.029.
+    /// camt.056 gets camt.029. A batch (a pacs.008 of several transactions) gets one pacs.002 with
+    /// a status for each transaction, each decided by the rules on its own, and the group status
+    /// derived from them; when the rules leave one transaction unanswered, the whole batch is.
     func answerISO20022(_ payload: [UInt8], sequence: Int, behaviour: IssuerBehaviour) throws -> Exchange {
-        let request = try ISO20022Codec().decode(payload)
+        let requests = try ISO20022Codec().decodeBatch(payload)
+        let request = requests[0]
         let name = request.source?.version ?? "?"
         var record = ReceivedMessage(message: name)
         record.kind = request.kind.rawValue
         record.messageId = request.identifiers.messageId
         record.endToEndId = request.identifiers.endToEndId
         record.amount = request.amount?.description
-        guard let result = behaviour.result(for: request, messageName: name) else {
-            record.result = "no answer (rule)"
-            return Exchange(record: record, answer: nil)
+        var answers: [PaymentMessage] = []
+        for transaction in requests {
+            guard let result = behaviour.result(for: transaction, messageName: name) else {
+                record.result = "no answer (rule)"
+                return Exchange(record: record, answer: nil)
+            }
+            guard let answer = answer(to: transaction, result: result, messageName: name, sequence: sequence) else {
+                record.result = "no answer for \(request.kind.rawValue)"
+                return Exchange(record: record, answer: nil)
+            }
+            answers.append(answer)
         }
+        record.result = answers.map { answer in answer.status.map { $0 + (answer.statusReason.map { "/" + $0 } ?? "") } ?? "?" }
+            .joined(separator: ",")
+        let document = answers.count == 1 ? try ISO20022Codec.encode(answers[0])
+            : try ISO20022Codec.encodeBatch(answers, as: .pacs002).document
+        return Exchange(record: record, answer: .array(Array(document.utf8)), messageName: name)
+    }
+
+    /// The answer to one transaction: a status report, or a resolution of a cancellation.
+    private func answer(to request: PaymentMessage, result: ResultCode, messageName name: String, sequence: Int) -> PaymentMessage? {
         let row = results.row(result)
         var answer: PaymentMessage
         switch request.kind {
@@ -130,8 +150,7 @@ extension IssuerSimulator {
             answer.status = result.category == .approved ? "CNCL" : "RJCR"
             answer.amount = request.amount
         default:
-            record.result = "no answer for \(request.kind.rawValue)"
-            return Exchange(record: record, answer: nil)
+            return nil
         }
         answer.identifiers.messageId = "SIM-" + String(sequence)
         answer.identifiers.instructionId = request.identifiers.instructionId
@@ -141,7 +160,6 @@ extension IssuerSimulator {
         // The answer goes back the way the request came.
         answer.instructingAgent = request.instructedAgent ?? request.creditorAgent
         answer.instructedAgent = request.instructingAgent ?? request.debtorAgent
-        record.result = answer.status.map { $0 + (answer.statusReason.map { "/" + $0 } ?? "") }
-        return Exchange(record: record, answer: .array(Array(try ISO20022Codec.encode(answer).utf8)), messageName: name)
+        return answer
     }
 }

@@ -43,6 +43,8 @@ struct ISO20022Command: ParsableCommand {
 
         @Option(help: "The message to write: \(ISO20022MessageDefinition.allCases.map(\.rawValue).joined(separator: ", ")).") var message: String
         @Argument(help: "The JSON file; standard input when absent.") var file: String?
+        @Flag(help: "Write the document even when elements of the source have no place in it (each is listed on standard error).")
+        var allowLoss = false
 
         func run() throws {
             guard let definition = ISO20022MessageDefinition(rawValue: message) else {
@@ -50,7 +52,16 @@ struct ISO20022Command: ParsableCommand {
             }
             let payment = try PaymentJSON.parse(String(decoding: try readInput(file), as: UTF8.self))
             do {
-                print(try ISO20022Codec.encode(payment, as: definition))
+                let encoding = try ISO20022Codec.encodeReportingLoss(payment, as: definition)
+                if !encoding.lost.isEmpty {
+                    // Keys only: a value may be personal data.
+                    printError("\(allowLoss ? "warning" : "error"): \(encoding.lost.count) element(s) of the source have no place in \(definition.rawValue): "
+                               + encoding.lost.map(\.key).joined(separator: ", ") + (allowLoss ? "" : " (--allow-loss writes the document without them)"))
+                    if !allowLoss { throw ExitCode(1) }
+                }
+                print(encoding.document)
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(1)

@@ -1,0 +1,89 @@
+import Foundation
+@testable import ISO20022
+import PaymentModel
+import Testing
+
+/// Documents of several transactions: decoded one canonical message per transaction, written
+/// back as one document, and answered with a status per transaction.
+@Suite struct BatchTests {
+    /// Two credit transfers to two creditor agents, with postal addresses, ultimate parties, purpose,
+    /// regulatory reporting, a structured creditor reference and a SEPA instant payment type.
+    static func twoTransactions() throws -> String {
+        String(decoding: try Fixtures.sample("pacs.008.001.08_batch_two.xml"), as: UTF8.self)
+    }
+
+    @Test func theTwoTransactionTransferKeepsEveryLeaf() throws {
+        let xml = try Self.twoTransactions()
+        let original = try ISO20022Codec().parse(xml)
+        #expect(original.elements.count == 74)
+        let encoded = try ISO20022Codec.encodeReportingLoss(try ISO20022Codec.map(original), as: .pacs008)
+        #expect(encoded.lost.isEmpty)
+        #expect(SchemaFidelityTests.leaves(try ISO20022Codec().parse(encoded.document)) == SchemaFidelityTests.leaves(original))
+        // As written: the amount of the second transaction, and the creation time with its milliseconds and offset.
+        #expect(encoded.document.contains(#"<IntrBkSttlmAmt Ccy="EUR">1000</IntrBkSttlmAmt>"#))
+        #expect(encoded.document.contains("<CreDtTm>2026-12-02T09:30:00.123+01:00</CreDtTm>"))
+        #expect(try Fixtures.xmllint(encoded.document, schema: "pacs.008.001.08").status == 0)
+    }
+
+    @Test func eachTransactionDecodesToItsOwnMessage() throws {
+        let messages = try ISO20022Codec().decodeBatch(Array(try Self.twoTransactions().utf8))
+        #expect(messages.count == 2)
+        #expect(messages.map(\.creditorAgent) == ["BNPAFRPPXXX", "INGBNL2AXXX"])
+        #expect(messages.map(\.identifiers.endToEndId) == ["E2E-BATCH-1", "E2E-BATCH-2"])
+        #expect(messages.map { $0.amount?.decimalText } == ["1000.00", "350.50"])
+        // The group header is each one's: its id, its instructing agent.
+        #expect(messages.allSatisfy { $0.identifiers.messageId == "BATCH-20261202-0001" && $0.instructingAgent == "COBADEFFXXX" })
+        // A transaction's kept leaves are its own, under its own block.
+        #expect(messages[1].unmapped.contains(UnmappedField(key: "CdtTrfTxInf/RmtInf/Strd/CdtrRefInf/Ref", value: "RF712348231")))
+        #expect(!messages[1].unmapped.contains { $0.value == "RF18539007547034" })
+    }
+
+    @Test func theTransactionsAreWrittenBackAsOneDocument() throws {
+        let xml = try Self.twoTransactions()
+        let messages = try ISO20022Codec().decodeBatch(Array(xml.utf8))
+        let batch = try ISO20022Codec.encodeBatch(messages, as: .pacs008)
+        #expect(batch.lost.isEmpty)
+        let after = SchemaFidelityTests.leaves(try ISO20022Codec().parse(batch.document))
+        let before = SchemaFidelityTests.leaves(try ISO20022Codec().parse(xml))
+        if let first = zip(before, after).first(where: { $0 != $1 }) { Issue.record("first difference: \(first.0) became \(first.1)") }
+        #expect(after == before)
+        // Changed or dropped transactions: the group totals follow them.
+        var changed = messages
+        changed[1].amount = Amount(minorUnits: 1, currency: Currency("EUR")!)
+        let smaller = try ISO20022Codec.encodeBatch(changed, as: .pacs008).document
+        #expect(smaller.contains("<CtrlSum>1000.01</CtrlSum>") && smaller.contains("<NbOfTxs>2</NbOfTxs>"))
+        let one = try ISO20022Codec.encodeBatch([messages[0]] + [messages[0]], as: .pacs008).document
+        #expect(try ISO20022Codec().decodeBatch(Array(one.utf8)).count == 2)
+    }
+
+    @Test(arguments: [("<NbOfTxs>2</NbOfTxs>", "<NbOfTxs>3</NbOfTxs>", "FIToFICstmrCdtTrf/GrpHdr/NbOfTxs"),
+                      ("<CtrlSum>1350.5</CtrlSum>", "<CtrlSum>1350.4</CtrlSum>", "FIToFICstmrCdtTrf/GrpHdr/CtrlSum")])
+    func groupTotalsMustAgreeWithTheTransactions(_ from: String, _ to: String, _ path: String) throws {
+        let xml = try Self.twoTransactions().replacingOccurrences(of: from, with: to)
+        let error = Fixtures.error { _ = try ISO20022Codec().decodeBatch(Array(xml.utf8)) }
+        #expect(error?.code == .invalidValue && error?.path == path)
+    }
+
+    /// A status for each transaction of a batch, and the group status derived from them.
+    @Test(arguments: [(["ACSC", "ACSC"], "ACSC"), (["ACSC", "RJCT"], "PART"), (["RJCT", "RJCT", "RJCT"], "RJCT")])
+    func aBatchIsAnsweredTransactionByTransaction(_ statuses: [String], _ group: String) throws {
+        let reports = statuses.enumerated().map { index, status in
+            var report = PaymentMessage(kind: .statusReport, function: .response)
+            report.identifiers.messageId = "STS-1"
+            report.identifiers.endToEndId = "E2E-\(index + 1)"
+            report.status = status
+            report.statusReason = status == "RJCT" ? "AC04" : nil
+            report.unmapped = [UnmappedField(key: "OrgnlGrpInfAndSts/OrgnlMsgId", value: "BATCH-1"),
+                               UnmappedField(key: "OrgnlGrpInfAndSts/OrgnlMsgNmId", value: "pacs.008.001.08")]
+            return report
+        }
+        let document = try ISO20022Codec.encodeBatch(reports, as: .pacs002, creationDateTime: "2026-12-02T10:00:00Z").document
+        #expect(try Fixtures.xmllint(document, schema: "pacs.002.001.10").status == 0)
+        let parsed = try ISO20022Codec().parse(document)
+        #expect(parsed.blockCounts["TxInfAndSts"] == statuses.count)
+        #expect(parsed.first("OrgnlGrpInfAndSts/GrpSts")?.text == group)
+        let back = try ISO20022Codec.mapBatch(parsed)
+        #expect(back.map(\.status) == statuses)
+        #expect(back.map(\.identifiers.endToEndId) == statuses.indices.map { "E2E-\($0 + 1)" })
+    }
+}
