@@ -7,10 +7,12 @@ enum Pacs008 {
         var debtor = Party()
         var creditor = Party()
         var agents = ISO20022Mapping.Agents()
+        var texts = ISO20022TextFields(.pacs008)
         guard (document.blockCounts["CdtTrfTxInf"] ?? 0) > 0 else {
             throw ISO20022Error(.missingElement, path: "FIToFICstmrCdtTrf/CdtTrfTxInf", reason: "the message has no CdtTrfTxInf")
         }
         for element in document.elements {
+            if texts.read(element) { continue }
             let mapped: Bool
             switch element.path {
             case "GrpHdr/MsgId": message.identifiers.messageId = element.text; mapped = true
@@ -23,6 +25,7 @@ enum Pacs008 {
             message.unmapped.append(contentsOf: element.unmappedFields)
         }
         agents.apply(to: &message, written: "CdtTrfTxInf")
+        texts.apply(to: &message)
         if debtor != Party() { message.debtor = debtor }
         if creditor != Party() { message.creditor = creditor }
         guard message.identifiers.messageId != nil else {
@@ -86,6 +89,7 @@ enum Pacs008 {
             throw ISO20022Error(.cannotEncode, path: "FIToFICstmrCdtTrf/CdtTrfTxInf/IntrBkSttlmAmt", reason: "pacs.008 requires an amount")
         }
         var xml = XMLWriter(namespace: ISO20022MessageDefinition.pacs008.namespace)
+        xml.extraLeaves = ISO20022TextFields.leaves(of: message, as: .pacs008)
         xml.start("FIToFICstmrCdtTrf")
         xml.start("GrpHdr")
         try xml.leaf("MsgId", try required(message.identifiers.messageId, "GrpHdr/MsgId"))

@@ -26,12 +26,15 @@ enum Pain001 {
         guard (document.blockCounts["PmtInf"] ?? 0) > 0 else {
             throw ISO20022Error(.missingElement, path: "CstmrCdtTrfInitn/PmtInf", reason: "the message has no PmtInf")
         }
+        var texts = ISO20022TextFields(.pain001)
         for element in document.elements {
             // A later CdtTrfTxInf of the first PmtInf stays in unmapped under its indexed key.
             let laterTransaction = element.indexedPath?.hasPrefix("PmtInf/CdtTrfTxInf[") == true
+            if !laterTransaction, texts.read(element) { continue }
             let mapped = element.block == 0 && !laterTransaction ? try map(element, into: &message, debtor: &debtor, creditor: &creditor) : false
             if !mapped { message.unmapped.append(contentsOf: element.unmappedFields) }
         }
+        texts.apply(to: &message)
         if debtor != Party() { message.debtor = debtor }
         if creditor != Party() { message.creditor = creditor }
         guard message.identifiers.messageId != nil else {
@@ -95,6 +98,7 @@ enum Pain001 {
         }
         let messageId = try required(message.identifiers.messageId, "GrpHdr/MsgId")
         var xml = XMLWriter(namespace: definition.namespace)
+        xml.extraLeaves = ISO20022TextFields.leaves(of: message, as: .pain001)
         xml.start("CstmrCdtTrfInitn")
         xml.start("GrpHdr")
         try xml.leaf("MsgId", messageId)

@@ -10,6 +10,9 @@ struct XMLWriter {
     /// The open elements, the root (`Document` or `AppHdr`) first.
     private var open: [XMLNode]
     private let namespace: String
+    /// Canonical values the mapping writes by path rather than element by element
+    /// (``ISO20022TextFields``): placed like the written elements, after them.
+    var extraLeaves: [(key: String, value: String)] = []
 
     /// A document whose root is `root` (`Document`, or `AppHdr` for a business application header).
     init(root: String = "Document", namespace: String) {
@@ -101,7 +104,7 @@ struct XMLWriter {
         var message = XMLNode(name: written.name)
         message.merge(kept)
         var overwritten: [String] = []
-        for (key, leaf) in written.leaves() {
+        for (key, leaf) in written.leaves() + extraLeaves.map({ ($0.key, XMLNode(name: "", text: $0.value)) }) {
             let place = positions[key] ?? key
             if message.place(leaf, at: place) { overwritten.append(place) }
         }

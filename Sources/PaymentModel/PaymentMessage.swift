@@ -200,6 +200,51 @@ public struct PaymentMessage: Sendable, Hashable {
         get { transfer[\.businessHeader] }
         set { transfer[\.businessHeader] = newValue }
     }
+    /// Instruction priority (HIGH, NORM).
+    public var instructionPriority: String? {
+        get { transfer[\.instructionPriority] }
+        set { transfer[\.instructionPriority] = newValue }
+    }
+    /// Service level code (SEPA, URGP, G001 …): what a router of credit transfers reads first.
+    public var serviceLevel: String? {
+        get { transfer[\.serviceLevel] }
+        set { transfer[\.serviceLevel] = newValue }
+    }
+    /// Local instrument code (INST for SEPA instant, CORE, B2B …).
+    public var localInstrument: String? {
+        get { transfer[\.localInstrument] }
+        set { transfer[\.localInstrument] = newValue }
+    }
+    /// Category purpose code (SUPP, SALA, TAXS …).
+    public var categoryPurpose: String? {
+        get { transfer[\.categoryPurpose] }
+        set { transfer[\.categoryPurpose] = newValue }
+    }
+    /// Purpose code of the underlying transaction (GDDS, SALA …).
+    public var purpose: String? {
+        get { transfer[\.purpose] }
+        set { transfer[\.purpose] = newValue }
+    }
+    /// Structured creditor reference (ISO 11649 `RF…`), from structured remittance information.
+    public var creditorReference: String? {
+        get { transfer[\.creditorReference] }
+        set { transfer[\.creditorReference] = newValue }
+    }
+    /// Name of the ultimate debtor, when another party than the debtor.
+    public var ultimateDebtorName: String? {
+        get { transfer[\.ultimateDebtorName] }
+        set { transfer[\.ultimateDebtorName] = newValue }
+    }
+    /// Name of the ultimate creditor, when another party than the creditor.
+    public var ultimateCreditorName: String? {
+        get { transfer[\.ultimateCreditorName] }
+        set { transfer[\.ultimateCreditorName] = newValue }
+    }
+    /// Clearing system code of the settlement (TGT, EBA …).
+    public var clearingSystem: String? {
+        get { transfer[\.clearingSystem] }
+        set { transfer[\.clearingSystem] = newValue }
+    }
     /// Where an ISO 20022 source document had each canonical field, by indexed element path below
     /// the message element (`status`: `OrgnlGrpInfAndSts/GrpSts`, `statusReason`:
     /// `TxInfAndSts/StsRsnInf[2]/Rsn/Cd`), for the fields read elsewhere than where the encoder
@@ -275,6 +320,15 @@ private struct TransferGroup: Sendable, Hashable {
         var status: String?
         var statusReason: String?
         var businessHeader: BusinessHeader?
+        var instructionPriority: String?
+        var serviceLevel: String?
+        var localInstrument: String?
+        var categoryPurpose: String?
+        var purpose: String?
+        var creditorReference: String?
+        var ultimateDebtorName: String?
+        var ultimateCreditorName: String?
+        var clearingSystem: String?
         var sourcePositions: [String: String] = [:]
         var sourceAmountText: String?
     }

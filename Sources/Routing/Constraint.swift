@@ -21,6 +21,9 @@ struct Constraint: Sendable, Equatable {
     var posEntryMode: [String]?
     var debtorAgent: [String]?
     var creditorAgent: [String]?
+    var serviceLevel: Set<String>?
+    var localInstrument: Set<String>?
+    var categoryPurpose: Set<String>?
     var time: IntervalSet?
 
     /// No constraint at all.
@@ -43,6 +46,9 @@ struct Constraint: Sendable, Equatable {
         case .posEntryMode(let prefixes): posEntryMode = prefixes
         case .debtorAgent(let prefixes): debtorAgent = prefixes
         case .creditorAgent(let prefixes): creditorAgent = prefixes
+        case .serviceLevel(let set): serviceLevel = set
+        case .localInstrument(let set): localInstrument = set
+        case .categoryPurpose(let set): categoryPurpose = set
         case .timeOfDay(let set): time = set
         }
     }
@@ -51,7 +57,9 @@ struct Constraint: Sendable, Equatable {
 
     // The fields by the type of their set, so each operation is written once per type.
     private static var intervalFields: [WritableKeyPath<Constraint, IntervalSet?>] { [\.bin, \.amount, \.mcc, \.time] }
-    private static var textFields: [WritableKeyPath<Constraint, Set<String>?>] { [\.currency, \.merchant, \.terminal, \.acquirer, \.country] }
+    private static var textFields: [WritableKeyPath<Constraint, Set<String>?>] {
+        [\.currency, \.merchant, \.terminal, \.acquirer, \.country, \.serviceLevel, \.localInstrument, \.categoryPurpose]
+    }
     private static var prefixFields: [WritableKeyPath<Constraint, [String]?>] { [\.processing, \.posEntryMode, \.debtorAgent, \.creditorAgent] }
 
     /// Whether some field allows nothing, so no message fits the box.

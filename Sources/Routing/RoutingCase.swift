@@ -36,7 +36,7 @@ public struct RoutingCase: Sendable {
 
     static let messageKeys: Set<String> = [
         "kind", "function", "pan", "processing", "amount", "currency", "mcc", "merchant", "terminal", "acquirer", "country",
-        "pos-entry-mode", "debtor-agent", "creditor-agent", "stan", "original-stan", "original-acquirer", "uetr",
+        "pos-entry-mode", "debtor-agent", "creditor-agent", "service-level", "local-instrument", "category-purpose", "stan", "original-stan", "original-acquirer", "uetr",
         "end-to-end-id", "transaction-id",
     ]
 
@@ -117,6 +117,9 @@ public struct RoutingCase: Sendable {
         message.posEntryMode = try text("pos-entry-mode")
         message.debtorAgent = try text("debtor-agent")
         message.creditorAgent = try text("creditor-agent")
+        message.serviceLevel = try text("service-level")
+        message.localInstrument = try text("local-instrument")
+        message.categoryPurpose = try text("category-purpose")
         message.stan = try text("stan")
         if let stan = try text("original-stan") {
             message.original = OriginalData(stan: stan, acquirer: try text("original-acquirer"))

@@ -122,6 +122,9 @@ extension CompiledProgram {
         case .posEntryMode(let prefixes): return Self.anyPrefix(prefixes, of: message.posEntryMode)
         case .debtorAgent(let prefixes): return Self.anyPrefix(prefixes, of: message.debtorAgent)
         case .creditorAgent(let prefixes): return Self.anyPrefix(prefixes, of: message.creditorAgent)
+        case .serviceLevel(let set): return message.serviceLevel.map(set.contains) ?? false
+        case .localInstrument(let set): return message.localInstrument.map(set.contains) ?? false
+        case .categoryPurpose(let set): return message.categoryPurpose.map(set.contains) ?? false
         case .time(let set): return set.contains(Int64(context.minuteOfDay))
         }
     }

@@ -145,6 +145,9 @@ final class CompiledProgram: Sendable {
         case posEntryMode([String])
         case debtorAgent([String])
         case creditorAgent([String])
+        case serviceLevel(Set<String>)
+        case localInstrument(Set<String>)
+        case categoryPurpose(Set<String>)
         case time(IntervalSet)
     }
 
@@ -267,6 +270,9 @@ final class CompiledProgram: Sendable {
             case .posEntryMode(let prefixes): .posEntryMode(prefixes)
             case .debtorAgent(let prefixes): .debtorAgent(prefixes)
             case .creditorAgent(let prefixes): .creditorAgent(prefixes)
+            case .serviceLevel(let set): .serviceLevel(set)
+            case .localInstrument(let set): .localInstrument(set)
+            case .categoryPurpose(let set): .categoryPurpose(set)
             case .timeOfDay(let set): .time(set)
             }
         }

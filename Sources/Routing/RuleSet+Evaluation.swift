@@ -83,6 +83,9 @@ extension FieldTest {
         case .posEntryMode(let prefixes): return prefixes.contains { FieldValue.hasPrefix(message.posEntryMode, $0) }
         case .debtorAgent(let prefixes): return prefixes.contains { FieldValue.hasPrefix(message.debtorAgent, $0) }
         case .creditorAgent(let prefixes): return prefixes.contains { FieldValue.hasPrefix(message.creditorAgent, $0) }
+        case .serviceLevel(let set): return message.serviceLevel.map(set.contains) ?? false
+        case .localInstrument(let set): return message.localInstrument.map(set.contains) ?? false
+        case .categoryPurpose(let set): return message.categoryPurpose.map(set.contains) ?? false
         case .timeOfDay(let set): return set.contains(Int64(context.minuteOfDay))
         }
     }
@@ -181,6 +184,9 @@ public struct Explanation: Sendable {
         case .posEntryMode: message.posEntryMode
         case .debtorAgent: message.debtorAgent
         case .creditorAgent: message.creditorAgent
+        case .serviceLevel: message.serviceLevel
+        case .localInstrument: message.localInstrument
+        case .categoryPurpose: message.categoryPurpose
         case .time: TimeText.format(Int64(context.minuteOfDay))
         }
         return value ?? "absent"
@@ -207,7 +213,8 @@ extension FieldTest {
             return "starts with [\(list(prefixes))]"
         case .bin(let set): return "in [\(ranges(set) { padded($0, 8) })]"
         case .amount(let currency, let set): return "\(currency) minor units in [\(ranges(set) { $0 == .max ? "max" : String($0) })]"
-        case .currency(let set), .merchant(let set), .terminal(let set), .acquirer(let set), .country(let set):
+        case .currency(let set), .merchant(let set), .terminal(let set), .acquirer(let set), .country(let set),
+             .serviceLevel(let set), .localInstrument(let set), .categoryPurpose(let set):
             return "in [\(list(set.sorted()))]"
         case .mcc(let set): return "in [\(ranges(set) { padded($0, 4) })]"
         case .timeOfDay(let set): return "in [\(ranges(set, TimeText.format))]"

@@ -167,6 +167,16 @@ struct RuleFileReader {
             case .acquirer: return .acquirer(set)
             default: return .country(set)
             }
+        case .serviceLevel, .localInstrument, .categoryPurpose:
+            // ISO 20022 codes: up to 35 letters or digits (external code lists grow; any is taken).
+            let set = Set(try strings(field, node) { text in
+                (1...35).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } ? text : nil
+            })
+            switch field {
+            case .serviceLevel: return .serviceLevel(set)
+            case .localInstrument: return .localInstrument(set)
+            default: return .categoryPurpose(set)
+            }
         case .posEntryMode:
             return .posEntryMode(prefixes: try strings(field, node) { $0.isEmpty || !$0.allSatisfy(\.isASCII) ? nil : $0 })
         case .debtorAgent, .creditorAgent:

@@ -98,6 +98,11 @@ public enum FieldTest: Sendable, Hashable {
     case debtorAgent(prefixes: [String])
     /// Creditor agent BIC prefixes.
     case creditorAgent(prefixes: [String])
+    /// ISO 20022 payment type codes of a credit transfer: service level (SEPA, URGP …), local
+    /// instrument (INST …) and category purpose (SALA, SUPP …).
+    case serviceLevel(Set<String>)
+    case localInstrument(Set<String>)
+    case categoryPurpose(Set<String>)
     /// Time of day, as minute intervals over 0..<1440 (a window across midnight is two intervals).
     case timeOfDay(IntervalSet)
 
@@ -118,6 +123,9 @@ public enum FieldTest: Sendable, Hashable {
         case .posEntryMode: .posEntryMode
         case .debtorAgent: .debtorAgent
         case .creditorAgent: .creditorAgent
+        case .serviceLevel: .serviceLevel
+        case .localInstrument: .localInstrument
+        case .categoryPurpose: .categoryPurpose
         case .timeOfDay: .time
         }
     }
@@ -129,6 +137,9 @@ public enum RoutingField: String, Sendable, Hashable, CaseIterable {
     case posEntryMode = "pos-entry-mode"
     case debtorAgent = "debtor-agent"
     case creditorAgent = "creditor-agent"
+    case serviceLevel = "service-level"
+    case localInstrument = "local-instrument"
+    case categoryPurpose = "category-purpose"
     case time
 
     /// Whether some decoder fills the field for messages of `kind`: a rule testing a field for
@@ -144,6 +155,8 @@ public enum RoutingField: String, Sendable, Hashable, CaseIterable {
             return ![.networkManagement, .statusReport, .statusRequest].contains(kind)
         case .debtorAgent, .creditorAgent:
             return [.creditTransfer, .statusReport].contains(kind)
+        case .serviceLevel, .localInstrument, .categoryPurpose:
+            return kind == .creditTransfer
         }
     }
 }

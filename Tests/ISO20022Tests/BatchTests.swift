@@ -33,9 +33,15 @@ import Testing
         #expect(messages.map { $0.amount?.decimalText } == ["1000.00", "350.50"])
         // The group header is each one's: its id, its instructing agent.
         #expect(messages.allSatisfy { $0.identifiers.messageId == "BATCH-20261202-0001" && $0.instructingAgent == "COBADEFFXXX" })
+        // What a router and a bank read of each, as canonical fields.
+        #expect(messages.map(\.creditorReference) == ["RF18539007547034", "RF712348231"])
+        #expect(messages.map(\.purpose) == ["SUPP", "GDDS"])
+        #expect(messages.allSatisfy { $0.serviceLevel == "SEPA" && $0.localInstrument == "INST" && $0.categoryPurpose == "SUPP" })
+        #expect(messages.allSatisfy { $0.instructionPriority == "HIGH" && $0.ultimateDebtorName == "Alpha Holding GmbH" })
+        #expect(messages.allSatisfy { $0.ultimateCreditorName == "Beta Group SA" })
         // A transaction's kept leaves are its own, under its own block.
-        #expect(messages[1].unmapped.contains(UnmappedField(key: "CdtTrfTxInf/RmtInf/Strd/CdtrRefInf/Ref", value: "RF712348231")))
-        #expect(!messages[1].unmapped.contains { $0.value == "RF18539007547034" })
+        #expect(messages[1].unmapped.contains(UnmappedField(key: "CdtTrfTxInf/Cdtr/PstlAdr/AdrLine[2]", value: "75002 Paris")))
+        #expect(!messages[1].unmapped.contains { $0.value == "Beta SA" })
     }
 
     @Test func theTransactionsAreWrittenBackAsOneDocument() throws {
@@ -85,5 +91,23 @@ import Testing
         let back = try ISO20022Codec.mapBatch(parsed)
         #expect(back.map(\.status) == statuses)
         #expect(back.map(\.identifiers.endToEndId) == statuses.indices.map { "E2E-\($0 + 1)" })
+    }
+
+    /// A payment type given for the group (pacs.008) or the payment information (pain.001) is the
+    /// transaction's when it has none of its own, and goes back where it was.
+    @Test(arguments: [("pacs.008.001.08", "GrpHdr"), ("pain.001.001.09", "PmtInf")])
+    func aPaymentTypeOfTheGroupIsEachTransactions(_ definitionName: String, _ level: String) throws {
+        let definition = try #require(ISO20022MessageDefinition(rawValue: definitionName))
+        var xml = String(decoding: try Fixtures.sample(definitionName + "_valid.xml"), as: UTF8.self)
+        let paymentType = "<PmtTpInf><SvcLvl><Prtry>BANKX</Prtry></SvcLvl><SvcLvl><Cd>URGP</Cd></SvcLvl><LclInstrm><Cd>INST</Cd></LclInstrm></PmtTpInf>"
+        // After the group header's settlement information, or the payment information's method.
+        let anchor = level == "GrpHdr" ? "</SttlmInf>" : "</PmtMtd>"
+        let range = try #require(xml.range(of: anchor))
+        xml.insert(contentsOf: paymentType, at: range.upperBound)
+        #expect(try Fixtures.xmllint(xml, schema: definitionName).status == 0)
+        let message = try ISO20022Codec().decode(xml)
+        #expect(message.serviceLevel == "URGP" && message.localInstrument == "INST")
+        let written = try ISO20022Codec.encode(message, as: definition)
+        #expect(SchemaFidelityTests.leaves(try ISO20022Codec().parse(written)) == SchemaFidelityTests.leaves(try ISO20022Codec().parse(xml)))
     }
 }

@@ -58,7 +58,7 @@ struct RandomRules {
     }
 
     mutating func test() -> FieldTest {
-        switch int(0...14) {
+        switch int(0...17) {
         case 0: return .kind(some(PaymentMessage.Kind.allCases))
         case 1: return .function(some(PaymentMessage.Function.allCases))
         case 2: return .processing(prefixes: Array(some(["00", "01", "000000", "003000", "20"])))
@@ -82,6 +82,9 @@ struct RandomRules {
         case 11: return .posEntryMode(prefixes: Array(some(["05", "07", "0", "9"])))
         case 12: return .debtorAgent(prefixes: Array(some(["DEUT", "BNPAFR", "CO", "CHASUS33", "de", "DEUT-", ""])))
         case 13: return .creditorAgent(prefixes: Array(some(["DEUT", "BNPA", "CHAS"])))
+        case 14: return .serviceLevel(some(["SEPA", "URGP", "G001"]))
+        case 15: return .localInstrument(some(["INST", "CORE"]))
+        case 16: return .categoryPurpose(some(["SALA", "SUPP", "TAXS"]))
         default:
             let from = Int64(int(0...1439)), length = Int64(int(1...900))
             let to = (from + length) % 1440
@@ -104,6 +107,9 @@ struct RandomRules {
         if chance(80) { message.posEntryMode = pick(Self.posModes) }
         if chance(50) { message.debtorAgent = pick(Self.bics) }
         if chance(50) { message.creditorAgent = pick(Self.bics) }
+        if chance(80) { message.serviceLevel = pick(["SEPA", "URGP", "G001"]) }
+        if chance(80) { message.localInstrument = pick(["INST", "CORE"]) }
+        if chance(80) { message.categoryPurpose = pick(["SALA", "SUPP", "TAXS"]) }
         message.stan = String(int(100_000...999_999))
         return message
     }
