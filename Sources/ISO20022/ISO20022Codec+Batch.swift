@@ -32,9 +32,11 @@ extension ISO20022Codec {
         guard let first = messages.first else {
             throw ISO20022Error(.cannotEncode, path: definition.messageElement, reason: "a batch needs at least one message")
         }
-        guard messages.count > 1 else { return try encodeReportingLoss(first, as: definition, creationDateTime: creationDateTime) }
         guard let block = definition.transactionBlock else {
-            throw ISO20022Error(.cannotEncode, path: definition.messageElement, reason: "\(definition.rawValue) does not carry a batch of transactions")
+            guard messages.count == 1 else {
+                throw ISO20022Error(.cannotEncode, path: definition.messageElement, reason: "\(definition.rawValue) does not carry a batch of transactions")
+            }
+            return try encodeReportingLoss(first, as: definition, creationDateTime: creationDateTime)
         }
         var writer = XMLWriter(namespace: definition.namespace)
         var combined: XMLNode?

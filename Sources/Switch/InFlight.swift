@@ -52,13 +52,29 @@ final class InboundRequest: @unchecked Sendable {
         Durability.now() - Int64(clamping: (DispatchTime.now().uptimeNanoseconds &- started) / 1_000_000)
     }
 
-    init(connection: Connection, listener: ListenerContext, header: [UInt8], message: InboundMessage, duplicateKey: DuplicateKey?) {
+    /// For one transaction of a batch the switch split: where its answer goes instead of the connection.
+    let batch: BatchSlot?
+
+    init(connection: Connection, listener: ListenerContext, header: [UInt8], message: InboundMessage, duplicateKey: DuplicateKey?,
+         batch: BatchSlot? = nil) {
         self.connection = connection
         self.listener = listener
         self.header = header
         self.message = message
         self.duplicateKey = duplicateKey
+        self.batch = batch
         self.started = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// Sends its one answer: on the originator's connection, or to its batch, which answers the
+    /// originator once every transaction has an answer.
+    func deliver(_ answer: [UInt8]) {
+        if let batch { return batch.answers.collect(answer, at: batch.index) }
+        if header.isEmpty {
+            connection.sendFromAnyThread(answer)
+        } else {
+            connection.replyFromAnyThread(answer, to: header)
+        }
     }
 }
 

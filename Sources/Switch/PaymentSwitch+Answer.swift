@@ -140,7 +140,7 @@ extension PaymentSwitch {
         release(request)
         metrics.answer(listener: request.listener.name, channel: request.channelName, rule: request.ruleID, result: result)
         guard let writer = durability?.writer, request.journalPlace != .shed else {
-            return reply(bytes, header: request.header, on: request.connection)
+            return request.deliver(bytes)
         }
         writer.journal(JournalEntry(request: request, answer: bytes, result: result, finished: DispatchTime.now().uptimeNanoseconds,
                                     hostNanoseconds: hostNanoseconds, responseCode: responseCode, approvalCode: approvalCode,

@@ -33,8 +33,80 @@ extension PaymentSwitch {
                                identity: [payment.identifiers.messageId ?? "", payment.identifiers.endToEndId ?? ""])
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso20022(payload, payment), duplicateKey: key)
         guard register(request) else { return }
+        if document.definition == .pacs008, document.transactionCount > 1, let transactions = splitRoutes(document, first: payment) {
+            return split(request, payment, into: transactions)
+        }
         if let refusal = batchRefusal(document, first: payment) { return answerLocally(request, refusal) }
         route(request, payment)
+    }
+
+    /// The transactions of a pacs.008 batch, one canonical message each, when they do not all take
+    /// the first one's route (another channel, or a decline by the rules); nil when the batch can
+    /// go whole, byte for byte.
+    private func splitRoutes(_ document: ISO20022Document, first: PaymentMessage) -> [PaymentMessage]? {
+        guard let transactions = try? ISO20022Codec.mapBatch(document, checkingTotals: false) else { return nil }
+        let clock = RoutingClock.context()
+        let routes = transactions.map { router.route($0, clock) }
+        let whole = routes.allSatisfy { ($0.decline == nil || !$0.candidates.isEmpty) && $0.candidates.first == routes[0].candidates.first }
+        return whole ? nil : transactions
+    }
+
+    /// Routes each transaction of a batch on its own, as a pacs.008 of one transaction with a
+    /// message id of the switch's, and answers the originator once with one pacs.002: a status for
+    /// each transaction (the host's, or the switch's own), the group status derived from them.
+    /// Each transaction is journalled as its own request; the batch, with the answer it got.
+    private func split(_ batch: InboundRequest, _ payment: PaymentMessage, into transactions: [PaymentMessage]) {
+        logger.info("a batch whose transactions route apart is split", metadata: ["transactions": "\(transactions.count)"])
+        let answers = BatchAnswer(count: transactions.count) { [self] answers in
+            let (bytes, result) = batchReport(answers, for: transactions, of: payment)
+            batch.ruleID = "batch"
+            finish(batch, bytes, result: result)
+        }
+        for (index, original) in transactions.enumerated() {
+            var transaction = original
+            transaction.identifiers.messageId = ISO20022Leg.newMessageId()
+            let bytes = (try? ISO20022Codec.encodeBatch([transaction], as: .pacs008).document).map { Array($0.utf8) }
+            let child = InboundRequest(connection: batch.connection, listener: batch.listener, header: batch.header,
+                                       message: .iso20022(bytes ?? [], transaction), duplicateKey: nil,
+                                       batch: BatchSlot(answers: answers, index: index))
+            guard admit(child) else { continue }
+            guard bytes != nil else {
+                logger.warning("a transaction of a batch cannot be written alone: refused", metadata: ["transaction": "\(index + 1)"])
+                answerLocally(child, .formatError)
+                continue
+            }
+            route(child, transaction)
+        }
+    }
+
+    /// One pacs.002 for a split batch: each transaction's status as its answer gave it (kept
+    /// leaves of the host's report included), naming the batch as the original message.
+    private func batchReport(_ answers: [[UInt8]], for transactions: [PaymentMessage], of batch: PaymentMessage) -> ([UInt8], ResultCode) {
+        let reportId = ISO20022Leg.newMessageId()
+        var reports: [PaymentMessage] = []
+        var outcome = ResultCode.approved
+        for (index, answer) in answers.enumerated() {
+            var report = (try? ISO20022Support.codec.decode(answer)).flatMap { $0.kind == .statusReport ? $0 : nil }
+                ?? PaymentMessage(kind: .statusReport, function: .response)
+            if report.status == nil { (report.status, report.statusReason) = ("RJCT", "NARR") }
+            let result = ISO20022Leg.result(of: report, results: results)
+            if outcome == .approved, result != .approved { outcome = result }
+            report.identifiers = transactions[index].identifiers
+            report.identifiers.messageId = reportId
+            report.instructingAgent = batch.instructedAgent
+            report.instructedAgent = batch.instructingAgent
+            report.sourcePositions = [:]
+            report.unmapped = [UnmappedField(key: "OrgnlGrpInfAndSts/OrgnlMsgId", value: batch.identifiers.messageId ?? "NOTPROVIDED"),
+                               UnmappedField(key: "OrgnlGrpInfAndSts/OrgnlMsgNmId", value: ISO20022MessageDefinition.pacs008.rawValue)]
+                + report.unmapped.filter { $0.key.hasPrefix("TxInfAndSts/") }
+            reports.append(report)
+        }
+        do {
+            return (Array(try ISO20022Codec.encodeBatch(reports, as: .pacs002).document.utf8), outcome)
+        } catch {
+            logger.error("the batch's report cannot be written: a system error for the batch", metadata: ["error": "\(error)"])
+            return ((try? ISO20022Leg.localAnswer(to: batch, code: .systemError, results: results)) ?? [], .systemError)
+        }
     }
 
     /// Why a message of several transactions cannot go as one, or nil: every transaction is read by

@@ -348,12 +348,8 @@ struct JournalEntry: @unchecked Sendable {
     /// Takes the forward item, with its id, once stored (its channel's queue).
     let onStored: (@Sendable (ForwardItem) -> Void)?
 
-    /// Sends the answer on the originator's connection.
+    /// Sends the answer to the originator (or to its batch).
     func deliver() {
-        if request.header.isEmpty {
-            request.connection.sendFromAnyThread(answer)
-        } else {
-            request.connection.replyFromAnyThread(answer, to: request.header)
-        }
+        request.deliver(answer)
     }
 }

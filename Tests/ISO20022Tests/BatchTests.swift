@@ -110,4 +110,21 @@ import Testing
         let written = try ISO20022Codec.encode(message, as: definition)
         #expect(SchemaFidelityTests.leaves(try ISO20022Codec().parse(written)) == SchemaFidelityTests.leaves(try ISO20022Codec().parse(xml)))
     }
+
+    /// A transaction of a batch written alone (as the switch forwards it when the transactions
+    /// route apart) keeps every leaf of its own, with the group header's.
+    @Test func aTransactionWrittenAloneKeepsEveryLeafOfIt() throws {
+        let document = try ISO20022Codec().parse(try Self.twoTransactions())
+        for index in 0..<2 {
+            let alone = document.transaction(index)
+            let message = try #require(try ISO20022Codec.mapBatch(alone, checkingTotals: false).first)
+            let written = try ISO20022Codec.encodeBatch([message], as: .pacs008).document
+            let totals: Set<String> = ["GrpHdr/NbOfTxs", "GrpHdr/CtrlSum"]
+            let after = try ISO20022Codec().parse(written)
+            #expect(SchemaFidelityTests.leaves(after).filter { !totals.contains($0.key) } == SchemaFidelityTests.leaves(alone).filter { !totals.contains($0.key) })
+            #expect(after.first("GrpHdr/NbOfTxs")?.text == "1")
+            #expect(after.first("GrpHdr/CtrlSum")?.text == ["1000.00", "350.50"][index])
+            #expect(try Fixtures.xmllint(written, schema: "pacs.008.001.08").status == 0)
+        }
+    }
 }

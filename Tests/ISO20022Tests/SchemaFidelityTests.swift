@@ -123,8 +123,8 @@ extension SchemaFidelityTests {
             }
             written.append(encoding.document)
             let lostKeys = Set(encoding.lost.map(\.key))
-            // The group totals are those of what is written (tested in BatchTests).
-            let totals: Set<String> = ["GrpHdr/NbOfTxs", "GrpHdr/CtrlSum"]
+            // The group totals and status are those of what is written (tested in BatchTests).
+            let totals: Set<String> = ["GrpHdr/NbOfTxs", "GrpHdr/CtrlSum", "OrgnlGrpInfAndSts/GrpSts"]
             for field in messages.flatMap(\.unmapped) where !lostKeys.contains(field.key) && !field.value.isEmpty && !totals.contains(field.key) {
                 let written = encoding.document.contains(XMLText.escaped(field.value))
                 #expect(written, "\(name): \(field.key) neither written nor listed as lost")

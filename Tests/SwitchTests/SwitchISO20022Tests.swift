@@ -57,6 +57,54 @@ import Transport
         #expect(bank.received.first?.messageId == original.identifiers.messageId)
     }
 
+    /// The two-transaction pacs.008 (Tests/ISO20022Tests/Samples/pacs.008.001.08_batch_two.xml), its
+    /// transactions for two creditor agents that two banks serve: each transaction goes to its own
+    /// bank as a pacs.008 of one transaction, and the originator gets one pacs.002 with a status for
+    /// each (one bank rejects).
+    @Test func aBatchIsRoutedTransactionByTransactionByCreditorAgent() throws {
+        let paris = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, behaviour: IssuerBehaviour(), loops: 1))
+        let amsterdam = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, behaviour: try IssuerBehaviour.load(
+            yaml: "responses:\n  - when: {amountOver: \"100.00\"}\n    result: Insufficient funds\n", file: "amsterdam.yaml"), loops: 1))
+        let parisPort = try paris.start(), amsterdamPort = try amsterdam.start()
+        defer { paris.stop(); amsterdam.stop() }
+        let (payments, ports) = try SwitchHarness.start("""
+            name: test
+            rules: rules.yaml
+            listeners:
+              - {name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}
+            channels:
+              - {name: paris, addresses: ["127.0.0.1:\(parisPort)"], framing: bin4, protocol: iso20022, request-timeout: 2s}
+              - {name: amsterdam, addresses: ["127.0.0.1:\(amsterdamPort)"], framing: bin4, protocol: iso20022, request-timeout: 2s}
+            """, rules: """
+            channels: [paris, amsterdam]
+            rules:
+              - id: france
+                when: {kind: creditTransfer, creditor-agent: BNPAFR}
+                then: {route: paris}
+              - id: netherlands
+                when: {kind: creditTransfer, creditor-agent: INGBNL}
+                then: {route: amsterdam}
+            default: {decline: "9108"}
+            """)
+        defer { payments.shutdown(grace: .zero) }
+        #expect(SwitchHarness.wait { payments.isReady })
+        let client = try PosClient(port: ports["banks"]!, lengthBytes: 4)
+        let batch = try Self.sample("pacs.008.001.08_batch_two.xml")
+        client.sendFrame(batch)
+        let answer = try ISO20022Codec().parse(try #require(client.receiveFrame()))
+        #expect(answer.definition == .pacs002)
+        #expect(answer.first("OrgnlGrpInfAndSts/OrgnlMsgId")?.text == "BATCH-20261202-0001")
+        #expect(answer.first("OrgnlGrpInfAndSts/GrpSts")?.text == "PART")
+        let reports = try ISO20022Codec.mapBatch(answer)
+        #expect(reports.map(\.identifiers.endToEndId) == ["E2E-BATCH-1", "E2E-BATCH-2"])
+        #expect(reports.map(\.status) == ["ACSC", "RJCT"])
+        #expect(reports[1].statusReason == "AM04")
+        // Each bank got its own transaction, under a message id of the switch's.
+        #expect(paris.received.map(\.endToEndId) == ["E2E-BATCH-1"])
+        #expect(amsterdam.received.map(\.endToEndId) == ["E2E-BATCH-2"])
+        #expect(paris.received.first?.messageId?.hasPrefix("PSW") == true)
+    }
+
     @Test func aPain001BecomesAPacs008AndItsPacs002APain002() throws {
         let (payments, port, bank) = try Self.start()
         defer { payments.shutdown(grace: .zero); bank.stop() }
