@@ -4,14 +4,14 @@ public import PaymentModel
 /// pacs.004.001.09, pacs.028.001.03, camt.056.001.08, camt.029.001.09, pain.001.001.09 and
 /// pain.002.001.10 (see ``ISO20022MessageDefinition``).
 ///
-/// Only the first transaction of a document maps to the canonical message (`CdtTrfTxInf`,
-/// `TxInfAndSts`, `TxInf`); the leaves of later ones, and every leaf the mapping does not cover, are
-/// kept in ``PaymentMessage/unmapped`` under their path (`CdtTrfTxInf[2]/PmtId/EndToEndId`).
-/// Values the canonical model has no field for live there too, and the encoder reads some of them
-/// back: `GrpHdr/CreDtTm`, `GrpHdr/NbOfTxs`, `OrgnlGrpInfAndSts/OrgnlMsgId`,
-/// `OrgnlGrpInfAndSts/OrgnlMsgNmId`, `OrgnlGrpInfAndSts/GrpSts`, and per message the ones its
-/// mapping type lists (pacs.004 `TxInf/RtrId`, camt.056 `Undrlyg/TxInf/CxlId` …). Other unmapped
-/// leaves are not written back.
+/// ``decode(_:)`` maps the first transaction of a document (`CdtTrfTxInf`, `TxInfAndSts`, `TxInf`)
+/// to the canonical message; ``decodeBatch(_:)`` maps each. Every leaf the mapping does not cover is
+/// kept in ``PaymentMessage/unmapped`` under its indexed path (`CdtTrfTxInf[2]/PmtId/EndToEndId`,
+/// `RmtInf/Ustrd[2]`), and written back: as the message it was read from, in its place and schema
+/// order (``PaymentMessage/sourcePositions`` and ``PaymentMessage/sourceAmountText`` keep where
+/// mapped values were and how an amount was written); as the other message of its kind, where that
+/// message has the same element (see ``encodeReportingLoss(_:as:creationDateTime:)``). Every
+/// document written is checked against the schema table first.
 public struct ISO20022Codec: Sendable {
     public var limits: ISO20022Limits
 

@@ -5,7 +5,8 @@ import Synchronization
 /// The ISO 20022 side of the switch: what goes to a bank host for a request, and what goes back.
 ///
 /// Interbank messages (pacs.008, pacs.028, camt.056, pacs.004) travel as received, byte for byte,
-/// and their answers likewise: the switch routes them, it does not rewrite them. A pain.001 from a
+/// and their answers likewise: the switch routes them, it does not rewrite them (a pacs.008 batch
+/// whose transactions route apart is split: `PaymentSwitch+ISO20022`). A pain.001 from a
 /// corporate channel becomes a pacs.008 with the switch's own message id, and the pacs.002 that
 /// answers it becomes a pain.002 naming the corporate's original message.
 enum ISO20022Leg {

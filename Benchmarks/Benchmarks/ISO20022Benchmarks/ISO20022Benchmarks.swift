@@ -10,6 +10,7 @@
 // Each measured iteration runs the operation 1,000 times (scalingFactor .kilo), so the table shows
 // time, allocations and throughput per message.
 import Benchmark
+import Foundation
 import ISO20022
 import PaymentModel
 @preconcurrency import CLibXML2Bench
@@ -56,6 +57,37 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(BareSAX.pass(bytes))
         }
     }
+
+    // Encoding back to the message read: every kept leaf in schema order, each value checked
+    // against its facets.
+    guard let decoded = try? codec.decode(bytes) else { return }
+    Benchmark("pacs.008 encode back, schema-checked (3 KB)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try ISO20022Codec.encode(decoded, as: .pacs008))
+        }
+    }
+
+    // A batch of 20 transactions (the same one, 20 end-to-end ids): one canonical message each.
+    let batch = Pacs008Fixture.batch(of: 20, from: bytes)
+    guard let messages = try? codec.decodeBatch(batch), messages.count == 20 else {
+        fputs("ISO20022Benchmarks: skipping the batch benchmarks: the 20-transaction document does not decode\n", stderr)
+        return
+    }
+    Benchmark("pacs.008 batch of 20 decode, one message each (\(batch.count / 1000) KB)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try codec.decodeBatch(batch))
+        }
+    }
+    Benchmark("bare libxml2 SAX2 parse, empty callbacks (batch of 20)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(BareSAX.pass(batch))
+        }
+    }
+    Benchmark("pacs.008 batch of 20 encode, schema-checked") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try ISO20022Codec.encodeBatch(messages, as: .pacs008))
+        }
+    }
 }
 
 /// The benchmark message, read from disk and checked.
@@ -71,6 +103,16 @@ enum Pacs008Fixture {
         guard let slash = source.lastIndex(of: "/") else { return name }
         return source[...slash] + name
     }()
+
+    /// The message with its one transaction repeated `count` times, each with its own end-to-end id.
+    static func batch(of count: Int, from bytes: [UInt8]) -> [UInt8] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let start = text.range(of: "    <CdtTrfTxInf>"), let end = text.range(of: "</CdtTrfTxInf>\n") else { return bytes }
+        let transaction = String(text[start.lowerBound..<end.upperBound])
+        let transactions = (1...count).map { transaction.replacingOccurrences(of: "E2E-000001", with: "E2E-\($0)") }.joined()
+        let document = String(text[..<start.lowerBound]) + transactions + String(text[end.upperBound...])
+        return Array(document.replacingOccurrences(of: "<NbOfTxs>1</NbOfTxs>", with: "<NbOfTxs>\(count)</NbOfTxs>").utf8)
+    }
 
     static func load() throws -> [UInt8] {
         guard let file = fopen(path, "rb") else {

@@ -20,30 +20,16 @@ enum Fixtures {
     /// Runs `xmllint --noout --schema specs/iso20022/<id>.xsd` on `xml`: the exit status and output.
     /// Fails the test (never skips it) when xmllint is not installed.
     static func xmllint(_ xml: String, schema id: String) throws -> (status: Int32, output: String) {
-        let tool = try #require(["/usr/bin/xmllint", "/usr/local/bin/xmllint", "/opt/homebrew/bin/xmllint"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) },
-            "xmllint is not installed (Debian: apt-get install -y libxml2-utils; tools/setup.sh does it in CI)")
-        let schema = root.appendingPathComponent("specs/iso20022/\(id).xsd")
-        #expect(FileManager.default.fileExists(atPath: schema.path), "missing \(schema.path)")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("iso20022-\(UUID().uuidString).xml")
-        try Data(xml.utf8).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["--noout", "--nonet", "--schema", schema.path, file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try xmllint([xml], schema: id)
     }
 
     /// Runs xmllint once on several documents of one message definition.
     static func xmllint(_ documents: [String], schema id: String) throws -> (status: Int32, output: String) {
         let tool = try #require(["/usr/bin/xmllint", "/usr/local/bin/xmllint", "/opt/homebrew/bin/xmllint"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) }, "xmllint is not installed")
+            .first { FileManager.default.isExecutableFile(atPath: $0) },
+            "xmllint is not installed (Debian: apt-get install -y libxml2-utils; tools/setup.sh does it in CI)")
+        let schema = root.appendingPathComponent("specs/iso20022/\(id).xsd")
+        #expect(FileManager.default.fileExists(atPath: schema.path), "missing \(schema.path)")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iso20022-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -55,7 +41,7 @@ enum Fixtures {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["--noout", "--nonet", "--schema", root.appendingPathComponent("specs/iso20022/\(id).xsd").path] + files
+        process.arguments = ["--noout", "--nonet", "--schema", schema.path] + files
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
