@@ -13,11 +13,10 @@ extension ISO20022Codec {
         if checkingTotals, let problem = ISO20022BusinessRules.groupTotalProblems(document).first {
             throw ISO20022Error(.invalidValue, path: problem.path, line: problem.line, reason: problem.reason)
         }
-        let count = document.transactionCount
-        guard count > 1 else { return [try map(document)] }
+        let transactions = document.transactions()
         var messages: [PaymentMessage] = []
-        messages.reserveCapacity(count)
-        for index in 0..<count { messages.append(try map(document.transaction(index))) }
+        messages.reserveCapacity(transactions.count)
+        for transaction in transactions { messages.append(try map(transaction)) }
         return messages
     }
 

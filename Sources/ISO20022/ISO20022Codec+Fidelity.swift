@@ -124,13 +124,19 @@ extension ISO20022Schema {
     func places(_ key: String, from root: String) -> Bool {
         let (path, attribute) = ISO20022Path.split(key)
         var type = root
-        for step in ISO20022Path.steps(path) {
-            if case .any? = complexTypes[type] { return true }
-            guard let particle = particles(of: type).first(where: { $0.name == step.name }), step.occurrence <= particle.maxOccurs else {
-                return false
+        var open = false
+        let resolved = ISO20022Path.forEachStep(path) { name, occurrence in
+            switch complexTypes[type] {
+            case .any?: open = true; return false
+            case .sequence(let particles)?, .choice(let particles)?:
+                guard let particle = particles.first(where: { $0.name == name }), occurrence <= particle.maxOccurs else { return false }
+                type = particle.type
+                return true
+            default: return false
             }
-            type = particle.type
         }
+        if open { return true }
+        guard resolved else { return false }
         switch complexTypes[type] {
         case .simple(_, let attributes)?: return attribute.map { name in attributes.contains { $0.name == name } } ?? true
         case nil: return attribute == nil && simpleTypes[type] != nil

@@ -153,6 +153,32 @@ extension ISO20022Document {
         return single
     }
 
+    /// Every transaction as ``transaction(_:)`` gives it, in one pass over the elements.
+    public func transactions() -> [ISO20022Document] {
+        let count = transactionCount
+        guard count > 1 else { return [self] }
+        if definition == .pain001 { return (0..<count).map(transaction) }
+        var elementsOf = Array(repeating: [Element](), count: count)
+        for element in elements {
+            let top = element.path.utf8.prefix { $0 != UInt8(ascii: "/") }
+            guard ISO20022Document.transactionBlocks.contains(where: { $0.utf8.elementsEqual(top) }) else {
+                for index in 0..<count { elementsOf[index].append(element) }
+                continue
+            }
+            guard element.block < count else { continue }
+            var moved = element
+            moved.block = 0
+            elementsOf[element.block].append(moved)
+        }
+        var single = self
+        for block in ISO20022Document.transactionBlocks where blockCounts[block] != nil { single.blockCounts[block] = 1 }
+        return elementsOf.map { elements in
+            var document = single
+            document.elements = elements
+            return document
+        }
+    }
+
     static let transactionBlocks = ["CdtTrfTxInf", "TxInfAndSts", "TxInf", "PmtInf"]
     private static let nestedPrefix = "PmtInf/CdtTrfTxInf/"
 

@@ -14,34 +14,62 @@ struct ISO20022TextFields {
         let paths: [String]
     }
 
-    let fields: [Field]
-    /// Path → (field index, preference).
-    private let index: [String: (field: Int, rank: Int)]
-    private var taken: [ISO20022Document.Element?]
-    private var takenRank: [Int]
+    /// A message's fields and their places, built once.
+    struct Table: Sendable {
+        let fields: [Field]
+        /// The places by path length (UTF-8 bytes): (path, field index, preference). Looked up
+        /// for every leaf, so by length and a byte comparison rather than by hashing the path.
+        let byLength: [[(path: String, field: Int, rank: Int)]]
+
+        init(_ definition: ISO20022MessageDefinition) {
+            fields = ISO20022TextFields.fields(for: definition)
+            var byLength: [[(path: String, field: Int, rank: Int)]] = []
+            for (number, field) in fields.enumerated() {
+                for (rank, path) in field.paths.enumerated() {
+                    let length = path.utf8.count
+                    if byLength.count <= length { byLength += Array(repeating: [], count: length + 1 - byLength.count) }
+                    byLength[length].append((path, number, rank))
+                }
+            }
+            self.byLength = byLength
+        }
+
+        func place(of path: String) -> (field: Int, rank: Int)? {
+            let length = path.utf8.count
+            guard length < byLength.count else { return nil }
+            for entry in byLength[length] where entry.path == path { return (entry.field, entry.rank) }
+            return nil
+        }
+    }
+
+    private static let creditTransfer = Table(.pacs008)
+    private static let initiation = Table(.pain001)
+    private static let none = Table(.pacs002)
+
+    let table: Table
+    var fields: [Field] { table.fields }
+    /// The element taken for each field and its preference (none until one is read).
+    private var taken: [(element: ISO20022Document.Element, rank: Int)?] = []
     private var passedOver: [ISO20022Document.Element] = []
 
     init(_ definition: ISO20022MessageDefinition) {
-        fields = ISO20022TextFields.fields(for: definition)
-        var index: [String: (field: Int, rank: Int)] = [:]
-        for (number, field) in fields.enumerated() {
-            for (rank, path) in field.paths.enumerated() { index[path] = (number, rank) }
+        switch definition {
+        case .pacs008: table = Self.creditTransfer
+        case .pain001: table = Self.initiation
+        default: table = Self.none
         }
-        self.index = index
-        taken = Array(repeating: nil, count: fields.count)
-        takenRank = Array(repeating: Int.max, count: fields.count)
     }
 
     /// Takes `element` when it is one of the fields' places (in the first transaction); true
     /// then, and the caller maps it no further.
     mutating func read(_ element: ISO20022Document.Element) -> Bool {
-        guard element.block == 0, let (field, rank) = index[element.path] else { return false }
-        if rank < takenRank[field] {
-            if let previous = taken[field] { passedOver.append(previous) }
-            taken[field] = element
-            takenRank[field] = rank
-        } else {
+        guard element.block == 0, let (field, rank) = table.place(of: element.path) else { return false }
+        if taken.isEmpty { taken = Array(repeating: nil, count: fields.count) }
+        if let previous = taken[field], previous.rank <= rank {
             passedOver.append(element)
+        } else {
+            if let previous = taken[field] { passedOver.append(previous.element) }
+            taken[field] = (element, rank)
         }
         return true
     }
@@ -49,8 +77,8 @@ struct ISO20022TextFields {
     /// Sets the fields taken, notes where each was when not at its first place, and keeps the
     /// places passed over in `unmapped`.
     func apply(to message: inout PaymentMessage) {
-        for (number, field) in fields.enumerated() {
-            guard let element = taken[number] else { continue }
+        for (number, field) in fields.enumerated() where number < taken.count {
+            guard let element = taken[number]?.element else { continue }
             field.set(&message, element.text)
             if element.key != field.paths[0] { message.sourcePositions[field.paths[0]] = element.key }
         }
@@ -59,7 +87,7 @@ struct ISO20022TextFields {
 
     /// The fields of `message` at their first places, for the encoder.
     static func leaves(of message: PaymentMessage, as definition: ISO20022MessageDefinition) -> [(key: String, value: String)] {
-        fields(for: definition).compactMap { field in field.get(message).map { (field.paths[0], $0) } }
+        ISO20022TextFields(definition).fields.compactMap { field in field.get(message).map { (field.paths[0], $0) } }
     }
 
     private static func fields(for definition: ISO20022MessageDefinition) -> [Field] {

@@ -21,33 +21,38 @@ enum ISO20022Mapping {
     /// encoder writes each canonical field at the first, and moves it there. Costs nothing for a
     /// document without repeated elements below its blocks.
     static func notePositions(of document: ISO20022Document, in message: inout PaymentMessage) {
-        guard document.elements.contains(where: { $0.indexedPath != nil && $0.block == 0 }) else { return }
-        let unmapped = Set(message.unmapped.map(\.key))
-        var first: [String: String] = [:]
-        for element in document.elements where element.block == 0 && !unmapped.contains(element.key) && first[element.path] == nil {
-            first[element.path] = element.key
-        }
-        for (path, key) in first where key != path && message.sourcePositions[path] == nil {
-            message.sourcePositions[path] = key
+        // Only a mapped element that is not the first of its name can be out of place: a few per
+        // document at most, each looked up by a scan.
+        for element in document.elements where element.indexedPath != nil && element.block == 0 {
+            let key = element.key
+            guard message.sourcePositions[element.path] == nil, !message.unmapped.contains(where: { $0.key == key }) else { continue }
+            // The first mapped element of the path decides: one at the path itself needs no note.
+            let firstMapped = document.elements.first { other in
+                other.block == 0 && other.path == element.path && !message.unmapped.contains { $0.key == other.key }
+            }
+            if let firstMapped, firstMapped.indexedPath != nil { message.sourcePositions[element.path] = firstMapped.key }
         }
     }
 
     /// The agents a message may give in its transaction and in its group header: the
     /// transaction's BIC wins; the one not taken stays in `unmapped`.
     struct Agents {
-        var transaction: [ISO20022Document.Element?] = [nil, nil]
-        var group: [ISO20022Document.Element?] = [nil, nil]
+        // Instructing and instructed, each of the transaction and of the group: four slots, no allocation.
+        var transaction: (ISO20022Document.Element?, ISO20022Document.Element?) = (nil, nil)
+        var group: (ISO20022Document.Element?, ISO20022Document.Element?) = (nil, nil)
 
         /// Records `element` when it is an instructing (`InstgAgt`) or instructed (`InstdAgt`) agent
         /// BIC of the group header or of the first `block` (`CdtTrfTxInf`, `TxInf`); false otherwise.
         mutating func read(_ element: ISO20022Document.Element, block: String) -> Bool {
             guard element.block == 0, element.indexedPath == nil else { return false }
             switch element.path {
-            case "GrpHdr/InstgAgt/FinInstnId/BICFI": group[0] = element
-            case "GrpHdr/InstdAgt/FinInstnId/BICFI": group[1] = element
-            case block + "/InstgAgt/FinInstnId/BICFI": transaction[0] = element
-            case block + "/InstdAgt/FinInstnId/BICFI": transaction[1] = element
-            default: return false
+            case "GrpHdr/InstgAgt/FinInstnId/BICFI": group.0 = element
+            case "GrpHdr/InstdAgt/FinInstnId/BICFI": group.1 = element
+            default:
+                guard element.path.hasPrefix(block), element.path.utf8.count == block.utf8.count + 26 else { return false }
+                if element.path.hasSuffix("/InstgAgt/FinInstnId/BICFI") { transaction.0 = element }
+                else if element.path.hasSuffix("/InstdAgt/FinInstnId/BICFI") { transaction.1 = element }
+                else { return false }
             }
             return true
         }
@@ -58,13 +63,13 @@ enum ISO20022Mapping {
         func apply(to message: inout PaymentMessage, written: String) {
             let names = ["InstgAgt", "InstdAgt"]
             for index in 0..<2 {
-                guard let taken = transaction[index] ?? group[index] else { continue }
+                let (ofTransaction, ofGroup) = index == 0 ? (transaction.0, group.0) : (transaction.1, group.1)
+                guard let taken = ofTransaction ?? ofGroup else { continue }
                 if index == 0 { message.instructingAgent = taken.text } else { message.instructedAgent = taken.text }
                 let defaultPath = written + "/" + names[index] + "/FinInstnId/BICFI"
                 if taken.key != defaultPath { message.sourcePositions[defaultPath] = taken.key }
-                for element in [transaction[index], group[index]] {
-                    if let element, element.key != taken.key { message.unmapped.append(contentsOf: element.unmappedFields) }
-                }
+                if let ofTransaction, ofTransaction.key != taken.key { message.unmapped.append(contentsOf: ofTransaction.unmappedFields) }
+                if let ofGroup, ofGroup.key != taken.key { message.unmapped.append(contentsOf: ofGroup.unmappedFields) }
             }
         }
     }

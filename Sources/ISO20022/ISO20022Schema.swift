@@ -35,9 +35,16 @@ struct ISO20022Schema: Sendable {
         let type: String
     }
 
+    /// A type of either kind, for the writer's one lookup per element.
+    enum Kind: Sendable {
+        case simple(ISO20022SimpleType)
+        case complex(Content)
+    }
+
     var roots: [String: Root] = [:]
     var complexTypes: [String: Content] = [:]
     var simpleTypes: [String: ISO20022SimpleType] = [:]
+    var kinds: [String: Kind] = [:]
 
     static let shared = ISO20022Schema(table: String(decoding: PackageResources.schema_tables_txt, as: UTF8.self))
 
@@ -61,6 +68,8 @@ struct ISO20022Schema: Sendable {
             default: continue
             }
         }
+        for (name, simple) in simpleTypes { kinds[name] = .simple(simple) }
+        for (name, content) in complexTypes { kinds[name] = .complex(content) }
     }
 
     private static func particle(_ field: String) -> Particle {

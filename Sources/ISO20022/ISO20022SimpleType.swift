@@ -13,8 +13,9 @@ struct ISO20022SimpleType: @unchecked Sendable {
     var minLength: Int?
     var maxLength: Int?
     var pattern: String?
-    /// Compiled once; XSD patterns match the whole value. (`Regex` holds no mutable state once
-    /// built, hence `@unchecked Sendable` for this type.)
+    /// Compiled once; XSD patterns match the whole value. A pattern ``XSDPattern`` does not read
+    /// falls back to `Regex` (which holds no mutable state once built, hence `@unchecked Sendable`).
+    var compiled: XSDPattern?
     var regex: Regex<AnyRegexOutput>?
     var enumeration: Set<String> = []
     var totalDigits: Int?
@@ -36,7 +37,8 @@ struct ISO20022SimpleType: @unchecked Sendable {
             case "length": minLength = Int(value); maxLength = Int(value)
             case "pattern":
                 pattern = value
-                regex = try? Regex(value)
+                compiled = XSDPattern(value)
+                if compiled == nil { regex = try? Regex(value) }
             case "enumeration": enumeration.insert(value)
             case "totalDigits": totalDigits = Int(value)
             case "fractionDigits": fractionDigits = Int(value)
@@ -68,8 +70,9 @@ struct ISO20022SimpleType: @unchecked Sendable {
         if !enumeration.isEmpty, !enumeration.contains(value) {
             return "'\(value)' is not in the code list of \(name) (\(enumeration.sorted().prefix(12).joined(separator: ", "))\(enumeration.count > 12 ? ", …" : ""))"
         }
-        if let regex, let pattern, (try? regex.wholeMatch(in: value)) == nil {
-            return "'\(value)' does not match the pattern of \(name), \(pattern)"
+        if let pattern {
+            let matches = compiled.map { $0.matches(value) } ?? regex.map { (try? $0.wholeMatch(in: value)) != nil } ?? false
+            if !matches { return "'\(value)' does not match the pattern of \(name), \(pattern)" }
         }
         return nil
     }

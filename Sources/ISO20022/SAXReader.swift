@@ -331,11 +331,11 @@ struct SAXReaderState {
     }
 
     /// Whether the open elements before the one starting at `nameStart` end with `suffix`.
-    func parentPathIs(_ suffix: String, before nameStart: Int) -> Bool {
+    func parentPathIs(_ suffix: StaticString, before nameStart: Int) -> Bool {
         let end = nameStart - 1
-        let expected = Array(suffix.utf8)
-        guard end - expected.count >= 1, names[end - expected.count - 1] == UInt8(ascii: "/") else { return false }
-        return names[(end - expected.count)..<end].elementsEqual(expected)
+        let count = suffix.utf8CodeUnitCount
+        guard end - count >= 1, names[end - count - 1] == UInt8(ascii: "/") else { return false }
+        return suffix.withUTF8Buffer { names[(end - count)..<end].elementsEqual($0) }
     }
 
     /// The path of an element just opened, for an error (`/Name` for the root, as before).

@@ -123,86 +123,128 @@ struct XMLNode {
     // MARK: Schema order and checks
 
     /// Writes this element of type `type` at `depth`, after checking it against the schema.
-    func write(type: String, path: String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
-        let indent = String(repeating: "  ", count: depth)
+    ///
+    /// `path` builds the element's path for an error only: no string is made for a valid document,
+    /// and the text is appended piece by piece, with no temporary strings.
+    func write(type: String, path: () -> String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
+        let indent = XMLNode.indent(depth)
         let schema = ISO20022Schema.shared
-        if let simple = schema.simpleTypes[type] {
+        let kind = schema.kinds[type]
+        if case .simple(let simple)? = kind {
             guard children.isEmpty, let value = self.text else {
-                throw ISO20022Error(.cannotEncode, path: path, reason: "\(name) is a \(type) value, not a group of elements")
+                throw ISO20022Error(.cannotEncode, path: path(), reason: "\(name) is a \(type) value, not a group of elements")
             }
             guard attributes.isEmpty else {
-                throw ISO20022Error(.cannotEncode, path: path + "@" + attributes[0].name, reason: "\(name) has no attribute \(attributes[0].name)")
+                throw ISO20022Error(.cannotEncode, path: path() + "@" + attributes[0].name, reason: "\(name) has no attribute \(attributes[0].name)")
             }
-            if let reason = simple.violation(of: value) { throw ISO20022Error(.cannotEncode, path: path, reason: reason) }
-            text += indent + "<" + name + ">" + (try XMLWriter.checked(value, path: path)) + "</" + name + ">\n"
+            if let reason = simple.violation(of: value) { throw ISO20022Error(.cannotEncode, path: path(), reason: reason) }
+            text.append(indent)
+            text.append("<")
+            text.append(name)
+            text.append(">")
+            text.append(try XMLWriter.checked(value, path: path))
+            text.append("</")
+            text.append(name)
+            text.append(">\n")
             return
         }
-        switch schema.complexTypes[type] {
-        case .simple(let base, let declared)?:
+        guard case .complex(let content)? = kind else {
+            throw ISO20022Error(.cannotEncode, path: path(), reason: "the schema table has no type \(type)")
+        }
+        switch content {
+        case .simple(let base, let declared):
             guard children.isEmpty, let value = self.text else {
-                throw ISO20022Error(.cannotEncode, path: path, reason: "\(name) is a \(base) value with attributes, not a group of elements")
+                throw ISO20022Error(.cannotEncode, path: path(), reason: "\(name) is a \(base) value with attributes, not a group of elements")
             }
-            if let reason = schema.simpleTypes[base]?.violation(of: value) { throw ISO20022Error(.cannotEncode, path: path, reason: reason) }
+            if let reason = schema.simpleTypes[base]?.violation(of: value) { throw ISO20022Error(.cannotEncode, path: path(), reason: reason) }
             var tag = name
             for attribute in declared {
                 guard let written = attributes.first(where: { $0.name == attribute.name }) else {
                     if attribute.required {
-                        throw ISO20022Error(.cannotEncode, path: path + "@" + attribute.name, reason: "\(name) requires the attribute \(attribute.name)")
+                        throw ISO20022Error(.cannotEncode, path: path() + "@" + attribute.name, reason: "\(name) requires the attribute \(attribute.name)")
                     }
                     continue
                 }
                 if let reason = schema.simpleTypes[attribute.type]?.violation(of: written.value) {
-                    throw ISO20022Error(.cannotEncode, path: path + "@" + attribute.name, reason: reason)
+                    throw ISO20022Error(.cannotEncode, path: path() + "@" + attribute.name, reason: reason)
                 }
-                tag += " " + attribute.name + #"=""# + (try XMLWriter.checked(written.value, path: path + "@" + attribute.name)) + #"""#
+                tag += " " + attribute.name + #"=""# + (try XMLWriter.checked(written.value, path: { path() + "@" + attribute.name })) + #"""#
             }
             for attribute in attributes where !declared.contains(where: { $0.name == attribute.name }) {
-                throw ISO20022Error(.cannotEncode, path: path + "@" + attribute.name, reason: "\(name) has no attribute \(attribute.name)")
+                throw ISO20022Error(.cannotEncode, path: path() + "@" + attribute.name, reason: "\(name) has no attribute \(attribute.name)")
             }
-            text += indent + "<" + tag + ">" + (try XMLWriter.checked(value, path: path)) + "</" + name + ">\n"
-        case .any?:
-            text += indent + "<" + name + ">\n"
+            text.append(indent)
+            text.append("<")
+            text.append(tag)
+            text.append(">")
+            text.append(try XMLWriter.checked(value, path: path))
+            text.append("</")
+            text.append(name)
+            text.append(">\n")
+        case .any:
+            text.append(indent)
+            text.append("<")
+            text.append(name)
+            text.append(">\n")
             for child in children { try child.writeOpen(path: path, depth: depth + 1, namespace: namespace, into: &text) }
-            text += indent + "</" + name + ">\n"
-        case .sequence?, .choice?:
+            text.append(indent)
+            text.append("</")
+            text.append(name)
+            text.append(">\n")
+        case .sequence, .choice:
             // An empty group (`<BrnchId></BrnchId>`, every child optional) is kept as one.
             guard self.text == nil || self.text == "" else {
-                throw ISO20022Error(.cannotEncode, path: path, reason: "\(name) is a group of elements (\(type)), not a value")
+                throw ISO20022Error(.cannotEncode, path: path(), reason: "\(name) is a group of elements (\(type)), not a value")
             }
-            text += indent + "<" + name + ">\n"
-            try writeChildren(type: type, path: path, depth: depth + 1, namespace: namespace, into: &text)
-            text += indent + "</" + name + ">\n"
-        case nil:
-            throw ISO20022Error(.cannotEncode, path: path, reason: "the schema table has no type \(type)")
+            text.append(indent)
+            text.append("<")
+            text.append(name)
+            text.append(">\n")
+            try writeChildren(type: type, content: content, path: path, depth: depth + 1, namespace: namespace, into: &text)
+            text.append(indent)
+            text.append("</")
+            text.append(name)
+            text.append(">\n")
         }
+    }
+
+    /// Two spaces per level, made once per depth.
+    private static let indents = (0..<40).map { String(repeating: "  ", count: $0) }
+
+    private static func indent(_ depth: Int) -> String {
+        depth < indents.count ? indents[depth] : String(repeating: "  ", count: depth)
     }
 
     /// Writes the children of this element of sequence or choice type `type` in schema order,
     /// after checking them against its particles.
-    func writeChildren(type: String, path: String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
-        let schema = ISO20022Schema.shared
-        let particles = schema.particles(of: type)
+    func writeChildren(type: String, content: ISO20022Schema.Content, path: () -> String, depth: Int, namespace: String,
+                       into text: inout String) throws(ISO20022Error) {
+        let particles: [ISO20022Schema.Particle]
+        switch content {
+        case .sequence(let list), .choice(let list): particles = list
+        default: particles = []
+        }
         var order: [(particle: Int, child: Int)] = []
         order.reserveCapacity(children.count)
         for (index, child) in children.enumerated() {
             guard let particle = particles.firstIndex(where: { $0.name == child.name }) else {
-                throw ISO20022Error(.cannotEncode, path: path + "/" + ISO20022Path.displayName(child.name),
+                throw ISO20022Error(.cannotEncode, path: path() + "/" + ISO20022Path.displayName(child.name),
                                     reason: "\(name) (\(type)) has no element \(ISO20022Path.displayName(child.name))")
             }
             order.append((particle, index))
         }
         order.sort { $0.particle != $1.particle ? $0.particle < $1.particle : $0.child < $1.child }
-        if case .choice? = schema.complexTypes[type] {
+        if case .choice = content {
             let chosen = Set(order.map(\.particle))
             guard chosen.count == 1 else {
                 let names = chosen.sorted().map { particles[$0].name }
-                throw ISO20022Error(.cannotEncode, path: path,
+                throw ISO20022Error(.cannotEncode, path: path(),
                                     reason: chosen.isEmpty ? "\(name) (\(type)) needs one of \(particles.map(\.name).joined(separator: ", ")); none is given"
                                         : "\(name) (\(type)) is a choice; \(names.joined(separator: " and ")) cannot both be given")
             }
         } else {
             for (index, particle) in particles.enumerated() where particle.minOccurs > 0 && !order.contains(where: { $0.particle == index }) {
-                throw ISO20022Error(.cannotEncode, path: path + "/" + particle.name, reason: "\(name) (\(type)) requires \(particle.name)")
+                throw ISO20022Error(.cannotEncode, path: path() + "/" + particle.name, reason: "\(name) (\(type)) requires \(particle.name)")
             }
         }
         var occurrence = 0
@@ -210,32 +252,46 @@ struct XMLNode {
             let particle = particles[entry.particle]
             occurrence = position > 0 && order[position - 1].particle == entry.particle ? occurrence + 1 : 1
             guard occurrence <= particle.maxOccurs else {
-                throw ISO20022Error(.cannotEncode, path: path + "/" + particle.name,
+                throw ISO20022Error(.cannotEncode, path: path() + "/" + particle.name,
                                     reason: "\(particle.name) occurs \(occurrence) times; the schema allows \(particle.maxOccurs)")
             }
-            let childPath = path + "/" + particle.name + (occurrence > 1 ? "[\(occurrence)]" : "")
-            try children[entry.child].write(type: particle.type, path: childPath, depth: depth, namespace: namespace, into: &text)
+            try children[entry.child].write(type: particle.type, path: { path() + "/" + particle.name + (occurrence > 1 ? "[\(occurrence)]" : "") },
+                                            depth: depth, namespace: namespace, into: &text)
         }
     }
 
     /// Writes an element of open content (`xs:any`) as it was kept: its namespace declared where it
     /// differs from the enclosing one.
-    private func writeOpen(path: String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
+    private func writeOpen(path: () -> String, depth: Int, namespace: String, into text: inout String) throws(ISO20022Error) {
         let (elementNamespace, local) = ISO20022Path.qualified(name, default: namespace)
-        let childPath = path + "/" + local
+        // Open content is rare: its path is made as it is written.
+        let childPath = path() + "/" + local
         var tag = local
         if elementNamespace != namespace { tag += #" xmlns=""# + XMLWriter.escape(elementNamespace) + #"""# }
         for attribute in attributes {
-            tag += " " + attribute.name + #"=""# + (try XMLWriter.checked(attribute.value, path: childPath + "@" + attribute.name)) + #"""#
+            tag += " " + attribute.name + #"=""# + (try XMLWriter.checked(attribute.value, path: { childPath + "@" + attribute.name })) + #"""#
         }
-        let indent = String(repeating: "  ", count: depth)
+        let indent = XMLNode.indent(depth)
         if children.isEmpty {
-            text += indent + "<" + tag + ">" + (try XMLWriter.checked(self.text ?? "", path: childPath)) + "</" + local + ">\n"
+            text.append(indent)
+            text.append("<")
+            text.append(tag)
+            text.append(">")
+            text.append(try XMLWriter.checked(self.text ?? "", path: { childPath }))
+            text.append("</")
+            text.append(local)
+            text.append(">\n")
             return
         }
-        text += indent + "<" + tag + ">\n"
-        for child in children { try child.writeOpen(path: childPath, depth: depth + 1, namespace: elementNamespace, into: &text) }
-        text += indent + "</" + local + ">\n"
+        text.append(indent)
+        text.append("<")
+        text.append(tag)
+        text.append(">\n")
+        for child in children { try child.writeOpen(path: { childPath }, depth: depth + 1, namespace: elementNamespace, into: &text) }
+        text.append(indent)
+        text.append("</")
+        text.append(local)
+        text.append(">\n")
     }
 }
 
@@ -251,19 +307,45 @@ enum ISO20022Path {
 
     /// The element path and the attribute name, if the key names an attribute.
     static func split(_ key: String) -> (path: Substring, attribute: String?) {
-        guard let at = key.lastIndex(of: "@") else { return (key[...], nil) }
-        return (key[..<at], String(key[key.index(after: at)...]))
+        guard let at = key.utf8.lastIndex(of: UInt8(ascii: "@")) else { return (key[...], nil) }
+        return (key[..<at], String(key[key.utf8.index(after: at)...]))
     }
 
     static func steps(_ path: Substring) -> [Step] {
-        path.split(separator: "/").map { component in
-            guard component.hasSuffix("]"), let open = component.lastIndex(of: "["),
-                  let occurrence = Int(component[component.index(after: open)..<component.index(before: component.endIndex)]),
-                  occurrence >= 1, occurrence <= 100_000 else {
-                return Step(name: String(component), occurrence: 1)
-            }
-            return Step(name: String(component[..<open]), occurrence: occurrence)
+        var steps: [Step] = []
+        forEachStep(path) { name, occurrence in
+            steps.append(Step(name: String(name), occurrence: occurrence))
+            return true
         }
+        return steps
+    }
+
+    /// Calls `body` with each step's name and occurrence, making no strings, until it returns
+    /// false; false then. (`Name[2]` is occurrence 2; a malformed index is part of the name.)
+    @discardableResult
+    static func forEachStep(_ path: Substring, _ body: (Substring, Int) -> Bool) -> Bool {
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            if start < end {
+                var nameEnd = end
+                var occurrence = 1
+                if utf8[utf8.index(before: end)] == UInt8(ascii: "]"), let open = utf8[start..<end].lastIndex(of: UInt8(ascii: "[")) {
+                    var value = 0
+                    var digits = 0
+                    for byte in utf8[utf8.index(after: open)..<utf8.index(before: end)] {
+                        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), value <= 100_000 else { digits = -1; break }
+                        value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                        digits += 1
+                    }
+                    if digits > 0, value >= 1, value <= 100_000 { (nameEnd, occurrence) = (open, value) }
+                }
+                guard body(path[start..<nameEnd], occurrence) else { return false }
+            }
+            start = end < utf8.endIndex ? utf8.index(after: end) : end
+        }
+        return true
     }
 
     /// `{namespace}local` for an element of another namespace than the document's.

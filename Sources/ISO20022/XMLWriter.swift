@@ -119,9 +119,10 @@ struct XMLWriter {
         let schemaRoot = try self.schemaRoot()
         var text = XMLWriter.declaration + "<" + root.name + #" xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
         if root.name == schemaRoot.element {
-            try message.writeChildren(type: schemaRoot.type, path: root.name, depth: 1, namespace: namespace, into: &text)
+            let content = ISO20022Schema.shared.complexTypes[schemaRoot.type] ?? .sequence([])
+            try message.writeChildren(type: schemaRoot.type, content: content, path: { root.name }, depth: 1, namespace: namespace, into: &text)
         } else {
-            try message.write(type: schemaRoot.type, path: schemaRoot.element, depth: 1, namespace: namespace, into: &text)
+            try message.write(type: schemaRoot.type, path: { schemaRoot.element }, depth: 1, namespace: namespace, into: &text)
         }
         text += "</" + root.name + ">\n"
         return text
@@ -139,9 +140,14 @@ struct XMLWriter {
     private func path(of name: String) -> String { (open.dropFirst().map(\.name) + [name]).joined(separator: "/") }
 
     /// The value escaped, or an error when it holds a character XML 1.0 cannot carry.
-    static func checked(_ value: String, path: String) throws(ISO20022Error) -> String {
+    static func checked(_ value: String, path: () -> String) throws(ISO20022Error) -> String {
+        // Most values are printable ASCII with nothing to escape: returned as they are.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "&") && $0 != UInt8(ascii: "<")
+                                   && $0 != UInt8(ascii: ">") && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") }) {
+            return value
+        }
         for scalar in value.unicodeScalars where !isXMLCharacter(scalar) {
-            throw ISO20022Error(.cannotEncode, path: path,
+            throw ISO20022Error(.cannotEncode, path: path(),
                                 reason: "the value holds U+\(String(scalar.value, radix: 16, uppercase: true)), which XML 1.0 cannot carry")
         }
         return escape(value)

@@ -98,4 +98,31 @@ import Testing
             #expect(lint.status == 0, "\(lint.output)")
         }
     }
+
+    /// Every pattern of the schemas is read by the byte matcher, which agrees with `Regex` on valid
+    /// examples and on thousands of random strings of the characters the patterns use.
+    @Test func theByteMatcherAgreesWithRegexOnEveryPattern() throws {
+        let patterns = Set(ISO20022Schema.shared.simpleTypes.values.compactMap(\.pattern))
+        #expect(patterns.count >= 10)
+        let valid = ["COBADEFFXXX", "COBADEFF", "EUR", "+49-69(123)-45", "AB12", "DE", "529900T8BM49AURSDO55",
+                     "3f2b8c9e-1d4a-4b6e-9f0a-2c7d5e8b1a34", "DE89370400440532013000", "123456789012345", "07"]
+        let alphabet = Array("AZaz09-+()4f89bXÿé ")
+        var random = SystemRandomNumberGenerator()
+        for pattern in patterns {
+            let matcher = try #require(XSDPattern(pattern), "\(pattern) is not read")
+            let regex = try Regex(pattern)
+            var candidates = valid
+            for _ in 0..<3_000 {
+                candidates.append(String((0..<Int.random(in: 0...36, using: &random)).map { _ in alphabet.randomElement(using: &random)! }))
+                var mutated = Array(valid.randomElement(using: &random)!)
+                if !mutated.isEmpty { mutated[Int.random(in: 0..<mutated.count, using: &random)] = alphabet.randomElement(using: &random)! }
+                candidates.append(String(mutated))
+            }
+            for candidate in candidates {
+                let expected = (try? regex.wholeMatch(in: candidate)) != nil
+                #expect(matcher.matches(candidate) == expected, "\(pattern) on '\(candidate)'")
+            }
+        }
+        #expect(XSDPattern("[^A-Z]") == nil && XSDPattern("a.b") == nil && XSDPattern("\\d{3}") == nil)
+    }
 }

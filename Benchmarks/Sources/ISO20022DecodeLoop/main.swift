@@ -1,6 +1,7 @@
 // A plain loop for profilers (valgrind --tool=callgrind, perf), without the benchmark harness:
-//   ISO20022DecodeLoop decode|bare [count] [file]
-// runs ISO20022Codec().decode, or a bare xmlTextReader pass like ISO20022Benchmarks', `count` times
+//   ISO20022DecodeLoop decode|encode|bare [count] [file]
+// runs ISO20022Codec().decode, encodes the decoded message back (encode), or a bare xmlTextReader
+// pass like ISO20022Benchmarks', `count` times
 // (default 10,000) over the file (default Benchmarks/ISO20022Benchmarks/pacs008_3k.xml).
 import ISO20022
 import PaymentModel
@@ -58,12 +59,20 @@ func bare(_ bytes: [UInt8]) -> Int {
 
 xmlInitParser()
 let codec = ISO20022Codec()
+let decoded = mode == "encode" ? try codec.decode(bytes) : nil
 var sink = 0
 let start = clock_gettime_nsec_np_portable()
 for _ in 0..<count {
     switch mode {
     case "bare":
         sink &+= bare(bytes)
+    case "encode":
+        do {
+            sink &+= try ISO20022Codec.encode(decoded!, as: .pacs008).utf8.count
+        } catch {
+            fputs("encode failed: \(error)\n", stderr)
+            exit(1)
+        }
     default:
         do {
             let message = try codec.decode(bytes)
