@@ -78,6 +78,11 @@ extension ISO20022Codec {
             tree.place(XMLNode(name: "GrpSts", text: statuses.count == 1 ? statuses.first! : "PART"), at: "OrgnlGrpInfAndSts/GrpSts")
         }
         let document = try writer.text(of: tree)
+        // Translated: the canonical values the target has no place for, transaction by transaction.
+        if messages.contains(where: { $0.source?.format == "iso20022" && $0.source?.version != definition.rawValue }) {
+            let written = try mapBatch(try ISO20022Codec().parse(document), checkingTotals: false)
+            for (message, back) in zip(messages, written) { lost += canonicalLosses(of: message, comparedWith: back) }
+        }
         guard let header = first.businessHeader else { return ISO20022Encoding(document: document, lost: lost) }
         var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
         let headerText = try appHdr.finish(keeping: placement(of: first, in: definition).header)

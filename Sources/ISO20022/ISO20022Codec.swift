@@ -97,10 +97,39 @@ public struct ISO20022Codec: Sendable {
                                            creationDateTime: String? = nil) throws(ISO20022Error) -> ISO20022Encoding {
         let encoded = try encodeTree(message, as: definition, creationDateTime: creationDateTime)
         let document = try encoded.writer.text(of: encoded.tree)
-        guard let header = message.businessHeader else { return ISO20022Encoding(document: document, lost: encoded.lost) }
+        var lost = encoded.lost
+        if let source = message.source, source.format == "iso20022", source.version != definition.rawValue {
+            lost += canonicalLosses(of: message, comparedWith: try ISO20022Codec().decode(document))
+        }
+        guard let header = message.businessHeader else { return ISO20022Encoding(document: document, lost: lost) }
         var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
         let headerText = try appHdr.finish(keeping: placement(of: message, in: definition).header)
-        return ISO20022Encoding(document: BusinessApplicationHeader.envelope(header: headerText, document: document), lost: encoded.lost)
+        return ISO20022Encoding(document: BusinessApplicationHeader.envelope(header: headerText, document: document), lost: lost)
+    }
+
+    /// The canonical values of `message` that `written` (another message of its kind, read back
+    /// from what was written) does not carry: a pacs.008's settlement method or instructing agent has no place in
+    /// a pain.001. Listed by canonical name (`settlementMethod`).
+    static func canonicalLosses(of message: PaymentMessage, comparedWith written: PaymentMessage) -> [UnmappedField] {
+        let fields: [(String, (PaymentMessage) -> String?)] = [
+            ("instructionId", { $0.identifiers.instructionId }), ("endToEndId", { $0.identifiers.endToEndId }),
+            ("transactionId", { $0.identifiers.transactionId }), ("uetr", { $0.identifiers.uetr }),
+            ("amount", { $0.amount?.description }), ("instructingAgent", { $0.instructingAgent }), ("instructedAgent", { $0.instructedAgent }),
+            ("debtorName", { $0.debtor?.name }), ("debtorAccount", { $0.debtor?.iban ?? $0.debtor?.otherAccount }),
+            ("debtorAgent", { $0.debtorAgent }), ("creditorAgent", { $0.creditorAgent }), ("creditorName", { $0.creditor?.name }),
+            ("creditorAccount", { $0.creditor?.iban ?? $0.creditor?.otherAccount }), ("settlementDate", { $0.settlementDate }),
+            ("settlementMethod", { $0.settlementMethod }), ("chargeBearer", { $0.chargeBearer }),
+            ("remittanceInformation", { $0.remittanceInformation.isEmpty ? nil : $0.remittanceInformation.joined(separator: "\n") }),
+            ("status", { $0.status }), ("statusReason", { $0.statusReason }),
+            ("instructionPriority", { $0.instructionPriority }), ("serviceLevel", { $0.serviceLevel }),
+            ("localInstrument", { $0.localInstrument }), ("categoryPurpose", { $0.categoryPurpose }), ("purpose", { $0.purpose }),
+            ("creditorReference", { $0.creditorReference }), ("ultimateDebtorName", { $0.ultimateDebtorName }),
+            ("ultimateCreditorName", { $0.ultimateCreditorName }), ("clearingSystem", { $0.clearingSystem }),
+        ]
+        return fields.compactMap { name, value in
+            guard let before = value(message), value(written) != before else { return nil }
+            return UnmappedField(key: name, value: before)
+        }
     }
 
     /// The message element as it will be written (before the schema check), and what was lost.

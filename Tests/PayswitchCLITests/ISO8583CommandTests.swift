@@ -158,6 +158,33 @@ struct ISO20022CommandTests {
         #expect(again.stdout == decoded.stdout)
     }
 
+    /// The pipeline of the issue: a two-transaction pacs.008 with postal addresses, ultimate parties,
+    /// purpose, regulatory reporting, a creditor reference and a SEPA instant payment type, through
+    /// `decode --unmask | encode`, keeps every leaf; to pain.001 what has no place is listed, and the
+    /// document refused unless `--allow-loss`.
+    @Test func decodeThenEncodeKeepsEveryLeafOfABatch() throws {
+        let batch = Self.sample.replacingOccurrences(of: "_valid.xml", with: "_batch_two.xml")
+        let original = try String(contentsOfFile: batch, encoding: .utf8)
+        let decoded = try PayswitchRunner.run(["iso20022", "decode", "--unmask", batch])
+        #expect(decoded.status == 0)
+        let encoded = try PayswitchRunner.run(["iso20022", "encode", "--message", "pacs.008.001.08"], input: decoded.stdout)
+        #expect(encoded.status == 0, "\(encoded.stderr)")
+        func leaves(_ xml: String) -> [String] {
+            xml.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("<") && !$0.hasPrefix("</") && $0.contains("</") }
+        }
+        #expect(leaves(encoded.stdout) == leaves(original))
+        #expect(leaves(original).count == 74)
+        // One transfer to pain.001: the settlement method and transaction id have no place there.
+        let single = try PayswitchRunner.run(["iso20022", "decode", "--unmask", Self.sample])
+        let refused = try PayswitchRunner.run(["iso20022", "encode", "--message", "pain.001.001.09"], input: single.stdout)
+        #expect(refused.status != 0 && refused.stdout.isEmpty)
+        #expect(refused.stderr.contains("2 element(s) of the source have no place in pain.001.001.09: transactionId, settlementMethod"),
+                "\(refused.stderr)")
+        #expect(!refused.stderr.contains("TX-000001") && !refused.stderr.contains("CLRG"), "names only, never values")
+        let allowed = try PayswitchRunner.run(["iso20022", "encode", "--message", "pain.001.001.09", "--allow-loss"], input: single.stdout)
+        #expect(allowed.status == 0 && allowed.stdout.contains("<CstmrCdtTrfInitn>") && allowed.stderr.hasPrefix("warning: 2 element(s)"))
+    }
+
     /// Without --unmask the IBANs print masked, and that output cannot be encoded into a payment.
     @Test func ibansAreMaskedUnlessAsked() throws {
         let decoded = try PayswitchRunner.run(["iso20022", "decode", Self.sample])
