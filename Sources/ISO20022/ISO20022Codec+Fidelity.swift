@@ -126,19 +126,16 @@ extension ISO20022Schema {
         var type = root
         var open = false
         let resolved = ISO20022Path.forEachStep(path) { name, occurrence in
-            switch complexTypes[type] {
-            case .any?: open = true; return false
-            case .sequence(let particles)?, .choice(let particles)?:
-                guard let particle = particles.first(where: { $0.name == name }), occurrence <= particle.maxOccurs else { return false }
-                type = particle.type
-                return true
-            default: return false
-            }
+            guard let content = complexTypes[type] else { return false }
+            if content.form == .any { open = true; return false }
+            guard let particle = content.particles.first(where: { $0.name == name }), occurrence <= particle.maxOccurs else { return false }
+            type = particle.type
+            return true
         }
         if open { return true }
         guard resolved else { return false }
-        switch complexTypes[type] {
-        case .simple(_, let attributes)?: return attribute.map { name in attributes.contains { $0.name == name } } ?? true
+        switch complexTypes[type]?.form {
+        case .simple?: return attribute.map { name in complexTypes[type]!.attributes.contains { $0.name == name } } ?? true
         case nil: return attribute == nil && simpleTypes[type] != nil
         // An empty group: the writer checks that every child is optional.
         case .sequence?: return attribute == nil

@@ -19,14 +19,22 @@ struct ISO20022Schema: Sendable {
         let required: Bool
     }
 
-    /// A complex type's content model.
-    enum Content: Sendable {
-        case sequence([Particle])
-        case choice([Particle])
-        /// Any element of any namespace (`SplmtryData/Envlp`).
-        case any
-        /// Text of a simple type, with attributes (amounts with `Ccy`).
-        case simple(String, [Attribute])
+    /// A complex type's content model. A struct, not an enum with payloads: these tables live for
+    /// the whole process, and a multi-payload enum keeps its tag in a pointer's spare bits, where
+    /// LeakSanitizer no longer sees the pointer (the fuzz targets run under it).
+    struct Content: Sendable {
+        enum Form: Sendable {
+            case sequence, choice
+            /// Any element of any namespace (`SplmtryData/Envlp`).
+            case any
+            /// Text of a simple type (`base`), with attributes (amounts with `Ccy`).
+            case simple
+        }
+
+        var form: Form
+        var particles: [Particle] = []
+        var base = ""
+        var attributes: [Attribute] = []
     }
 
     /// The root of one message: the message element (below `Document`) or `AppHdr`.
@@ -36,9 +44,9 @@ struct ISO20022Schema: Sendable {
     }
 
     /// A type of either kind, for the writer's one lookup per element.
-    enum Kind: Sendable {
-        case simple(ISO20022SimpleType)
-        case complex(Content)
+    struct Kind: Sendable {
+        var simple: ISO20022SimpleType?
+        var complex: Content?
     }
 
     var roots: [String: Root] = [:]
@@ -56,11 +64,11 @@ struct ISO20022Schema: Sendable {
             let rest = fields.dropFirst(2)
             switch fields[0] {
             case "message": roots[name] = Root(element: fields[2], type: fields[3])
-            case "sequence": complexTypes[name] = .sequence(rest.map(ISO20022Schema.particle))
-            case "choice": complexTypes[name] = .choice(rest.map(ISO20022Schema.particle))
-            case "any": complexTypes[name] = .any
+            case "sequence": complexTypes[name] = Content(form: .sequence, particles: rest.map(ISO20022Schema.particle))
+            case "choice": complexTypes[name] = Content(form: .choice, particles: rest.map(ISO20022Schema.particle))
+            case "any": complexTypes[name] = Content(form: .any)
             case "content":
-                complexTypes[name] = .simple(fields[2], fields.dropFirst(3).map { field in
+                complexTypes[name] = Content(form: .simple, base: fields[2], attributes: fields.dropFirst(3).map { field in
                     let parts = field.split(separator: ":").map(String.init)
                     return Attribute(name: parts[0], type: parts[1], required: parts[2] == "required")
                 })
@@ -68,8 +76,8 @@ struct ISO20022Schema: Sendable {
             default: continue
             }
         }
-        for (name, simple) in simpleTypes { kinds[name] = .simple(simple) }
-        for (name, content) in complexTypes { kinds[name] = .complex(content) }
+        for (name, simple) in simpleTypes { kinds[name] = Kind(simple: simple) }
+        for (name, content) in complexTypes { kinds[name] = Kind(complex: content) }
     }
 
     private static func particle(_ field: String) -> Particle {
@@ -80,10 +88,7 @@ struct ISO20022Schema: Sendable {
 
     /// The particles of a sequence or choice type; empty for any other.
     func particles(of type: String) -> [Particle] {
-        switch complexTypes[type] {
-        case .sequence(let particles), .choice(let particles): return particles
-        default: return []
-        }
+        complexTypes[type]?.particles ?? []
     }
 
     /// The type of the element at `path` (names below the root, no indexes) from the root type; nil

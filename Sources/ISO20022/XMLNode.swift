@@ -130,7 +130,7 @@ struct XMLNode {
         let indent = XMLNode.indent(depth)
         let schema = ISO20022Schema.shared
         let kind = schema.kinds[type]
-        if case .simple(let simple)? = kind {
+        if let simple = kind?.simple {
             guard children.isEmpty, let value = self.text else {
                 throw ISO20022Error(.cannotEncode, path: path(), reason: "\(name) is a \(type) value, not a group of elements")
             }
@@ -148,11 +148,12 @@ struct XMLNode {
             text.append(">\n")
             return
         }
-        guard case .complex(let content)? = kind else {
+        guard let content = kind?.complex else {
             throw ISO20022Error(.cannotEncode, path: path(), reason: "the schema table has no type \(type)")
         }
-        switch content {
-        case .simple(let base, let declared):
+        switch content.form {
+        case .simple:
+            let base = content.base, declared = content.attributes
             guard children.isEmpty, let value = self.text else {
                 throw ISO20022Error(.cannotEncode, path: path(), reason: "\(name) is a \(base) value with attributes, not a group of elements")
             }
@@ -219,11 +220,7 @@ struct XMLNode {
     /// after checking them against its particles.
     func writeChildren(type: String, content: ISO20022Schema.Content, path: () -> String, depth: Int, namespace: String,
                        into text: inout String) throws(ISO20022Error) {
-        let particles: [ISO20022Schema.Particle]
-        switch content {
-        case .sequence(let list), .choice(let list): particles = list
-        default: particles = []
-        }
+        let particles = content.particles
         var order: [(particle: Int, child: Int)] = []
         order.reserveCapacity(children.count)
         for (index, child) in children.enumerated() {
@@ -234,7 +231,7 @@ struct XMLNode {
             order.append((particle, index))
         }
         order.sort { $0.particle != $1.particle ? $0.particle < $1.particle : $0.child < $1.child }
-        if case .choice = content {
+        if content.form == .choice {
             let chosen = Set(order.map(\.particle))
             guard chosen.count == 1 else {
                 let names = chosen.sorted().map { particles[$0].name }

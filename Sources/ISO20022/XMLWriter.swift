@@ -119,7 +119,7 @@ struct XMLWriter {
         let schemaRoot = try self.schemaRoot()
         var text = XMLWriter.declaration + "<" + root.name + #" xmlns=""# + XMLWriter.escape(namespace) + #"">"# + "\n"
         if root.name == schemaRoot.element {
-            let content = ISO20022Schema.shared.complexTypes[schemaRoot.type] ?? .sequence([])
+            let content = ISO20022Schema.shared.complexTypes[schemaRoot.type] ?? ISO20022Schema.Content(form: .sequence)
             try message.writeChildren(type: schemaRoot.type, content: content, path: { root.name }, depth: 1, namespace: namespace, into: &text)
         } else {
             try message.write(type: schemaRoot.type, path: { schemaRoot.element }, depth: 1, namespace: namespace, into: &text)

@@ -18,9 +18,11 @@ struct XSDPattern: Sendable {
         }
     }
 
-    indirect enum Atom: Sendable {
-        case bytes(ByteSet)
-        case group([Piece])
+    /// One set of bytes, or a group of pieces. A struct, not an indirect enum: the patterns live in
+    /// the process-wide schema table, and LeakSanitizer does not see pointers an enum tags.
+    struct Atom: Sendable {
+        var bytes = ByteSet()
+        var group: [Piece]? = nil
     }
 
     struct Piece: Sendable {
@@ -56,7 +58,8 @@ struct XSDPattern: Sendable {
         }
 
         func repeated(_ piece: Piece, count: Int, _ position: Int, _ next: (Int) -> Bool) -> Bool {
-            if case .bytes(let set) = piece.atom {
+            if piece.atom.group == nil {
+                let set = piece.atom.bytes
                 // A run of one set: measured once, then given back one byte at a time.
                 var end = position
                 let limit = piece.max == Int.max ? bytes.count : min(bytes.count, position + piece.max - count)
@@ -77,10 +80,8 @@ struct XSDPattern: Sendable {
         }
 
         func one(_ atom: Atom, _ position: Int, _ next: (Int) -> Bool) -> Bool {
-            switch atom {
-            case .bytes(let set): return position < bytes.count && set.contains(bytes[position]) && next(position + 1)
-            case .group(let pieces): return sequence(pieces[...], position, next)
-            }
+            if let pieces = atom.group { return sequence(pieces[...], position, next) }
+            return position < bytes.count && atom.bytes.contains(bytes[position]) && next(position + 1)
         }
     }
 
@@ -116,11 +117,11 @@ struct XSDPattern: Sendable {
                 }
                 guard index < bytes.count else { return nil }
                 index += 1
-                return .bytes(set)
+                return Atom(bytes: set)
             case UInt8(ascii: "("):
                 guard let pieces = sequence(), index < bytes.count else { return nil }
                 index += 1
-                return .group(pieces)
+                return Atom(group: pieces)
             case UInt8(ascii: "."), UInt8(ascii: "|"), UInt8(ascii: "{"), UInt8(ascii: "?"), UInt8(ascii: "*"), UInt8(ascii: "+"):
                 return nil
             default:
@@ -128,7 +129,7 @@ struct XSDPattern: Sendable {
                 guard let byte = literal() else { return nil }
                 var set = ByteSet()
                 set.insert(byte)
-                return .bytes(set)
+                return Atom(bytes: set)
             }
         }
 
