@@ -39,6 +39,7 @@ extension ISO20022Codec {
         }
         var writer = XMLWriter(namespace: definition.namespace)
         var combined: XMLNode?
+        var firstHeader: [UnmappedField] = []
         var lost: [UnmappedField] = []
         for message in messages {
             var encoded = try encodeTree(message, as: definition, creationDateTime: creationDateTime)
@@ -46,6 +47,7 @@ extension ISO20022Codec {
             guard combined != nil else {
                 writer = encoded.writer
                 combined = encoded.tree
+                firstHeader = encoded.header
                 continue
             }
             // Its transaction blocks (one, or those a translation made of its nested transactions);
@@ -79,14 +81,12 @@ extension ISO20022Codec {
         }
         let document = try writer.text(of: tree)
         // Translated: the canonical values the target has no place for, transaction by transaction.
-        if messages.contains(where: { $0.source?.format == "iso20022" && $0.source?.version != definition.rawValue }) {
+        if messages.contains(where: { $0.isTranslated(to: definition) }) {
             let written = try mapBatch(try ISO20022Codec().parse(document), checkingTotals: false)
             for (message, back) in zip(messages, written) { lost += canonicalLosses(of: message, comparedWith: back) }
         }
-        guard let header = first.businessHeader else { return ISO20022Encoding(document: document, lost: lost) }
-        var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
-        let headerText = try appHdr.finish(keeping: placement(of: first, in: definition).header)
-        return ISO20022Encoding(document: BusinessApplicationHeader.envelope(header: headerText, document: document), lost: lost)
+        return ISO20022Encoding(document: try withHeader(document, of: first, as: definition, keeping: firstHeader,
+                                                         creationDateTime: creationDateTime), lost: lost)
     }
 
     /// The sum of the messages' amounts, at ``ISO20022BusinessRules/scale``.

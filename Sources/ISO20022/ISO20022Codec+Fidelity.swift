@@ -4,9 +4,9 @@ public import PaymentModel
 /// of the source document it could not carry.
 public struct ISO20022Encoding: Sendable, Hashable {
     public var document: String
-    /// The unmapped leaves (``PaymentMessage/unmapped``) of an ISO 20022 source that the target
-    /// message has no place for, by key (`CdtTrfTxInf/Purp/Cd`). Empty when the message is written
-    /// as the message it was read from.
+    /// What of an ISO 20022 source the target message has no place for: unmapped leaves
+    /// (``PaymentMessage/unmapped``) by key (`CdtTrfTxInf/Purp/Cd`), canonical values by name
+    /// (`settlementMethod`). Empty when the message is written as the message it was read from.
     public var lost: [UnmappedField]
 }
 
@@ -18,10 +18,7 @@ extension ISO20022Codec {
     /// `sources` holds, for each `document` leaf, the field it was in `message` (its key before translation).
     static func placement(of message: PaymentMessage, in definition: ISO20022MessageDefinition)
         -> (document: [UnmappedField], sources: [UnmappedField], header: [UnmappedField], lost: [UnmappedField]) {
-        guard let source = message.source, source.format == "iso20022",
-              let sourceDefinition = ISO20022MessageDefinition(rawValue: source.version), sourceDefinition.kind == definition.kind else {
-            return ([], [], [], [])
-        }
+        guard let sourceDefinition = message.iso20022Source, sourceDefinition.kind == definition.kind else { return ([], [], [], []) }
         let schema = ISO20022Schema.shared
         var document: [UnmappedField] = []
         var sources: [UnmappedField] = []
@@ -58,25 +55,19 @@ extension ISO20022Codec {
         func group(_ key: String, depth: Int) -> String {
             ISO20022Path.split(key).path.split(separator: "/").prefix(depth).joined(separator: "/")
         }
+        // Each placed leaf's target element (two levels) and the source group it came from.
+        let groups = zip(document, sources).map { placed, source in
+            (target: group(placed.key, depth: 2),
+             origin: group(source.key, depth: source.key.split(separator: "/").count - placed.key.split(separator: "/").count + 2))
+        }
         var winner: [String: String] = [:]
-        for (placed, source) in zip(document, sources) {
-            let target = group(placed.key, depth: 2)
-            let origin = group(source.key, depth: source.key.split(separator: "/").count - placed.key.split(separator: "/").count + 2)
-            if let current = winner[target], current.count >= origin.count { continue }
-            winner[target] = origin
+        for (target, origin) in groups where (winner[target]?.count ?? -1) < origin.count { winner[target] = origin }
+        var kept: [(UnmappedField, UnmappedField)] = []
+        for (index, (target, origin)) in groups.enumerated() {
+            if winner[target] == origin { kept.append((document[index], sources[index])) } else { lost.append(sources[index]) }
         }
-        var index = 0
-        while index < document.count {
-            let placed = document[index], source = sources[index]
-            let origin = group(source.key, depth: source.key.split(separator: "/").count - placed.key.split(separator: "/").count + 2)
-            if winner[group(placed.key, depth: 2)] != origin {
-                lost.append(source)
-                document.remove(at: index)
-                sources.remove(at: index)
-            } else {
-                index += 1
-            }
-        }
+        document = kept.map(\.0)
+        sources = kept.map(\.1)
     }
 }
 

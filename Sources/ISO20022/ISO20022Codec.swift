@@ -98,13 +98,20 @@ public struct ISO20022Codec: Sendable {
         let encoded = try encodeTree(message, as: definition, creationDateTime: creationDateTime)
         let document = try encoded.writer.text(of: encoded.tree)
         var lost = encoded.lost
-        if let source = message.source, source.format == "iso20022", source.version != definition.rawValue {
+        if message.isTranslated(to: definition) {
             lost += canonicalLosses(of: message, comparedWith: try ISO20022Codec().decode(document))
         }
-        guard let header = message.businessHeader else { return ISO20022Encoding(document: document, lost: lost) }
+        return ISO20022Encoding(document: try withHeader(document, of: message, as: definition, keeping: encoded.header,
+                                                         creationDateTime: creationDateTime), lost: lost)
+    }
+
+    /// The document as a business message (`AppHdr` and `Document` in `BizMsg`) when `message` has
+    /// a business header, with the header's kept leaves; else the document alone.
+    static func withHeader(_ document: String, of message: PaymentMessage, as definition: ISO20022MessageDefinition,
+                           keeping kept: [UnmappedField], creationDateTime: String?) throws(ISO20022Error) -> String {
+        guard let header = message.businessHeader else { return document }
         var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
-        let headerText = try appHdr.finish(keeping: placement(of: message, in: definition).header)
-        return ISO20022Encoding(document: BusinessApplicationHeader.envelope(header: headerText, document: document), lost: lost)
+        return BusinessApplicationHeader.envelope(header: try appHdr.finish(keeping: kept), document: document)
     }
 
     /// The canonical values of `message` that `written` (another message of its kind, read back
@@ -132,12 +139,13 @@ public struct ISO20022Codec: Sendable {
         }
     }
 
-    /// The message element as it will be written (before the schema check), and what was lost.
-    static func encodeTree(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
-                           creationDateTime: String?) throws(ISO20022Error) -> (writer: XMLWriter, tree: XMLNode, lost: [UnmappedField]) {
+    /// The message element as it will be written (before the schema check), what was lost, and the
+    /// kept leaves of the business header.
+    static func encodeTree(_ message: PaymentMessage, as definition: ISO20022MessageDefinition, creationDateTime: String?)
+        throws(ISO20022Error) -> (writer: XMLWriter, tree: XMLNode, lost: [UnmappedField], header: [UnmappedField]) {
         let placement = ISO20022Codec.placement(of: message, in: definition)
         var writer = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
-        let samePlaces = message.source?.format == "iso20022" && message.source?.version == definition.rawValue
+        let samePlaces = message.iso20022Source == definition
         let tree = try writer.tree(keeping: placement.document, positions: samePlaces ? message.sourcePositions : [:])
         // A kept leaf whose one place the canonical value took (a transaction's ChrgBr where the
         // target has one at the payment information) is lost as well.
@@ -145,7 +153,7 @@ public struct ISO20022Codec: Sendable {
         for key in tree.overwritten {
             if let index = placement.document.firstIndex(where: { $0.key == key }) { lost.append(placement.sources[index]) }
         }
-        return (writer, tree.message, lost)
+        return (writer, tree.message, lost, placement.header)
     }
 
     /// The `Document` alone, before the kept leaves join it.
@@ -170,7 +178,7 @@ public struct ISO20022Codec: Sendable {
     /// The message ``encode(_:creationDateTime:)`` writes for `message`: by kind, and for the kinds
     /// with a pain and a pacs message by `source.version`.
     static func definition(for message: PaymentMessage) throws(ISO20022Error) -> ISO20022MessageDefinition {
-        let source = message.source.flatMap { ISO20022MessageDefinition(rawValue: $0.version) }
+        let source = message.iso20022Source
         switch message.kind {
         case .creditTransfer: return source == .pain001 ? .pain001 : .pacs008
         case .statusReport: return source == .pain002 ? .pain002 : .pacs002
@@ -188,5 +196,18 @@ extension PaymentMessage {
     /// The value kept under `key` in ``unmapped``.
     func unmappedValue(_ key: String) -> String? {
         unmapped.first { $0.key == key }?.value
+    }
+}
+
+extension PaymentMessage {
+    /// The ISO 20022 message it was read from, if it was read from one.
+    var iso20022Source: ISO20022MessageDefinition? {
+        guard let source, source.format == "iso20022" else { return nil }
+        return ISO20022MessageDefinition(rawValue: source.version)
+    }
+
+    /// Whether writing it as `definition` translates an ISO 20022 message into another.
+    func isTranslated(to definition: ISO20022MessageDefinition) -> Bool {
+        iso20022Source.map { $0 != definition } ?? false
     }
 }

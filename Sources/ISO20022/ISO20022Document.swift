@@ -118,46 +118,19 @@ extension ISO20022Document {
         return ISO20022Document.transactionBlocks.compactMap { blockCounts[$0] }.max() ?? 1
     }
 
-    /// The document as if it carried only its transaction `index` (0-based): the group header and
-    /// everything outside the transaction blocks, and that transaction as the first (in a pain.001,
-    /// its payment information with that one credit transfer). What routing and rules read of each
-    /// transaction of a batch.
+    /// The document as if it carried only its transaction `index` (0-based, below
+    /// ``transactionCount``): the group header and everything outside the transaction blocks, and
+    /// that transaction as the first (in a pain.001, its payment information with that one credit
+    /// transfer). What routing and rules read of each transaction of a batch.
     public func transaction(_ index: Int) -> ISO20022Document {
-        var single = self
-        if definition == .pain001, let (block, occurrence) = nestedTransactions().dropFirst(index).first {
-            single.elements = elements.compactMap { element in
-                guard element.path.hasPrefix("PmtInf/") else { return element }
-                guard element.block == block else { return nil }
-                var moved = element
-                moved.block = 0
-                guard element.path.hasPrefix(Self.nestedPrefix) else { return moved }
-                guard Self.nestedOccurrence(of: element) == occurrence else { return nil }
-                if occurrence > 1, let indexed = element.indexedPath {
-                    let plain = Self.nestedPrefix + indexed.dropFirst("PmtInf/CdtTrfTxInf[\(occurrence)]/".count)
-                    moved.indexedPath = plain == element.path ? nil : plain
-                }
-                return moved
-            }
-            single.blockCounts["PmtInf"] = 1
-            return single
-        }
-        single.elements = elements.compactMap { element in
-            let top = element.path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? element.path
-            guard ISO20022Document.transactionBlocks.contains(top) else { return element }
-            guard element.block == index else { return nil }
-            var moved = element
-            moved.block = 0
-            return moved
-        }
-        for block in ISO20022Document.transactionBlocks where blockCounts[block] != nil { single.blockCounts[block] = 1 }
-        return single
+        transactions()[index]
     }
 
     /// Every transaction as ``transaction(_:)`` gives it, in one pass over the elements.
     public func transactions() -> [ISO20022Document] {
         let count = transactionCount
         guard count > 1 else { return [self] }
-        if definition == .pain001 { return (0..<count).map(transaction) }
+        if definition == .pain001 { return nestedTransactions().map { nestedTransaction(block: $0.block, occurrence: $0.occurrence) } }
         var elementsOf = Array(repeating: [Element](), count: count)
         for element in elements {
             let top = element.path.utf8.prefix { $0 != UInt8(ascii: "/") }
@@ -177,6 +150,26 @@ extension ISO20022Document {
             document.elements = elements
             return document
         }
+    }
+
+    /// A pain.001 with only the credit transfer `occurrence` of payment information `block`.
+    private func nestedTransaction(block: Int, occurrence: Int) -> ISO20022Document {
+        var single = self
+        single.elements = elements.compactMap { element in
+            guard element.path.hasPrefix("PmtInf/") else { return element }
+            guard element.block == block else { return nil }
+            var moved = element
+            moved.block = 0
+            guard element.path.hasPrefix(Self.nestedPrefix) else { return moved }
+            guard Self.nestedOccurrence(of: element) == occurrence else { return nil }
+            if occurrence > 1, let indexed = element.indexedPath {
+                let plain = Self.nestedPrefix + indexed.dropFirst("PmtInf/CdtTrfTxInf[\(occurrence)]/".count)
+                moved.indexedPath = plain == element.path ? nil : plain
+            }
+            return moved
+        }
+        single.blockCounts["PmtInf"] = 1
+        return single
     }
 
     static let transactionBlocks = ["CdtTrfTxInf", "TxInfAndSts", "TxInf", "PmtInf"]

@@ -49,8 +49,10 @@ enum ISO20022Mapping {
             case "GrpHdr/InstgAgt/FinInstnId/BICFI": group.0 = element
             case "GrpHdr/InstdAgt/FinInstnId/BICFI": group.1 = element
             default:
-                guard element.path.hasPrefix(block), element.path.utf8.count == block.utf8.count + 26 else { return false }
-                if element.path.hasSuffix("/InstgAgt/FinInstnId/BICFI") { transaction.0 = element }
+                // `block/InstgAgt/FinInstnId/BICFI` or `block/InstdAgt/…`, compared without building the path.
+                let suffix = "/InstgAgt/FinInstnId/BICFI"
+                guard element.path.utf8.count == block.utf8.count + suffix.utf8.count, element.path.hasPrefix(block) else { return false }
+                if element.path.hasSuffix(suffix) { transaction.0 = element }
                 else if element.path.hasSuffix("/InstdAgt/FinInstnId/BICFI") { transaction.1 = element }
                 else { return false }
             }

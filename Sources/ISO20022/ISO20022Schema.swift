@@ -1,7 +1,7 @@
 /// What the codec knows of the ISO 20022 schemas: the generated table Schema/schema-tables.txt
 /// (tools/iso20022/schema_tables.py writes it from the official XSDs in specs/iso20022), read once.
 ///
-/// The reader asks it which elements may repeat; the writer asks it for element order,
+/// The reader asks it whether an element may repeat; the writer asks it for element order,
 /// occurrences, choices and facets, so that it never emits a document the XSD refuses.
 struct ISO20022Schema: Sendable {
     /// One element of a sequence or choice.
@@ -91,31 +91,17 @@ struct ISO20022Schema: Sendable {
         complexTypes[type]?.particles ?? []
     }
 
-    /// The type of the element at `path` (names below the root, no indexes) from the root type; nil
-    /// when the schema has no such element.
-    func type(at path: some Sequence<Substring>, from root: String) -> String? {
+    /// Whether the element at `path` (names below an element of type `root`, no indexes) may occur
+    /// more than once: its maxOccurs is above 1. Asked only when an element repeats, so walked then.
+    func isRepeatable(_ path: Substring, from root: String) -> Bool {
         var type = root
-        for name in path {
-            guard let particle = particles(of: type).first(where: { $0.name == name }) else { return nil }
-            type = particle.type
+        var maxOccurs = 1
+        let found = ISO20022Path.forEachStep(path) { name, _ in
+            guard let particle = particles(of: type).first(where: { $0.name == name }) else { return false }
+            (type, maxOccurs) = (particle.type, particle.maxOccurs)
+            return true
         }
-        return type
-    }
-
-    /// The element paths (below the root, `/`-joined) whose maxOccurs is above 1, to `maxDepth`
-    /// elements deep. A type inside itself is not walked again.
-    func repeatablePaths(from root: String, maxDepth: Int) -> Set<String> {
-        var found = Set<String>()
-        func walk(_ type: String, _ path: String, _ depth: Int, _ seen: Set<String>) {
-            guard depth <= maxDepth, !seen.contains(type) else { return }
-            for particle in particles(of: type) {
-                let child = path.isEmpty ? particle.name : path + "/" + particle.name
-                if particle.maxOccurs > 1 { found.insert(child) }
-                walk(particle.type, child, depth + 1, seen.union([type]))
-            }
-        }
-        walk(root, "", 1, [])
-        return found
+        return found && maxOccurs > 1
     }
 }
 
@@ -126,30 +112,5 @@ extension ISO20022MessageDefinition {
         ISO20022Schema.shared.roots[rawValue] ?? ISO20022Schema.Root(element: messageElement, type: "")
     }
 
-    /// The element paths (below the message element) whose schema maxOccurs is above 1.
-    var repeatablePaths: Set<String> { RepeatablePaths.byMessage[self] ?? [] }
-
-    /// The head.001 paths (from `AppHdr` on) whose schema maxOccurs is above 1.
-    static var repeatableHeaderPaths: Set<String> { RepeatablePaths.header }
-
     static let headerDefinition = "head.001.001.02"
-}
-
-/// The repeatable paths of every message, worked out once from the schema table.
-enum RepeatablePaths {
-    /// The reader's depth limit: deeper paths can never be read.
-    static let maxDepth = 32
-
-    static let byMessage: [ISO20022MessageDefinition: Set<String>] = {
-        var table: [ISO20022MessageDefinition: Set<String>] = [:]
-        for definition in ISO20022MessageDefinition.allCases {
-            table[definition] = ISO20022Schema.shared.repeatablePaths(from: definition.schemaRoot.type, maxDepth: maxDepth)
-        }
-        return table
-    }()
-
-    static let header: Set<String> = {
-        guard let root = ISO20022Schema.shared.roots[ISO20022MessageDefinition.headerDefinition] else { return [] }
-        return Set(ISO20022Schema.shared.repeatablePaths(from: root.type, maxDepth: maxDepth).map { "AppHdr/" + $0 })
-    }()
 }

@@ -249,9 +249,7 @@ struct SAXReaderState {
             names.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[nameStart...])) }
             let key = hasher.finalize()
             if !childNames.insert(key).inserted {
-                let path = leafPath()
-                let repeatable = region == .header ? ISO20022MessageDefinition.repeatableHeaderPaths : definition?.repeatablePaths
-                guard (openContentDepth >= 0 && depth >= openContentDepth) || repeatable?.contains(path) == true else {
+                guard (openContentDepth >= 0 && depth >= openContentDepth) || isRepeatable(leafPath()) else {
                     return fail(ISO20022Error(.duplicateElement, path: elementPath(depth: depth), line: here,
                                               reason: "\(name(from: nameStart)) occurs more than once here; the schema allows it once"))
                 }
@@ -328,6 +326,16 @@ struct SAXReaderState {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether the schema lets the element at `path` (from the top-level block, or `AppHdr/…`) repeat.
+    func isRepeatable(_ path: String) -> Bool {
+        let schema = ISO20022Schema.shared
+        if region == .header {
+            guard path.hasPrefix("AppHdr/"), let root = schema.roots[ISO20022MessageDefinition.headerDefinition] else { return false }
+            return schema.isRepeatable(path.dropFirst("AppHdr/".count), from: root.type)
+        }
+        return definition.map { schema.isRepeatable(path[...], from: $0.schemaRoot.type) } ?? false
     }
 
     /// Whether the open elements before the one starting at `nameStart` end with `suffix`.

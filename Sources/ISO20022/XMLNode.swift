@@ -36,13 +36,16 @@ struct XMLNode {
             }
             return
         }
-        var position = position(of: step)
-        if position == nil {
-            let seen = children.filter { $0.name == step.name }.count
-            for _ in seen..<step.occurrence { children.append(XMLNode(name: step.name)) }
-            position = children.count - 1
-        }
-        children[position!].insert(value, attribute: attribute, at: steps.dropFirst())
+        children[slot(for: step)].insert(value, attribute: attribute, at: steps.dropFirst())
+    }
+
+    /// The index of the child `step` names, made (with the earlier occurrences it needs) when there
+    /// is none yet.
+    private mutating func slot(for step: ISO20022Path.Step) -> Int {
+        if let index = position(of: step) { return index }
+        let seen = children.filter { $0.name == step.name }.count
+        for _ in seen..<step.occurrence { children.append(XMLNode(name: step.name)) }
+        return children.count - 1
     }
 
     /// The leaves below this element (a value, or an empty group the mapping wrote) by indexed
@@ -76,19 +79,14 @@ struct XMLNode {
 
     private mutating func place(_ leaf: XMLNode, at steps: ArraySlice<ISO20022Path.Step>) -> Bool {
         guard let step = steps.first else { return false }
-        var index = position(of: step)
-        if index == nil {
-            let seen = children.filter { $0.name == step.name }.count
-            for _ in seen..<step.occurrence { children.append(XMLNode(name: step.name)) }
-            index = children.count - 1
-        }
-        guard steps.count == 1 else { return children[index!].place(leaf, at: steps.dropFirst()) }
-        if leaf.text == "", !children[index!].children.isEmpty { return false }
-        let replaced = children[index!].text.map { !$0.isEmpty && $0 != leaf.text } ?? false
-        children[index!].text = leaf.text
+        let index = slot(for: step)
+        guard steps.count == 1 else { return children[index].place(leaf, at: steps.dropFirst()) }
+        if leaf.text == "", !children[index].children.isEmpty { return false }
+        let replaced = children[index].text.map { !$0.isEmpty && $0 != leaf.text } ?? false
+        children[index].text = leaf.text
         for attribute in leaf.attributes {
-            children[index!].attributes.removeAll { $0.name == attribute.name }
-            children[index!].attributes.append(attribute)
+            children[index].attributes.removeAll { $0.name == attribute.name }
+            children[index].attributes.append(attribute)
         }
         return replaced
     }
@@ -138,14 +136,7 @@ struct XMLNode {
                 throw ISO20022Error(.cannotEncode, path: path() + "@" + attributes[0].name, reason: "\(name) has no attribute \(attributes[0].name)")
             }
             if let reason = simple.violation(of: value) { throw ISO20022Error(.cannotEncode, path: path(), reason: reason) }
-            text.append(indent)
-            text.append("<")
-            text.append(name)
-            text.append(">")
-            text.append(try XMLWriter.checked(value, path: path))
-            text.append("</")
-            text.append(name)
-            text.append(">\n")
+            XMLNode.appendLeaf(indent, tag: name, value: try XMLWriter.checked(value, path: path), name: name, to: &text)
             return
         }
         guard let content = kind?.complex else {
@@ -174,39 +165,40 @@ struct XMLNode {
             for attribute in attributes where !declared.contains(where: { $0.name == attribute.name }) {
                 throw ISO20022Error(.cannotEncode, path: path() + "@" + attribute.name, reason: "\(name) has no attribute \(attribute.name)")
             }
-            text.append(indent)
-            text.append("<")
-            text.append(tag)
-            text.append(">")
-            text.append(try XMLWriter.checked(value, path: path))
-            text.append("</")
-            text.append(name)
-            text.append(">\n")
+            XMLNode.appendLeaf(indent, tag: tag, value: try XMLWriter.checked(value, path: path), name: name, to: &text)
         case .any:
-            text.append(indent)
-            text.append("<")
-            text.append(name)
-            text.append(">\n")
+            XMLNode.appendLine(indent, "<", name, to: &text)
             for child in children { try child.writeOpen(path: path, depth: depth + 1, namespace: namespace, into: &text) }
-            text.append(indent)
-            text.append("</")
-            text.append(name)
-            text.append(">\n")
+            XMLNode.appendLine(indent, "</", name, to: &text)
         case .sequence, .choice:
             // An empty group (`<BrnchId></BrnchId>`, every child optional) is kept as one.
             guard self.text == nil || self.text == "" else {
                 throw ISO20022Error(.cannotEncode, path: path(), reason: "\(name) is a group of elements (\(type)), not a value")
             }
-            text.append(indent)
-            text.append("<")
-            text.append(name)
-            text.append(">\n")
+            XMLNode.appendLine(indent, "<", name, to: &text)
             try writeChildren(type: type, content: content, path: path, depth: depth + 1, namespace: namespace, into: &text)
-            text.append(indent)
-            text.append("</")
-            text.append(name)
-            text.append(">\n")
+            XMLNode.appendLine(indent, "</", name, to: &text)
         }
+    }
+
+    /// `indent<tag>value</name>` and a line feed, appended piece by piece.
+    private static func appendLeaf(_ indent: String, tag: String, value: String, name: String, to text: inout String) {
+        text.append(indent)
+        text.append("<")
+        text.append(tag)
+        text.append(">")
+        text.append(value)
+        text.append("</")
+        text.append(name)
+        text.append(">\n")
+    }
+
+    /// `indent<tag>` or `indent</name>` (`mark` is `<` or `</`) and a line feed.
+    private static func appendLine(_ indent: String, _ mark: String, _ tag: String, to text: inout String) {
+        text.append(indent)
+        text.append(mark)
+        text.append(tag)
+        text.append(">\n")
     }
 
     /// Two spaces per level, made once per depth.
@@ -270,25 +262,12 @@ struct XMLNode {
         }
         let indent = XMLNode.indent(depth)
         if children.isEmpty {
-            text.append(indent)
-            text.append("<")
-            text.append(tag)
-            text.append(">")
-            text.append(try XMLWriter.checked(self.text ?? "", path: { childPath }))
-            text.append("</")
-            text.append(local)
-            text.append(">\n")
+            XMLNode.appendLeaf(indent, tag: tag, value: try XMLWriter.checked(self.text ?? "", path: { childPath }), name: local, to: &text)
             return
         }
-        text.append(indent)
-        text.append("<")
-        text.append(tag)
-        text.append(">\n")
+        XMLNode.appendLine(indent, "<", tag, to: &text)
         for child in children { try child.writeOpen(path: { childPath }, depth: depth + 1, namespace: elementNamespace, into: &text) }
-        text.append(indent)
-        text.append("</")
-        text.append(local)
-        text.append(">\n")
+        XMLNode.appendLine(indent, "</", local, to: &text)
     }
 }
 

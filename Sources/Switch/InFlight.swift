@@ -70,10 +70,18 @@ final class InboundRequest: @unchecked Sendable {
     /// originator once every transaction has an answer.
     func deliver(_ answer: [UInt8]) {
         if let batch { return batch.answers.collect(answer, at: batch.index) }
+        connection.sendAnswer(answer, header: header)
+    }
+}
+
+extension Connection {
+    /// Sends an answer to the originator from whichever queue completes it, with the framing
+    /// header (TPDU) swapped when the request came with one.
+    func sendAnswer(_ bytes: [UInt8], header: [UInt8]) {
         if header.isEmpty {
-            connection.sendFromAnyThread(answer)
+            sendFromAnyThread(bytes)
         } else {
-            connection.replyFromAnyThread(answer, to: header)
+            replyFromAnyThread(bytes, to: header)
         }
     }
 }

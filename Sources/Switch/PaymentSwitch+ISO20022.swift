@@ -33,22 +33,23 @@ extension PaymentSwitch {
                                identity: [payment.identifiers.messageId ?? "", payment.identifiers.endToEndId ?? ""])
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso20022(payload, payment), duplicateKey: key)
         guard register(request) else { return }
-        if document.definition == .pacs008, document.transactionCount > 1, let transactions = splitRoutes(document, first: payment) {
-            return split(request, payment, into: transactions)
+        if document.transactionCount > 1 {
+            // A pacs.008 batch whose transactions route apart is split; any other batch goes whole or not at all.
+            if document.definition == .pacs008, let transactions = try? ISO20022Codec.mapBatch(document, checkingTotals: false) {
+                if routeApart(transactions) { return split(request, payment, into: transactions) }
+            } else if let refusal = batchRefusal(document, first: payment) {
+                return answerLocally(request, refusal)
+            }
         }
-        if let refusal = batchRefusal(document, first: payment) { return answerLocally(request, refusal) }
         route(request, payment)
     }
 
-    /// The transactions of a pacs.008 batch, one canonical message each, when they do not all take
-    /// the first one's route (another channel, or a decline by the rules); nil when the batch can
-    /// go whole, byte for byte.
-    private func splitRoutes(_ document: ISO20022Document, first: PaymentMessage) -> [PaymentMessage]? {
-        guard let transactions = try? ISO20022Codec.mapBatch(document, checkingTotals: false) else { return nil }
+    /// Whether the transactions do not all take the first one's route (another channel, or a
+    /// decline by the rules); when they do, the batch goes whole, byte for byte.
+    private func routeApart(_ transactions: [PaymentMessage]) -> Bool {
         let clock = RoutingClock.context()
         let routes = transactions.map { router.route($0, clock) }
-        let whole = routes.allSatisfy { ($0.decline == nil || !$0.candidates.isEmpty) && $0.candidates.first == routes[0].candidates.first }
-        return whole ? nil : transactions
+        return !routes.allSatisfy { ($0.decline == nil || !$0.candidates.isEmpty) && $0.candidates.first == routes[0].candidates.first }
     }
 
     /// Routes each transaction of a batch on its own, as a pacs.008 of one transaction with a
@@ -114,12 +115,11 @@ extension PaymentSwitch {
     /// take the first one's route, since a message is forwarded whole. The canonical message maps
     /// the first transaction only; the others travel as they are.
     private func batchRefusal(_ document: ISO20022Document, first: PaymentMessage) -> ResultCode? {
-        guard document.transactionCount > 1 else { return nil }
         let clock = RoutingClock.context()
         let firstRoute = router.route(first, clock)
         if let decline = firstRoute.decline, firstRoute.candidates.isEmpty { return decline }
-        for index in 1..<document.transactionCount {
-            guard let transaction = try? ISO20022Codec.map(document.transaction(index)) else { return .formatError }
+        for (index, single) in document.transactions().enumerated().dropFirst() {
+            guard let transaction = try? ISO20022Codec.map(single) else { return .formatError }
             let route = router.route(transaction, clock)
             if let decline = route.decline, route.candidates.isEmpty {
                 logger.warning("a transaction of a batch is declined by the rules: the message is declined",

@@ -43,7 +43,7 @@ extension PaymentSwitch {
         if message.mti.messageClass == 8 {
             // Sign-on, sign-off, echo, key change from a terminal: answered here, never routed.
             let answer = NetworkManagement.answer(to: message, mapping: mapping, results: results)
-            if let bytes = try? answer.encoded(as: dialect) { reply(bytes, header: header, on: connection) }
+            if let bytes = try? answer.encoded(as: dialect) { connection.sendAnswer(bytes, header: header) }
             metrics.answer(listener: context.name, channel: "-", rule: "network", result: ResultCode(8000)!)
             return
         }
@@ -86,7 +86,7 @@ extension PaymentSwitch {
         if let head = ISO8583Message.readableHead(of: payload, dialect: dialect)?.message, head.mti.expectsResponse, head.contains(11) {
             var answer = head.answerSkeleton()
             answer.set(39, mapping.responseCode(for: .formatError, results: results) ?? "30")
-            if let bytes = try? answer.encoded(as: dialect) { reply(bytes, header: header, on: connection) }
+            if let bytes = try? answer.encoded(as: dialect) { connection.sendAnswer(bytes, header: header) }
             metrics.answer(listener: context.name, channel: "-", rule: "-", result: .formatError)
         }
         session.undecodable += 1
@@ -302,14 +302,6 @@ extension PaymentSwitch {
         return ISO20022Leg.reference(for: payment)
     }
 
-    /// Sends an answer on the originator's connection, from whichever queue completes it.
-    func reply(_ bytes: [UInt8], header: [UInt8], on connection: Connection) {
-        if header.isEmpty {
-            connection.sendFromAnyThread(bytes)
-        } else {
-            connection.replyFromAnyThread(bytes, to: header)
-        }
-    }
 }
 
 /// A fault inside the switch, with its reason (never a sensitive value).
