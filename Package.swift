@@ -56,8 +56,10 @@ let package = Package(
         ),
         // System libxml2 (libxml2-dev); only the ISO 20022 codec imports it.
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
-        // The ISO 20022 codec (pacs.008, pacs.002): streaming libxml2 reader, no DTDs, size and depth limits.
-        .target(name: "ISO20022", dependencies: ["CLibXML2", "PaymentModel"], resources: [.embedInCode("Schema")]),
+        // The ISO 20022 codec: streaming libxml2 reader (no DTDs, size and depth limits), schema tables
+        // generated from the XSDs, mapping tables (specs/iso20022/mappings, embedded at build time).
+        .target(name: "ISO20022", dependencies: ["CLibXML2", "PaymentModel", "SpecFiles"],
+                resources: [.embedInCode("Schema"), .embedInCode("Mappings")]),
         // Issuer, acquirer and POS simulators: the behaviour behind `payswitch sim`, runnable in-process by tests.
         .target(
             name: "Simulators",
@@ -137,7 +139,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Transport"], path: "Tests/TestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PaymentModelTests", dependencies: ["PaymentModel"]),
-        .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel"], resources: [.copy("Samples")]),
+        .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "PaymentModel", "SpecFiles"], resources: [.copy("Samples")]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "PaymentModel", "TestSupport"]),
         .testTarget(name: "PayswitchCLITests", dependencies: ["payswitch", "ISO8583", "PaymentModel", "TestSupport"]),
         .testTarget(

@@ -115,9 +115,10 @@ private extension XMLNode {
         return copy
     }
 
-    /// The leaves as comparable text: key, value and attributes.
+    /// The leaves as comparable text (key, value and attributes), in key order: the tree is not
+    /// yet in schema order, and canonical values join it after the kept leaves.
     var leafList: [String] {
-        leaves().map { $0.key + "=" + ($0.leaf.text ?? "") + $0.leaf.attributes.map { " " + $0.name + "=" + $0.value }.joined() }
+        leaves().map { $0.key + "=" + ($0.leaf.text ?? "") + $0.leaf.attributes.map { " " + $0.name + "=" + $0.value }.joined() }.sorted()
     }
 }
 

@@ -14,11 +14,13 @@ extension ISO20022Codec {
     /// Where the unmapped leaves of `message` go when it is written as `definition`: into the
     /// document (keys below the message element), into the header (keys below `AppHdr`, made
     /// relative to it), or lost. Only leaves read from an ISO 20022 document of the same kind are
-    /// placed; a message of another source or kind carries no document of its own to keep.
+    /// placed, and a message built in code (no source) is taken as one of `definition`; a message
+    /// of another source or kind carries no document of its own to keep.
     /// `sources` holds, for each `document` leaf, the field it was in `message` (its key before translation).
     static func placement(of message: PaymentMessage, in definition: ISO20022MessageDefinition)
         -> (document: [UnmappedField], sources: [UnmappedField], header: [UnmappedField], lost: [UnmappedField]) {
-        guard let sourceDefinition = message.iso20022Source, sourceDefinition.kind == definition.kind else { return ([], [], [], []) }
+        guard let sourceDefinition = message.source == nil ? definition : message.iso20022Source,
+              sourceDefinition.kind == definition.kind else { return ([], [], [], []) }
         let schema = ISO20022Schema.shared
         var document: [UnmappedField] = []
         var sources: [UnmappedField] = []

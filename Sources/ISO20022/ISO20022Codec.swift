@@ -39,21 +39,15 @@ public struct ISO20022Codec: Sendable {
 
     /// Maps a parsed document to the canonical message.
     public static func map(_ document: ISO20022Document) throws(ISO20022Error) -> PaymentMessage {
-        var message: PaymentMessage
-        switch document.definition {
-        case .pacs008: message = try Pacs008.decode(document)
-        case .pacs002: message = Pacs002.decode(document)
-        case .pacs004: message = try Pacs004.decode(document)
-        case .pacs028: message = Pacs028.decode(document)
-        case .camt056: message = try Camt056.decode(document)
-        case .camt029: message = try Camt029.decode(document)
-        case .pain001: message = try Pain001.decode(document)
-        case .pain002: message = Pain002.decode(document)
-        }
-        message.source = PaymentMessage.Source(format: "iso20022", version: document.definition.rawValue)
-        ISO20022Mapping.notePositions(of: document, in: &message)
-        if !document.header.isEmpty {
-            message.businessHeader = BusinessApplicationHeader.decode(document.header, unmapped: &message.unmapped)
+        let definition = document.definition
+        var message = PaymentMessage(kind: definition.kind, function: definition.mapping.function ?? .request)
+        try definition.mapping.decode(document.elements, into: &message)
+        message.source = PaymentMessage.Source(format: "iso20022", version: definition.rawValue)
+        if !document.header.isEmpty, let header = ISO20022MessageMapping.shipped(ISO20022MessageDefinition.headerDefinition) {
+            var read = PaymentMessage(kind: message.kind, function: message.function)
+            try header.decode(document.header, into: &read, prefix: "AppHdr/")
+            message.businessHeader = read.businessHeader ?? BusinessHeader()
+            message.unmapped += read.unmapped
         }
         return message
     }
@@ -109,33 +103,23 @@ public struct ISO20022Codec: Sendable {
     /// a business header, with the header's kept leaves; else the document alone.
     static func withHeader(_ document: String, of message: PaymentMessage, as definition: ISO20022MessageDefinition,
                            keeping kept: [UnmappedField], creationDateTime: String?) throws(ISO20022Error) -> String {
-        guard let header = message.businessHeader else { return document }
-        var appHdr = try BusinessApplicationHeader.encode(header, definition: definition, creationDateTime: creationDateTime)
-        return BusinessApplicationHeader.envelope(header: try appHdr.finish(keeping: kept), document: document)
+        guard var header = message.businessHeader,
+              let mapping = ISO20022MessageMapping.shipped(ISO20022MessageDefinition.headerDefinition) else { return document }
+        // The header describes the document it travels with, whatever it said when read.
+        header.messageDefinitionId = definition.rawValue
+        var described = PaymentMessage(kind: message.kind, function: message.function)
+        described.businessHeader = header
+        let appHdr = try mapping.encode(described, creationDateTime: creationDateTime).finish(keeping: kept)
+        return BusinessApplicationHeader.envelope(header: appHdr, document: document)
     }
 
     /// The canonical values of `message` that `written` (another message of its kind, read back
     /// from what was written) does not carry: a pacs.008's settlement method or instructing agent has no place in
     /// a pain.001. Listed by canonical name (`settlementMethod`).
     static func canonicalLosses(of message: PaymentMessage, comparedWith written: PaymentMessage) -> [UnmappedField] {
-        let fields: [(String, (PaymentMessage) -> String?)] = [
-            ("instructionId", { $0.identifiers.instructionId }), ("endToEndId", { $0.identifiers.endToEndId }),
-            ("transactionId", { $0.identifiers.transactionId }), ("uetr", { $0.identifiers.uetr }),
-            ("amount", { $0.amount?.description }), ("instructingAgent", { $0.instructingAgent }), ("instructedAgent", { $0.instructedAgent }),
-            ("debtorName", { $0.debtor?.name }), ("debtorAccount", { $0.debtor?.iban ?? $0.debtor?.otherAccount }),
-            ("debtorAgent", { $0.debtorAgent }), ("creditorAgent", { $0.creditorAgent }), ("creditorName", { $0.creditor?.name }),
-            ("creditorAccount", { $0.creditor?.iban ?? $0.creditor?.otherAccount }), ("settlementDate", { $0.settlementDate }),
-            ("settlementMethod", { $0.settlementMethod }), ("chargeBearer", { $0.chargeBearer }),
-            ("remittanceInformation", { $0.remittanceInformation.isEmpty ? nil : $0.remittanceInformation.joined(separator: "\n") }),
-            ("status", { $0.status }), ("statusReason", { $0.statusReason }),
-            ("instructionPriority", { $0.instructionPriority }), ("serviceLevel", { $0.serviceLevel }),
-            ("localInstrument", { $0.localInstrument }), ("categoryPurpose", { $0.categoryPurpose }), ("purpose", { $0.purpose }),
-            ("creditorReference", { $0.creditorReference }), ("ultimateDebtorName", { $0.ultimateDebtorName }),
-            ("ultimateCreditorName", { $0.ultimateCreditorName }), ("clearingSystem", { $0.clearingSystem }),
-        ]
-        return fields.compactMap { name, value in
-            guard let before = value(message), value(written) != before else { return nil }
-            return UnmappedField(key: name, value: before)
+        TransferField.all.compactMap { field in
+            guard let before = field.text(of: message), field.text(of: written) != before else { return nil }
+            return UnmappedField(key: field.name, value: before)
         }
     }
 
@@ -144,7 +128,7 @@ public struct ISO20022Codec: Sendable {
     static func encodeTree(_ message: PaymentMessage, as definition: ISO20022MessageDefinition, creationDateTime: String?)
         throws(ISO20022Error) -> (writer: XMLWriter, tree: XMLNode, lost: [UnmappedField], header: [UnmappedField]) {
         let placement = ISO20022Codec.placement(of: message, in: definition)
-        var writer = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
+        let writer = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
         let samePlaces = message.iso20022Source == definition
         let tree = try writer.tree(keeping: placement.document, positions: samePlaces ? message.sourcePositions : [:])
         // A kept leaf whose one place the canonical value took (a transaction's ChrgBr where the
@@ -163,16 +147,7 @@ public struct ISO20022Codec: Sendable {
             throw ISO20022Error(.cannotEncode, path: definition.messageElement,
                                 reason: "a \(message.kind.rawValue) message cannot be written as \(definition.rawValue), which carries a \(definition.kind.rawValue)")
         }
-        switch definition {
-        case .pacs008: return try Pacs008.encode(message, creationDateTime: creationDateTime)
-        case .pacs002: return try Pacs002.encode(message, creationDateTime: creationDateTime)
-        case .pacs004: return try Pacs004.encode(message, creationDateTime: creationDateTime)
-        case .pacs028: return try Pacs028.encode(message, creationDateTime: creationDateTime)
-        case .camt056: return try Camt056.encode(message, creationDateTime: creationDateTime)
-        case .camt029: return try Camt029.encode(message, creationDateTime: creationDateTime)
-        case .pain001: return try Pain001.encode(message, creationDateTime: creationDateTime)
-        case .pain002: return try Pain002.encode(message, creationDateTime: creationDateTime)
-        }
+        return try definition.mapping.encode(message, creationDateTime: creationDateTime)
     }
 
     /// The message ``encode(_:creationDateTime:)`` writes for `message`: by kind, and for the kinds

@@ -14,32 +14,12 @@ public enum ISO20022MessageDefinition: String, Sendable, Hashable, CaseIterable 
     /// The namespace of the Document element.
     public var namespace: String { ISO20022MessageDefinition.namespacePrefix + rawValue }
 
-    /// The message element inside Document.
-    public var messageElement: String {
-        switch self {
-        case .pacs008: return "FIToFICstmrCdtTrf"
-        case .pacs002: return "FIToFIPmtStsRpt"
-        case .pacs004: return "PmtRtr"
-        case .pacs028: return "FIToFIPmtStsReq"
-        case .camt056: return "FIToFIPmtCxlReq"
-        case .camt029: return "RsltnOfInvstgtn"
-        case .pain001: return "CstmrCdtTrfInitn"
-        case .pain002: return "CstmrPmtStsRpt"
-        }
-    }
+    /// The message element inside Document (`FIToFICstmrCdtTrf`), from the schema table.
+    public var messageElement: String { schemaRoot.element }
 
-    /// The canonical kind the message maps to; pacs.008 and pain.001 share `creditTransfer`,
-    /// pacs.002 and pain.002 share `statusReport`.
-    var kind: PaymentMessage.Kind {
-        switch self {
-        case .pacs008, .pain001: return .creditTransfer
-        case .pacs002, .pain002: return .statusReport
-        case .pacs004: return .paymentReturn
-        case .pacs028: return .statusRequest
-        case .camt056: return .cancellationRequest
-        case .camt029: return .resolutionOfInvestigation
-        }
-    }
+    /// The canonical kind the message maps to, from its mapping table; pacs.008 and pain.001 share
+    /// `creditTransfer`, pacs.002 and pain.002 `statusReport`.
+    var kind: PaymentMessage.Kind { mapping.kind ?? .creditTransfer }
 
     static let namespacePrefix = "urn:iso:std:iso:20022:tech:xsd:"
 }

@@ -91,6 +91,12 @@ struct ISO20022Schema: Sendable {
         complexTypes[type]?.particles ?? []
     }
 
+    /// Whether `type` is a sequence whose every element is optional: a group that may be empty.
+    func isOptionalGroup(_ type: String) -> Bool {
+        guard let content = complexTypes[type], content.form == .sequence else { return false }
+        return content.particles.allSatisfy { $0.minOccurs == 0 }
+    }
+
     /// Whether the element at `path` (names below an element of type `root`, no indexes) may occur
     /// more than once: its maxOccurs is above 1. Asked only when an element repeats, so walked then.
     func isRepeatable(_ path: Substring, from root: String) -> Bool {
@@ -109,7 +115,7 @@ extension ISO20022MessageDefinition {
     /// The message element and its type in the schema table.
     var schemaRoot: ISO20022Schema.Root {
         // Every supported definition is in the table (schema_tables.py lists them); a test checks it.
-        ISO20022Schema.shared.roots[rawValue] ?? ISO20022Schema.Root(element: messageElement, type: "")
+        ISO20022Schema.shared.roots[rawValue] ?? ISO20022Schema.Root(element: rawValue, type: "")
     }
 
     static let headerDefinition = "head.001.001.02"

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentModel
 
 /// A simple type of the schema table with its facets: what a leaf's text (or an attribute's
 /// value) must be for the XSD to accept it.
@@ -72,7 +73,9 @@ struct ISO20022SimpleType: @unchecked Sendable {
         }
         if let pattern {
             let matches = compiled.map { $0.matches(value) } ?? regex.map { (try? $0.wholeMatch(in: value)) != nil } ?? false
-            if !matches { return "'\(value)' does not match the pattern of \(name), \(pattern)" }
+            // An IBAN is personal data: named masked, as everywhere else.
+            let shown = name.hasPrefix("IBAN") ? IBAN.masked(value) : value
+            if !matches { return "'\(shown)' does not match the pattern of \(name), \(pattern)" }
         }
         return nil
     }

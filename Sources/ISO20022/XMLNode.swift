@@ -93,12 +93,21 @@ struct XMLNode {
 
     /// The text of the leaf at the indexed path `key`, or nil.
     func value(at key: String) -> String? {
+        node(at: key)?.text
+    }
+
+    /// Whether an element is at the indexed path `key`.
+    func contains(_ key: String) -> Bool {
+        node(at: key) != nil
+    }
+
+    private func node(at key: String) -> XMLNode? {
         var node = self
         for step in ISO20022Path.steps(key[...]) {
             guard let index = node.position(of: step) else { return nil }
             node = node.children[index]
         }
-        return node.text
+        return node
     }
 
     /// The index of the child `step` names (its occurrence among children of that name).
@@ -233,7 +242,12 @@ struct XMLNode {
             }
         } else {
             for (index, particle) in particles.enumerated() where particle.minOccurs > 0 && !order.contains(where: { $0.particle == index }) {
-                throw ISO20022Error(.cannotEncode, path: path() + "/" + particle.name, reason: "\(name) (\(type)) requires \(particle.name)")
+                // A required group whose every part is optional (pain.001 `InitgPty`) is written empty.
+                guard ISO20022Schema.shared.isOptionalGroup(particle.type) else {
+                    throw ISO20022Error(.cannotEncode, path: path() + "/" + particle.name, reason: "\(name) (\(type)) requires \(particle.name)")
+                }
+                order.append((index, -1))
+                order.sort { $0.particle != $1.particle ? $0.particle < $1.particle : $0.child < $1.child }
             }
         }
         var occurrence = 0
@@ -244,7 +258,8 @@ struct XMLNode {
                 throw ISO20022Error(.cannotEncode, path: path() + "/" + particle.name,
                                     reason: "\(particle.name) occurs \(occurrence) times; the schema allows \(particle.maxOccurs)")
             }
-            try children[entry.child].write(type: particle.type, path: { path() + "/" + particle.name + (occurrence > 1 ? "[\(occurrence)]" : "") },
+            let child = entry.child >= 0 ? children[entry.child] : XMLNode(name: particle.name, text: "")
+            try child.write(type: particle.type, path: { path() + "/" + particle.name + (occurrence > 1 ? "[\(occurrence)]" : "") },
                                             depth: depth, namespace: namespace, into: &text)
         }
     }

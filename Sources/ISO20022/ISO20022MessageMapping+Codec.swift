@@ -1,0 +1,156 @@
+import PaymentModel
+
+extension ISO20022MessageMapping {
+    /// Maps the leaves of a document (its first transaction, and everything outside the
+    /// transactions) to the canonical fields of `message`; every leaf no field takes goes to
+    /// `unmapped` under its indexed key.
+    ///
+    /// A field takes the first occurrence of its most preferred place; a place passed over stays
+    /// unmapped. Where the field was read from another place than its first, or from a later
+    /// occurrence (`StsRsnInf[2]/Rsn/Cd`), ``PaymentMessage/sourcePositions`` notes it so that the
+    /// encoder writes it back there. An amount keeps its lexical form when it is not the canonical
+    /// one (``PaymentMessage/sourceAmountText``).
+    ///
+    /// - Parameter prefix: what the element paths have before the mapping's paths (`AppHdr/` for
+    ///   the header).
+    func decode(_ elements: [ISO20022Document.Element], into message: inout PaymentMessage,
+                prefix: String = "") throws(ISO20022Error) {
+        var taken = [Int](repeating: -1, count: entries.count)
+        var rank = [Int](repeating: Int.max, count: entries.count)
+        var consumed = [Bool](repeating: false, count: elements.count)
+        var lines: [Int: [Int]] = [:]
+        var emptyGroups: [Int] = []
+        for (index, element) in elements.enumerated() where element.block == 0 {
+            let path = prefix.isEmpty ? element.path : String(element.path.dropFirst(prefix.count))
+            guard let (entry, preference) = places[path] else {
+                if element.text.isEmpty, element.attributes.isEmpty { emptyGroups.append(index) }
+                continue
+            }
+            guard isInFirstTransaction(element) else { continue }
+            if entries[entry].field.form == .list {
+                lines[entry, default: []].append(index)
+            } else if preference < rank[entry] {
+                (taken[entry], rank[entry]) = (index, preference)
+            }
+        }
+        for (number, entry) in entries.enumerated() {
+            let field = entry.field
+            if field.form == .list, let indexes = lines[number] {
+                if field.set(&message, indexes.map { elements[$0].text }) { for index in indexes { consumed[index] = true } }
+                continue
+            }
+            guard taken[number] >= 0 else { continue }
+            let element = elements[taken[number]]
+            if field.form == .amount {
+                // An amount with more attributes than its currency stays unmapped, whole.
+                guard element.attributes.count == 1, let setAmount = field.setAmount else { continue }
+                let amount = try Self.amount(element)
+                setAmount(&message, amount)
+                if field.name == "amount", element.text != amount.decimalText { message.sourceAmountText = element.text }
+            } else if !field.set(&message, [element.text]) {
+                continue
+            }
+            consumed[taken[number]] = true
+            if prefix.isEmpty, element.key != entry.places[0] { message.sourcePositions[entry.places[0]] = element.key }
+        }
+        for index in emptyGroups where isWrittenByItself(elements[index], among: elements, prefix: prefix) { consumed[index] = true }
+        for (index, element) in elements.enumerated() where !consumed[index] {
+            message.unmapped.append(contentsOf: element.unmappedFields)
+        }
+        for (number, entry) in entries.enumerated() where entry.requiredToDecode && taken[number] < 0 {
+            let path = entry.places[0]
+            throw ISO20022Error(.missingElement, path: ISO20022Document.location(of: path, block: 0, in: rootElement),
+                                reason: "\(path) is required")
+        }
+    }
+
+    /// The canonical values of `message` to write, and the defaults, in a writer for this message.
+    func encode(_ message: PaymentMessage, creationDateTime: String?) throws(ISO20022Error) -> XMLWriter {
+        var writer = XMLWriter(root: kind == nil ? "AppHdr" : "Document",
+                               namespace: ISO20022MessageDefinition.namespacePrefix + self.message)
+        for entry in entries {
+            let field = entry.field
+            if entry.requiredToEncode, field.text(of: message) == nil {
+                throw ISO20022Error(.cannotEncode, path: rootElement + "/" + entry.places[0],
+                                    reason: "\(self.message) requires \(entry.places[0]) (\(field.name))")
+            }
+            if let amount = field.amount?(message) {
+                var text = amount.decimalText
+                if field.name == "amount", let written = message.sourceAmountText,
+                   (try? Amount(parsing: written, currency: amount.currency)) == amount { text = written }
+                var leaf = XMLNode(name: "", text: text)
+                leaf.attributes = [("Ccy", amount.currency.code)]
+                writer.values.append(XMLWriter.Value(places: entry.places, leaf: leaf))
+                continue
+            }
+            for (index, text) in field.values(message).enumerated() {
+                // A list's later values at later occurrences of its place (`RmtInf/Ustrd[2]`).
+                let places = index == 0 ? entry.places : [entry.places[0] + "[\(index + 1)]"]
+                writer.values.append(XMLWriter.Value(places: places, leaf: XMLNode(name: "", text: text)))
+            }
+        }
+        for value in defaults {
+            // The value kept from the source (or set by the caller) at that path comes first.
+            guard let text = message.unmappedValue(value.path)
+                    ?? (value.now ? creationDateTime ?? XMLWriter.nowUTC() : value.literal ?? value.field?.text(of: message)) else { continue }
+            writer.defaults.append((value.path, text))
+        }
+        return writer
+    }
+
+    /// The element below `Document` (or `AppHdr`) the paths start at.
+    var rootElement: String {
+        ISO20022Schema.shared.roots[message]?.element ?? message
+    }
+
+    /// Whether the element is in the first transaction: not in a later occurrence of a nested
+    /// transaction element (`PmtInf/CdtTrfTxInf[2]/…`); the block number covers a top-level one.
+    private func isInFirstTransaction(_ element: ISO20022Document.Element) -> Bool {
+        guard transactionSteps.count > 1, let indexed = element.indexedPath else { return true }
+        var position = 0
+        var first = true
+        _ = ISO20022Path.forEachStep(indexed[...]) { name, occurrence in
+            guard position < transactionSteps.count, name == transactionSteps[position] else { return false }
+            if position == transactionSteps.count - 1, occurrence > 1 { first = false }
+            position += 1
+            return true
+        }
+        return first
+    }
+
+    /// Whether an empty element is one the writer writes by itself: a required group whose every
+    /// part is optional (pain.001 `InitgPty`, `Dbtr`), below required elements only, in a parent
+    /// that has other content.
+    private func isWrittenByItself(_ element: ISO20022Document.Element, among elements: [ISO20022Document.Element],
+                                   prefix: String) -> Bool {
+        let schema = ISO20022Schema.shared
+        guard element.indexedPath == nil, let root = schema.roots[message] else { return false }
+        var type = root.type
+        var required = true
+        let resolved = ISO20022Path.forEachStep(element.path.dropFirst(prefix.count)) { name, _ in
+            guard let particle = schema.particles(of: type).first(where: { $0.name == name }) else { return false }
+            required = required && particle.minOccurs > 0
+            type = particle.type
+            return required
+        }
+        guard resolved, required, schema.isOptionalGroup(type), let slash = element.path.lastIndex(of: "/") else { return false }
+        let parent = element.path[...slash]
+        return elements.contains { $0.block == element.block && $0.path != element.path && $0.path.hasPrefix(parent) }
+    }
+
+    /// `<IntrBkSttlmAmt Ccy="EUR">100.00</IntrBkSttlmAmt>` as an ``Amount``.
+    static func amount(_ element: ISO20022Document.Element) throws(ISO20022Error) -> Amount {
+        guard let code = element.attributes["Ccy"] else {
+            throw ISO20022Error(.missingElement, path: element.location + "@Ccy", line: element.line, reason: "the amount has no Ccy attribute")
+        }
+        guard let currency = Currency(code), currency.code == code else {
+            throw ISO20022Error(.invalidValue, path: element.location + "@Ccy", line: element.line, reason: "unknown currency '\(code)'")
+        }
+        do {
+            return try Amount(parsing: element.text, currency: currency)
+        } catch {
+            throw ISO20022Error(.invalidValue, path: element.location, line: element.line,
+                                reason: "'\(element.text)' is not a \(code) amount: \(error)")
+        }
+    }
+}
