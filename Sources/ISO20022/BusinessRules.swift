@@ -42,18 +42,12 @@ public enum ISO20022BusinessRules {
         return problems + groupTotalProblems(document)
     }
 
-    /// NbOfTxs and CtrlSum of a credit transfer against its transactions.
+    /// NbOfTxs and CtrlSum of a credit transfer against its transactions (their amounts at the
+    /// mapping's first amount place).
     static func groupTotalProblems(_ document: ISO20022Document) -> [ISO20022Problem] {
-        switch document.definition {
-        case .pacs008:
-            return checkGroupTotals(document, count: document.blockCounts["CdtTrfTxInf"] ?? 0, amountPath: "CdtTrfTxInf/IntrBkSttlmAmt")
-        case .pain001:
-            // Each transaction carries exactly one (mandatory) EndToEndId: counting them counts the transactions.
-            let count = document.elements.filter { $0.path == "PmtInf/CdtTrfTxInf/PmtId/EndToEndId" }.count
-            return checkGroupTotals(document, count: count, amountPath: "PmtInf/CdtTrfTxInf/Amt/InstdAmt")
-        default:
-            return []
-        }
+        let mapping = document.definition.mapping
+        guard mapping.kind == .creditTransfer, let amount = mapping.entries.first(where: { $0.field.form == .amount }) else { return [] }
+        return checkGroupTotals(document, count: document.transactionsPresent, amountPath: amount.places[0])
     }
 
     /// NbOfTxs equals the number of transactions; CtrlSum, when present, equals the sum of their amounts.

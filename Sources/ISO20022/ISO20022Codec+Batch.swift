@@ -126,13 +126,6 @@ extension ISO20022MessageDefinition {
     /// The element that repeats once per transaction directly under the message element, for the
     /// messages that carry batches.
     var transactionBlock: String? {
-        switch self {
-        case .pacs008: return "CdtTrfTxInf"
-        case .pacs002: return "TxInfAndSts"
-        case .pacs004, .pacs028: return "TxInf"
-        case .pain001: return "PmtInf"
-        case .pain002: return "OrgnlPmtInfAndSts"
-        case .camt056, .camt029: return nil
-        }
+        mapping.transactionSteps.first
     }
 }

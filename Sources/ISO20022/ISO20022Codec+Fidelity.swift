@@ -37,7 +37,7 @@ extension ISO20022Codec {
                     lost.append(field)
                 }
             } else if let key = ISO20022Codec.translated(field.key, from: sourceDefinition, to: definition)
-                        .first(where: { schema.places($0, from: definition.schemaRoot.type) }) {
+                        .first(where: { schema.places($0, from: definition.schemaRoot.type, value: sourceDefinition == definition ? nil : field.value) }) {
                 var placed = field
                 placed.key = key
                 document.append(placed)
@@ -80,15 +80,14 @@ extension ISO20022Codec {
     /// payment information's `PmtInf/DbtrAcct`; a pacs.002 `TxInfAndSts` is a pain.002
     /// `OrgnlPmtInfAndSts/TxInfAndSts`).
     static func translated(_ key: String, from source: ISO20022MessageDefinition, to target: ISO20022MessageDefinition) -> [String] {
-        guard source != target else { return [key] }
-        let rules: [(from: String, to: [String])]
-        switch (source, target) {
-        case (.pacs008, .pain001): rules = [("CdtTrfTxInf", ["PmtInf/CdtTrfTxInf", "PmtInf"])]
-        case (.pain001, .pacs008): rules = [("PmtInf/CdtTrfTxInf", ["CdtTrfTxInf"]), ("PmtInf", ["CdtTrfTxInf"])]
-        case (.pacs002, .pain002): rules = [("TxInfAndSts", ["OrgnlPmtInfAndSts/TxInfAndSts"])]
-        case (.pain002, .pacs002): rules = [("OrgnlPmtInfAndSts/TxInfAndSts", ["TxInfAndSts"])]
-        default: rules = []
-        }
+        let from = source.mapping.transactionSteps, to = target.mapping.transactionSteps
+        guard source != target, from != to, !from.isEmpty, !to.isEmpty else { return [key] }
+        // From the mapping tables' transaction elements: the source's transaction goes to the
+        // target's, then to the levels around it; a level around the source's goes to the target's
+        // transaction.
+        func levels(_ steps: [String]) -> [String] { (1..<steps.count).reversed().map { steps.prefix($0).joined(separator: "/") } }
+        let rules: [(from: String, to: [String])] = [(from.joined(separator: "/"), [to.joined(separator: "/")] + levels(to))]
+            + levels(from).map { ($0, [to.joined(separator: "/")]) }
         var keys = [key]
         for rule in rules {
             // The rule's last element keeps its occurrence (`CdtTrfTxInf[2]/…`); a moved payment
@@ -114,7 +113,9 @@ extension ISO20022Codec {
 extension ISO20022Schema {
     /// Whether the schema has a place for the leaf or attribute at `key` (an indexed path below an
     /// element of type `root`): each name an element of its parent's type, open content taking any.
-    func places(_ key: String, from root: String) -> Bool {
+    /// With `value` (a translation), the place's type must also accept it (another version's
+    /// longer text or other date form is a loss, not an invalid document).
+    func places(_ key: String, from root: String, value: String? = nil) -> Bool {
         let (path, attribute) = ISO20022Path.split(key)
         var type = root
         var open = false
@@ -127,9 +128,13 @@ extension ISO20022Schema {
         }
         if open { return true }
         guard resolved else { return false }
+        func accepts(_ simple: String) -> Bool { value.map { simpleTypes[simple]?.violation(of: $0) == nil } ?? true }
         switch complexTypes[type]?.form {
-        case .simple?: return attribute.map { name in complexTypes[type]!.attributes.contains { $0.name == name } } ?? true
-        case nil: return attribute == nil && simpleTypes[type] != nil
+        case .simple?:
+            let content = complexTypes[type]!
+            guard let name = attribute else { return accepts(content.base) }
+            return content.attributes.first { $0.name == name }.map { accepts($0.type) } ?? false
+        case nil: return attribute == nil && simpleTypes[type] != nil && accepts(type)
         // An empty group: the writer checks that every child is optional.
         case .sequence?: return attribute == nil
         default: return false

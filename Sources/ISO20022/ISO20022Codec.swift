@@ -57,10 +57,10 @@ public struct ISO20022Codec: Sendable {
     /// a status request as pacs.028.001.03, a cancellation request as camt.056.001.08 and a
     /// resolution of investigation as camt.029.001.09.
     ///
-    /// Credit transfers and status reports have two messages each: a message whose `source.version`
-    /// names pain.001.001.09 (pain.002.001.10) is written as the customer-to-bank message it was read
-    /// from; any other, whatever its source (ISO 8583, pacs, built in code), as the interbank pacs.008
-    /// (pacs.002). Use ``encode(_:as:creationDateTime:)`` to choose.
+    /// A kind may have several messages (pacs.008.001.08 and .13, pain.001 for credit transfers;
+    /// pacs.002 and pain.002 for status reports): a message read from one of them is written as it;
+    /// any other (ISO 8583, built in code) as the one named above. Use
+    /// ``encode(_:as:creationDateTime:)`` to choose.
     ///
     /// - Parameter creationDateTime: `GrpHdr/CreDtTm` (`Assgnmt/CreDtTm` in camt) when the message
     ///   carries none in `unmapped`; the current UTC time when nil.
@@ -127,17 +127,44 @@ public struct ISO20022Codec: Sendable {
     /// kept leaves of the business header.
     static func encodeTree(_ message: PaymentMessage, as definition: ISO20022MessageDefinition, creationDateTime: String?)
         throws(ISO20022Error) -> (writer: XMLWriter, tree: XMLNode, lost: [UnmappedField], header: [UnmappedField]) {
-        let placement = ISO20022Codec.placement(of: message, in: definition)
+        var placement = ISO20022Codec.placement(of: message, in: definition)
         let writer = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
         let samePlaces = message.iso20022Source == definition
-        let tree = try writer.tree(keeping: placement.document, positions: samePlaces ? message.sourcePositions : [:])
-        // A kept leaf whose one place the canonical value took (a transaction's ChrgBr where the
-        // target has one at the payment information) is lost as well.
-        var lost = placement.lost
-        for key in tree.overwritten {
-            if let index = placement.document.firstIndex(where: { $0.key == key }) { lost.append(placement.sources[index]) }
+        var dropped: [UnmappedField] = []
+        while true {
+            let tree = try writer.tree(keeping: placement.document, positions: samePlaces ? message.sourcePositions : [:])
+            // A kept leaf whose one place the canonical value took (a transaction's ChrgBr where the
+            // target has one at the payment information) is lost as well.
+            var lost = placement.lost + dropped
+            for key in tree.overwritten {
+                if let index = placement.document.firstIndex(where: { $0.key == key }) { lost.append(placement.sources[index]) }
+            }
+            guard !samePlaces, !placement.document.isEmpty else { return (writer, tree.message, lost, placement.header) }
+            // Translated, kept leaves may fit no longer together (a choice given both ways, a group
+            // whose required part the other version lacks): the group the schema check names is lost.
+            do {
+                _ = try writer.text(of: tree.message)
+                return (writer, tree.message, lost, placement.header)
+            } catch {
+                guard let group = keptGroup(named: error, in: placement.document, under: definition.messageElement) else { throw error }
+                for index in placement.document.indices.reversed() where ISO20022Path.split(placement.document[index].key).path.isWithin(group) {
+                    dropped.append(placement.sources[index])
+                    placement.document.remove(at: index)
+                    placement.sources.remove(at: index)
+                }
+            }
         }
-        return (writer, tree.message, lost, placement.header)
+    }
+
+    /// The innermost element on the path of a schema error (`root/…`) that holds kept leaves, or nil.
+    private static func keptGroup(named error: ISO20022Error, in kept: [UnmappedField], under root: String) -> Substring? {
+        guard let path = error.path, path.hasPrefix(root + "/") else { return nil }
+        var group = path.dropFirst(root.count + 1)
+        while !group.isEmpty {
+            if kept.contains(where: { ISO20022Path.split($0.key).path.isWithin(group) }) { return group }
+            group = group.lastIndex(of: "/").map { group[..<$0] } ?? ""
+        }
+        return nil
     }
 
     /// The `Document` alone, before the kept leaves join it.
@@ -153,10 +180,11 @@ public struct ISO20022Codec: Sendable {
     /// The message ``encode(_:creationDateTime:)`` writes for `message`: by kind, and for the kinds
     /// with a pain and a pacs message by `source.version`.
     static func definition(for message: PaymentMessage) throws(ISO20022Error) -> ISO20022MessageDefinition {
-        let source = message.iso20022Source
+        // The message it was read from, when that carries its kind (a pain.001, a pacs.008.001.13).
+        if let source = message.iso20022Source, source.kind == message.kind { return source }
         switch message.kind {
-        case .creditTransfer: return source == .pain001 ? .pain001 : .pacs008
-        case .statusReport: return source == .pain002 ? .pain002 : .pacs002
+        case .creditTransfer: return .pacs008
+        case .statusReport: return .pacs002
         case .paymentReturn: return .pacs004
         case .statusRequest: return .pacs028
         case .cancellationRequest: return .camt056

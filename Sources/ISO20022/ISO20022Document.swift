@@ -1,15 +1,37 @@
 import PaymentModel
 
-/// The ISO 20022 messages this codec reads and writes.
-public enum ISO20022MessageDefinition: String, Sendable, Hashable, CaseIterable {
-    case pacs008 = "pacs.008.001.08"
-    case pacs002 = "pacs.002.001.10"
-    case pacs004 = "pacs.004.001.09"
-    case pacs028 = "pacs.028.001.03"
-    case camt056 = "camt.056.001.08"
-    case camt029 = "camt.029.001.09"
-    case pain001 = "pain.001.001.09"
-    case pain002 = "pain.002.001.10"
+/// An ISO 20022 message this codec reads and writes: one with a mapping table in
+/// specs/iso20022/mappings (and so a schema in specs/iso20022). A new message version is data: its
+/// XSD and its table; `tools/iso20022/schema_tables.py` then lists both for the build.
+public struct ISO20022MessageDefinition: RawRepresentable, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// The message identifier: `pacs.008.001.08`.
+    public let rawValue: String
+
+    /// The message named `rawValue`, when a shipped mapping table maps it.
+    public init?(rawValue: String) {
+        guard ISO20022MessageMapping.shipped(rawValue)?.kind != nil else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(shipped rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public static let pacs008 = ISO20022MessageDefinition(shipped: "pacs.008.001.08")
+    public static let pacs002 = ISO20022MessageDefinition(shipped: "pacs.002.001.10")
+    public static let pacs004 = ISO20022MessageDefinition(shipped: "pacs.004.001.09")
+    public static let pacs028 = ISO20022MessageDefinition(shipped: "pacs.028.001.03")
+    public static let camt056 = ISO20022MessageDefinition(shipped: "camt.056.001.08")
+    public static let camt029 = ISO20022MessageDefinition(shipped: "camt.029.001.09")
+    public static let pain001 = ISO20022MessageDefinition(shipped: "pain.001.001.09")
+    public static let pain002 = ISO20022MessageDefinition(shipped: "pain.002.001.10")
+
+    /// Every message with a shipped mapping table, in the order of the tables.
+    public static let allCases: [ISO20022MessageDefinition] = ISO20022MessageMapping.shippedFiles.compactMap { file, _ in
+        ISO20022MessageDefinition(rawValue: String(file.dropLast(".yaml".count)))
+    }
+
+    public var description: String { rawValue }
 
     /// The namespace of the Document element.
     public var namespace: String { ISO20022MessageDefinition.namespacePrefix + rawValue }
@@ -93,9 +115,12 @@ extension ISO20022Document {
     /// How many transactions the document carries: the occurrences of its repeatable transaction
     /// block (`CdtTrfTxInf`, `TxInfAndSts`, `TxInf`, `PmtInf`), and in a pain.001 the credit
     /// transfers of every payment information; 1 when it has none.
-    public var transactionCount: Int {
-        if definition == .pain001 { return max(nestedTransactions().count, 1) }
-        return ISO20022Document.transactionBlocks.compactMap { blockCounts[$0] }.max() ?? 1
+    public var transactionCount: Int { max(transactionsPresent, 1) }
+
+    /// The transactions the document has, 0 when none.
+    var transactionsPresent: Int {
+        if definition == .pain001 { return nestedTransactions().count }
+        return ISO20022Document.transactionBlocks.compactMap { blockCounts[$0] }.max() ?? 0
     }
 
     /// The document as if it carried only its transaction `index` (0-based, below

@@ -141,19 +141,6 @@ public struct ISO20022MessageMapping: Sendable {
         }
         return mappings
     }()
-
-    /// The mapping files, embedded at build time (one line per message supported).
-    static let shippedFiles: [(String, [UInt8])] = [
-        ("pacs.008.001.08.yaml", PackageResources.pacs_008_001_08_yaml),
-        ("pacs.002.001.10.yaml", PackageResources.pacs_002_001_10_yaml),
-        ("pacs.004.001.09.yaml", PackageResources.pacs_004_001_09_yaml),
-        ("pacs.028.001.03.yaml", PackageResources.pacs_028_001_03_yaml),
-        ("camt.056.001.08.yaml", PackageResources.camt_056_001_08_yaml),
-        ("camt.029.001.09.yaml", PackageResources.camt_029_001_09_yaml),
-        ("pain.001.001.09.yaml", PackageResources.pain_001_001_09_yaml),
-        ("pain.002.001.10.yaml", PackageResources.pain_002_001_10_yaml),
-        ("head.001.001.02.yaml", PackageResources.head_001_001_02_yaml),
-    ]
 }
 
 extension ISO20022MessageDefinition {

@@ -6,7 +6,7 @@ import PaymentModel
 struct ISO20022SimpleType: @unchecked Sendable {
     /// The XSD built-in type the restriction starts from.
     enum Base: String, Sendable {
-        case string, decimal, date, dateTime, time, boolean
+        case string, decimal, date, dateTime, time, boolean, base64Binary, gYear
     }
 
     let name: String
@@ -62,6 +62,13 @@ struct ISO20022SimpleType: @unchecked Sendable {
             if !ISO20022SimpleType.isDateTime(value) { return "'\(value)' is not an xs:dateTime (YYYY-MM-DDThh:mm:ss, optional fraction and time zone)" }
         case .time: if !ISO20022SimpleType.isTime(value) { return "'\(value)' is not an xs:time (hh:mm:ss, optional fraction and time zone)" }
         case .boolean: if !["true", "false", "1", "0"].contains(value) { return "'\(value)' is not an xs:boolean" }
+        case .gYear: if !ISO20022SimpleType.isYear(value) { return "'\(value)' is not an xs:gYear (YYYY, with an optional time zone)" }
+        case .base64Binary:
+            // Lengths count the octets the text stands for.
+            guard let octets = Data(base64Encoded: value.filter { !$0.isWhitespace }) else { return "the value is not xs:base64Binary" }
+            if let minLength, octets.count < minLength { return "\(name) has minLength \(minLength) octets; the value has \(octets.count)" }
+            if let maxLength, octets.count > maxLength { return "\(name) has maxLength \(maxLength) octets; the value has \(octets.count)" }
+            return nil
         }
         if minLength != nil || maxLength != nil {
             let length = value.unicodeScalars.count
@@ -136,6 +143,16 @@ struct ISO20022SimpleType: @unchecked Sendable {
         let bytes = Array(value.utf8)
         guard let end = timePart(bytes, from: 0) else { return false }
         return isTimeZone(bytes, from: end)
+    }
+
+    static func isYear(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        var index = bytes.first == UInt8(ascii: "-") ? 1 : 0
+        let start = index
+        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        // Four digits, or more without a leading zero.
+        guard index - start >= 4, index - start == 4 || bytes[start] != UInt8(ascii: "0") else { return false }
+        return isTimeZone(bytes, from: index)
     }
 
     /// `YYYY-MM-DD` (four or more year digits, an optional leading `-`) with a valid day; where it ends.

@@ -383,3 +383,10 @@ private extension Substring {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension Substring {
+    /// Whether this indexed path is `group` or below it (`A/B[2]/C` is within `A/B[2]`, not `A/B`).
+    func isWithin(_ group: Substring) -> Bool {
+        hasPrefix(group) && (count == group.count || self[index(startIndex, offsetBy: group.count)] == "/")
+    }
+}

@@ -50,7 +50,7 @@ import Testing
         ("  - {to: messageId, at: GrpHdr/MsgId, required: true}", "  - {to: purpose, at: GrpHdr/PmtTpInf/SvcLvl/Cd}", "7:61",
          "already the place of another field"),
         ("transaction: CdtTrfTxInf", "transaction: GrpHdr", "4:14", "not a repeatable element"),
-        ("message: pacs.008.001.08", "message: pacs.008.001.13", "1:10", "no schema for 'pacs.008.001.13'"),
+        ("message: pacs.008.001.08", "message: pacs.008.001.99", "1:10", "no schema for 'pacs.008.001.99'"),
         ("kind: creditTransfer", "kind: transfer", "2:7", "'transfer' is not one of"),
     ]
 

@@ -84,7 +84,10 @@ extension SchemaFidelityTests {
 @Suite struct SchemaTranslationTests {
     static let pairs: [(ISO20022MessageDefinition, ISO20022MessageDefinition)] = [
         (.pacs008, .pain001), (.pain001, .pacs008), (.pacs002, .pain002), (.pain002, .pacs002),
+        // Between versions of one message: a new version is a schema and a mapping table.
+        (pacs008v13, .pacs008), (.pacs008, pacs008v13), (.pain001, pacs008v13),
     ]
+    static let pacs008v13 = ISO20022MessageDefinition(rawValue: "pacs.008.001.13")!
 
     @Test(arguments: pairs.map { "\($0.0.rawValue)>\($0.1.rawValue)" })
     func translationCarriesOrListsEveryKeptLeaf(_ pair: String) throws {
@@ -99,7 +102,7 @@ extension SchemaFidelityTests {
             for index in messages.indices {
                 // What the target requires and the source does not carry, as a gateway's configuration gives it.
                 switch target {
-                case .pacs008:
+                case .pacs008, Self.pacs008v13:
                     messages[index].settlementMethod = messages[index].settlementMethod ?? "CLRG"
                     messages[index].chargeBearer = messages[index].chargeBearer ?? "SLEV"
                     messages[index].creditorAgent = messages[index].creditorAgent ?? "NOTPROVIDED"

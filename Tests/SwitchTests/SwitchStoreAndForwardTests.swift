@@ -280,7 +280,8 @@ extension SwitchStoreAndForwardTests {
         let kept = try ISO8583Message(decoding: try #require(claims.first?.sent), dialect: SwitchFixtures.iso87ascii)
         #expect(kept.string(2) == SwitchFixtures.pan, "the reversal needs the card number")
         #expect(kept.string(35)?.allSatisfy { $0 == "0" } == true && kept.bytes(52) == [UInt8](repeating: 0, count: 8))
-        // The host still got them.
+        // The host still got them (the claim is written before the request leaves: wait for it).
+        #expect(SwitchHarness.wait { host.requests.contains { $0.mti.description == "0200" } })
         let sent = try #require(host.requests.first { $0.mti.description == "0200" })
         #expect(sent.string(35)?.hasPrefix(SwitchFixtures.pan) == true)
         #expect(try pos.receive()?.string(39) == "00")

@@ -20,6 +20,7 @@ and exits 1 when any document is invalid.
 """
 import argparse
 import datetime
+import base64
 import random
 import re
 import subprocess
@@ -31,12 +32,13 @@ from xml.sax.saxutils import escape, quoteattr
 
 ROOT = Path(__file__).resolve().parents[2]
 XS = "{http://www.w3.org/2001/XMLSchema}"
-MESSAGES = ["pacs.008.001.08", "pacs.002.001.10", "pacs.004.001.09", "pacs.028.001.03",
+MESSAGES = ["pacs.008.001.08", "pacs.008.001.13", "pacs.002.001.10", "pacs.004.001.09", "pacs.028.001.03",
             "camt.056.001.08", "camt.029.001.09", "pain.001.001.09", "pain.002.001.10"]
 # Transaction blocks, as paths below the message element: the first is the one counted as the
 # document's transactions (its ancestors occur exactly once); the others just always occur 1-3 times.
 BLOCKS = {
     "pacs.008.001.08": ["CdtTrfTxInf"],
+    "pacs.008.001.13": ["CdtTrfTxInf"],
     "pacs.002.001.10": ["TxInfAndSts", "OrgnlGrpInfAndSts"],
     "pacs.004.001.09": ["TxInf"],
     "pacs.028.001.03": ["TxInf"],
@@ -152,6 +154,8 @@ PATTERNS = {
     "[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}": iban,
     "[0-9]{1,15}": lambda rng: str(rng.choice([1, 2, 3, rng.randint(1, 999), rng.randint(1, 999_999)])),
     "[0-9]{2}": lambda rng: f"{rng.randint(0, 99):02d}",
+    "([0-9A-F][0-9A-F]){32}": lambda rng: f"{rng.getrandbits(256):064X}",
+    "[0-9a-fA-F]+": lambda rng: f"{rng.getrandbits(8 * rng.randint(1, 16)):x}",
 }
 
 
@@ -304,6 +308,10 @@ class Document:
             return date_time(rng, base)
         if base == "xs:boolean":
             return rng.choice(["true", "false"])
+        if base == "xs:base64Binary":
+            return base64.b64encode(rng.randbytes(rng.randint(int(facets.get("minLength", 1)), 48))).decode()
+        if base == "xs:gYear":
+            return str(rng.randint(1990, 2030))
         if base != "xs:string":
             sys.exit(f"{type_name}: unsupported base type {base}")
         low, high = int(facets.get("minLength", 1)), int(facets.get("maxLength", 35))
