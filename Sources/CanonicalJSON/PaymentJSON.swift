@@ -26,7 +26,6 @@ public enum PaymentJSON {
         add("expiry", payment.expiry.map { unmask ? $0.revealed : $0.description })
         add("processing", payment.processing?.description)
         add("amount", payment.amount?.decimalText)
-        add("sourceAmountText", payment.sourceAmountText)
         add("currency", payment.amount?.currency.code)
         add("stan", payment.stan)
         add("rrn", payment.rrn)
@@ -45,45 +44,15 @@ public enum PaymentJSON {
         add("emv", shown(payment.emv))
         add("pinBlock", shown(payment.pinBlock))
         add("originalStan", payment.original?.stan)
-        add("messageId", payment.identifiers.messageId)
-        add("instructionId", payment.identifiers.instructionId)
-        add("endToEndId", payment.identifiers.endToEndId)
-        add("transactionId", payment.identifiers.transactionId)
-        add("uetr", payment.identifiers.uetr)
-        add("instructingAgent", payment.instructingAgent)
-        add("instructedAgent", payment.instructedAgent)
-        add("debtorName", payment.debtor?.name)
-        add("debtorIBAN", shown(iban: payment.debtor?.iban))
-        add("debtorAccount", payment.debtor?.otherAccount)
-        add("debtorAgent", payment.debtorAgent)
-        add("creditorName", payment.creditor?.name)
-        add("creditorIBAN", shown(iban: payment.creditor?.iban))
-        add("creditorAccount", payment.creditor?.otherAccount)
-        add("creditorAgent", payment.creditorAgent)
-        add("settlementDate", payment.settlementDate)
-        add("settlementMethod", payment.settlementMethod)
-        add("chargeBearer", payment.chargeBearer)
-        add("status", payment.status)
-        add("instructionPriority", payment.instructionPriority)
-        add("serviceLevel", payment.serviceLevel)
-        add("localInstrument", payment.localInstrument)
-        add("categoryPurpose", payment.categoryPurpose)
-        add("purpose", payment.purpose)
-        add("creditorReference", payment.creditorReference)
-        add("ultimateDebtorName", payment.ultimateDebtorName)
-        add("ultimateCreditorName", payment.ultimateCreditorName)
-        add("clearingSystem", payment.clearingSystem)
-        add("statusReason", payment.statusReason)
-        if let header = payment.businessHeader {
-            add("headerFrom", header.from)
-            add("headerTo", header.to)
-            add("businessMessageId", header.businessMessageId)
-            add("headerMessageDefinition", header.messageDefinitionId)
-            add("businessService", header.businessService)
-            add("headerCreationDate", header.creationDate)
-            add("copyDuplicate", header.copyDuplicate)
-            add("possibleDuplicate", header.possibleDuplicate.map { $0 ? "true" : "false" })
-            add("priority", header.priority)
+        // The credit transfer values, named as the ISO 20022 mapping tables name them.
+        for field in TransferField.all where field.form != .list {
+            if field.form == .amount {
+                guard field.name != "amount", let amount = field.amount?(payment) else { continue }
+                add(field.name, amount.decimalText)
+                add(field.name + "Currency", amount.currency.code)
+            } else {
+                add(field.name, field.name.hasSuffix("IBAN") ? shown(iban: field.text(of: payment)) : field.text(of: payment))
+            }
         }
         add("sourceFormat", payment.source?.format)
         add("sourceVersion", payment.source?.version)
@@ -92,8 +61,13 @@ public enum PaymentJSON {
 
     public static func render(_ payment: PaymentMessage, unmask: Bool) -> String {
         var json = "{" + members(payment, unmask: unmask).map { "\(MessageJSON.quote($0.0)):\(MessageJSON.quote($0.1))" }.joined(separator: ",")
-        if !payment.remittanceInformation.isEmpty {
-            json += ",\"remittanceInformation\":[" + payment.remittanceInformation.map(MessageJSON.quote).joined(separator: ",") + "]"
+        for field in TransferField.all where field.form == .list {
+            let lines = field.values(payment)
+            if !lines.isEmpty { json += ",\(MessageJSON.quote(field.name)):[" + lines.map(MessageJSON.quote).joined(separator: ",") + "]" }
+        }
+        if !payment.sourceTexts.isEmpty {
+            json += ",\"sourceTexts\":{" + payment.sourceTexts.sorted { $0.key < $1.key }
+                .map { "\(MessageJSON.quote($0.key)):\(MessageJSON.quote($0.value))" }.joined(separator: ",") + "}"
         }
         if !payment.sourcePositions.isEmpty {
             json += ",\"sourcePositions\":{" + payment.sourcePositions.sorted { $0.key < $1.key }
@@ -125,54 +99,31 @@ public enum PaymentJSON {
                 throw CanonicalJSONError("\"amount\" \(amount) is not a \(currency.code) amount: \(error)")
             }
         }
-        payment.identifiers.messageId = string("messageId")
-        payment.identifiers.instructionId = string("instructionId")
-        payment.identifiers.endToEndId = string("endToEndId")
-        payment.identifiers.transactionId = string("transactionId")
-        payment.identifiers.uetr = string("uetr")
-        payment.instructingAgent = string("instructingAgent")
-        payment.instructedAgent = string("instructedAgent")
-        if string("debtorName") != nil || string("debtorIBAN") != nil || string("debtorAccount") != nil {
-            payment.debtor = Party(name: string("debtorName"), iban: string("debtorIBAN"), otherAccount: string("debtorAccount"))
+        for field in TransferField.all {
+            switch field.form {
+            case .text: if let value = string(field.name) { _ = field.set(&payment, [value]) }
+            case .list: if let lines = object[field.name] as? [String] { _ = field.set(&payment, lines) }
+            case .amount:
+                guard field.name != "amount", let text = string(field.name) else { continue }
+                guard let code = string(field.name + "Currency"), let currency = Currency(code) else {
+                    throw CanonicalJSONError("\"\(field.name)\" needs a known \"\(field.name)Currency\"")
+                }
+                do {
+                    field.setAmount?(&payment, try Amount(parsing: text, currency: currency))
+                } catch {
+                    throw CanonicalJSONError("\"\(field.name)\" \(text) is not a \(currency.code) amount: \(error)")
+                }
+            }
         }
-        if string("creditorName") != nil || string("creditorIBAN") != nil || string("creditorAccount") != nil {
-            payment.creditor = Party(name: string("creditorName"), iban: string("creditorIBAN"), otherAccount: string("creditorAccount"))
-        }
-        payment.debtorAgent = string("debtorAgent")
-        payment.creditorAgent = string("creditorAgent")
-        payment.settlementDate = string("settlementDate")
-        payment.settlementMethod = string("settlementMethod")
-        payment.chargeBearer = string("chargeBearer")
-        payment.status = string("status")
-        payment.instructionPriority = string("instructionPriority")
-        payment.serviceLevel = string("serviceLevel")
-        payment.localInstrument = string("localInstrument")
-        payment.categoryPurpose = string("categoryPurpose")
-        payment.purpose = string("purpose")
-        payment.creditorReference = string("creditorReference")
-        payment.ultimateDebtorName = string("ultimateDebtorName")
-        payment.ultimateCreditorName = string("ultimateCreditorName")
-        payment.clearingSystem = string("clearingSystem")
-        payment.statusReason = string("statusReason")
         payment.stan = string("stan")
         payment.rrn = string("rrn")
         payment.result = string("result").flatMap { Int($0) }.flatMap(ResultCode.init)
-        if string("headerFrom") != nil || string("headerTo") != nil || string("businessMessageId") != nil {
-            var header = BusinessHeader(from: string("headerFrom"), to: string("headerTo"), businessMessageId: string("businessMessageId"),
-                                        messageDefinitionId: string("headerMessageDefinition"), businessService: string("businessService"),
-                                        creationDate: string("headerCreationDate"))
-            header.copyDuplicate = string("copyDuplicate")
-            header.possibleDuplicate = string("possibleDuplicate").map { $0 == "true" }
-            header.priority = string("priority")
-            payment.businessHeader = header
-        }
         if let format = string("sourceFormat"), let version = string("sourceVersion") {
             payment.source = PaymentMessage.Source(format: format, version: version)
         }
         if cardData { try parseCardData(string, into: &payment) }
-        payment.remittanceInformation = object["remittanceInformation"] as? [String] ?? []
         payment.sourcePositions = object["sourcePositions"] as? [String: String] ?? [:]
-        payment.sourceAmountText = string("sourceAmountText")
+        payment.sourceTexts = object["sourceTexts"] as? [String: String] ?? [:]
         for (key, value) in (object["unmapped"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) {
             payment.unmapped.append(UnmappedField(key: key, value: value))
         }

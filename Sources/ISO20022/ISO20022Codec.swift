@@ -8,7 +8,7 @@ public import PaymentModel
 /// to the canonical message; ``decodeBatch(_:)`` maps each. Every leaf the mapping does not cover is
 /// kept in ``PaymentMessage/unmapped`` under its indexed path (`CdtTrfTxInf[2]/PmtId/EndToEndId`,
 /// `RmtInf/Ustrd[2]`), and written back: as the message it was read from, in its place and schema
-/// order (``PaymentMessage/sourcePositions`` and ``PaymentMessage/sourceAmountText`` keep where
+/// order (``PaymentMessage/sourcePositions`` and ``PaymentMessage/sourceTexts`` keep where
 /// mapped values were and how an amount was written); as the other message of its kind, where that
 /// message has the same element (see ``encodeReportingLoss(_:as:creationDateTime:)``). Every
 /// document written is checked against the schema table first.

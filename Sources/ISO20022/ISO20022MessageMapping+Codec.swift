@@ -9,7 +9,7 @@ extension ISO20022MessageMapping {
     /// unmapped. Where the field was read from another place than its first, or from a later
     /// occurrence (`StsRsnInf[2]/Rsn/Cd`), ``PaymentMessage/sourcePositions`` notes it so that the
     /// encoder writes it back there. An amount keeps its lexical form when it is not the canonical
-    /// one (``PaymentMessage/sourceAmountText``).
+    /// one (``PaymentMessage/sourceTexts``).
     ///
     /// - Parameter prefix: what the element paths have before the mapping's paths (`AppHdr/` for
     ///   the header).
@@ -46,7 +46,7 @@ extension ISO20022MessageMapping {
                 guard element.attributes.count == 1, let setAmount = field.setAmount else { continue }
                 let amount = try Self.amount(element)
                 setAmount(&message, amount)
-                if field.name == "amount", element.text != amount.decimalText { message.sourceAmountText = element.text }
+                if element.text != amount.decimalText { message.sourceTexts[field.name] = element.text }
             } else if !field.set(&message, [element.text]) {
                 continue
             }
@@ -76,8 +76,9 @@ extension ISO20022MessageMapping {
             }
             if let amount = field.amount?(message) {
                 var text = amount.decimalText
-                if field.name == "amount", let written = message.sourceAmountText,
-                   (try? Amount(parsing: written, currency: amount.currency)) == amount { text = written }
+                if let written = message.sourceTexts[field.name], (try? Amount(parsing: written, currency: amount.currency)) == amount {
+                    text = written
+                }
                 var leaf = XMLNode(name: "", text: text)
                 leaf.attributes = [("Ccy", amount.currency.code)]
                 writer.values.append(XMLWriter.Value(places: entry.places, leaf: leaf))

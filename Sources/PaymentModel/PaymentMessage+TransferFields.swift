@@ -64,16 +64,43 @@ public struct TransferField: Sendable {
         byName[name]
     }
 
-    /// Every credit transfer field, in the canonical JSON's order.
+    /// Every credit transfer field, in the canonical JSON's order (lists, after the other members,
+    /// in this order too).
     public static let all: [TransferField] = {
-        /// A value of the debtor or creditor, creating the party on the first one set.
+        /// A value of a party, creating the party on the first one set.
         func partyField(_ name: String, _ party: any WritableKeyPath<PaymentMessage, Party?> & Sendable,
                         _ value: any WritableKeyPath<Party, String?> & Sendable) -> TransferField {
             TransferField(name, { $0[keyPath: party]?[keyPath: value] }, { message, text in
-                var updated = message[keyPath: party] ?? Party()
-                updated[keyPath: value] = text
-                message[keyPath: party] = updated
+                message[keyPath: party] = Party.updating(message[keyPath: party]) { $0[keyPath: value] = text }
             })
+        }
+        /// A part of a party's postal address.
+        func addressField(_ name: String, _ party: any WritableKeyPath<PaymentMessage, Party?> & Sendable,
+                          _ value: any WritableKeyPath<PostalAddress, String?> & Sendable) -> TransferField {
+            TransferField(name, { $0[keyPath: party]?.address?[keyPath: value] }, { message, text in
+                message[keyPath: party] = Party.updating(message[keyPath: party]) { party in
+                    var address = party.address ?? PostalAddress()
+                    address[keyPath: value] = text
+                    party.address = address
+                }
+            })
+        }
+        /// The identifiers and postal address of a party (`debtorLEI`, `creditorTown` …).
+        func partyDetails(_ prefix: String, _ party: any WritableKeyPath<PaymentMessage, Party?> & Sendable) -> [TransferField] {
+            [partyField(prefix + "LEI", party, \.lei), partyField(prefix + "BIC", party, \.bic),
+             partyField(prefix + "OtherId", party, \.otherId),
+             addressField(prefix + "Street", party, \.streetName), addressField(prefix + "BuildingNumber", party, \.buildingNumber),
+             addressField(prefix + "PostCode", party, \.postCode), addressField(prefix + "Town", party, \.townName),
+             addressField(prefix + "CountrySubDivision", party, \.countrySubDivision), addressField(prefix + "Country", party, \.country),
+             TransferField(name: prefix + "AddressLines", form: .list, values: { $0[keyPath: party]?.address?.lines ?? [] },
+                           set: { message, lines in
+                               message[keyPath: party] = Party.updating(message[keyPath: party]) { party in
+                                   var address = party.address ?? PostalAddress()
+                                   address.lines = lines
+                                   party.address = address
+                               }
+                               return true
+                           })]
         }
         /// A value of the business application header, creating the header on the first one set.
         func headerField(_ name: String, _ value: any WritableKeyPath<BusinessHeader, String?> & Sendable) -> TransferField {
@@ -111,12 +138,17 @@ public struct TransferField: Sendable {
             TransferField("categoryPurpose", { $0.categoryPurpose }, { $0.categoryPurpose = $1 }),
             TransferField("purpose", { $0.purpose }, { $0.purpose = $1 }),
             TransferField("creditorReference", { $0.creditorReference }, { $0.creditorReference = $1 }),
-            TransferField("ultimateDebtorName", { $0.ultimateDebtorName }, { $0.ultimateDebtorName = $1 }),
-            TransferField("ultimateCreditorName", { $0.ultimateCreditorName }, { $0.ultimateCreditorName = $1 }),
+            partyField("ultimateDebtorName", \.ultimateDebtor, \.name),
+            partyField("ultimateCreditorName", \.ultimateCreditor, \.name),
             TransferField("clearingSystem", { $0.clearingSystem }, { $0.clearingSystem = $1 }),
             TransferField("statusReason", { $0.statusReason }, { $0.statusReason = $1 }),
             TransferField(name: "remittanceInformation", form: .list, values: { $0.remittanceInformation },
                           set: { message, lines in message.remittanceInformation = lines; return true }),
+            TransferField(name: "instructedAmount", form: .amount, values: { $0.instructedAmount.map { [$0.decimalText] } ?? [] },
+                          set: { _, _ in false }, amount: { $0.instructedAmount }, setAmount: { $0.instructedAmount = $1 }),
+            TransferField("exchangeRate", { $0.exchangeRate }, { $0.exchangeRate = $1 }),
+        ] + partyDetails("debtor", \.debtor) + partyDetails("creditor", \.creditor)
+          + partyDetails("ultimateDebtor", \.ultimateDebtor) + partyDetails("ultimateCreditor", \.ultimateCreditor) + [
             headerField("headerFrom", \.from),
             headerField("headerTo", \.to),
             headerField("businessMessageId", \.businessMessageId),

@@ -230,15 +230,34 @@ public struct PaymentMessage: Sendable, Hashable {
         get { transfer[\.creditorReference] }
         set { transfer[\.creditorReference] = newValue }
     }
-    /// Name of the ultimate debtor, when another party than the debtor.
-    public var ultimateDebtorName: String? {
-        get { transfer[\.ultimateDebtorName] }
-        set { transfer[\.ultimateDebtorName] = newValue }
+    /// The ultimate debtor and creditor, when other parties than the debtor and creditor.
+    public var ultimateDebtor: Party? {
+        get { transfer[\.ultimateDebtor] }
+        set { transfer[\.ultimateDebtor] = newValue }
     }
-    /// Name of the ultimate creditor, when another party than the creditor.
+    public var ultimateCreditor: Party? {
+        get { transfer[\.ultimateCreditor] }
+        set { transfer[\.ultimateCreditor] = newValue }
+    }
+    /// Name of the ultimate debtor.
+    public var ultimateDebtorName: String? {
+        get { ultimateDebtor?.name }
+        set { ultimateDebtor = Party.updating(ultimateDebtor) { $0.name = newValue } }
+    }
+    /// Name of the ultimate creditor.
     public var ultimateCreditorName: String? {
-        get { transfer[\.ultimateCreditorName] }
-        set { transfer[\.ultimateCreditorName] = newValue }
+        get { ultimateCreditor?.name }
+        set { ultimateCreditor = Party.updating(ultimateCreditor) { $0.name = newValue } }
+    }
+    /// The amount the debtor instructed, in its currency, before conversion (pacs.008 `InstdAmt`),
+    /// and the exchange rate applied (`XchgRate`, as written).
+    public var instructedAmount: Amount? {
+        get { transfer[\.instructedAmount] }
+        set { transfer[\.instructedAmount] = newValue }
+    }
+    public var exchangeRate: String? {
+        get { transfer[\.exchangeRate] }
+        set { transfer[\.exchangeRate] = newValue }
     }
     /// Clearing system code of the settlement (TGT, EBA …).
     public var clearingSystem: String? {
@@ -253,11 +272,12 @@ public struct PaymentMessage: Sendable, Hashable {
         get { transfer[\.sourcePositions] }
         set { transfer[\.sourcePositions] = newValue }
     }
-    /// The amount as an ISO 20022 source wrote it (`100.5`, `1`), when that is not its canonical
-    /// text: written back so while the amount is unchanged.
-    public var sourceAmountText: String? {
-        get { transfer[\.sourceAmountText] }
-        set { transfer[\.sourceAmountText] = newValue }
+    /// Amounts as an ISO 20022 source wrote them (`100.5`, `1`), by canonical field name
+    /// (`amount`, `instructedAmount`), when that is not the canonical text: written back so while
+    /// the amount is unchanged.
+    public var sourceTexts: [String: String] {
+        get { transfer[\.sourceTexts] }
+        set { transfer[\.sourceTexts] = newValue }
     }
 
     // MARK: Provenance
@@ -326,11 +346,13 @@ private struct TransferGroup: Sendable, Hashable {
         var categoryPurpose: String?
         var purpose: String?
         var creditorReference: String?
-        var ultimateDebtorName: String?
-        var ultimateCreditorName: String?
+        var ultimateDebtor: Party?
+        var ultimateCreditor: Party?
+        var instructedAmount: Amount?
+        var exchangeRate: String?
         var clearingSystem: String?
         var sourcePositions: [String: String] = [:]
-        var sourceAmountText: String?
+        var sourceTexts: [String: String] = [:]
     }
 
     /// Out of line and shared until changed (copy on write): a card message carries one nil
@@ -497,19 +519,48 @@ public struct OriginalData: Sendable, Hashable {
     }
 }
 
-/// A debtor or creditor.
+/// A debtor, creditor or ultimate party: name, account, identifiers and postal address.
 public struct Party: Sendable, Hashable {
     public var name: String?
     /// IBAN, when the account is one.
     public var iban: String?
     /// Another account identification, when not an IBAN.
     public var otherAccount: String?
+    /// The organisation's legal entity identifier (ISO 17442).
+    public var lei: String?
+    /// The organisation's BIC (`AnyBIC`).
+    public var bic: String?
+    /// Another identification of the organisation (the first `Othr/Id`).
+    public var otherId: String?
+    public var address: PostalAddress?
 
     public init(name: String? = nil, iban: String? = nil, otherAccount: String? = nil) {
         self.name = name
         self.iban = iban
         self.otherAccount = otherAccount
     }
+
+    /// `party` (or a new one) with `change` applied; nil when nothing is left.
+    public static func updating(_ party: Party?, _ change: (inout Party) -> Void) -> Party? {
+        var updated = party ?? Party()
+        change(&updated)
+        return updated == Party() ? nil : updated
+    }
+}
+
+/// A postal address: structured parts and, or instead, address lines.
+public struct PostalAddress: Sendable, Hashable {
+    public var streetName: String?
+    public var buildingNumber: String?
+    public var postCode: String?
+    public var townName: String?
+    public var countrySubDivision: String?
+    /// ISO 3166 alpha-2.
+    public var country: String?
+    /// Unstructured lines (`AdrLine`), in order.
+    public var lines: [String] = []
+
+    public init() {}
 }
 
 /// A field the mapping does not cover, kept as its logical value; a sensitive one (PIN block,

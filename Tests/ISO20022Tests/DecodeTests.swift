@@ -5,6 +5,25 @@ import Testing
 
 /// Reading pacs.008 and pacs.002 into the canonical message.
 struct DecodeTests {
+    /// The instructed amount before conversion and the rate: canonical, written back as read
+    /// (`1105.5` stays `1105.5`); a pain.001 carries the rate (`XchgRateInf`) and names the
+    /// instructed amount as lost (its amount is the one instructed).
+    @Test func instructedAmountAndExchangeRate() throws {
+        let sample = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
+        let xml = sample.replacingOccurrences(of: "<ChrgBr>SLEV</ChrgBr>",
+                                              with: #"<InstdAmt Ccy="USD">1105.5</InstdAmt><XchgRate>0.9043</XchgRate><ChrgBr>SLEV</ChrgBr>"#)
+        let message = try ISO20022Codec().decode(xml)
+        #expect(message.instructedAmount == Amount(minorUnits: 110_550, currency: try #require(Currency("USD"))))
+        #expect(message.exchangeRate == "0.9043" && message.sourceTexts == ["instructedAmount": "1105.5"])
+        #expect(!message.unmapped.contains { $0.key.contains("InstdAmt") || $0.key.contains("XchgRate") })
+        let back = try ISO20022Codec.encode(message)
+        #expect(back.contains(#"<InstdAmt Ccy="USD">1105.5</InstdAmt>"#) && back.contains("<XchgRate>0.9043</XchgRate>"))
+        let pain = try ISO20022Codec.encodeReportingLoss(message, as: .pain001)
+        #expect(pain.lost.contains { $0.key == "instructedAmount" } && !pain.lost.contains { $0.key == "exchangeRate" })
+        #expect(pain.document.contains("<XchgRate>0.9043</XchgRate>"))
+        #expect(try Fixtures.xmllint(pain.document, schema: "pain.001.001.09").status == 0)
+    }
+
     @Test func validPacs008SampleMapsEveryField() throws {
         let message = try ISO20022Codec().decode(try Fixtures.sample("pacs.008.001.08_valid.xml"))
         #expect(message.kind == .creditTransfer && message.function == .request)
