@@ -101,8 +101,8 @@ public enum PaymentJSON {
         }
         for field in TransferField.all {
             switch field.form {
-            case .text: if let value = string(field.name) { _ = field.set(&payment, [value]) }
-            case .list: if let lines = object[field.name] as? [String] { _ = field.set(&payment, lines) }
+            case .text: if let value = string(field.name) { _ = field.set(&payment, text: value) }
+            case .list: if let lines = object[field.name] as? [String] { field.set(&payment, lines: lines) }
             case .amount:
                 guard field.name != "amount", let text = string(field.name) else { continue }
                 guard let code = string(field.name + "Currency"), let currency = Currency(code) else {

@@ -71,10 +71,12 @@ public struct ISO20022Document: Sendable, Hashable {
         /// (`CdtTrfTxInf/RmtInf/Ustrd[2]`); nil when every one is the first of its name.
         var indexedPath: String? = nil
 
-        /// The element as unmapped fields: its text under ``key``, each attribute under `key@name`.
-        var unmappedFields: [UnmappedField] {
-            [UnmappedField(key: key, value: text)]
-                + attributes.sorted { $0.key < $1.key }.map { UnmappedField(key: key + "@" + $0.key, value: $0.value) }
+        /// Appends the element as unmapped fields: its text under ``key``, each attribute under `key@name`.
+        func appendUnmapped(to fields: inout [UnmappedField]) {
+            let key = self.key
+            fields.append(UnmappedField(key: key, value: text))
+            guard !attributes.isEmpty else { return }
+            for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { fields.append(UnmappedField(key: key + "@" + name, value: value)) }
         }
 
         /// The path for ``PaymentMessage/unmapped``: with the 1-based occurrence of every element

@@ -15,49 +15,56 @@ extension ISO20022MessageMapping {
     ///   the header).
     func decode(_ elements: [ISO20022Document.Element], into message: inout PaymentMessage,
                 prefix: String = "") throws(ISO20022Error) {
-        var taken = [Int](repeating: -1, count: entries.count)
-        var rank = [Int](repeating: Int.max, count: entries.count)
+        // Per entry: the element taken and the preference of its place. Elements are read in place
+        // (indexes, not copies): a decode reads some forty.
+        var taken = [(index: Int, rank: Int)](repeating: (-1, Int.max), count: entries.count)
         var consumed = [Bool](repeating: false, count: elements.count)
-        var lines: [Int: [Int]] = [:]
+        var listed: [(entry: Int, index: Int)] = []
         var emptyGroups: [Int] = []
-        for (index, element) in elements.enumerated() where element.block == 0 {
-            let path = prefix.isEmpty ? element.path : String(element.path.dropFirst(prefix.count))
+        for index in elements.indices where elements[index].block == 0 {
+            let path = prefix.isEmpty ? elements[index].path : String(elements[index].path.dropFirst(prefix.count))
             guard let (entry, preference) = places[path] else {
-                if element.text.isEmpty, element.attributes.isEmpty { emptyGroups.append(index) }
+                if elements[index].text.isEmpty, elements[index].attributes.isEmpty { emptyGroups.append(index) }
                 continue
             }
-            guard isInFirstTransaction(element) else { continue }
+            guard isInFirstTransaction(elements[index]) else { continue }
             if entries[entry].field.form == .list {
-                lines[entry, default: []].append(index)
-            } else if preference < rank[entry] {
-                (taken[entry], rank[entry]) = (index, preference)
+                listed.append((entry, index))
+            } else if preference < taken[entry].rank {
+                taken[entry] = (index, preference)
             }
         }
         for (number, entry) in entries.enumerated() {
             let field = entry.field
-            if field.form == .list, let indexes = lines[number] {
-                if field.set(&message, indexes.map { elements[$0].text }) { for index in indexes { consumed[index] = true } }
+            if field.form == .list {
+                let indexes = listed.filter { $0.entry == number }.map(\.index)
+                guard !indexes.isEmpty else { continue }
+                field.set(&message, lines: indexes.map { elements[$0].text })
+                for index in indexes { consumed[index] = true }
                 continue
             }
-            guard taken[number] >= 0 else { continue }
-            let element = elements[taken[number]]
+            let index = taken[number].index
+            guard index >= 0 else { continue }
             if field.form == .amount {
                 // An amount with more attributes than its currency stays unmapped, whole.
-                guard element.attributes.count == 1, let setAmount = field.setAmount else { continue }
-                let amount = try Self.amount(element)
+                guard elements[index].attributes.count == 1, let setAmount = field.setAmount else { continue }
+                let amount = try Self.amount(elements[index])
                 setAmount(&message, amount)
-                if element.text != amount.decimalText { message.sourceTexts[field.name] = element.text }
-            } else if !field.set(&message, [element.text]) {
+                if elements[index].text != amount.decimalText { message.sourceTexts[field.name] = elements[index].text }
+            } else if !field.set(&message, text: elements[index].text) {
                 continue
             }
-            consumed[taken[number]] = true
-            if prefix.isEmpty, element.key != entry.places[0] { message.sourcePositions[entry.places[0]] = element.key }
+            consumed[index] = true
+            if prefix.isEmpty, elements[index].indexedPath != nil || taken[number].rank > 0 {
+                message.sourcePositions[entry.places[0]] = elements[index].key
+            }
         }
         for index in emptyGroups where isWrittenByItself(elements[index], among: elements, prefix: prefix) { consumed[index] = true }
-        for (index, element) in elements.enumerated() where !consumed[index] {
-            message.unmapped.append(contentsOf: element.unmappedFields)
+        message.unmapped.reserveCapacity(message.unmapped.count + consumed.count(where: { !$0 }))
+        for index in elements.indices where !consumed[index] {
+            elements[index].appendUnmapped(to: &message.unmapped)
         }
-        for (number, entry) in entries.enumerated() where entry.requiredToDecode && taken[number] < 0 {
+        for (number, entry) in entries.enumerated() where entry.requiredToDecode && taken[number].index < 0 {
             let path = entry.places[0]
             throw ISO20022Error(.missingElement, path: ISO20022Document.location(of: path, block: 0, in: rootElement),
                                 reason: "\(path) is required")

@@ -3,12 +3,13 @@
 /// and what a translation names when it cannot carry a value.
 ///
 /// A struct of closures, not an enum with payloads: the table lives for the whole process, and
-/// LeakSanitizer loses pointers a multi-payload enum tags.
+/// LeakSanitizer loses pointers a multi-payload enum tags. Closures rather than key paths: a
+/// decode sets some thirty of them per message, and a key path is applied by the runtime.
 public struct TransferField: Sendable {
     public enum Form: Sendable, Hashable {
         /// One text value.
         case text
-        /// Any number of text values, in order (unstructured remittance lines).
+        /// Any number of text values, in order (remittance lines, address lines).
         case list
         /// An ``Amount``: the element's text and its `Ccy` attribute.
         case amount
@@ -16,47 +17,83 @@ public struct TransferField: Sendable {
 
     public let name: String
     public let form: Form
-    /// The values (none when absent; one for text; an amount's decimal text).
-    public let values: @Sendable (PaymentMessage) -> [String]
-    /// Sets the value from element text; false when the text is not a value of the field (a flag
-    /// other than `true` or `false`), which then stays unmapped.
-    public let set: @Sendable (inout PaymentMessage, [String]) -> Bool
-    /// For an amount field.
+    /// A text field's value.
+    let get: @Sendable (PaymentMessage) -> String?
+    /// Sets a text field from element text; false when the text is not a value of the field (a
+    /// flag other than `true` or `false`), which then stays unmapped.
+    let setText: @Sendable (inout PaymentMessage, String) -> Bool
+    /// A list field's values.
+    let lines: (@Sendable (PaymentMessage) -> [String])?
+    let setLines: (@Sendable (inout PaymentMessage, [String]) -> Void)?
+    /// An amount field's value.
     public let amount: (@Sendable (PaymentMessage) -> Amount?)?
     public let setAmount: (@Sendable (inout PaymentMessage, Amount) -> Void)?
 
-    /// A text field.
+    /// A text field, set in place in the message's credit transfer values (a decode sets some
+    /// thirty per message: no copy of a party or of the identifiers each time).
     init(_ name: String, _ get: @escaping @Sendable (PaymentMessage) -> String?,
-         _ set: @escaping @Sendable (inout PaymentMessage, String) -> Void) {
-        self.name = name
-        form = .text
-        values = { get($0).map { [$0] } ?? [] }
-        self.set = { message, texts in
-            guard let text = texts.first else { return false }
-            set(&message, text)
+         _ set: @escaping @Sendable (inout TransferGroup.Fields, String) -> Void) {
+        self.init(name: name, form: .text, get: get, setText: { message, text in
+            message.transfer.update { set(&$0, text) }
             return true
-        }
-        amount = nil
-        setAmount = nil
+        })
     }
 
-    init(name: String, form: Form, values: @escaping @Sendable (PaymentMessage) -> [String],
-         set: @escaping @Sendable (inout PaymentMessage, [String]) -> Bool,
-         amount: (@Sendable (PaymentMessage) -> Amount?)? = nil, setAmount: (@Sendable (inout PaymentMessage, Amount) -> Void)? = nil) {
+    /// A list field.
+    init(list name: String, _ get: @escaping @Sendable (PaymentMessage) -> [String],
+         _ set: @escaping @Sendable (inout TransferGroup.Fields, [String]) -> Void) {
+        self.init(name: name, form: .list, lines: get, setLines: { message, lines in message.transfer.update { set(&$0, lines) } })
+    }
+
+    /// An amount field.
+    init(amount name: String, _ get: @escaping @Sendable (PaymentMessage) -> Amount?,
+         _ set: @escaping @Sendable (inout PaymentMessage, Amount) -> Void) {
+        self.init(name: name, form: .amount, amount: get, setAmount: set)
+    }
+
+    private init(name: String, form: Form, get: @escaping @Sendable (PaymentMessage) -> String? = { _ in nil },
+                 setText: @escaping @Sendable (inout PaymentMessage, String) -> Bool = { _, _ in false },
+                 lines: (@Sendable (PaymentMessage) -> [String])? = nil, setLines: (@Sendable (inout PaymentMessage, [String]) -> Void)? = nil,
+                 amount: (@Sendable (PaymentMessage) -> Amount?)? = nil, setAmount: (@Sendable (inout PaymentMessage, Amount) -> Void)? = nil) {
         self.name = name
         self.form = form
-        self.values = values
-        self.set = set
+        self.get = get
+        self.setText = setText
+        self.lines = lines
+        self.setLines = setLines
         self.amount = amount
         self.setAmount = setAmount
+    }
+
+    /// The values: none when absent, one for text, each line of a list, an amount's decimal text.
+    public func values(_ message: PaymentMessage) -> [String] {
+        switch form {
+        case .text: return get(message).map { [$0] } ?? []
+        case .list: return lines?(message) ?? []
+        case .amount: return amount?(message).map { [$0.decimalText] } ?? []
+        }
     }
 
     /// The field's value as one text (a list's lines joined by line feeds, an amount as
     /// `EUR 100.00`), or nil when absent.
     public func text(of message: PaymentMessage) -> String? {
-        if let amount { return amount(message)?.description }
-        let values = values(message)
-        return values.isEmpty ? nil : values.joined(separator: "\n")
+        switch form {
+        case .text: return get(message)
+        case .list:
+            let values = lines?(message) ?? []
+            return values.isEmpty ? nil : values.joined(separator: "\n")
+        case .amount: return amount?(message)?.description
+        }
+    }
+
+    /// Sets a text field; false when the text is not a value of it (it then stays unmapped).
+    public func set(_ message: inout PaymentMessage, text: String) -> Bool {
+        setText(&message, text)
+    }
+
+    /// Sets a list field.
+    public func set(_ message: inout PaymentMessage, lines: [String]) {
+        setLines?(&message, lines)
     }
 
     /// The field named `name`, or nil.
@@ -64,55 +101,94 @@ public struct TransferField: Sendable {
         byName[name]
     }
 
+    /// How a field reaches one party of the message (the debtor, the ultimate creditor …).
+    struct PartyAccess: Sendable {
+        let get: @Sendable (PaymentMessage) -> Party?
+        /// Changes the party in place, creating it when there is none.
+        let update: @Sendable (inout TransferGroup.Fields, (inout Party) -> Void) -> Void
+
+        /// A text value of the party.
+        func field(_ name: String, _ get: @escaping @Sendable (Party) -> String?,
+                   _ set: @escaping @Sendable (inout Party, String) -> Void) -> TransferField {
+            let party = self
+            return TransferField(name, { party.get($0).flatMap(get) }, { fields, text in party.update(&fields) { set(&$0, text) } })
+        }
+
+        /// A text value of the party's postal address.
+        func addressField(_ name: String, _ get: @escaping @Sendable (PostalAddress) -> String?,
+                          _ set: @escaping @Sendable (inout PostalAddress, String) -> Void) -> TransferField {
+            field(name, { $0.address.flatMap(get) }, { party, text in
+                var address = party.address.take() ?? PostalAddress()
+                set(&address, text)
+                party.address = address
+            })
+        }
+
+        /// The identifiers and postal address of the party (`debtorLEI`, `creditorTown` …).
+        func details(_ prefix: String) -> [TransferField] {
+            let party = self
+            return [
+                field(prefix + "LEI", { $0.lei }, { $0.lei = $1 }),
+                field(prefix + "BIC", { $0.bic }, { $0.bic = $1 }),
+                field(prefix + "OtherId", { $0.otherId }, { $0.otherId = $1 }),
+                addressField(prefix + "Street", { $0.streetName }, { $0.streetName = $1 }),
+                addressField(prefix + "BuildingNumber", { $0.buildingNumber }, { $0.buildingNumber = $1 }),
+                addressField(prefix + "PostCode", { $0.postCode }, { $0.postCode = $1 }),
+                addressField(prefix + "Town", { $0.townName }, { $0.townName = $1 }),
+                addressField(prefix + "CountrySubDivision", { $0.countrySubDivision }, { $0.countrySubDivision = $1 }),
+                addressField(prefix + "Country", { $0.country }, { $0.country = $1 }),
+                TransferField(list: prefix + "AddressLines", { party.get($0)?.address?.lines ?? [] }, { fields, lines in
+                    party.update(&fields) { updated in
+                        var address = updated.address.take() ?? PostalAddress()
+                        address.lines = lines
+                        updated.address = address
+                    }
+                }),
+            ]
+        }
+
+        /// The access to a party: read from the message, moved out of the values and back to change it.
+        static func at(_ get: @escaping @Sendable (PaymentMessage) -> Party?,
+                       _ take: @escaping @Sendable (inout TransferGroup.Fields) -> Party?,
+                       _ put: @escaping @Sendable (inout TransferGroup.Fields, Party) -> Void) -> PartyAccess {
+            PartyAccess(get: get, update: { fields, change in
+                var party = take(&fields) ?? Party()
+                change(&party)
+                put(&fields, party)
+            })
+        }
+    }
+
+    /// A value of the business application header, creating the header on the first one set.
+    private static func headerField(_ name: String, _ get: @escaping @Sendable (BusinessHeader) -> String?,
+                                    _ set: @escaping @Sendable (inout BusinessHeader, String) -> Void) -> TransferField {
+        TransferField(name, { $0.businessHeader.flatMap(get) }, { fields, text in
+            var header = fields.businessHeader.take() ?? BusinessHeader()
+            set(&header, text)
+            fields.businessHeader = header
+        })
+    }
+
     /// Every credit transfer field, in the canonical JSON's order (lists, after the other members,
     /// in this order too).
     public static let all: [TransferField] = {
-        /// A value of a party, creating the party on the first one set.
-        func partyField(_ name: String, _ party: any WritableKeyPath<PaymentMessage, Party?> & Sendable,
-                        _ value: any WritableKeyPath<Party, String?> & Sendable) -> TransferField {
-            TransferField(name, { $0[keyPath: party]?[keyPath: value] }, { message, text in
-                message[keyPath: party] = Party.updating(message[keyPath: party]) { $0[keyPath: value] = text }
-            })
-        }
-        /// A part of a party's postal address.
-        func addressField(_ name: String, _ party: any WritableKeyPath<PaymentMessage, Party?> & Sendable,
-                          _ value: any WritableKeyPath<PostalAddress, String?> & Sendable) -> TransferField {
-            TransferField(name, { $0[keyPath: party]?.address?[keyPath: value] }, { message, text in
-                message[keyPath: party] = Party.updating(message[keyPath: party]) { party in
-                    var address = party.address ?? PostalAddress()
-                    address[keyPath: value] = text
-                    party.address = address
-                }
-            })
-        }
-        /// The identifiers and postal address of a party (`debtorLEI`, `creditorTown` …).
-        func partyDetails(_ prefix: String, _ party: any WritableKeyPath<PaymentMessage, Party?> & Sendable) -> [TransferField] {
-            [partyField(prefix + "LEI", party, \.lei), partyField(prefix + "BIC", party, \.bic),
-             partyField(prefix + "OtherId", party, \.otherId),
-             addressField(prefix + "Street", party, \.streetName), addressField(prefix + "BuildingNumber", party, \.buildingNumber),
-             addressField(prefix + "PostCode", party, \.postCode), addressField(prefix + "Town", party, \.townName),
-             addressField(prefix + "CountrySubDivision", party, \.countrySubDivision), addressField(prefix + "Country", party, \.country),
-             TransferField(name: prefix + "AddressLines", form: .list, values: { $0[keyPath: party]?.address?.lines ?? [] },
-                           set: { message, lines in
-                               message[keyPath: party] = Party.updating(message[keyPath: party]) { party in
-                                   var address = party.address ?? PostalAddress()
-                                   address.lines = lines
-                                   party.address = address
-                               }
-                               return true
-                           })]
-        }
-        /// A value of the business application header, creating the header on the first one set.
-        func headerField(_ name: String, _ value: any WritableKeyPath<BusinessHeader, String?> & Sendable) -> TransferField {
-            TransferField(name, { $0.businessHeader?[keyPath: value] }, { message, text in
-                var header = message.businessHeader ?? BusinessHeader()
-                header[keyPath: value] = text
-                message.businessHeader = header
-            })
-        }
+        let debtor = PartyAccess.at({ $0.debtor }, { $0.debtor.take() }, { $0.debtor = $1 })
+        let creditor = PartyAccess.at({ $0.creditor }, { $0.creditor.take() }, { $0.creditor = $1 })
+        let ultimateDebtor = PartyAccess.at({ $0.ultimateDebtor }, { $0.ultimateDebtor.take() }, { $0.ultimateDebtor = $1 })
+        let ultimateCreditor = PartyAccess.at({ $0.ultimateCreditor }, { $0.ultimateCreditor.take() }, { $0.ultimateCreditor = $1 })
+        let possibleDuplicate = TransferField(name: "possibleDuplicate", form: .text,
+                                              get: { $0.businessHeader?.possibleDuplicate.map { $0 ? "true" : "false" } },
+                                              setText: { message, text in
+                                                  guard text == "true" || text == "false" else { return false }
+                                                  message.transfer.update { fields in
+                                                      var header = fields.businessHeader.take() ?? BusinessHeader()
+                                                      header.possibleDuplicate = text == "true"
+                                                      fields.businessHeader = header
+                                                  }
+                                                  return true
+                                              })
         return [
-            TransferField(name: "amount", form: .amount, values: { $0.amount.map { [$0.decimalText] } ?? [] }, set: { _, _ in false },
-                          amount: { $0.amount }, setAmount: { $0.amount = $1 }),
+            TransferField(amount: "amount", { $0.amount }, { $0.amount = $1 }),
             TransferField("messageId", { $0.identifiers.messageId }, { $0.identifiers.messageId = $1 }),
             TransferField("instructionId", { $0.identifiers.instructionId }, { $0.identifiers.instructionId = $1 }),
             TransferField("endToEndId", { $0.identifiers.endToEndId }, { $0.identifiers.endToEndId = $1 }),
@@ -120,13 +196,13 @@ public struct TransferField: Sendable {
             TransferField("uetr", { $0.identifiers.uetr }, { $0.identifiers.uetr = $1 }),
             TransferField("instructingAgent", { $0.instructingAgent }, { $0.instructingAgent = $1 }),
             TransferField("instructedAgent", { $0.instructedAgent }, { $0.instructedAgent = $1 }),
-            partyField("debtorName", \.debtor, \.name),
-            partyField("debtorIBAN", \.debtor, \.iban),
-            partyField("debtorAccount", \.debtor, \.otherAccount),
+            debtor.field("debtorName", { $0.name }, { $0.name = $1 }),
+            debtor.field("debtorIBAN", { $0.iban }, { $0.iban = $1 }),
+            debtor.field("debtorAccount", { $0.otherAccount }, { $0.otherAccount = $1 }),
             TransferField("debtorAgent", { $0.debtorAgent }, { $0.debtorAgent = $1 }),
-            partyField("creditorName", \.creditor, \.name),
-            partyField("creditorIBAN", \.creditor, \.iban),
-            partyField("creditorAccount", \.creditor, \.otherAccount),
+            creditor.field("creditorName", { $0.name }, { $0.name = $1 }),
+            creditor.field("creditorIBAN", { $0.iban }, { $0.iban = $1 }),
+            creditor.field("creditorAccount", { $0.otherAccount }, { $0.otherAccount = $1 }),
             TransferField("creditorAgent", { $0.creditorAgent }, { $0.creditorAgent = $1 }),
             TransferField("settlementDate", { $0.settlementDate }, { $0.settlementDate = $1 }),
             TransferField("settlementMethod", { $0.settlementMethod }, { $0.settlementMethod = $1 }),
@@ -138,34 +214,24 @@ public struct TransferField: Sendable {
             TransferField("categoryPurpose", { $0.categoryPurpose }, { $0.categoryPurpose = $1 }),
             TransferField("purpose", { $0.purpose }, { $0.purpose = $1 }),
             TransferField("creditorReference", { $0.creditorReference }, { $0.creditorReference = $1 }),
-            partyField("ultimateDebtorName", \.ultimateDebtor, \.name),
-            partyField("ultimateCreditorName", \.ultimateCreditor, \.name),
+            ultimateDebtor.field("ultimateDebtorName", { $0.name }, { $0.name = $1 }),
+            ultimateCreditor.field("ultimateCreditorName", { $0.name }, { $0.name = $1 }),
             TransferField("clearingSystem", { $0.clearingSystem }, { $0.clearingSystem = $1 }),
             TransferField("statusReason", { $0.statusReason }, { $0.statusReason = $1 }),
-            TransferField(name: "remittanceInformation", form: .list, values: { $0.remittanceInformation },
-                          set: { message, lines in message.remittanceInformation = lines; return true }),
-            TransferField(name: "instructedAmount", form: .amount, values: { $0.instructedAmount.map { [$0.decimalText] } ?? [] },
-                          set: { _, _ in false }, amount: { $0.instructedAmount }, setAmount: { $0.instructedAmount = $1 }),
+            TransferField(list: "remittanceInformation", { $0.remittanceInformation }, { $0.remittanceInformation = $1 }),
+            TransferField(amount: "instructedAmount", { $0.instructedAmount }, { $0.instructedAmount = $1 }),
             TransferField("exchangeRate", { $0.exchangeRate }, { $0.exchangeRate = $1 }),
-        ] + partyDetails("debtor", \.debtor) + partyDetails("creditor", \.creditor)
-          + partyDetails("ultimateDebtor", \.ultimateDebtor) + partyDetails("ultimateCreditor", \.ultimateCreditor) + [
-            headerField("headerFrom", \.from),
-            headerField("headerTo", \.to),
-            headerField("businessMessageId", \.businessMessageId),
-            headerField("headerMessageDefinition", \.messageDefinitionId),
-            headerField("businessService", \.businessService),
-            headerField("headerCreationDate", \.creationDate),
-            headerField("copyDuplicate", \.copyDuplicate),
-            TransferField(name: "possibleDuplicate", form: .text,
-                          values: { $0.businessHeader?.possibleDuplicate.map { [$0 ? "true" : "false"] } ?? [] },
-                          set: { message, texts in
-                              guard let text = texts.first, text == "true" || text == "false" else { return false }
-                              var header = message.businessHeader ?? BusinessHeader()
-                              header.possibleDuplicate = text == "true"
-                              message.businessHeader = header
-                              return true
-                          }),
-            headerField("priority", \.priority),
+        ] + debtor.details("debtor") + creditor.details("creditor")
+          + ultimateDebtor.details("ultimateDebtor") + ultimateCreditor.details("ultimateCreditor") + [
+            headerField("headerFrom", { $0.from }, { $0.from = $1 }),
+            headerField("headerTo", { $0.to }, { $0.to = $1 }),
+            headerField("businessMessageId", { $0.businessMessageId }, { $0.businessMessageId = $1 }),
+            headerField("headerMessageDefinition", { $0.messageDefinitionId }, { $0.messageDefinitionId = $1 }),
+            headerField("businessService", { $0.businessService }, { $0.businessService = $1 }),
+            headerField("headerCreationDate", { $0.creationDate }, { $0.creationDate = $1 }),
+            headerField("copyDuplicate", { $0.copyDuplicate }, { $0.copyDuplicate = $1 }),
+            possibleDuplicate,
+            headerField("priority", { $0.priority }, { $0.priority = $1 }),
         ]
     }()
 

@@ -134,7 +134,8 @@ public struct PaymentMessage: Sendable, Hashable {
 
     /// The credit transfer values, in one group out of line: a card message, which has none,
     /// creates, copies and destroys one nil reference instead of some thirty.
-    private var transfer = TransferGroup()
+    /// Internal to the module: ``TransferField`` sets values in place through it.
+    var transfer = TransferGroup()
 
     /// ISO 20022 identifications: MsgId, InstrId, EndToEndId, TxId, UETR.
     public var identifiers: Identifiers {
@@ -324,7 +325,7 @@ public struct PaymentMessage: Sendable, Hashable {
 
 /// The stored credit transfer values of a ``PaymentMessage``; none until one is set. Equal and
 /// hashed as its values, so a group set back to all empty equals one never set.
-private struct TransferGroup: Sendable, Hashable {
+struct TransferGroup: Sendable, Hashable {
     struct Fields: Sendable, Hashable {
         var identifiers = Identifiers()
         var instructingAgent: String?
