@@ -74,6 +74,8 @@ struct SAXReaderState {
     var region = Region.outside
     var documentDepth = -1
     var headerDepth = -1
+    /// The namespace of `AppHdr` (head.001.001.02).
+    var headerNamespace = ""
     var definition: ISO20022MessageDefinition?
     var messageSeen = false
     var elements: [ISO20022Document.Element] = []
@@ -202,13 +204,26 @@ struct SAXReaderState {
                                               reason: "AppHdr has namespace '\(namespace)'; a head.001 business application header was expected"))
                 }
                 headerDepth = depth
+                headerNamespace = namespace
                 region = .header
             } else if depth != 0 {
                 return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
                                           reason: "only AppHdr and Document may appear in the envelope"))
             }
         case .header:
-            break
+            // A signature (`Sgntr`, of the header or a related one) is open content: XML-DSig, recorded with its namespace so that
+            // it is written back in it. Any other element belongs to the header's namespace.
+            if openContentDepth < 0, parentPathIs("Sgntr", before: nameStart) { openContentDepth = depth }
+            let namespace = uri.map { String(cString: $0) } ?? ""
+            if namespace != headerNamespace {
+                guard openContentDepth >= 0 else {
+                    return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
+                                              reason: "element in namespace '\(namespace)' inside the head.001 header"))
+                }
+                let local = name(from: nameStart)
+                names.removeLast(names.count - nameStart)
+                names.append(contentsOf: ISO20022Path.foreignName(namespace: namespace, local: local).utf8)
+            }
         case .document:
             guard !messageSeen, let definition, nameIs(definition.messageElement, from: nameStart), inDocumentNamespace(uri) else {
                 return fail(ISO20022Error(.unexpectedElement, path: "Document/" + name(from: nameStart), line: here,

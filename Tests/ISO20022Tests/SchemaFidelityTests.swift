@@ -9,8 +9,12 @@ import Testing
 @Suite struct SchemaFidelityTests {
     static let generated = Fixtures.root.appendingPathComponent("Tests/ISO20022Tests/Samples/generated")
 
-    /// `message/NN.xml` for every generated document.
-    static let documents: [String] = {
+    /// `message/NN.xml` for every generated document (business application headers apart).
+    static let documents: [String] = generatedFiles.filter { !$0.hasPrefix(ISO20022MessageDefinition.headerDefinition + "/") }
+    /// `head.001.001.02/NN.xml`: generated `AppHdr`s.
+    static let headers: [String] = generatedFiles.filter { $0.hasPrefix(ISO20022MessageDefinition.headerDefinition + "/") }
+
+    static let generatedFiles: [String] = {
         let files = FileManager.default
         let messages = (try? files.contentsOfDirectory(atPath: generated.path)) ?? []
         return messages.sorted().flatMap { message in
@@ -55,6 +59,41 @@ import Testing
         }
         #expect(after == before)
         let lint = try Fixtures.xmllint(encoding.document, schema: original.definition.rawValue)
+        #expect(lint.status == 0, "\(lint.output)")
+    }
+
+    /// Generated head.001 headers, each sent with a pacs.008 in `<BizMsg>`: every header leaf comes
+    /// back, but `MsgDefIdr`, which names the document it travels with, and the written header validates.
+    @Test(arguments: headers)
+    func aHeaderPassesThroughWithEveryLeaf(_ name: String) throws {
+        let header = String(decoding: try Data(contentsOf: Self.generated.appendingPathComponent(name)), as: UTF8.self)
+        let document = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
+        let declaration = #"<?xml version="1.0" encoding="UTF-8"?>"#
+        let business = declaration + "\n<BizMsg>\n" + header.replacingOccurrences(of: declaration, with: "")
+            + document.replacingOccurrences(of: declaration, with: "") + "</BizMsg>\n"
+        let codec = ISO20022Codec()
+        let original = try codec.parse(business)
+        #expect(!original.header.isEmpty)
+        let message = try ISO20022Codec.map(original)
+        #expect(message.businessHeader != nil)
+        let encoding = try ISO20022Codec.encodeReportingLoss(message, as: .pacs008)
+        #expect(encoding.lost.isEmpty)
+        let again = try codec.parse(encoding.document)
+        func headerLeaves(_ document: ISO20022Document) -> [Leaf] {
+            document.header.filter { $0.path != "AppHdr/MsgDefIdr" }.map { element in
+                Leaf(key: element.key, text: element.text, attributes: element.attributes.sorted { $0.key < $1.key }.map { $0.key + "=" + $0.value })
+            }
+        }
+        let before = headerLeaves(original), after = headerLeaves(again)
+        if let first = zip(before, after).first(where: { $0 != $1 }) { Issue.record("first difference: \(first.0) became \(first.1)") }
+        #expect(after == before)
+        #expect(again.header.first { $0.path == "AppHdr/MsgDefIdr" }?.text == "pacs.008.001.08")
+        // The header alone, against the head.001 schema.
+        guard let start = encoding.document.range(of: "<AppHdr"), let end = encoding.document.range(of: "</AppHdr>") else {
+            Issue.record("no AppHdr written")
+            return
+        }
+        let lint = try Fixtures.xmllint(declaration + "\n" + encoding.document[start.lowerBound..<end.upperBound], schema: ISO20022MessageDefinition.headerDefinition)
         #expect(lint.status == 0, "\(lint.output)")
     }
 }

@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape, quoteattr
 ROOT = Path(__file__).resolve().parents[2]
 XS = "{http://www.w3.org/2001/XMLSchema}"
 MESSAGES = ["pacs.008.001.08", "pacs.008.001.13", "pacs.002.001.10", "pacs.004.001.09", "pacs.028.001.03",
-            "camt.056.001.08", "camt.029.001.09", "pain.001.001.09", "pain.002.001.10"]
+            "camt.056.001.08", "camt.029.001.09", "pain.001.001.09", "pain.002.001.10", "head.001.001.02"]
 # Transaction blocks, as paths below the message element: the first is the one counted as the
 # document's transactions (its ancestors occur exactly once); the others just always occur 1-3 times.
 BLOCKS = {
@@ -83,7 +83,8 @@ class Schema:
         self.namespace = root.get("targetNamespace")
         self.complex = {t.get("name"): t for t in root if t.tag == XS + "complexType"}
         self.simple = {t.get("name"): t for t in root if t.tag == XS + "simpleType"}
-        self.document = next(e for e in root if e.tag == XS + "element" and e.get("name") == "Document")
+        # The top-level element: Document, or AppHdr for the business application header.
+        self.document = next(e for e in root if e.tag == XS + "element")
 
     def facets(self, type_name: str) -> dict:
         """The built-in base (`xs:...`) and facets of a simple type, following named bases."""
@@ -209,8 +210,9 @@ class Document:
 
     def __init__(self, schema: Schema, message: str, rng: random.Random, transactions: int):
         self.schema, self.rng, self.lines, self.size, self.max_depth = schema, rng, [], 0, 0
-        self.blocks = {BLOCKS[message][0]: transactions}
-        self.blocks.update({path: rng.randint(1, 3) for path in BLOCKS[message][1:]})
+        blocks = BLOCKS.get(message, [])
+        self.blocks = {blocks[0]: transactions} if blocks else {}
+        self.blocks.update({path: rng.randint(1, 3) for path in blocks[1:]})
         self.forced = {"/".join(p.split("/")[:i]) for p in self.blocks for i in range(1, p.count("/") + 1)}
 
     def write(self, depth: int, line: str):
@@ -253,8 +255,10 @@ class Document:
                 else:
                     self.particle(self.rng.choice(list(node)), depth, path)
         elif tag == "any":
+            # A namespace the schema names (head.001's signature: XML-DSig), else one of ours.
+            namespace = node.get("namespace", "##any")
             for _ in range(self.count(node, depth)):
-                self.foreign(depth)
+                self.foreign(depth, namespace if not namespace.startswith("##") else "urn:example:payswitch:supplementary")
         elif tag != "annotation":
             sys.exit(f"unsupported particle xs:{tag} below {path}")
 
@@ -325,11 +329,11 @@ class Document:
             return value[:high].rstrip("-")
         return text(rng, low, high)
 
-    def foreign(self, depth: int):
+    def foreign(self, depth: int, namespace: str):
         """Writes the xs:any content: an element in a foreign namespace with one or two leaves."""
         rng = self.rng
         root = rng.choice(["Extension", "Addendum", "LocalData"])
-        self.write(depth, f'<sd:{root} xmlns:sd="urn:example:payswitch:supplementary">')
+        self.write(depth, f'<sd:{root} xmlns:sd={quoteattr(namespace)}>')
         leaves = [("Code", PATTERNS["[a-zA-Z0-9]{4}"](rng)), (rng.choice(["Note", "Remark"]), text(rng, 1, 35)),
                   (rng.choice(["Ref", "Reference"]), f"SD-{rng.randint(1, 99999):05d}")]
         for leaf, value in rng.sample(leaves, rng.randint(1, 2)):
@@ -338,10 +342,14 @@ class Document:
 
     def render(self) -> str:
         """Generates the whole document and returns its text."""
-        message_decl = self.schema.complex[self.schema.document.get("type")].find(f"{XS}sequence/{XS}element")
-        self.write(0, f"<Document xmlns={quoteattr(self.schema.namespace)}>")
-        self.message_element(message_decl)
-        self.write(0, "</Document>")
+        root = self.schema.document
+        self.write(0, f"<{root.get('name')} xmlns={quoteattr(self.schema.namespace)}>")
+        if root.get("name") == "AppHdr":
+            for item in self.schema.complex[root.get("type")]:
+                self.particle(item, 1, "")
+        else:
+            self.message_element(self.schema.complex[root.get("type")].find(f"{XS}sequence/{XS}element"))
+        self.write(0, f"</{root.get('name')}>")
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(self.lines) + "\n"
 
     def message_element(self, decl):
@@ -384,7 +392,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=12)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--messages", default=",".join(MESSAGES), help="comma-separated, default all eight")
+    parser.add_argument("--messages", default=",".join(MESSAGES), help="comma-separated, default all")
     parser.add_argument("--validate", action="store_true", help="check every document with xmllint")
     args = parser.parse_args()
     messages = [m for m in args.messages.split(",") if m]
@@ -401,8 +409,9 @@ def main() -> int:
             valid = validate(message, [path for path, _, _ in written])
             all_valid &= valid
             status = ", all valid" if valid else ", INVALID documents"
+        blocks = f", {several} with 2+ {BLOCKS[message][0]}" if message in BLOCKS else ""
         print(f"{message}: {len(written)} documents, {min(sizes)}-{max(sizes)} bytes, depth <= "
-              f"{max(d for _, _, d in written)}, {several} with 2+ {BLOCKS[message][0]}{status}")
+              f"{max(d for _, _, d in written)}{blocks}{status}")
     return 0 if all_valid else 1
 
 
