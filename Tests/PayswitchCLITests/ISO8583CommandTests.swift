@@ -185,6 +185,24 @@ struct ISO20022CommandTests {
         #expect(allowed.status == 0 && allowed.stdout.contains("<CstmrCdtTrfInitn>") && allowed.stderr.hasPrefix("warning: 2 element(s)"))
     }
 
+    /// `decode --batch` prints one canonical message per transaction (a JSON line each, every
+    /// transaction's values canonical); `encode` writes the lines back as one document.
+    @Test func aBatchDecodesToALinePerTransactionAndBack() throws {
+        let batch = Self.sample.replacingOccurrences(of: "_valid.xml", with: "_batch_two.xml")
+        let original = try String(contentsOfFile: batch, encoding: .utf8)
+        let decoded = try PayswitchRunner.run(["iso20022", "decode", "--batch", "--unmask", batch])
+        #expect(decoded.status == 0, "\(decoded.stderr)")
+        let lines = decoded.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains("\"creditorAgent\":\"BNPAFRPPXXX\"") == true && lines.last?.contains("\"creditorAgent\":\"INGBNL2AXXX\"") == true)
+        let encoded = try PayswitchRunner.run(["iso20022", "encode", "--message", "pacs.008.001.08"], input: decoded.stdout)
+        #expect(encoded.status == 0, "\(encoded.stderr)")
+        func leaves(_ xml: String) -> [String] {
+            xml.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("<") && !$0.hasPrefix("</") && $0.contains("</") }
+        }
+        #expect(leaves(encoded.stdout) == leaves(original))
+    }
+
     /// Without --unmask the IBANs print masked, and that output cannot be encoded into a payment.
     @Test func ibansAreMaskedUnlessAsked() throws {
         let decoded = try PayswitchRunner.run(["iso20022", "decode", Self.sample])
