@@ -45,7 +45,7 @@ public enum PaymentJSON {
         add("pinBlock", shown(payment.pinBlock))
         add("originalStan", payment.original?.stan)
         // The credit transfer values, named as the ISO 20022 mapping tables name them.
-        for field in TransferField.all where field.form != .list {
+        for field in TransferField.all where field.form == .text || field.form == .amount {
             if field.form == .amount {
                 guard field.name != "amount", let amount = field.amount?(payment) else { continue }
                 add(field.name, amount.decimalText)
@@ -61,7 +61,7 @@ public enum PaymentJSON {
 
     public static func render(_ payment: PaymentMessage, unmask: Bool) -> String {
         var json = "{" + members(payment, unmask: unmask).map { "\(MessageJSON.quote($0.0)):\(MessageJSON.quote($0.1))" }.joined(separator: ",")
-        for field in TransferField.all where field.form == .list {
+        for field in TransferField.all where field.form == .list || field.form == .charges {
             let lines = field.values(payment)
             if !lines.isEmpty { json += ",\(MessageJSON.quote(field.name)):[" + lines.map(MessageJSON.quote).joined(separator: ",") + "]" }
         }
@@ -103,6 +103,14 @@ public enum PaymentJSON {
             switch field.form {
             case .text: if let value = string(field.name) { _ = field.set(&payment, text: value) }
             case .list: if let lines = object[field.name] as? [String] { field.set(&payment, lines: lines) }
+            case .charges:
+                guard let items = object[field.name] as? [String] else { continue }
+                var charges: [Charge] = []
+                for item in items {
+                    guard let charge = Charge(item) else { throw CanonicalJSONError("\"\(field.name)\": '\(item)' is not an amount, a currency and an optional BIC") }
+                    charges.append(charge)
+                }
+                field.setCharges?(&payment, charges)
             case .amount:
                 guard field.name != "amount", let text = string(field.name) else { continue }
                 guard let code = string(field.name + "Currency"), let currency = Currency(code) else {

@@ -28,7 +28,7 @@ extension ISO20022MessageMapping {
                 continue
             }
             guard isInFirstTransaction(elements[index]) else { continue }
-            if entries[entry].field.form == .list {
+            if entries[entry].field.form == .list || entries[entry].field.form == .charges {
                 listed.append((entry, index))
             } else if preference < taken[entry].rank {
                 taken[entry] = (index, preference)
@@ -36,10 +36,16 @@ extension ISO20022MessageMapping {
         }
         for (number, entry) in entries.enumerated() {
             let field = entry.field
-            if field.form == .list {
+            if field.form == .list || field.form == .charges {
                 let indexes = listed.filter { $0.entry == number }.map(\.index)
                 guard !indexes.isEmpty else { continue }
-                field.set(&message, lines: indexes.map { elements[$0].text })
+                if field.form == .list {
+                    field.set(&message, lines: indexes.map { elements[$0].text })
+                } else if let charges = charges(of: indexes, in: elements, place: entry.places[0]) {
+                    field.setCharges?(&message, charges)
+                } else {
+                    continue
+                }
                 for index in indexes { consumed[index] = true }
                 continue
             }
@@ -91,6 +97,18 @@ extension ISO20022MessageMapping {
                 writer.values.append(XMLWriter.Value(places: entry.places, leaf: leaf))
                 continue
             }
+            if let charges = field.charges?(message) {
+                for (index, charge) in charges.enumerated() {
+                    let place = entry.places[0] + (index == 0 ? "" : "[\(index + 1)]")
+                    var amount = XMLNode(name: "", text: charge.amount.decimalText)
+                    amount.attributes = [("Ccy", charge.amount.currency.code)]
+                    writer.values.append(XMLWriter.Value(places: [place + "/Amt"], leaf: amount))
+                    if let agent = charge.agent {
+                        writer.values.append(XMLWriter.Value(places: [place + "/Agt/FinInstnId/BICFI"], leaf: XMLNode(name: "", text: agent)))
+                    }
+                }
+                continue
+            }
             for (index, text) in field.values(message).enumerated() {
                 // A list's later values at later occurrences of its place (`RmtInf/Ustrd[2]`).
                 let places = index == 0 ? entry.places : [entry.places[0] + "[\(index + 1)]"]
@@ -104,6 +122,36 @@ extension ISO20022MessageMapping {
             writer.defaults.append((value.path, text))
         }
         return writer
+    }
+
+    /// The charges the elements at `place` (`…/ChrgsInf[n]/Amt` and `…/Agt/FinInstnId/BICFI`) give,
+    /// occurrence by occurrence; nil unless every occurrence from the first has an amount of only
+    /// its currency, written in canonical form (the leaves then stay as they are, unmapped).
+    private func charges(of indexes: [Int], in elements: [ISO20022Document.Element], place: String) -> [Charge]? {
+        let step = place.split(separator: "/").count - 1
+        var parts: [Int: (amount: Amount?, agent: String?)] = [:]
+        for index in indexes {
+            let element = elements[index]
+            var occurrence = 1
+            var position = 0
+            _ = ISO20022Path.forEachStep((element.indexedPath ?? element.path)[...]) { _, found in
+                if position == step { occurrence = found }
+                position += 1
+                return position <= step
+            }
+            if element.path.hasSuffix("/Amt") {
+                guard element.attributes.count == 1, let amount = try? Self.amount(element), amount.decimalText == element.text else { return nil }
+                parts[occurrence, default: (nil, nil)].amount = amount
+            } else {
+                parts[occurrence, default: (nil, nil)].agent = element.text
+            }
+        }
+        var charges: [Charge] = []
+        for occurrence in 1...max(parts.count, 1) {
+            guard let amount = parts[occurrence]?.amount else { return nil }
+            charges.append(Charge(amount: amount, agent: parts[occurrence]?.agent))
+        }
+        return charges
     }
 
     /// The element below `Document` (or `AppHdr`) the paths start at.

@@ -94,7 +94,17 @@ public struct ISO20022MessageMapping: Sendable {
                 paths.append(path)
             }
             guard !paths.isEmpty else { throw at.error("a field needs at least one place") }
-            if field.form == .list, paths.count > 1 { throw at.error("a list field (\(name)) has one place") }
+            if field.form == .list || field.form == .charges, paths.count > 1 { throw at.error("a list field (\(name)) has one place") }
+            if field.form == .charges {
+                // The place is the repeated charges element; its amount and agent BIC are read.
+                places[paths[0]] = nil
+                for (part, leaf) in ISO20022MessageMapping.chargeParts.enumerated() {
+                    guard schema.places(paths[0] + "/" + leaf, from: schemaRoot.type) else {
+                        throw at.error("'\(paths[0])' is not a charges element (with \(ISO20022MessageMapping.chargeParts.joined(separator: " and ")))")
+                    }
+                    places[paths[0] + "/" + leaf] = (entries.count, part)
+                }
+            }
             var required = (decode: false, encode: false)
             if let node = entry["required"] {
                 if try node.string("required") == "encode" { required.encode = true } else {
@@ -121,6 +131,9 @@ public struct ISO20022MessageMapping: Sendable {
                                       entries: entries, defaults: defaults, places: places,
                                       transactionSteps: transaction.map { $0.split(separator: "/").map(String.init) } ?? [])
     }
+
+    /// What a charges field reads of each occurrence of its element: the amount, the agent's BIC.
+    static let chargeParts = ["Amt", "Agt/FinInstnId/BICFI"]
 
     /// The shipped mapping of `message` (`pacs.008.001.08`, `head.001.001.02`).
     static func shipped(_ message: String) -> ISO20022MessageMapping? {

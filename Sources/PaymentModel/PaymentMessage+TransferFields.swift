@@ -13,6 +13,8 @@ public struct TransferField: Sendable {
         case list
         /// An ``Amount``: the element's text and its `Ccy` attribute.
         case amount
+        /// ``Charge``s: each occurrence of a `ChrgsInf` element, its `Amt` and its agent's BIC.
+        case charges
     }
 
     public let name: String
@@ -28,6 +30,9 @@ public struct TransferField: Sendable {
     /// An amount field's value.
     public let amount: (@Sendable (PaymentMessage) -> Amount?)?
     public let setAmount: (@Sendable (inout PaymentMessage, Amount) -> Void)?
+    /// The charges field's value.
+    public let charges: (@Sendable (PaymentMessage) -> [Charge])?
+    public let setCharges: (@Sendable (inout PaymentMessage, [Charge]) -> Void)?
 
     /// A text field, set in place in the message's credit transfer values (a decode sets some
     /// thirty per message: no copy of a party or of the identifiers each time).
@@ -54,7 +59,8 @@ public struct TransferField: Sendable {
     private init(name: String, form: Form, get: @escaping @Sendable (PaymentMessage) -> String? = { _ in nil },
                  setText: @escaping @Sendable (inout PaymentMessage, String) -> Bool = { _, _ in false },
                  lines: (@Sendable (PaymentMessage) -> [String])? = nil, setLines: (@Sendable (inout PaymentMessage, [String]) -> Void)? = nil,
-                 amount: (@Sendable (PaymentMessage) -> Amount?)? = nil, setAmount: (@Sendable (inout PaymentMessage, Amount) -> Void)? = nil) {
+                 amount: (@Sendable (PaymentMessage) -> Amount?)? = nil, setAmount: (@Sendable (inout PaymentMessage, Amount) -> Void)? = nil,
+                 charges: (@Sendable (PaymentMessage) -> [Charge])? = nil, setCharges: (@Sendable (inout PaymentMessage, [Charge]) -> Void)? = nil) {
         self.name = name
         self.form = form
         self.get = get
@@ -63,6 +69,8 @@ public struct TransferField: Sendable {
         self.setLines = setLines
         self.amount = amount
         self.setAmount = setAmount
+        self.charges = charges
+        self.setCharges = setCharges
     }
 
     /// The values: none when absent, one for text, each line of a list, an amount's decimal text.
@@ -71,6 +79,7 @@ public struct TransferField: Sendable {
         case .text: return get(message).map { [$0] } ?? []
         case .list: return lines?(message) ?? []
         case .amount: return amount?(message).map { [$0.decimalText] } ?? []
+        case .charges: return (charges?(message) ?? []).map(\.description)
         }
     }
 
@@ -83,6 +92,9 @@ public struct TransferField: Sendable {
             let values = lines?(message) ?? []
             return values.isEmpty ? nil : values.joined(separator: "\n")
         case .amount: return amount?(message)?.description
+        case .charges:
+            let values = values(message)
+            return values.isEmpty ? nil : values.joined(separator: "\n")
         }
     }
 
@@ -221,6 +233,8 @@ public struct TransferField: Sendable {
             TransferField(list: "remittanceInformation", { $0.remittanceInformation }, { $0.remittanceInformation = $1 }),
             TransferField(amount: "instructedAmount", { $0.instructedAmount }, { $0.instructedAmount = $1 }),
             TransferField("exchangeRate", { $0.exchangeRate }, { $0.exchangeRate = $1 }),
+            TransferField(name: "charges", form: .charges, charges: { $0.charges },
+                          setCharges: { message, charges in message.transfer.update { $0.charges = charges } }),
         ] + debtor.details("debtor") + creditor.details("creditor")
           + ultimateDebtor.details("ultimateDebtor") + ultimateCreditor.details("ultimateCreditor") + [
             headerField("headerFrom", { $0.from }, { $0.from = $1 }),

@@ -260,6 +260,11 @@ public struct PaymentMessage: Sendable, Hashable {
         get { transfer[\.exchangeRate] }
         set { transfer[\.exchangeRate] = newValue }
     }
+    /// The charges agents took (`ChrgsInf`), in order.
+    public var charges: [Charge] {
+        get { transfer[\.charges] }
+        set { transfer[\.charges] = newValue }
+    }
     /// Clearing system code of the settlement (TGT, EBA …).
     public var clearingSystem: String? {
         get { transfer[\.clearingSystem] }
@@ -351,6 +356,7 @@ struct TransferGroup: Sendable, Hashable {
         var ultimateCreditor: Party?
         var instructedAmount: Amount?
         var exchangeRate: String?
+        var charges: [Charge] = []
         var clearingSystem: String?
         var sourcePositions: [String: String] = [:]
         var sourceTexts: [String: String] = [:]
@@ -546,6 +552,30 @@ public struct Party: Sendable, Hashable {
         var updated = party ?? Party()
         change(&updated)
         return updated == Party() ? nil : updated
+    }
+}
+
+/// A charge an agent took on a transfer (ISO 20022 `ChrgsInf`): the amount and the agent's BIC.
+public struct Charge: Sendable, Hashable, CustomStringConvertible {
+    public var amount: Amount
+    public var agent: String?
+
+    public init(amount: Amount, agent: String? = nil) {
+        self.amount = amount
+        self.agent = agent
+    }
+
+    /// `1.50 EUR BNPAFRPPXXX`: the amount, its currency and the agent when known.
+    public var description: String {
+        amount.decimalText + " " + amount.currency.code + (agent.map { " " + $0 } ?? "")
+    }
+
+    /// Reads ``description`` back; nil when it is not one.
+    public init?(_ text: String) {
+        let parts = text.split(separator: " ").map(String.init)
+        guard parts.count == 2 || parts.count == 3, let currency = Currency(parts[1]),
+              let amount = try? Amount(parsing: parts[0], currency: currency) else { return nil }
+        self.init(amount: amount, agent: parts.count == 3 ? parts[2] : nil)
     }
 }
 

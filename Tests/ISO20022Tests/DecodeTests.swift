@@ -5,19 +5,27 @@ import Testing
 
 /// Reading pacs.008 and pacs.002 into the canonical message.
 struct DecodeTests {
-    /// The instructed amount before conversion and the rate: canonical, written back as read
+    /// The instructed amount before conversion, the rate and the charges: canonical, written back as read
     /// (`1105.5` stays `1105.5`); a pain.001 carries the rate (`XchgRateInf`) and names the
     /// instructed amount as lost (its amount is the one instructed).
     @Test func instructedAmountAndExchangeRate() throws {
         let sample = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
         let xml = sample.replacingOccurrences(of: "<ChrgBr>SLEV</ChrgBr>",
-                                              with: #"<InstdAmt Ccy="USD">1105.5</InstdAmt><XchgRate>0.9043</XchgRate><ChrgBr>SLEV</ChrgBr>"#)
+                                              with: #"<InstdAmt Ccy="USD">1105.5</InstdAmt><XchgRate>0.9043</XchgRate><ChrgBr>SLEV</ChrgBr>"#
+                                                + #"<ChrgsInf><Amt Ccy="EUR">1.50</Amt><Agt><FinInstnId><BICFI>BNPAFRPPXXX</BICFI></FinInstnId></Agt></ChrgsInf>"#
+                                                + #"<ChrgsInf><Amt Ccy="EUR">0.25</Amt><Agt><FinInstnId><LEI>529900T8BM49AURSDO55</LEI></FinInstnId></Agt></ChrgsInf>"#)
         let message = try ISO20022Codec().decode(xml)
         #expect(message.instructedAmount == Amount(minorUnits: 110_550, currency: try #require(Currency("USD"))))
         #expect(message.exchangeRate == "0.9043" && message.sourceTexts == ["instructedAmount": "1105.5"])
         #expect(!message.unmapped.contains { $0.key.contains("InstdAmt") || $0.key.contains("XchgRate") })
+        // Charges, occurrence by occurrence; an agent without a BIC keeps its leaves in place.
+        #expect(message.charges.map(\.description) == ["1.50 EUR BNPAFRPPXXX", "0.25 EUR"])
+        #expect(message.unmapped.contains(UnmappedField(key: "CdtTrfTxInf/ChrgsInf[2]/Agt/FinInstnId/LEI", value: "529900T8BM49AURSDO55")))
         let back = try ISO20022Codec.encode(message)
         #expect(back.contains(#"<InstdAmt Ccy="USD">1105.5</InstdAmt>"#) && back.contains("<XchgRate>0.9043</XchgRate>"))
+        #expect(try ISO20022Codec().decode(back).charges == message.charges)
+        #expect(try Fixtures.xmllint(back, schema: "pacs.008.001.08").status == 0)
+        #expect(back.contains("<LEI>529900T8BM49AURSDO55</LEI>"))
         let pain = try ISO20022Codec.encodeReportingLoss(message, as: .pain001)
         #expect(pain.lost.contains { $0.key == "instructedAmount" } && !pain.lost.contains { $0.key == "exchangeRate" })
         #expect(pain.document.contains("<XchgRate>0.9043</XchgRate>"))
