@@ -91,14 +91,19 @@ public enum PaymentJSON {
         }
         let function = string("function").flatMap(PaymentMessage.Function.init(rawValue:)) ?? .request
         var payment = PaymentMessage(kind: kind, function: function)
-        if let amount = string("amount") {
-            guard let code = string("currency"), let currency = Currency(code) else { throw CanonicalJSONError("\"amount\" needs a known \"currency\"") }
+        /// The amount under `key` in the currency under `currencyKey`, or nil when there is none.
+        func amount(_ key: String, currency currencyKey: String) throws -> Amount? {
+            guard let text = string(key) else { return nil }
+            guard let code = string(currencyKey), let currency = Currency(code) else {
+                throw CanonicalJSONError("\"\(key)\" needs a known \"\(currencyKey)\"")
+            }
             do {
-                payment.amount = try Amount(parsing: amount, currency: currency)
+                return try Amount(parsing: text, currency: currency)
             } catch {
-                throw CanonicalJSONError("\"amount\" \(amount) is not a \(currency.code) amount: \(error)")
+                throw CanonicalJSONError("\"\(key)\" \(text) is not a \(currency.code) amount: \(error)")
             }
         }
+        payment.amount = try amount("amount", currency: "currency")
         for field in TransferField.all {
             switch field.form {
             case .text: if let value = string(field.name) { _ = field.set(&payment, text: value) }
@@ -112,15 +117,8 @@ public enum PaymentJSON {
                 }
                 field.setCharges?(&payment, charges)
             case .amount:
-                guard field.name != "amount", let text = string(field.name) else { continue }
-                guard let code = string(field.name + "Currency"), let currency = Currency(code) else {
-                    throw CanonicalJSONError("\"\(field.name)\" needs a known \"\(field.name)Currency\"")
-                }
-                do {
-                    field.setAmount?(&payment, try Amount(parsing: text, currency: currency))
-                } catch {
-                    throw CanonicalJSONError("\"\(field.name)\" \(text) is not a \(currency.code) amount: \(error)")
-                }
+                guard field.name != "amount", let value = try amount(field.name, currency: field.name + "Currency") else { continue }
+                field.setAmount?(&payment, value)
             }
         }
         payment.stan = string("stan")

@@ -44,10 +44,9 @@ public struct ISO20022Codec: Sendable {
         try definition.mapping.decode(document.elements, into: &message)
         message.source = PaymentMessage.Source(format: "iso20022", version: definition.rawValue)
         if !document.header.isEmpty, let header = ISO20022MessageMapping.shipped(ISO20022MessageDefinition.headerDefinition) {
-            var read = PaymentMessage(kind: message.kind, function: message.function)
-            try header.decode(document.header, into: &read, prefix: "AppHdr/")
-            message.businessHeader = read.businessHeader ?? BusinessHeader()
-            message.unmapped += read.unmapped
+            try header.decode(document.header, into: &message, prefix: "AppHdr/")
+            // A header none of whose leaves maps (a sender given as an organisation) is still one.
+            if message.businessHeader == nil { message.businessHeader = BusinessHeader() }
         }
         return message
     }
@@ -90,7 +89,8 @@ public struct ISO20022Codec: Sendable {
     public static func encodeReportingLoss(_ message: PaymentMessage, as definition: ISO20022MessageDefinition,
                                            creationDateTime: String? = nil) throws(ISO20022Error) -> ISO20022Encoding {
         let encoded = try encodeTree(message, as: definition, creationDateTime: creationDateTime)
-        let document = try encoded.writer.text(of: encoded.tree)
+        let document: String
+        if let text = encoded.text { document = text } else { document = try encoded.writer.text(of: encoded.tree) }
         var lost = encoded.lost
         if message.isTranslated(to: definition) {
             lost += canonicalLosses(of: message, comparedWith: try ISO20022Codec().decode(document))
@@ -124,9 +124,10 @@ public struct ISO20022Codec: Sendable {
     }
 
     /// The message element as it will be written (before the schema check), what was lost, and the
-    /// kept leaves of the business header.
+    /// kept leaves of the business header; for a translation, also the document's text, which the
+    /// schema check that finds what no longer fits has already written.
     static func encodeTree(_ message: PaymentMessage, as definition: ISO20022MessageDefinition, creationDateTime: String?)
-        throws(ISO20022Error) -> (writer: XMLWriter, tree: XMLNode, lost: [UnmappedField], header: [UnmappedField]) {
+        throws(ISO20022Error) -> (writer: XMLWriter, tree: XMLNode, lost: [UnmappedField], header: [UnmappedField], text: String?) {
         var placement = ISO20022Codec.placement(of: message, in: definition)
         let writer = try encodeDocument(message, as: definition, creationDateTime: creationDateTime)
         let samePlaces = message.iso20022Source == definition
@@ -139,12 +140,11 @@ public struct ISO20022Codec: Sendable {
             for key in tree.overwritten {
                 if let index = placement.document.firstIndex(where: { $0.key == key }) { lost.append(placement.sources[index]) }
             }
-            guard !samePlaces, !placement.document.isEmpty else { return (writer, tree.message, lost, placement.header) }
+            guard !samePlaces, !placement.document.isEmpty else { return (writer, tree.message, lost, placement.header, nil) }
             // Translated, kept leaves may fit no longer together (a choice given both ways, a group
             // whose required part the other version lacks): the group the schema check names is lost.
             do {
-                _ = try writer.text(of: tree.message)
-                return (writer, tree.message, lost, placement.header)
+                return (writer, tree.message, lost, placement.header, try writer.text(of: tree.message))
             } catch {
                 guard let group = keptGroup(named: error, in: placement.document, under: definition.messageElement) else { throw error }
                 for index in placement.document.indices.reversed() where ISO20022Path.split(placement.document[index].key).path.isWithin(group) {

@@ -52,9 +52,17 @@ extension ISO20022MessageMapping {
             let index = taken[number].index
             guard index >= 0 else { continue }
             if field.form == .amount {
-                // An amount with more attributes than its currency stays unmapped, whole.
+                // An amount with more attributes than its currency stays unmapped, whole. The
+                // message's amount must be one the canonical message holds; another (an instructed
+                // amount in a currency the code table lacks) stays unmapped instead.
                 guard elements[index].attributes.count == 1, let setAmount = field.setAmount else { continue }
-                let amount = try Self.amount(elements[index])
+                let amount: Amount
+                do {
+                    amount = try Self.amount(elements[index])
+                } catch {
+                    guard field.name != "amount" else { throw error }
+                    continue
+                }
                 setAmount(&message, amount)
                 if elements[index].text != amount.decimalText { message.sourceTexts[field.name] = elements[index].text }
             } else if !field.set(&message, text: elements[index].text) {
@@ -107,6 +115,10 @@ extension ISO20022MessageMapping {
                         writer.values.append(XMLWriter.Value(places: [place + "/Agt/FinInstnId/BICFI"], leaf: XMLNode(name: "", text: agent)))
                     }
                 }
+                continue
+            }
+            if field.form == .text {
+                if let text = field.text(of: message) { writer.values.append(XMLWriter.Value(places: entry.places, leaf: XMLNode(name: "", text: text))) }
                 continue
             }
             for (index, text) in field.values(message).enumerated() {

@@ -89,22 +89,19 @@ public struct ISO20022MessageMapping: Sendable {
             var paths: [String] = []
             for node in nodes {
                 let path = try place(node)
-                guard places[path] == nil else { throw node.error("'\(path)' is already the place of another field") }
-                places[path] = (entries.count, paths.count)
+                // A charges field's place is the repeated charges element: its amount and agent BIC are read.
+                let leaves = field.form == .charges ? ISO20022MessageMapping.chargeParts.map { path + "/" + $0 } : [path]
+                for (part, leaf) in leaves.enumerated() {
+                    guard field.form != .charges || schema.places(leaf, from: schemaRoot.type) else {
+                        throw node.error("'\(path)' is not a charges element (with \(ISO20022MessageMapping.chargeParts.joined(separator: " and ")))")
+                    }
+                    guard places[leaf] == nil else { throw node.error("'\(path)' is already the place of another field") }
+                    places[leaf] = (entries.count, paths.count + part)
+                }
                 paths.append(path)
             }
             guard !paths.isEmpty else { throw at.error("a field needs at least one place") }
             if field.form == .list || field.form == .charges, paths.count > 1 { throw at.error("a list field (\(name)) has one place") }
-            if field.form == .charges {
-                // The place is the repeated charges element; its amount and agent BIC are read.
-                places[paths[0]] = nil
-                for (part, leaf) in ISO20022MessageMapping.chargeParts.enumerated() {
-                    guard schema.places(paths[0] + "/" + leaf, from: schemaRoot.type) else {
-                        throw at.error("'\(paths[0])' is not a charges element (with \(ISO20022MessageMapping.chargeParts.joined(separator: " and ")))")
-                    }
-                    places[paths[0] + "/" + leaf] = (entries.count, part)
-                }
-            }
             var required = (decode: false, encode: false)
             if let node = entry["required"] {
                 if try node.string("required") == "encode" { required.encode = true } else {

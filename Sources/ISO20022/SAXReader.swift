@@ -74,8 +74,9 @@ struct SAXReaderState {
     var region = Region.outside
     var documentDepth = -1
     var headerDepth = -1
-    /// The namespace of `AppHdr` (head.001.001.02).
+    /// The namespace of `AppHdr` (head.001.001.02) and libxml2's interned copy of it.
     var headerNamespace = ""
+    var headerNamespacePointer: UnsafePointer<xmlChar>?
     var definition: ISO20022MessageDefinition?
     var messageSeen = false
     var elements: [ISO20022Document.Element] = []
@@ -205,27 +206,21 @@ struct SAXReaderState {
                 }
                 headerDepth = depth
                 headerNamespace = namespace
+                headerNamespacePointer = uri
                 region = .header
             } else if depth != 0 {
                 return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
                                           reason: "only AppHdr and Document may appear in the envelope"))
             }
         case .header:
-            // A signature (`Sgntr`, of the header or a related one) is open content: XML-DSig, recorded with its namespace so that
-            // it is written back in it. Any other element belongs to the header's namespace.
+            // A signature (`Sgntr`, of the header or a related one) is open content: XML-DSig.
             if openContentDepth < 0, parentPathIs("Sgntr", before: nameStart) { openContentDepth = depth }
-            let namespace = uri.map { String(cString: $0) } ?? ""
-            if namespace != headerNamespace {
-                guard openContentDepth >= 0 else {
-                    return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
-                                              reason: "element in namespace '\(namespace)' inside the head.001 header"))
-                }
-                let local = name(from: nameStart)
-                names.removeLast(names.count - nameStart)
-                names.append(contentsOf: ISO20022Path.foreignName(namespace: namespace, local: local).utf8)
+            if !isNamespace(uri, headerNamespace, pointer: headerNamespacePointer) {
+                guard admitForeign(uri, nameStart: nameStart, depth: depth, line: here) else { return }
             }
         case .document:
-            guard !messageSeen, let definition, nameIs(definition.messageElement, from: nameStart), inDocumentNamespace(uri) else {
+            guard !messageSeen, let definition, nameIs(definition.messageElement, from: nameStart),
+                  isNamespace(uri, documentNamespace, pointer: documentNamespacePointer) else {
                 return fail(ISO20022Error(.unexpectedElement, path: "Document/" + name(from: nameStart), line: here,
                                           reason: "Document of \(definition?.rawValue ?? "?") must hold exactly one \(definition?.messageElement ?? "message") element"))
             }
@@ -235,17 +230,8 @@ struct SAXReaderState {
             if openContentDepth < 0, depth >= 2, parentPathIs("SplmtryData/Envlp", before: nameStart) {
                 openContentDepth = depth
             }
-            if openContentDepth >= 0 {
-                if !inDocumentNamespace(uri) {
-                    // Recorded with its namespace, so that it is written back in it.
-                    let local = name(from: nameStart)
-                    names.removeLast(names.count - nameStart)
-                    names.append(contentsOf: ISO20022Path.foreignName(namespace: uri.map { String(cString: $0) } ?? "", local: local).utf8)
-                }
-            } else if !inDocumentNamespace(uri) {
-                let namespace = uri.map { String(cString: $0) } ?? ""
-                return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
-                                          reason: "element in namespace '\(namespace)' inside a \(definition?.rawValue ?? "") document"))
+            if !isNamespace(uri, documentNamespace, pointer: documentNamespacePointer) {
+                guard admitForeign(uri, nameStart: nameStart, depth: depth, line: here) else { return }
             }
             if depth == documentDepth + 2 {
                 let name = name(from: nameStart)
@@ -387,11 +373,30 @@ struct SAXReaderState {
         bytes.append(contentsOf: UnsafeBufferPointer(start: localname, count: Int(xmlStrlen(localname))))
     }
 
+    /// Whether `uri` is `namespace`; `pointer` is libxml2's interned copy of it, when known (the
+    /// same pointer comes back for every element in it).
     @inline(__always)
-    func inDocumentNamespace(_ uri: UnsafePointer<xmlChar>?) -> Bool {
-        if let uri, uri == documentNamespacePointer { return true }
-        guard let uri else { return documentNamespace.isEmpty }
-        return documentNamespace.utf8.elementsEqual(UnsafeBufferPointer(start: uri, count: Int(xmlStrlen(uri))))
+    func isNamespace(_ uri: UnsafePointer<xmlChar>?, _ namespace: String, pointer: UnsafePointer<xmlChar>?) -> Bool {
+        if let uri, uri == pointer { return true }
+        guard let uri else { return namespace.isEmpty }
+        return namespace.utf8.elementsEqual(UnsafeBufferPointer(start: uri, count: Int(xmlStrlen(uri))))
+    }
+
+    /// Takes the element just opened, of another namespace than its region's (the document's, the
+    /// header's): in open content it is recorded as `{namespace}local`, so that it is written back
+    /// in it; elsewhere it is an error naming the namespace. False then.
+    mutating func admitForeign(_ uri: UnsafePointer<xmlChar>?, nameStart: Int, depth: Int, line: Int) -> Bool {
+        let namespace = uri.map { String(cString: $0) } ?? ""
+        guard openContentDepth >= 0 else {
+            let inside = region == .header ? "the head.001 header" : "a \(definition?.rawValue ?? "") document"
+            fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: line,
+                               reason: "element in namespace '\(namespace)' inside \(inside)"))
+            return false
+        }
+        let local = name(from: nameStart)
+        names.removeLast(names.count - nameStart)
+        names.append(contentsOf: ISO20022Path.foreignName(namespace: namespace, local: local).utf8)
+        return true
     }
 
     /// An attribute value from libxml2's SAX2 byte range. Without entity substitution the parser

@@ -32,6 +32,17 @@ struct DecodeTests {
         #expect(try Fixtures.xmllint(pain.document, schema: "pain.001.001.09").status == 0)
     }
 
+    /// An instructed amount in a currency the code table lacks (the XSD takes historic ones, `DEM`)
+    /// stays unmapped and comes back as written; the message's own amount would be an error.
+    @Test func instructedAmountInAnUnknownCurrencyIsKept() throws {
+        let sample = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
+        let xml = sample.replacingOccurrences(of: "<ChrgBr>SLEV</ChrgBr>", with: #"<InstdAmt Ccy="DEM">195.58</InstdAmt><ChrgBr>SLEV</ChrgBr>"#)
+        let message = try ISO20022Codec().decode(xml)
+        #expect(message.instructedAmount == nil)
+        #expect(message.unmapped.contains(UnmappedField(key: "CdtTrfTxInf/InstdAmt", value: "195.58")))
+        #expect(try ISO20022Codec.encode(message).contains(#"<InstdAmt Ccy="DEM">195.58</InstdAmt>"#))
+    }
+
     @Test func validPacs008SampleMapsEveryField() throws {
         let message = try ISO20022Codec().decode(try Fixtures.sample("pacs.008.001.08_valid.xml"))
         #expect(message.kind == .creditTransfer && message.function == .request)
