@@ -41,10 +41,10 @@ public struct ISO20022Codec: Sendable {
     public static func map(_ document: ISO20022Document) throws(ISO20022Error) -> PaymentMessage {
         let definition = document.definition
         var message = PaymentMessage(kind: definition.kind, function: definition.mapping.function ?? .request)
-        try definition.mapping.decode(document.elements, into: &message)
+        try definition.mapping.decode(document.elements, into: &message, placed: true)
         message.source = PaymentMessage.Source(format: "iso20022", version: definition.rawValue)
         if !document.header.isEmpty, let header = ISO20022MessageMapping.shipped(ISO20022MessageDefinition.headerDefinition) {
-            try header.decode(document.header, into: &message, prefix: "AppHdr/")
+            try header.decode(document.header, into: &message, prefix: "AppHdr/", placed: true)
             // A header none of whose leaves maps (a sender given as an organisation) is still one.
             if message.businessHeader == nil { message.businessHeader = BusinessHeader() }
         }

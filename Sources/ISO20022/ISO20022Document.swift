@@ -54,29 +54,48 @@ public struct ISO20022Document: Sendable, Hashable {
     public struct Element: Sendable, Hashable {
         /// Element names below the message element, joined by `/`, without indexes:
         /// `CdtTrfTxInf/PmtId/EndToEndId`.
-        public var path: String
+        public var path: String {
+            get { somePath ?? mapping.placeTree.paths[Int(place)] }
+            set { somePath = newValue }
+        }
         /// Which occurrence (0-based) of its top-level block it is in: 1 for the second `CdtTrfTxInf`.
         public var block: Int
         public var text: String
         /// Attributes by local name (namespace declarations left out).
-        public var attributes: [String: String]
+        public var attributes: [String: String] {
+            get { someAttributes ?? [:] }
+            set { someAttributes = newValue.isEmpty ? nil : newValue }
+        }
         public var line: Int
 
         /// The path with the message element and a 1-based index on the repeatable top-level
         /// blocks: `FIToFICstmrCdtTrf/CdtTrfTxInf[1]/PmtId/EndToEndId`.
         public var location: String { ISO20022Document.location(of: path, block: block, in: message) }
 
-        var message: String
+        /// The message element (`FIToFICstmrCdtTrf`, `AppHdr`).
+        var message: String { mapping.rootElement }
+        /// The mapping of its message (or header) by its number in
+        /// ``ISO20022MessageMapping/numbered``. An element holds no reference for it, nor for its
+        /// path when that is a mapped place (the place's path is in the mapping), nor for absent
+        /// attributes: a decode makes and drops some sixty elements.
+        var mappingNumber: UInt16
+        var somePath: String?
+        var someAttributes: [String: String]?
+
+        var mapping: ISO20022MessageMapping { ISO20022MessageMapping.numbered[Int(mappingNumber)] }
         /// The path with the 1-based occurrence of each repeated element below the top-level block
         /// (`CdtTrfTxInf/RmtInf/Ustrd[2]`); nil when every one is the first of its name.
         var indexedPath: String? = nil
+        /// Its node in its mapping's ``ISO20022MessageMapping/placeTree`` when the element is at a
+        /// mapped place, else -1: the reader found it, so the mapping looks up no path.
+        var place: Int32 = -1
 
         /// Appends the element as unmapped fields: its text under ``key``, each attribute under `key@name`.
         func appendUnmapped(to fields: inout [UnmappedField]) {
             let key = self.key
             fields.append(UnmappedField(key: key, value: text))
-            guard !attributes.isEmpty else { return }
-            for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { fields.append(UnmappedField(key: key + "@" + name, value: value)) }
+            guard let someAttributes else { return }
+            for (name, value) in someAttributes.sorted(by: { $0.key < $1.key }) { fields.append(UnmappedField(key: key + "@" + name, value: value)) }
         }
 
         /// The path for ``PaymentMessage/unmapped``: with the 1-based occurrence of every element
@@ -84,7 +103,7 @@ public struct ISO20022Document: Sendable, Hashable {
         /// that the encoder can put each leaf back where it was.
         var key: String {
             let full = indexedPath ?? path
-            return block == 0 ? full : String(ISO20022Document.location(of: full, block: block, in: message).dropFirst(message.count + 1))
+            return block == 0 ? full : ISO20022Document.numbered(full, block: block)
         }
     }
 
@@ -106,11 +125,17 @@ public struct ISO20022Document: Sendable, Hashable {
                                                 "Undrlyg", "CxlDtls", "PmtInf", "OrgnlPmtInfAndSts"]
 
     static func location(of path: String, block: Int, in message: String) -> String {
-        let top = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
-        // A block that may repeat is always numbered; any other top-level element (SplmtryData) when repeated.
-        guard repeatableBlocks.contains(top) || block > 0 else { return message + "/" + path }
-        return message + "/" + top + "[\(block + 1)]" + path.dropFirst(top.count)
+        message + "/" + numbered(path, block: block)
     }
+
+    /// The path with its top-level block numbered (1-based): a block that may repeat always, any
+    /// other top-level element (SplmtryData) when repeated.
+    static func numbered(_ path: String, block: Int) -> String {
+        let top = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
+        guard repeatableBlocks.contains(top) || block > 0 else { return path }
+        return top + "[\(block + 1)]" + path.dropFirst(top.count)
+    }
+
 }
 
 extension ISO20022Document {

@@ -20,6 +20,9 @@ public struct ISO20022Error: Error, Sendable, Hashable, CustomStringConvertible 
         case unsupportedMessage
         /// An element where the envelope or message does not allow one.
         case unexpectedElement
+        /// Character data in an element that holds elements: ISO 20022 has no mixed content, and
+        /// text there would otherwise be dropped.
+        case unexpectedText
         /// An element the schema allows once (maxOccurs 1) occurs again under the same parent.
         case duplicateElement
         /// A required element is missing.

@@ -11,10 +11,22 @@ extension ISO20022MessageMapping {
     /// encoder writes it back there. An amount keeps its lexical form when it is not the canonical
     /// one (``PaymentMessage/sourceTexts``).
     ///
-    /// - Parameter prefix: what the element paths have before the mapping's paths (`AppHdr/` for
-    ///   the header).
+    /// - Parameters:
+    ///   - prefix: what the element paths have before the mapping's paths (`AppHdr/` for the header).
+    ///   - placed: whether the reader read the elements with this mapping (the shipped one of their
+    ///     message), so that their ``ISO20022Document/Element/place`` is in ``placeTree``; else
+    ///     each element's place is looked up by its path.
     func decode(_ elements: [ISO20022Document.Element], into message: inout PaymentMessage,
-                prefix: String = "") throws(ISO20022Error) {
+                prefix: String = "", placed: Bool = false) throws(ISO20022Error) {
+        // Through the buffer: each element is read in place; an array's subscript would copy a
+        // whole element (four references) to read one of its values.
+        try elements.withUnsafeBufferPointer { (elements) throws(ISO20022Error) in
+            try decode(elements, into: &message, prefix: prefix, placed: placed)
+        }
+    }
+
+    private func decode(_ elements: UnsafeBufferPointer<ISO20022Document.Element>, into message: inout PaymentMessage,
+                        prefix: String, placed: Bool) throws(ISO20022Error) {
         // Per entry: the element taken and the preference of its place. Elements are read in place
         // (indexes, not copies): a decode reads some forty.
         var taken = [(index: Int, rank: Int)](repeating: (-1, Int.max), count: entries.count)
@@ -22,26 +34,28 @@ extension ISO20022MessageMapping {
         var listed: [(entry: Int, index: Int)] = []
         var emptyGroups: [Int] = []
         for index in elements.indices where elements[index].block == 0 {
-            let path = prefix.isEmpty ? elements[index].path : String(elements[index].path.dropFirst(prefix.count))
-            guard let (entry, preference) = places[path] else {
+            // The reader found the element's place in this mapping's tree.
+            let place = placed ? elements[index].place : placeTree.node(at: elements[index].path.dropFirst(prefix.count))
+            guard place >= 0 else {
                 if elements[index].text.isEmpty, elements[index].attributes.isEmpty { emptyGroups.append(index) }
                 continue
             }
+            let (entry, preference) = placeTree.place(place)
             guard isInFirstTransaction(elements[index]) else { continue }
-            if entries[entry].field.form == .list || entries[entry].field.form == .charges {
+            if entries[entry].takesEveryOccurrence {
                 listed.append((entry, index))
             } else if preference < taken[entry].rank {
                 taken[entry] = (index, preference)
             }
         }
-        for (number, entry) in entries.enumerated() {
-            let field = entry.field
-            if field.form == .list || field.form == .charges {
+        for number in entries.indices where taken[number].index >= 0 || entries[number].takesEveryOccurrence {
+            let field = entries[number].field
+            if entries[number].takesEveryOccurrence {
                 let indexes = listed.filter { $0.entry == number }.map(\.index)
                 guard !indexes.isEmpty else { continue }
                 if field.form == .list {
                     field.set(&message, lines: indexes.map { elements[$0].text })
-                } else if let charges = charges(of: indexes, in: elements, place: entry.places[0]) {
+                } else if let charges = charges(of: indexes, in: elements, place: entries[number].places[0]) {
                     field.setCharges?(&message, charges)
                 } else {
                     continue
@@ -70,16 +84,14 @@ extension ISO20022MessageMapping {
             }
             consumed[index] = true
             if prefix.isEmpty, elements[index].indexedPath != nil || taken[number].rank > 0 {
-                message.sourcePositions[entry.places[0]] = elements[index].key
+                message.sourcePositions[entries[number].places[0]] = elements[index].key
             }
         }
         for index in emptyGroups where isWrittenByItself(elements[index], among: elements, prefix: prefix) { consumed[index] = true }
         message.unmapped.reserveCapacity(message.unmapped.count + consumed.count(where: { !$0 }))
-        for index in elements.indices where !consumed[index] {
-            elements[index].appendUnmapped(to: &message.unmapped)
-        }
-        for (number, entry) in entries.enumerated() where entry.requiredToDecode && taken[number].index < 0 {
-            let path = entry.places[0]
+        for index in elements.indices where !consumed[index] { elements[index].appendUnmapped(to: &message.unmapped) }
+        for number in entries.indices where taken[number].index < 0 && entries[number].requiredToDecode {
+            let path = entries[number].places[0]
             throw ISO20022Error(.missingElement, path: ISO20022Document.location(of: path, block: 0, in: rootElement),
                                 reason: "\(path) is required")
         }
@@ -139,7 +151,7 @@ extension ISO20022MessageMapping {
     /// The charges the elements at `place` (`…/ChrgsInf[n]/Amt` and `…/Agt/FinInstnId/BICFI`) give,
     /// occurrence by occurrence; nil unless every occurrence from the first has an amount of only
     /// its currency, written in canonical form (the leaves then stay as they are, unmapped).
-    private func charges(of indexes: [Int], in elements: [ISO20022Document.Element], place: String) -> [Charge]? {
+    private func charges(of indexes: [Int], in elements: UnsafeBufferPointer<ISO20022Document.Element>, place: String) -> [Charge]? {
         let step = place.split(separator: "/").count - 1
         var parts: [Int: (amount: Amount?, agent: String?)] = [:]
         for index in indexes {
@@ -189,7 +201,7 @@ extension ISO20022MessageMapping {
     /// Whether an empty element is one the writer writes by itself: a required group whose every
     /// part is optional (pain.001 `InitgPty`, `Dbtr`), below required elements only, in a parent
     /// that has other content.
-    private func isWrittenByItself(_ element: ISO20022Document.Element, among elements: [ISO20022Document.Element],
+    private func isWrittenByItself(_ element: ISO20022Document.Element, among elements: UnsafeBufferPointer<ISO20022Document.Element>,
                                    prefix: String) -> Bool {
         let schema = ISO20022Schema.shared
         guard element.indexedPath == nil, let root = schema.roots[message] else { return false }

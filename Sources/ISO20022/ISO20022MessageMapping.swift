@@ -11,7 +11,10 @@ public import SpecFiles
 /// top-level element the document has, or where the source document had it. Defaults fill
 /// required elements the message has no value for. Every element no field names travels in
 /// ``PaymentMessage/unmapped`` and is written back at its place.
-public struct ISO20022MessageMapping: Sendable {
+///
+/// A class: the reader, the mapping and the encoder each take the message's mapping per document,
+/// and handing a class on costs one reference where the struct cost one per table.
+public final class ISO20022MessageMapping: Sendable {
     /// One canonical field and its places.
     struct Entry: Sendable {
         let field: TransferField
@@ -21,6 +24,17 @@ public struct ISO20022MessageMapping: Sendable {
         let requiredToDecode: Bool
         /// Encoding refuses a message without it.
         let requiredToEncode: Bool
+
+        /// A list or the charges: the field takes every occurrence of its place, not the first.
+        let takesEveryOccurrence: Bool
+
+        init(field: TransferField, places: [String], requiredToDecode: Bool, requiredToEncode: Bool) {
+            self.field = field
+            self.places = places
+            self.requiredToDecode = requiredToDecode
+            self.requiredToEncode = requiredToEncode
+            takesEveryOccurrence = field.form == .list || field.form == .charges
+        }
     }
 
     /// A value written where the message carries none, when the element's parent is written.
@@ -43,10 +57,22 @@ public struct ISO20022MessageMapping: Sendable {
     public let transaction: String?
     let entries: [Entry]
     let defaults: [Default]
-    /// For each place, its entry and preference (0 for the first place).
-    let places: [String: (entry: Int, rank: Int)]
     /// The steps of ``transaction``.
     let transactionSteps: [String]
+    /// Each place with its entry and preference (0 for the first place), as the reader walks them.
+    let placeTree: PlaceTree
+
+    init(message: String, kind: PaymentMessage.Kind?, function: PaymentMessage.Function?, transaction: String?,
+         entries: [Entry], defaults: [Default], transactionSteps: [String], placeTree: PlaceTree) {
+        self.message = message
+        self.kind = kind
+        self.function = function
+        self.transaction = transaction
+        self.entries = entries
+        self.defaults = defaults
+        self.transactionSteps = transactionSteps
+        self.placeTree = placeTree
+    }
 
     /// Reads a mapping file and checks it against the schema of its message.
     public static func load(yaml: String, file: String) throws(SpecError) -> ISO20022MessageMapping {
@@ -125,12 +151,23 @@ public struct ISO20022MessageMapping: Sendable {
             }
         }
         return ISO20022MessageMapping(message: message, kind: kind, function: function, transaction: transaction,
-                                      entries: entries, defaults: defaults, places: places,
-                                      transactionSteps: transaction.map { $0.split(separator: "/").map(String.init) } ?? [])
+                                      entries: entries, defaults: defaults,
+                                      transactionSteps: transaction.map { $0.split(separator: "/").map(String.init) } ?? [],
+                                      placeTree: PlaceTree(places: places, prefix: kind == nil ? "AppHdr/" : "") {
+                                          schema.isRepeatable($0[...], from: schemaRoot.type)
+                                      })
     }
 
     /// What a charges field reads of each occurrence of its element: the amount, the agent's BIC.
     static let chargeParts = ["Amt", "Agt/FinInstnId/BICFI"]
+
+    /// The shipped mappings by number (an element read with one names it so), in message order.
+    static let numbered: [ISO20022MessageMapping] = shippedMappings.sorted { $0.key < $1.key }.map(\.value)
+
+    /// The number of the shipped mapping of `message` in ``numbered``.
+    static func number(of message: String) -> UInt16 {
+        UInt16(numbered.firstIndex { $0.message == message } ?? 0)
+    }
 
     /// The shipped mapping of `message` (`pacs.008.001.08`, `head.001.001.02`).
     static func shipped(_ message: String) -> ISO20022MessageMapping? {

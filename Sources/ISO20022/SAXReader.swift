@@ -10,18 +10,22 @@
 /// its element opens); a String is made only for what is recorded: a leaf's path, text and
 /// attributes. Callbacks cannot throw: the first error is kept in
 /// ``error`` and the parser is stopped with `xmlStopParser`.
-struct SAXReaderState {
+struct SAXReaderState: ~Copyable {
     /// One open element.
     struct Frame {
         /// Where the element's name starts in ``names``.
         var nameStart: Int
         var line: Int
-        var attributes: [String: String] = [:]
+        /// Whether its attributes are the last of ``attributeSets``. The frame itself holds no
+        /// reference, so that opening and closing one copies plain words.
+        var hasAttributes = false
         var hasChildren = false
-        /// Numbers the open elements of one parse: a parent's key in ``childNames``.
-        var serial: Int
         /// How many earlier siblings of the same name it has (0 for the first).
         var occurrence = 0
+        /// Where the names of its children start in ``siblings``.
+        var childStart = 0
+        /// Its node in ``tree``, or `PlaceTree.none` when no mapped place is at or below it.
+        var node = ISO20022MessageMapping.PlaceTree.none
     }
 
     /// Where the reader is in the envelope.
@@ -52,23 +56,28 @@ struct SAXReaderState {
     /// The first fatal error libxml2 reported (its message and line).
     var parseError: (message: String, line: Int)?
 
-    var stack: [Frame] = []
-    /// (parent serial, child name) of every element opened: a second child of the same name
-    /// under one parent is found without keeping the names of closed siblings. Hasher is seeded
-    /// per process, so a document cannot be crafted to collide.
-    var childNames = Set<Int>()
-    /// For a (parent serial, child name) that occurred more than once: how many times after the first.
-    var repeats: [Int: Int] = [:]
+    var stack = ReusableBuffer<Frame>(capacity: 32)
+    /// The attributes of the open elements that have any, innermost last.
+    var attributeSets: [[String: String]] = []
+    /// The names (local name and namespace, as libxml2 interned them) of the children of every
+    /// open element, each open element's after its own: a repeated child is found by comparing
+    /// a few pointers, without a hash or a String per element.
+    var siblings = ReusableBuffer<(local: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?)>(capacity: 64)
+    /// The places of the mapping of the region being read (the message's, the header's), and
+    /// their memory as the callbacks read it (kept alive by `tree`).
+    var tree = ISO20022MessageMapping.PlaceTree.empty {
+        didSet { treeView = tree.view }
+    }
+    var treeView = ISO20022MessageMapping.PlaceTree.empty.view
     /// How many open elements below the top-level block are a second or later occurrence: when
     /// none is, a leaf's indexed path is its path.
     var nestedRepeats = 0
     /// The depth of the element open content (`SplmtryData/Envlp`, `xs:any`) starts at, or -1:
     /// there any element of any namespace may occur, any number of times.
     var openContentDepth = -1
-    var serials = 0
     /// The names of the open elements joined by `/` (UTF-8): the error path, and the recorded
     /// paths of leaves, which are a suffix of it (from the block or AppHdr on).
-    var names: [UInt8] = []
+    var names = ReusableBuffer<UInt8>(capacity: 256)
     /// Where recorded paths start in ``names`` (the top-level block's or AppHdr's name), or -1.
     var pathStart = -1
     var region = Region.outside
@@ -78,6 +87,8 @@ struct SAXReaderState {
     var headerNamespace = ""
     var headerNamespacePointer: UnsafePointer<xmlChar>?
     var definition: ISO20022MessageDefinition?
+    /// The number of the region's mapping (``ISO20022MessageMapping/numbered``), each leaf's.
+    var mappingNumber: UInt16 = 0
     var messageSeen = false
     var elements: [ISO20022Document.Element] = []
     var header: [ISO20022Document.Element] = []
@@ -91,17 +102,18 @@ struct SAXReaderState {
     /// Character data of the innermost open element since its start tag or its last child: only a
     /// leaf's is ever used. Like libxml2's tree (which the pull reader walked), character data
     /// between two markup items is one text node, and a text node of white space only is left out.
-    var text: [UInt8] = []
+    var text = ReusableBuffer<UInt8>(capacity: 256)
     /// Where the current run of character data (the text node being built) starts in `text`.
     var runStart = 0
     /// Whether the current run has anything but white space.
     var runHasContent = false
+    /// Whether a CDATA section is in ``text``.
+    var textHasCDATA = false
 
     init(limits: ISO20022Limits, ctxt: xmlParserCtxtPtr) {
         self.limits = limits
         self.ctxt = ctxt
-        // One allocation for a typical message's elements instead of a growth step per doubling.
-        childNames.reserveCapacity(128)
+        elements.reserveCapacity(64)
     }
 
     /// The parser's line: at a start tag's callback, the line the reader gave the element.
@@ -110,7 +122,7 @@ struct SAXReaderState {
         return Int(input.pointee.line)
     }
 
-    func path() -> String { String(decoding: names, as: UTF8.self) }
+    func path() -> String { names.string() }
 
     mutating func fail(_ error: ISO20022Error) {
         if self.error == nil { self.error = error }
@@ -137,34 +149,58 @@ struct SAXReaderState {
     /// Ends the current run of character data: a run of white space only is dropped.
     @inline(__always)
     mutating func endRun() {
-        if !runHasContent && text.count > runStart { text.removeSubrange(runStart...) }
+        if !runHasContent && text.count > runStart { text.truncate(to: runStart) }
         runStart = text.count
         runHasContent = false
     }
 
     @inline(__always)
     mutating func resetText() {
-        text.removeAll(keepingCapacity: true)
+        text.truncate(to: 0)
         runStart = 0
         runHasContent = false
+        textHasCDATA = false
     }
 
     mutating func characters(_ bytes: UnsafePointer<xmlChar>, _ count: Int) {
         guard count > 0 else { return }
         let buffer = UnsafeBufferPointer(start: bytes, count: count)
-        if !runHasContent {
-            for byte in buffer where !(byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D) {
-                runHasContent = true
-                break
-            }
+        if let open = stack.last, open.hasChildren {
+            // After a child element only white space may stand, and none of it is kept.
+            if SAXReaderState.hasContent(buffer) { refuseText() }
+            return
         }
-        text.append(contentsOf: buffer)
+        if !runHasContent, SAXReaderState.hasContent(buffer) { runHasContent = true }
+        text.append(buffer)
+    }
+
+    /// Whether the bytes are anything but XML white space.
+    @inline(__always)
+    static func hasContent(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Bits 9, 10, 13 and 32: tab, line feed, carriage return, space.
+        let whiteSpace: UInt64 = 1 << 9 | 1 << 10 | 1 << 13 | 1 << 32
+        for byte in bytes where byte > 0x20 || whiteSpace & (1 << UInt64(byte)) == 0 { return true }
+        return false
+    }
+
+    /// Fails on character data in the innermost open element, which holds elements, when that is
+    /// in the document or the header (outside open content, where anything may stand). The text
+    /// itself is not quoted: it could be card or account data.
+    mutating func refuseText() {
+        let depth = stack.count - 1
+        guard region == .message || region == .header || region == .document,
+              openContentDepth < 0 || depth < openContentDepth else { return }
+        fail(ISO20022Error(.unexpectedText, path: elementPath(depth: depth), line: line,
+                           reason: "character data in \(name(from: stack[depth].nameStart)), which holds elements only (the schema allows no text there)"))
     }
 
     mutating func cdata(_ bytes: UnsafePointer<xmlChar>, _ count: Int) {
+        // A CDATA section, even of white space, is character content (xmllint refuses it too).
+        if let open = stack.last, open.hasChildren { return refuseText() }
+        textHasCDATA = true
         endRun()
         // A CDATA section is a node of its own and kept even when it is white space only.
-        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: max(count, 0)))
+        text.append(UnsafeBufferPointer(start: bytes, count: max(count, 0)))
         runStart = text.count
     }
 
@@ -173,15 +209,24 @@ struct SAXReaderState {
     mutating func startElement(localname: UnsafePointer<xmlChar>, prefix: UnsafePointer<xmlChar>?, uri: UnsafePointer<xmlChar>?,
                                attributeCount: Int, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         let depth = stack.count
+        if let parent = stack.last, !parent.hasChildren {
+            // The parent's text before its first child: white space only, or an error.
+            endRun()
+            if textHasCDATA || (text.count > 0 && SAXReaderState.hasContent(text[0..<text.count])) {
+                refuseText()
+                if error != nil { return }
+            }
+        }
         if depth > 0 { names.append(UInt8(ascii: "/")) }
         let nameStart = names.count
-        SAXReaderState.appendName(localname, prefix: prefix, uri: uri, to: &names)
+        let localCount = SAXReaderState.appendName(localname, prefix: prefix, uri: uri, to: &names)
         let here = line
         guard depth < limits.maxDepth else {
             return fail(ISO20022Error(.tooDeep, path: elementPath(depth: depth), line: here,
                                       reason: "elements nest deeper than the limit of \(limits.maxDepth)"))
         }
         if !stack.isEmpty { stack[stack.count - 1].hasChildren = true }
+        var foreign = false
         switch region {
         case .outside:
             let namespace = uri.map { String(cString: $0) } ?? ""
@@ -207,6 +252,8 @@ struct SAXReaderState {
                 headerDepth = depth
                 headerNamespace = namespace
                 headerNamespacePointer = uri
+                tree = ISO20022MessageMapping.shipped(ISO20022MessageDefinition.headerDefinition)?.placeTree ?? .empty
+                mappingNumber = ISO20022MessageMapping.number(of: ISO20022MessageDefinition.headerDefinition)
                 region = .header
             } else if depth != 0 {
                 return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
@@ -217,6 +264,7 @@ struct SAXReaderState {
             if openContentDepth < 0, parentPathIs("Sgntr", before: nameStart) { openContentDepth = depth }
             if !isNamespace(uri, headerNamespace, pointer: headerNamespacePointer) {
                 guard admitForeign(uri, nameStart: nameStart, depth: depth, line: here) else { return }
+                foreign = true
             }
         case .document:
             guard !messageSeen, let definition, nameIs(definition.messageElement, from: nameStart),
@@ -225,6 +273,8 @@ struct SAXReaderState {
                                           reason: "Document of \(definition?.rawValue ?? "?") must hold exactly one \(definition?.messageElement ?? "message") element"))
             }
             messageSeen = true
+            mappingNumber = ISO20022MessageMapping.number(of: definition.rawValue)
+            tree = definition.mapping.placeTree
             region = .message
         case .message:
             if openContentDepth < 0, depth >= 2, parentPathIs("SplmtryData/Envlp", before: nameStart) {
@@ -232,6 +282,7 @@ struct SAXReaderState {
             }
             if !isNamespace(uri, documentNamespace, pointer: documentNamespacePointer) {
                 guard admitForeign(uri, nameStart: nameStart, depth: depth, line: here) else { return }
+                foreign = true
             }
             if depth == documentDepth + 2 {
                 let name = name(from: nameStart)
@@ -243,33 +294,36 @@ struct SAXReaderState {
         if (region == .message && depth == documentDepth + 2) || (region == .header && depth == headerDepth) {
             pathStart = nameStart
         }
-        var occurrence = 0
-        if let parent = stack.last, (region == .message && depth > documentDepth + 1) || (region == .header && depth > headerDepth) {
-            var hasher = Hasher()
-            hasher.combine(parent.serial)
-            names.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[nameStart...])) }
-            let key = hasher.finalize()
-            if !childNames.insert(key).inserted {
-                guard (openContentDepth >= 0 && depth >= openContentDepth) || isRepeatable(leafPath()) else {
+        var frame = Frame(nameStart: nameStart, line: here)
+        if (region == .message && depth == documentDepth + 1) || (region == .header && depth == headerDepth) {
+            frame.node = ISO20022MessageMapping.PlaceTree.root
+        } else if let parent = stack.last, (region == .message && depth > documentDepth + 1) || (region == .header && depth > headerDepth) {
+            if !foreign { frame.node = treeView.child(of: parent.node, named: localname, count: localCount) }
+            let earlier = earlierSiblings(named: localname, uri: uri, from: parent.childStart)
+            if earlier > 0 {
+                let repeatable = frame.node >= 0 ? treeView.isRepeatable(frame.node) : isRepeatable(leafPath())
+                guard (openContentDepth >= 0 && depth >= openContentDepth) || repeatable else {
                     return fail(ISO20022Error(.duplicateElement, path: elementPath(depth: depth), line: here,
                                               reason: "\(name(from: nameStart)) occurs more than once here; the schema allows it once"))
                 }
-                occurrence = repeats[key, default: 0] + 1
-                repeats[key] = occurrence
+                frame.occurrence = earlier
                 if region == .header || depth > documentDepth + 2 { nestedRepeats += 1 }
             }
         }
-        serials += 1
-        var frame = Frame(nameStart: nameStart, line: here, serial: serials, occurrence: occurrence)
+        pushSibling(localname, uri)
+        frame.childStart = siblings.count
         if attributeCount > 0, let attributes {
+            var set: [String: String] = [:]
             // Five pointers per attribute: local name, prefix, URI, value start, value end.
             for index in 0..<attributeCount {
                 let base = index * 5
                 guard let key = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
-                var keyBytes: [UInt8] = []
+                var keyBytes = ReusableBuffer<UInt8>(capacity: 0)
                 SAXReaderState.appendName(key, prefix: attributes[base + 1], uri: attributes[base + 2], to: &keyBytes)
-                frame.attributes[String(decoding: keyBytes, as: UTF8.self)] = SAXReaderState.attributeValue(start, end)
+                set[keyBytes.string()] = SAXReaderState.attributeValue(start, end)
             }
+            attributeSets.append(set)
+            frame.hasAttributes = true
         }
         stack.append(frame)
         resetText()
@@ -279,19 +333,23 @@ struct SAXReaderState {
         guard !stack.isEmpty else { return }
         endRun()
         let frame = stack.removeLast()
+        siblings.truncate(to: frame.childStart)
+        let attributes = frame.hasAttributes ? attributeSets.removeLast() : nil
         let depth = stack.count  // depth of the closed element
         switch region {
         case .header where depth > headerDepth:
             if !frame.hasChildren {
-                header.append(.init(path: leafPath(), block: 0, text: String(decoding: text, as: UTF8.self),
-                                    attributes: frame.attributes, line: frame.line, message: "AppHdr",
-                                    indexedPath: indexedLeafPath(closed: frame, from: headerDepth)))
+                let (path, place) = leafPlace(frame)
+                header.append(.init(block: 0, text: text.string(), line: frame.line,
+                                    mappingNumber: mappingNumber, somePath: path, someAttributes: attributes,
+                                    indexedPath: indexedLeafPath(closed: frame, from: headerDepth), place: place))
             }
         case .message where depth > documentDepth + 1:
-            if !frame.hasChildren, let definition {
-                elements.append(.init(path: leafPath(), block: currentBlock, text: String(decoding: text, as: UTF8.self),
-                                      attributes: frame.attributes, line: frame.line, message: definition.messageElement,
-                                      indexedPath: indexedLeafPath(closed: frame, from: documentDepth + 2)))
+            if !frame.hasChildren {
+                let (path, place) = leafPlace(frame)
+                elements.append(.init(block: currentBlock, text: text.string(), line: frame.line,
+                                      mappingNumber: mappingNumber, somePath: path, someAttributes: attributes,
+                                      indexedPath: indexedLeafPath(closed: frame, from: documentDepth + 2), place: place))
             }
         default:
             break
@@ -302,24 +360,60 @@ struct SAXReaderState {
         if region == .message, depth == documentDepth + 1 { region = .document }
         if region == .document, depth == documentDepth { region = .outside }
         // Drop the name and the `/` before it.
-        names.removeLast(names.count - max(frame.nameStart - 1, 0))
+        names.truncate(to: frame.nameStart - 1)
         resetText()
     }
 
     /// The path of the leaf being closed: from the top-level block (or AppHdr) on.
     func leafPath() -> String {
-        String(decoding: names[max(pathStart, 0)...], as: UTF8.self)
+        names.string(from: max(pathStart, 0))
+    }
+
+    /// The leaf being closed's node in ``tree`` when it is a mapped place (its path is then the
+    /// place's, made when the table was read: none is given), else its path and -1.
+    @inline(__always)
+    func leafPlace(_ leaf: Frame) -> (path: String?, place: Int32) {
+        if leaf.node >= 0, treeView.entry(leaf.node) >= 0 { return (nil, leaf.node) }
+        return (leafPath(), ISO20022MessageMapping.PlaceTree.none)
+    }
+
+    /// How many children of the open element whose children start at `start` in ``siblings`` have
+    /// this name. libxml2 interns names in the parser's dictionary, so equal names are mostly the
+    /// same pointer; the bytes are compared otherwise.
+    @inline(__always)
+    func earlierSiblings(named local: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?, from start: Int) -> Int {
+        var earlier = 0
+        for index in start..<siblings.count {
+            let sibling = siblings[index]
+            guard sibling.local == local || (sibling.local.pointee == local.pointee && xmlStrEqual(sibling.local, local) != 0) else { continue }
+            guard sibling.uri == uri || (sibling.uri != nil && uri != nil && xmlStrEqual(sibling.uri, uri) != 0) else { continue }
+            earlier += 1
+        }
+        return earlier
+    }
+
+    @inline(__always)
+    mutating func pushSibling(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?) {
+        siblings.append((local, uri))
     }
 
     /// The leaf's path with the 1-based occurrence after each name below `top` (the top-level block
     /// or AppHdr, whose index the block number carries) that is not the first of its name:
     /// `CdtTrfTxInf/RmtInf/Ustrd[2]`. Nil when there is none (the path says it all).
+    @inline(__always)
     func indexedLeafPath(closed leaf: Frame, from top: Int) -> String? {
         guard nestedRepeats > 0 || leaf.occurrence > 0 else { return nil }
+        return indexedPath(closed: leaf, from: top)
+    }
+
+    func indexedPath(closed leaf: Frame, from top: Int) -> String? {
+        guard nestedRepeats > 0 || leaf.occurrence > 0 else { return nil }
         var bytes: [UInt8] = []
-        let frames = stack[max(top, 0)...] + [leaf]
-        for (position, frame) in zip(frames.indices, frames) {
-            let end = position + 1 < frames.endIndex ? frames[position + 1].nameStart - 1 : names.count
+        let first = max(top, 0)
+        let frames = Array(stack[first..<stack.count]) + [leaf]
+        for (offset, frame) in frames.enumerated() {
+            let position = first + offset
+            let end = offset + 1 < frames.count ? frames[offset + 1].nameStart - 1 : names.count
             if !bytes.isEmpty { bytes.append(UInt8(ascii: "/")) }
             bytes.append(contentsOf: names[frame.nameStart..<end])
             if frame.occurrence > 0, position > top {
@@ -343,8 +437,11 @@ struct SAXReaderState {
     func parentPathIs(_ suffix: StaticString, before nameStart: Int) -> Bool {
         let end = nameStart - 1
         let count = suffix.utf8CodeUnitCount
-        guard end - count >= 1, names[end - count - 1] == UInt8(ascii: "/") else { return false }
-        return suffix.withUTF8Buffer { names[(end - count)..<end].elementsEqual($0) }
+        let expected = suffix.utf8Start
+        // Asked for every element: the parent name's last byte rules out nearly all at once.
+        guard end - count >= 1, names[end - 1] == expected[count - 1], names[end - count - 1] == UInt8(ascii: "/") else { return false }
+        for offset in 0..<count where names[end - count + offset] != expected[offset] { return false }
+        return true
     }
 
     /// The path of an element just opened, for an error (`/Name` for the root, as before).
@@ -354,23 +451,25 @@ struct SAXReaderState {
 
     /// The name of the element just opened.
     func name(from start: Int) -> String {
-        String(decoding: names[start...], as: UTF8.self)
+        names.string(from: start)
     }
 
     func nameIs(_ expected: String, from start: Int) -> Bool {
-        var expected = expected
-        return expected.withUTF8 { names[start...].elementsEqual($0) }
+        names.equals(expected, from: start)
     }
 
     /// Appends the local name; with an undeclared prefix (a namespace error libxml2 lets pass) the
-    /// qualified name, as libxml2's tree keeps it.
+    /// qualified name, as libxml2's tree keeps it. Returns the local name's length.
+    @discardableResult
     static func appendName(_ localname: UnsafePointer<xmlChar>, prefix: UnsafePointer<xmlChar>?, uri: UnsafePointer<xmlChar>?,
-                           to bytes: inout [UInt8]) {
+                           to bytes: inout ReusableBuffer<UInt8>) -> Int {
         if let prefix, uri == nil {
-            bytes.append(contentsOf: UnsafeBufferPointer(start: prefix, count: Int(xmlStrlen(prefix))))
+            bytes.append(UnsafeBufferPointer(start: prefix, count: Int(xmlStrlen(prefix))))
             bytes.append(UInt8(ascii: ":"))
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(start: localname, count: Int(xmlStrlen(localname))))
+        let count = Int(xmlStrlen(localname))
+        bytes.append(UnsafeBufferPointer(start: localname, count: count))
+        return count
     }
 
     /// Whether `uri` is `namespace`; `pointer` is libxml2's interned copy of it, when known (the
@@ -394,8 +493,8 @@ struct SAXReaderState {
             return false
         }
         let local = name(from: nameStart)
-        names.removeLast(names.count - nameStart)
-        names.append(contentsOf: ISO20022Path.foreignName(namespace: namespace, local: local).utf8)
+        names.truncate(to: nameStart)
+        names.append(contentsOf: ISO20022Path.foreignName(namespace: namespace, local: local))
         return true
     }
 

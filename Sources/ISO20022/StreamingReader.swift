@@ -70,7 +70,7 @@ struct StreamingReader {
 
     /// The message a Document namespace names, or an error naming the namespace.
     static func definition(namespace: String, line: Int) throws(ISO20022Error) -> ISO20022MessageDefinition {
-        if let known = ISO20022MessageDefinition.allCases.first(where: { $0.namespace == namespace }) { return known }
+        if let known = byNamespace[namespace] { return known }
         let supported = ISO20022MessageDefinition.allCases.map(\.rawValue).joined(separator: ", ")
         if namespace.hasPrefix(ISO20022MessageDefinition.namespacePrefix) {
             let id = namespace.dropFirst(ISO20022MessageDefinition.namespacePrefix.count)
@@ -80,6 +80,9 @@ struct StreamingReader {
         throw ISO20022Error(.unknownNamespace, path: "Document", line: line,
                             reason: "unknown Document namespace '\(namespace)'; supported: \(supported)")
     }
+
+    /// Every supported message by its Document namespace.
+    private static let byNamespace = Dictionary(ISO20022MessageDefinition.allCases.map { ($0.namespace, $0) }, uniquingKeysWith: { first, _ in first })
 
     static func doctypeRefused(line: Int) -> ISO20022Error {
         ISO20022Error(.doctypeRefused, line: line,

@@ -2,10 +2,11 @@
 /// (`debtorIBAN`, `serviceLevel`, `headerFrom`): what the ISO 20022 mapping tables map elements to,
 /// and what a translation names when it cannot carry a value.
 ///
-/// A struct of closures, not an enum with payloads: the table lives for the whole process, and
-/// LeakSanitizer loses pointers a multi-payload enum tags. Closures rather than key paths: a
-/// decode sets some thirty of them per message, and a key path is applied by the runtime.
-public struct TransferField: Sendable {
+/// A class of closures, not an enum with payloads: the table lives for the whole process, and
+/// LeakSanitizer loses pointers a multi-payload enum tags; a class, so that handing a field on
+/// costs one reference, not one per closure. Closures rather than key paths: a decode sets some
+/// thirty of them per message, and a key path is applied by the runtime.
+public final class TransferField: Sendable {
     public enum Form: Sendable, Hashable {
         /// One text value.
         case text
@@ -36,7 +37,7 @@ public struct TransferField: Sendable {
 
     /// A text field, set in place in the message's credit transfer values (a decode sets some
     /// thirty per message: no copy of a party or of the identifiers each time).
-    init(_ name: String, _ get: @escaping @Sendable (PaymentMessage) -> String?,
+    convenience init(_ name: String, _ get: @escaping @Sendable (PaymentMessage) -> String?,
          _ set: @escaping @Sendable (inout TransferGroup.Fields, String) -> Void) {
         self.init(name: name, form: .text, get: get, setText: { message, text in
             message.transfer.update { set(&$0, text) }
@@ -45,18 +46,18 @@ public struct TransferField: Sendable {
     }
 
     /// A list field.
-    init(list name: String, _ get: @escaping @Sendable (PaymentMessage) -> [String],
+    convenience init(list name: String, _ get: @escaping @Sendable (PaymentMessage) -> [String],
          _ set: @escaping @Sendable (inout TransferGroup.Fields, [String]) -> Void) {
         self.init(name: name, form: .list, lines: get, setLines: { message, lines in message.transfer.update { set(&$0, lines) } })
     }
 
     /// An amount field.
-    init(amount name: String, _ get: @escaping @Sendable (PaymentMessage) -> Amount?,
+    convenience init(amount name: String, _ get: @escaping @Sendable (PaymentMessage) -> Amount?,
          _ set: @escaping @Sendable (inout PaymentMessage, Amount) -> Void) {
         self.init(name: name, form: .amount, amount: get, setAmount: set)
     }
 
-    private init(name: String, form: Form, get: @escaping @Sendable (PaymentMessage) -> String? = { _ in nil },
+    fileprivate init(name: String, form: Form, get: @escaping @Sendable (PaymentMessage) -> String? = { _ in nil },
                  setText: @escaping @Sendable (inout PaymentMessage, String) -> Bool = { _, _ in false },
                  lines: (@Sendable (PaymentMessage) -> [String])? = nil, setLines: (@Sendable (inout PaymentMessage, [String]) -> Void)? = nil,
                  amount: (@Sendable (PaymentMessage) -> Amount?)? = nil, setAmount: (@Sendable (inout PaymentMessage, Amount) -> Void)? = nil,
@@ -129,11 +130,7 @@ public struct TransferField: Sendable {
         /// A text value of the party's postal address.
         func addressField(_ name: String, _ get: @escaping @Sendable (PostalAddress) -> String?,
                           _ set: @escaping @Sendable (inout PostalAddress, String) -> Void) -> TransferField {
-            field(name, { $0.address.flatMap(get) }, { party, text in
-                var address = party.address.take() ?? PostalAddress()
-                set(&address, text)
-                party.address = address
-            })
+            field(name, { $0.address.flatMap(get) }, { party, text in party.address.update(creating: { PostalAddress() }) { set(&$0, text) } })
         }
 
         /// The identifiers and postal address of the party (`debtorLEI`, `creditorTown` …).
@@ -150,52 +147,37 @@ public struct TransferField: Sendable {
                 addressField(prefix + "CountrySubDivision", { $0.countrySubDivision }, { $0.countrySubDivision = $1 }),
                 addressField(prefix + "Country", { $0.country }, { $0.country = $1 }),
                 TransferField(list: prefix + "AddressLines", { party.get($0)?.address?.lines ?? [] }, { fields, lines in
-                    party.update(&fields) { updated in
-                        var address = updated.address.take() ?? PostalAddress()
-                        address.lines = lines
-                        updated.address = address
-                    }
+                    party.update(&fields) { updated in updated.address.update(creating: { PostalAddress() }) { $0.lines = lines } }
                 }),
             ]
         }
 
-        /// The access to a party: read from the message, moved out of the values and back to change it.
-        static func at(_ get: @escaping @Sendable (PaymentMessage) -> Party?,
-                       _ take: @escaping @Sendable (inout TransferGroup.Fields) -> Party?,
-                       _ put: @escaping @Sendable (inout TransferGroup.Fields, Party) -> Void) -> PartyAccess {
-            PartyAccess(get: get, update: { fields, change in
-                var party = take(&fields) ?? Party()
-                change(&party)
-                put(&fields, party)
-            })
-        }
     }
 
     /// A value of the business application header, creating the header on the first one set.
     private static func headerField(_ name: String, _ get: @escaping @Sendable (BusinessHeader) -> String?,
                                     _ set: @escaping @Sendable (inout BusinessHeader, String) -> Void) -> TransferField {
         TransferField(name, { $0.businessHeader.flatMap(get) }, { fields, text in
-            var header = fields.businessHeader.take() ?? BusinessHeader()
-            set(&header, text)
-            fields.businessHeader = header
+            fields.businessHeader.update(creating: { BusinessHeader() }) { set(&$0, text) }
         })
     }
 
     /// Every credit transfer field, in the canonical JSON's order (lists, after the other members,
     /// in this order too).
     public static let all: [TransferField] = {
-        let debtor = PartyAccess.at({ $0.debtor }, { $0.debtor.take() }, { $0.debtor = $1 })
-        let creditor = PartyAccess.at({ $0.creditor }, { $0.creditor.take() }, { $0.creditor = $1 })
-        let ultimateDebtor = PartyAccess.at({ $0.ultimateDebtor }, { $0.ultimateDebtor.take() }, { $0.ultimateDebtor = $1 })
-        let ultimateCreditor = PartyAccess.at({ $0.ultimateCreditor }, { $0.ultimateCreditor.take() }, { $0.ultimateCreditor = $1 })
+        // Each party is changed in place in the values (created on its first value).
+        let debtor = PartyAccess(get: { $0.debtor }, update: { fields, change in fields.debtor.update(creating: { Party() }, change) })
+        let creditor = PartyAccess(get: { $0.creditor }, update: { fields, change in fields.creditor.update(creating: { Party() }, change) })
+        let ultimateDebtor = PartyAccess(get: { $0.ultimateDebtor },
+                                         update: { fields, change in fields.ultimateDebtor.update(creating: { Party() }, change) })
+        let ultimateCreditor = PartyAccess(get: { $0.ultimateCreditor },
+                                           update: { fields, change in fields.ultimateCreditor.update(creating: { Party() }, change) })
         let possibleDuplicate = TransferField(name: "possibleDuplicate", form: .text,
                                               get: { $0.businessHeader?.possibleDuplicate.map { $0 ? "true" : "false" } },
                                               setText: { message, text in
                                                   guard text == "true" || text == "false" else { return false }
                                                   message.transfer.update { fields in
-                                                      var header = fields.businessHeader.take() ?? BusinessHeader()
-                                                      header.possibleDuplicate = text == "true"
-                                                      fields.businessHeader = header
+                                                      fields.businessHeader.update(creating: { BusinessHeader() }) { $0.possibleDuplicate = text == "true" }
                                                   }
                                                   return true
                                               })
@@ -250,4 +232,13 @@ public struct TransferField: Sendable {
     }()
 
     private static let byName: [String: TransferField] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+}
+
+extension Optional {
+    /// Changes the wrapped value in place, first creating it with `make` when there is none.
+    @inline(__always)
+    mutating func update(creating make: () -> Wrapped, _ change: (inout Wrapped) -> Void) {
+        if case .none = self { self = make() }
+        change(&self!)
+    }
 }

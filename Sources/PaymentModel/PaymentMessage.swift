@@ -365,8 +365,10 @@ struct TransferGroup: Sendable, Hashable {
     /// Out of line and shared until changed (copy on write): a card message carries one nil
     /// reference instead of some 480 bytes, and a change moves no bytes.
     final class Box: @unchecked Sendable {
-        // Changed only through `update`, which first makes the box unique to its message.
-        var fields: Fields
+        // Changed only through `update`, which first makes the box unique to its message: so no
+        // two accesses can overlap, and the runtime's exclusivity check (some 100 instructions
+        // per field a decode sets) is left out.
+        @exclusivity(unchecked) var fields: Fields
 
         init(_ fields: Fields) { self.fields = fields }
     }

@@ -71,7 +71,7 @@ enum SwitchConfigurationFile {
         do {
             guard let path else { return try SwitchConfiguration.embeddedDefault() }
             return try read(path)
-        } catch let error as SpecError {
+        } catch {
             throw ValidationError("\(error)")
         }
     }

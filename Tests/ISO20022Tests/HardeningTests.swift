@@ -70,6 +70,32 @@ struct HardeningTests {
         #expect(document.elements.filter { $0.path == "CdtTrfTxInf/RmtInf/Ustrd" }.count == 4)
     }
 
+    /// Text in an element that holds elements (mixed content, which no ISO 20022 schema allows)
+    /// was dropped without a word; it is an error naming the element, never quoting the text.
+    @Test(arguments: [
+        ("<GrpHdr>", "<GrpHdr>4111111111111111", "GrpHdr"),
+        ("</MsgId>", "</MsgId>4111111111111111", "GrpHdr"),
+        ("<Dbtr>", "<Dbtr><!-- a comment -->4111111111111111 ", "Dbtr"),
+        ("<Cdtr>", "<Cdtr><![CDATA[4111111111111111]]>", "Cdtr"),
+        ("<Cdtr>", "<Cdtr><![CDATA[ ]]>", "Cdtr"),
+        ("</CdtTrfTxInf>", "4111111111111111</CdtTrfTxInf>", "CdtTrfTxInf"),
+    ])
+    func textBetweenElementsIsAnError(replace: String, with replacement: String, parent: String) throws {
+        let xml = try Self.sample(replacing: replace, with: replacement)
+        #expect(try Fixtures.xmllint(xml, schema: "pacs.008.001.08").status != 0)
+        let error = Fixtures.error { _ = try ISO20022Codec().decode(xml) }
+        #expect(error?.code == .unexpectedText)
+        #expect(error?.path?.hasSuffix("/" + parent) == true, "\(String(describing: error))")
+        #expect(error.map { "\($0)" }?.contains("4111") == false)
+    }
+
+    /// White space and comments between elements stay allowed.
+    @Test func whiteSpaceBetweenElementsIsRead() throws {
+        let xml = try Self.sample(replacing: "<GrpHdr>", with: "<GrpHdr> \t\r\n<!-- note --> <?pi x?>\n")
+        #expect(try Fixtures.xmllint(xml, schema: "pacs.008.001.08").status == 0)
+        #expect(try ISO20022Codec().decode(xml).identifiers.messageId != nil)
+    }
+
     @Test func headerElementGivenTwiceIsAnError() throws {
         let xml = try BusinessHeaderTests.businessMessage()
             .replacingOccurrences(of: "<Prty>NORM</Prty>", with: "<Prty>NORM</Prty><Prty>HIGH</Prty>")

@@ -1,7 +1,7 @@
 // A plain loop for profilers (valgrind --tool=callgrind, perf), without the benchmark harness:
-//   ISO20022DecodeLoop decode|encode|bare [count] [file]
-// runs ISO20022Codec().decode, encodes the decoded message back (encode), or a bare xmlTextReader
-// pass like ISO20022Benchmarks', `count` times
+//   ISO20022DecodeLoop decode|encode|bare|sax [count] [file]
+// runs ISO20022Codec().decode, encodes the decoded message back (encode), a bare xmlTextReader
+// pass (bare) or a SAX2 parse with empty callbacks (sax, the floor) like ISO20022Benchmarks', `count` times
 // (default 10,000) over the file (default Benchmarks/ISO20022Benchmarks/pacs008_3k.xml).
 import ISO20022
 import PaymentModel
@@ -57,6 +57,28 @@ func bare(_ bytes: [UInt8]) -> Int {
     }
 }
 
+/// libxml2's SAX2 parser with callbacks that do nothing but count elements: the floor.
+@inline(never)
+func sax(_ bytes: [UInt8]) -> Int {
+    var elements = 0
+    var handler = xmlSAXHandler()
+    handler.initialized = XML_SAX2_MAGIC
+    handler.startElementNs = { ctx, _, _, _, _, _, _, _, _ in ctx?.assumingMemoryBound(to: Int.self).pointee += 1 }
+    handler.endElementNs = { _, _, _, _ in }
+    handler.characters = { _, _, _ in }
+    bytes.withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: CChar.self) { chars in
+            withUnsafeMutablePointer(to: &elements) { counter in
+                guard let ctxt = xmlCreatePushParserCtxt(&handler, counter, nil, 0, nil) else { return }
+                defer { xmlFreeParserCtxt(ctxt) }
+                xmlCtxtUseOptions(ctxt, options)
+                xmlParseChunk(ctxt, chars.baseAddress, Int32(chars.count), 1)
+            }
+        }
+    }
+    return elements
+}
+
 xmlInitParser()
 let codec = ISO20022Codec()
 let decoded = mode == "encode" ? try codec.decode(bytes) : nil
@@ -66,6 +88,8 @@ for _ in 0..<count {
     switch mode {
     case "bare":
         sink &+= bare(bytes)
+    case "sax":
+        sink &+= sax(bytes)
     case "encode":
         do {
             sink &+= try ISO20022Codec.encode(decoded!, as: .pacs008).utf8.count
