@@ -137,6 +137,7 @@ extension ISO20022Schema {
         case nil: return attribute == nil && simpleTypes[type] != nil && accepts(type)
         // An empty group: the writer checks that every child is optional.
         case .sequence?: return attribute == nil
+        case .choice?: return attribute == nil && isOptionalGroup(type)
         default: return false
         }
     }

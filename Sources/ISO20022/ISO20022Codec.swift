@@ -1,8 +1,9 @@
 public import PaymentModel
 
-/// Reads and writes ISO 20022 as ``PaymentMessage``: pacs.008.001.08, pacs.002.001.10,
-/// pacs.004.001.09, pacs.028.001.03, camt.056.001.08, camt.029.001.09, pain.001.001.09 and
-/// pain.002.001.10 (see ``ISO20022MessageDefinition``).
+/// Reads and writes ISO 20022 as ``PaymentMessage``: every message with a mapping table
+/// (pacs.008.001.08 and .13, pacs.009.001.12, pacs.002.001.10, pacs.004.001.09, pacs.028.001.03,
+/// camt.056.001.08, camt.029.001.09, pain.001.001.09 and pain.002.001.10; see
+/// ``ISO20022MessageDefinition``).
 ///
 /// ``decode(_:)`` maps the first transaction of a document (`CdtTrfTxInf`, `TxInfAndSts`, `TxInf`)
 /// to the canonical message; ``decodeBatch(_:)`` maps each. Every leaf the mapping does not cover is

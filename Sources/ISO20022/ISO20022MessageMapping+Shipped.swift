@@ -10,6 +10,7 @@ extension ISO20022MessageMapping {
         ("pacs.004.001.09.yaml", PackageResources.pacs_004_001_09_yaml),
         ("pacs.008.001.08.yaml", PackageResources.pacs_008_001_08_yaml),
         ("pacs.008.001.13.yaml", PackageResources.pacs_008_001_13_yaml),
+        ("pacs.009.001.12.yaml", PackageResources.pacs_009_001_12_yaml),
         ("pacs.028.001.03.yaml", PackageResources.pacs_028_001_03_yaml),
         ("pain.001.001.09.yaml", PackageResources.pain_001_001_09_yaml),
         ("pain.002.001.10.yaml", PackageResources.pain_002_001_10_yaml),

@@ -91,10 +91,15 @@ struct ISO20022Schema: Sendable {
         complexTypes[type]?.particles ?? []
     }
 
-    /// Whether `type` is a sequence whose every element is optional: a group that may be empty.
+    /// Whether `type` is a group that may be empty: a sequence whose every element is optional, or
+    /// a choice with an optional element (pacs.009's `References74Choice`).
     func isOptionalGroup(_ type: String) -> Bool {
-        guard let content = complexTypes[type], content.form == .sequence else { return false }
-        return content.particles.allSatisfy { $0.minOccurs == 0 }
+        guard let content = complexTypes[type] else { return false }
+        switch content.form {
+        case .sequence: return content.particles.allSatisfy { $0.minOccurs == 0 }
+        case .choice: return content.particles.contains { $0.minOccurs == 0 }
+        case .any, .simple: return false
+        }
     }
 
     /// Whether the element at `path` (names below an element of type `root`, no indexes) may occur

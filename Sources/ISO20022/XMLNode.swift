@@ -234,7 +234,8 @@ struct XMLNode {
         order.sort { $0.particle != $1.particle ? $0.particle < $1.particle : $0.child < $1.child }
         if content.form == .choice {
             let chosen = Set(order.map(\.particle))
-            guard chosen.count == 1 else {
+            // A choice with an optional element may choose nothing.
+            guard chosen.count == 1 || (chosen.isEmpty && ISO20022Schema.shared.isOptionalGroup(type)) else {
                 let names = chosen.sorted().map { particles[$0].name }
                 throw ISO20022Error(.cannotEncode, path: path(),
                                     reason: chosen.isEmpty ? "\(name) (\(type)) needs one of \(particles.map(\.name).joined(separator: ", ")); none is given"

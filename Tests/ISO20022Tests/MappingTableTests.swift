@@ -81,4 +81,34 @@ import Testing
         let back = try ISO20022Codec().parse(written)
         #expect(back.elements.map(\.text) == document.elements.map(\.text))
     }
+
+    /// A new message of a known kind is its XSD and its table: pacs.009 (a credit transfer between
+    /// banks) reads its institutions' identifiers into the canonical parties, and is written back
+    /// as itself.
+    @Test func aFinancialInstitutionTransferIsACreditTransferBetweenBanks() throws {
+        let pacs009 = try #require(ISO20022MessageDefinition(rawValue: "pacs.009.001.12"))
+        #expect(pacs009.messageElement == "FICdtTrf")
+        let xml = """
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.009.001.12"><FICdtTrf>
+            <GrpHdr><MsgId>FI-1</MsgId><CreDtTm>2026-12-02T10:00:00Z</CreDtTm><NbOfTxs>1</NbOfTxs>
+            <SttlmInf><SttlmMtd>INDA</SttlmMtd></SttlmInf></GrpHdr>
+            <CdtTrfTxInf><PmtId><EndToEndId>E2E-FI-1</EndToEndId></PmtId>
+            <IntrBkSttlmAmt Ccy="EUR">1000000.00</IntrBkSttlmAmt><IntrBkSttlmDt>2026-12-02</IntrBkSttlmDt>
+            <Dbtr><FinInstnId><BICFI>COBADEFFXXX</BICFI><LEI>529900T8BM49AURSDO55</LEI></FinInstnId></Dbtr>
+            <Cdtr><FinInstnId><BICFI>BNPAFRPPXXX</BICFI><Nm>BNP Paribas</Nm>
+            <PstlAdr><TwnNm>Paris</TwnNm><Ctry>FR</Ctry></PstlAdr></FinInstnId></Cdtr>
+            </CdtTrfTxInf></FICdtTrf></Document>
+            """
+        #expect(try Fixtures.xmllint(xml, schema: "pacs.009.001.12").status == 0)
+        let message = try ISO20022Codec().decode(xml)
+        #expect(message.kind == .creditTransfer)
+        #expect(message.debtor?.bic == "COBADEFFXXX" && message.debtor?.lei == "529900T8BM49AURSDO55")
+        #expect(message.creditor?.bic == "BNPAFRPPXXX" && message.creditor?.name == "BNP Paribas")
+        #expect(message.creditor?.address?.townName == "Paris")
+        #expect(message.amount?.minorUnits == 100_000_000 && message.settlementMethod == "INDA")
+        #expect(message.unmapped.map(\.key) == ["GrpHdr/CreDtTm", "GrpHdr/NbOfTxs"])
+        let written = try ISO20022Codec.encode(message)
+        #expect(written.contains("<FICdtTrf>"))
+        #expect(try Fixtures.xmllint(written, schema: "pacs.009.001.12").status == 0)
+    }
 }

@@ -32,13 +32,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 ROOT = Path(__file__).resolve().parents[2]
 XS = "{http://www.w3.org/2001/XMLSchema}"
-MESSAGES = ["pacs.008.001.08", "pacs.008.001.13", "pacs.002.001.10", "pacs.004.001.09", "pacs.028.001.03",
+MESSAGES = ["pacs.008.001.08", "pacs.008.001.13", "pacs.009.001.12", "pacs.002.001.10", "pacs.004.001.09", "pacs.028.001.03",
             "camt.056.001.08", "camt.029.001.09", "pain.001.001.09", "pain.002.001.10", "head.001.001.02"]
 # Transaction blocks, as paths below the message element: the first is the one counted as the
 # document's transactions (its ancestors occur exactly once); the others just always occur 1-3 times.
 BLOCKS = {
     "pacs.008.001.08": ["CdtTrfTxInf"],
     "pacs.008.001.13": ["CdtTrfTxInf"],
+    "pacs.009.001.12": ["CdtTrfTxInf"],
     "pacs.002.001.10": ["TxInfAndSts", "OrgnlGrpInfAndSts"],
     "pacs.004.001.09": ["TxInf"],
     "pacs.028.001.03": ["TxInf"],
