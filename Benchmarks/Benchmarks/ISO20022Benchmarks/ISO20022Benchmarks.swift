@@ -13,13 +13,7 @@ import Benchmark
 import Foundation
 import ISO20022
 import PaymentModel
-@preconcurrency import CLibXML2Bench
-
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Darwin)
-@preconcurrency import Darwin
-#endif
+import LibXML2Floor
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -35,7 +29,7 @@ let benchmarks: @Sendable () -> Void = {
     do {
         bytes = try Pacs008Fixture.load()
     } catch {
-        fputs("ISO20022Benchmarks: skipping all benchmarks: \(error)\n", stderr)
+        FileHandle.standardError.write(Data("ISO20022Benchmarks: skipping all benchmarks: \(error)\n".utf8))
         return
     }
     let codec = ISO20022Codec()
@@ -79,7 +73,7 @@ let benchmarks: @Sendable () -> Void = {
     // A batch of 20 transactions (the same one, 20 end-to-end ids): one canonical message each.
     let batch = Pacs008Fixture.batch(of: 20, from: bytes)
     guard let messages = try? codec.decodeBatch(batch), messages.count == 20 else {
-        fputs("ISO20022Benchmarks: skipping the batch benchmarks: the 20-transaction document does not decode\n", stderr)
+        FileHandle.standardError.write(Data("ISO20022Benchmarks: skipping the batch benchmarks: the 20-transaction document does not decode\n".utf8))
         return
     }
     Benchmark("pacs.008 batch of 20 decode, one message each (\(batch.count / 1000) KB)") { benchmark in
@@ -153,74 +147,7 @@ enum Pacs008Fixture {
     }
 }
 
-/// One xmlTextReader pass with the decoder's options: every node is read, and its local name and
-/// value are touched (their lengths summed) so the pass cannot be optimised away. No Swift strings,
-/// no allocations of our own: the floor under any decoder built on this reader.
-enum BareReader {
-    private static let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
 
-    private static let initialized: Bool = {
-        xmlInitParser()
-        return true
-    }()
-
-    static func pass(_ bytes: [UInt8]) -> Int {
-        _ = initialized
-        return bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                guard let reader = xmlReaderForMemory(chars.baseAddress, Int32(chars.count), "message.xml", nil, options) else {
-                    return -1
-                }
-                defer { xmlFreeTextReader(reader) }
-                var total = 0
-                while xmlTextReaderRead(reader) == 1 {
-                    total &+= length(xmlTextReaderConstLocalName(reader))
-                    total &+= length(xmlTextReaderConstValue(reader))
-                }
-                return total
-            }
-        }
-    }
-
-    @inline(__always)
-    private static func length(_ pointer: UnsafePointer<xmlChar>?) -> Int {
-        guard let pointer else { return 0 }
-        return strlen(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
-    }
-}
-
-/// libxml2's SAX2 parser with callbacks that only count elements: what libxml2 itself costs, under
-/// any decoder built on it (ours uses these callbacks). Any decoder's rate is below this one's.
-enum BareSAX {
-    private static let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
-
-    nonisolated(unsafe) private static let handler: xmlSAXHandler = {
-        var sax = xmlSAXHandler()
-        sax.initialized = XML_SAX2_MAGIC
-        sax.startElementNs = { ctx, _, _, _, _, _, _, _, _ in
-            ctx?.assumingMemoryBound(to: Int.self).pointee += 1
-        }
-        sax.endElementNs = { _, _, _, _ in }
-        sax.characters = { _, _, _ in }
-        return sax
-    }()
-
-    static func pass(_ bytes: [UInt8]) -> Int {
-        var elements = 0
-        var sax = handler
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                withUnsafeMutablePointer(to: &elements) { counter in
-                    guard let ctxt = xmlCreatePushParserCtxt(&sax, counter, nil, 0, nil) else { return }
-                    defer { xmlFreeParserCtxt(ctxt) }
-                    xmlCtxtUseOptions(ctxt, options)
-                    xmlParseChunk(ctxt, chars.baseAddress, Int32(chars.count), 1)
-                }
-            }
-        }
-        return elements
-    }
-}
 
 /// The values of a decoded message as bytes, and the message built back from them: the work a
 /// decode cannot avoid (a String per value, each canonical field set, each kept leaf), measured

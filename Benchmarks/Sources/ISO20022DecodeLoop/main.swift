@@ -5,7 +5,7 @@
 // (default 10,000) over the file (default Benchmarks/ISO20022Benchmarks/pacs008_3k.xml).
 import ISO20022
 import PaymentModel
-@preconcurrency import CLibXML2Bench
+import LibXML2Floor
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -37,49 +37,6 @@ while true {
 }
 fclose(file)
 
-let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
-
-@inline(never)
-func bare(_ bytes: [UInt8]) -> Int {
-    bytes.withUnsafeBufferPointer { buffer in
-        buffer.withMemoryRebound(to: CChar.self) { chars in
-            guard let reader = xmlReaderForMemory(chars.baseAddress, Int32(chars.count), "message.xml", nil, options) else {
-                return -1
-            }
-            defer { xmlFreeTextReader(reader) }
-            var total = 0
-            while xmlTextReaderRead(reader) == 1 {
-                if let name = xmlTextReaderConstLocalName(reader) { total &+= strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) }
-                if let value = xmlTextReaderConstValue(reader) { total &+= strlen(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self)) }
-            }
-            return total
-        }
-    }
-}
-
-/// libxml2's SAX2 parser with callbacks that do nothing but count elements: the floor.
-@inline(never)
-func sax(_ bytes: [UInt8]) -> Int {
-    var elements = 0
-    var handler = xmlSAXHandler()
-    handler.initialized = XML_SAX2_MAGIC
-    handler.startElementNs = { ctx, _, _, _, _, _, _, _, _ in ctx?.assumingMemoryBound(to: Int.self).pointee += 1 }
-    handler.endElementNs = { _, _, _, _ in }
-    handler.characters = { _, _, _ in }
-    bytes.withUnsafeBufferPointer { buffer in
-        buffer.withMemoryRebound(to: CChar.self) { chars in
-            withUnsafeMutablePointer(to: &elements) { counter in
-                guard let ctxt = xmlCreatePushParserCtxt(&handler, counter, nil, 0, nil) else { return }
-                defer { xmlFreeParserCtxt(ctxt) }
-                xmlCtxtUseOptions(ctxt, options)
-                xmlParseChunk(ctxt, chars.baseAddress, Int32(chars.count), 1)
-            }
-        }
-    }
-    return elements
-}
-
-xmlInitParser()
 let codec = ISO20022Codec()
 let decoded = mode == "encode" ? try codec.decode(bytes) : nil
 var sink = 0
@@ -87,9 +44,9 @@ let start = clock_gettime_nsec_np_portable()
 for _ in 0..<count {
     switch mode {
     case "bare":
-        sink &+= bare(bytes)
+        sink &+= BareReader.pass(bytes)
     case "sax":
-        sink &+= sax(bytes)
+        sink &+= BareSAX.pass(bytes)
     case "encode":
         do {
             sink &+= try ISO20022Codec.encode(decoded!, as: .pacs008).utf8.count
