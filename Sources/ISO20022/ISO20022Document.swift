@@ -53,11 +53,8 @@ public struct ISO20022Document: Sendable, Hashable {
     /// A leaf element (one without child elements): its path, text and attributes.
     public struct Element: Sendable, Hashable {
         /// Element names below the message element, joined by `/`, without indexes:
-        /// `CdtTrfTxInf/PmtId/EndToEndId`.
-        public var path: String {
-            get { somePath ?? mapping.placeTree.paths[Int(place)] }
-            set { somePath = newValue }
-        }
+        /// `CdtTrfTxInf/PmtId/EndToEndId`. Read-only: the mapping knows a leaf by its place.
+        public var path: String { somePath ?? mapping.placeTree.paths[Int(place)] }
         /// Which occurrence (0-based) of its top-level block it is in: 1 for the second `CdtTrfTxInf`.
         public var block: Int
         public var text: String

@@ -1,4 +1,4 @@
-public import ISO8583
+internal import ISO8583
 public import SecurityModule
 
 /// PINs the POS simulator enters, written into each request's frame in place: under the

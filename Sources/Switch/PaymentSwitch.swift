@@ -6,7 +6,7 @@ public import SpecFiles
 import Metrics
 public import SecurityModule
 import Synchronization
-public import Transport
+internal import Transport
 
 /// The switch: listeners where terminals and acquirers connect, channels to hosts, the router
 /// between them, and every request in flight until it is answered exactly once.

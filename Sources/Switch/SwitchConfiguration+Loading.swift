@@ -1,4 +1,4 @@
-public import ISO8583
+internal import ISO8583
 import PaymentModel
 import Routing
 import SecurityModule

@@ -60,7 +60,7 @@ final class PayswitchServer {
         let stdin = Pipe()
         if input != nil { process.standardInput = stdin }
         if let standardError {
-            if !FileManager.default.fileExists(atPath: standardError) { FileManager.default.createFile(atPath: standardError, contents: nil) }
+            if !FileManager.default.fileExists(atPath: standardError) { _ = FileManager.default.createFile(atPath: standardError, contents: nil) }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: standardError))
             log.seekToEndOfFile()
             process.standardError = log

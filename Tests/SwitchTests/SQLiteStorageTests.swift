@@ -165,7 +165,7 @@ extension SQLiteStorageTests {
         var builder = JournalBlock.Builder()
         builder.append(full)
         builder.append(bare)
-        let block = try builder.finish { (plaintext: [UInt8]) -> [UInt8] in plaintext }
+        let block = builder.finish { (plaintext: [UInt8]) -> [UInt8] in plaintext }
         #expect(block.firstStarted == Int64.min && block.lastStarted == -5 && block.count == 2 && block.sealedMessages.isEmpty)
         #expect(try block.decoded(name: "test") == [full, bare])
     }
