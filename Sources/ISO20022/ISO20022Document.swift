@@ -128,9 +128,11 @@ public struct ISO20022Document: Sendable, Hashable {
     /// The path with its top-level block numbered (1-based): a block that may repeat always, any
     /// other top-level element (SplmtryData) when repeated.
     static func numbered(_ path: String, block: Int) -> String {
-        let top = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
-        guard repeatableBlocks.contains(top) || block > 0 else { return path }
-        return top + "[\(block + 1)]" + path.dropFirst(top.count)
+        // Every leaf of a batch's later transactions is keyed so: no split into an array of parts.
+        let slash = path.utf8.firstIndex(of: UInt8(ascii: "/")) ?? path.endIndex
+        let top = path[..<slash]
+        guard block > 0 || repeatableBlocks.contains(String(top)) else { return path }
+        return top + "[" + String(block + 1) + "]" + path[slash...]
     }
 
 }
@@ -162,8 +164,8 @@ extension ISO20022Document {
         if definition == .pain001 { return nestedTransactions().map { nestedTransaction(block: $0.block, occurrence: $0.occurrence) } }
         var elementsOf = Array(repeating: [Element](), count: count)
         for element in elements {
-            let top = element.path.utf8.prefix { $0 != UInt8(ascii: "/") }
-            guard ISO20022Document.transactionBlocks.contains(where: { $0.utf8.elementsEqual(top) }) else {
+            let path = element.path
+            guard ISO20022Document.transactionBlocks.contains(where: { ISO20022Document.path(path, isWithin: $0) }) else {
                 for index in 0..<count { elementsOf[index].append(element) }
                 continue
             }
@@ -202,6 +204,15 @@ extension ISO20022Document {
     }
 
     static let transactionBlocks = ["CdtTrfTxInf", "TxInfAndSts", "TxInf", "PmtInf"]
+
+    /// Whether `path` is the top-level element `block` or below it (a prefix compare, no split).
+    @inline(__always)
+    static func path(_ path: String, isWithin block: String) -> Bool {
+        guard path.hasPrefix(block) else { return false }
+        let utf8 = path.utf8
+        let end = utf8.index(utf8.startIndex, offsetBy: block.utf8.count)
+        return end == utf8.endIndex || utf8[end] == UInt8(ascii: "/")
+    }
     private static let nestedPrefix = "PmtInf/CdtTrfTxInf/"
 
     /// The (payment information, credit transfer) pairs of a pain.001, in document order.

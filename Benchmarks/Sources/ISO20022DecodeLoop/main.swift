@@ -1,6 +1,6 @@
 // A plain loop for profilers (valgrind --tool=callgrind, perf), without the benchmark harness:
-//   ISO20022DecodeLoop decode|encode|bare|sax [count] [file]
-// runs ISO20022Codec().decode, encodes the decoded message back (encode), a bare xmlTextReader
+//   ISO20022DecodeLoop decode|batch|encode|bare|sax [count] [file]
+// runs ISO20022Codec().decode (batch: decodeBatch), encodes the decoded message back (encode), a bare xmlTextReader
 // pass (bare) or a SAX2 parse with empty callbacks (sax, the floor) like ISO20022Benchmarks', `count` times
 // (default 10,000) over the file (default Benchmarks/ISO20022Benchmarks/pacs008_3k.xml).
 import ISO20022
@@ -47,6 +47,13 @@ for _ in 0..<count {
         sink &+= BareReader.pass(bytes)
     case "sax":
         sink &+= BareSAX.pass(bytes)
+    case "batch":
+        do {
+            sink &+= try codec.decodeBatch(bytes).count
+        } catch {
+            fputs("batch decode failed: \(error)\n", stderr)
+            exit(1)
+        }
     case "encode":
         do {
             sink &+= try ISO20022Codec.encode(decoded!, as: .pacs008).utf8.count
