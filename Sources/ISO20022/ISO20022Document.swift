@@ -72,14 +72,14 @@ public struct ISO20022Document: Sendable, Hashable {
         /// The message element (`FIToFICstmrCdtTrf`, `AppHdr`).
         var message: String { mapping.rootElement }
         /// The mapping of its message (or header) by its number in
-        /// ``ISO20022MessageMapping/numbered``. An element holds no reference for it, nor for its
+        /// ``ISO20022MessageMapping/shippedByNumber``. An element holds no reference for it, nor for its
         /// path when that is a mapped place (the place's path is in the mapping), nor for absent
         /// attributes: a decode makes and drops some sixty elements.
         var mappingNumber: UInt16
         var somePath: String?
         var someAttributes: [String: String]?
 
-        var mapping: ISO20022MessageMapping { ISO20022MessageMapping.numbered[Int(mappingNumber)] }
+        var mapping: ISO20022MessageMapping { ISO20022MessageMapping.shippedByNumber[Int(mappingNumber)] }
         /// The path with the 1-based occurrence of each repeated element below the top-level block
         /// (`CdtTrfTxInf/RmtInf/Ustrd[2]`); nil when every one is the first of its name.
         var indexedPath: String? = nil
@@ -164,8 +164,8 @@ extension ISO20022Document {
         if definition == .pain001 { return nestedTransactions().map { nestedTransaction(block: $0.block, occurrence: $0.occurrence) } }
         var elementsOf = Array(repeating: [Element](), count: count)
         for element in elements {
-            let path = element.path
-            guard ISO20022Document.transactionBlocks.contains(where: { ISO20022Document.path(path, isWithin: $0) }) else {
+            let path = element.path[...]
+            guard ISO20022Document.transactionBlocks.contains(where: { path.isWithin($0[...]) }) else {
                 for index in 0..<count { elementsOf[index].append(element) }
                 continue
             }
@@ -205,14 +205,6 @@ extension ISO20022Document {
 
     static let transactionBlocks = ["CdtTrfTxInf", "TxInfAndSts", "TxInf", "PmtInf"]
 
-    /// Whether `path` is the top-level element `block` or below it (a prefix compare, no split).
-    @inline(__always)
-    static func path(_ path: String, isWithin block: String) -> Bool {
-        guard path.hasPrefix(block) else { return false }
-        let utf8 = path.utf8
-        let end = utf8.index(utf8.startIndex, offsetBy: block.utf8.count)
-        return end == utf8.endIndex || utf8[end] == UInt8(ascii: "/")
-    }
     private static let nestedPrefix = "PmtInf/CdtTrfTxInf/"
 
     /// The (payment information, credit transfer) pairs of a pain.001, in document order.

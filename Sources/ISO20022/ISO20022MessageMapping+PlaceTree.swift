@@ -62,11 +62,11 @@ extension ISO20022MessageMapping {
         let paths: [String]
 
         static let root: Int32 = 0
+        /// Not on the way to any place: nor are its children.
+        static let none: Int32 = -1
         static let empty = PlaceTree(places: [:], prefix: "")
 
         var view: View { storage.view }
-        /// Not on the way to any place: nor are its children.
-        static let none: Int32 = -1
 
         /// The tree of `places` (place path → entry and preference), node paths prefixed by
         /// `prefix`; `isRepeatable` tells whether the element at a path below the root may repeat.
@@ -81,15 +81,13 @@ extension ISO20022MessageMapping {
             let top = Building(path: "")
             for (place, value) in places.sorted(by: { $0.key < $1.key }) {
                 var node = top
-                var path = prefix
                 var relative = ""
                 for name in place.split(separator: "/") {
-                    path += path.isEmpty || path.hasSuffix("/") ? String(name) : "/" + name
                     relative += relative.isEmpty ? String(name) : "/" + name
                     if let child = node.children.first(where: { $0.name == name })?.node {
                         node = child
                     } else {
-                        let child = Building(path: path)
+                        let child = Building(path: prefix + relative)
                         child.repeatable = isRepeatable(relative)
                         node.children.append((String(name), child))
                         node = child

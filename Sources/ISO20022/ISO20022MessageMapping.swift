@@ -162,11 +162,11 @@ public final class ISO20022MessageMapping: Sendable {
     static let chargeParts = ["Amt", "Agt/FinInstnId/BICFI"]
 
     /// The shipped mappings by number (an element read with one names it so), in message order.
-    static let numbered: [ISO20022MessageMapping] = shippedMappings.sorted { $0.key < $1.key }.map(\.value)
+    static let shippedByNumber: [ISO20022MessageMapping] = shippedMappings.sorted { $0.key < $1.key }.map(\.value)
 
-    /// The number of the shipped mapping of `message` in ``numbered``.
+    /// The number of the shipped mapping of `message` in ``shippedByNumber``.
     static func number(of message: String) -> UInt16 {
-        UInt16(numbered.firstIndex { $0.message == message } ?? 0)
+        UInt16(shippedByNumber.firstIndex { $0.message == message } ?? 0)
     }
 
     /// The shipped mapping of `message` (`pacs.008.001.08`, `head.001.001.02`).

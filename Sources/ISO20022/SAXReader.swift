@@ -7,8 +7,9 @@
 /// It builds the same ``ISO20022Document`` the xmlTextReader-based reader did: leaf elements with
 /// their paths, blocks, text, attributes and start-tag lines, the header leaves and the block
 /// counts. Element names are kept as bytes in one `/`-joined buffer (each name appended once when
-/// its element opens); a String is made only for what is recorded: a leaf's path, text and
-/// attributes. Callbacks cannot throw: the first error is kept in
+/// its element opens), and the region's mapping places are walked as a tree as elements open; a
+/// String is made only for what is recorded: a leaf's text and attributes, and its path when it
+/// is at no mapped place. Callbacks cannot throw: the first error is kept in
 /// ``error`` and the parser is stopped with `xmlStopParser`.
 struct SAXReaderState: ~Copyable {
     /// One open element.
@@ -87,7 +88,7 @@ struct SAXReaderState: ~Copyable {
     var headerNamespace = ""
     var headerNamespacePointer: UnsafePointer<xmlChar>?
     var definition: ISO20022MessageDefinition?
-    /// The number of the region's mapping (``ISO20022MessageMapping/numbered``), each leaf's.
+    /// The number of the region's mapping (``ISO20022MessageMapping/shippedByNumber``), each leaf's.
     var mappingNumber: UInt16 = 0
     var messageSeen = false
     var elements: [ISO20022Document.Element] = []
@@ -310,7 +311,7 @@ struct SAXReaderState: ~Copyable {
                 if region == .header || depth > documentDepth + 2 { nestedRepeats += 1 }
             }
         }
-        pushSibling(localname, uri)
+        siblings.append((localname, uri))
         frame.childStart = siblings.count
         if attributeCount > 0, let attributes {
             var set: [String: String] = [:]
@@ -392,10 +393,6 @@ struct SAXReaderState: ~Copyable {
         return earlier
     }
 
-    @inline(__always)
-    mutating func pushSibling(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?) {
-        siblings.append((local, uri))
-    }
 
     /// The leaf's path with the 1-based occurrence after each name below `top` (the top-level block
     /// or AppHdr, whose index the block number carries) that is not the first of its name:
@@ -406,8 +403,7 @@ struct SAXReaderState: ~Copyable {
         return indexedPath(closed: leaf, from: top)
     }
 
-    func indexedPath(closed leaf: Frame, from top: Int) -> String? {
-        guard nestedRepeats > 0 || leaf.occurrence > 0 else { return nil }
+    private func indexedPath(closed leaf: Frame, from top: Int) -> String {
         var bytes: [UInt8] = []
         let first = max(top, 0)
         let frames = Array(stack[first..<stack.count]) + [leaf]

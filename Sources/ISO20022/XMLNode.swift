@@ -387,7 +387,10 @@ private extension Substring {
 
 extension Substring {
     /// Whether this indexed path is `group` or below it (`A/B[2]/C` is within `A/B[2]`, not `A/B`).
+    /// Asked for every leaf of a batch: a prefix compare and one byte, no character counting.
     func isWithin(_ group: Substring) -> Bool {
-        hasPrefix(group) && (count == group.count || self[index(startIndex, offsetBy: group.count)] == "/")
+        guard hasPrefix(group) else { return false }
+        let end = utf8.index(utf8.startIndex, offsetBy: group.utf8.count)
+        return end == utf8.endIndex || utf8[end] == UInt8(ascii: "/")
     }
 }

@@ -130,7 +130,7 @@ public final class TransferField: Sendable {
         /// A text value of the party's postal address.
         func addressField(_ name: String, _ get: @escaping @Sendable (PostalAddress) -> String?,
                           _ set: @escaping @Sendable (inout PostalAddress, String) -> Void) -> TransferField {
-            field(name, { $0.address.flatMap(get) }, { party, text in party.address.update(creating: { PostalAddress() }) { set(&$0, text) } })
+            field(name, { $0.address.flatMap(get) }, { party, text in party.address.update(creating: PostalAddress()) { set(&$0, text) } })
         }
 
         /// The identifiers and postal address of the party (`debtorLEI`, `creditorTown` …).
@@ -147,7 +147,7 @@ public final class TransferField: Sendable {
                 addressField(prefix + "CountrySubDivision", { $0.countrySubDivision }, { $0.countrySubDivision = $1 }),
                 addressField(prefix + "Country", { $0.country }, { $0.country = $1 }),
                 TransferField(list: prefix + "AddressLines", { party.get($0)?.address?.lines ?? [] }, { fields, lines in
-                    party.update(&fields) { updated in updated.address.update(creating: { PostalAddress() }) { $0.lines = lines } }
+                    party.update(&fields) { updated in updated.address.update(creating: PostalAddress()) { $0.lines = lines } }
                 }),
             ]
         }
@@ -158,7 +158,7 @@ public final class TransferField: Sendable {
     private static func headerField(_ name: String, _ get: @escaping @Sendable (BusinessHeader) -> String?,
                                     _ set: @escaping @Sendable (inout BusinessHeader, String) -> Void) -> TransferField {
         TransferField(name, { $0.businessHeader.flatMap(get) }, { fields, text in
-            fields.businessHeader.update(creating: { BusinessHeader() }) { set(&$0, text) }
+            fields.businessHeader.update(creating: BusinessHeader()) { set(&$0, text) }
         })
     }
 
@@ -166,18 +166,18 @@ public final class TransferField: Sendable {
     /// in this order too).
     public static let all: [TransferField] = {
         // Each party is changed in place in the values (created on its first value).
-        let debtor = PartyAccess(get: { $0.debtor }, update: { fields, change in fields.debtor.update(creating: { Party() }, change) })
-        let creditor = PartyAccess(get: { $0.creditor }, update: { fields, change in fields.creditor.update(creating: { Party() }, change) })
+        let debtor = PartyAccess(get: { $0.debtor }, update: { fields, change in fields.debtor.update(creating: Party(), change) })
+        let creditor = PartyAccess(get: { $0.creditor }, update: { fields, change in fields.creditor.update(creating: Party(), change) })
         let ultimateDebtor = PartyAccess(get: { $0.ultimateDebtor },
-                                         update: { fields, change in fields.ultimateDebtor.update(creating: { Party() }, change) })
+                                         update: { fields, change in fields.ultimateDebtor.update(creating: Party(), change) })
         let ultimateCreditor = PartyAccess(get: { $0.ultimateCreditor },
-                                           update: { fields, change in fields.ultimateCreditor.update(creating: { Party() }, change) })
+                                           update: { fields, change in fields.ultimateCreditor.update(creating: Party(), change) })
         let possibleDuplicate = TransferField(name: "possibleDuplicate", form: .text,
                                               get: { $0.businessHeader?.possibleDuplicate.map { $0 ? "true" : "false" } },
                                               setText: { message, text in
                                                   guard text == "true" || text == "false" else { return false }
                                                   message.transfer.update { fields in
-                                                      fields.businessHeader.update(creating: { BusinessHeader() }) { $0.possibleDuplicate = text == "true" }
+                                                      fields.businessHeader.update(creating: BusinessHeader()) { $0.possibleDuplicate = text == "true" }
                                                   }
                                                   return true
                                               })
@@ -237,7 +237,7 @@ public final class TransferField: Sendable {
 extension Optional {
     /// Changes the wrapped value in place, first creating it with `make` when there is none.
     @inline(__always)
-    mutating func update(creating make: () -> Wrapped, _ change: (inout Wrapped) -> Void) {
+    mutating func update(creating make: @autoclosure () -> Wrapped, _ change: (inout Wrapped) -> Void) {
         if case .none = self { self = make() }
         change(&self!)
     }

@@ -155,6 +155,7 @@ enum Pacs008Fixture {
 struct CanonicalValues {
     let kind: PaymentMessage.Kind
     let function: PaymentMessage.Function
+    let source: PaymentMessage.Source?
     var texts: [(TransferField, [UInt8])] = []
     var lists: [(TransferField, [[UInt8]])] = []
     var amounts: [(TransferField, [UInt8], Currency)] = []
@@ -163,6 +164,7 @@ struct CanonicalValues {
     init(of message: PaymentMessage) {
         kind = message.kind
         function = message.function
+        source = message.source
         for field in TransferField.all {
             switch field.form {
             case .text:
@@ -190,7 +192,7 @@ struct CanonicalValues {
         for (key, value) in unmapped {
             message.unmapped.append(UnmappedField(key: String(decoding: key, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
         }
-        message.source = PaymentMessage.Source(format: "iso20022", version: "pacs.008.001.08")
+        message.source = source
         return message
     }
 }
