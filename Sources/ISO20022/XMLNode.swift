@@ -387,10 +387,14 @@ private extension Substring {
 
 extension Substring {
     /// Whether this indexed path is `group` or below it (`A/B[2]/C` is within `A/B[2]`, not `A/B`).
-    /// Asked for every leaf of a batch: a prefix compare and one byte, no character counting.
+    /// Asked for every leaf of a batch: the UTF-8 bytes compared (element names are compared by
+    /// code point), no character counting.
     func isWithin(_ group: Substring) -> Bool {
-        guard hasPrefix(group) else { return false }
-        let end = utf8.index(utf8.startIndex, offsetBy: group.utf8.count)
-        return end == utf8.endIndex || utf8[end] == UInt8(ascii: "/")
+        var path = self, group = group
+        return path.withUTF8 { path in
+            group.withUTF8 { group in
+                path.starts(with: group) && (path.count == group.count || path[group.count] == UInt8(ascii: "/"))
+            }
+        }
     }
 }
