@@ -32,6 +32,8 @@ extension ISO20022MessageMapping {
         var taken = [(index: Int, rank: Int)](repeating: (-1, Int.max), count: entries.count)
         var consumed = [Bool](repeating: false, count: elements.count)
         var listed: [(entry: Int, index: Int)] = []
+        // One allocation where growing took four.
+        listed.reserveCapacity(elements.count)
         var emptyGroups: [Int] = []
         for index in elements.indices where elements[index].block == 0 {
             // The reader found the element's place in this mapping's tree.

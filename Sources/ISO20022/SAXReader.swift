@@ -11,6 +11,10 @@
 /// String is made only for what is recorded: a leaf's text and attributes, and its path when it
 /// is at no mapped place. Callbacks cannot throw: the first error is kept in
 /// ``error`` and the parser is stopped with `xmlStopParser`.
+///
+/// Methods the callbacks call per element are `mutating` even when they only read: called from a
+/// mutating method, a borrowed `self` (some 400 bytes) is copied to the stack at every call, by
+/// address it is not.
 struct SAXReaderState: ~Copyable {
     /// One open element.
     struct Frame {
@@ -166,7 +170,7 @@ struct SAXReaderState: ~Copyable {
     mutating func characters(_ bytes: UnsafePointer<xmlChar>, _ count: Int) {
         guard count > 0 else { return }
         let buffer = UnsafeBufferPointer(start: bytes, count: count)
-        if let open = stack.last, open.hasChildren {
+        if stack.count > 0, stack[stack.count - 1].hasChildren {
             // After a child element only white space may stand, and none of it is kept.
             if SAXReaderState.hasContent(buffer) { refuseText() }
             return
@@ -178,9 +182,21 @@ struct SAXReaderState: ~Copyable {
     /// Whether the bytes are anything but XML white space.
     @inline(__always)
     static func hasContent(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var index = 0
+        // Indentation is a line feed and spaces: eight spaces are one compare.
+        if bytes.count >= 9, base[0] == UInt8(ascii: "\n") {
+            index = 1
+            while index + 8 <= bytes.count,
+                  UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) == 0x2020_2020_2020_2020 { index += 8 }
+        }
         // Bits 9, 10, 13 and 32: tab, line feed, carriage return, space.
         let whiteSpace: UInt64 = 1 << 9 | 1 << 10 | 1 << 13 | 1 << 32
-        for byte in bytes where byte > 0x20 || whiteSpace & (1 << UInt64(byte)) == 0 { return true }
+        while index < bytes.count {
+            let byte = base[index]
+            if byte > 0x20 || whiteSpace & (1 << UInt64(byte)) == 0 { return true }
+            index += 1
+        }
         return false
     }
 
@@ -366,14 +382,14 @@ struct SAXReaderState: ~Copyable {
     }
 
     /// The path of the leaf being closed: from the top-level block (or AppHdr) on.
-    func leafPath() -> String {
+    mutating func leafPath() -> String {
         names.string(from: max(pathStart, 0))
     }
 
     /// The leaf being closed's node in ``tree`` when it is a mapped place (its path is then the
     /// place's, made when the table was read: none is given), else its path and -1.
     @inline(__always)
-    func leafPlace(_ leaf: Frame) -> (path: String?, place: Int32) {
+    mutating func leafPlace(_ leaf: Frame) -> (path: String?, place: Int32) {
         if leaf.node >= 0, treeView.entry(leaf.node) >= 0 { return (nil, leaf.node) }
         return (leafPath(), ISO20022MessageMapping.PlaceTree.none)
     }
@@ -398,12 +414,12 @@ struct SAXReaderState: ~Copyable {
     /// or AppHdr, whose index the block number carries) that is not the first of its name:
     /// `CdtTrfTxInf/RmtInf/Ustrd[2]`. Nil when there is none (the path says it all).
     @inline(__always)
-    func indexedLeafPath(closed leaf: Frame, from top: Int) -> String? {
+    mutating func indexedLeafPath(closed leaf: Frame, from top: Int) -> String? {
         guard nestedRepeats > 0 || leaf.occurrence > 0 else { return nil }
         return indexedPath(closed: leaf, from: top)
     }
 
-    private func indexedPath(closed leaf: Frame, from top: Int) -> String {
+    private mutating func indexedPath(closed leaf: Frame, from top: Int) -> String {
         var bytes: [UInt8] = []
         let first = max(top, 0)
         let frames = Array(stack[first..<stack.count]) + [leaf]
@@ -430,7 +446,7 @@ struct SAXReaderState: ~Copyable {
     }
 
     /// Whether the open elements before the one starting at `nameStart` end with `suffix`.
-    func parentPathIs(_ suffix: StaticString, before nameStart: Int) -> Bool {
+    mutating func parentPathIs(_ suffix: StaticString, before nameStart: Int) -> Bool {
         let end = nameStart - 1
         let count = suffix.utf8CodeUnitCount
         let expected = suffix.utf8Start
