@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CanonicalJSON", targets: ["CanonicalJSON"]),
         .library(name: "SecurityModule", targets: ["SecurityModule"]),
         .library(name: "SQLiteStorage", targets: ["SQLiteStorage"]),
+        .library(name: "ClusterStorage", targets: ["ClusterStorage"]),
         .library(name: "Reconciliation", targets: ["Reconciliation"]),
         .library(name: "Conformance", targets: ["Conformance"]),
     ],
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
     ],
     targets: [
         // Reading human-edited YAML files with file:line:column in every error.
@@ -92,6 +94,17 @@ let package = Package(
             name: "SQLiteStorage",
             dependencies: ["Switch", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
+        // Several switch nodes on one PostgreSQL (postgres-nio): versioned schema, nodes with epochs and
+        // fencing, claims that let one node forward a request, STAN blocks that never overlap; and the
+        // switch's storage protocol on PostgreSQL (`storage: path: postgres://…`).
+        .target(
+            name: "ClusterStorage",
+            dependencies: [
+                "Switch", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // Day end: a host's clearing file (CSV or fixed width, laid out by a YAML mapping) streamed
         // and matched against what the switch journalled; knows neither the journal's storage nor wire formats.
         .target(name: "Reconciliation", dependencies: ["PaymentModel", "SpecFiles"], resources: [.embedInCode("Layouts")]),
@@ -117,6 +130,7 @@ let package = Package(
                 "AdminEndpoint",
                 "CanonicalJSON",
                 "Conformance",
+                "ClusterStorage",
                 "SQLiteStorage",
                 "SecurityModule",
                 "Switch",
@@ -145,8 +159,8 @@ let package = Package(
         .testTarget(
             name: "SwitchTests",
             dependencies: [
-                "Switch", "SQLiteStorage", "SecurityModule", "Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "Routing",
-                "TestSupport",
+                "Switch", "SQLiteStorage", "ClusterStorage", "SecurityModule", "Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel",
+                "Routing", "TestSupport",
             ]
         ),
         .testTarget(
@@ -161,6 +175,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "ClusterStorageTests", dependencies: ["ClusterStorage", "TestSupport"]),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "PaymentModel", "SpecFiles"]),
         .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule", "TestSupport"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),

@@ -132,11 +132,13 @@ struct ConfigurationReader {
         return zone
     }
 
-    /// `storage: off`, or the database and key file (relative to the configuration file).
+    /// `storage: off`, or the database (a file relative to the configuration file, or a
+    /// `postgres://` URL) and key file.
     func readStorage(_ node: SpecNode) throws(SpecError) -> StorageConfiguration? {
         if (try? node.string("storage")) == "off" { return nil }
         let map = try node.mapping("storage", allowed: ["path", "key-file", "journal-capacity", "journal-messages", "synchronous", "forward-alarm-after"])
-        var storage = StorageConfiguration(path: resolvePath(try map.required("path", in: "storage").string("a database file")),
+        let path = try map.required("path", in: "storage").string("a database file or postgres:// URL")
+        var storage = StorageConfiguration(path: StorageConfiguration.isPostgres(path) ? path : resolvePath(path),
                                            keyFile: resolvePath(try map.required("key-file", in: "storage").string("a key file")))
         if let value = map["journal-capacity"] { storage.journalCapacity = try positive(value, "journal-capacity") }
         if let value = map["journal-messages"] { storage.journalMessages = try value.boolean("journal-messages") }

@@ -45,9 +45,11 @@ public struct SwitchConfiguration: Sendable {
     }
 }
 
-/// The switch's durable storage: the SQLite database and the data key that seals what it stores.
+/// The switch's durable storage: the SQLite database (or a PostgreSQL one) and the data key that
+/// seals what it stores.
 public struct StorageConfiguration: Sendable, Equatable {
-    /// The SQLite database file (created with its folder when missing).
+    /// The SQLite database file (created with its folder when missing), or a PostgreSQL database's
+    /// `postgres://user[:password]@host[:port]/database` URL.
     public var path: String
     /// The data key file (64 hexadecimal digits; created, readable by its owner only, when missing).
     public var keyFile: String
@@ -68,6 +70,11 @@ public struct StorageConfiguration: Sendable, Equatable {
         /// Once handed to the operating system (fsync at checkpoints only): survives the process
         /// being killed, not a crash of the machine, which may lose the last commits.
         case normal
+    }
+
+    /// Whether `path` names a PostgreSQL database rather than a SQLite file.
+    public static func isPostgres(_ path: String) -> Bool {
+        path.hasPrefix("postgres://") || path.hasPrefix("postgresql://")
     }
 
     public init(path: String, keyFile: String, journalCapacity: Int = 65_536, journalMessages: Bool = true, synchronous: Synchronous = .full) {

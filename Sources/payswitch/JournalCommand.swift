@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ClusterStorage
 import SQLiteStorage
 import SecurityModule
 import Switch
@@ -44,7 +45,7 @@ struct JournalCommand: ParsableCommand {
             return try DataProtection(key: try DataProtection.loadOrCreateKey(path: keyPath).key)
         }
 
-        func open() throws -> SQLiteStorage {
+        func open() throws -> any SwitchStorage {
             try JournalCommand.open(database: database, storage: storageConfiguration())
         }
 
@@ -91,10 +92,11 @@ struct JournalCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
     /// The journal, read-only: `database` when given, else the configuration's storage.
-    static func open(database: String?, storage: StorageConfiguration?) throws -> SQLiteStorage {
+    static func open(database: String?, storage: StorageConfiguration?) throws -> any SwitchStorage {
         guard let path = database ?? storage?.path else {
             throw ValidationError("the configuration has no storage: name the journal with --database")
         }
+        if StorageConfiguration.isPostgres(path) { return try ClusterStore.switchStorage(path) }
         guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no journal at \(path)") }
         return try SQLiteStorage(path: path, readOnly: true)
     }

@@ -1,21 +1,27 @@
 import Foundation
+import ClusterStorage
 import SQLiteStorage
 import SecurityModule
 import Switch
 
 /// Opens what a configuration's `storage:` names: the data key (made on first use) and the SQLite
-/// database (with its folder, readable by its owner only).
+/// database (with its folder, readable by its owner only), or the PostgreSQL database its
+/// `postgres://` URL names.
 enum StorageSetup {
     static func open(_ storage: StorageConfiguration?) throws -> (storage: any SwitchStorage, protection: DataProtection)? {
         guard let storage else { return nil }
-        for path in [storage.path, storage.keyFile] {
+        let postgres = StorageConfiguration.isPostgres(storage.path)
+        for path in postgres ? [storage.keyFile] : [storage.path, storage.keyFile] {
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
         }
         let key = try DataProtection.loadOrCreateKey(path: storage.keyFile)
-        return (try SQLiteStorage(path: storage.path, synchronous: storage.synchronous), try DataProtection(key: key.key))
+        let opened: any SwitchStorage = postgres
+            ? try ClusterStore.switchStorage(storage.path)
+            : try SQLiteStorage(path: storage.path, synchronous: storage.synchronous)
+        return (opened, try DataProtection(key: key.key))
     }
 }
 

@@ -17,8 +17,9 @@ import Transport
     /// Keeps the breaker closed however many timeouts a test causes.
     static let patientHealth = "health: {minimum-failures: 1000}"
 
-    @Test func aTimeoutIsDeclinedAndReversedWithTheOriginalDataElements() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func aTimeoutIsDeclinedAndReversedWithTheOriginalDataElements(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         // The host never answers the purchase, and acknowledges its reversal.
         let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii) { request in
@@ -65,10 +66,16 @@ import Transport
         #expect(shown.request?.contains("476173******0119") == true && shown.request?.contains(SwitchFixtures.pan) == false)
         #expect(shown.request?.contains("\"11\":\"004711\"") == true && shown.answer?.contains("\"39\":\"91\"") == true)
         #expect(SwitchHarness.wait { (try? store.storage.claimBlocks().isEmpty) == true }, "the finished transaction settled its claim")
+        if let url = store.url {
+            let dump = try TemporaryPostgres.dump(url)
+            #expect(dump.count > 1_000 && dump.contains(bytes: Array("journal_block".utf8)))
+            #expect(CardNumberScan.luhnValidRuns(in: dump).isEmpty, "no card number in a pg_dump")
+        }
     }
 
-    @Test func aReversalWaitsForAHostThatIsDownAndGoesOutAsARepeatWhenItIsBack() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func aReversalWaitsForAHostThatIsDownAndGoesOutAsARepeatWhenItIsBack(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         // Answers network management only: the purchase times out and its reversal is never acknowledged.
         let silent = try IssuerBehaviour.load(yaml: "faults: {drop: 1}\nfaultsOn: [\"0200\", \"0400\", \"0401\"]", file: "silent.yaml")
@@ -132,8 +139,9 @@ import Transport
         #expect(record.outcome == "stored" && record.forward == "advice" && record.forwardState == "acknowledged")
     }
 
-    @Test func aClaimLeftByAStoppedSwitchIsJournalledAsInterruptedAndReversed() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func aClaimLeftByAStoppedSwitchIsJournalledAsInterruptedAndReversed(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii)
         defer { host.stop() }

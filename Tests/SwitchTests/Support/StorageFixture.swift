@@ -1,29 +1,52 @@
+import ClusterStorage
 import Foundation
 import SQLiteStorage
 import SecurityModule
 import Switch
 import Synchronization
+import TestSupport
+import Testing
 
-/// A SQLite store and a data key in a fresh temporary folder, removed by ``remove()``.
+/// The stores the storage tests run against.
+enum StorageBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// A store (SQLite in a fresh temporary folder, or a fresh PostgreSQL database on the tests'
+/// server) and a data key; ``remove()`` removes the folder.
 final class StorageFixture: Sendable {
     let directory: String
     let storage: any SwitchStorage
     let protection: DataProtection
-    let sqlite: SQLiteStorage
+    /// The PostgreSQL database, for the `postgres` backend.
+    let url: String?
 
-    init(key: [UInt8]? = nil, directory: String? = nil) throws {
+    init(key: [UInt8]? = nil, directory: String? = nil, backend: StorageBackend = .sqlite, url: String? = nil) throws {
         let folder = directory ?? NSTemporaryDirectory() + "payswitch-store-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         self.directory = folder
-        sqlite = try SQLiteStorage(path: folder + "/switch.sqlite")
-        storage = sqlite
+        switch backend {
+        case .sqlite:
+            self.url = nil
+            storage = try SQLiteStorage(path: folder + "/switch.sqlite")
+        case .postgres:
+            let url = try url ?? TemporaryPostgres.database("store_" + UUID().uuidString.prefix(8).lowercased())
+            self.url = url
+            storage = try ClusterStore.switchStorage(url)
+        }
         protection = try DataProtection(key: key ?? StorageFixture.key)
     }
 
     /// The same store opened again (a restart).
-    func reopened() throws -> StorageFixture { try StorageFixture(key: StorageFixture.key, directory: directory) }
+    func reopened() throws -> StorageFixture {
+        try StorageFixture(key: StorageFixture.key, directory: directory, backend: url == nil ? .sqlite : .postgres, url: url)
+    }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    func remove() {
+        (storage as? ClusterStore)?.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     /// Writes claims as one sealed block (what a switch stopped mid-flight leaves).
     @discardableResult

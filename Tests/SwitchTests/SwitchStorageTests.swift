@@ -5,8 +5,9 @@ import Switch
 import TestSupport
 import Testing
 
-/// The embedded store: batches in one transaction, what survives a reopen, the key check, queries.
-@Suite struct SQLiteStorageTests {
+/// The stores, the embedded SQLite one and PostgreSQL: batches in one transaction, what survives a
+/// reopen, the key check, queries.
+@Suite struct SwitchStorageTests {
     static func record(_ id: String, stan: String, started: Int64, outcome: String = "approved", channel: String = "issuer") -> JournalRecord {
         var record = JournalRecord(id: id, started: started, listener: "pos", message: "0200", rule: "default", channel: channel,
                                    channelsTried: channel, result: 0, outcome: outcome, totalMicros: 1200)
@@ -17,8 +18,9 @@ import Testing
         return record
     }
 
-    @Test func forwardItemsSurviveAReopenUntilAcknowledgedAndRepeatsAreCounted() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func forwardItemsSurviveAReopenUntilAcknowledgedAndRepeatsAreCounted(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         var batch = StorageBatch()
         batch.newForwards = [
@@ -42,8 +44,9 @@ import Testing
         #expect(try again.storage.pendingForwards().map(\.transaction) == ["t-2"])
     }
 
-    @Test func oneReversalPerTransaction() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func oneReversalPerTransaction(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         var batch = StorageBatch()
         batch.newForwards = [ForwardItem(channel: "issuer", kind: .reversal, transaction: "t-1", sealedMessage: [1], created: 1)]
@@ -57,8 +60,9 @@ import Testing
         #expect(try store.storage.journal(JournalQuery()).isEmpty)
     }
 
-    @Test func claimsStayOpenUntilTheirTransactionIsJournalledAndTheirBlockGoesWhenReleased() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func claimsStayOpenUntilTheirTransactionIsJournalledAndTheirBlockGoesWhenReleased(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         let block = try #require(try store.claim([
             Claim(transaction: "a", channel: "issuer", listener: "pos", message: "0200", stan: "000001", reversible: true, sent: [9], created: 2),
@@ -77,10 +81,11 @@ import Testing
         #expect(try again.storage.openClaims(protection: again.protection).claims.isEmpty)
     }
 
-    @Test func aClaimJournalledBeforeItsBlockWasWrittenStaysOpen() throws {
+    @Test(arguments: StorageBackend.allCases)
+    func aClaimJournalledBeforeItsBlockWasWrittenStaysOpen(_ backend: StorageBackend) throws {
         // Settled means journalled after the claim was written: an older record with the same id
         // (another switch run) does not settle it.
-        let store = try StorageFixture()
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         try store.journal([Self.record("a", stan: "000001", started: 1)])
         try store.claim([Claim(transaction: "a", channel: "issuer", listener: "pos", message: "0200", stan: "000001", reversible: true,
@@ -88,8 +93,9 @@ import Testing
         #expect(try store.storage.openClaims(protection: store.protection).claims.map(\.transaction) == ["a"])
     }
 
-    @Test func aStoreWrittenUnderAnotherKeyIsRefused() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func aStoreWrittenUnderAnotherKeyIsRefused(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         try store.storage.bind(keyCheck: "first-key-check")
         try store.storage.bind(keyCheck: "first-key-check")
@@ -97,8 +103,9 @@ import Testing
         #expect(error?.reason.contains("another data key") == true)
     }
 
-    @Test func queriesSelectByIdentificationTimeAndOutcome() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func queriesSelectByIdentificationTimeAndOutcome(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         try store.journal([
             Self.record("1", stan: "000001", started: 1_000),
@@ -140,9 +147,10 @@ import Testing
     }
 }
 
-extension SQLiteStorageTests {
-    @Test func theLastHostStanOfEachChannelIsKept() throws {
-        let store = try StorageFixture()
+extension SwitchStorageTests {
+    @Test(arguments: StorageBackend.allCases)
+    func theLastHostStanOfEachChannelIsKept(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         var batch = StorageBatch()
         batch.hostStans = ["issuer": "000120", "other": "000007"]
@@ -153,7 +161,7 @@ extension SQLiteStorageTests {
     }
 }
 
-extension SQLiteStorageTests {
+extension SwitchStorageTests {
     @Test func recordsComeBackWhole() throws {
         var full = Self.record("full", stan: "000001", started: -5)
         full.rrn = "123456789012"; full.terminal = "TERM0001"; full.merchant = "MERCHANT0000001"; full.amount = Int64.max
@@ -170,8 +178,9 @@ extension SQLiteStorageTests {
         #expect(try block.decoded(name: "test") == [full, bare])
     }
 
-    @Test func messagesAreSealedOncePerBlockAndOpenPerRecord() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func messagesAreSealedOncePerBlockAndOpenPerRecord(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         let request = Array("0200 request 4761739001010119".utf8), answer = Array("0210 answer".utf8)
         try store.journal([Self.record("1", stan: "000001", started: 1), Self.record("2", stan: "000002", started: 2)],
@@ -199,8 +208,9 @@ extension SQLiteStorageTests {
         #expect(reason == "layout" || error?.reason.contains("byte offset") == true)
     }
 
-    @Test func aQueryWithALimitReadsBlocksInTimeOrderAndStopsEarly() throws {
-        let store = try StorageFixture()
+    @Test(arguments: StorageBackend.allCases)
+    func aQueryWithALimitReadsBlocksInTimeOrderAndStopsEarly(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
         defer { store.remove() }
         // A late block with an early record (a transaction that took long) still sorts first.
         try store.journal([Self.record("b", stan: "000002", started: 2_000), Self.record("c", stan: "000003", started: 3_000)])

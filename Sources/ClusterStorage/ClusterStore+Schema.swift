@@ -1,0 +1,126 @@
+import PostgresNIO
+
+extension ClusterStore {
+    /// The schema, one migration per version, applied in order and never edited once shipped: a
+    /// change is a new version.
+    static let migrations: [(version: Int, statements: [String])] = [
+        (1, [
+            // A node: its epoch is raised when it joins and when a survivor fences it; a write of a
+            // node names the epoch it holds.
+            """
+            CREATE TABLE node (
+                id text PRIMARY KEY,
+                epoch bigint NOT NULL,
+                state text NOT NULL CHECK (state IN ('alive', 'dead')),
+                heartbeat_at timestamptz NOT NULL,
+                lease_until timestamptz NOT NULL
+            )
+            """,
+            // A claim on a request, written before it is forwarded: the same request reaching two
+            // nodes is forwarded by one. No card data: the originator, DE 7 and DE 11 (or an ISO
+            // 20022 message's ids).
+            """
+            CREATE TABLE claim (
+                originator text NOT NULL,
+                transmitted text NOT NULL,
+                trace text NOT NULL,
+                node text NOT NULL REFERENCES node (id),
+                epoch bigint NOT NULL,
+                claimed_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (originator, transmitted, trace)
+            )
+            """,
+            // The next STAN to hand out to a host's links, in blocks: nodes never share a STAN.
+            """
+            CREATE TABLE stan_block (
+                host text PRIMARY KEY,
+                next integer NOT NULL CHECK (next BETWEEN 1 AND 999999)
+            )
+            """,
+        ]),
+        (2, [
+            // The switch's own storage (the SwitchStorage protocol), as SQLiteStorage keeps it: the
+            // journal and the claims in sealed blocks, the store-and-forward queue, key-values.
+            """
+            CREATE TABLE journal_block (
+                seq bigserial PRIMARY KEY,
+                first_started bigint NOT NULL,
+                last_started bigint NOT NULL,
+                count integer NOT NULL,
+                records bytea NOT NULL,
+                messages bytea
+            )
+            """,
+            "CREATE INDEX journal_block_started ON journal_block (first_started)",
+            """
+            CREATE TABLE claim_block (
+                id bigserial PRIMARY KEY,
+                journal_mark bigint NOT NULL,
+                sealed_whole boolean NOT NULL,
+                claims bytea NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE forward (
+                id bigserial PRIMARY KEY,
+                channel text NOT NULL,
+                kind text NOT NULL,
+                txn text NOT NULL,
+                message bytea NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                created bigint NOT NULL,
+                state text NOT NULL DEFAULT 'pending',
+                response_code text,
+                acknowledged bigint,
+                UNIQUE (txn, kind)
+            )
+            """,
+            "CREATE INDEX forward_pending ON forward (state, id)",
+            "CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)",
+        ]),
+    ]
+
+    /// The schema version the database is at (0 for an empty database).
+    public func schemaVersion() throws(ClusterStoreError) -> Int {
+        try exclusive { () throws(ClusterStoreError) -> Int in
+            let exists = try rows("SELECT to_regclass('payswitch_schema') IS NOT NULL", "read the schema version")
+            guard try exists.first.map({ row throws(ClusterStoreError) in try decode(row, as: Bool.self, "read the schema version") }) == true else {
+                return 0
+            }
+            let version = try rows("SELECT coalesce(max(version), 0) FROM payswitch_schema", "read the schema version")
+            return try version.first.map { row throws(ClusterStoreError) in Int(try decode(row, as: Int64.self, "read the schema version")) } ?? 0
+        }
+    }
+
+    /// Brings the schema to the latest version; returns it. Safe when several nodes start at once:
+    /// each migration runs in a transaction under an advisory lock, and one already applied is skipped.
+    @discardableResult
+    public func migrate() throws(ClusterStoreError) -> Int {
+        for (version, statements) in ClusterStore.migrations {
+            try transaction("migrate the schema to version \(version)") { () throws(ClusterStoreError) in
+                let purpose = "migrate the schema to version \(version)"
+                // Under the lock, so that two nodes never race to create the version table either.
+                try rows("SELECT pg_advisory_xact_lock(\(ClusterStore.schemaLock))", purpose)
+                try rows("CREATE TABLE IF NOT EXISTS payswitch_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                         purpose)
+                let applied = try rows("SELECT 1 FROM payswitch_schema WHERE version = \(version)", purpose)
+                guard applied.isEmpty else { return }
+                for statement in statements { try rows(PostgresQuery(unsafeSQL: statement), purpose) }
+                try rows("INSERT INTO payswitch_schema (version) VALUES (\(version))", purpose)
+            }
+        }
+        return try schemaVersion()
+    }
+
+    /// The advisory lock migrations take (any number the rest of the schema does not use).
+    static let schemaLock: Int64 = 0x7061_7973_7769  // "payswi"
+
+    /// The first column of `row` as a `T`.
+    func decode<T: PostgresDecodable>(_ row: PostgresRow, as type: T.Type, _ purpose: String) throws(ClusterStoreError) -> T {
+        do {
+            return try row.decode(T.self)
+        } catch {
+            throw ClusterStoreError(purpose: purpose, error: error)
+        }
+    }
+}

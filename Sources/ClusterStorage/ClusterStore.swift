@@ -1,0 +1,169 @@
+public import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import NIOConcurrencyHelpers
+import PostgresNIO
+
+/// The state several switch nodes share in one PostgreSQL database: the schema's version, the
+/// nodes with their epochs and leases, the claims on forwarded requests and the STAN blocks.
+///
+/// Every shared write is a compare-and-set checked by the database: a node's epoch is raised when
+/// it joins and when a survivor fences it, and a write of a node names the epoch it holds, so a
+/// node that lost its lease (stopped, partitioned) changes nothing after the takeover. The switch
+/// runs on Dispatch, not on Swift concurrency: each call blocks its thread until PostgreSQL has
+/// answered (postgres-nio runs the connection on an event loop thread of its own).
+public final class ClusterStore: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    /// One caller at a time on the connection: a transaction's statements must not interleave
+    /// with another thread's.
+    private let serial = NIOLock()
+
+    private init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Opens a connection to the database at `url` (`postgres://user[:password]@host[:port]/database`).
+    public static func connect(_ url: String, logger: Logger = Logger(label: "payswitch.cluster")) throws(ClusterStoreError) -> ClusterStore {
+        let location = try ClusterStoreLocation(parsing: url)
+        let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                             password: location.password, database: location.database, tls: .disable)
+        let connection = try waiting("connect to \(location.redacted)") {
+            PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger)
+        }
+        return ClusterStore(connection: connection, logger: logger)
+    }
+
+    /// Closes the connection.
+    public func close() {
+        _ = try? ClusterStore.waiting("close") { connection.close() }
+    }
+
+    deinit {
+        // A store dropped unclosed still closes its connection; it waits, as close() does,
+        // except on postgres-nio's own event loop, where waiting would never end.
+        guard !connection.isClosed else { return }
+        let closing: EventLoopFuture<Void> = connection.close()
+        if !connection.eventLoop.inEventLoop { _ = try? closing.wait() }
+    }
+
+    /// Runs `body` with the connection to itself (see ``serial``); every public operation does.
+    func exclusive<T>(_ body: () throws(ClusterStoreError) -> T) throws(ClusterStoreError) -> T {
+        serial.lock()
+        defer { serial.unlock() }
+        return try body()
+    }
+
+    /// Runs `body` in a transaction, with the connection to itself: committed when it returns,
+    /// rolled back when it throws.
+    func transaction<T>(_ purpose: String, _ body: () throws(ClusterStoreError) -> T) throws(ClusterStoreError) -> T {
+        try exclusive { () throws(ClusterStoreError) -> T in
+            try rows("BEGIN", purpose)
+            do throws(ClusterStoreError) {
+                let result = try body()
+                try rows("COMMIT", purpose)
+                return result
+            } catch {
+                _ = try? rows("ROLLBACK", purpose)
+                throw error
+            }
+        }
+    }
+
+    /// Runs `query` and returns its rows.
+    @discardableResult
+    func rows(_ query: PostgresQuery, _ purpose: String) throws(ClusterStoreError) -> [PostgresRow] {
+        try ClusterStore.waiting(purpose) { connection.query(query, logger: logger) }.rows
+    }
+
+    /// Waits for what `start` began on postgres-nio's event loop: the bridge from the switch's
+    /// threads (and tests), which never run on that loop.
+    static func waiting<T: Sendable>(_ purpose: String, _ start: () -> EventLoopFuture<T>) throws(ClusterStoreError) -> T {
+        do {
+            return try start().wait()
+        } catch {
+            throw ClusterStoreError(purpose: purpose, error: error)
+        }
+    }
+}
+
+/// A failed call to the cluster's database: what was being done and PostgreSQL's own message
+/// (its SQLSTATE and text, never a query's parameters: they may hold card or account data).
+public struct ClusterStoreError: Error, CustomStringConvertible, Sendable {
+    /// What the store was doing: `claim a request`, `migrate the schema to version 1`.
+    public var purpose: String
+    public var reason: String
+    /// PostgreSQL's SQLSTATE (`23505` …), when the server answered with an error.
+    public var sqlState: String?
+
+    public init(purpose: String, reason: String, sqlState: String? = nil) {
+        self.purpose = purpose
+        self.reason = reason
+        self.sqlState = sqlState
+    }
+
+    init(purpose: String, error: any Error) {
+        if let error = error as? ClusterStoreError {
+            self = error
+        } else if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message]
+            self.init(purpose: purpose, reason: message ?? "\(error.code)", sqlState: error.serverInfo?[.sqlState])
+        } else {
+            self.init(purpose: purpose, reason: "\(error)")
+        }
+    }
+
+    public var description: String {
+        "cannot \(purpose): \(reason)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
+    }
+}
+
+/// A `postgres://` URL taken apart.
+struct ClusterStoreLocation: Equatable {
+    var user: String
+    var password: String?
+    var host: String
+    var port: Int
+    var database: String
+
+    init(parsing url: String) throws(ClusterStoreError) {
+        func invalid(_ reason: String) -> ClusterStoreError {
+            // The URL is not repeated: it may carry a password.
+            ClusterStoreError(purpose: "read the storage URL", reason: reason)
+        }
+        var rest = Substring(url)
+        guard let scheme = ["postgres://", "postgresql://"].first(where: { rest.hasPrefix($0) }) else {
+            throw invalid("it must start with postgres:// or postgresql://")
+        }
+        rest = rest.dropFirst(scheme.count)
+        guard let at = rest.lastIndex(of: "@") else { throw invalid("it names no user (postgres://user@host:port/database)") }
+        let credentials = rest[..<at]
+        rest = rest[rest.index(after: at)...]
+        if let colon = credentials.firstIndex(of: ":") {
+            user = String(credentials[..<colon])
+            password = String(credentials[credentials.index(after: colon)...])
+        } else {
+            user = String(credentials)
+        }
+        guard !user.isEmpty else { throw invalid("the user is empty") }
+        guard let slash = rest.firstIndex(of: "/") else { throw invalid("it names no database (…/database)") }
+        database = String(rest[rest.index(after: slash)...])
+        guard !database.isEmpty, !database.contains("?") else { throw invalid("the database name is empty or has options (not supported)") }
+        let address = rest[..<slash]
+        if let colon = address.lastIndex(of: ":") {
+            host = String(address[..<colon])
+            guard let port = Int(address[address.index(after: colon)...]), (1...65_535).contains(port) else {
+                throw invalid("the port is not a number from 1 to 65535")
+            }
+            self.port = port
+        } else {
+            host = String(address)
+            port = 5432
+        }
+        guard !host.isEmpty else { throw invalid("the host is empty") }
+    }
+
+    /// The URL without its password, for messages.
+    var redacted: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+}

@@ -1,0 +1,151 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import ClusterStorage
+
+/// The cluster's shared state on a live PostgreSQL (a temporary server on loopback, one database per test).
+@Suite struct ClusterStoreTests {
+    static func store(_ database: String) throws -> ClusterStore {
+        try ClusterStore.connect(try TemporaryPostgres.database(database))
+    }
+
+    @Test func migrationsBringAnEmptyDatabaseToTheLatestVersionOnce() throws {
+        let url = try TemporaryPostgres.database("migrations")
+        let first = try ClusterStore.connect(url), second = try ClusterStore.connect(url)
+        defer { first.close(); second.close() }
+        #expect(try first.schemaVersion() == 0)
+        // Two nodes starting at once: the advisory lock lets one apply each version.
+        let reached = Mutex<[Int]>([])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            do {
+                let version = try (index == 0 ? first : second).migrate()
+                reached.withLock { $0.append(version) }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        #expect(reached.withLock { $0 } == [ClusterStore.migrations.count, ClusterStore.migrations.count])
+        #expect(try first.migrate() == ClusterStore.migrations.count)
+    }
+
+    @Test func theSameRequestsClaimedOnTwoConnectionsAreEachForwardedOnce() throws {
+        let url = try TemporaryPostgres.database("claims")
+        let stores = [try ClusterStore.connect(url), try ClusterStore.connect(url)]
+        defer { stores.forEach { $0.close() } }
+        try stores[0].migrate()
+        let leases = [try stores[0].join(node: "a"), try stores[1].join(node: "b")]
+        let keys = (1...1_000).map { ClaimKey(originator: "00000012345", transmitted: "1202184500", trace: String(format: "%06d", $0)) }
+        let outcomes = Mutex<[ClaimKey: [ClaimOutcome]]>([:])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            // One node from the first request on, the other from the last: they meet in the middle.
+            for key in index == 0 ? keys : keys.reversed() {
+                do {
+                    let outcome = try stores[index].claim(key, by: leases[index])
+                    outcomes.withLock { $0[key, default: []].append(outcome) }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        let claims = outcomes.withLock { $0 }
+        #expect(claims.count == 1_000)
+        for (key, both) in claims {
+            let claimed = both.filter { $0 == .claimed }
+            let duplicates = both.filter { if case .duplicate = $0 { true } else { false } }
+            #expect(claimed.count == 1 && duplicates.count == 1, "\(key.trace): \(both)")
+        }
+        // The same node asking again gets a duplicate naming itself.
+        #expect(try stores[0].claim(keys[0], by: leases[0]) == .duplicate(node: "a"))
+    }
+
+    @Test func aFencedNodeCannotRenewNorClaimUntilItJoinsAgain() throws {
+        let store = try Self.store("fencing")
+        defer { store.close() }
+        try store.migrate()
+        let old = try store.join(node: "a")
+        let survivor = try store.join(node: "b")
+        #expect(old.epoch == 1 && survivor.epoch == 1)
+        #expect(try store.renew(old))
+        // Two survivors saw epoch 1: only the first fence takes.
+        #expect(try store.fence(node: "a", seenEpoch: 1))
+        #expect(try store.fence(node: "a", seenEpoch: 1) == false)
+        #expect(try store.renew(old) == false)
+        let key = ClaimKey(originator: "00000012345", transmitted: "1202184500", trace: "000001")
+        #expect(try store.claim(key, by: old) == .fenced)
+        #expect(try store.claim(key, by: survivor) == .claimed)
+        let status = try store.nodes()
+        #expect(status.map(\.node) == ["a", "b"])
+        #expect(status[0].isAlive == false && status[0].epoch == 2)
+        #expect(status[1].isAlive && status[1].leaseLeft > 0 && status[1].heartbeatAge < 5)
+        // Restarted, it joins with a new epoch and claims again; its old epoch stays fenced.
+        let rejoined = try store.join(node: "a")
+        #expect(rejoined.epoch == 3)
+        #expect(try store.renew(rejoined))
+        #expect(try store.renew(old) == false)
+        #expect(try store.claim(ClaimKey(originator: "00000012345", transmitted: "1202184500", trace: "000002"), by: rejoined) == .claimed)
+    }
+
+    @Test func stanBlocksTakenByFourNodesAtOnceNeverOverlap() throws {
+        let url = try TemporaryPostgres.database("stans")
+        let stores = try (0..<4).map { _ in try ClusterStore.connect(url) }
+        defer { stores.forEach { $0.close() } }
+        try stores[0].migrate()
+        let taken = Mutex<[ClosedRange<Int>]>([])
+        let failures = Mutex<[String]>([])
+        // 20 blocks of 100,000: exactly two turns of 1...999999 (the tenth block of a turn ends short, at 999999).
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            for _ in 0..<5 {
+                do {
+                    let block = try stores[index].stanBlock(host: "issuer", size: 100_000)
+                    taken.withLock { $0.append(block) }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        let blocks = taken.withLock { $0 }
+        #expect(blocks.count == 20)
+        var covered = [UInt8](repeating: 0, count: ClusterStore.largestStan + 1)
+        for block in blocks { for stan in block { covered[stan] += 1 } }
+        #expect(covered[0] == 0)
+        #expect(covered[1...].allSatisfy { $0 == 2 }, "a STAN handed out twice in one turn, or not at all")
+        #expect(throws: ClusterStoreError.self) { try stores[0].stanBlock(host: "issuer", size: 0) }
+    }
+
+    @Test(arguments: [
+        "mysql://u:secret@h/d", "postgres://h:5432/d", "postgres://u:secret@h:99999/d", "postgres://u:secret@h:5432",
+        "postgres://:secret@h/d", "postgres://u:secret@:5432/d",
+    ])
+    func aBadStorageURLIsRefusedWithoutRepeatingThePassword(_ url: String) {
+        #expect {
+            _ = try ClusterStoreLocation(parsing: url)
+        } throws: { error in
+            "\(error)".contains("read the storage URL") && !"\(error)".contains("secret")
+        }
+    }
+
+    @Test func aStorageURLIsTakenApart() throws {
+        let location = try ClusterStoreLocation(parsing: "postgresql://node:p%40ss@127.0.0.1:55432/payswitch")
+        #expect(location.user == "node" && location.password == "p%40ss" && location.host == "127.0.0.1")
+        #expect(location.port == 55_432 && location.database == "payswitch")
+        #expect(location.redacted == "postgres://node@127.0.0.1:55432/payswitch")
+        #expect(try ClusterStoreLocation(parsing: "postgres://u@db/x").port == 5432)
+    }
+
+    @Test func anUnreachableServerIsAnErrorNamingItWithoutThePassword() throws {
+        let port = RawClient.freePort()
+        #expect {
+            _ = try ClusterStore.connect("postgres://u:secret@127.0.0.1:\(port)/d")
+        } throws: { error in
+            "\(error)".contains("connect to postgres://u@127.0.0.1:\(port)/d") && !"\(error)".contains("secret")
+        }
+    }
+}
