@@ -175,7 +175,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "ClusterStorageTests", dependencies: ["ClusterStorage", "TestSupport"]),
+        .testTarget(
+            name: "ClusterStorageTests",
+            dependencies: ["ClusterStorage", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "PaymentModel", "SpecFiles"]),
         .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule", "TestSupport"]),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Transport", "ISO8583", "ISO20022", "PaymentModel", "TestSupport"]),

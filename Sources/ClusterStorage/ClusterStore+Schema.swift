@@ -78,6 +78,44 @@ extension ClusterStore {
             "CREATE INDEX forward_pending ON forward (state, id)",
             "CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)",
         ]),
+        (3, [
+            // The shared store-and-forward queue: an item's id is deterministic (the transaction and
+            // the kind: one reversal per original, whichever node queues it); `seq` keeps each
+            // host's order; the payload is sealed by the switch and emptied once acknowledged.
+            """
+            CREATE TABLE saf (
+                id text PRIMARY KEY,
+                host text NOT NULL,
+                seq bigserial NOT NULL,
+                payload bytea NOT NULL,
+                state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acknowledged')),
+                attempts integer NOT NULL DEFAULT 0,
+                owner text NOT NULL REFERENCES node (id),
+                epoch bigint NOT NULL
+            )
+            """,
+            "CREATE INDEX saf_pending ON saf (host, seq) WHERE state = 'pending'",
+            // One sender per host at a time, so that the host sees the queue in order.
+            """
+            CREATE TABLE saf_host (
+                host text PRIMARY KEY,
+                owner text NOT NULL REFERENCES node (id),
+                epoch bigint NOT NULL,
+                lease_until timestamptz NOT NULL
+            )
+            """,
+            // Whether a node (at an epoch) holds a host's queue now: its lease running, its epoch
+            // current. Every send and acknowledgement checks it in the same statement.
+            """
+            CREATE FUNCTION payswitch_holds_host(queue_host text, holder text, holder_epoch bigint) RETURNS boolean
+            LANGUAGE sql STABLE AS $$
+                SELECT EXISTS (
+                    SELECT 1 FROM saf_host JOIN node ON node.id = saf_host.owner AND node.epoch = saf_host.epoch AND node.state = 'alive'
+                    WHERE saf_host.host = queue_host AND saf_host.owner = holder AND saf_host.epoch = holder_epoch
+                      AND saf_host.lease_until > now())
+            $$
+            """,
+        ]),
     ]
 
     /// The schema version the database is at (0 for an empty database).
