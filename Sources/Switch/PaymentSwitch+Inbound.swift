@@ -73,7 +73,24 @@ extension PaymentSwitch {
         }
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: key)
         guard register(request) else { return }
-        route(request, payment)
+        guard let cluster else { return route(request, payment) }
+        // Originator: the acquirer (DE 32), else the terminal and merchant (DE 41, 42) on this listener.
+        let acquirer = message.string(32)
+        let originator = "\(message.mti.messageClass)|" + (acquirer ?? "\(context.name)|\(message.string(41) ?? "")|\(message.string(42) ?? "")")
+        let transmitted = message.string(7) ?? "", trace = message.string(11) ?? ""
+        claimQueue.async { [self] in
+            switch cluster.claim(originator: originator, transmitted: transmitted, trace: trace) {
+            case .claimed:
+                route(request, payment)
+            case .duplicate:
+                metrics.duplicate(listener: context.name)
+                logger.warning("duplicate transmission refused: another node holds the request", metadata: ["listener": "\(context.name)"])
+                answerLocally(request, .duplicateTransmission)
+            case .unavailable:
+                logger.error("cannot claim the request in the cluster: answered with a system error", metadata: ["listener": "\(context.name)"])
+                answerLocally(request, .systemError)
+            }
+        }
     }
 
     /// A frame that does not decode: a format-error answer when its MTI and STAN can be read, and

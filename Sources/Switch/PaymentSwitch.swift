@@ -42,15 +42,23 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     let durability: Durability?
     /// PIN block translation between the listeners' and the channels' zones; nil when none is configured.
     let pinTranslation: PINTranslation?
+    /// The claims this node shares with the other nodes of its cluster; nil when it runs alone.
+    let cluster: (any ClusterClaims)?
+    /// Where claims are made: they wait for the database, which no connection's queue may.
+    let claimQueue = DispatchQueue(label: "payswitch.cluster-claims")
 
     /// - Parameters:
     ///   - storage: Where the journal and the store-and-forward queue go, with the data key that
     ///     seals stored messages and hashes PANs; nil runs without either.
     ///   - keys: The key store the configuration's PIN zones name (`security:`).
     ///   - reread: Reads the configuration file again, for ``reload()``.
+    ///   - cluster: The claims shared with the cluster's other nodes (`ClusterStorage`), when the
+    ///     configuration names a cluster.
     public init(_ configuration: SwitchConfiguration, storage: (storage: any SwitchStorage, protection: DataProtection)? = nil,
                 keys: KeyStore? = nil, logger: Logger = Logger(label: "payswitch.switch"),
-                results: ResultCodeTable = .shipped, reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil) throws {
+                results: ResultCodeTable = .shipped, reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil,
+                cluster: (any ClusterClaims)? = nil) throws {
+        self.cluster = cluster
         self.logger = logger
         self.results = results
         self.reread = reread

@@ -50,7 +50,7 @@ struct ConfigurationReader {
         }
     }
 
-    static let topKeys: Set<String> = ["name", "loops", "rules", "listeners", "channels", "admin", "health", "shutdown-grace", "storage", "security", "business-day"]
+    static let topKeys: Set<String> = ["name", "loops", "rules", "listeners", "channels", "admin", "health", "shutdown-grace", "storage", "security", "business-day", "cluster"]
     static let listenerKeys: Set<String> = ["name", "address", "framing", "protocol", "dialect", "tls", "limits", "duplicate-key", "pin"]
     static let channelKeys: Set<String> = [
         "name", "group", "addresses", "framing", "protocol", "dialect", "tls", "request-timeout", "max-in-flight", "sign-on",
@@ -97,6 +97,18 @@ struct ConfigurationReader {
                                                 admin: admin, health: health, shutdownGrace: grace)
         configuration.businessDay = businessDay
         configuration.storage = try top["storage"].flatMap { node throws(SpecError) in try readStorage(node) }
+        if let node = top["cluster"] {
+            let map = try node.mapping("cluster", allowed: ["node", "database", "lease"])
+            let databaseNode = try map.required("database", in: "cluster")
+            let database = try databaseNode.string("a postgres:// URL")
+            guard StorageConfiguration.isPostgres(database) else { throw databaseNode.error("the cluster's database is a postgres:// URL") }
+            var cluster = ClusterConfiguration(node: try map.required("node", in: "cluster").string("a node name"), database: database)
+            if let value = map["lease"] {
+                cluster.lease = try duration(value, "lease")
+                guard cluster.lease >= .seconds(1) else { throw value.error("a cluster lease lasts 1s or more") }
+            }
+            configuration.cluster = cluster
+        }
         if let node = top["security"] {
             let map = try node.mapping("security", allowed: ["key-store", "master-key-file"])
             configuration.security = SecurityConfiguration(

@@ -31,6 +31,8 @@ public struct SwitchConfiguration: Sendable {
     /// The business day of every channel that has none of its own, and of requests answered
     /// without a channel; nil: dates turn at midnight UTC, and nothing is sent about them.
     public var businessDay: BusinessDayConfiguration?
+    /// The cluster this switch is a node of; nil: it runs alone.
+    public var cluster: ClusterConfiguration?
 
     public init(name: String, loops: Int? = nil, rules: RulesSource, listeners: [ListenerConfiguration], channels: [ChannelConfiguration],
                 admin: HostAndPort? = nil, health: HealthPolicy = HealthPolicy(), shutdownGrace: Duration = .seconds(10)) {

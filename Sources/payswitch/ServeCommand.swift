@@ -1,5 +1,6 @@
 import AdminEndpoint
 import ArgumentParser
+import ClusterStorage
 import Dispatch
 import Foundation
 import Logging
@@ -27,8 +28,10 @@ struct ServeCommand: ParsableCommand {
         if let path = config {
             reread = { () throws(SpecError) -> SwitchConfiguration in try SwitchConfigurationFile.read(path) }
         }
+        // A cluster's node joins before it serves.
+        let node = try configuration.cluster.map { cluster in try ClusterNode(configuration: cluster, logger: logger) }
         let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage),
-                                         keys: try SecuritySetup.open(configuration.security), logger: logger, reread: reread)
+                                         keys: try SecuritySetup.open(configuration.security), logger: logger, reread: reread, cluster: node)
         // Armed before the listeners: Dispatch registers signal sources asynchronously and needs a
         // descriptor, which a flood of connections could otherwise take first.
         let done = DispatchSemaphore(value: 0)
@@ -60,6 +63,7 @@ struct ServeCommand: ParsableCommand {
         }
         signals.cancel()
         payments.shutdown()
+        node?.leave()
         admin?.stopBlocking()
     }
 }

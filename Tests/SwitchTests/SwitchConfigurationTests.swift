@@ -91,7 +91,16 @@ import Transport
         (configuration() + "\nbusiness-day: {cutover: \"21:00\", utc-offset: \"+15:00\"}", 11, 46, "at most 14:00"),
         (configuration() + "\nbusiness-day: {cutoff: \"21:00\"}", 11, 16, "cutoff"),
         (configuration(channel: "    business-day: {reversal-booking: later}"), 10, 38, "original, current"),
+        (configuration() + "\ncluster: {node: a}", 11, 10, "database"),
+        (configuration() + "\ncluster: {node: a, database: a.sqlite}", 11, 30, "postgres:// URL"),
+        (configuration() + "\ncluster: {node: a, database: \"postgres://u@h/d\", lease: 500ms}", 11, 57, "1s or more"),
     ]
+
+    @Test func aClusterNodeIsReadWithItsDatabaseAndLease() throws {
+        let configuration = try Self.load(Self.configuration() + "\ncluster: {node: a, database: \"postgres://u@127.0.0.1:5432/d\", lease: 3s}\n")
+        #expect(configuration.cluster == ClusterConfiguration(node: "a", database: "postgres://u@127.0.0.1:5432/d", lease: .seconds(3)))
+        #expect(try Self.load(Self.configuration()).cluster == nil)
+    }
 
     @Test func businessDaysAreReadAndAChannelsOwnReplacesTheSwitchs() throws {
         let yaml = Self.configuration(channel: "    business-day: {cutover: \"22:30:15\", reversal-booking: current, send-totals: true}")

@@ -69,7 +69,10 @@ import Transport
         if let url = store.url {
             let dump = try TemporaryPostgres.dump(url)
             #expect(dump.count > 1_000 && dump.contains(bytes: Array("journal_block".utf8)))
-            #expect(CardNumberScan.luhnValidRuns(in: dump).isEmpty, "no card number in a pg_dump")
+            #expect(!dump.contains(bytes: Array(SwitchFixtures.pan.utf8)), "the card number is nowhere in a pg_dump")
+            // Sealed columns are dumped as hexadecimal (`\x…`), whose random digit runs would pass
+            // for card numbers now and then: everything else is scanned.
+            #expect(CardNumberScan.luhnValidRuns(in: TemporaryPostgres.withoutHexadecimal(dump)).isEmpty, "no card number in a pg_dump")
         }
     }
 

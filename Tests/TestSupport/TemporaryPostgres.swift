@@ -56,6 +56,24 @@ public enum TemporaryPostgres {
         return Array(bytes)
     }
 
+    /// `dump` without its bytea values (`\x` and hexadecimal digits).
+    public static func withoutHexadecimal(_ dump: [UInt8]) -> [UInt8] {
+        var kept: [UInt8] = []
+        kept.reserveCapacity(dump.count)
+        var index = 0
+        while index < dump.count {
+            if dump[index] == UInt8(ascii: "\\"), index + 1 < dump.count, dump[index + 1] == UInt8(ascii: "x") {
+                index += 2
+                while index < dump.count, dump[index].isHexadecimalDigit { index += 1 }
+                kept.append(UInt8(ascii: " "))
+            } else {
+                kept.append(dump[index])
+                index += 1
+            }
+        }
+        return kept
+    }
+
     /// Runs a command to its end, its output discarded: its status. No pipe: the server it may
     /// start would hold one open, and pipes read by several tests at once crashed Foundation here.
     static func run(_ arguments: [String]) -> Int32 {
@@ -67,5 +85,11 @@ public enum TemporaryPostgres {
         do { try process.run() } catch { return -1 }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexadecimalDigit: Bool {
+        (0x30...0x39).contains(self) || (0x61...0x66).contains(self) || (0x41...0x46).contains(self)
     }
 }

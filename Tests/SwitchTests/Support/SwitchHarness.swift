@@ -14,10 +14,11 @@ enum SwitchHarness {
     /// Loads `yaml` (with `rules.yaml` and any other files from `files`) and starts the switch.
     static func start(_ yaml: String, rules: String, files: [String: String] = [:], storage: StorageFixture? = nil,
                       keys: KeyStore? = nil, logger: Logger = SwitchHarness.quietLogger,
-                      reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil) throws -> (PaymentSwitch, [String: UInt16]) {
+                      reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil,
+                      cluster: (any ClusterClaims)? = nil) throws -> (PaymentSwitch, [String: UInt16]) {
         let configuration = try configuration(yaml, rules: rules, files: files)
         let payments = try PaymentSwitch(configuration, storage: storage.map { ($0.storage, $0.protection) }, keys: keys, logger: logger,
-                                         reread: reread)
+                                         reread: reread, cluster: cluster)
         return (payments, try payments.start())
     }
 
