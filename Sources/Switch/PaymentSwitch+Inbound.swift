@@ -74,10 +74,10 @@ extension PaymentSwitch {
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: key)
         guard register(request) else { return }
         guard let cluster else { return route(request, payment) }
-        // Originator: the acquirer (DE 32), else the terminal and merchant (DE 41, 42) on this listener.
-        let acquirer = message.string(32)
-        let originator = "\(message.mti.messageClass)|" + (acquirer ?? "\(context.name)|\(message.string(41) ?? "")|\(message.string(42) ?? "")")
-        let transmitted = message.string(7) ?? "", trace = message.string(11) ?? ""
+        // The same request as the duplicate registry's: the listener, the message class and the
+        // listener's key fields (DE 32, 41, 42 by default) name the originator; then DE 7 and DE 11.
+        let originator = "\(context.name)|\(message.mti.messageClass)|" + identity.dropFirst().joined(separator: "|")
+        let transmitted = message.string(7) ?? "", trace = identity[0]
         claimQueue.async { [self] in
             switch cluster.claim(originator: originator, transmitted: transmitted, trace: trace) {
             case .claimed:

@@ -15,6 +15,7 @@ public enum TemporaryPostgres {
     }()
 
     private static let server: Result<String, Failure> = {
+        stopServersOfEndedProcesses()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payswitch-pg-\(getpid())").path
         let status = run([repository + "/tools/postgres.sh", "start", directory])
         guard status == 0, let url = try? String(contentsOfFile: directory + "/url", encoding: .utf8) else {
@@ -30,6 +31,15 @@ public enum TemporaryPostgres {
     }()
 
     nonisolated(unsafe) private static var stopDirectory: UnsafeMutablePointer<CChar>?
+
+    /// Stops the servers of test processes that ended without stopping theirs (a crash, a kill).
+    private static func stopServersOfEndedProcesses() {
+        let temporary = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix("payswitch-pg-") {
+            guard let pid = Int32(name.dropFirst("payswitch-pg-".count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            _ = run([repository + "/tools/postgres.sh", "stop", temporary + "/" + name])
+        }
+    }
 
     /// The URL of a new, empty database named `name` (letters, digits and `_`) on the server.
     public static func database(_ name: String) throws -> String {
