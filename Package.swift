@@ -177,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClusterStorageTests",
-            dependencies: ["ClusterStorage", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: ["ClusterStorage", "Switch", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "PaymentModel", "SpecFiles"]),
         .testTarget(name: "SecurityModuleTests", dependencies: ["SecurityModule", "TestSupport"]),

@@ -4,7 +4,8 @@ import Synchronization
 public import Switch
 
 /// A switch node in a cluster: it joins (its epoch raised), renews its lease every third of it,
-/// and claims each request before the switch forwards it. Once a renewal finds the node fenced
+/// takes over from nodes whose leases ran out (``graceSeconds`` past), and claims each request
+/// before the switch forwards it. Once a renewal finds the node fenced
 /// (a survivor took over while it was stopped or cut off), its claims are refused by the
 /// database and its requests answered with a system error: it forwards nothing more.
 ///
@@ -63,11 +64,25 @@ public final class ClusterNode: ClusterClaims, @unchecked Sendable {
         store.close()
     }
 
+    /// How long past its lease another node is taken for dead (clocks are the database's).
+    static let graceSeconds = 2.0
+
     private func renew() {
         do {
             let renewed = try store.renew(lease, leaseSeconds: ClusterNode.seconds(configuration.lease))
-            if !renewed, !fenced.exchange(true, ordering: .relaxed) {
-                logger.critical("this node was fenced by another: it forwards nothing more", metadata: ["node": "\(lease.node)", "epoch": "\(lease.epoch)"])
+            guard renewed else {
+                if !fenced.exchange(true, ordering: .relaxed) {
+                    logger.critical("this node was fenced by another: it forwards nothing more", metadata: ["node": "\(lease.node)", "epoch": "\(lease.epoch)"])
+                }
+                return
+            }
+            // A live node takes over from the nodes whose leases ran out: the first to fence one does.
+            for node in try store.nodes() where node.isAlive && node.node != lease.node && node.leaseLeft < -ClusterNode.graceSeconds {
+                if let takeover = try store.takeOver(node: node.node, seenEpoch: node.epoch, by: lease) {
+                    logger.warning("took over from a node whose lease ran out", metadata: [
+                        "node": "\(node.node)", "epoch": "\(node.epoch)", "items": "\(takeover.items)", "hosts": "\(takeover.hosts)",
+                    ])
+                }
             }
         } catch {
             logger.error("lease renewal failed", metadata: ["error": "\(error)"])

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Switch
 import Synchronization
 import Testing
 import TestSupport
@@ -147,5 +148,36 @@ import TestSupport
         } throws: { error in
             "\(error)".contains("connect to postgres://u@127.0.0.1:\(port)/d") && !"\(error)".contains("secret")
         }
+    }
+}
+
+/// A node in a cluster: its heartbeat keeps it alive and takes over from nodes that stopped.
+@Suite struct ClusterNodeTests {
+    @Test func aNodeThatStopsIsFencedByASurvivorAndClaimsNothingAfter() throws {
+        let url = try TemporaryPostgres.database("node_takeover")
+        // "a" joins and then stops (no heartbeat: as if stopped with SIGSTOP); "b" runs.
+        let stopped = try ClusterStore.connect(url)
+        defer { stopped.close() }
+        try stopped.migrate()
+        let leaseA = try stopped.join(node: "a", leaseSeconds: 1)
+        #expect(try stopped.enqueue(id: "t-1/reversal", host: "issuer", payload: [1], by: leaseA))
+        #expect(try stopped.acquireHost("issuer", by: leaseA, seconds: 1))
+        let survivor = try ClusterNode(configuration: ClusterConfiguration(node: "b", database: url, lease: .seconds(1)))
+        defer { survivor.leave() }
+        #expect(survivor.claim(originator: "pos|2|123456", transmitted: "1202184500", trace: "000001") == .claimed)
+        // Fenced within its lease, the grace and a heartbeat (1 + 2 + 1/3 s); bounded at 15 s.
+        var fenced = false
+        for _ in 0..<150 where !fenced {
+            usleep(100_000)
+            fenced = try stopped.nodes().first { $0.node == "a" }?.isAlive == false
+        }
+        #expect(fenced)
+        // "a" resumes: it forwards nothing, sends nothing; "b" has its queue.
+        #expect(try stopped.claim(ClaimKey(originator: "pos|2|123456", transmitted: "1202184500", trace: "000002"), by: leaseA) == .fenced)
+        #expect(try stopped.renew(leaseA) == false)
+        #expect(try stopped.beginSend("t-1/reversal", by: leaseA) == false)
+        #expect(try survivor.store.acquireHost("issuer", by: survivor.lease))
+        #expect(try survivor.store.nextItems(of: "issuer", by: survivor.lease).map(\.id) == ["t-1/reversal"])
+        #expect(!survivor.isFenced)
     }
 }
