@@ -181,3 +181,12 @@ import TestSupport
         #expect(!survivor.isFenced)
     }
 }
+
+extension ClusterStoreTests {
+    @Test func aDumpScanSkipsHashesAndByteaButNotACardNumber() {
+        let dump = Array("key-check\t3f9a4761739001010119c2\nt-1\t4761739001010119\t\\x4761739001010119ab\tnamed 12\n".utf8)
+        let kept = String(decoding: TemporaryPostgres.withoutHexadecimal(dump), as: UTF8.self)
+        #expect(CardNumberScan.luhnValidRuns(in: Array(kept.utf8)) == ["476173******0119"])
+        #expect(kept.contains("key-check") && kept.contains("named 12") && !kept.contains("3f9a"))
+    }
+}

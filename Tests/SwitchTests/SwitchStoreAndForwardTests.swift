@@ -71,8 +71,10 @@ import Transport
             #expect(dump.count > 1_000 && dump.contains(bytes: Array("journal_block".utf8)))
             #expect(!dump.contains(bytes: Array(SwitchFixtures.pan.utf8)), "the card number is nowhere in a pg_dump")
             // Sealed columns are dumped as hexadecimal (`\x…`), whose random digit runs would pass
-            // for card numbers now and then: everything else is scanned.
-            #expect(CardNumberScan.luhnValidRuns(in: TemporaryPostgres.withoutHexadecimal(dump)).isEmpty, "no card number in a pg_dump")
+            // for card numbers now and then, and times as Unix milliseconds (13 digits from 1, which
+            // no card scheme issues; a tenth pass the Luhn check): everything else is scanned.
+            let runs = CardNumberScan.luhnValidRuns(in: TemporaryPostgres.withoutHexadecimal(dump))
+            #expect(runs.filter { !($0.count == 13 && $0.hasPrefix("1")) }.isEmpty, "no card number in a pg_dump")
         }
     }
 

@@ -66,7 +66,9 @@ public enum TemporaryPostgres {
         return Array(bytes)
     }
 
-    /// `dump` without its bytea values (`\x` and hexadecimal digits).
+    /// `dump` without its bytea values (`\x` and hexadecimal digits) and without words of
+    /// hexadecimal digits and letters (hashes, such as the data key's check): digit runs inside
+    /// them are no card numbers, and some pass the Luhn check.
     public static func withoutHexadecimal(_ dump: [UInt8]) -> [UInt8] {
         var kept: [UInt8] = []
         kept.reserveCapacity(dump.count)
@@ -76,9 +78,18 @@ public enum TemporaryPostgres {
                 index += 2
                 while index < dump.count, dump[index].isHexadecimalDigit { index += 1 }
                 kept.append(UInt8(ascii: " "))
+                continue
+            }
+            var end = index
+            while end < dump.count, dump[end].isHexadecimalDigit { end += 1 }
+            if end > index, dump[index..<end].contains(where: { !(0x30...0x39).contains($0) }),
+               end == dump.count || !dump[end].isLetter, index == 0 || !dump[index - 1].isLetter {
+                // A word of hexadecimal digits with a letter in it.
+                kept.append(UInt8(ascii: " "))
+                index = end
             } else {
-                kept.append(dump[index])
-                index += 1
+                kept.append(contentsOf: dump[index..<max(end, index + 1)])
+                index = max(end, index + 1)
             }
         }
         return kept
@@ -102,4 +113,6 @@ extension UInt8 {
     fileprivate var isHexadecimalDigit: Bool {
         (0x30...0x39).contains(self) || (0x61...0x66).contains(self) || (0x41...0x46).contains(self)
     }
+
+    fileprivate var isLetter: Bool { (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
 }
