@@ -14,7 +14,8 @@ public import Switch
 public final class ClusterNode: ClusterClaims, @unchecked Sendable {
     public let store: ClusterStore
     public let lease: NodeLease
-    private let configuration: ClusterConfiguration
+    /// The lease's length, renewed every third of it.
+    private let leaseSeconds: Int
     private let logger: Logger
     private let heartbeat: any DispatchSourceTimer
     /// Whether the last renewal found the node fenced.
@@ -24,9 +25,9 @@ public final class ClusterNode: ClusterClaims, @unchecked Sendable {
     public init(configuration: ClusterConfiguration, logger: Logger = Logger(label: "payswitch.cluster")) throws(ClusterStoreError) {
         store = try ClusterStore.connect(configuration.database, logger: logger)
         try store.migrate()
-        let seconds = ClusterNode.seconds(configuration.lease)
+        let seconds = max(1, Int(configuration.lease.components.seconds))
         lease = try store.join(node: configuration.node, leaseSeconds: seconds)
-        self.configuration = configuration
+        leaseSeconds = seconds
         self.logger = logger
         heartbeat = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "payswitch.cluster-heartbeat"))
         let every = Double(seconds) / 3
@@ -40,7 +41,7 @@ public final class ClusterNode: ClusterClaims, @unchecked Sendable {
         heartbeat.cancel()
     }
 
-    /// Whether the database last confirmed this node's lease.
+    /// Whether a renewal or a claim found this node fenced.
     public var isFenced: Bool { fenced.load(ordering: .relaxed) }
 
     public func claim(originator: String, transmitted: String, trace: String) -> ClusterClaimOutcome {
@@ -69,7 +70,7 @@ public final class ClusterNode: ClusterClaims, @unchecked Sendable {
 
     private func renew() {
         do {
-            let renewed = try store.renew(lease, leaseSeconds: ClusterNode.seconds(configuration.lease))
+            let renewed = try store.renew(lease, leaseSeconds: leaseSeconds)
             guard renewed else {
                 if !fenced.exchange(true, ordering: .relaxed) {
                     logger.critical("this node was fenced by another: it forwards nothing more", metadata: ["node": "\(lease.node)", "epoch": "\(lease.epoch)"])
@@ -87,9 +88,5 @@ public final class ClusterNode: ClusterClaims, @unchecked Sendable {
         } catch {
             logger.error("lease renewal failed", metadata: ["error": "\(error)"])
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Int {
-        max(1, Int(duration.components.seconds))
     }
 }

@@ -1,8 +1,8 @@
 import PostgresNIO
 
-/// What identifies a request across nodes: its originator (DE 32, or DE 41 and 42), its
-/// transmission date and time (DE 7) and its trace number (DE 11); for ISO 20022, the instructing
-/// agent, the creation time and the message id. Never card data.
+/// What identifies a request across nodes: its originator (the switch names it by the listener,
+/// the message class and the listener's duplicate-key fields, DE 32, 41 and 42 by default), its
+/// transmission date and time (DE 7) and its trace number (DE 11). Never card data.
 public struct ClaimKey: Sendable, Hashable {
     public var originator: String
     public var transmitted: String

@@ -39,12 +39,12 @@ extension ClusterStore {
     /// write changed the row; another survivor that saw the same epoch gets false and leaves the
     /// takeover to the first.
     public func fence(node: String, seenEpoch epoch: Int64) throws(ClusterStoreError) -> Bool {
-        try exclusive { () throws(ClusterStoreError) -> Bool in
-            let fenced = try rows("""
-                UPDATE node SET state = 'dead', epoch = epoch + 1 WHERE id = \(node) AND epoch = \(epoch) RETURNING 1
-                """, "fence node \(node)")
-            return fenced.count == 1
-        }
+        try exclusive { () throws(ClusterStoreError) -> Bool in try fenceStatement(node: node, seenEpoch: epoch, "fence node \(node)") }
+    }
+
+    /// The fence itself, for a caller that holds the connection (``fence(node:seenEpoch:)``, a takeover).
+    func fenceStatement(node: String, seenEpoch epoch: Int64, _ purpose: String) throws(ClusterStoreError) -> Bool {
+        try rows("UPDATE node SET state = 'dead', epoch = epoch + 1 WHERE id = \(node) AND epoch = \(epoch) RETURNING 1", purpose).count == 1
     }
 
     /// The nodes, by id: epoch, whether alive, and the seconds since the heartbeat and left on the lease.

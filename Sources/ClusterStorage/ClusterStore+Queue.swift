@@ -100,8 +100,7 @@ extension ClusterStore {
     public func takeOver(node: String, seenEpoch epoch: Int64, by lease: NodeLease) throws(ClusterStoreError) -> Takeover? {
         try transaction("take over from node \(node)") { () throws(ClusterStoreError) -> Takeover? in
             let purpose = "take over from node \(node)"
-            let fenced = try rows("UPDATE node SET state = 'dead', epoch = epoch + 1 WHERE id = \(node) AND epoch = \(epoch) RETURNING 1", purpose)
-            guard fenced.count == 1 else { return nil }
+            guard try fenceStatement(node: node, seenEpoch: epoch, purpose) else { return nil }
             let hosts = try rows("DELETE FROM saf_host WHERE owner = \(node) RETURNING 1", purpose).count
             let items = try rows("""
                 UPDATE saf SET owner = \(lease.node), epoch = \(lease.epoch) WHERE owner = \(node) AND state = 'pending' RETURNING 1

@@ -7,11 +7,12 @@ public import Switch
 /// embedded default): chosen with `storage: path: postgres://…`. Each batch is one transaction;
 /// PostgreSQL's commit is durable (fsync) unless the server was told otherwise.
 extension ClusterStore: SwitchStorage {
-    /// Opens the database at `url` and brings its schema up to date, as a switch's storage.
-    public static func switchStorage(_ url: String) throws(StorageError) -> ClusterStore {
+    /// Opens the database at `url` as a switch's storage and brings its schema up to date, unless
+    /// it is opened only for `reading` (the journal commands), which changes nothing.
+    public static func switchStorage(_ url: String, reading: Bool = false) throws(StorageError) -> ClusterStore {
         do {
             let store = try ClusterStore.connect(url)
-            try store.migrate()
+            if !reading { try store.migrate() }
             return store
         } catch {
             throw StorageError(operation: "opening the PostgreSQL storage", reason: "\(error)")
@@ -142,28 +143,41 @@ extension ClusterStore: SwitchStorage {
         if let after = selection.after { clauses.append("seq > \(after)") }
         if let since = selection.since { clauses.append("last_started >= \(since)") }
         if let until = selection.until { clauses.append("first_started < \(until)") }
-        let condition = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        let order = selection.after != nil ? "seq" : "first_started, seq"
-        let found = try storage(purpose) { () throws(ClusterStoreError) -> [PostgresRow] in
-            try exclusive { () throws(ClusterStoreError) -> [PostgresRow] in
-                try rows(PostgresQuery(unsafeSQL: """
-                    SELECT seq, first_started, last_started, count, records, messages FROM journal_block \(condition) ORDER BY \(order)
-                    """), purpose)
+        let bySequence = selection.after != nil
+        // Read a page at a time, each after the last block read (its place in the order), so that a
+        // query that stops early (a limit) does not load the whole journal.
+        var last: (first: Int64, seq: Int64)?
+        while true {
+            var page = clauses
+            if let last { page.append(bySequence ? "seq > \(last.seq)" : "(first_started, seq) > (\(last.first), \(last.seq))") }
+            let condition = page.isEmpty ? "" : "WHERE " + page.joined(separator: " AND ")
+            let found = try storage(purpose) { () throws(ClusterStoreError) -> [PostgresRow] in
+                try exclusive { () throws(ClusterStoreError) -> [PostgresRow] in
+                    try rows(PostgresQuery(unsafeSQL: """
+                        SELECT seq, first_started, last_started, count, records, messages FROM journal_block \(condition)
+                        ORDER BY \(bySequence ? "seq" : "first_started, seq") LIMIT \(ClusterStore.journalPage)
+                        """), purpose)
+                }
             }
-        }
-        for row in found {
-            let block: StoredJournalBlock
-            do {
-                let (seq, first, last, count, records, messages) = try row.decode((Int64, Int64, Int64, Int, ByteBuffer, ByteBuffer?).self)
-                block = StoredJournalBlock(sequence: seq, block: JournalBlock(
-                    records: Array(records.readableBytesView), sealedMessages: messages.map { Array($0.readableBytesView) } ?? [],
-                    count: count, firstStarted: first, lastStarted: last))
-            } catch {
-                throw StorageError(operation: purpose, reason: "\(ClusterStoreError(purpose: purpose, error: error))")
+            for row in found {
+                let block: StoredJournalBlock
+                do {
+                    let (seq, first, lastStarted, count, records, messages) = try row.decode((Int64, Int64, Int64, Int, ByteBuffer, ByteBuffer?).self)
+                    block = StoredJournalBlock(sequence: seq, block: JournalBlock(
+                        records: Array(records.readableBytesView), sealedMessages: messages.map { Array($0.readableBytesView) } ?? [],
+                        count: count, firstStarted: first, lastStarted: lastStarted))
+                    last = (first, seq)
+                } catch {
+                    throw StorageError(operation: purpose, reason: "\(ClusterStoreError(purpose: purpose, error: error))")
+                }
+                guard try body(block) else { return }
             }
-            guard try body(block) else { return }
+            guard found.count == ClusterStore.journalPage else { return }
         }
     }
+
+    /// Journal blocks read per query.
+    static let journalPage = 64
 
     public func bind(keyCheck check: String) throws(StorageError) {
         let stored = try storage("check the data key") { () throws(ClusterStoreError) -> String? in

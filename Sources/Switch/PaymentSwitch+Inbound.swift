@@ -73,24 +73,7 @@ extension PaymentSwitch {
         }
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso8583(message), duplicateKey: key)
         guard register(request) else { return }
-        guard let cluster else { return route(request, payment) }
-        // The same request as the duplicate registry's: the listener, the message class and the
-        // listener's key fields (DE 32, 41, 42 by default) name the originator; then DE 7 and DE 11.
-        let originator = "\(context.name)|\(message.mti.messageClass)|" + identity.dropFirst().joined(separator: "|")
-        let transmitted = message.string(7) ?? "", trace = identity[0]
-        claimQueue.async { [self] in
-            switch cluster.claim(originator: originator, transmitted: transmitted, trace: trace) {
-            case .claimed:
-                route(request, payment)
-            case .duplicate:
-                metrics.duplicate(listener: context.name)
-                logger.warning("duplicate transmission refused: another node holds the request", metadata: ["listener": "\(context.name)"])
-                answerLocally(request, .duplicateTransmission)
-            case .unavailable:
-                logger.error("cannot claim the request in the cluster: answered with a system error", metadata: ["listener": "\(context.name)"])
-                answerLocally(request, .systemError)
-            }
-        }
+        claimThenRoute(request, payment, message: message, identity: identity)
     }
 
     /// A frame that does not decode: a format-error answer when its MTI and STAN can be read, and

@@ -97,18 +97,7 @@ struct ConfigurationReader {
                                                 admin: admin, health: health, shutdownGrace: grace)
         configuration.businessDay = businessDay
         configuration.storage = try top["storage"].flatMap { node throws(SpecError) in try readStorage(node) }
-        if let node = top["cluster"] {
-            let map = try node.mapping("cluster", allowed: ["node", "database", "lease"])
-            let databaseNode = try map.required("database", in: "cluster")
-            let database = try databaseNode.string("a postgres:// URL")
-            guard StorageConfiguration.isPostgres(database) else { throw databaseNode.error("the cluster's database is a postgres:// URL") }
-            var cluster = ClusterConfiguration(node: try map.required("node", in: "cluster").string("a node name"), database: database)
-            if let value = map["lease"] {
-                cluster.lease = try duration(value, "lease")
-                guard cluster.lease >= .seconds(1) else { throw value.error("a cluster lease lasts 1s or more") }
-            }
-            configuration.cluster = cluster
-        }
+        configuration.cluster = try top["cluster"].map { node throws(SpecError) in try readCluster(node) }
         if let node = top["security"] {
             let map = try node.mapping("security", allowed: ["key-store", "master-key-file"])
             configuration.security = SecurityConfiguration(
@@ -157,6 +146,20 @@ struct ConfigurationReader {
         if let value = map["synchronous"] { storage.synchronous = try value.choice("synchronous", StorageConfiguration.Synchronous.self) }
         if let value = map["forward-alarm-after"] { storage.forwardAlarmAfter = try duration(value, "forward-alarm-after") }
         return storage
+    }
+
+    /// `cluster: {node, database, lease}`: the node's name, the PostgreSQL database the nodes share.
+    func readCluster(_ node: SpecNode) throws(SpecError) -> ClusterConfiguration {
+        let map = try node.mapping("cluster", allowed: ["node", "database", "lease"])
+        let databaseNode = try map.required("database", in: "cluster")
+        let database = try databaseNode.string("a postgres:// URL")
+        guard StorageConfiguration.isPostgres(database) else { throw databaseNode.error("the cluster's database is a postgres:// URL") }
+        var cluster = ClusterConfiguration(node: try map.required("node", in: "cluster").string("a node name"), database: database)
+        if let value = map["lease"] {
+            cluster.lease = try duration(value, "lease")
+            guard cluster.lease >= .seconds(1) else { throw value.error("a cluster lease lasts 1s or more") }
+        }
+        return cluster
     }
 
     func readRules(_ node: SpecNode) throws(SpecError) -> RulesSource {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import ClusterStorage
+import Foundation
 import SQLiteStorage
 import SecurityModule
 import Switch
@@ -96,7 +96,7 @@ struct JournalCommand: ParsableCommand {
         guard let path = database ?? storage?.path else {
             throw ValidationError("the configuration has no storage: name the journal with --database")
         }
-        if StorageConfiguration.isPostgres(path) { return try ClusterStore.switchStorage(path) }
+        if StorageConfiguration.isPostgres(path) { return try ClusterStore.switchStorage(path, reading: true) }
         guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no journal at \(path)") }
         return try SQLiteStorage(path: path, readOnly: true)
     }

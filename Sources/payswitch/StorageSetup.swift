@@ -1,5 +1,5 @@
-import Foundation
 import ClusterStorage
+import Foundation
 import SQLiteStorage
 import SecurityModule
 import Switch

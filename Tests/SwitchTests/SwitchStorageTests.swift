@@ -209,6 +209,26 @@ extension SwitchStorageTests {
     }
 
     @Test(arguments: StorageBackend.allCases)
+    func aJournalOfManyBlocksIsReadWholeInTimeOrder(_ backend: StorageBackend) throws {
+        let store = try StorageFixture(backend: backend)
+        defer { store.remove() }
+        // 150 blocks (PostgreSQL reads them 64 at a time), written out of time order.
+        let started = (0..<150).map { Int64(($0 * 61) % 150) * 1_000 }
+        for (index, time) in started.enumerated() {
+            try store.journal([Self.record("r\(index)", stan: String(format: "%06d", index), started: time)])
+        }
+        let read = try store.storage.journal(JournalQuery(limit: 1_000))
+        #expect(read.map(\.started) == started.sorted())
+        #expect(Set(read.map(\.id)).count == 150)
+        var after = 0
+        try store.storage.journalBlocks(JournalBlockSelection(after: 100)) { (_: StoredJournalBlock) throws(StorageError) -> Bool in
+            after += 1
+            return true
+        }
+        #expect(after == 50)
+    }
+
+    @Test(arguments: StorageBackend.allCases)
     func aQueryWithALimitReadsBlocksInTimeOrderAndStopsEarly(_ backend: StorageBackend) throws {
         let store = try StorageFixture(backend: backend)
         defer { store.remove() }
