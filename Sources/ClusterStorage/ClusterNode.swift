@@ -3,46 +3,81 @@ public import Logging
 import Synchronization
 public import Switch
 
-/// A switch node in a cluster: it joins (its epoch raised), renews its lease every third of it,
-/// takes over from nodes whose leases ran out (``graceSeconds`` past), and claims each request
-/// before the switch forwards it. Once a renewal finds the node fenced
-/// (a survivor took over while it was stopped or cut off), its claims are refused by the
-/// database and its requests answered with a system error: it forwards nothing more.
+/// A switch node in a cluster: it holds its node lock and joins (its epoch raised), renews its
+/// lease every third of it, and takes over from nodes that died: at once when a node's lock is
+/// free (its process ended, its connection with it), or ``graceSeconds`` after its lease ran out
+/// (a node stopped or cut off). It claims each request before the switch forwards it, and sends a
+/// channel's store-and-forward queue while it holds it. Once a renewal finds the node fenced (a
+/// survivor took over while it was stopped or cut off), the database refuses its claims, sends
+/// and acknowledgements: it forwards nothing more.
 ///
-/// `@unchecked Sendable`: every stored property is immutable and Sendable but the heartbeat timer,
-/// set once here and afterwards only cancelled (a dispatch source may be cancelled from any thread).
-public final class ClusterNode: ClusterClaims, @unchecked Sendable {
+/// `@unchecked Sendable`: every stored property is immutable and Sendable but the timers, set once
+/// here and afterwards only cancelled (a dispatch source may be cancelled from any thread).
+public final class ClusterNode: ClusterMembership, @unchecked Sendable {
     public let store: ClusterStore
     public let lease: NodeLease
-    /// The lease's length, renewed every third of it.
-    private let leaseSeconds: Int
+    /// The lease's length, renewed every third of it; a channel's queue is held as long.
+    let leaseSeconds: Int
     private let logger: Logger
     private let heartbeat: any DispatchSourceTimer
+    private let probe: any DispatchSourceTimer
     /// Whether the last renewal found the node fenced.
     private let fenced = Atomic<Bool>(false)
+    /// Takeovers this node made, for the metrics.
+    private let takeovers = Atomic<Int>(0)
 
-    /// Connects to the cluster's database, brings its schema up to date and joins as `configuration.node`.
+    /// Connects to the cluster's database, brings its schema up to date and joins as
+    /// `configuration.node`; refused when a running process holds that node's lock already.
     public init(configuration: ClusterConfiguration, logger: Logger = Logger(label: "payswitch.cluster")) throws(ClusterStoreError) {
         store = try ClusterStore.connect(configuration.database, logger: logger)
         try store.migrate()
+        // The lock first: a survivor that sees it free may take the node for dead.
+        guard try store.lockNode(configuration.node) else {
+            store.close()
+            throw ClusterStoreError(purpose: "join the cluster as node \(configuration.node)",
+                                    reason: "a running node holds that name (its lock is taken)")
+        }
         let seconds = max(1, Int(configuration.lease.components.seconds))
         lease = try store.join(node: configuration.node, leaseSeconds: seconds)
         leaseSeconds = seconds
         self.logger = logger
-        heartbeat = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "payswitch.cluster-heartbeat"))
+        let queue = DispatchQueue(label: "payswitch.cluster-heartbeat")
+        heartbeat = DispatchSource.makeTimerSource(queue: queue)
+        probe = DispatchSource.makeTimerSource(queue: queue)
         let every = Double(seconds) / 3
         heartbeat.schedule(deadline: .now() + every, repeating: every)
         heartbeat.setEventHandler { [weak self] in self?.renew() }
         heartbeat.resume()
+        probe.schedule(deadline: .now() + ClusterNode.probeInterval, repeating: ClusterNode.probeInterval, leeway: .milliseconds(50))
+        probe.setEventHandler { [weak self] in self?.probeNodes() }
+        probe.resume()
         logger.info("joined the cluster", metadata: ["node": "\(lease.node)", "epoch": "\(lease.epoch)"])
     }
 
     deinit {
         heartbeat.cancel()
+        probe.cancel()
     }
 
     /// Whether a renewal or a claim found this node fenced.
     public var isFenced: Bool { fenced.load(ordering: .relaxed) }
+
+    /// Takeovers this node made since it joined.
+    public var takeoverCount: Int { takeovers.load(ordering: .relaxed) }
+
+    /// Stops the heartbeat and closes the connection (its lock freed: the others take over at once).
+    public func leave() {
+        heartbeat.cancel()
+        probe.cancel()
+        store.close()
+    }
+
+    /// How long past its lease another node is taken for dead (clocks are the database's).
+    static let graceSeconds = 2.0
+    /// How often the other nodes' locks are probed.
+    static let probeInterval = DispatchTimeInterval.milliseconds(250)
+
+    // MARK: ClusterMembership
 
     public func claim(originator: String, transmitted: String, trace: String) -> ClusterClaimOutcome {
         do {
@@ -59,34 +94,82 @@ public final class ClusterNode: ClusterClaims, @unchecked Sendable {
         }
     }
 
-    /// Stops the heartbeat and closes the connection (the lease then runs out).
-    public func leave() {
-        heartbeat.cancel()
-        store.close()
+    public func holdQueue(of channel: String) -> Bool {
+        attempt("hold the queue of channel \(channel)", otherwise: false) { () throws(ClusterStoreError) in
+            try store.acquireHost(channel, by: lease, seconds: leaseSeconds)
+        }
     }
 
-    /// How long past its lease another node is taken for dead (clocks are the database's).
-    static let graceSeconds = 2.0
+    public func releaseQueue(of channel: String) {
+        attempt("release the queue of channel \(channel)", otherwise: ()) { () throws(ClusterStoreError) in
+            try store.releaseHost(channel, by: lease)
+        }
+    }
+
+    public func queuedItems(of channel: String, limit: Int) -> [ForwardItem] {
+        attempt("read the queue of channel \(channel)", otherwise: []) { () throws(ClusterStoreError) in
+            try store.nextItems(of: channel, by: lease, limit: limit)
+        }
+    }
+
+    public func beginSend(_ id: Int64) -> Int? {
+        attempt("note a send", otherwise: nil) { () throws(ClusterStoreError) in try store.beginSend(id, by: lease) }
+    }
+
+    public func acknowledge(_ id: Int64, responseCode: String) -> Bool {
+        attempt("mark an item acknowledged", otherwise: false) { () throws(ClusterStoreError) in
+            try store.acknowledge(id, responseCode: responseCode, by: lease)
+        }
+    }
+
+    /// `body`'s result, or `fallback` (the safe side) when the database failed, said in the log.
+    private func attempt<T>(_ purpose: String, otherwise fallback: T, _ body: () throws(ClusterStoreError) -> T) -> T {
+        do {
+            return try body()
+        } catch {
+            logger.error("cluster database call failed", metadata: ["call": "\(purpose)", "error": "\(error)"])
+            return fallback
+        }
+    }
+
+    // MARK: Liveness
 
     private func renew() {
         do {
-            let renewed = try store.renew(lease, leaseSeconds: leaseSeconds)
-            guard renewed else {
+            guard try store.renew(lease, leaseSeconds: leaseSeconds) else {
                 if !fenced.exchange(true, ordering: .relaxed) {
                     logger.critical("this node was fenced by another: it forwards nothing more", metadata: ["node": "\(lease.node)", "epoch": "\(lease.epoch)"])
                 }
                 return
             }
-            // A live node takes over from the nodes whose leases ran out: the first to fence one does.
+            // A node whose lease ran out (stopped, cut off) though its lock may still be held.
             for node in try store.nodes() where node.isAlive && node.node != lease.node && node.leaseLeft < -ClusterNode.graceSeconds {
-                if let takeover = try store.takeOver(node: node.node, seenEpoch: node.epoch, by: lease) {
-                    logger.warning("took over from a node whose lease ran out", metadata: [
-                        "node": "\(node.node)", "epoch": "\(node.epoch)", "items": "\(takeover.items)", "hosts": "\(takeover.hosts)",
-                    ])
-                }
+                try takeOver(node, why: "its lease ran out")
             }
         } catch {
             logger.error("lease renewal failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Takes over at once from a node whose process ended: its lock is free.
+    private func probeNodes() {
+        guard !isFenced else { return }
+        do {
+            for node in try store.nodes() where node.isAlive && node.node != lease.node {
+                guard try !store.isRunning(node.node) else { continue }
+                try takeOver(node, why: "its process ended (its lock is free)")
+            }
+        } catch {
+            logger.error("probing the other nodes failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func takeOver(_ node: NodeStatus, why: String) throws(ClusterStoreError) {
+        guard let takeover = try store.takeOver(node: node.node, seenEpoch: node.epoch, by: lease) else { return }
+        takeovers.add(1, ordering: .relaxed)
+        logger.warning("took over from a node: \(why)", metadata: [
+            "node": "\(node.node)", "epoch": "\(node.epoch)", "items": "\(takeover.items)", "hosts": "\(takeover.hosts)",
+            "claim_blocks": "\(takeover.claimBlocks)",
+        ])
     }
 }

@@ -47,6 +47,32 @@ extension ClusterStore {
         try rows("UPDATE node SET state = 'dead', epoch = epoch + 1 WHERE id = \(node) AND epoch = \(epoch) RETURNING 1", purpose).count == 1
     }
 
+    /// Takes the lock only a running process of `node` holds, on this connection (PostgreSQL frees
+    /// it the moment the connection ends, as when the process is killed): false when another
+    /// connection holds it.
+    public func lockNode(_ node: String) throws(ClusterStoreError) -> Bool {
+        try exclusive { () throws(ClusterStoreError) -> Bool in
+            let purpose = "lock node \(node)"
+            let rows = try rows("SELECT pg_try_advisory_lock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", purpose)
+            return try rows.first.map { row throws(ClusterStoreError) in try decode(row, as: Bool.self, purpose) } ?? false
+        }
+    }
+
+    /// Whether a process of `node` holds its lock now (another connection than this one): false
+    /// once its connection ended, a death seen at once rather than when its lease runs out.
+    public func isRunning(_ node: String) throws(ClusterStoreError) -> Bool {
+        try exclusive { () throws(ClusterStoreError) -> Bool in
+            let purpose = "probe node \(node)"
+            let taken = try rows("SELECT pg_try_advisory_lock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", purpose)
+            guard try taken.first.map({ row throws(ClusterStoreError) in try decode(row, as: Bool.self, purpose) }) == true else { return true }
+            try rows("SELECT pg_advisory_unlock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", purpose)
+            return false
+        }
+    }
+
+    /// The first key of the nodes' advisory locks (the second is the node's name hashed).
+    static let nodeLockSpace: Int32 = 0x7073_6E64  // "psnd"
+
     /// The nodes, by id: epoch, whether alive, and the seconds since the heartbeat and left on the lease.
     public func nodes() throws(ClusterStoreError) -> [NodeStatus] {
         try exclusive { () throws(ClusterStoreError) -> [NodeStatus] in

@@ -116,6 +116,16 @@ extension ClusterStore {
             $$
             """,
         ]),
+        (4, [
+            // The store-and-forward queue is one table, shared: `forward` (whose (txn, kind) is
+            // already the deterministic id) gains the node and epoch that queued or adopted an item;
+            // null outside a cluster. The separate `saf` table of version 3 goes (never used by a switch).
+            "DROP TABLE saf",
+            "ALTER TABLE forward ADD COLUMN owner text REFERENCES node (id), ADD COLUMN epoch bigint",
+            "CREATE INDEX forward_channel_pending ON forward (channel, id) WHERE state = 'pending'",
+            // A claim block belongs to the node that wrote it: a node recovers its own, a survivor a dead node's.
+            "ALTER TABLE claim_block ADD COLUMN owner text REFERENCES node (id)",
+        ]),
     ]
 
     /// The schema version the database is at (0 for an empty database).

@@ -8,10 +8,11 @@ public import Switch
 /// PostgreSQL's commit is durable (fsync) unless the server was told otherwise.
 extension ClusterStore: SwitchStorage {
     /// Opens the database at `url` as a switch's storage and brings its schema up to date, unless
-    /// it is opened only for `reading` (the journal commands), which changes nothing.
-    public static func switchStorage(_ url: String, reading: Bool = false) throws(StorageError) -> ClusterStore {
+    /// it is opened only for `reading` (the journal commands), which changes nothing. A cluster
+    /// node's storage names the node (`member`): what it queues and claims is the node's.
+    public static func switchStorage(_ url: String, reading: Bool = false, member: NodeLease? = nil) throws(StorageError) -> ClusterStore {
         do {
-            let store = try ClusterStore.connect(url)
+            let store = try ClusterStore.connect(url, member: member)
             if !reading { try store.migrate() }
             return store
         } catch {
@@ -27,8 +28,8 @@ extension ClusterStore: SwitchStorage {
                 if let claims = batch.claims {
                     // Written before this batch's journal block: a claim is settled by a later block.
                     let inserted = try rows("""
-                        INSERT INTO claim_block (journal_mark, sealed_whole, claims)
-                        VALUES ((SELECT coalesce(max(seq), 0) FROM journal_block), true, \(ByteBuffer(bytes: claims))) RETURNING id
+                        INSERT INTO claim_block (journal_mark, sealed_whole, claims, owner)
+                        VALUES ((SELECT coalesce(max(seq), 0) FROM journal_block), true, \(ByteBuffer(bytes: claims)), \(member?.node)) RETURNING id
                         """, purpose)
                     receipt.claimBlock = try inserted.first.map { row throws(ClusterStoreError) in try decode(row, as: Int64.self, purpose) }
                 }
@@ -47,8 +48,9 @@ extension ClusterStore: SwitchStorage {
                 }
                 for item in batch.newForwards {
                     let inserted = try rows("""
-                        INSERT INTO forward (channel, kind, txn, message, attempts, created)
-                        VALUES (\(item.channel), \(item.kind.rawValue), \(item.transaction), \(ByteBuffer(bytes: item.sealedMessage)), \(item.attempts), \(item.created))
+                        INSERT INTO forward (channel, kind, txn, message, attempts, created, owner, epoch)
+                        VALUES (\(item.channel), \(item.kind.rawValue), \(item.transaction), \(ByteBuffer(bytes: item.sealedMessage)), \(item.attempts), \(item.created),
+                                \(member?.node), \(member?.epoch))
                         RETURNING id
                         """, purpose)
                     guard let row = inserted.first else { throw ClusterStoreError(purpose: purpose, reason: "no id for a new forward item") }
@@ -124,7 +126,10 @@ extension ClusterStore: SwitchStorage {
         try storage("read the claims") { () throws(ClusterStoreError) -> [StoredClaimBlock] in
             try exclusive { () throws(ClusterStoreError) -> [StoredClaimBlock] in
                 let purpose = "read the claims"
-                return try rows("SELECT id, journal_mark, sealed_whole, claims FROM claim_block ORDER BY id", purpose).map { row throws(ClusterStoreError) in
+                // A node's own blocks only: another live node's are its requests in flight.
+                return try rows("""
+                    SELECT id, journal_mark, sealed_whole, claims FROM claim_block WHERE owner IS NOT DISTINCT FROM \(member?.node) ORDER BY id
+                    """, purpose).map { row throws(ClusterStoreError) in
                     do {
                         let (id, mark, whole, claims) = try row.decode((Int64, Int64, Bool, ByteBuffer).self)
                         return StoredClaimBlock(id: id, journalMark: mark, bytes: Array(claims.readableBytesView), sealedWhole: whole)

@@ -15,24 +15,30 @@ import PostgresNIO
 public final class ClusterStore: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// The cluster node this store writes for, as the switch's storage: the forward items and claim
+    /// blocks it writes are the node's, and it reads back only the node's claim blocks. Nil outside a cluster.
+    public let member: NodeLease?
     /// One caller at a time on the connection: a transaction's statements must not interleave
     /// with another thread's.
     private let serial = NIOLock()
 
-    private init(connection: PostgresConnection, logger: Logger) {
+    private init(connection: PostgresConnection, logger: Logger, member: NodeLease?) {
         self.connection = connection
         self.logger = logger
+        self.member = member
     }
 
-    /// Opens a connection to the database at `url` (`postgres://user[:password]@host[:port]/database`).
-    public static func connect(_ url: String, logger: Logger = Logger(label: "payswitch.cluster")) throws(ClusterStoreError) -> ClusterStore {
+    /// Opens a connection to the database at `url` (`postgres://user[:password]@host[:port]/database`),
+    /// for the cluster node holding `member` when it is one.
+    public static func connect(_ url: String, member: NodeLease? = nil,
+                               logger: Logger = Logger(label: "payswitch.cluster")) throws(ClusterStoreError) -> ClusterStore {
         let location = try ClusterStoreLocation(parsing: url)
         let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
                                                              password: location.password, database: location.database, tls: .disable)
         let connection = try waiting("connect to \(location.redacted)") {
             PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger)
         }
-        return ClusterStore(connection: connection, logger: logger)
+        return ClusterStore(connection: connection, logger: logger, member: member)
     }
 
     /// Closes the connection.

@@ -23,8 +23,12 @@ final class Durability: Sendable {
     /// Channels whose oldest forward item is overdue now.
     private let overdueChannels = Mutex(Set<String>())
 
+    /// The cluster whose store-and-forward queue the channels share; nil when the node runs alone.
+    private let cluster: (any ClusterMembership)?
+
     init(storage: any SwitchStorage, protection: DataProtection, configuration: SwitchConfiguration, channels: [Channel],
-         results: ResultCodeTable, logger: Logger, metrics: SwitchMetrics) throws {
+         results: ResultCodeTable, logger: Logger, metrics: SwitchMetrics, cluster: (any ClusterMembership)? = nil) throws {
+        self.cluster = cluster
         // A store written under another key is refused before anything is sent or written.
         try storage.bind(keyCheck: Durability.keyCheck(protection))
         let settings = configuration.storage ?? StorageConfiguration(path: "", keyFile: "")
@@ -34,11 +38,11 @@ final class Durability: Sendable {
         self.metrics = metrics
         writer = try StorageWriter(storage: storage, capacity: settings.journalCapacity, protection: protection,
                                    keepMessages: settings.journalMessages, results: results, businessDay: configuration.businessDay?.day ?? BusinessDay(),
-                                   logger: logger, metrics: metrics)
+                                   node: configuration.cluster?.node, logger: logger, metrics: metrics)
         var queues: [String: ForwardQueue] = [:]
         for channel in channels {
             queues[channel.name] = ForwardQueue(channel: channel, dialect: channel.iso8583?.dialect, writer: writer, protection: protection,
-                                                logger: logger, metrics: metrics)
+                                                logger: logger, metrics: metrics, cluster: cluster)
         }
         forwardQueues = queues
     }
@@ -53,7 +57,8 @@ final class Durability: Sendable {
     func start(channels: [String: Channel]) throws {
         for (name, stan) in try writer.storage.lastHostStans() { channels[name]?.continueStans(after: stan) }
         try recoverClaims(channels: channels)
-        let pending = try writer.storage.pendingForwards()
+        // A cluster's queues load what they send from the cluster's database while they hold it.
+        let pending = cluster == nil ? try writer.storage.pendingForwards() : []
         var byChannel: [String: [ForwardItem]] = [:]
         for item in pending { byChannel[item.channel, default: []].append(item) }
         for (channel, items) in byChannel where forwardQueues[channel] == nil {

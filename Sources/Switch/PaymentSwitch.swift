@@ -43,7 +43,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     /// PIN block translation between the listeners' and the channels' zones; nil when none is configured.
     let pinTranslation: PINTranslation?
     /// The claims this node shares with the other nodes of its cluster; nil when it runs alone.
-    let cluster: (any ClusterClaims)?
+    let cluster: (any ClusterMembership)?
     /// Where claims are made: they wait for the database, which no connection's queue may.
     let claimQueue = DispatchQueue(label: "payswitch.cluster-claims")
 
@@ -57,7 +57,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     public init(_ configuration: SwitchConfiguration, storage: (storage: any SwitchStorage, protection: DataProtection)? = nil,
                 keys: KeyStore? = nil, logger: Logger = Logger(label: "payswitch.switch"),
                 results: ResultCodeTable = .shipped, reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil,
-                cluster: (any ClusterClaims)? = nil) throws {
+                cluster: (any ClusterMembership)? = nil) throws {
         self.cluster = cluster
         self.logger = logger
         self.results = results
@@ -93,7 +93,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         self.channelOrder = order
         self.durability = try storage.map { storage in
             try Durability(storage: storage.storage, protection: storage.protection, configuration: configuration, channels: order,
-                           results: results, logger: logger, metrics: metrics)
+                           results: results, logger: logger, metrics: metrics, cluster: cluster)
         }
         for channel in order {
             channel.onComplete = { [weak self, unowned channel] entry, completion in self?.channelDone(channel, entry, completion) }

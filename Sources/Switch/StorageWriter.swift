@@ -61,7 +61,7 @@ final class StorageWriter: @unchecked Sendable {
     private var releasable: [Int64] = []
 
     init(storage: any SwitchStorage, capacity: Int, protection: DataProtection, keepMessages: Bool, results: ResultCodeTable,
-         businessDay: BusinessDay = BusinessDay(), logger: Logger, metrics: SwitchMetrics) throws {
+         businessDay: BusinessDay = BusinessDay(), node: String? = nil, logger: Logger, metrics: SwitchMetrics) throws {
         self.businessDay = businessDay
         self.storage = storage
         self.capacity = capacity
@@ -71,7 +71,8 @@ final class StorageWriter: @unchecked Sendable {
         self.results = results
         self.logger = logger
         self.metrics = metrics
-        idPrefix = String(Durability.now(), radix: 36)
+        // A cluster's nodes write one journal: a node's ids carry its name.
+        idPrefix = (node.map { $0 + "-" } ?? "") + String(Durability.now(), radix: 36)
     }
 
     /// Reserves a journal place for a request being accepted; false when the journal is full.
@@ -87,7 +88,7 @@ final class StorageWriter: @unchecked Sendable {
     /// Journal places in use.
     var depth: Int { reserved.load(ordering: .relaxed) }
 
-    /// A journal id not used before by this switch process: `<start time, base 36>-<sequence>`.
+    /// A journal id not used before by this switch process: `[<node>-]<start time, base 36>-<sequence>`.
     func nextTransactionID() -> String {
         idPrefix + "-" + String(sequence.add(1, ordering: .relaxed).newValue)
     }

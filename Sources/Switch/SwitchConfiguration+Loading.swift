@@ -97,7 +97,7 @@ struct ConfigurationReader {
                                                 admin: admin, health: health, shutdownGrace: grace)
         configuration.businessDay = businessDay
         configuration.storage = try top["storage"].flatMap { node throws(SpecError) in try readStorage(node) }
-        configuration.cluster = try top["cluster"].map { node throws(SpecError) in try readCluster(node) }
+        configuration.cluster = try top["cluster"].map { node throws(SpecError) in try readCluster(node, storage: configuration.storage, storageNode: top["storage"]) }
         if let node = top["security"] {
             let map = try node.mapping("security", allowed: ["key-store", "master-key-file"])
             configuration.security = SecurityConfiguration(
@@ -148,13 +148,28 @@ struct ConfigurationReader {
         return storage
     }
 
-    /// `cluster: {node, database, lease}`: the node's name, the PostgreSQL database the nodes share.
-    func readCluster(_ node: SpecNode) throws(SpecError) -> ClusterConfiguration {
+    /// `cluster: {node, database, lease}`: the node's name, the PostgreSQL database the nodes share
+    /// (by default the storage's), how long its lease lasts. The nodes' storage, when on, is that
+    /// database: the store-and-forward queue and the journal are shared.
+    func readCluster(_ node: SpecNode, storage: StorageConfiguration?, storageNode: SpecNode?) throws(SpecError) -> ClusterConfiguration {
         let map = try node.mapping("cluster", allowed: ["node", "database", "lease"])
-        let databaseNode = try map.required("database", in: "cluster")
-        let database = try databaseNode.string("a postgres:// URL")
-        guard StorageConfiguration.isPostgres(database) else { throw databaseNode.error("the cluster's database is a postgres:// URL") }
-        var cluster = ClusterConfiguration(node: try map.required("node", in: "cluster").string("a node name"), database: database)
+        let name = try map.required("node", in: "cluster").string("a node name")
+        let database: String
+        if let databaseNode = map["database"] {
+            database = try databaseNode.string("a postgres:// URL")
+            guard StorageConfiguration.isPostgres(database) else { throw databaseNode.error("the cluster's database is a postgres:// URL") }
+            if let storage, storage.isPostgres, storage.path != database {
+                throw databaseNode.error("a cluster's nodes share their storage: the cluster's database must be the storage's (storage: path)")
+            }
+        } else if let storage, storage.isPostgres {
+            database = storage.path
+        } else {
+            throw node.error("the cluster names no database: database: postgres://…, or storage on PostgreSQL")
+        }
+        if let storage, !storage.isPostgres, let storageNode {
+            throw storageNode.error("a cluster's nodes share their store-and-forward queue and journal: storage: path is the cluster's database (postgres://…), or storage: off")
+        }
+        var cluster = ClusterConfiguration(node: name, database: database)
         if let value = map["lease"] {
             cluster.lease = try duration(value, "lease")
             guard cluster.lease >= .seconds(1) else { throw value.error("a cluster lease lasts 1s or more") }

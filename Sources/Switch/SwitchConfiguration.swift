@@ -79,6 +79,9 @@ public struct StorageConfiguration: Sendable, Equatable {
         path.hasPrefix("postgres://") || path.hasPrefix("postgresql://")
     }
 
+    /// Whether the storage is a PostgreSQL database.
+    public var isPostgres: Bool { Self.isPostgres(path) }
+
     public init(path: String, keyFile: String, journalCapacity: Int = 65_536, journalMessages: Bool = true, synchronous: Synchronous = .full) {
         self.path = path
         self.keyFile = keyFile

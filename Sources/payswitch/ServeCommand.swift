@@ -30,7 +30,7 @@ struct ServeCommand: ParsableCommand {
         }
         // A cluster's node joins before it serves.
         let node = try configuration.cluster.map { cluster in try ClusterNode(configuration: cluster, logger: logger) }
-        let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage),
+        let payments = try PaymentSwitch(configuration, storage: try StorageSetup.open(configuration.storage, member: node?.lease),
                                          keys: try SecuritySetup.open(configuration.security), logger: logger, reread: reread, cluster: node)
         // Armed before the listeners: Dispatch registers signal sources asynchronously and needs a
         // descriptor, which a flood of connections could otherwise take first.

@@ -8,7 +8,8 @@ import Switch
 /// database (with its folder, readable by its owner only), or the PostgreSQL database its
 /// `postgres://` URL names.
 enum StorageSetup {
-    static func open(_ storage: StorageConfiguration?) throws -> (storage: any SwitchStorage, protection: DataProtection)? {
+    /// `member`: the cluster node the storage writes for (its queued items and claims are the node's).
+    static func open(_ storage: StorageConfiguration?, member: NodeLease? = nil) throws -> (storage: any SwitchStorage, protection: DataProtection)? {
         guard let storage else { return nil }
         let postgres = StorageConfiguration.isPostgres(storage.path)
         for path in postgres ? [storage.keyFile] : [storage.path, storage.keyFile] {
@@ -19,7 +20,7 @@ enum StorageSetup {
         }
         let key = try DataProtection.loadOrCreateKey(path: storage.keyFile)
         let opened: any SwitchStorage = postgres
-            ? try ClusterStore.switchStorage(storage.path)
+            ? try ClusterStore.switchStorage(storage.path, member: member)
             : try SQLiteStorage(path: storage.path, synchronous: storage.synchronous)
         return (opened, try DataProtection(key: key.key))
     }

@@ -155,15 +155,21 @@ import TestSupport
 @Suite struct ClusterNodeTests {
     @Test func aNodeThatStopsIsFencedByASurvivorAndClaimsNothingAfter() throws {
         let url = try TemporaryPostgres.database("node_takeover")
-        // "a" joins and then stops (no heartbeat: as if stopped with SIGSTOP); "b" runs.
+        // "a" joins (its lock held) and then stops (no heartbeat: as if stopped with SIGSTOP); "b" runs.
         let stopped = try ClusterStore.connect(url)
         defer { stopped.close() }
         try stopped.migrate()
+        #expect(try stopped.lockNode("a"))
         let leaseA = try stopped.join(node: "a", leaseSeconds: 1)
-        #expect(try stopped.enqueue(id: "t-1/reversal", host: "issuer", payload: [1], by: leaseA))
+        let storage = try ClusterStore.switchStorage(url, member: leaseA)
+        defer { storage.close() }
+        let id = try ClusterQueueTests.queue("t-1", on: storage)
         #expect(try stopped.acquireHost("issuer", by: leaseA, seconds: 1))
         let survivor = try ClusterNode(configuration: ClusterConfiguration(node: "b", database: url, lease: .seconds(1)))
         defer { survivor.leave() }
+        #expect(throws: ClusterStoreError.self, "a second process of a running node is refused") {
+            try ClusterNode(configuration: ClusterConfiguration(node: "a", database: url, lease: .seconds(1)))
+        }
         #expect(survivor.claim(originator: "pos|2|123456", transmitted: "1202184500", trace: "000001") == .claimed)
         // Fenced within its lease, the grace and a heartbeat (1 + 2 + 1/3 s); bounded at 15 s.
         var fenced = false
@@ -175,10 +181,29 @@ import TestSupport
         // "a" resumes: it forwards nothing, sends nothing; "b" has its queue.
         #expect(try stopped.claim(ClaimKey(originator: "pos|2|123456", transmitted: "1202184500", trace: "000002"), by: leaseA) == .fenced)
         #expect(try stopped.renew(leaseA) == false)
-        #expect(try stopped.beginSend("t-1/reversal", by: leaseA) == false)
-        #expect(try survivor.store.acquireHost("issuer", by: survivor.lease))
-        #expect(try survivor.store.nextItems(of: "issuer", by: survivor.lease).map(\.id) == ["t-1/reversal"])
-        #expect(!survivor.isFenced)
+        #expect(try stopped.beginSend(id, by: leaseA) == nil)
+        #expect(survivor.holdQueue(of: "issuer"))
+        #expect(survivor.queuedItems(of: "issuer", limit: 10).map(\.id) == [id])
+        #expect(!survivor.isFenced && survivor.takeoverCount == 1)
+    }
+
+    @Test func aNodeWhoseProcessEndsIsTakenOverAtOnce() throws {
+        let url = try TemporaryPostgres.database("node_lock")
+        let survivor = try ClusterNode(configuration: ClusterConfiguration(node: "b", database: url, lease: .seconds(30)))
+        defer { survivor.leave() }
+        let dying = try ClusterNode(configuration: ClusterConfiguration(node: "a", database: url, lease: .seconds(30)))
+        usleep(600_000)
+        #expect(survivor.takeoverCount == 0, "a running node is not taken over")
+        let started = Date()
+        dying.leave()  // its connection ends, as a killed process's does
+        var fenced = false
+        for _ in 0..<100 where !fenced {
+            usleep(20_000)
+            fenced = survivor.takeoverCount == 1
+        }
+        #expect(fenced)
+        // Long before its 30 s lease could run out: the probe runs every 250 ms.
+        #expect(Date().timeIntervalSince(started) < 1.5)
     }
 }
 

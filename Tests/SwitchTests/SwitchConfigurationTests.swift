@@ -94,12 +94,17 @@ import Transport
         (configuration() + "\ncluster: {node: a}", 11, 10, "database"),
         (configuration() + "\ncluster: {node: a, database: a.sqlite}", 11, 30, "postgres:// URL"),
         (configuration() + "\ncluster: {node: a, database: \"postgres://u@h/d\", lease: 500ms}", 11, 57, "1s or more"),
+        (configuration() + "\nstorage: {path: s.sqlite, key-file: k}\ncluster: {node: a, database: \"postgres://u@h/d\"}", 11, 10, "share their"),
+        (configuration() + "\nstorage: {path: \"postgres://u@h/s\", key-file: k}\ncluster: {node: a, database: \"postgres://u@h/d\"}", 12, 30, "the storage's"),
     ]
 
     @Test func aClusterNodeIsReadWithItsDatabaseAndLease() throws {
         let configuration = try Self.load(Self.configuration() + "\ncluster: {node: a, database: \"postgres://u@127.0.0.1:5432/d\", lease: 3s}\n")
         #expect(configuration.cluster == ClusterConfiguration(node: "a", database: "postgres://u@127.0.0.1:5432/d", lease: .seconds(3)))
         #expect(try Self.load(Self.configuration()).cluster == nil)
+        // A node's storage on PostgreSQL is the cluster's database, named once.
+        let shared = try Self.load(Self.configuration() + "\nstorage: {path: \"postgres://u@h/s\", key-file: k}\ncluster: {node: b}\n")
+        #expect(shared.cluster == ClusterConfiguration(node: "b", database: "postgres://u@h/s"))
     }
 
     @Test func businessDaysAreReadAndAChannelsOwnReplacesTheSwitchs() throws {

@@ -15,7 +15,7 @@ enum SwitchHarness {
     static func start(_ yaml: String, rules: String, files: [String: String] = [:], storage: StorageFixture? = nil,
                       keys: KeyStore? = nil, logger: Logger = SwitchHarness.quietLogger,
                       reread: (@Sendable () throws(SpecError) -> SwitchConfiguration)? = nil,
-                      cluster: (any ClusterClaims)? = nil) throws -> (PaymentSwitch, [String: UInt16]) {
+                      cluster: (any ClusterMembership)? = nil) throws -> (PaymentSwitch, [String: UInt16]) {
         let configuration = try configuration(yaml, rules: rules, files: files)
         let payments = try PaymentSwitch(configuration, storage: storage.map { ($0.storage, $0.protection) }, keys: keys, logger: logger,
                                          reread: reread, cluster: cluster)
