@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # A local cluster on loopback: a throw-away PostgreSQL (tools/postgres.sh), an issuer simulator and N
-# `payswitch serve` nodes that share their claims there (`cluster:`; each keeps its own SQLite storage).
+# `payswitch serve` nodes whose storage is that database (`cluster:`): claims, journal and the
+# store-and-forward queue shared, one data key.
 #   tools/cluster.sh up N [DIR]              start (DIR default /tmp/payswitch-cluster); prints each node's POS port
 #   tools/cluster.sh kill NODE [DIR]         kill -9 node NODE (1-based)
+#   tools/cluster.sh restart NODE [DIR]      start node NODE again (after a kill)
 #   tools/cluster.sh duplicates COUNT [DIR]  the same COUNT purchases sent to nodes 1 and 2 at once (two POS
 #                                            simulators, one request at a time each); prints how many the issuer
 #                                            got, approvals and duplicates (94); fails unless each went out once
+#   tools/cluster.sh takeover COUNT TRIALS [DIR]
+#                                            per trial: the issuer stopped (SIGSTOP), COUNT purchases sent to the
+#                                            node that sends the issuer's queue time out there and leave COUNT
+#                                            reversals queued; that node is killed (kill -9) and the issuer resumed;
+#                                            prints when a survivor's first reversal was acknowledged after the kill,
+#                                            when all were, and the repeats the issuer counted; fails unless each
+#                                            reversal was acknowledged and reached the issuer; the node rejoins after
 #   tools/cluster.sh down [DIR]              stop everything and remove DIR
 # PAYSWITCH_BIN: the payswitch to run (default: the debug build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command_name="${1:-}"
 case "$command_name" in
-  up|duplicates|kill) dir="${3:-/tmp/payswitch-cluster}" ;;
+  up|duplicates|kill|restart) dir="${3:-/tmp/payswitch-cluster}" ;;
+  takeover) dir="${4:-/tmp/payswitch-cluster}" ;;
   down) dir="${2:-/tmp/payswitch-cluster}" ;;
-  *) echo "usage: $0 up N | kill NODE | duplicates COUNT | down [DIR]" >&2; exit 2 ;;
+  *) echo "usage: $0 up N | kill NODE | restart NODE | duplicates COUNT | takeover COUNT TRIALS | down [DIR]" >&2; exit 2 ;;
 esac
 if [ -n "${PAYSWITCH_BIN:-}" ]; then
   bin=$(realpath "$PAYSWITCH_BIN")
@@ -27,6 +37,14 @@ wait_port() {  # PORT: until something listens on 127.0.0.1:PORT (at most 10 s)
   for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done
   echo "cluster: nothing listens on $1" >&2; return 1
 }
+start_node() {  # NODE: serve with its configuration, wait for its POS port
+  "$bin" serve --config "$dir/node$1/switch.yaml" >"$dir/node$1/serve.out" 2>>"$dir/node$1/serve.log" &
+  echo $! >"$dir/node$1/pid"
+  disown  # killed on purpose by kill and takeover: no job notice
+  wait_port "$(cat "$dir/node$1/port")"
+}
+sql() { psql "$(cat "$dir/url")" -Atq -c "$1"; }
+now_ms() { date +%s%3N; }
 template() {  # TERMINAL: the reference 0200 with DE 41 replaced, as hex (claims outlive a run: new requests need a new originator)
   sample=$(od -An -v -tx1 "$root/conformance/frames/0200_default_ascii.bin" | tr -d ' \n')
   "$bin" iso8583 decode --spec iso87ascii --json --unmask --hex "$sample" \
@@ -49,6 +67,7 @@ up)
   for node in $(seq 1 "$count"); do
     mkdir -p "$dir/node$node"
     port=$(free_port)
+    echo "$port" >"$dir/node$node/port"
     cat >"$dir/node$node/switch.yaml" <<YAML
 name: node$node
 rules: ../rules.yaml
@@ -56,13 +75,10 @@ listeners:
   - {name: pos, address: "127.0.0.1:$port", framing: bin2, protocol: iso8583, dialect: iso87ascii}
 channels:
   - {name: issuer, addresses: ["127.0.0.1:$issuer_port"], framing: bin2, protocol: iso8583, dialect: iso87ascii, request-timeout: 2s}
-storage: {path: data/switch.sqlite, key-file: data/data.key}
-cluster: {node: node$node, database: "$url", lease: 3s}
+storage: {path: "$url", key-file: ../data.key}
+cluster: {node: node$node, lease: 3s}
 YAML
-    "$bin" serve --config "$dir/node$node/switch.yaml" >"$dir/node$node/serve.out" 2>"$dir/node$node/serve.log" &
-    echo $! >"$dir/node$node/pid"
-    echo "$port" >"$dir/node$node/port"
-    wait_port "$port"
+    start_node "$node"
     echo "node$node: POS port $port"
   done
   sleep 1  # the channels sign on
@@ -71,6 +87,73 @@ kill)
   node="${2:?usage: $0 kill NODE [DIR]}"
   kill -9 "$(cat "$dir/node$node/pid")"
   echo "node$node killed"
+  ;;
+restart)
+  start_node "${2:?usage: $0 restart NODE [DIR]}"
+  ;;
+takeover)
+  requests="${2:?usage: $0 takeover COUNT TRIALS [DIR]}"
+  trials="${3:?usage: $0 takeover COUNT TRIALS [DIR]}"
+  issuer=$(cat "$dir/issuer.pid")
+  trap 'kill -CONT "$issuer" 2>/dev/null || true' EXIT
+  : >"$dir/takeover.txt"
+  for trial in $(seq 1 "$trials"); do
+    # The node that sends the issuer's queue (at most 10 s for one to take it).
+    holder=""
+    for _ in $(seq 1 100); do
+      holder=$(sql "SELECT owner FROM saf_host WHERE host = 'issuer' AND lease_until > now()" | sed 's/^node//')
+      [ -n "$holder" ] && break; sleep 0.1
+    done
+    [ -n "$holder" ] || { echo "takeover: no node sends the issuer's queue" >&2; exit 1; }
+    before_issuer=$(wc -l <"$dir/issuer.jsonl" 2>/dev/null || echo 0)
+    first_id=$(sql "SELECT coalesce(max(id), 0) FROM forward")
+    kill -STOP "$issuer"
+    template=$(template "K$(date +%s%N | tail -c 8)")
+    "$bin" sim pos --port "$(cat "$dir/node$holder/port")" --spec iso87ascii --template "$template" --connections 10 \
+      --window $(( (requests + 9) / 10 )) --count "$requests" --seed "$trial" --timeout-ms 10000 --quiet --json \
+      >"$dir/takeover-pos.json" 2>"$dir/takeover-pos.log" || true
+    queued=0
+    for _ in $(seq 1 100); do
+      queued=$(sql "SELECT count(*) FROM forward WHERE id > $first_id AND kind = 'reversal' AND state = 'pending'")
+      [ "$queued" -ge "$requests" ] && break; sleep 0.1
+    done
+    kill -9 "$(cat "$dir/node$holder/pid")"
+    killed=$(now_ms)
+    kill -CONT "$issuer"
+    for _ in $(seq 1 300); do
+      [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id AND state = 'pending'")" -eq 0 ] && break; sleep 0.1
+    done
+    sleep 0.5  # the issuer's record is written off its queues
+    start_node "$holder"
+    python3 - "$dir" "$requests" "$queued" "$killed" "$before_issuer" "$holder" "$trial" \
+      "$(sql "SELECT count(*), count(*) FILTER (WHERE state = 'acknowledged'), coalesce(min(acknowledged), 0), coalesce(max(acknowledged), 0),
+              count(DISTINCT owner) FILTER (WHERE owner <> 'node$holder') FROM forward WHERE id > $first_id AND kind = 'reversal'")" <<'PY'
+import json, sys
+directory, requests, queued, killed, before, holder, trial, counts = sys.argv[1:9]
+total, acknowledged, first, last, survivors = (int(value) for value in counts.split("|"))
+requests, queued, killed = int(requests), int(queued), int(killed)
+with open(f"{directory}/issuer.jsonl") as record:
+    lines = [json.loads(line) for line in record.readlines()[int(before):]]
+reversals = [line for line in lines if line.get("message") in ("0400", "0401", "0420", "0421")]
+originals = {line.get("original") for line in reversals}
+first_after, all_after = (first - killed) / 1000, (last - killed) / 1000
+ok = queued >= requests and total == requests and acknowledged == requests and len(originals) == requests and survivors >= 1
+print(f"takeover trial {trial}: node{holder} killed with {queued} reversals queued; a survivor's first acknowledged "
+      f"{first_after:.2f} s after the kill, all {acknowledged}/{total} {all_after:.2f} s after; the issuer got "
+      f"{len(reversals)} reversal messages for {len(originals)} originals ({len(reversals) - len(originals)} counted repeats)"
+      + ("" if ok else " FAILED"))
+with open(f"{directory}/takeover.txt", "a") as summary:
+    summary.write(f"{first_after:.3f} {all_after:.3f} {int(ok)}\n")
+sys.exit(0 if ok else 1)
+PY
+  done
+  python3 - "$dir/takeover.txt" <<'PY'
+import sys
+rows = [line.split() for line in open(sys.argv[1])]
+print(f"takeover: {len(rows)} trials, worst first acknowledgement {max(float(r[0]) for r in rows):.2f} s after the kill, "
+      f"worst all acknowledged {max(float(r[1]) for r in rows):.2f} s, failed trials {sum(1 for r in rows if r[2] != '1')}")
+sys.exit(0 if all(r[2] == '1' for r in rows) and max(float(r[0]) for r in rows) <= 3 else 1)
+PY
   ;;
 duplicates)
   requests="${2:?usage: $0 duplicates COUNT [DIR]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test from a fresh clone: set-up, the Swift test suite, the short chaos run (faults,
-# an issuer restart and a SIGKILL of the switch; tools/chaos.sh), three switch nodes sharing claims
-# in PostgreSQL given the same requests twice (tools/cluster.sh), the byte-compatibility check
+# an issuer restart and a SIGKILL of the switch; tools/chaos.sh), three switch nodes sharing one
+# PostgreSQL given the same requests twice and their reversals' sender killed (tools/cluster.sh), the byte-compatibility check
 # against pyiso8583 (an independent implementation, from PyPI), the conformance suites replayed
 # through the switch and checked by oracles nobody here wrote (xmllint with the official XSDs,
 # tshark's ISO 8583 dissector, jsonschema; tools/conformance), then the fuzz targets: every kept
@@ -14,11 +14,13 @@ swift build --build-tests
 swift test --skip-build
 payswitch="$(swift build --show-bin-path)/payswitch"
 PAYSWITCH_BIN="$payswitch" tools/chaos.sh --short
-# Three nodes sharing claims in PostgreSQL: the same 1,000 requests sent to two of them, each forwarded once.
+# Three nodes sharing one PostgreSQL: the same 1,000 requests sent to two of them, each forwarded once;
+# three times, the node sending the issuer's 500 queued reversals killed, a survivor sending them.
 cluster_dir=$(mktemp -u /tmp/payswitch-cluster.XXXXXX)
 trap 'PAYSWITCH_BIN="$payswitch" tools/cluster.sh down "$cluster_dir"' EXIT
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh up 3 "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh duplicates 1000 "$cluster_dir"
+PAYSWITCH_BIN="$payswitch" tools/cluster.sh takeover 500 3 "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh down "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/interop/run.sh
 PAYSWITCH_BIN="$payswitch" tools/interop/security.sh --count 25
