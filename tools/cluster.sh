@@ -15,13 +15,17 @@
 #                                            prints when a survivor's first reversal was acknowledged after the kill,
 #                                            when all were, and the repeats the issuer counted; fails unless each
 #                                            reversal was acknowledged and reached the issuer; the node rejoins after
+#   tools/cluster.sh inflight COUNT [DIR]    the issuer stopped, COUNT purchases sent to node 1 and node 1 killed
+#                                            while they are in flight (forwarded, unanswered); the issuer resumed:
+#                                            a survivor adopts node 1's claims, journals them and reverses each;
+#                                            fails unless every purchase the issuer got is reversed; node 1 rejoins
 #   tools/cluster.sh down [DIR]              stop everything and remove DIR
 # PAYSWITCH_BIN: the payswitch to run (default: the debug build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command_name="${1:-}"
 case "$command_name" in
-  up|duplicates|kill|restart) dir="${3:-/tmp/payswitch-cluster}" ;;
+  up|duplicates|kill|restart|inflight) dir="${3:-/tmp/payswitch-cluster}" ;;
   takeover) dir="${4:-/tmp/payswitch-cluster}" ;;
   down) dir="${2:-/tmp/payswitch-cluster}" ;;
   *) echo "usage: $0 up N | kill NODE | restart NODE | duplicates COUNT | takeover COUNT TRIALS | down [DIR]" >&2; exit 2 ;;
@@ -90,6 +94,49 @@ kill)
   ;;
 restart)
   start_node "${2:?usage: $0 restart NODE [DIR]}"
+  ;;
+inflight)
+  requests="${2:?usage: $0 inflight COUNT [DIR]}"
+  issuer=$(cat "$dir/issuer.pid")
+  trap 'kill -CONT "$issuer" 2>/dev/null || true' EXIT
+  before_issuer=$(wc -l <"$dir/issuer.jsonl" 2>/dev/null || echo 0)
+  first_id=$(sql "SELECT coalesce(max(id), 0) FROM forward")
+  since=$(sql "SELECT now()")
+  kill -STOP "$issuer"
+  terminal="F$(date +%s%N | tail -c 8)"
+  "$bin" sim pos --port "$(cat "$dir/node1/port")" --spec iso87ascii --template "$(template "$terminal")" --connections 10 \
+    --window $(( (requests + 9) / 10 )) --count "$requests" --timeout-ms 10000 --quiet --json >"$dir/inflight-pos.json" 2>&1 &
+  pos=$!
+  for _ in $(seq 1 100); do
+    [ "$(sql "SELECT count(*) FROM claim WHERE node = 'node1' AND claimed_at >= '$since'")" -ge "$requests" ] && break; sleep 0.02
+  done
+  sleep 0.2  # their claim blocks written, the requests sent
+  kill -9 "$(cat "$dir/node1/pid")"
+  kill -CONT "$issuer"
+  wait "$pos" || true
+  for _ in $(seq 1 300); do
+    [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id AND state = 'pending'")" -eq 0 ] \
+      && [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id")" -gt 0 ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  start_node 1
+  python3 - "$dir" "$before_issuer" "$terminal" "$(sql "SELECT count(*), count(*) FILTER (WHERE state = 'acknowledged'),
+      count(*) FILTER (WHERE owner <> 'node1') FROM forward WHERE id > $first_id AND kind = 'reversal'")" <<'PY'
+import json, sys
+directory, before, terminal, counts = sys.argv[1:5]
+total, acknowledged, adopted = (int(value) for value in counts.split("|"))
+with open(f"{directory}/issuer.jsonl") as record:
+    lines = [json.loads(line) for line in record.readlines()[int(before):]]
+purchases = {line.get("stan") for line in lines if line.get("message") == "0200"}
+reversed_stans = {(line.get("original") or "")[4:10] for line in lines if line.get("message") in ("0400", "0401", "0420", "0421")}
+missing = purchases - reversed_stans
+ok = len(purchases) > 0 and not missing and acknowledged == total and adopted == total
+print(f"in flight: node1 killed with requests forwarded and unanswered; the issuer got {len(purchases)} purchases, "
+      f"a survivor queued {total} reversals ({acknowledged} acknowledged), {len(missing)} purchases left unreversed"
+      + ("" if ok else " FAILED"))
+sys.exit(0 if ok else 1)
+PY
   ;;
 takeover)
   requests="${2:?usage: $0 takeover COUNT TRIALS [DIR]}"

@@ -25,6 +25,8 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
     private let fenced = Atomic<Bool>(false)
     /// Takeovers this node made, for the metrics.
     private let takeovers = Atomic<Int>(0)
+    /// Told the claim blocks of each takeover (the switch settles them).
+    private let adoptedClaims = Mutex<(@Sendable ([Int64]) -> Void)?>(nil)
 
     /// Connects to the cluster's database, brings its schema up to date and joins as
     /// `configuration.node`; refused when a running process holds that node's lock already.
@@ -116,6 +118,10 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         attempt("note a send", otherwise: nil) { () throws(ClusterStoreError) in try store.beginSend(id, by: lease) }
     }
 
+    public func whenClaimsAdopted(_ handler: @escaping @Sendable ([Int64]) -> Void) {
+        adoptedClaims.withLock { $0 = handler }
+    }
+
     public func acknowledge(_ id: Int64, responseCode: String) -> Bool {
         attempt("mark an item acknowledged", otherwise: false) { () throws(ClusterStoreError) in
             try store.acknowledge(id, responseCode: responseCode, by: lease)
@@ -169,7 +175,8 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         takeovers.add(1, ordering: .relaxed)
         logger.warning("took over from a node: \(why)", metadata: [
             "node": "\(node.node)", "epoch": "\(node.epoch)", "items": "\(takeover.items)", "hosts": "\(takeover.hosts)",
-            "claim_blocks": "\(takeover.claimBlocks)",
+            "claim_blocks": "\(takeover.claimBlocks.count)",
         ])
+        if !takeover.claimBlocks.isEmpty { adoptedClaims.withLock { $0 }?(takeover.claimBlocks) }
     }
 }

@@ -8,8 +8,8 @@ public struct Takeover: Sendable, Equatable {
     public var items: Int
     /// The hosts it was sending to, now free to acquire.
     public var hosts: Int
-    /// Its claim blocks (requests it forwarded and never journalled), now the survivor's to settle.
-    public var claimBlocks: Int
+    /// Its claim blocks (requests it forwarded, perhaps never journalled), now the survivor's to settle.
+    public var claimBlocks: [Int64]
 }
 
 /// The shared store-and-forward queue: the `forward` table the switch's storage writes (each item
@@ -100,7 +100,8 @@ extension ClusterStore {
             let items = try rows("""
                 UPDATE forward SET owner = \(lease.node), epoch = \(lease.epoch) WHERE owner = \(node) AND state = 'pending' RETURNING 1
                 """, purpose).count
-            let claimBlocks = try rows("UPDATE claim_block SET owner = \(lease.node) WHERE owner = \(node) RETURNING 1", purpose).count
+            let claimBlocks = try rows("UPDATE claim_block SET owner = \(lease.node) WHERE owner = \(node) RETURNING id", purpose)
+                .map { row throws(ClusterStoreError) in try decode(row, as: Int64.self, purpose) }
             return Takeover(items: items, hosts: hosts, claimBlocks: claimBlocks)
         }
     }

@@ -20,6 +20,10 @@ public protocol ClusterMembership: Sendable {
     func beginSend(_ id: Int64) -> Int?
     /// Marks item `id` acknowledged by its host: false when this node no longer holds its queue.
     func acknowledge(_ id: Int64, responseCode: String) -> Bool
+    /// Calls `handler` with the claim blocks this node adopts when it takes over from a dead node:
+    /// the requests that node forwarded, which the switch journals and reverses where no answer
+    /// was journalled.
+    func whenClaimsAdopted(_ handler: @escaping @Sendable ([Int64]) -> Void)
 }
 
 /// The outcome of a claim.

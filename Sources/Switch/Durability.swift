@@ -71,11 +71,26 @@ final class Durability: Sendable {
         for (name, queue) in forwardQueues { queue.start(pending: byChannel[name] ?? []) }
     }
 
-    /// Requests a previous run forwarded and never finished: each is journalled as interrupted,
-    /// and an authorization or financial one is reversed (the host may have approved it). Claims
-    /// for a channel no longer configured stay, and are said loudly.
-    private func recoverClaims(channels: [String: Channel]) throws {
-        let (claims, blocks) = try writer.storage.openClaims(protection: protection)
+    /// Settles the claim blocks this node adopted from a dead node of its cluster, as a restart
+    /// settles its own: off the caller's queue, since it reads the journal.
+    func settleAdopted(_ blocks: [Int64]) {
+        DispatchQueue.global().async { [self] in
+            var channels: [String: Channel] = [:]
+            for (name, queue) in forwardQueues { channels[name] = queue.channel }
+            do {
+                try recoverClaims(channels: channels, only: Set(blocks))
+            } catch {
+                // They stay this node's: its next start settles them.
+                logger.critical("cannot settle the requests a dead node forwarded", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Requests a previous run (or a dead node, `only` its blocks) forwarded and never finished:
+    /// each is journalled as interrupted, and an authorization or financial one is reversed (the
+    /// host may have approved it). Claims for a channel no longer configured stay, and are said loudly.
+    private func recoverClaims(channels: [String: Channel], only: Set<Int64>? = nil) throws {
+        let (claims, blocks) = try writer.storage.openClaims(protection: protection, only: only)
         guard !blocks.isEmpty else { return }
         var batch = StorageBatch()
         batch.releasedClaimBlocks = blocks
@@ -129,7 +144,8 @@ final class Durability: Sendable {
         if !journal.isEmpty { batch.journal = try journal.finish(protection: protection) }
         _ = try writer.writeNow(batch)
         if journal.count > 0 {
-            logger.warning("requests interrupted by the previous stop: journalled, and reversed or asked after where due", metadata: [
+            logger.warning(only == nil ? "requests interrupted by the previous stop: journalled, and reversed or asked after where due"
+                                       : "requests a dead node forwarded and never answered: journalled, and reversed or asked after where due", metadata: [
                 "count": "\(journal.count)", "compensations": "\(batch.newForwards.count)",
             ])
         }

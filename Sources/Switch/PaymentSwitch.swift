@@ -95,6 +95,7 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
             try Durability(storage: storage.storage, protection: storage.protection, configuration: configuration, channels: order,
                            results: results, logger: logger, metrics: metrics, cluster: cluster)
         }
+        if let cluster, let durability { cluster.whenClaimsAdopted { [weak durability] blocks in durability?.settleAdopted(blocks) } }
         for channel in order {
             channel.onComplete = { [weak self, unowned channel] entry, completion in self?.channelDone(channel, entry, completion) }
             if let queue = durability?.forwardQueues[channel.name] {

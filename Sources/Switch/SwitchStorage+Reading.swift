@@ -59,8 +59,9 @@ extension SwitchStorage {
 
     /// The claims a previous run left unsettled (no journal record for their transaction), oldest
     /// first, and every claim block read: once the open claims are dealt with, they can all go.
-    public func openClaims(protection: DataProtection) throws -> (claims: [Claim], blocks: [Int64]) {
-        let blocks = try claimBlocks()
+    /// `only`: those of these blocks (a dead node's, adopted), not every block of the store's.
+    public func openClaims(protection: DataProtection, only: Set<Int64>? = nil) throws -> (claims: [Claim], blocks: [Int64]) {
+        let blocks = try claimBlocks().filter { block in only?.contains(block.id) ?? true }
         guard let mark = blocks.map(\.journalMark).min() else { return ([], []) }
         var claims: [Claim] = []
         for block in blocks { claims += try ClaimBlock.decoded(block, protection: protection) }
