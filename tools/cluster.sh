@@ -19,13 +19,18 @@
 #                                            while they are in flight (forwarded, unanswered); the issuer resumed:
 #                                            a survivor adopts node 1's claims, journals them and reverses each;
 #                                            fails unless every purchase the issuer got is reversed; node 1 rejoins
+#   tools/cluster.sh pgrestart DOWN [DIR]    purchases sent to node 2 (200/s for DOWN+6 s) while PostgreSQL is stopped
+#                                            for DOWN seconds and started again: prints the answers (system errors
+#                                            while it was down), how long after its start every request was
+#                                            journalled (journal lag back to 0) and the reversals queued and
+#                                            pending; fails unless every request was answered and journalled once
 #   tools/cluster.sh down [DIR]              stop everything and remove DIR
 # PAYSWITCH_BIN: the payswitch to run (default: the debug build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command_name="${1:-}"
 case "$command_name" in
-  up|duplicates|kill|restart|inflight) dir="${3:-/tmp/payswitch-cluster}" ;;
+  up|duplicates|kill|restart|inflight|pgrestart) dir="${3:-/tmp/payswitch-cluster}" ;;
   takeover) dir="${4:-/tmp/payswitch-cluster}" ;;
   down) dir="${2:-/tmp/payswitch-cluster}" ;;
   *) echo "usage: $0 up N | kill NODE | restart NODE | duplicates COUNT | takeover COUNT TRIALS | down [DIR]" >&2; exit 2 ;;
@@ -94,6 +99,45 @@ kill)
   ;;
 restart)
   start_node "${2:?usage: $0 restart NODE [DIR]}"
+  ;;
+pgrestart)
+  down_seconds="${2:?usage: $0 pgrestart DOWN [DIR]}"
+  pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1)
+  as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  port=$(sed 's/.*:\([0-9]*\)\/.*/\1/' "$dir/url")
+  since=$(now_ms)
+  seconds=$(( down_seconds + 6 ))
+  "$bin" sim pos --port "$(cat "$dir/node2/port")" --spec iso87ascii --template "$(template "R$(date +%s%N | tail -c 8)")" --connections 4 \
+    --rate 200 --seconds "$seconds" --timeout-ms 30000 --quiet --json >"$dir/pgrestart-pos.json" 2>&1 &
+  pos=$!
+  sleep 2
+  as_postgres "$pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null
+  sleep "$down_seconds"
+  as_postgres "$pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/pg -c fsync=on -c max_connections=100" start >/dev/null
+  started=$(now_ms)
+  wait "$pos" || true
+  load_end=$(( $(now_ms) - started ))
+  sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["sent"])' "$dir/pgrestart-pos.json")
+  lag="never"
+  for _ in $(seq 1 300); do
+    journalled=$(sql "SELECT coalesce(sum(count), 0) FROM journal_block WHERE last_started >= $since")
+    [ "$journalled" -ge "$sent" ] && { lag=$(( $(now_ms) - started )); break; }
+    sleep 0.1
+  done
+  python3 - "$dir/pgrestart-pos.json" "$down_seconds" "$lag" "$journalled" "$load_end" "$(sql "SELECT count(*), count(*) FILTER (WHERE state = 'pending') FROM forward WHERE created >= $since")" <<'PY'
+import json, sys
+report, down, lag, journalled, load_end, forwards = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+counts, codes = report["counts"], report["codes"]
+queued, pending = (int(value) for value in forwards.split("|"))
+answered = counts["matched"]
+ok = answered == counts["sent"] and journalled == counts["sent"] and lag != "never"
+print(f"PostgreSQL stopped for {down} s under load: {counts['sent']} sent, {answered} answered ({codes}), "
+      f"{counts['timedOut']} timed out; journal lag 0 (all {journalled} journalled) {lag} ms after the server started, the load "
+      f"having gone on to {load_end} ms; "
+      f"reversals queued {queued}, pending {pending}" + ("" if ok else " FAILED"))
+sys.exit(0 if ok else 1)
+PY
   ;;
 inflight)
   requests="${2:?usage: $0 inflight COUNT [DIR]}"

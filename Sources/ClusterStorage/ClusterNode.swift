@@ -42,6 +42,14 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         let seconds = max(1, Int(configuration.lease.components.seconds))
         lease = try store.join(node: configuration.node, leaseSeconds: seconds)
         leaseSeconds = seconds
+        // A new connection (the server restarted) holds no lock: take it again before anything else.
+        let name = configuration.node
+        store.whenReconnected { [logger] store throws(ClusterStoreError) in
+            guard try store.lockStatement(name) else {
+                logger.critical("after reconnecting, another connection holds this node's lock", metadata: ["node": "\(name)"])
+                return
+            }
+        }
         self.logger = logger
         let queue = DispatchQueue(label: "payswitch.cluster-heartbeat")
         heartbeat = DispatchSource.makeTimerSource(queue: queue)
@@ -148,8 +156,11 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
                 }
                 return
             }
-            // A node whose lease ran out (stopped, cut off) though its lock may still be held.
-            for node in try store.nodes() where node.isAlive && node.node != lease.node && node.leaseLeft < -ClusterNode.graceSeconds {
+            // A node whose lease ran out (stopped, cut off) though its lock may still be held; not
+            // until every node had a lease's time to reconnect after the server started.
+            let patience = Double(leaseSeconds) + ClusterNode.graceSeconds
+            for node in try store.nodes() where node.isAlive && node.node != lease.node && node.leaseLeft < -ClusterNode.graceSeconds
+                && node.serverUptime > patience {
                 try takeOver(node, why: "its lease ran out")
             }
         } catch {
@@ -161,7 +172,11 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
     private func probeNodes() {
         guard !isFenced else { return }
         do {
-            for node in try store.nodes() where node.isAlive && node.node != lease.node {
+            // After a server restart a node's lock is free until it reconnects: not a death until it
+            // renewed since, or had a lease's time to.
+            let patience = Double(leaseSeconds) + ClusterNode.graceSeconds
+            for node in try store.nodes() where node.isAlive && node.node != lease.node
+                && (node.renewedSinceServerStart || node.serverUptime > patience) {
                 guard try !store.isRunning(node.node) else { continue }
                 try takeOver(node, why: "its process ended (its lock is free)")
             }

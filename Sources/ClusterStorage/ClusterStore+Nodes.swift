@@ -51,11 +51,14 @@ extension ClusterStore {
     /// it the moment the connection ends, as when the process is killed): false when another
     /// connection holds it.
     public func lockNode(_ node: String) throws(ClusterStoreError) -> Bool {
-        try exclusive { () throws(ClusterStoreError) -> Bool in
-            let purpose = "lock node \(node)"
-            let rows = try rows("SELECT pg_try_advisory_lock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", purpose)
-            return try rows.first.map { row throws(ClusterStoreError) in try decode(row, as: Bool.self, purpose) } ?? false
-        }
+        try exclusive { () throws(ClusterStoreError) -> Bool in try lockStatement(node) }
+    }
+
+    /// The lock itself, for a caller that holds the connection (``lockNode(_:)``, a reconnection).
+    func lockStatement(_ node: String) throws(ClusterStoreError) -> Bool {
+        let purpose = "lock node \(node)"
+        let rows = try rows("SELECT pg_try_advisory_lock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", purpose)
+        return try rows.first.map { row throws(ClusterStoreError) in try decode(row, as: Bool.self, purpose) } ?? false
     }
 
     /// Whether a process of `node` holds its lock now (another connection than this one): false
@@ -78,14 +81,17 @@ extension ClusterStore {
         try exclusive { () throws(ClusterStoreError) -> [NodeStatus] in
             let purpose = "list the nodes"
             let found = try rows("""
-                SELECT id, epoch, state = 'alive', extract(epoch FROM now() - heartbeat_at)::float8, extract(epoch FROM lease_until - now())::float8
+                SELECT id, epoch, state = 'alive', extract(epoch FROM now() - heartbeat_at)::float8, extract(epoch FROM lease_until - now())::float8,
+                       extract(epoch FROM now() - pg_postmaster_start_time())::float8, heartbeat_at > pg_postmaster_start_time()
                 FROM node ORDER BY id
                 """, purpose)
             var nodes: [NodeStatus] = []
             for row in found {
                 do {
-                    let (id, epoch, alive, heartbeatAge, leaseLeft) = try row.decode((String, Int64, Bool, Double, Double).self)
-                    nodes.append(NodeStatus(node: id, epoch: epoch, isAlive: alive, heartbeatAge: heartbeatAge, leaseLeft: leaseLeft))
+                    let (id, epoch, alive, heartbeatAge, leaseLeft, serverUptime, renewedSinceStart) =
+                        try row.decode((String, Int64, Bool, Double, Double, Double, Bool).self)
+                    nodes.append(NodeStatus(node: id, epoch: epoch, isAlive: alive, heartbeatAge: heartbeatAge, leaseLeft: leaseLeft,
+                                            serverUptime: serverUptime, renewedSinceServerStart: renewedSinceStart))
                 } catch {
                     throw ClusterStoreError(purpose: purpose, error: error)
                 }
@@ -104,4 +110,9 @@ public struct NodeStatus: Sendable, Equatable {
     public var heartbeatAge: Double
     /// Seconds left on its lease (negative once it ran out).
     public var leaseLeft: Double
+    /// Seconds since the database server started: after a restart every node needs a lease's time
+    /// to reconnect before any is taken for dead.
+    public var serverUptime: Double
+    /// Whether its heartbeat came since the server started (its lock, taken again, means something).
+    public var renewedSinceServerStart: Bool
 }

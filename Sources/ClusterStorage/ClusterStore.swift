@@ -12,8 +12,16 @@ import PostgresNIO
 /// node that lost its lease (stopped, partitioned) changes nothing after the takeover. The switch
 /// runs on Dispatch, not on Swift concurrency: each call blocks its thread until PostgreSQL has
 /// answered (postgres-nio runs the connection on an event loop thread of its own).
-public final class ClusterStore: Sendable {
-    let connection: PostgresConnection
+///
+/// A call that finds the connection closed (the server restarted, the network cut) opens a new one
+/// first; a call that fails fails, and its caller tries again in its own time.
+///
+/// `@unchecked Sendable`: the connection is replaced only under ``serial``, as every use of it is.
+public final class ClusterStore: @unchecked Sendable {
+    private var connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
+    /// Run on each new connection after the first, with ``serial`` held (a node takes its lock again).
+    private var reconnected: (@Sendable (ClusterStore) throws(ClusterStoreError) -> Void)?
     let logger: Logger
     /// The cluster node this store writes for, as the switch's storage: the forward items and claim
     /// blocks it writes are the node's, and it reads back only the node's claim blocks. Nil outside a cluster.
@@ -22,8 +30,9 @@ public final class ClusterStore: Sendable {
     /// with another thread's.
     private let serial = NIOLock()
 
-    private init(connection: PostgresConnection, logger: Logger, member: NodeLease?) {
+    private init(connection: PostgresConnection, configuration: PostgresConnection.Configuration, logger: Logger, member: NodeLease?) {
         self.connection = connection
+        self.configuration = configuration
         self.logger = logger
         self.member = member
     }
@@ -35,15 +44,32 @@ public final class ClusterStore: Sendable {
         let location = try ClusterStoreLocation(parsing: url)
         let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
                                                              password: location.password, database: location.database, tls: .disable)
-        let connection = try waiting("connect to \(location.redacted)") {
-            PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger)
-        }
-        return ClusterStore(connection: connection, logger: logger, member: member)
+        let connection = try open(configuration, "connect to \(location.redacted)", logger: logger)
+        return ClusterStore(connection: connection, configuration: configuration, logger: logger, member: member)
     }
 
-    /// Closes the connection.
+    private static func open(_ configuration: PostgresConnection.Configuration, _ purpose: String,
+                             logger: Logger) throws(ClusterStoreError) -> PostgresConnection {
+        try waiting(purpose) {
+            PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger)
+        }
+    }
+
+    /// Closes the connection (for good: no call reconnects after).
     public func close() {
-        _ = try? ClusterStore.waiting("close") { connection.close() }
+        serial.withLock {
+            closed = true
+            let connection = connection
+            _ = try? ClusterStore.waiting("close") { connection.close() }
+        }
+    }
+
+    /// Set by ``close()``; under ``serial``.
+    private var closed = false
+
+    /// Runs `body` on each new connection after a reconnection (before any other call uses it).
+    func whenReconnected(_ body: @escaping @Sendable (ClusterStore) throws(ClusterStoreError) -> Void) {
+        serial.withLock { reconnected = body }
     }
 
     deinit {
@@ -77,10 +103,19 @@ public final class ClusterStore: Sendable {
         }
     }
 
-    /// Runs `query` and returns its rows.
+    /// Runs `query` and returns its rows; on a new connection first when the last one closed.
     @discardableResult
     func rows(_ query: PostgresQuery, _ purpose: String) throws(ClusterStoreError) -> [PostgresRow] {
-        try ClusterStore.waiting(purpose) { connection.query(query, logger: logger) }.rows
+        if connection.isClosed && !closed { try reconnect(purpose) }
+        let connection = connection
+        return try ClusterStore.waiting(purpose) { connection.query(query, logger: logger) }.rows
+    }
+
+    /// Replaces the closed connection (``serial`` held).
+    private func reconnect(_ purpose: String) throws(ClusterStoreError) {
+        connection = try ClusterStore.open(configuration, purpose, logger: logger)
+        logger.warning("reconnected to the cluster's database")
+        if let reconnected { try reconnected(self) }
     }
 
     /// Waits for what `start` began on postgres-nio's event loop: the bridge from the switch's
