@@ -24,15 +24,22 @@
 #                                            while it was down), how long after its start every request was
 #                                            journalled (journal lag back to 0) and the reversals queued and
 #                                            pending; fails unless every request was answered and journalled once
+#   tools/cluster.sh sigstop COUNT [DIR]     COUNT reversals queued on the node sending the issuer's queue (the issuer
+#                                            stopped), that node stopped (SIGSTOP) past its lease and grace, the
+#                                            issuer resumed, a survivor sending them, the node resumed (SIGCONT):
+#                                            fails unless it sends nothing after (its sent and repeated counters, from
+#                                            its admin endpoint, unchanged) and every reversal was acknowledged
+#   tools/cluster.sh scan [DIR]              Luhn-valid card numbers in a pg_dump of the database and in every log:
+#                                            fails unless there are none
 #   tools/cluster.sh down [DIR]              stop everything and remove DIR
 # PAYSWITCH_BIN: the payswitch to run (default: the debug build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command_name="${1:-}"
 case "$command_name" in
-  up|duplicates|kill|restart|inflight|pgrestart) dir="${3:-/tmp/payswitch-cluster}" ;;
+  up|duplicates|kill|restart|inflight|pgrestart|sigstop) dir="${3:-/tmp/payswitch-cluster}" ;;
   takeover) dir="${4:-/tmp/payswitch-cluster}" ;;
-  down) dir="${2:-/tmp/payswitch-cluster}" ;;
+  down|scan) dir="${2:-/tmp/payswitch-cluster}" ;;
   *) echo "usage: $0 up N | kill NODE | restart NODE | duplicates COUNT | takeover COUNT TRIALS | down [DIR]" >&2; exit 2 ;;
 esac
 if [ -n "${PAYSWITCH_BIN:-}" ]; then
@@ -47,6 +54,7 @@ wait_port() {  # PORT: until something listens on 127.0.0.1:PORT (at most 10 s)
   echo "cluster: nothing listens on $1" >&2; return 1
 }
 start_node() {  # NODE: serve with its configuration, wait for its POS port
+  if [ -f "$dir/node$1/pid" ] && kill -0 "$(cat "$dir/node$1/pid")" 2>/dev/null; then echo "cluster: node$1 runs" >&2; return 1; fi
   "$bin" serve --config "$dir/node$1/switch.yaml" >"$dir/node$1/serve.out" 2>>"$dir/node$1/serve.log" &
   echo $! >"$dir/node$1/pid"
   disown  # killed on purpose by kill and takeover: no job notice
@@ -86,6 +94,7 @@ channels:
   - {name: issuer, addresses: ["127.0.0.1:$issuer_port"], framing: bin2, protocol: iso8583, dialect: iso87ascii, request-timeout: 2s}
 storage: {path: "$url", key-file: ../data.key}
 cluster: {node: node$node, lease: 3s}
+admin: "127.0.0.1:$(free_port)"
 YAML
     start_node "$node"
     echo "node$node: POS port $port"
@@ -99,6 +108,83 @@ kill)
   ;;
 restart)
   start_node "${2:?usage: $0 restart NODE [DIR]}"
+  ;;
+sigstop)
+  requests="${2:?usage: $0 sigstop COUNT [DIR]}"
+  issuer=$(cat "$dir/issuer.pid")
+  holder=$(sql "SELECT owner FROM saf_host WHERE host = 'issuer' AND lease_until > now()" | sed 's/^node//')
+  [ -n "$holder" ] || { echo "sigstop: no node sends the issuer's queue" >&2; exit 1; }
+  holder_pid=$(cat "$dir/node$holder/pid")
+  trap 'kill -CONT "$issuer" "$holder_pid" 2>/dev/null || true' EXIT
+  admin=$(sed -n 's/^admin: "\(.*\)"$/\1/p' "$dir/node$holder/switch.yaml")
+  sends() { curl -s "http://$admin/metrics" | awk '/^payswitch_forwards_total/ && /event="(sent|repeated)"/ { total += $NF } END { print total + 0 }'; }
+  first_id=$(sql "SELECT coalesce(max(id), 0) FROM forward")
+  kill -STOP "$issuer"
+  "$bin" sim pos --port "$(cat "$dir/node$holder/port")" --spec iso87ascii --template "$(template "S$(date +%s%N | tail -c 8)")" \
+    --connections 10 --window $(( (requests + 9) / 10 )) --count "$requests" --timeout-ms 10000 --quiet --json >"$dir/sigstop-pos.json" 2>&1 || true
+  for _ in $(seq 1 100); do
+    [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id AND state = 'pending'")" -ge "$requests" ] && break; sleep 0.1
+  done
+  before=$(sends)
+  kill -STOP "$holder_pid"
+  stopped=$(now_ms)
+  kill -CONT "$issuer"
+  for _ in $(seq 1 300); do
+    [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id AND state = 'pending'")" -eq 0 ] && break; sleep 0.1
+  done
+  acknowledged=$(( $(now_ms) - stopped ))
+  # Stopped past its lease and the grace: until a survivor fenced it (at most 15 s).
+  for _ in $(seq 1 150); do
+    [ "$(sql "SELECT state FROM node WHERE id = 'node$holder'")" = dead ] && break; sleep 0.1
+  done
+  fenced_after=$(( $(now_ms) - stopped ))
+  kill -CONT "$holder_pid"
+  sleep 3  # its timers fire: a queue it thinks it holds, an answer it waits for
+  after=$(sends)
+  counts=$(sql "SELECT count(*), count(*) FILTER (WHERE state = 'acknowledged'), 0 FROM forward WHERE id > $first_id")
+  fenced=$(grep -c "this node was fenced" "$dir/node$holder/serve.log" || true)
+  python3 - "$holder" "$before" "$after" "$acknowledged" "$counts" "$fenced" "$fenced_after" <<'PY'
+import sys
+holder, before, after, acknowledged, counts, fenced, fenced_after = sys.argv[1:8]
+total, done, adopted = (int(value) for value in counts.split("|"))
+sent_after = int(after) - int(before)
+ok = sent_after == 0 and total == done and total > 0 and int(fenced) > 0
+print(f"sigstop: node{holder} stopped with {total} reversals queued; a survivor sent them once its hold ran out, all {done} "
+      f"acknowledged {int(acknowledged) / 1000:.2f} s after the stop; node{holder} fenced {int(fenced_after) / 1000:.2f} s after "
+      f"the stop; resumed, it sent {sent_after} and {'knew' if int(fenced) else 'did not know'} it was fenced"
+      + ("" if ok else " FAILED"))
+sys.exit(0 if ok else 1)
+PY
+  ;;
+scan)
+  pg_dump=$(ls /usr/lib/postgresql/*/bin/pg_dump | tail -1)
+  "$pg_dump" --data-only "$(cat "$dir/url")" >"$dir/dump.sql"
+  python3 - "$dir/dump.sql" "$dir"/node*/serve.log "$dir"/node*/serve.out "$dir/issuer.log" "$dir/issuer.jsonl" <<'PY'
+import re, sys
+def luhn(digits):
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+found = {}
+for path in sys.argv[1:]:
+    try:
+        text = open(path, errors="replace").read()
+    except FileNotFoundError:
+        continue
+    # bytea (\x...) and hexadecimal words (hashes, sealed data) are not card numbers; nor millisecond times (13 digits from 1).
+    text = re.sub(r"\\x[0-9a-fA-F]+|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b", " ", text)
+    for run in re.findall(r"(?<!\d)\d{13,19}(?!\d)", text):
+        if len(run) == 13 and run.startswith("1"):
+            continue
+        if luhn(run):
+            found.setdefault(path, set()).add(run[:6] + "*" * (len(run) - 10) + run[-4:])
+count = sum(len(runs) for runs in found.values())
+print(f"card scan: {len(sys.argv) - 1} files (a pg_dump and the logs): {count} Luhn-valid card numbers"
+      + "".join(f"\n  {path}: {sorted(runs)}" for path, runs in found.items()))
+sys.exit(0 if count == 0 else 1)
+PY
   ;;
 pgrestart)
   down_seconds="${2:?usage: $0 pgrestart DOWN [DIR]}"

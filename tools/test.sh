@@ -16,7 +16,8 @@ payswitch="$(swift build --show-bin-path)/payswitch"
 PAYSWITCH_BIN="$payswitch" tools/chaos.sh --short
 # Three nodes sharing one PostgreSQL: the same 1,000 requests sent to two of them, each forwarded once;
 # three times, the node sending the issuer's 500 queued reversals killed, a survivor sending them;
-# a node killed with 300 requests in flight, a survivor reversing each; PostgreSQL stopped 2 s under load.
+# a node killed with 300 requests in flight, a survivor reversing each; PostgreSQL stopped 2 s under load; the
+# sending node stopped (SIGSTOP) past its lease and resumed, sending nothing; no card number in a pg_dump or a log.
 cluster_dir=$(mktemp -u /tmp/payswitch-cluster.XXXXXX)
 trap 'PAYSWITCH_BIN="$payswitch" tools/cluster.sh down "$cluster_dir"' EXIT
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh up 3 "$cluster_dir"
@@ -24,6 +25,8 @@ PAYSWITCH_BIN="$payswitch" tools/cluster.sh duplicates 1000 "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh takeover 500 3 "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh inflight 300 "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh pgrestart 2 "$cluster_dir"
+PAYSWITCH_BIN="$payswitch" tools/cluster.sh sigstop 200 "$cluster_dir"
+PAYSWITCH_BIN="$payswitch" tools/cluster.sh scan "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/cluster.sh down "$cluster_dir"
 PAYSWITCH_BIN="$payswitch" tools/interop/run.sh
 PAYSWITCH_BIN="$payswitch" tools/interop/security.sh --count 25
