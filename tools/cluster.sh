@@ -26,9 +26,10 @@
 #                                            pending; fails unless every request was answered and journalled once
 #   tools/cluster.sh sigstop COUNT [DIR]     COUNT reversals queued on the node sending the issuer's queue (the issuer
 #                                            stopped), that node stopped (SIGSTOP) past its lease and grace, the
-#                                            issuer resumed, a survivor sending them, the node resumed (SIGCONT):
-#                                            fails unless it sends nothing after (its sent and repeated counters, from
-#                                            its admin endpoint, unchanged) and every reversal was acknowledged
+#                                            issuer resumed, a survivor sending them, the node resumed (SIGCONT) once
+#                                            fenced: fails unless the issuer gets nothing more (every item was
+#                                            acknowledged before: what came would be the node's) and the node stops
+#                                            itself (fenced); it is started again
 #   tools/cluster.sh scan [DIR]              Luhn-valid card numbers in a pg_dump of the database and in every log:
 #                                            fails unless there are none
 #   tools/cluster.sh down [DIR]              stop everything and remove DIR
@@ -116,8 +117,7 @@ sigstop)
   [ -n "$holder" ] || { echo "sigstop: no node sends the issuer's queue" >&2; exit 1; }
   holder_pid=$(cat "$dir/node$holder/pid")
   trap 'kill -CONT "$issuer" "$holder_pid" 2>/dev/null || true' EXIT
-  admin=$(sed -n 's/^admin: "\(.*\)"$/\1/p' "$dir/node$holder/switch.yaml")
-  sends() { curl -s "http://$admin/metrics" | awk '/^payswitch_forwards_total/ && /event="(sent|repeated)"/ { total += $NF } END { print total + 0 }'; }
+  reversals_received() { python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l).get("message") in ("0400","0401","0420","0421")))' "$dir/issuer.jsonl"; }
   first_id=$(sql "SELECT coalesce(max(id), 0) FROM forward")
   kill -STOP "$issuer"
   "$bin" sim pos --port "$(cat "$dir/node$holder/port")" --spec iso87ascii --template "$(template "S$(date +%s%N | tail -c 8)")" \
@@ -125,7 +125,6 @@ sigstop)
   for _ in $(seq 1 100); do
     [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id AND state = 'pending'")" -ge "$requests" ] && break; sleep 0.1
   done
-  before=$(sends)
   kill -STOP "$holder_pid"
   stopped=$(now_ms)
   kill -CONT "$issuer"
@@ -138,12 +137,17 @@ sigstop)
     [ "$(sql "SELECT state FROM node WHERE id = 'node$holder'")" = dead ] && break; sleep 0.1
   done
   fenced_after=$(( $(now_ms) - stopped ))
+  sleep 0.5  # the issuer's record is written off its queues
+  before=$(reversals_received)
   kill -CONT "$holder_pid"
-  sleep 3  # its timers fire: a queue it thinks it holds, an answer it waits for
-  after=$(sends)
+  sleep 3  # its timers fire: a queue it thinks it holds, an answer it waits for; it sees it was fenced and stops
+  after=$(reversals_received)
+  stopped_itself=$(grep -c "it stops (a new start" "$dir/node$holder/serve.log" || true)
+  kill -0 "$holder_pid" 2>/dev/null && stopped_itself=0
+  start_node "$holder"
   counts=$(sql "SELECT count(*), count(*) FILTER (WHERE state = 'acknowledged'), 0 FROM forward WHERE id > $first_id")
   fenced=$(grep -c "this node was fenced" "$dir/node$holder/serve.log" || true)
-  python3 - "$holder" "$before" "$after" "$acknowledged" "$counts" "$fenced" "$fenced_after" <<'PY'
+  python3 - "$holder" "$before" "$after" "$acknowledged" "$counts" "$stopped_itself" "$fenced_after" <<'PY'
 import sys
 holder, before, after, acknowledged, counts, fenced, fenced_after = sys.argv[1:8]
 total, done, adopted = (int(value) for value in counts.split("|"))
@@ -151,7 +155,7 @@ sent_after = int(after) - int(before)
 ok = sent_after == 0 and total == done and total > 0 and int(fenced) > 0
 print(f"sigstop: node{holder} stopped with {total} reversals queued; a survivor sent them once its hold ran out, all {done} "
       f"acknowledged {int(acknowledged) / 1000:.2f} s after the stop; node{holder} fenced {int(fenced_after) / 1000:.2f} s after "
-      f"the stop; resumed, it sent {sent_after} and {'knew' if int(fenced) else 'did not know'} it was fenced"
+      f"the stop; resumed, it sent {sent_after} and {'stopped itself, fenced' if int(fenced) else 'did not stop'}"
       + ("" if ok else " FAILED"))
 sys.exit(0 if ok else 1)
 PY

@@ -56,15 +56,23 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data("admin endpoint on \(address.host):\(bound)\n".utf8))
             admin = server
         }
-        if let seconds {
-            _ = done.wait(timeout: .now() + seconds)
-        } else {
-            done.wait()
+        // A fenced node forwards nothing more: it stops (status 75, EX_TEMPFAIL) so that its
+        // supervisor starts it again, joining with a new epoch.
+        let deadline = seconds.map { DispatchTime.now() + $0 }
+        var fenced = false
+        while done.wait(timeout: min(deadline ?? .distantFuture, .now() + 1)) == .timedOut {
+            if let deadline, DispatchTime.now() >= deadline { break }
+            if node?.isFenced == true {
+                logger.critical("this node was fenced: it stops (a new start joins with a new epoch)")
+                fenced = true
+                break
+            }
         }
         signals.cancel()
         payments.shutdown()
         node?.leave()
         admin?.stopBlocking()
+        if fenced { throw ExitCode(75) }
     }
 }
 
