@@ -7,6 +7,8 @@ import os
 import re
 import sys
 
+from card_scan import luhn
+
 work = sys.argv[1]
 problems = []
 
@@ -83,12 +85,6 @@ with open(os.path.join(work, "pans.txt")) as handle:
     pans = [line.strip().encode() for line in handle if line.strip()]
 luhn_hits = []
 pan_hits = []
-def luhn(digits):
-    total = 0
-    for index, digit in enumerate(reversed(digits)):
-        value = int(digit) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 for path in glob.glob(os.path.join(work, "**", "*"), recursive=True):
     name = os.path.basename(path)
     if not os.path.isfile(path) or name.endswith((".yaml", ".key")) or name == "pans.txt":

@@ -163,32 +163,7 @@ PY
 scan)
   pg_dump=$(ls /usr/lib/postgresql/*/bin/pg_dump | tail -1)
   "$pg_dump" --data-only "$(cat "$dir/url")" >"$dir/dump.sql"
-  python3 - "$dir/dump.sql" "$dir"/node*/serve.log "$dir"/node*/serve.out "$dir/issuer.log" "$dir/issuer.jsonl" <<'PY'
-import re, sys
-def luhn(digits):
-    total = 0
-    for index, digit in enumerate(reversed(digits)):
-        value = int(digit) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-found = {}
-for path in sys.argv[1:]:
-    try:
-        text = open(path, errors="replace").read()
-    except FileNotFoundError:
-        continue
-    # bytea (\x...) and hexadecimal words (hashes, sealed data) are not card numbers; nor millisecond times (13 digits from 1).
-    text = re.sub(r"\\x[0-9a-fA-F]+|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b", " ", text)
-    for run in re.findall(r"(?<!\d)\d{13,19}(?!\d)", text):
-        if len(run) == 13 and run.startswith("1"):
-            continue
-        if luhn(run):
-            found.setdefault(path, set()).add(run[:6] + "*" * (len(run) - 10) + run[-4:])
-count = sum(len(runs) for runs in found.values())
-print(f"card scan: {len(sys.argv) - 1} files (a pg_dump and the logs): {count} Luhn-valid card numbers"
-      + "".join(f"\n  {path}: {sorted(runs)}" for path, runs in found.items()))
-sys.exit(0 if count == 0 else 1)
-PY
+  python3 "$root/tools/card_scan.py" "$dir/dump.sql" "$dir"/node*/serve.log "$dir"/node*/serve.out "$dir/issuer.log" "$dir/issuer.jsonl"
   ;;
 pgrestart)
   down_seconds="${2:?usage: $0 pgrestart DOWN [DIR]}"
