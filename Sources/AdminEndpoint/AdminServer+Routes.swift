@@ -37,12 +37,19 @@ extension AdminServer {
         router.get("/channels") { _, _ in
             try jsonResponse(administration.channelReports())
         }
+        router.get("/cluster") { _, _ in
+            guard let report = administration.clusterReport() else {
+                return try jsonResponse(Problem(error: "this switch is not a node of a cluster (no cluster: in its configuration)"), status: .notFound)
+            }
+            return try jsonResponse(report)
+        }
 
         addMethodNotAllowed(to: router, path: "/metrics", allowed: .get)
         addMethodNotAllowed(to: router, path: "/health", allowed: .get)
         addMethodNotAllowed(to: router, path: "/ready", allowed: .get)
         addMethodNotAllowed(to: router, path: "/reload", allowed: .post)
         addMethodNotAllowed(to: router, path: "/channels", allowed: .get)
+        addMethodNotAllowed(to: router, path: "/cluster", allowed: .get)
         return router
     }
 
@@ -74,6 +81,11 @@ extension AdminServer {
 /// The body of `GET /health`.
 struct Health: Codable, Equatable, Sendable {
     var status: String
+}
+
+/// The body of an answer that found nothing to report.
+struct Problem: Codable, Equatable, Sendable {
+    var error: String
 }
 
 /// The body of `GET /ready`.

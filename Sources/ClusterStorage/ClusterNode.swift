@@ -1,5 +1,6 @@
 import Dispatch
 public import Logging
+import Metrics
 import Synchronization
 public import Switch
 
@@ -25,6 +26,8 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
     private let fenced = Atomic<Bool>(false)
     /// Takeovers this node made, for the metrics.
     private let takeovers = Atomic<Int>(0)
+    /// The cluster as last read, with when (uptime nanoseconds); refreshed with each heartbeat.
+    private let lastReport: Mutex<(report: ClusterReport, at: UInt64)>
     /// Told the claim blocks of each takeover (the switch settles them).
     private let adoptedClaims = Mutex<(@Sendable ([Int64]) -> Void)?>(nil)
 
@@ -42,6 +45,8 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         let seconds = max(1, Int(configuration.lease.components.seconds))
         lease = try store.join(node: configuration.node, leaseSeconds: seconds)
         leaseSeconds = seconds
+        lastReport = Mutex((ClusterReport(node: lease.node, epoch: lease.epoch, fenced: false, takeovers: 0, ageSeconds: 0, journalLag: 0,
+                                          nodes: [], queues: []), DispatchTime.now().uptimeNanoseconds))
         // A new connection (the server restarted) holds no lock: take it again before anything else.
         let name = configuration.node
         store.whenReconnected { [logger] store throws(ClusterStoreError) in
@@ -130,6 +135,15 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         adoptedClaims.withLock { $0 = handler }
     }
 
+    public func report() -> ClusterReport {
+        let (report, at) = lastReport.withLock { $0 }
+        var current = report
+        current.fenced = isFenced
+        current.takeovers = takeoverCount
+        current.ageSeconds = Double(DispatchTime.now().uptimeNanoseconds - at) / 1e9
+        return current
+    }
+
     public func acknowledge(_ id: Int64, responseCode: String) -> Bool {
         attempt("mark an item acknowledged", otherwise: false) { () throws(ClusterStoreError) in
             try store.acknowledge(id, responseCode: responseCode, by: lease)
@@ -151,6 +165,7 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
     private func renew() {
         do {
             guard try store.renew(lease, leaseSeconds: leaseSeconds) else {
+                Gauge(label: "payswitch_cluster_fenced").record(1)
                 if !fenced.exchange(true, ordering: .relaxed) {
                     logger.critical("this node was fenced by another: it forwards nothing more", metadata: ["node": "\(lease.node)", "epoch": "\(lease.epoch)"])
                 }
@@ -159,10 +174,12 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
             // A node whose lease ran out (stopped, cut off) though its lock may still be held; not
             // until every node had a lease's time to reconnect after the server started.
             let patience = Double(leaseSeconds) + ClusterNode.graceSeconds
-            for node in try store.nodes() where node.isAlive && node.node != lease.node && node.leaseLeft < -ClusterNode.graceSeconds
+            let nodes = try store.nodes()
+            for node in nodes where node.isAlive && node.node != lease.node && node.leaseLeft < -ClusterNode.graceSeconds
                 && node.serverUptime > patience {
                 try takeOver(node, why: "its lease ran out")
             }
+            record(nodes: nodes, queues: try store.queueReports())
         } catch {
             logger.error("lease renewal failed", metadata: ["error": "\(error)"])
         }
@@ -185,9 +202,31 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         }
     }
 
+    /// Keeps what a heartbeat read for ``report()`` and the metrics.
+    private func record(nodes: [NodeStatus], queues: [ClusterQueueReport]) {
+        let report = ClusterReport(node: lease.node, epoch: lease.epoch, fenced: isFenced, takeovers: takeoverCount, ageSeconds: 0, journalLag: 0,
+                                   nodes: nodes.map { node in
+                                       ClusterNodeReport(node: node.node, epoch: node.epoch, state: node.isAlive ? "alive" : "dead",
+                                                         heartbeatAgeSeconds: node.heartbeatAge, leaseLeftSeconds: node.leaseLeft)
+                                   }, queues: queues)
+        lastReport.withLock { $0 = (report, DispatchTime.now().uptimeNanoseconds) }
+        Gauge(label: "payswitch_cluster_nodes", dimensions: [("state", "alive")]).record(nodes.filter(\.isAlive).count)
+        Gauge(label: "payswitch_cluster_nodes", dimensions: [("state", "dead")]).record(nodes.filter { !$0.isAlive }.count)
+        for node in nodes {
+            Gauge(label: "payswitch_cluster_node_lease_left_seconds", dimensions: [("node", node.node)]).record(node.leaseLeft)
+            Gauge(label: "payswitch_cluster_node_heartbeat_age_seconds", dimensions: [("node", node.node)]).record(node.heartbeatAge)
+        }
+        for queue in queues {
+            Gauge(label: "payswitch_cluster_queue_depth", dimensions: [("channel", queue.channel)]).record(queue.depth)
+            Gauge(label: "payswitch_cluster_queue_oldest_seconds", dimensions: [("channel", queue.channel)]).record(queue.oldestSeconds ?? 0)
+            Gauge(label: "payswitch_cluster_queue_held_here", dimensions: [("channel", queue.channel)]).record(queue.holder == lease.node ? 1 : 0)
+        }
+    }
+
     private func takeOver(_ node: NodeStatus, why: String) throws(ClusterStoreError) {
         guard let takeover = try store.takeOver(node: node.node, seenEpoch: node.epoch, by: lease) else { return }
         takeovers.add(1, ordering: .relaxed)
+        Counter(label: "payswitch_cluster_takeovers_total").increment()
         logger.warning("took over from a node: \(why)", metadata: [
             "node": "\(node.node)", "epoch": "\(node.epoch)", "items": "\(takeover.items)", "hosts": "\(takeover.hosts)",
             "claim_blocks": "\(takeover.claimBlocks.count)",

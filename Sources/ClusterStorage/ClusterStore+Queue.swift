@@ -89,6 +89,33 @@ extension ClusterStore {
         }
     }
 
+    /// Each channel's shared queue: its depth, its oldest item's wait, and the node holding it.
+    public func queueReports() throws(ClusterStoreError) -> [ClusterQueueReport] {
+        try exclusive { () throws(ClusterStoreError) -> [ClusterQueueReport] in
+            let purpose = "summarize the store-and-forward queues"
+            var reports: [String: ClusterQueueReport] = [:]
+            do {
+                for row in try rows("""
+                    SELECT channel, count(*), ((extract(epoch FROM clock_timestamp()) * 1000 - min(created)) / 1000)::float8 FROM forward
+                    WHERE state = 'pending' GROUP BY channel
+                    """, purpose) {
+                    let (channel, depth, oldest) = try row.decode((String, Int64, Double).self)
+                    reports[channel] = ClusterQueueReport(channel: channel, depth: Int(depth), oldestSeconds: max(0, oldest), holder: nil, holdLeftSeconds: nil)
+                }
+                for row in try rows("SELECT host, owner, extract(epoch FROM lease_until - now())::float8 FROM saf_host", purpose) {
+                    let (channel, holder, left) = try row.decode((String, String, Double).self)
+                    guard left > 0 else { continue }
+                    reports[channel, default: ClusterQueueReport(channel: channel, depth: 0, oldestSeconds: nil, holder: nil, holdLeftSeconds: nil)]
+                        .holder = holder
+                    reports[channel]?.holdLeftSeconds = left
+                }
+            } catch {
+                throw ClusterStoreError(purpose: purpose, error: error)
+            }
+            return reports.values.sorted { $0.channel < $1.channel }
+        }
+    }
+
     /// Takes over from `node`, seen at `epoch`, for the node holding `lease`: fences it, frees the
     /// hosts it was sending to, and adopts its pending items and its claim blocks, in one
     /// transaction. Nil when another survivor fenced it first (or its epoch moved on): that one takes over.

@@ -24,6 +24,9 @@ public protocol ClusterMembership: Sendable {
     /// the requests that node forwarded, which the switch journals and reverses where no answer
     /// was journalled.
     func whenClaimsAdopted(_ handler: @escaping @Sendable ([Int64]) -> Void)
+    /// The cluster as this node last read it (with each heartbeat): no database call, so the admin
+    /// endpoint may ask at any rate.
+    func report() -> ClusterReport
 }
 
 /// The outcome of a claim.

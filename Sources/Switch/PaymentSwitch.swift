@@ -221,6 +221,12 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
         }
     }
 
+    public func clusterReport() -> ClusterReport? {
+        guard var report = cluster?.report() else { return nil }
+        report.journalLag = durability?.writer.depth ?? 0
+        return report
+    }
+
     public var isReady: Bool {
         let groups = Dictionary(grouping: channelOrder, by: { $0.configuration.group })
         return groups.values.allSatisfy { members in members.contains { $0.isUsable } }

@@ -11,6 +11,8 @@ public protocol SwitchAdministration: Sendable {
     /// Re-reads the routing rules and channels, validates them and swaps them in atomically; a file
     /// with errors is refused and the running set keeps serving.
     func reload() -> ReloadOutcome
+    /// The cluster this node belongs to, as last read; nil when the switch runs alone.
+    func clusterReport() -> ClusterReport?
 }
 
 /// One channel as operators see it.

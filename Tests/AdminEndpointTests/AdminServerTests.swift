@@ -95,6 +95,25 @@ struct AdminRouteTests {
         }
     }
 
+    @Test func clusterIsTheNodesReportOr404Alone() async throws {
+        try await withClient { client in
+            let response = try await client.execute(uri: "/cluster", method: .get)
+            #expect(response.status == .notFound)
+            #expect(String(buffer: response.body).contains("not a node of a cluster"))
+        }
+        let report = ClusterReport(
+            node: "a", epoch: 3, fenced: false, takeovers: 1, ageSeconds: 0.4, journalLag: 2,
+            nodes: [ClusterNodeReport(node: "a", epoch: 3, state: "alive", heartbeatAgeSeconds: 0.4, leaseLeftSeconds: 4.6),
+                    ClusterNodeReport(node: "b", epoch: 8, state: "dead", heartbeatAgeSeconds: 12, leaseLeftSeconds: -7)],
+            queues: [ClusterQueueReport(channel: "issuer", depth: 500, oldestSeconds: 2.5, holder: "a", holdLeftSeconds: 4.1)])
+        administration.state.withLock { $0.cluster = report }
+        try await withClient { client in
+            let response = try await client.execute(uri: "/cluster", method: .get)
+            #expect(response.status == .ok)
+            #expect(try JSONDecoder().decode(ClusterReport.self, from: Data(response.body.readableBytesView)) == report)
+        }
+    }
+
     @Test func noChannelsIsAnEmptyArray() async throws {
         try await withClient { client in
             let response = try await client.execute(uri: "/channels", method: .get)
@@ -228,6 +247,7 @@ final class FakeAdministration: SwitchAdministration {
         var reports: [ChannelReport] = []
         var outcome = ReloadOutcome(accepted: true, rulesVersion: "sha256:0", problems: [])
         var reloadCount = 0
+        var cluster: ClusterReport?
     }
 
     let state = Mutex(State())
@@ -235,6 +255,8 @@ final class FakeAdministration: SwitchAdministration {
     var isReady: Bool { state.withLock { $0.ready } }
 
     func channelReports() -> [ChannelReport] { state.withLock { $0.reports } }
+
+    func clusterReport() -> ClusterReport? { state.withLock { $0.cluster } }
 
     func reload() -> ReloadOutcome {
         state.withLock { state in

@@ -185,6 +185,15 @@ import TestSupport
         #expect(survivor.holdQueue(of: "issuer"))
         #expect(survivor.queuedItems(of: "issuer", limit: 10).map(\.id) == [id])
         #expect(!survivor.isFenced && survivor.takeoverCount == 1)
+        // What operators see (GET /cluster), as the next heartbeat read it (bounded: 3 s).
+        var report = survivor.report()
+        for _ in 0..<30 where report.queues.first?.holder != "b" {
+            usleep(100_000)
+            report = survivor.report()
+        }
+        #expect(report.node == "b" && report.takeovers == 1 && !report.fenced)
+        #expect(report.nodes.map(\.node) == ["a", "b"] && report.nodes.map(\.state) == ["dead", "alive"])
+        #expect(report.queues.map(\.channel) == ["issuer"] && report.queues.first?.depth == 1 && report.queues.first?.holder == "b")
     }
 
     @Test func aNodeWhoseProcessEndsIsTakenOverAtOnce() throws {
