@@ -94,18 +94,21 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
 
     // MARK: ClusterMembership
 
-    public func claim(originator: String, transmitted: String, trace: String) -> ClusterClaimOutcome {
+    public func claim(_ requests: [ClusterClaimKey]) -> [ClusterClaimOutcome] {
         do {
-            switch try store.claim(ClaimKey(originator: originator, transmitted: transmitted, trace: trace), by: lease) {
-            case .claimed: return .claimed
-            case .duplicate: return .duplicate
-            case .fenced:
-                fenced.store(true, ordering: .relaxed)
-                return .unavailable
+            let keys = requests.map { ClaimKey(originator: $0.originator, transmitted: $0.transmitted, trace: $0.trace) }
+            return try store.claim(keys, by: lease).map { outcome in
+                switch outcome {
+                case .claimed: return .claimed
+                case .duplicate: return .duplicate
+                case .fenced:
+                    fenced.store(true, ordering: .relaxed)
+                    return .unavailable
+                }
             }
         } catch {
             logger.error("claim failed", metadata: ["error": "\(error)"])
-            return .unavailable
+            return requests.map { _ in .unavailable }
         }
     }
 

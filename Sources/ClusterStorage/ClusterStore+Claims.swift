@@ -31,20 +31,60 @@ extension ClusterStore {
     /// unique key makes one claim win, whichever node and connection each copy reached. A node
     /// whose epoch was raised (fenced) claims nothing.
     public func claim(_ key: ClaimKey, by lease: NodeLease) throws(ClusterStoreError) -> ClaimOutcome {
-        try exclusive { () throws(ClusterStoreError) -> ClaimOutcome in
-            let purpose = "claim a request"
-            let inserted = try rows("""
-                INSERT INTO claim (originator, transmitted, trace, node, epoch)
-                SELECT \(key.originator), \(key.transmitted), \(key.trace), id, epoch FROM node
-                WHERE id = \(lease.node) AND epoch = \(lease.epoch) AND state = 'alive'
-                ON CONFLICT (originator, transmitted, trace) DO NOTHING
-                RETURNING 1
-                """, purpose)
-            if inserted.count == 1 { return .claimed }
-            let holder = try rows("""
-                SELECT node FROM claim WHERE originator = \(key.originator) AND transmitted = \(key.transmitted) AND trace = \(key.trace)
-                """, purpose)
-            if let row = holder.first { return .duplicate(node: try decode(row, as: String.self, purpose)) }
+        try claim([key], by: lease)[0]
+    }
+
+    /// Claims `keys` together, in one statement and one commit (a node's claims made while the last
+    /// batch was written): each outcome as ``claim(_:by:)`` gives it, in order. A key given twice is
+    /// claimed by its first place and a duplicate at the others.
+    public func claim(_ keys: [ClaimKey], by lease: NodeLease) throws(ClusterStoreError) -> [ClaimOutcome] {
+        guard !keys.isEmpty else { return [] }
+        return try exclusive { () throws(ClusterStoreError) -> [ClaimOutcome] in
+            let purpose = "claim requests"
+            let (originators, times, traces) = (keys.map(\.originator), keys.map(\.transmitted), keys.map(\.trace))
+            var inserted = Set<ClaimKey>()
+            do {
+                for row in try rows("""
+                    INSERT INTO claim (originator, transmitted, trace, node, epoch)
+                    SELECT k.originator, k.transmitted, k.trace, node.id, node.epoch
+                    FROM unnest(\(originators)::text[], \(times)::text[], \(traces)::text[]) AS k (originator, transmitted, trace), node
+                    WHERE node.id = \(lease.node) AND node.epoch = \(lease.epoch) AND node.state = 'alive'
+                    ON CONFLICT (originator, transmitted, trace) DO NOTHING
+                    RETURNING originator, transmitted, trace
+                    """, purpose) {
+                    let (originator, transmitted, trace) = try row.decode((String, String, String).self)
+                    inserted.insert(ClaimKey(originator: originator, transmitted: transmitted, trace: trace))
+                }
+            } catch {
+                throw ClusterStoreError(purpose: purpose, error: error)
+            }
+            if inserted.count == Set(keys).count { return ClusterStore.outcomes(keys, inserted: inserted, holders: [:]) }
+            // Some were not claimed: held by a claim already, or none was, the node being fenced.
+            var holders: [ClaimKey: String] = [:]
+            do {
+                for row in try rows("""
+                    SELECT claim.originator, claim.transmitted, claim.trace, claim.node FROM claim
+                    JOIN unnest(\(originators)::text[], \(times)::text[], \(traces)::text[]) AS k (originator, transmitted, trace)
+                      ON claim.originator = k.originator AND claim.transmitted = k.transmitted AND claim.trace = k.trace
+                    """, purpose) {
+                    let (originator, transmitted, trace, node) = try row.decode((String, String, String, String).self)
+                    holders[ClaimKey(originator: originator, transmitted: transmitted, trace: trace)] = node
+                }
+            } catch {
+                throw ClusterStoreError(purpose: purpose, error: error)
+            }
+            return ClusterStore.outcomes(keys, inserted: inserted, holders: holders)
+        }
+    }
+
+    /// Each key's outcome: claimed at its first place when inserted, a duplicate of its holder
+    /// otherwise, fenced when no claim holds it (the node's epoch refused the insert).
+    private static func outcomes(_ keys: [ClaimKey], inserted: Set<ClaimKey>, holders: [ClaimKey: String]) -> [ClaimOutcome] {
+        var seen = Set<ClaimKey>()
+        return keys.map { key in
+            let first = seen.insert(key).inserted
+            if inserted.contains(key) { return first ? .claimed : .duplicate(node: holders[key] ?? "") }
+            if let holder = holders[key] { return .duplicate(node: holder) }
             return .fenced
         }
     }

@@ -7,8 +7,9 @@
 /// connection's. A call that fails (the database down, the node fenced) answers as the safe side
 /// does: not claimed, not held, nothing sent, nothing marked done.
 public protocol ClusterMembership: Sendable {
-    /// Claims the request identified by its originator (with its message class), DE 7 and DE 11.
-    func claim(originator: String, transmitted: String, trace: String) -> ClusterClaimOutcome
+    /// Claims requests, each identified by its originator (with its message class), DE 7 and DE 11,
+    /// in one write: their outcomes in order.
+    func claim(_ requests: [ClusterClaimKey]) -> [ClusterClaimOutcome]
     /// Acquires, or renews, this node's right to send `channel`'s queue: true while it holds it.
     func holdQueue(of channel: String) -> Bool
     /// Gives up `channel`'s queue now (the node's links to it are down).
@@ -27,6 +28,21 @@ public protocol ClusterMembership: Sendable {
     /// The cluster as this node last read it (with each heartbeat): no database call, so the admin
     /// endpoint may ask at any rate.
     func report() -> ClusterReport
+}
+
+/// What identifies a request across a cluster's nodes: never card data.
+public struct ClusterClaimKey: Sendable, Hashable {
+    /// The listener, the message class and the listener's duplicate-key fields.
+    public var originator: String
+    /// DE 7 and DE 11.
+    public var transmitted: String
+    public var trace: String
+
+    public init(originator: String, transmitted: String, trace: String) {
+        self.originator = originator
+        self.transmitted = transmitted
+        self.trace = trace
+    }
 }
 
 /// The outcome of a claim.

@@ -2,32 +2,76 @@ import Dispatch
 import ISO8583
 import Logging
 import PaymentModel
+import Synchronization
 
 extension PaymentSwitch {
     /// Routes the request; in a cluster, claims it first: another node's claim is a duplicate
-    /// transmission, no claim at all a system error; neither is forwarded. The claim waits for the
-    /// database, so it is made on ``claimQueue``, never on the connection's queue.
+    /// transmission, no claim at all a system error; neither is forwarded. Claims wait for the
+    /// database, so they are made on ``claimQueue``, never on the connection's queue, and those
+    /// that arrive while a write is under way go together in the next (one statement, one commit).
     ///
     /// - Parameters:
     ///   - identity: what the duplicate registry knows the request by: DE 11, then the listener's
     ///     key fields (DE 32, 41, 42 by default).
     func claimThenRoute(_ request: InboundRequest, _ payment: PaymentMessage, message: ISO8583Message, identity: [String]) {
-        guard let cluster else { return route(request, payment) }
-        let listener = request.listener.name
-        let transmitted = message.string(7) ?? ""
-        let originator = "\(listener)|\(message.mti.messageClass)|" + identity.dropFirst().joined(separator: "|")
-        claimQueue.async { [self] in
-            switch cluster.claim(originator: originator, transmitted: transmitted, trace: identity[0]) {
-            case .claimed:
-                route(request, payment)
-            case .duplicate:
-                metrics.duplicate(listener: listener)
-                logger.warning("duplicate transmission refused: another node holds the request", metadata: ["listener": "\(listener)"])
-                answerLocally(request, .duplicateTransmission)
-            case .unavailable:
-                logger.error("cannot claim the request in the cluster: answered with a system error", metadata: ["listener": "\(listener)"])
-                answerLocally(request, .systemError)
+        guard cluster != nil else { return route(request, payment) }
+        let key = ClusterClaimKey(originator: "\(request.listener.name)|\(message.mti.messageClass)|" + identity.dropFirst().joined(separator: "|"),
+                                  transmitted: message.string(7) ?? "", trace: identity[0])
+        let claim = PendingClaim(key: key, request: request, payment: payment, since: DispatchTime.now().uptimeNanoseconds)
+        let drain = pendingClaims.withLock { pending in
+            pending.claims.append(claim)
+            defer { pending.draining = true }
+            return !pending.draining
+        }
+        if drain { claimQueue.async { [self] in drainClaims() } }
+    }
+
+    /// Claims what waits, a batch at a time, until nothing does.
+    private func drainClaims() {
+        guard let cluster else { return }
+        while true {
+            let batch = pendingClaims.withLock { pending in
+                let batch = Array(pending.claims.prefix(PaymentSwitch.claimBatch))
+                pending.claims.removeFirst(batch.count)
+                if batch.isEmpty { pending.draining = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            let outcomes = cluster.claim(batch.map(\.key))
+            let now = DispatchTime.now().uptimeNanoseconds
+            for (claim, outcome) in zip(batch, outcomes) {
+                metrics.claimed(nanoseconds: now - claim.since)
+                let listener = claim.request.listener.name
+                switch outcome {
+                case .claimed:
+                    route(claim.request, claim.payment)
+                case .duplicate:
+                    metrics.duplicate(listener: listener)
+                    logger.warning("duplicate transmission refused: another node holds the request", metadata: ["listener": "\(listener)"])
+                    answerLocally(claim.request, .duplicateTransmission)
+                case .unavailable:
+                    logger.error("cannot claim the request in the cluster: answered with a system error", metadata: ["listener": "\(listener)"])
+                    answerLocally(claim.request, .systemError)
+                }
             }
         }
     }
+
+    /// The most claims written in one statement.
+    static let claimBatch = 256
+}
+
+/// A request waiting for its claim.
+struct PendingClaim: @unchecked Sendable {
+    let key: ClusterClaimKey
+    let request: InboundRequest
+    let payment: PaymentMessage
+    /// When it began to wait (uptime nanoseconds).
+    let since: UInt64
+}
+
+/// Claims waiting, and whether ``PaymentSwitch/claimQueue`` is draining them.
+struct PendingClaims: Sendable {
+    var claims: [PendingClaim] = []
+    var draining = false
 }

@@ -46,6 +46,8 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     let cluster: (any ClusterMembership)?
     /// Where claims are made: they wait for the database, which no connection's queue may.
     let claimQueue = DispatchQueue(label: "payswitch.cluster-claims")
+    /// Requests waiting for their claims (``claimThenRoute(_:_:message:identity:)``).
+    let pendingClaims = Mutex(PendingClaims())
 
     /// - Parameters:
     ///   - storage: Where the journal and the store-and-forward queue go, with the data key that

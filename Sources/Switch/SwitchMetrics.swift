@@ -18,6 +18,7 @@ final class SwitchMetrics: Sendable {
     private let simple = Mutex<[String: Counter]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
     private let storageWrites = Timer(label: "payswitch_storage_write_seconds", preferredDisplayUnit: .seconds)
+    private let claims = Timer(label: "payswitch_cluster_claim_seconds", preferredDisplayUnit: .seconds)
     private let journalRecords = Counter(label: "payswitch_journal_records_total")
     private let storageFailures = Counter(label: "payswitch_storage_failures_total")
 
@@ -47,6 +48,8 @@ final class SwitchMetrics: Sendable {
     }
 
     func undecodableRequest(listener: String) { count("payswitch_undecodable_requests_total", "listener", listener) }
+    /// A request's wait for its cluster claim, queueing included.
+    func claimed(nanoseconds: UInt64) { claims.recordNanoseconds(Int64(clamping: nanoseconds)) }
     func duplicate(listener: String) { count("payswitch_duplicates_total", "listener", listener) }
     func unmatchedAnswer(channel: String) { count("payswitch_unmatched_answers_total", "channel", channel) }
     func hostUndecodable(channel: String) { count("payswitch_undecodable_answers_total", "channel", channel) }

@@ -66,6 +66,23 @@ import TestSupport
         #expect(try stores[0].claim(keys[0], by: leases[0]) == .duplicate(node: "a"))
     }
 
+    @Test func claimsMadeTogetherAreEachClaimedOnceAndDuplicatesNameTheirHolder() throws {
+        let url = try TemporaryPostgres.database("claim_batch")
+        let a = try ClusterStore.connect(url), b = try ClusterStore.connect(url)
+        defer { a.close(); b.close() }
+        try a.migrate()
+        let leaseA = try a.join(node: "a"), leaseB = try b.join(node: "b")
+        let keys = (1...5).map { ClaimKey(originator: "pos|2|T1", transmitted: "1202184500", trace: String(format: "%06d", $0)) }
+        #expect(try b.claim([keys[1], keys[3]], by: leaseB) == [.claimed, .claimed])
+        // Two of a's five are b's; a key given twice in one batch is claimed once.
+        #expect(try a.claim(keys + [keys[0]], by: leaseA)
+                == [.claimed, .duplicate(node: "b"), .claimed, .duplicate(node: "b"), .claimed, .duplicate(node: "a")])
+        #expect(try a.claim([], by: leaseA).isEmpty)
+        #expect(try b.fence(node: "a", seenEpoch: leaseA.epoch))
+        let late = ClaimKey(originator: "pos|2|T1", transmitted: "1202184500", trace: "000009")
+        #expect(try a.claim([late, keys[1]], by: leaseA) == [.fenced, .duplicate(node: "b")], "a fenced node claims nothing")
+    }
+
     @Test func aFencedNodeCannotRenewNorClaimUntilItJoinsAgain() throws {
         let store = try Self.store("fencing")
         defer { store.close() }
@@ -170,7 +187,7 @@ import TestSupport
         #expect(throws: ClusterStoreError.self, "a second process of a running node is refused") {
             try ClusterNode(configuration: ClusterConfiguration(node: "a", database: url, lease: .seconds(1)))
         }
-        #expect(survivor.claim(originator: "pos|2|123456", transmitted: "1202184500", trace: "000001") == .claimed)
+        #expect(survivor.claim([ClusterClaimKey(originator: "pos|2|123456", transmitted: "1202184500", trace: "000001")]) == [.claimed])
         // Fenced within its lease, the grace and a heartbeat (1 + 2 + 1/3 s); bounded at 15 s.
         var fenced = false
         for _ in 0..<150 where !fenced {
