@@ -7,6 +7,7 @@
 //   swift package --disable-sandbox benchmark --target PerMessageBenchmarks
 //   swift package --disable-sandbox benchmark --target SecurityBenchmarks
 //   swift package --disable-sandbox benchmark --target ReconciliationBenchmarks   (and tools/bench/reconcile.sh, with ReconcileFixture)
+//   tools/bench/journal.sh   (JournalWriteBench: the journal in PostgreSQL, blocks against rows and COPY)
 import Foundation
 import PackageDescription
 
@@ -19,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         .executableTarget(
@@ -116,6 +118,17 @@ let package = Package(
             name: "PerMessageLoop",
             dependencies: ["PerMessageFixture"],
             path: "Sources/PerMessageLoop"
+        ),
+        // The journal written to PostgreSQL the switch's way and three row-per-record ways (tools/bench/journal.sh).
+        .executableTarget(
+            name: "JournalWriteBench",
+            dependencies: [
+                .product(name: "ClusterStorage", package: mainPackage),
+                .product(name: "Switch", package: mainPackage),
+                .product(name: "SecurityModule", package: mainPackage),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Sources/JournalWriteBench"
         ),
         // The same two operations in a plain loop, for valgrind/perf (see README.md).
         .executableTarget(

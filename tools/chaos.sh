@@ -19,14 +19,26 @@
 #     exactly the four differences A injected (a dropped reversal, a changed amount, an extra row, a
 #     duplicate), each in its own category; `payswitch recon totals --send` (0520) is in balance
 #     with issuer B for each date.
-# Usage: tools/chaos.sh [--short]   (CHAOS_SECONDS: seconds of POS traffic per phase, default 45, --short 10;
+#
+# With --cluster the same run goes across two `payswitch serve` nodes sharing one PostgreSQL
+# (tools/postgres.sh; claims, journal and store-and-forward queue shared): each POS process drives
+# its own node, node 1 is the one killed with SIGKILL and it rejoins for phase 2; node 2 serves
+# throughout; the same checks hold over the cluster's one journal.
+# Usage: tools/chaos.sh [--short] [--cluster]   (CHAOS_SECONDS: seconds of POS traffic per phase, default 45, --short 10;
 #                                    CHAOS_RATE: requests per second per POS process, default 150;
 #                                    PAYSWITCH_BIN: the payswitch to run, default the debug build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${CHAOS_SECONDS:-45}
-[ "${1:-}" = "--short" ] && seconds=${CHAOS_SECONDS:-10}
+cluster=false
+for argument in "$@"; do
+  case "$argument" in
+    --short) seconds=${CHAOS_SECONDS:-10} ;;
+    --cluster) cluster=true ;;
+    *) echo "usage: $0 [--short] [--cluster]" >&2; exit 2 ;;
+  esac
+done
 rate=${CHAOS_RATE:-150}
 if [ -n "${PAYSWITCH_BIN:-}" ]; then
   bin=$(realpath "$PAYSWITCH_BIN")
@@ -36,14 +48,23 @@ else
 fi
 work=$(mktemp -d /tmp/payswitch-chaos.XXXXXX)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if $cluster; then "$root/tools/postgres.sh" stop "$pg"; fi
+}
 trap cleanup EXIT
 wait_port() {  # PORT: until something listens on 127.0.0.1:PORT (at most 10 s)
   for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done
   echo "chaos: nothing listens on $1" >&2; return 1
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-issuer_a=$(free_port) issuer_b=$(free_port) pos_port=$(free_port) admin_port=$(free_port)
+issuer_a=$(free_port) issuer_b=$(free_port) pos_port=$(free_port) admin_port=$(free_port) pos_port_2=$(free_port) admin_port_2=$(free_port)
+storage="{path: data/switch.sqlite, key-file: data/data.key}"
+if $cluster; then
+  # Beside the run's folder, not in it: the server runs as another user, and the folder is its owner's alone.
+  pg=$(mktemp -u /tmp/payswitch-chaos-pg.XXXXXX)
+  storage="{path: \"$("$root/tools/postgres.sh" start "$pg")\", key-file: data/data.key}"
+fi
 # The business day turns about halfway through the first phase.
 cutover=$(date -u -d "+$((seconds / 2 + 3)) seconds" +%H:%M:%S)
 
@@ -59,11 +80,12 @@ channels: [issuer-a, issuer-b]
 rules: []
 default: {split: {issuer-a: 50, issuer-b: 50}}
 YAML
-cat >"$work/switch.yaml" <<YAML
-name: chaos
+configuration() {  # node POS-port admin-port: a node's configuration (node 1's is switch.yaml)
+  cat <<YAML
+name: chaos$1
 rules: rules.yaml
 listeners:
-  - {name: pos, address: "127.0.0.1:$pos_port", framing: bin2, protocol: iso8583, dialect: iso87ascii}
+  - {name: pos, address: "127.0.0.1:$2", framing: bin2, protocol: iso8583, dialect: iso87ascii}
 channels:
   - {name: issuer-a, addresses: ["127.0.0.1:$issuer_a"], framing: bin2, protocol: iso8583, dialect: iso87binary,
      request-timeout: 1s, echo-interval: 1s, missed-echoes: 2, forward-retry: 200ms, forward-retry-max: 2s}
@@ -71,17 +93,25 @@ channels:
      request-timeout: 1s, echo-interval: 1s, missed-echoes: 2, forward-retry: 200ms, forward-retry-max: 2s}
 health: {open-for: 1s}
 business-day: {cutover: "$cutover"}
-admin: "127.0.0.1:$admin_port"
-storage: {path: data/switch.sqlite, key-file: data/data.key}
+admin: "127.0.0.1:$3"
+storage: $storage
 YAML
+  if $cluster; then echo "cluster: {node: node$1, lease: 3s}"; fi
+}
+configuration 1 "$pos_port" "$admin_port" >"$work/switch.yaml"
+configuration 2 "$pos_port_2" "$admin_port_2" >"$work/switch-2.yaml"
 
 issuer() {  # name port spec incarnation [differences to inject...]
   "$bin" sim issuer --port "$2" --spec "$3" --loops 1 --rules "$work/faults.yaml" --record "$work/issuer-$1-$4.jsonl" \
     --clearing-file "$work/clearing-$1.csv" "${@:5}" >>"$work/issuer-$1.log" 2>&1 &
   echo $!
 }
-serve() {
-  "$bin" serve --config "$work/switch.yaml" >>"$work/serve.out" 2>>"$work/serve.log" &
+serve() {  # [node]: node 1 by default
+  if [ "${1:-1}" = 1 ]; then
+    "$bin" serve --config "$work/switch.yaml" >>"$work/serve.out" 2>>"$work/serve.log" &
+  else
+    "$bin" serve --config "$work/switch-$1.yaml" >>"$work/serve-$1.out" 2>>"$work/serve-$1.log" &
+  fi
   echo $!
 }
 # Each POS process is its own terminal (DE 41), so their STANs never make duplicates of each other.
@@ -92,8 +122,10 @@ template() {  # terminal id: the reference 0200 with DE 41 replaced, as hex
     | "$bin" iso8583 encode --spec iso87ascii
 }
 "$bin" iso8583 decode --spec iso87ascii --json --unmask --hex "$sample" | python3 -c 'import json,sys; print(json.load(sys.stdin)["fields"]["2"])' >"$work/pans.txt"
-pos() {  # phase index
-  "$bin" sim pos --port "$pos_port" --spec iso87ascii --template "$(template "TERM00$1$2")" --connections 2 --rate "$rate" \
+pos() {  # phase index: in a cluster, process 2 drives node 2
+  port=$pos_port
+  if $cluster && [ "$2" = 2 ]; then port=$pos_port_2; fi
+  "$bin" sim pos --port "$port" --spec iso87ascii --template "$(template "TERM00$1$2")" --connections 2 --rate "$rate" \
     --seconds "$seconds" --timeout-ms 5000 --seed "$1$2" --quiet --json >"$work/pos-$1-$2.json" 2>>"$work/pos.log" || true
 }
 
@@ -110,6 +142,11 @@ start_phase() {  # phase: two POS processes in the background, their pids in p1 
 a=$(issuer a "$issuer_a" iso87binary 1 --drop-reversals 1 --change-amounts 1 --duplicate-rows 1 --extra-rows 1); pids+=("$a")
 b=$(issuer b "$issuer_b" iso87ascii 1); pids+=("$b")
 wait_port "$issuer_a"; wait_port "$issuer_b"
+if $cluster; then
+  node2=$(serve 2); pids+=("$node2")
+  wait_port "$pos_port_2"
+  echo "chaos: a cluster of two nodes on one PostgreSQL; node 1 is the one killed, node 2 serves throughout"
+fi
 start_switch
 echo "chaos: phase 1, ${seconds}s of POS traffic (2 processes x $rate/s); issuer B restarts, then the switch is killed"
 start_phase 1
@@ -133,6 +170,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 kill "$switch"; wait "$switch" 2>/dev/null || true
+if $cluster; then kill "$node2"; wait "$node2" 2>/dev/null || true; fi
 "$bin" journal query --config "$work/switch.yaml" --format json --limit 10000000 >"$work/journal.jsonl"
 echo "chaos: day end (cutover at $cutover UTC): reconciliation with each issuer's clearing file, and 0520 totals"
 dates=$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l).get("businessDate") or "-" for l in open(sys.argv[1])})))' "$work/journal.jsonl")
@@ -145,6 +183,10 @@ for name in a b; do
   done
 done
 kill "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
+if $cluster; then
+  pg_dump=$(ls /usr/lib/postgresql/*/bin/pg_dump | tail -1)
+  "$pg_dump" --data-only "$(cat "$pg/url")" >"$work/pg-dump.sql"
+fi
 if python3 tools/chaos_check.py "$work"; then
   rm -rf "$work"
 else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test from a fresh clone: set-up, the Swift test suite, the short chaos run (faults,
-# an issuer restart and a SIGKILL of the switch; tools/chaos.sh), three switch nodes sharing one
+# an issuer restart and a SIGKILL of the switch; tools/chaos.sh), the same across two nodes sharing
+# one PostgreSQL (one killed and rejoining), three switch nodes sharing one
 # PostgreSQL given the same requests twice and their reversals' sender killed (tools/cluster.sh), the byte-compatibility check
 # against pyiso8583 (an independent implementation, from PyPI), the conformance suites replayed
 # through the switch and checked by oracles nobody here wrote (xmllint with the official XSDs,
@@ -14,6 +15,7 @@ swift build --build-tests
 swift test --skip-build
 payswitch="$(swift build --show-bin-path)/payswitch"
 PAYSWITCH_BIN="$payswitch" tools/chaos.sh --short
+PAYSWITCH_BIN="$payswitch" tools/chaos.sh --short --cluster
 # Three nodes sharing one PostgreSQL: the same 1,000 requests sent to two of them, each forwarded once;
 # three times, the node sending the issuer's 500 queued reversals killed, a survivor sending them;
 # a node killed with 300 requests in flight, a survivor reversing each; PostgreSQL stopped 2 s under load; the

@@ -147,6 +147,12 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         return current
     }
 
+    public func stanBlock(channel: String, size: Int) -> ClosedRange<Int>? {
+        attempt("take a STAN block for channel \(channel)", otherwise: nil) { () throws(ClusterStoreError) in
+            try store.stanBlock(host: channel, size: size)
+        }
+    }
+
     public func acknowledge(_ id: Int64, responseCode: String) -> Bool {
         attempt("mark an item acknowledged", otherwise: false) { () throws(ClusterStoreError) in
             try store.acknowledge(id, responseCode: responseCode, by: lease)

@@ -47,6 +47,11 @@ final class Channel: @unchecked Sendable {
     var onReconciliationAnswer: (@Sendable (ISO8583Message) -> Void)?
     /// Dynamic key exchange of the channel's PIN key (set before ``start()``, then only read).
     var keyExchange: KeyExchange?
+    /// In a cluster: takes the next block of STANs for this channel from the cluster's database, so
+    /// that no two nodes send a host the same STAN (its reversals' DE 90 would name either's
+    /// request). Set before ``start()``; nil outside a cluster. May block: called on ``stanQueue``.
+    var stanBlocks: (@Sendable () -> ClosedRange<Int>?)?
+    private let stanQueue = DispatchQueue(label: "payswitch.channel.stan-blocks")
 
     struct State {
         var links: [LinkState]
@@ -56,6 +61,13 @@ final class Channel: @unchecked Sendable {
         var deadlines: [(key: MatchKey, sequence: UInt64, deadline: UInt64)] = []
         var deadlineHead = 0
         var lastStan: UInt32 = 0
+        /// In a cluster: the STAN block in use and the one taken ahead (``stanBlocks``), whether one
+        /// is being taken, and not before when (uptime nanoseconds) after a failure.
+        var usesStanBlocks = false
+        var stanBlock: ClosedRange<UInt32>?
+        var spareStanBlock: ClosedRange<UInt32>?
+        var takingStanBlock = false
+        var stanBlockRetry: UInt64 = 0
         var sequence: UInt64 = 0
         var stopped = false
         /// Store-and-forward messages sent and not yet acknowledged: STAN → the item's id (ISO 8583),
@@ -114,6 +126,12 @@ final class Channel: @unchecked Sendable {
 
     /// Opens every link and starts the timeout sweep and the link maintenance (sign-on, echo).
     func start() {
+        if stanBlocks != nil, case .iso8583 = configuration.wire {
+            // The first block before any link sends (a sign-on takes a STAN too); the next one ahead.
+            state.withLock { $0.usesStanBlocks = true }
+            takeStanBlock()
+            takeStanBlock()
+        }
         for link in links { link.start() }
         let sweep = DispatchSource.makeTimerSource(queue: loop.queue)
         sweep.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(5))
@@ -158,6 +176,8 @@ final class Channel: @unchecked Sendable {
     /// Why a channel cannot take a request now.
     enum Refusal: Error {
         case noLink, full, stopped, duplicateReference
+        /// In a cluster: no STAN block from the database yet.
+        case noStan
     }
 
     /// Takes a slot on the first usable link (connected and, when required, signed on) and assigns
@@ -166,6 +186,7 @@ final class Channel: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let timeout = UInt64(configuration.requestTimeout.nanosecondsClamped)
         let requireSignOn = configuration.signOn
+        defer { takeStanBlockIfLow() }
         return state.withLock { state -> Result<Reservation, Refusal> in
             guard !state.stopped else { return .failure(.stopped) }
             guard let linkIndex = state.links.firstIndex(where: { $0.takesTraffic(requireSignOn: requireSignOn) }),
@@ -177,7 +198,8 @@ final class Channel: @unchecked Sendable {
                 key = .reference(reference)
                 if state.inFlight[key] != nil { return .failure(.duplicateReference) }
             } else {
-                stan = Channel.nextStan(&state)
+                guard let next = Channel.nextStan(&state) else { return .failure(.noStan) }
+                stan = next
                 key = .stan(stan)
             }
             state.sequence &+= 1
@@ -188,16 +210,68 @@ final class Channel: @unchecked Sendable {
         }
     }
 
-    /// The next STAN not in flight on this channel, 000001 to 999999 then round again.
-    /// A STAN for a message of the switch's own (such as a 0520) that no request in flight holds.
-    func nextOwnStan() -> UInt32 { state.withLock { Channel.nextStan(&$0) } }
+    /// A STAN for a message of the switch's own (such as a 0520) that no request in flight holds;
+    /// nil in a cluster whose database has not given this node a block yet.
+    func nextOwnStan() -> UInt32? {
+        defer { takeStanBlockIfLow() }
+        return state.withLock { Channel.nextStan(&$0) }
+    }
 
-    private static func nextStan(_ state: inout State) -> UInt32 {
+    /// The next STAN not in flight on this channel, 000001 to 999999 then round again; in a
+    /// cluster, the next of this node's block, then of the block taken ahead (nil when there is none).
+    private static func nextStan(_ state: inout State) -> UInt32? {
         repeat {
-            state.lastStan = state.lastStan % 999_999 + 1
+            if state.usesStanBlocks {
+                if state.stanBlock.map({ state.lastStan >= $0.upperBound || state.lastStan < $0.lowerBound - 1 }) ?? true {
+                    guard let spare = state.spareStanBlock else { return nil }
+                    state.stanBlock = spare
+                    state.spareStanBlock = nil
+                    state.lastStan = spare.lowerBound - 1
+                }
+                state.lastStan += 1
+            } else {
+                state.lastStan = state.lastStan % 999_999 + 1
+            }
         } while state.inFlight[.stan(state.lastStan)] != nil || state.forwards[state.lastStan] != nil
             || state.links.contains { $0.network[state.lastStan] != nil }
         return state.lastStan
+    }
+
+    /// STANs taken per block from the cluster's database.
+    static let stanBlockSize = 1_000
+
+    /// In a cluster: takes the next block ahead once a quarter of the current one is left.
+    private func takeStanBlockIfLow() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let take = state.withLock { state -> Bool in
+            guard state.usesStanBlocks, state.spareStanBlock == nil, !state.takingStanBlock, now >= state.stanBlockRetry else { return false }
+            let left = state.stanBlock.map { Int($0.upperBound) - Int(state.lastStan) } ?? 0
+            return left < Channel.stanBlockSize / 4
+        }
+        if take { takeStanBlock() }
+    }
+
+    /// Takes a block from the cluster's database, off the caller's queue, into the spare place.
+    private func takeStanBlock() {
+        let proceed = state.withLock { state -> Bool in
+            guard !state.takingStanBlock else { return false }
+            state.takingStanBlock = true
+            return true
+        }
+        guard proceed, let stanBlocks else { return }
+        stanQueue.async { [self] in
+            let block = stanBlocks()
+            state.withLock { state in
+                state.takingStanBlock = false
+                guard let block, block.lowerBound >= 1 else {
+                    // The database is down: try again in half a second, not on every request.
+                    state.stanBlockRetry = DispatchTime.now().uptimeNanoseconds + 500_000_000
+                    return
+                }
+                let taken = UInt32(block.lowerBound)...UInt32(block.upperBound)
+                if state.stanBlock == nil { state.stanBlock = taken; state.lastStan = taken.lowerBound - 1 } else { state.spareStanBlock = taken }
+            }
+        }
     }
 
     /// Sends a store-and-forward message on the first usable link with a STAN of its own (written
@@ -209,10 +283,11 @@ final class Channel: @unchecked Sendable {
             guard !state.stopped,
                   let link = state.links.first(where: { $0.takesTraffic(requireSignOn: requireSignOn) }),
                   let connection = link.connection else { return nil }
-            let stan = Channel.nextStan(&state)
+            guard let stan = Channel.nextStan(&state) else { return nil }
             state.forwards[stan] = id
             return (stan, connection)
         }
+        takeStanBlockIfLow()
         guard let (stan, connection) = taken else { return nil }
         do {
             let frame = try prepare(stan)
@@ -254,7 +329,11 @@ final class Channel: @unchecked Sendable {
     /// request that may have been in flight after it.
     func continueStans(after stan: UInt32) {
         let gap = UInt32(clamping: configuration.maximumInFlight)
-        state.withLock { $0.lastStan = UInt32((UInt64(stan) + UInt64(gap)) % 999_999) }
+        state.withLock { state in
+            // In a cluster the blocks say where STANs go on.
+            guard !state.usesStanBlocks else { return }
+            state.lastStan = UInt32((UInt64(stan) + UInt64(gap)) % 999_999)
+        }
     }
 
     /// Gives a slot back unsent (the request could not be encoded for this host).
@@ -493,11 +572,14 @@ final class Channel: @unchecked Sendable {
     /// Sends a sign-on, echo or sign-off on a link (on its queue or from any thread).
     private func sendNetwork(_ request: NetworkRequest, on connection: Connection, link: Int?, date: BusinessDate? = nil) {
         guard case .iso8583(let dialect, let mapping) = configuration.wire else { return }
-        let stan: UInt32 = state.withLock { state in
-            let stan = Channel.nextStan(&state)
+        let taken: UInt32? = state.withLock { state in
+            guard let stan = Channel.nextStan(&state) else { return nil }
             if let link { state.links[link].network[stan] = (request, DispatchTime.now().uptimeNanoseconds) }
             return stan
         }
+        takeStanBlockIfLow()
+        // In a cluster with no STAN block yet: the next maintenance round sends it.
+        guard let stan = taken else { return }
         do {
             var extra: (field: Int, value: String)? = nil
             if request == .keyChange {

@@ -25,6 +25,9 @@ public protocol ClusterMembership: Sendable {
     /// the requests that node forwarded, which the switch journals and reverses where no answer
     /// was journalled.
     func whenClaimsAdopted(_ handler: @escaping @Sendable ([Int64]) -> Void)
+    /// Takes the next block of `size` STANs for `channel`'s host: blocks never overlap between
+    /// nodes until the numbers wrap; nil when the database cannot be reached.
+    func stanBlock(channel: String, size: Int) -> ClosedRange<Int>?
     /// The cluster as this node last read it (with each heartbeat): no database call, so the admin
     /// endpoint may ask at any rate.
     func report() -> ClusterReport

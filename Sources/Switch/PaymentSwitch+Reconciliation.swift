@@ -61,7 +61,8 @@ extension PaymentSwitch {
             query.channel = channel.name
             do {
                 let ours = JournalTotals(try durability.writer.storage.journal(query), on: date.description)
-                let message = ours.totals.request(for: date, stan: channel.nextOwnStan(), dialect: side.dialect, version: side.mapping.version)
+                guard let stan = channel.nextOwnStan() else { throw SwitchError("no STAN block from the cluster's database yet") }
+                let message = ours.totals.request(for: date, stan: stan, dialect: side.dialect, version: side.mapping.version)
                 let frame = try channel.mac.map { try $0.signed(message, dialect: side.dialect) } ?? message.encoded(as: side.dialect)
                 connection.execute { connection in frame.withUnsafeBytes { try? connection.send(payload: $0) } }
                 logger.info("cutover: the ended date's totals sent", metadata: [

@@ -98,6 +98,12 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
                            results: results, logger: logger, metrics: metrics, cluster: cluster)
         }
         if let cluster, let durability { cluster.whenClaimsAdopted { [weak durability] blocks in durability?.settleAdopted(blocks) } }
+        if let cluster {
+            for channel in order {
+                let name = channel.name
+                channel.stanBlocks = { cluster.stanBlock(channel: name, size: Channel.stanBlockSize) }
+            }
+        }
         for channel in order {
             channel.onComplete = { [weak self, unowned channel] entry, completion in self?.channelDone(channel, entry, completion) }
             if let queue = durability?.forwardQueues[channel.name] {
