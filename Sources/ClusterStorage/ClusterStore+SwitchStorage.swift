@@ -20,53 +20,74 @@ extension ClusterStore: SwitchStorage {
         }
     }
 
+    /// Writes the batch as one statement (its parts data-modifying `WITH` queries over arrays):
+    /// one round trip and one commit, atomic as a statement is, however many parts it has.
     public func write(_ batch: StorageBatch) throws(StorageError) -> StorageReceipt {
-        try storage("write a batch") { () throws(ClusterStoreError) -> StorageReceipt in
-            try transaction("write a batch") { () throws(ClusterStoreError) -> StorageReceipt in
-                let purpose = "write a batch"
-                var receipt = StorageReceipt()
-                if let claims = batch.claims {
-                    // Written before this batch's journal block: a claim is settled by a later block.
-                    let inserted = try rows("""
-                        INSERT INTO claim_block (journal_mark, sealed_whole, claims, owner)
-                        VALUES ((SELECT coalesce(max(seq), 0) FROM journal_block), true, \(ByteBuffer(bytes: claims)), \(member?.node)) RETURNING id
-                        """, purpose)
-                    receipt.claimBlock = try inserted.first.map { row throws(ClusterStoreError) in try decode(row, as: Int64.self, purpose) }
+        let purpose = "write a batch"
+        // An item answered while its next attempt waits in the same batch: one update, the answer
+        // (a statement may change a row once).
+        let acknowledgedIDs = batch.acknowledged.map(\.id)
+        let attempts = batch.attempts.filter { !acknowledgedIDs.contains($0.id) }
+        let journal = batch.journal
+        let stans = batch.hostStans.sorted { $0.key < $1.key }
+        let forwards = batch.newForwards
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let query: PostgresQuery = """
+            WITH released AS (DELETE FROM claim_block WHERE id = ANY(\(batch.releasedClaimBlocks)::bigint[]) RETURNING 1),
+            claims AS (
+                INSERT INTO claim_block (journal_mark, sealed_whole, claims, owner)
+                SELECT (SELECT coalesce(max(seq), 0) FROM journal_block), true, \(ByteBuffer(bytes: batch.claims ?? [])), \(member?.node)
+                WHERE \(batch.claims != nil) RETURNING id),
+            journal AS (
+                INSERT INTO journal_block (first_started, last_started, count, records, messages)
+                SELECT \(journal?.firstStarted ?? 0), \(journal?.lastStarted ?? 0), \(journal?.count ?? 0), \(ByteBuffer(bytes: journal?.records ?? [])),
+                       \(journal.flatMap { $0.sealedMessages.isEmpty ? nil : ByteBuffer(bytes: $0.sealedMessages) })
+                WHERE \(journal != nil) RETURNING 1),
+            stans AS (
+                INSERT INTO meta (key, value) SELECT * FROM unnest(\(stans.map { "stan:" + $0.key })::text[], \(stans.map(\.value))::text[])
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING 1),
+            forwards AS (
+                INSERT INTO forward (channel, kind, txn, message, attempts, created, owner, epoch)
+                SELECT f.channel, f.kind, f.txn, f.message, f.attempts, f.created, \(member?.node), \(member?.epoch)
+                FROM unnest(\(forwards.map(\.channel))::text[], \(forwards.map(\.kind.rawValue))::text[], \(forwards.map(\.transaction))::text[],
+                            \(forwards.map { ByteBuffer(bytes: $0.sealedMessage) })::bytea[], \(forwards.map(\.attempts))::int[],
+                            \(forwards.map(\.created))::bigint[]) AS f (channel, kind, txn, message, attempts, created)
+                RETURNING id, txn, kind),
+            attempts AS (
+                UPDATE forward SET attempts = u.attempts FROM unnest(\(attempts.map(\.id))::bigint[], \(attempts.map(\.attempts))::int[]) AS u (id, attempts)
+                WHERE forward.id = u.id RETURNING 1),
+            acknowledged AS (
+                UPDATE forward SET state = 'acknowledged', response_code = u.code, acknowledged = \(now)
+                FROM unnest(\(acknowledgedIDs)::bigint[], \(batch.acknowledged.map(\.responseCode))::text[]) AS u (id, code)
+                WHERE forward.id = u.id RETURNING 1)
+            SELECT 'claim', id, '', '' FROM claims
+            UNION ALL SELECT 'forward', id, txn, kind FROM forwards
+            UNION ALL SELECT 'counts', (SELECT count(*) FROM released) + (SELECT count(*) FROM journal) + (SELECT count(*) FROM stans)
+                + (SELECT count(*) FROM attempts) + (SELECT count(*) FROM acknowledged), '', ''
+            """
+        return try storage(purpose) { () throws(ClusterStoreError) -> StorageReceipt in
+            let found = try exclusive { () throws(ClusterStoreError) -> [PostgresRow] in try rows(query, purpose) }
+            var receipt = StorageReceipt()
+            var forwardIDs: [String: Int64] = [:]
+            do {
+                for row in found {
+                    let (part, id, transaction, kind) = try row.decode((String, Int64, String, String).self)
+                    switch part {
+                    case "claim": receipt.claimBlock = id
+                    case "forward": forwardIDs[transaction + "/" + kind] = id
+                    default: break
+                    }
                 }
-                for id in batch.releasedClaimBlocks { try rows("DELETE FROM claim_block WHERE id = \(id)", purpose) }
-                if let block = batch.journal {
-                    let messages = block.sealedMessages.isEmpty ? nil : ByteBuffer(bytes: block.sealedMessages)
-                    try rows("""
-                        INSERT INTO journal_block (first_started, last_started, count, records, messages)
-                        VALUES (\(block.firstStarted), \(block.lastStarted), \(block.count), \(ByteBuffer(bytes: block.records)), \(messages))
-                        """, purpose)
-                }
-                for (channel, stan) in batch.hostStans {
-                    try rows("""
-                        INSERT INTO meta (key, value) VALUES (\("stan:" + channel), \(stan)) ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                        """, purpose)
-                }
-                for item in batch.newForwards {
-                    let inserted = try rows("""
-                        INSERT INTO forward (channel, kind, txn, message, attempts, created, owner, epoch)
-                        VALUES (\(item.channel), \(item.kind.rawValue), \(item.transaction), \(ByteBuffer(bytes: item.sealedMessage)), \(item.attempts), \(item.created),
-                                \(member?.node), \(member?.epoch))
-                        RETURNING id
-                        """, purpose)
-                    guard let row = inserted.first else { throw ClusterStoreError(purpose: purpose, reason: "no id for a new forward item") }
-                    receipt.forwardIDs.append(try decode(row, as: Int64.self, purpose))
-                }
-                for attempt in batch.attempts {
-                    try rows("UPDATE forward SET attempts = \(attempt.attempts) WHERE id = \(attempt.id)", purpose)
-                }
-                let now = Int64(Date().timeIntervalSince1970 * 1000)
-                for acknowledged in batch.acknowledged {
-                    try rows("""
-                        UPDATE forward SET state = 'acknowledged', response_code = \(acknowledged.responseCode), acknowledged = \(now) WHERE id = \(acknowledged.id)
-                        """, purpose)
-                }
-                return receipt
+            } catch {
+                throw ClusterStoreError(purpose: purpose, error: error)
             }
+            for item in forwards {
+                guard let id = forwardIDs[item.transaction + "/" + item.kind.rawValue] else {
+                    throw ClusterStoreError(purpose: purpose, reason: "no id for a new forward item")
+                }
+                receipt.forwardIDs.append(id)
+            }
+            return receipt
         }
     }
 
