@@ -32,7 +32,7 @@
 #                                            itself (fenced); it is started again
 #   tools/cluster.sh scan [DIR]              Luhn-valid card numbers in a pg_dump of the database and in every log:
 #                                            fails unless there are none
-#   tools/cluster.sh bench SECONDS [DIR]     the same closed-loop load (sim pos, 8 connections x 16) for SECONDS on
+#   tools/cluster.sh bench SECONDS [DIR]     the same closed-loop load (sim pos, CONNECTIONS x WINDOW, default 8 x 16) for SECONDS on
 #                                            node 1 (claims, journal and queue in PostgreSQL) and on a node of the same
 #                                            configuration without storage or cluster: both throughputs, their ratio,
 #                                            and the claims' wait (p50/p99 from node 1's histogram, queueing included)
@@ -128,7 +128,8 @@ bench)
   wait_port "$base_port"
   sleep 1  # its channel signs on
   load() {  # PORT NAME
-    "$bin" sim pos --port "$1" --spec iso87ascii --template "$(template "B$(date +%s%N | tail -c 8)")" --connections 8 --window 16 \
+    "$bin" sim pos --port "$1" --spec iso87ascii --template "$(template "B$(date +%s%N | tail -c 8)")" \
+      --connections "${CONNECTIONS:-8}" --window "${WINDOW:-16}" \
       --seconds "$seconds" --timeout-ms 10000 --quiet --json >"$dir/bench-$2.json" 2>"$dir/bench-$2.log" || true
   }
   load "$(cat "$dir/node1/port")" cluster

@@ -96,8 +96,7 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
 
     public func claim(_ requests: [ClusterClaimKey]) -> [ClusterClaimOutcome] {
         do {
-            let keys = requests.map { ClaimKey(originator: $0.originator, transmitted: $0.transmitted, trace: $0.trace) }
-            return try store.claim(keys, by: lease).map { outcome in
+            return try store.claim(requests, by: lease).map { outcome in
                 switch outcome {
                 case .claimed: return .claimed
                 case .duplicate: return .duplicate

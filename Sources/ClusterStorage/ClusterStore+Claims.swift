@@ -1,21 +1,7 @@
 import PostgresNIO
+public import Switch
 
-/// What identifies a request across nodes: its originator (the switch names it by the listener,
-/// the message class and the listener's duplicate-key fields, DE 32, 41 and 42 by default), its
-/// transmission date and time (DE 7) and its trace number (DE 11). Never card data.
-public struct ClaimKey: Sendable, Hashable {
-    public var originator: String
-    public var transmitted: String
-    public var trace: String
-
-    public init(originator: String, transmitted: String, trace: String) {
-        self.originator = originator
-        self.transmitted = transmitted
-        self.trace = trace
-    }
-}
-
-/// The outcome of a claim.
+/// The outcome of a claim (keyed by ``ClusterClaimKey``: originator, DE 7, DE 11; never card data).
 public enum ClaimOutcome: Sendable, Equatable {
     /// This node forwards the request.
     case claimed
@@ -30,19 +16,19 @@ extension ClusterStore {
     /// Claims `key` for the node holding `lease`, before it forwards the request: the database's
     /// unique key makes one claim win, whichever node and connection each copy reached. A node
     /// whose epoch was raised (fenced) claims nothing.
-    public func claim(_ key: ClaimKey, by lease: NodeLease) throws(ClusterStoreError) -> ClaimOutcome {
+    public func claim(_ key: ClusterClaimKey, by lease: NodeLease) throws(ClusterStoreError) -> ClaimOutcome {
         try claim([key], by: lease)[0]
     }
 
     /// Claims `keys` together, in one statement and one commit (a node's claims made while the last
     /// batch was written): each outcome as ``claim(_:by:)`` gives it, in order. A key given twice is
     /// claimed by its first place and a duplicate at the others.
-    public func claim(_ keys: [ClaimKey], by lease: NodeLease) throws(ClusterStoreError) -> [ClaimOutcome] {
+    public func claim(_ keys: [ClusterClaimKey], by lease: NodeLease) throws(ClusterStoreError) -> [ClaimOutcome] {
         guard !keys.isEmpty else { return [] }
         return try exclusive { () throws(ClusterStoreError) -> [ClaimOutcome] in
             let purpose = "claim requests"
             let (originators, times, traces) = (keys.map(\.originator), keys.map(\.transmitted), keys.map(\.trace))
-            var inserted = Set<ClaimKey>()
+            var inserted = Set<ClusterClaimKey>()
             do {
                 for row in try rows("""
                     INSERT INTO claim (originator, transmitted, trace, node, epoch)
@@ -53,14 +39,14 @@ extension ClusterStore {
                     RETURNING originator, transmitted, trace
                     """, purpose) {
                     let (originator, transmitted, trace) = try row.decode((String, String, String).self)
-                    inserted.insert(ClaimKey(originator: originator, transmitted: transmitted, trace: trace))
+                    inserted.insert(ClusterClaimKey(originator: originator, transmitted: transmitted, trace: trace))
                 }
             } catch {
                 throw ClusterStoreError(purpose: purpose, error: error)
             }
             if inserted.count == Set(keys).count { return ClusterStore.outcomes(keys, inserted: inserted, holders: [:]) }
             // Some were not claimed: held by a claim already, or none was, the node being fenced.
-            var holders: [ClaimKey: String] = [:]
+            var holders: [ClusterClaimKey: String] = [:]
             do {
                 for row in try rows("""
                     SELECT claim.originator, claim.transmitted, claim.trace, claim.node FROM claim
@@ -68,7 +54,7 @@ extension ClusterStore {
                       ON claim.originator = k.originator AND claim.transmitted = k.transmitted AND claim.trace = k.trace
                     """, purpose) {
                     let (originator, transmitted, trace, node) = try row.decode((String, String, String, String).self)
-                    holders[ClaimKey(originator: originator, transmitted: transmitted, trace: trace)] = node
+                    holders[ClusterClaimKey(originator: originator, transmitted: transmitted, trace: trace)] = node
                 }
             } catch {
                 throw ClusterStoreError(purpose: purpose, error: error)
@@ -79,8 +65,8 @@ extension ClusterStore {
 
     /// Each key's outcome: claimed at its first place when inserted, a duplicate of its holder
     /// otherwise, fenced when no claim holds it (the node's epoch refused the insert).
-    private static func outcomes(_ keys: [ClaimKey], inserted: Set<ClaimKey>, holders: [ClaimKey: String]) -> [ClaimOutcome] {
-        var seen = Set<ClaimKey>()
+    private static func outcomes(_ keys: [ClusterClaimKey], inserted: Set<ClusterClaimKey>, holders: [ClusterClaimKey: String]) -> [ClaimOutcome] {
+        var seen = Set<ClusterClaimKey>()
         return keys.map { key in
             let first = seen.insert(key).inserted
             if inserted.contains(key) { return first ? .claimed : .duplicate(node: holders[key] ?? "") }

@@ -40,8 +40,8 @@ import TestSupport
         defer { stores.forEach { $0.close() } }
         try stores[0].migrate()
         let leases = [try stores[0].join(node: "a"), try stores[1].join(node: "b")]
-        let keys = (1...1_000).map { ClaimKey(originator: "00000012345", transmitted: "1202184500", trace: String(format: "%06d", $0)) }
-        let outcomes = Mutex<[ClaimKey: [ClaimOutcome]]>([:])
+        let keys = (1...1_000).map { ClusterClaimKey(originator: "00000012345", transmitted: "1202184500", trace: String(format: "%06d", $0)) }
+        let outcomes = Mutex<[ClusterClaimKey: [ClaimOutcome]]>([:])
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 2) { index in
             // One node from the first request on, the other from the last: they meet in the middle.
@@ -72,14 +72,14 @@ import TestSupport
         defer { a.close(); b.close() }
         try a.migrate()
         let leaseA = try a.join(node: "a"), leaseB = try b.join(node: "b")
-        let keys = (1...5).map { ClaimKey(originator: "pos|2|T1", transmitted: "1202184500", trace: String(format: "%06d", $0)) }
+        let keys = (1...5).map { ClusterClaimKey(originator: "pos|2|T1", transmitted: "1202184500", trace: String(format: "%06d", $0)) }
         #expect(try b.claim([keys[1], keys[3]], by: leaseB) == [.claimed, .claimed])
         // Two of a's five are b's; a key given twice in one batch is claimed once.
         #expect(try a.claim(keys + [keys[0]], by: leaseA)
                 == [.claimed, .duplicate(node: "b"), .claimed, .duplicate(node: "b"), .claimed, .duplicate(node: "a")])
         #expect(try a.claim([], by: leaseA).isEmpty)
         #expect(try b.fence(node: "a", seenEpoch: leaseA.epoch))
-        let late = ClaimKey(originator: "pos|2|T1", transmitted: "1202184500", trace: "000009")
+        let late = ClusterClaimKey(originator: "pos|2|T1", transmitted: "1202184500", trace: "000009")
         #expect(try a.claim([late, keys[1]], by: leaseA) == [.fenced, .duplicate(node: "b")], "a fenced node claims nothing")
     }
 
@@ -95,7 +95,7 @@ import TestSupport
         #expect(try store.fence(node: "a", seenEpoch: 1))
         #expect(try store.fence(node: "a", seenEpoch: 1) == false)
         #expect(try store.renew(old) == false)
-        let key = ClaimKey(originator: "00000012345", transmitted: "1202184500", trace: "000001")
+        let key = ClusterClaimKey(originator: "00000012345", transmitted: "1202184500", trace: "000001")
         #expect(try store.claim(key, by: old) == .fenced)
         #expect(try store.claim(key, by: survivor) == .claimed)
         let status = try store.nodes()
@@ -107,7 +107,7 @@ import TestSupport
         #expect(rejoined.epoch == 3)
         #expect(try store.renew(rejoined))
         #expect(try store.renew(old) == false)
-        #expect(try store.claim(ClaimKey(originator: "00000012345", transmitted: "1202184500", trace: "000002"), by: rejoined) == .claimed)
+        #expect(try store.claim(ClusterClaimKey(originator: "00000012345", transmitted: "1202184500", trace: "000002"), by: rejoined) == .claimed)
     }
 
     @Test func stanBlocksTakenByFourNodesAtOnceNeverOverlap() throws {
@@ -196,7 +196,7 @@ import TestSupport
         }
         #expect(fenced)
         // "a" resumes: it forwards nothing, sends nothing; "b" has its queue.
-        #expect(try stopped.claim(ClaimKey(originator: "pos|2|123456", transmitted: "1202184500", trace: "000002"), by: leaseA) == .fenced)
+        #expect(try stopped.claim(ClusterClaimKey(originator: "pos|2|123456", transmitted: "1202184500", trace: "000002"), by: leaseA) == .fenced)
         #expect(try stopped.renew(leaseA) == false)
         #expect(try stopped.beginSend(id, by: leaseA) == nil)
         #expect(survivor.holdQueue(of: "issuer"))
