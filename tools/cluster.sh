@@ -58,8 +58,12 @@ wait_port() {  # PORT: until something listens on 127.0.0.1:PORT (at most 10 s)
   for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done
   echo "cluster: nothing listens on $1" >&2; return 1
 }
+running() {  # PID: alive, and not a zombie left for an init that does not reap
+  state=$(ps -o stat= -p "$1" 2>/dev/null || true)
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+}
 start_node() {  # NODE: serve with its configuration, wait for its POS port
-  if [ -f "$dir/node$1/pid" ] && kill -0 "$(cat "$dir/node$1/pid")" 2>/dev/null; then echo "cluster: node$1 runs" >&2; return 1; fi
+  if [ -f "$dir/node$1/pid" ] && running "$(cat "$dir/node$1/pid")"; then echo "cluster: node$1 runs" >&2; return 1; fi
   "$bin" serve --config "$dir/node$1/switch.yaml" >"$dir/node$1/serve.out" 2>>"$dir/node$1/serve.log" &
   echo $! >"$dir/node$1/pid"
   disown  # killed on purpose by kill and takeover: no job notice
@@ -191,8 +195,8 @@ sigstop)
   kill -CONT "$holder_pid"
   sleep 3  # its timers fire: a queue it thinks it holds, an answer it waits for; it sees it was fenced and stops
   after=$(reversals_received)
-  stopped_itself=$(grep -c "it stops (a new start" "$dir/node$holder/serve.log" || true)
-  kill -0 "$holder_pid" 2>/dev/null && stopped_itself=0
+  stopped_itself=$(grep -c "this node was fenced: it stops now" "$dir/node$holder/serve.log" || true)
+  running "$holder_pid" && stopped_itself=0
   start_node "$holder"
   counts=$(sql "SELECT count(*), count(*) FILTER (WHERE state = 'acknowledged'), 0 FROM forward WHERE id > $first_id")
   fenced=$(grep -c "this node was fenced" "$dir/node$holder/serve.log" || true)

@@ -21,7 +21,9 @@ extension ClusterStore: SwitchStorage {
     }
 
     /// Writes the batch as one statement (its parts data-modifying `WITH` queries over arrays):
-    /// one round trip and one commit, atomic as a statement is, however many parts it has.
+    /// one round trip and one commit, atomic as a statement is, however many parts it has. A
+    /// cluster node's batch writes nothing once the node was fenced (its epoch no longer current):
+    /// what it held is a survivor's now, and the write fails.
     public func write(_ batch: StorageBatch) throws(StorageError) -> StorageReceipt {
         let purpose = "write a batch"
         // An item answered while its next attempt waits in the same batch: one update, the answer
@@ -33,18 +35,22 @@ extension ClusterStore: SwitchStorage {
         let forwards = batch.newForwards
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let query: PostgresQuery = """
-            WITH released AS (DELETE FROM claim_block WHERE id = ANY(\(batch.releasedClaimBlocks)::bigint[]) RETURNING 1),
+            WITH writer AS (
+                SELECT 1 FROM node WHERE id = \(member?.node ?? "") AND epoch = \(member?.epoch ?? 0) AND state = 'alive'
+                UNION ALL SELECT 1 WHERE \(member == nil)),
+            released AS (DELETE FROM claim_block WHERE id = ANY(\(batch.releasedClaimBlocks)::bigint[]) AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
             claims AS (
                 INSERT INTO claim_block (journal_mark, sealed_whole, claims, owner)
                 SELECT (SELECT coalesce(max(seq), 0) FROM journal_block), true, \(ByteBuffer(bytes: batch.claims ?? [])), \(member?.node)
-                WHERE \(batch.claims != nil) RETURNING id),
+                WHERE \(batch.claims != nil) AND EXISTS (SELECT 1 FROM writer) RETURNING id),
             journal AS (
                 INSERT INTO journal_block (first_started, last_started, count, records, messages)
                 SELECT \(journal?.firstStarted ?? 0), \(journal?.lastStarted ?? 0), \(journal?.count ?? 0), \(ByteBuffer(bytes: journal?.records ?? [])),
                        \(journal.flatMap { $0.sealedMessages.isEmpty ? nil : ByteBuffer(bytes: $0.sealedMessages) })
-                WHERE \(journal != nil) RETURNING 1),
+                WHERE \(journal != nil) AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
             stans AS (
-                INSERT INTO meta (key, value) SELECT * FROM unnest(\(stans.map { "stan:" + $0.key })::text[], \(stans.map(\.value))::text[])
+                INSERT INTO meta (key, value)
+                SELECT * FROM unnest(\(stans.map { "stan:" + $0.key })::text[], \(stans.map(\.value))::text[]) WHERE EXISTS (SELECT 1 FROM writer)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING 1),
             forwards AS (
                 INSERT INTO forward (channel, kind, txn, message, attempts, created, owner, epoch)
@@ -52,16 +58,18 @@ extension ClusterStore: SwitchStorage {
                 FROM unnest(\(forwards.map(\.channel))::text[], \(forwards.map(\.kind.rawValue))::text[], \(forwards.map(\.transaction))::text[],
                             \(forwards.map { ByteBuffer(bytes: $0.sealedMessage) })::bytea[], \(forwards.map(\.attempts))::int[],
                             \(forwards.map(\.created))::bigint[]) AS f (channel, kind, txn, message, attempts, created)
+                WHERE EXISTS (SELECT 1 FROM writer)
                 RETURNING id, txn, kind),
             attempts AS (
                 UPDATE forward SET attempts = u.attempts FROM unnest(\(attempts.map(\.id))::bigint[], \(attempts.map(\.attempts))::int[]) AS u (id, attempts)
-                WHERE forward.id = u.id RETURNING 1),
+                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
             acknowledged AS (
                 UPDATE forward SET state = 'acknowledged', response_code = u.code, acknowledged = \(now)
                 FROM unnest(\(acknowledgedIDs)::bigint[], \(batch.acknowledged.map(\.responseCode))::text[]) AS u (id, code)
-                WHERE forward.id = u.id RETURNING 1)
+                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1)
             SELECT 'claim', id, '', '' FROM claims
             UNION ALL SELECT 'forward', id, txn, kind FROM forwards
+            UNION ALL SELECT 'fenced', 0, '', '' WHERE NOT EXISTS (SELECT 1 FROM writer)
             UNION ALL SELECT 'counts', (SELECT count(*) FROM released) + (SELECT count(*) FROM journal) + (SELECT count(*) FROM stans)
                 + (SELECT count(*) FROM attempts) + (SELECT count(*) FROM acknowledged), '', ''
             """
@@ -75,6 +83,8 @@ extension ClusterStore: SwitchStorage {
                     switch part {
                     case "claim": receipt.claimBlock = id
                     case "forward": forwardIDs[transaction + "/" + kind] = id
+                    case "fenced":
+                        throw ClusterStoreError(purpose: purpose, reason: "this node was fenced: what it held is another node's now, and it writes nothing more")
                     default: break
                     }
                 }

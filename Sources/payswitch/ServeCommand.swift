@@ -56,23 +56,21 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data("admin endpoint on \(address.host):\(bound)\n".utf8))
             admin = server
         }
-        // A fenced node forwards nothing more: it stops (status 75, EX_TEMPFAIL) so that its
-        // supervisor starts it again, joining with a new epoch.
+        // A fenced node's requests, claims and queue are a survivor's now: it stops at once, without
+        // draining (an answer it relayed now could contradict the survivor's reversal), with status
+        // 75 (EX_TEMPFAIL) so that its supervisor starts it again, joining with a new epoch.
         let deadline = seconds.map { DispatchTime.now() + $0 }
-        var fenced = false
-        while done.wait(timeout: min(deadline ?? .distantFuture, .now() + 1)) == .timedOut {
+        while done.wait(timeout: min(deadline ?? .distantFuture, .now() + 0.25)) == .timedOut {
             if let deadline, DispatchTime.now() >= deadline { break }
             if node?.isFenced == true {
-                logger.critical("this node was fenced: it stops (a new start joins with a new epoch)")
-                fenced = true
-                break
+                logger.critical("this node was fenced: it stops now, answering nothing more (a new start joins with a new epoch)")
+                Foundation.exit(75)
             }
         }
         signals.cancel()
         payments.shutdown()
         node?.leave()
         admin?.stopBlocking()
-        if fenced { throw ExitCode(75) }
     }
 }
 

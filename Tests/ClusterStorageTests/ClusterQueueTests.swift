@@ -92,8 +92,13 @@ import TestSupport
         let takeover = try #require(try b.takeOver(node: "a", seenEpoch: leaseA.epoch, by: leaseB))
         #expect(takeover == Takeover(items: 4, hosts: 1, claimBlocks: []))
         #expect(try a.takeOver(node: "a", seenEpoch: leaseA.epoch, by: leaseA) == nil, "the epoch moved on: no second takeover")
-        // a wakes: it cannot renew, send, acknowledge nor hold the host any more.
+        // a wakes: it cannot renew, send, acknowledge, hold the host nor write any more.
         #expect(try a.renew(leaseA) == false)
+        var late = StorageBatch()
+        late.newForwards = [ForwardItem(channel: "issuer", kind: .reversal, transaction: "t-late", sealedMessage: [1], created: 1)]
+        late.acknowledged = [(ids[2], "00")]
+        #expect(throws: StorageError.self, "a fenced node's storage writes nothing") { try cluster.storageA.write(late) }
+        #expect(try cluster.storageB.forwardStates(of: ["t-late", "t-2"]) == ["t-2": ForwardState(state: "pending", responseCode: nil)])
         #expect(try a.acknowledge(ids[2], responseCode: "00", by: leaseA) == false, "a stale epoch marks nothing done")
         #expect(try a.beginSend(ids[3], by: leaseA) == nil)
         #expect(try a.acquireHost("issuer", by: leaseA) == false)
