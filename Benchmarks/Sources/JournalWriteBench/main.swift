@@ -71,19 +71,19 @@ store.close()
 // The row-per-record baselines, on a connection of their own.
 let configuration = PostgresConnection.Configuration(host: host, port: port, username: location.user ?? "postgres", password: location.password,
                                                      database: String(location.path.dropFirst()), tls: .disable)
-let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger)
+let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger).get()
 let columns = "id text PRIMARY KEY, started bigint, listener text, message text, rule text, channel text, stan text, rrn text, terminal text, "
     + "merchant text, masked_pan text, pan_hash text, amount bigint, currency text, business_date text, approval_code text, response_code text, "
     + "outcome text, total_micros bigint, host_micros bigint"
 for table in ["journal_single", "journal_unnest", "journal_copy"] {
-    try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(table)"), logger: logger)
-    try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (\(columns))"), logger: logger)
+    _ = try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(table)"), logger: logger).get()
+    _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (\(columns))"), logger: logger).get()
 }
 
 let singles = Array(records.prefix(singleRowCount))
 let single = try await seconds {
     for record in singles {
-        try await connection.query("""
+        _ = try await connection.query("""
             INSERT INTO journal_single VALUES (\(record.id), \(record.started), \(record.listener), \(record.message), \(record.rule), \(record.channel),
             \(record.stan), \(record.rrn), \(record.terminal), \(record.merchant), \(record.maskedPAN), \(record.panHash), \(record.amount),
             \(record.currency), \(record.businessDate), \(record.approvalCode), \(record.responseCode), \(record.outcome), \(record.totalMicros),
@@ -96,7 +96,7 @@ let unnest = try await seconds {
     var index = 0
     while index < records.count {
         let slice = records[index..<min(index + blockSize, records.count)]
-        try await connection.query("""
+        _ = try await connection.query("""
             INSERT INTO journal_unnest SELECT * FROM unnest(\(slice.map(\.id))::text[], \(slice.map(\.started))::bigint[], \(slice.map(\.listener))::text[],
             \(slice.map(\.message))::text[], \(slice.map(\.rule))::text[], \(slice.map(\.channel))::text[], \(slice.map { $0.stan ?? "" })::text[],
             \(slice.map { $0.rrn ?? "" })::text[], \(slice.map { $0.terminal ?? "" })::text[], \(slice.map { $0.merchant ?? "" })::text[],
@@ -128,7 +128,7 @@ let copy = try await seconds {
         }
     }
 }
-try await connection.close()
+try await connection.close().get()
 
 let rates = (blocks: Double(count) / blocks, single: Double(singles.count) / single, unnest: Double(count) / unnest, copy: Double(count) / copy)
 print(String(format: "journal: %d records: sealed blocks of %d (the switch) %.0f records/s; one INSERT per record (%d, each committed) %.0f/s; "
