@@ -5,19 +5,31 @@ import PaymentModel
 import Synchronization
 
 extension PaymentSwitch {
-    /// Routes the request; in a cluster, claims it first: another node's claim is a duplicate
-    /// transmission, no claim at all a system error; neither is forwarded. Claims wait for the
-    /// database, so they are made on ``claimQueue``, never on the connection's queue, and those
-    /// that arrive while a write is under way go together in the next (one statement, one commit).
-    ///
-    /// - Parameters:
-    ///   - identity: what the duplicate registry knows the request by: DE 11, then the listener's
-    ///     key fields (DE 32, 41, 42 by default).
+    /// Routes an ISO 8583 request; in a cluster, claims it first (``claimThen(_:key:_:)``) by what
+    /// the duplicate registry knows it by (`identity`: DE 11, then the listener's key fields, DE 32,
+    /// 41, 42 by default) and DE 7.
     func claimThenRoute(_ request: InboundRequest, _ payment: PaymentMessage, message: ISO8583Message, identity: [String]) {
         guard cluster != nil else { return route(request, payment) }
         let key = ClusterClaimKey(originator: "\(request.listener.name)|\(message.mti.messageClass)|" + identity.dropFirst().joined(separator: "|"),
                                   transmitted: message.string(7) ?? "", trace: identity[0])
-        let claim = PendingClaim(key: key, request: request, payment: payment, since: DispatchTime.now().uptimeNanoseconds)
+        claimThen(request, key: key) { [self] in route(request, payment) }
+    }
+
+    /// The claim key of an ISO 20022 request: the listener and the message, its message id, and
+    /// its end-to-end id (or UETR), as the duplicate registry knows it.
+    static func claimKey(listener: String, _ payment: PaymentMessage) -> ClusterClaimKey {
+        ClusterClaimKey(originator: "\(listener)|\(payment.kind.rawValue)", transmitted: payment.identifiers.messageId ?? "",
+                        trace: payment.identifiers.endToEndId ?? payment.identifiers.uetr ?? "")
+    }
+
+    /// Runs `proceed` (the request's routing); in a cluster, once the request is claimed: another
+    /// node's claim is a duplicate transmission, no claim at all a system error; neither goes on.
+    /// Claims wait for the database, so they are made on ``claimQueue``, never on the connection's
+    /// queue, and those that arrive while a write is under way go together in the next (one
+    /// statement, one commit).
+    func claimThen(_ request: InboundRequest, key: ClusterClaimKey, _ proceed: @escaping () -> Void) {
+        guard cluster != nil else { return proceed() }
+        let claim = PendingClaim(key: key, request: request, proceed: proceed, since: DispatchTime.now().uptimeNanoseconds)
         let drain = pendingClaims.withLock { pending in
             pending.claims.append(claim)
             defer { pending.draining = true }
@@ -44,7 +56,7 @@ extension PaymentSwitch {
                 let listener = claim.request.listener.name
                 switch outcome {
                 case .claimed:
-                    route(claim.request, claim.payment)
+                    claim.proceed()
                 case .duplicate:
                     metrics.duplicate(listener: listener)
                     logger.warning("duplicate transmission refused: another node holds the request", metadata: ["listener": "\(listener)"])
@@ -65,7 +77,8 @@ extension PaymentSwitch {
 struct PendingClaim: @unchecked Sendable {
     let key: ClusterClaimKey
     let request: InboundRequest
-    let payment: PaymentMessage
+    /// What follows the claim: the request's routing.
+    let proceed: () -> Void
     /// When it began to wait (uptime nanoseconds).
     let since: UInt64
 }

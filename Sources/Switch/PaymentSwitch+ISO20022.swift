@@ -33,15 +33,17 @@ extension PaymentSwitch {
                                identity: [payment.identifiers.messageId ?? "", payment.identifiers.endToEndId ?? ""])
         let request = InboundRequest(connection: connection, listener: context, header: header, message: .iso20022(payload, payment), duplicateKey: key)
         guard register(request) else { return }
-        if document.transactionCount > 1 {
-            // A pacs.008 batch whose transactions route apart is split; any other batch goes whole or not at all.
-            if document.definition == .pacs008, let transactions = try? ISO20022Codec.mapBatch(document, checkingTotals: false) {
-                if routeApart(transactions) { return split(request, payment, into: transactions) }
-            } else if let refusal = batchRefusal(document, first: payment) {
-                return answerLocally(request, refusal)
+        claimThen(request, key: PaymentSwitch.claimKey(listener: context.name, payment)) { [self] in
+            if document.transactionCount > 1 {
+                // A pacs.008 batch whose transactions route apart is split; any other batch goes whole or not at all.
+                if document.definition == .pacs008, let transactions = try? ISO20022Codec.mapBatch(document, checkingTotals: false) {
+                    if routeApart(transactions) { return split(request, payment, into: transactions) }
+                } else if let refusal = batchRefusal(document, first: payment) {
+                    return answerLocally(request, refusal)
+                }
             }
+            route(request, payment)
         }
-        route(request, payment)
     }
 
     /// Whether the transactions do not all take the first one's route (another channel, or a

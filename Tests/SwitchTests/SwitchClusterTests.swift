@@ -2,10 +2,14 @@ import ClusterStorage
 import Dispatch
 import Foundation
 import ISO8583
+import ISO20022
+import PaymentModel
+import Simulators
 import Switch
 import Synchronization
 import Testing
 import TestSupport
+import Transport
 
 /// Switch nodes sharing one PostgreSQL: a request claimed by one node is forwarded by it alone.
 @Suite struct SwitchClusterTests {
@@ -42,5 +46,38 @@ import TestSupport
         // Each node's STANs come from its own blocks: the host never sees one STAN from both.
         #expect(Set(host.requests.compactMap { $0.string(11) }).count == host.requests.count, "no STAN sent twice")
         #expect(nodes.allSatisfy { !$0.isFenced })
+    }
+
+    @Test func theSameCreditTransferSentToTwoNodesAtOnceGoesToTheBankOnce() throws {
+        let url = try TemporaryPostgres.database("cluster_iso20022")
+        let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, behaviour: IssuerBehaviour(), loops: 1))
+        let bankPort = try bank.start()
+        defer { bank.stop() }
+        let nodes = try ["a", "b"].map { try ClusterNode(configuration: ClusterConfiguration(node: $0, database: url)) }
+        defer { nodes.forEach { $0.leave() } }
+        let switches = try nodes.map { node in
+            try SwitchHarness.start("""
+                name: \(node.lease.node)
+                rules: rules.yaml
+                listeners:
+                  - {name: banks, address: "127.0.0.1:0", framing: bin4, protocol: iso20022}
+                channels:
+                  - {name: bank, addresses: ["127.0.0.1:\(bankPort)"], framing: bin4, protocol: iso20022, request-timeout: 2s}
+                cluster: {node: \(node.lease.node), database: "\(url)"}
+                """, rules: "channels: [bank]\nrules: []\ndefault: {route: bank}\n", cluster: node)
+        }
+        defer { switches.forEach { $0.0.shutdown(grace: .zero) } }
+        #expect(SwitchHarness.wait { switches.allSatisfy { $0.0.isReady } })
+        let transfer = try SwitchISO20022Tests.sample("pacs.008.001.08_valid.xml")
+        let statuses = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            guard let client = try? PosClient(port: switches[index].1["banks"]!, lengthBytes: 4) else { return }
+            client.sendFrame(transfer)
+            let status = client.receiveFrame().flatMap { try? ISO20022Codec().decode($0) }
+            statuses.withLock { $0.append(status?.status ?? "none") }
+        }
+        // One node carried it to the bank (its status ACSC), the other refused it as a duplicate (RJCT).
+        #expect(statuses.withLock { $0.sorted() } == ["ACSC", "RJCT"])
+        #expect(bank.received.count == 1, "the bank got the credit transfer once")
     }
 }
