@@ -277,8 +277,8 @@ inflight)
   kill -CONT "$issuer"
   wait "$pos" || true
   for _ in $(seq 1 300); do
-    [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id AND state = 'pending'")" -eq 0 ] \
-      && [ "$(sql "SELECT count(*) FROM forward WHERE id > $first_id")" -gt 0 ] && break
+    # One query: the survivor's reversals are written at once, between two queries they could appear.
+    [ "$(sql "SELECT count(*) > 0 AND count(*) FILTER (WHERE state = 'pending') = 0 FROM forward WHERE id > $first_id")" = t ] && break
     sleep 0.1
   done
   sleep 0.5
