@@ -184,8 +184,7 @@ for name in a b; do
 done
 kill "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
 if $cluster; then
-  pg_dump=$(ls /usr/lib/postgresql/*/bin/pg_dump | tail -1)
-  "$pg_dump" --data-only "$(cat "$pg/url")" >"$work/pg-dump.sql"
+  "$root/tools/postgres.sh" dump "$pg" >"$work/pg-dump.sql"
 fi
 if python3 tools/chaos_check.py "$work"; then
   rm -rf "$work"

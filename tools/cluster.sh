@@ -214,25 +214,20 @@ sys.exit(0 if ok else 1)
 PY
   ;;
 scan)
-  pg_dump=$(ls /usr/lib/postgresql/*/bin/pg_dump | tail -1)
-  "$pg_dump" --data-only "$(cat "$dir/url")" >"$dir/dump.sql"
+  "$root/tools/postgres.sh" dump "$dir/pg" >"$dir/dump.sql"
   python3 "$root/tools/card_scan.py" "$dir/dump.sql" "$dir"/node*/serve.log "$dir"/node*/serve.out "$dir/issuer.log" "$dir/issuer.jsonl"
   ;;
 pgrestart)
   down_seconds="${2:?usage: $0 pgrestart DOWN [DIR]}"
-  pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1)
-  as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-  port=$(sed 's/.*:\([0-9]*\)\/.*/\1/' "$dir/url")
   since=$(now_ms)
   seconds=$(( down_seconds + 6 ))
   "$bin" sim pos --port "$(cat "$dir/node2/port")" --spec iso87ascii --template "$(template "R$(date +%s%N | tail -c 8)")" --connections 4 \
     --rate 200 --seconds "$seconds" --timeout-ms 30000 --quiet --json >"$dir/pgrestart-pos.json" 2>&1 &
   pos=$!
   sleep 2
-  as_postgres "$pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null
+  "$root/tools/postgres.sh" halt "$dir/pg"
   sleep "$down_seconds"
-  as_postgres "$pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/pg -c fsync=on -c max_connections=100" start >/dev/null
+  "$root/tools/postgres.sh" resume "$dir/pg"
   started=$(now_ms)
   wait "$pos" || true
   load_end=$(( $(now_ms) - started ))

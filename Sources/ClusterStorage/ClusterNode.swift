@@ -50,9 +50,8 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         // A new connection (the server restarted) holds no lock: take it again before anything else.
         let name = configuration.node
         store.whenReconnected { [logger] store throws(ClusterStoreError) in
-            guard try store.lockStatement(name) else {
+            if try !store.lockStatement(name) {
                 logger.critical("after reconnecting, another connection holds this node's lock", metadata: ["node": "\(name)"])
-                return
             }
         }
         self.logger = logger
@@ -91,6 +90,10 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
     static let graceSeconds = 2.0
     /// How often the other nodes' locks are probed.
     static let probeInterval = DispatchTimeInterval.milliseconds(250)
+
+    /// Seconds after a server start before another node may be taken for dead: every node had its
+    /// lease and the grace to reconnect (and take its lock again).
+    private var patience: Double { Double(leaseSeconds) + ClusterNode.graceSeconds }
 
     // MARK: ClusterMembership
 
@@ -138,12 +141,11 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
     }
 
     public func report() -> ClusterReport {
-        let (report, at) = lastReport.withLock { $0 }
-        var current = report
-        current.fenced = isFenced
-        current.takeovers = takeoverCount
-        current.ageSeconds = Double(DispatchTime.now().uptimeNanoseconds - at) / 1e9
-        return current
+        var (report, at) = lastReport.withLock { $0 }
+        report.fenced = isFenced
+        report.takeovers = takeoverCount
+        report.ageSeconds = Double(DispatchTime.now().uptimeNanoseconds - at) / 1e9
+        return report
     }
 
     public func stanBlock(channel: String, size: Int) -> ClosedRange<Int>? {
@@ -181,7 +183,6 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
             }
             // A node whose lease ran out (stopped, cut off) though its lock may still be held; not
             // until every node had a lease's time to reconnect after the server started.
-            let patience = Double(leaseSeconds) + ClusterNode.graceSeconds
             let nodes = try store.nodes()
             for node in nodes where node.isAlive && node.node != lease.node && node.leaseLeft < -ClusterNode.graceSeconds
                 && node.serverUptime > patience {
@@ -199,7 +200,6 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
         do {
             // After a server restart a node's lock is free until it reconnects: not a death until it
             // renewed since, or had a lease's time to.
-            let patience = Double(leaseSeconds) + ClusterNode.graceSeconds
             for node in try store.nodes() where node.isAlive && node.node != lease.node
                 && (node.renewedSinceServerStart || node.serverUptime > patience) {
                 guard try !store.isRunning(node.node) else { continue }

@@ -44,7 +44,7 @@ extension ClusterStore {
             } catch {
                 throw ClusterStoreError(purpose: purpose, error: error)
             }
-            if inserted.count == Set(keys).count { return ClusterStore.outcomes(keys, inserted: inserted, holders: [:]) }
+            if inserted.count == Set(keys).count { return ClusterStore.outcomes(keys, inserted: inserted, holders: [:], claimer: lease.node) }
             // Some were not claimed: held by a claim already, or none was, the node being fenced.
             var holders: [ClusterClaimKey: String] = [:]
             do {
@@ -59,17 +59,19 @@ extension ClusterStore {
             } catch {
                 throw ClusterStoreError(purpose: purpose, error: error)
             }
-            return ClusterStore.outcomes(keys, inserted: inserted, holders: holders)
+            return ClusterStore.outcomes(keys, inserted: inserted, holders: holders, claimer: lease.node)
         }
     }
 
-    /// Each key's outcome: claimed at its first place when inserted, a duplicate of its holder
-    /// otherwise, fenced when no claim holds it (the node's epoch refused the insert).
-    private static func outcomes(_ keys: [ClusterClaimKey], inserted: Set<ClusterClaimKey>, holders: [ClusterClaimKey: String]) -> [ClaimOutcome] {
+    /// Each key's outcome: claimed at its first place when inserted (a duplicate of `claimer` at the
+    /// others), a duplicate of its holder otherwise, fenced when no claim holds it (the node's epoch
+    /// refused the insert).
+    private static func outcomes(_ keys: [ClusterClaimKey], inserted: Set<ClusterClaimKey>, holders: [ClusterClaimKey: String],
+                                 claimer: String) -> [ClaimOutcome] {
         var seen = Set<ClusterClaimKey>()
         return keys.map { key in
             let first = seen.insert(key).inserted
-            if inserted.contains(key) { return first ? .claimed : .duplicate(node: holders[key] ?? "") }
+            if inserted.contains(key) { return first ? .claimed : .duplicate(node: claimer) }
             if let holder = holders[key] { return .duplicate(node: holder) }
             return .fenced
         }

@@ -65,10 +65,8 @@ extension ClusterStore {
     /// once its connection ended, a death seen at once rather than when its lease runs out.
     public func isRunning(_ node: String) throws(ClusterStoreError) -> Bool {
         try exclusive { () throws(ClusterStoreError) -> Bool in
-            let purpose = "probe node \(node)"
-            let taken = try rows("SELECT pg_try_advisory_lock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", purpose)
-            guard try taken.first.map({ row throws(ClusterStoreError) in try decode(row, as: Bool.self, purpose) }) == true else { return true }
-            try rows("SELECT pg_advisory_unlock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", purpose)
+            guard try lockStatement(node) else { return true }
+            try rows("SELECT pg_advisory_unlock(\(ClusterStore.nodeLockSpace), hashtext(\(node)))", "probe node \(node)")
             return false
         }
     }

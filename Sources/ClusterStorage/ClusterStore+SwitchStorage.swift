@@ -29,7 +29,8 @@ extension ClusterStore: SwitchStorage {
         // An item answered while its next attempt waits in the same batch: one update, the answer
         // (a statement may change a row once).
         let acknowledgedIDs = batch.acknowledged.map(\.id)
-        let attempts = batch.attempts.filter { !acknowledgedIDs.contains($0.id) }
+        let answered = Set(acknowledgedIDs)
+        let attempts = batch.attempts.filter { !answered.contains($0.id) }
         let journal = batch.journal
         let stans = batch.hostStans.sorted { $0.key < $1.key }
         let forwards = batch.newForwards

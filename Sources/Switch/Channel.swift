@@ -130,7 +130,7 @@ final class Channel: @unchecked Sendable {
             // The first block before any link sends (a sign-on takes a STAN too); the next one is
             // taken ahead with the first STAN.
             state.withLock { $0.usesStanBlocks = true }
-            takeStanBlock()
+            takeStanBlockIfLow()
         }
         for link in links { link.start() }
         let sweep = DispatchSource.makeTimerSource(queue: loop.queue)
@@ -240,24 +240,19 @@ final class Channel: @unchecked Sendable {
     /// STANs taken per block from the cluster's database.
     static let stanBlockSize = 1_000
 
-    /// In a cluster: keeps a block taken ahead, so that a burst never waits for the database (a
-    /// request finding no STAN is refused: a burst of 500 at a quarter left found the gap).
+    /// In a cluster: takes a block from the cluster's database, off the caller's queue, whenever
+    /// none is taken ahead, so that a burst never waits for the database (a request finding no
+    /// STAN is refused: a burst of 500 at a quarter left found the gap). The first block becomes
+    /// the one in use, the next the spare. Outside a cluster it touches no lock.
     private func takeStanBlockIfLow() {
+        guard let stanBlocks else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         let take = state.withLock { state -> Bool in
-            state.usesStanBlocks && state.spareStanBlock == nil && !state.takingStanBlock && now >= state.stanBlockRetry
-        }
-        if take { takeStanBlock() }
-    }
-
-    /// Takes a block from the cluster's database, off the caller's queue, into the spare place.
-    private func takeStanBlock() {
-        let proceed = state.withLock { state -> Bool in
-            guard !state.takingStanBlock else { return false }
+            guard state.usesStanBlocks, state.spareStanBlock == nil, !state.takingStanBlock, now >= state.stanBlockRetry else { return false }
             state.takingStanBlock = true
             return true
         }
-        guard proceed, let stanBlocks else { return }
+        guard take else { return }
         stanQueue.async { [self] in
             let block = stanBlocks()
             state.withLock { state in

@@ -67,11 +67,11 @@ final class ForwardQueue: @unchecked Sendable {
         delay = firstDelay
     }
 
-    /// Starts sending, beginning with what storage held pending from before (in a cluster, what
-    /// the cluster's queue holds once this node holds it).
+    /// Starts sending, beginning with what storage held pending from before (in a cluster none:
+    /// the cluster's queue is loaded once this node holds it).
     func start(pending: [ForwardItem]) {
         channel.loop.queue.async { [self] in
-            items = cluster == nil ? pending : []
+            items = pending
             summarize()
             let timer = DispatchSource.makeTimerSource(queue: channel.loop.queue)
             timer.schedule(deadline: .now() + .milliseconds(50), repeating: .milliseconds(50), leeway: .milliseconds(10))

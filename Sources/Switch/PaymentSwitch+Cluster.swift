@@ -9,7 +9,6 @@ extension PaymentSwitch {
     /// the duplicate registry knows it by (`identity`: DE 11, then the listener's key fields, DE 32,
     /// 41, 42 by default) and DE 7.
     func claimThenRoute(_ request: InboundRequest, _ payment: PaymentMessage, message: ISO8583Message, identity: [String]) {
-        guard cluster != nil else { return route(request, payment) }
         let key = ClusterClaimKey(originator: "\(request.listener.name)|\(message.mti.messageClass)|" + identity.dropFirst().joined(separator: "|"),
                                   transmitted: message.string(7) ?? "", trace: identity[0])
         claimThen(request, key: key) { [self] in route(request, payment) }
@@ -26,10 +25,10 @@ extension PaymentSwitch {
     /// node's claim is a duplicate transmission, no claim at all a system error; neither goes on.
     /// Claims wait for the database, so they are made on ``claimQueue``, never on the connection's
     /// queue, and those that arrive while a write is under way go together in the next (one
-    /// statement, one commit).
-    func claimThen(_ request: InboundRequest, key: ClusterClaimKey, _ proceed: @escaping () -> Void) {
+    /// statement, one commit). `key` is made only in a cluster (it costs strings on the hot path).
+    func claimThen(_ request: InboundRequest, key: @autoclosure () -> ClusterClaimKey, _ proceed: @escaping () -> Void) {
         guard cluster != nil else { return proceed() }
-        let claim = PendingClaim(key: key, request: request, proceed: proceed, since: DispatchTime.now().uptimeNanoseconds)
+        let claim = PendingClaim(key: key(), request: request, proceed: proceed, since: DispatchTime.now().uptimeNanoseconds)
         let drain = pendingClaims.withLock { pending in
             pending.claims.append(claim)
             defer { pending.draining = true }

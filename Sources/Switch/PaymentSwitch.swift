@@ -42,11 +42,12 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
     let durability: Durability?
     /// PIN block translation between the listeners' and the channels' zones; nil when none is configured.
     let pinTranslation: PINTranslation?
-    /// The claims this node shares with the other nodes of its cluster; nil when it runs alone.
+    /// What this node shares with the other nodes of its cluster (claims, the store-and-forward
+    /// queue, STAN blocks); nil when it runs alone.
     let cluster: (any ClusterMembership)?
     /// Where claims are made: they wait for the database, which no connection's queue may.
     let claimQueue = DispatchQueue(label: "payswitch.cluster-claims")
-    /// Requests waiting for their claims (``claimThenRoute(_:_:message:identity:)``).
+    /// Requests waiting for their claims (``claimThen(_:key:_:)``).
     let pendingClaims = Mutex(PendingClaims())
 
     /// - Parameters:
@@ -97,8 +98,8 @@ public final class PaymentSwitch: SwitchAdministration, @unchecked Sendable {
             try Durability(storage: storage.storage, protection: storage.protection, configuration: configuration, channels: order,
                            results: results, logger: logger, metrics: metrics, cluster: cluster)
         }
-        if let cluster, let durability { cluster.whenClaimsAdopted { [weak durability] blocks in durability?.settleAdopted(blocks) } }
         if let cluster {
+            if let durability { cluster.whenClaimsAdopted { [weak durability] blocks in durability?.settleAdopted(blocks) } }
             for channel in order {
                 let name = channel.name
                 channel.stanBlocks = { cluster.stanBlock(channel: name, size: Channel.stanBlockSize) }

@@ -154,6 +154,9 @@ struct ConfigurationReader {
     func readCluster(_ node: SpecNode, storage: StorageConfiguration?, storageNode: SpecNode?) throws(SpecError) -> ClusterConfiguration {
         let map = try node.mapping("cluster", allowed: ["node", "database", "lease"])
         let name = try map.required("node", in: "cluster").string("a node name")
+        if let storage, !storage.isPostgres, let storageNode {
+            throw storageNode.error("a cluster's nodes share their store-and-forward queue and journal: storage: path is the cluster's database (postgres://…), or storage: off")
+        }
         let database: String
         if let databaseNode = map["database"] {
             database = try databaseNode.string("a postgres:// URL")
@@ -165,9 +168,6 @@ struct ConfigurationReader {
             database = storage.path
         } else {
             throw node.error("the cluster names no database: database: postgres://…, or storage on PostgreSQL")
-        }
-        if let storage, !storage.isPostgres, let storageNode {
-            throw storageNode.error("a cluster's nodes share their store-and-forward queue and journal: storage: path is the cluster's database (postgres://…), or storage: off")
         }
         var cluster = ClusterConfiguration(node: name, database: database)
         if let value = map["lease"] {
