@@ -30,14 +30,7 @@ extension ClusterStore {
             let (originators, times, traces) = (keys.map(\.originator), keys.map(\.transmitted), keys.map(\.trace))
             var inserted = Set<ClusterClaimKey>()
             do {
-                for row in try rows("""
-                    INSERT INTO claim (originator, transmitted, trace, node, epoch)
-                    SELECT k.originator, k.transmitted, k.trace, node.id, node.epoch
-                    FROM unnest(\(originators)::text[], \(times)::text[], \(traces)::text[]) AS k (originator, transmitted, trace), node
-                    WHERE node.id = \(lease.node) AND node.epoch = \(lease.epoch) AND node.state = 'alive'
-                    ON CONFLICT (originator, transmitted, trace) DO NOTHING
-                    RETURNING originator, transmitted, trace
-                    """, purpose) {
+                for row in try rows(prepared: ClaimText.self, ClusterStore.claimQuery(keys, by: lease), purpose) {
                     let (originator, transmitted, trace) = try row.decode((String, String, String).self)
                     inserted.insert(ClusterClaimKey(originator: originator, transmitted: transmitted, trace: trace))
                 }
@@ -63,6 +56,18 @@ extension ClusterStore {
         }
     }
 
+    /// The statement claiming `keys` (see ``claim(_:by:)``), prepared once per connection (``ClaimText``).
+    static func claimQuery(_ keys: [ClusterClaimKey], by lease: NodeLease) -> PostgresQuery {
+        """
+        INSERT INTO claim (originator, transmitted, trace, node, epoch)
+        SELECT k.originator, k.transmitted, k.trace, node.id, node.epoch
+        FROM unnest(\(keys.map(\.originator))::text[], \(keys.map(\.transmitted))::text[], \(keys.map(\.trace))::text[]) AS k (originator, transmitted, trace), node
+        WHERE node.id = \(lease.node) AND node.epoch = \(lease.epoch) AND node.state = 'alive'
+        ON CONFLICT (originator, transmitted, trace) DO NOTHING
+        RETURNING originator, transmitted, trace
+        """
+    }
+
     /// Each key's outcome: claimed at its first place when inserted (a duplicate of `claimer` at the
     /// others), a duplicate of its holder otherwise, fenced when no claim holds it (the node's epoch
     /// refused the insert).
@@ -76,4 +81,10 @@ extension ClusterStore {
             return .fenced
         }
     }
+}
+
+/// The prepared statement of ``ClusterStore/claim(_:by:)``.
+enum ClaimText: PreparedText {
+    static let name = "payswitch_claim"
+    static let sql = ClusterStore.claimQuery([], by: NodeLease(node: "", epoch: 0)).sql
 }

@@ -26,56 +26,10 @@ extension ClusterStore: SwitchStorage {
     /// what it held is a survivor's now, and the write fails.
     public func write(_ batch: StorageBatch) throws(StorageError) -> StorageReceipt {
         let purpose = "write a batch"
-        // An item answered while its next attempt waits in the same batch: one update, the answer
-        // (a statement may change a row once).
-        let acknowledgedIDs = batch.acknowledged.map(\.id)
-        let answered = Set(acknowledgedIDs)
-        let attempts = batch.attempts.filter { !answered.contains($0.id) }
-        let journal = batch.journal
-        let stans = batch.hostStans.sorted { $0.key < $1.key }
         let forwards = batch.newForwards
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let query: PostgresQuery = """
-            WITH writer AS (
-                SELECT 1 FROM node WHERE id = \(member?.node ?? "") AND epoch = \(member?.epoch ?? 0) AND state = 'alive'
-                UNION ALL SELECT 1 WHERE \(member == nil)),
-            released AS (DELETE FROM claim_block WHERE id = ANY(\(batch.releasedClaimBlocks)::bigint[]) AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
-            claims AS (
-                INSERT INTO claim_block (journal_mark, sealed_whole, claims, owner)
-                SELECT (SELECT coalesce(max(seq), 0) FROM journal_block), true, \(ByteBuffer(bytes: batch.claims ?? [])), \(member?.node)
-                WHERE \(batch.claims != nil) AND EXISTS (SELECT 1 FROM writer) RETURNING id),
-            journal AS (
-                INSERT INTO journal_block (first_started, last_started, count, records, messages)
-                SELECT \(journal?.firstStarted ?? 0), \(journal?.lastStarted ?? 0), \(journal?.count ?? 0), \(ByteBuffer(bytes: journal?.records ?? [])),
-                       \(journal.flatMap { $0.sealedMessages.isEmpty ? nil : ByteBuffer(bytes: $0.sealedMessages) })
-                WHERE \(journal != nil) AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
-            stans AS (
-                INSERT INTO meta (key, value)
-                SELECT * FROM unnest(\(stans.map { "stan:" + $0.key })::text[], \(stans.map(\.value))::text[]) WHERE EXISTS (SELECT 1 FROM writer)
-                ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING 1),
-            forwards AS (
-                INSERT INTO forward (channel, kind, txn, message, attempts, created, owner, epoch)
-                SELECT f.channel, f.kind, f.txn, f.message, f.attempts, f.created, \(member?.node), \(member?.epoch)
-                FROM unnest(\(forwards.map(\.channel))::text[], \(forwards.map(\.kind.rawValue))::text[], \(forwards.map(\.transaction))::text[],
-                            \(forwards.map { ByteBuffer(bytes: $0.sealedMessage) })::bytea[], \(forwards.map(\.attempts))::int[],
-                            \(forwards.map(\.created))::bigint[]) AS f (channel, kind, txn, message, attempts, created)
-                WHERE EXISTS (SELECT 1 FROM writer)
-                RETURNING id, txn, kind),
-            attempts AS (
-                UPDATE forward SET attempts = u.attempts FROM unnest(\(attempts.map(\.id))::bigint[], \(attempts.map(\.attempts))::int[]) AS u (id, attempts)
-                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
-            acknowledged AS (
-                UPDATE forward SET state = 'acknowledged', response_code = u.code, acknowledged = \(now)
-                FROM unnest(\(acknowledgedIDs)::bigint[], \(batch.acknowledged.map(\.responseCode))::text[]) AS u (id, code)
-                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1)
-            SELECT 'claim', id, '', '' FROM claims
-            UNION ALL SELECT 'forward', id, txn, kind FROM forwards
-            UNION ALL SELECT 'fenced', 0, '', '' WHERE NOT EXISTS (SELECT 1 FROM writer)
-            UNION ALL SELECT 'counts', (SELECT count(*) FROM released) + (SELECT count(*) FROM journal) + (SELECT count(*) FROM stans)
-                + (SELECT count(*) FROM attempts) + (SELECT count(*) FROM acknowledged), '', ''
-            """
+        let query = ClusterStore.writeQuery(batch, member: member, now: Int64(Date().timeIntervalSince1970 * 1000))
         return try storage(purpose) { () throws(ClusterStoreError) -> StorageReceipt in
-            let found = try exclusive { () throws(ClusterStoreError) -> [PostgresRow] in try rows(query, purpose) }
+            let found = try exclusive { () throws(ClusterStoreError) -> [PostgresRow] in try rows(prepared: WriteBatchText.self, query, purpose) }
             var receipt = StorageReceipt()
             var forwardIDs: [String: Int64] = [:]
             do {
@@ -100,6 +54,59 @@ extension ClusterStore: SwitchStorage {
             }
             return receipt
         }
+    }
+
+    /// The statement writing `batch` (see ``write(_:)``); parameters only, so that every batch runs
+    /// the one statement prepared on the connection (``WriteBatchText``). Nullable parameters are
+    /// cast: their type is fixed by the first batch, which may have none.
+    static func writeQuery(_ batch: StorageBatch, member: NodeLease?, now: Int64) -> PostgresQuery {
+        // An item answered while its next attempt waits in the same batch: one update, the answer
+        // (a statement may change a row once).
+        let acknowledgedIDs = batch.acknowledged.map(\.id)
+        let answered = Set(acknowledgedIDs)
+        let attempts = batch.attempts.filter { !answered.contains($0.id) }
+        let journal = batch.journal
+        let stans = batch.hostStans.sorted { $0.key < $1.key }
+        let forwards = batch.newForwards
+        return """
+            WITH writer AS (
+                SELECT 1 FROM node WHERE id = \(member?.node ?? "") AND epoch = \(member?.epoch ?? 0) AND state = 'alive'
+                UNION ALL SELECT 1 WHERE \(member == nil)),
+            released AS (DELETE FROM claim_block WHERE id = ANY(\(batch.releasedClaimBlocks)::bigint[]) AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
+            claims AS (
+                INSERT INTO claim_block (journal_mark, sealed_whole, claims, owner)
+                SELECT (SELECT coalesce(max(seq), 0) FROM journal_block), true, \(ByteBuffer(bytes: batch.claims ?? [])), \(member?.node)::text
+                WHERE \(batch.claims != nil) AND EXISTS (SELECT 1 FROM writer) RETURNING id),
+            journal AS (
+                INSERT INTO journal_block (first_started, last_started, count, records, messages)
+                SELECT \(journal?.firstStarted ?? 0), \(journal?.lastStarted ?? 0), \(journal?.count ?? 0), \(ByteBuffer(bytes: journal?.records ?? [])),
+                       \(journal.flatMap { $0.sealedMessages.isEmpty ? nil : ByteBuffer(bytes: $0.sealedMessages) })::bytea
+                WHERE \(journal != nil) AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
+            stans AS (
+                INSERT INTO meta (key, value)
+                SELECT * FROM unnest(\(stans.map { "stan:" + $0.key })::text[], \(stans.map(\.value))::text[]) WHERE EXISTS (SELECT 1 FROM writer)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING 1),
+            forwards AS (
+                INSERT INTO forward (channel, kind, txn, message, attempts, created, owner, epoch)
+                SELECT f.channel, f.kind, f.txn, f.message, f.attempts, f.created, \(member?.node)::text, \(member?.epoch)::bigint
+                FROM unnest(\(forwards.map(\.channel))::text[], \(forwards.map(\.kind.rawValue))::text[], \(forwards.map(\.transaction))::text[],
+                            \(forwards.map { ByteBuffer(bytes: $0.sealedMessage) })::bytea[], \(forwards.map(\.attempts))::int[],
+                            \(forwards.map(\.created))::bigint[]) AS f (channel, kind, txn, message, attempts, created)
+                WHERE EXISTS (SELECT 1 FROM writer)
+                RETURNING id, txn, kind),
+            attempts AS (
+                UPDATE forward SET attempts = u.attempts FROM unnest(\(attempts.map(\.id))::bigint[], \(attempts.map(\.attempts))::int[]) AS u (id, attempts)
+                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
+            acknowledged AS (
+                UPDATE forward SET state = 'acknowledged', response_code = u.code, acknowledged = \(now)
+                FROM unnest(\(acknowledgedIDs)::bigint[], \(batch.acknowledged.map(\.responseCode))::text[]) AS u (id, code)
+                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1)
+            SELECT 'claim', id, '', '' FROM claims
+            UNION ALL SELECT 'forward', id, txn, kind FROM forwards
+            UNION ALL SELECT 'fenced', 0, '', '' WHERE NOT EXISTS (SELECT 1 FROM writer)
+            UNION ALL SELECT 'counts', (SELECT count(*) FROM released) + (SELECT count(*) FROM journal) + (SELECT count(*) FROM stans)
+                + (SELECT count(*) FROM attempts) + (SELECT count(*) FROM acknowledged), '', ''
+            """
     }
 
     public func pendingForwards() throws(StorageError) -> [ForwardItem] {
@@ -241,4 +248,10 @@ extension ClusterStore: SwitchStorage {
             throw StorageError(operation: operation, reason: error.description)
         }
     }
+}
+
+/// The prepared statement of ``ClusterStore/write(_:)``.
+enum WriteBatchText: PreparedText {
+    static let name = "payswitch_write_batch"
+    static let sql = ClusterStore.writeQuery(StorageBatch(), member: nil, now: 0).sql
 }

@@ -111,6 +111,32 @@ public final class ClusterStore: @unchecked Sendable {
         return try ClusterStore.waiting(purpose) { connection.query(query, logger: logger) }.rows
     }
 
+    /// Runs `query` as the statement `Statement` prepared on the connection: parsed and planned once
+    /// per connection instead of per call (for a batch of the switch's writes, most of PostgreSQL's
+    /// work). `query` must come from the template that gave `Statement.sql` (same text, other values).
+    func rows<Statement: PreparedText>(prepared _: Statement.Type, _ query: PostgresQuery,
+                                       _ purpose: String) throws(ClusterStoreError) -> [PostgresRow] {
+        assert(query.sql == Statement.sql, "\(Statement.self): the query is not the prepared text")
+        if connection.isClosed && !closed { try reconnect(purpose) }
+        let connection = connection, logger = logger
+        let statement = PreparedQuery<Statement>(bindings: query.binds)
+        return try ClusterStore.waiting(purpose) {
+            let promise = connection.eventLoop.makePromise(of: [PostgresRow].self)
+            // postgres-nio executes prepared statements only from async code: a task on the
+            // connection's event loop (``EventLoopTaskExecutor``).
+            Task(executorPreference: EventLoopTaskExecutor(connection.eventLoop)) {
+                do {
+                    var rows: [PostgresRow] = []
+                    for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                    promise.succeed(rows)
+                } catch {
+                    promise.fail(error)
+                }
+            }
+            return promise.futureResult
+        }
+    }
+
     /// Replaces the closed connection (``serial`` held).
     private func reconnect(_ purpose: String) throws(ClusterStoreError) {
         connection = try ClusterStore.open(configuration, purpose, logger: logger)
@@ -127,6 +153,40 @@ public final class ClusterStore: @unchecked Sendable {
             throw ClusterStoreError(purpose: purpose, error: error)
         }
     }
+}
+
+/// The name and text of a statement ``ClusterStore`` prepares on its connection.
+protocol PreparedText {
+    static var name: String { get }
+    /// The text, with `$n` parameters: made by the template the calls use, from sample values.
+    static var sql: String { get }
+}
+
+/// Runs the tasks that execute prepared statements on the connection's event loop: the statement
+/// is written and its rows read there with no thread between (a task on the cooperative pool adds
+/// two hops per statement), and ``ClusterStore`` can block its caller, even one on that pool, without
+/// waiting for a thread of the pool.
+final class EventLoopTaskExecutor: TaskExecutor {
+    private let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// A ``PreparedText`` with one call's parameters, as postgres-nio executes it (preparing it first
+/// on a connection that has not yet).
+struct PreparedQuery<Text: PreparedText>: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+    static var name: String { Text.name }
+    static var sql: String { Text.sql }
+    let bindings: PostgresBindings
+
+    func makeBindings() -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
 }
 
 /// A failed call to the cluster's database: what was being done and PostgreSQL's own message
