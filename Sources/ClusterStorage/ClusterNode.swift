@@ -102,7 +102,7 @@ public final class ClusterNode: ClusterMembership, @unchecked Sendable {
             return try store.claim(requests, by: lease).map { outcome in
                 switch outcome {
                 case .claimed: return .claimed
-                case .duplicate: return .duplicate
+                case .duplicate(_, let answer): return .duplicate(storedAnswer: answer)
                 case .fenced:
                     fenced.store(true, ordering: .relaxed)
                     return .unavailable

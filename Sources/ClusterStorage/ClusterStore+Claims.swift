@@ -6,8 +6,8 @@ public enum ClaimOutcome: Sendable, Equatable {
     /// This node forwards the request.
     case claimed
     /// Another claim holds the request (another node's, or this node's own earlier one): answer
-    /// it as a duplicate.
-    case duplicate(node: String)
+    /// it with the answer the claimed request got (`answer`, sealed), or as a duplicate while it has none.
+    case duplicate(node: String, answer: [UInt8]? = nil)
     /// The node's epoch is no longer current: it was fenced and must forward nothing.
     case fenced
 }
@@ -39,15 +39,16 @@ extension ClusterStore {
             }
             if inserted.count == Set(keys).count { return ClusterStore.outcomes(keys, inserted: inserted, holders: [:], claimer: lease.node) }
             // Some were not claimed: held by a claim already, or none was, the node being fenced.
-            var holders: [ClusterClaimKey: String] = [:]
+            var holders: [ClusterClaimKey: (node: String, answer: [UInt8]?)] = [:]
             do {
                 for row in try rows("""
-                    SELECT claim.originator, claim.transmitted, claim.trace, claim.node FROM claim
+                    SELECT claim.originator, claim.transmitted, claim.trace, claim.node, claim.answer FROM claim
                     JOIN unnest(\(originators)::text[], \(times)::text[], \(traces)::text[]) AS k (originator, transmitted, trace)
                       ON claim.originator = k.originator AND claim.transmitted = k.transmitted AND claim.trace = k.trace
                     """, purpose) {
-                    let (originator, transmitted, trace, node) = try row.decode((String, String, String, String).self)
-                    holders[ClusterClaimKey(originator: originator, transmitted: transmitted, trace: trace)] = node
+                    let (originator, transmitted, trace, node, answer) = try row.decode((String, String, String, String, ByteBuffer?).self)
+                    holders[ClusterClaimKey(originator: originator, transmitted: transmitted, trace: trace)] =
+                        (node, answer.map { Array($0.readableBytesView) })
                 }
             } catch {
                 throw ClusterStoreError(purpose: purpose, error: error)
@@ -71,13 +72,13 @@ extension ClusterStore {
     /// Each key's outcome: claimed at its first place when inserted (a duplicate of `claimer` at the
     /// others), a duplicate of its holder otherwise, fenced when no claim holds it (the node's epoch
     /// refused the insert).
-    private static func outcomes(_ keys: [ClusterClaimKey], inserted: Set<ClusterClaimKey>, holders: [ClusterClaimKey: String],
+    private static func outcomes(_ keys: [ClusterClaimKey], inserted: Set<ClusterClaimKey>, holders: [ClusterClaimKey: (node: String, answer: [UInt8]?)],
                                  claimer: String) -> [ClaimOutcome] {
         var seen = Set<ClusterClaimKey>()
         return keys.map { key in
             let first = seen.insert(key).inserted
             if inserted.contains(key) { return first ? .claimed : .duplicate(node: claimer) }
-            if let holder = holders[key] { return .duplicate(node: holder) }
+            if let holder = holders[key] { return .duplicate(node: holder.node, answer: holder.answer) }
             return .fenced
         }
     }

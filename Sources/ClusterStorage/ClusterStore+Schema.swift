@@ -126,6 +126,11 @@ extension ClusterStore {
             // A claim block belongs to the node that wrote it: a node recovers its own, a survivor a dead node's.
             "ALTER TABLE claim_block ADD COLUMN owner text REFERENCES node (id)",
         ]),
+        (5, [
+            // The answer a claimed request got, sealed with the data key: a retransmission of it,
+            // on any node, gets that answer back (a duplicate answer only while there is none).
+            "ALTER TABLE claim ADD COLUMN answer bytea",
+        ]),
     ]
 
     /// The schema version the database is at (0 for an empty database).

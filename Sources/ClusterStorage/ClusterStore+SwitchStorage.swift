@@ -68,6 +68,7 @@ extension ClusterStore: SwitchStorage {
         let journal = batch.journal
         let stans = batch.hostStans.sorted { $0.key < $1.key }
         let forwards = batch.newForwards
+        let answers = batch.claimAnswers
         return """
             WITH writer AS (
                 SELECT 1 FROM node WHERE id = \(member?.node ?? "") AND epoch = \(member?.epoch ?? 0) AND state = 'alive'
@@ -100,12 +101,18 @@ extension ClusterStore: SwitchStorage {
             acknowledged AS (
                 UPDATE forward SET state = 'acknowledged', response_code = u.code, acknowledged = \(now)
                 FROM unnest(\(acknowledgedIDs)::bigint[], \(batch.acknowledged.map(\.responseCode))::text[]) AS u (id, code)
-                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1)
+                WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
+            answers AS (
+                UPDATE claim SET answer = u.answer
+                FROM unnest(\(answers.map(\.key.originator))::text[], \(answers.map(\.key.transmitted))::text[], \(answers.map(\.key.trace))::text[],
+                            \(answers.map { ByteBuffer(bytes: $0.sealedAnswer) })::bytea[]) AS u (originator, transmitted, trace, answer)
+                WHERE claim.originator = u.originator AND claim.transmitted = u.transmitted AND claim.trace = u.trace
+                  AND EXISTS (SELECT 1 FROM writer) RETURNING 1)
             SELECT 'claim', id, '', '' FROM claims
             UNION ALL SELECT 'forward', id, txn, kind FROM forwards
             UNION ALL SELECT 'fenced', 0, '', '' WHERE NOT EXISTS (SELECT 1 FROM writer)
             UNION ALL SELECT 'counts', (SELECT count(*) FROM released) + (SELECT count(*) FROM journal) + (SELECT count(*) FROM stans)
-                + (SELECT count(*) FROM attempts) + (SELECT count(*) FROM acknowledged), '', ''
+                + (SELECT count(*) FROM attempts) + (SELECT count(*) FROM acknowledged) + (SELECT count(*) FROM answers), '', ''
             """
     }
 

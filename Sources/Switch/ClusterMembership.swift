@@ -52,8 +52,9 @@ public struct ClusterClaimKey: Sendable, Hashable {
 public enum ClusterClaimOutcome: Sendable, Equatable {
     /// This node forwards the request.
     case claimed
-    /// Another node (or this one, earlier) holds it: answered as a duplicate transmission.
-    case duplicate
+    /// Another node (or this one, earlier) holds it: answered with the answer the claimed request
+    /// got (`storedAnswer`, sealed with the data key), or as a duplicate transmission while it has none.
+    case duplicate(storedAnswer: [UInt8]?)
     /// The claim could not be made (the database is down, or this node was fenced): answered
     /// with a system error, never forwarded unclaimed.
     case unavailable

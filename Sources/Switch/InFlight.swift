@@ -46,6 +46,9 @@ final class InboundRequest: @unchecked Sendable {
     var claimed = false
     /// Where its claim stands (``ClaimMark``, or the claim block holding it); the storage writer's alone.
     var claimBlock = ClaimMark.none
+    /// Its claim in the cluster, once this node holds it: the storage writes its answer there, for
+    /// a retransmission reaching any node.
+    var clusterKey: ClusterClaimKey?
 
     /// When it was read, in Unix milliseconds (from ``started`` and the clocks now).
     var startedUnixMilliseconds: Int64 {

@@ -2,6 +2,7 @@ import Dispatch
 import ISO8583
 import Logging
 import PaymentModel
+import SecurityModule
 import Synchronization
 
 extension PaymentSwitch {
@@ -22,7 +23,8 @@ extension PaymentSwitch {
     }
 
     /// Runs `proceed` (the request's routing); in a cluster, once the request is claimed: another
-    /// node's claim is a duplicate transmission, no claim at all a system error; neither goes on.
+    /// node's claim is a duplicate transmission (answered with the answer the claimed request got,
+    /// once it has one), no claim at all a system error; neither goes on.
     /// Claims wait for the database, so they are made on ``claimQueue``, never on the connection's
     /// queue, and those that arrive while a write is under way go together in the next (one
     /// statement, one commit). `key` is made only in a cluster (it costs strings on the hot path).
@@ -55,11 +57,18 @@ extension PaymentSwitch {
                 let listener = claim.request.listener.name
                 switch outcome {
                 case .claimed:
+                    claim.request.clusterKey = claim.key
                     claim.proceed()
-                case .duplicate:
+                case .duplicate(let stored):
                     metrics.duplicate(listener: listener)
-                    logger.warning("duplicate transmission refused: another node holds the request", metadata: ["listener": "\(listener)"])
-                    answerLocally(claim.request, .duplicateTransmission)
+                    if let stored, let answer = try? durability?.protection.open(stored) {
+                        // A retransmission of a request answered already (on any node): that answer again.
+                        logger.info("retransmission answered with the answer the request got", metadata: ["listener": "\(listener)"])
+                        finish(claim.request, answer, result: .duplicateTransmission)
+                    } else {
+                        logger.warning("duplicate transmission refused: another node holds the request", metadata: ["listener": "\(listener)"])
+                        answerLocally(claim.request, .duplicateTransmission)
+                    }
                 case .unavailable:
                     logger.error("cannot claim the request in the cluster: answered with a system error", metadata: ["listener": "\(listener)"])
                     answerLocally(claim.request, .systemError)

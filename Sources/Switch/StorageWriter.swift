@@ -235,6 +235,9 @@ final class StorageWriter: @unchecked Sendable {
             if let stan = record.hostStan { batch.hostStans[record.channel] = stan }
             DayTotals.changes(of: record, into: &dayChanges)
             if let item = entry.forward { batch.newForwards.append(item) }
+            if let key = entry.request.clusterKey, !entry.answer.isEmpty {
+                batch.claimAnswers.append((key, try protection.seal(entry.answer)))
+            }
             if entry.request.claimed && entry.request.claimBlock == ClaimMark.none { entry.request.claimBlock = ClaimMark.settledFirst }
         }
         for record in work.records { block.append(record) }

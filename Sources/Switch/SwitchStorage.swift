@@ -40,6 +40,9 @@ public struct StorageBatch: Sendable {
     public var attempts: [(id: Int64, attempts: Int)] = []
     /// Forward items their host acknowledged: the answer's response code.
     public var acknowledged: [(id: Int64, responseCode: String)] = []
+    /// The answers of requests claimed in a cluster, sealed, for their claims: a retransmission
+    /// reaching any node gets the answer back. Empty outside a cluster.
+    public var claimAnswers: [(key: ClusterClaimKey, sealedAnswer: [UInt8])] = []
 
     public init() {}
 }

@@ -48,6 +48,38 @@ import Transport
         #expect(nodes.allSatisfy { !$0.isFenced })
     }
 
+    @Test func aRetransmissionGetsTheAnswerTheRequestGotFromAnyNode() throws {
+        let url = try TemporaryPostgres.database("cluster_answers")
+        let host = try ScriptedHost(dialect: SwitchFixtures.iso87ascii) { request in
+            var answer = ScriptedHost.answer(request, code: nil)
+            answer.set(38, "A1B2C3")
+            return .answer(answer)
+        }
+        defer { host.stop() }
+        let nodes = try ["a", "b"].map { try ClusterNode(configuration: ClusterConfiguration(node: $0, database: url)) }
+        defer { nodes.forEach { $0.leave() } }
+        let stores = try nodes.map { try StorageFixture(backend: .postgres, url: url, member: $0.lease) }
+        defer { stores.forEach { $0.remove() } }
+        let switches = try zip(nodes, stores).map { node, store in
+            try SwitchHarness.start(SwitchHarness.yaml(channels: SwitchHarness.channel("issuer", ports: [host.port]),
+                                                       extra: "cluster: {node: \(node.lease.node), database: \"\(url)\"}"),
+                                    rules: SwitchFixtures.rules(["issuer"]), storage: store, cluster: node)
+        }
+        defer { switches.forEach { $0.0.shutdown(grace: .zero) } }
+        #expect(SwitchHarness.wait { switches.allSatisfy { $0.0.isReady } })
+        let clients = try switches.map { try PosClient(port: $0.1["pos"]!) }
+        let request = SwitchFixtures.purchase(stan: 7)
+        let original = try #require(try clients[0].exchange(request))
+        #expect(original.string(39) == "00" && original.string(38) == "A1B2C3")
+        // The POS did not get it (say) and sends it again, on the other link: the answer it got, not a refusal.
+        let again = try #require(try clients[1].exchange(request))
+        #expect(again.string(39) == "00", "the stored answer, not 94")
+        #expect(again.string(38) == "A1B2C3" && again.string(11) == original.string(11) && again.string(37) == original.string(37))
+        let sameNode = try #require(try clients[0].exchange(request))
+        #expect(sameNode.string(39) == "00" && sameNode.string(38) == "A1B2C3", "and again from the node that forwarded it")
+        #expect(host.requests.filter { $0.mti.description == "0200" }.count == 1, "forwarded once")
+    }
+
     @Test func theSameCreditTransferSentToTwoNodesAtOnceGoesToTheBankOnce() throws {
         let url = try TemporaryPostgres.database("cluster_iso20022")
         let bank = try IssuerSimulator(.init(format: .bin4, wire: .iso20022, behaviour: IssuerBehaviour(), loops: 1))

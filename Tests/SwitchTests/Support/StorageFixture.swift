@@ -22,7 +22,8 @@ final class StorageFixture: Sendable {
     /// The PostgreSQL database, for the `postgres` backend.
     let url: String?
 
-    init(key: [UInt8]? = nil, directory: String? = nil, backend: StorageBackend = .sqlite, url: String? = nil) throws {
+    /// - Parameter member: The cluster node whose storage it is (`postgres`).
+    init(key: [UInt8]? = nil, directory: String? = nil, backend: StorageBackend = .sqlite, url: String? = nil, member: NodeLease? = nil) throws {
         let folder = directory ?? NSTemporaryDirectory() + "payswitch-store-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         self.directory = folder
@@ -33,7 +34,7 @@ final class StorageFixture: Sendable {
         case .postgres:
             let url = try url ?? TemporaryPostgres.database("store_" + UUID().uuidString.prefix(8).lowercased())
             self.url = url
-            storage = try ClusterStore.switchStorage(url)
+            storage = try ClusterStore.switchStorage(url, member: member)
         }
         protection = try DataProtection(key: key ?? StorageFixture.key)
     }
