@@ -42,9 +42,11 @@ extension ClusterStore {
             var holders: [ClusterClaimKey: (node: String, answer: [UInt8]?)] = [:]
             do {
                 for row in try rows("""
-                    SELECT claim.originator, claim.transmitted, claim.trace, claim.node, claim.answer FROM claim
+                    SELECT claim.originator, claim.transmitted, claim.trace, claim.node, claim_answer.answer FROM claim
                     JOIN unnest(\(originators)::text[], \(times)::text[], \(traces)::text[]) AS k (originator, transmitted, trace)
                       ON claim.originator = k.originator AND claim.transmitted = k.transmitted AND claim.trace = k.trace
+                    LEFT JOIN claim_answer ON claim_answer.originator = claim.originator AND claim_answer.transmitted = claim.transmitted
+                      AND claim_answer.trace = claim.trace
                     """, purpose) {
                     let (originator, transmitted, trace, node, answer) = try row.decode((String, String, String, String, ByteBuffer?).self)
                     holders[ClusterClaimKey(originator: originator, transmitted: transmitted, trace: trace)] =

@@ -129,7 +129,16 @@ extension ClusterStore {
         (5, [
             // The answer a claimed request got, sealed with the data key: a retransmission of it,
             // on any node, gets that answer back (a duplicate answer only while there is none).
-            "ALTER TABLE claim ADD COLUMN answer bytea",
+            // A table of its own, inserted into: an update of the claim would leave a dead row per request.
+            """
+            CREATE TABLE claim_answer (
+                originator text NOT NULL,
+                transmitted text NOT NULL,
+                trace text NOT NULL,
+                answer bytea NOT NULL,
+                PRIMARY KEY (originator, transmitted, trace)
+            )
+            """,
         ]),
     ]
 

@@ -103,11 +103,11 @@ extension ClusterStore: SwitchStorage {
                 FROM unnest(\(acknowledgedIDs)::bigint[], \(batch.acknowledged.map(\.responseCode))::text[]) AS u (id, code)
                 WHERE forward.id = u.id AND EXISTS (SELECT 1 FROM writer) RETURNING 1),
             answers AS (
-                UPDATE claim SET answer = u.answer
-                FROM unnest(\(answers.map(\.key.originator))::text[], \(answers.map(\.key.transmitted))::text[], \(answers.map(\.key.trace))::text[],
-                            \(answers.map { ByteBuffer(bytes: $0.sealedAnswer) })::bytea[]) AS u (originator, transmitted, trace, answer)
-                WHERE claim.originator = u.originator AND claim.transmitted = u.transmitted AND claim.trace = u.trace
-                  AND EXISTS (SELECT 1 FROM writer) RETURNING 1)
+                INSERT INTO claim_answer (originator, transmitted, trace, answer)
+                SELECT * FROM unnest(\(answers.map(\.key.originator))::text[], \(answers.map(\.key.transmitted))::text[],
+                                     \(answers.map(\.key.trace))::text[], \(answers.map { ByteBuffer(bytes: $0.sealedAnswer) })::bytea[])
+                WHERE EXISTS (SELECT 1 FROM writer)
+                ON CONFLICT DO NOTHING RETURNING 1)
             SELECT 'claim', id, '', '' FROM claims
             UNION ALL SELECT 'forward', id, txn, kind FROM forwards
             UNION ALL SELECT 'fenced', 0, '', '' WHERE NOT EXISTS (SELECT 1 FROM writer)
