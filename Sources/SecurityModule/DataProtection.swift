@@ -13,6 +13,10 @@ import Glibc
 public struct DataProtection: Sendable {
     private let sealingKey: [UInt8]
     private let lookupKey: [UInt8]
+    /// Names the data key in what it keyed (a record's PAN lookup hash): 8 hexadecimal digits of a
+    /// third derived value, so that a journal kept across a key change shows which key hashed each
+    /// card, and the name reveals nothing of the key.
+    public let keyID: String
 
     /// Key bytes a data key has.
     public static let keyCount = 32
@@ -24,6 +28,10 @@ public struct DataProtection: Sendable {
         }
         sealingKey = try DataProtection.hmac(key: key, Array("payswitch sealing key v1".utf8))
         lookupKey = try DataProtection.hmac(key: key, Array("payswitch PAN lookup key v1".utf8))
+        keyID = try DataProtection.hmac(key: key, Array("payswitch key id v1".utf8)).prefix(4).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
     /// 32 random bytes from OpenSSL's generator.
@@ -40,7 +48,13 @@ public struct DataProtection: Sendable {
 
     /// A hasher giving the same lookup hashes as ``lookupHash(ofDigits:)``, for one thread to reuse.
     public func lookupHasher() throws(SecurityError) -> LookupHasher {
-        try LookupHasher(key: lookupKey)
+        try LookupHasher(key: lookupKey, keyID: keyID)
+    }
+
+    /// The PAN's lookup hash as a journal record keeps it: the key's id, a colon, the hash
+    /// (``LookupHasher/recordHash(ofDigits:)``).
+    public func recordHash(ofDigits digits: UnsafeBufferPointer<UInt8>) -> String {
+        (try? lookupHasher())?.recordHash(ofDigits: digits) ?? ""
     }
 
     /// `plaintext` sealed: a 12-byte random nonce, the ciphertext, then the 16-byte tag.

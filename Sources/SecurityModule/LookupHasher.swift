@@ -8,8 +8,11 @@ internal import CLibCrypto
 /// makes a fresh one per call).
 public final class LookupHasher {
     private let context: OpaquePointer
+    /// The data key's id (``DataProtection/keyID``).
+    public let keyID: String
 
-    init(key: [UInt8]) throws(SecurityError) {
+    init(key: [UInt8], keyID: String) throws(SecurityError) {
+        self.keyID = keyID
         guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { throw SecurityError.drain("EVP_MAC_fetch HMAC") }
         defer { EVP_MAC_free(mac) }
         guard let context = EVP_MAC_CTX_new(mac) else { throw SecurityError.drain("EVP_MAC_CTX_new") }
@@ -30,6 +33,21 @@ public final class LookupHasher {
     }
 
     deinit { EVP_MAC_CTX_free(context) }
+
+    /// The lookup hash as a journal record keeps it: `<key id>:<hash>`, so that a record names the
+    /// key a lookup must use.
+    public func recordHash(ofDigits digits: UnsafeBufferPointer<UInt8>) -> String {
+        keyID + ":" + hash(ofDigits: digits)
+    }
+
+    /// Whether a record's lookup hash is the one `wanted`: the same text, or the same hash where
+    /// one of them names no key (records written before hashes named their key).
+    public static func matches(_ wanted: String, _ recorded: String) -> Bool {
+        if wanted == recorded { return true }
+        let wantedParts = wanted.split(separator: ":", maxSplits: 1), recordedParts = recorded.split(separator: ":", maxSplits: 1)
+        guard wantedParts.count != recordedParts.count else { return false }
+        return wantedParts.last == recordedParts.last
+    }
 
     /// The lookup hash of a PAN's digits: 32 hexadecimal digits (the first 16 bytes of the HMAC).
     public func hash(ofDigits digits: UnsafeBufferPointer<UInt8>) -> String {

@@ -133,6 +133,6 @@ extension JournalRecord {
     /// The PAN as first six and last four, and its lookup hash.
     mutating func card(_ pan: PAN, _ hasher: LookupHasher) {
         maskedPAN = pan.description
-        pan.withRevealedDigits { panHash = hasher.hash(ofDigits: $0) }
+        pan.withRevealedDigits { panHash = hasher.recordHash(ofDigits: $0) }
     }
 }

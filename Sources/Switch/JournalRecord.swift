@@ -16,7 +16,8 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var merchant: String?
     /// First six and last four digits.
     public var maskedPAN: String?
-    /// HMAC-SHA-256 of the PAN with the data key's lookup key (``DataProtection/lookupHash(ofDigits:)``).
+    /// HMAC-SHA-256 of the PAN with the data key's lookup key, after the key's id:
+    /// `<key id>:<32 hex digits>` (``DataProtection/recordHash(ofDigits:)``; older records: the digits alone).
     public var panHash: String?
     /// Minor units, with ``currency``.
     public var amount: Int64?

@@ -80,7 +80,8 @@ extension JournalQuery {
     public func matches(_ record: JournalRecord) -> Bool {
         func equal(_ wanted: String?, _ value: String?) -> Bool { wanted == nil || wanted == value }
         return equal(stan, record.stan) && equal(rrn, record.rrn) && equal(terminal, record.terminal)
-            && equal(maskedPAN, record.maskedPAN) && equal(panHash, record.panHash) && equal(uetr, record.uetr)
+            && equal(maskedPAN, record.maskedPAN) && (panHash.map { wanted in record.panHash.map { LookupHasher.matches(wanted, $0) } ?? false } ?? true)
+            && equal(uetr, record.uetr)
             && equal(endToEndId, record.endToEndId) && equal(outcome, record.outcome) && equal(channel, record.channel)
             && equal(businessDate, record.businessDate)
             && (since.map { record.started >= $0 } ?? true) && (until.map { record.started < $0 } ?? true)

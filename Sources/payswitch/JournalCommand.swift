@@ -73,7 +73,7 @@ struct JournalCommand: ParsableCommand {
                         throw ValidationError("the card number on standard input is not 12 to 19 digits")
                     }
                     let protection = try protection()
-                    query.panHash = Array(pan.utf8).withUnsafeBufferPointer { protection.lookupHash(ofDigits: $0) }
+                    query.panHash = Array(pan.utf8).withUnsafeBufferPointer { protection.recordHash(ofDigits: $0) }
                 }
             }
             return query

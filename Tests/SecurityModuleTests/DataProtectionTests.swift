@@ -38,6 +38,20 @@ import TestSupport
         #expect(throws: SecurityError.self) { try DataProtection(key: [1, 2, 3]) }
     }
 
+    @Test func aRecordsHashNamesItsKeyAndMatchesHashesThatNameNone() throws {
+        let protection = try DataProtection(key: Self.key), other = try DataProtection(key: [UInt8](repeating: 9, count: 32))
+        #expect(protection.keyID.count == 8 && protection.keyID.allSatisfy(\.isHexDigit))
+        #expect(protection.keyID == (try DataProtection(key: Self.key)).keyID && protection.keyID != other.keyID)
+        let pan = Array("4761739001010119".utf8)
+        let plain = pan.withUnsafeBufferPointer { protection.lookupHash(ofDigits: $0) }
+        let recorded = pan.withUnsafeBufferPointer { protection.recordHash(ofDigits: $0) }
+        #expect(recorded == protection.keyID + ":" + plain)
+        #expect(LookupHasher.matches(recorded, recorded) && LookupHasher.matches(recorded, plain) && LookupHasher.matches(plain, recorded))
+        let otherKeys = pan.withUnsafeBufferPointer { other.recordHash(ofDigits: $0) }
+        #expect(!LookupHasher.matches(recorded, otherKeys), "another key's hash of the same card")
+        #expect(!LookupHasher.matches(recorded, "00000000:" + plain), "the same digits under another key id")
+    }
+
     @Test func aKeyFileIsCreatedOnceForItsOwnerAndReadBack() throws {
         let path = NSTemporaryDirectory() + "payswitch-key-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: path) }

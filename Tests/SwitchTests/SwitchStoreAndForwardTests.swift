@@ -54,7 +54,8 @@ import Transport
         #expect(record.forward == "reversal" && record.forwardState == "acknowledged")
         #expect(record.hostStan == hostStan)
         #expect(record.maskedPAN == "476173******0119")
-        #expect(record.panHash == Array(SwitchFixtures.pan.utf8).withUnsafeBufferPointer { store.protection.lookupHash(ofDigits: $0) })
+        #expect(record.panHash == Array(SwitchFixtures.pan.utf8).withUnsafeBufferPointer { store.protection.recordHash(ofDigits: $0) })
+        #expect(record.panHash?.hasPrefix(store.protection.keyID + ":") == true, "the hash names its key")
         let part = try #require(record.messages?.request)
         #expect(!part.sealed.contains(bytes: Array(SwitchFixtures.pan.utf8)), "sealed at rest")
         // Opened, the kept request has the card number but no track data or PIN block.
