@@ -17,7 +17,7 @@ extension DataProtection {
             return (key, false)
         }
         let key = try randomKey()
-        let text = key.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined() + "\n"
+        let text = hexadecimal(key) + "\n"
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
             throw SecurityError(operation: "creating the data key \(path)", reason: String(cString: strerror(errno)))

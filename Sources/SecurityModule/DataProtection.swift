@@ -28,10 +28,12 @@ public struct DataProtection: Sendable {
         }
         sealingKey = try DataProtection.hmac(key: key, Array("payswitch sealing key v1".utf8))
         lookupKey = try DataProtection.hmac(key: key, Array("payswitch PAN lookup key v1".utf8))
-        keyID = try DataProtection.hmac(key: key, Array("payswitch key id v1".utf8)).prefix(4).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        keyID = DataProtection.hexadecimal(try DataProtection.hmac(key: key, Array("payswitch key id v1".utf8)).prefix(4))
+    }
+
+    /// Bytes as lowercase hexadecimal digits, two per byte (the key file, the key id).
+    static func hexadecimal(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 
     /// 32 random bytes from OpenSSL's generator.

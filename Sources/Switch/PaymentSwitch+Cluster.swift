@@ -61,7 +61,13 @@ extension PaymentSwitch {
                     claim.proceed()
                 case .duplicate(let stored):
                     metrics.duplicate(listener: listener)
-                    if let stored, let answer = try? durability?.protection.open(stored) {
+                    let answer = stored.flatMap { sealed -> [UInt8]? in
+                        do { return try durability?.protection.open(sealed) } catch {
+                            logger.error("a stored answer cannot be opened: answered as a duplicate", metadata: ["listener": "\(listener)", "error": "\(error)"])
+                            return nil
+                        }
+                    }
+                    if let answer {
                         // A retransmission of a request answered already (on any node): that answer again.
                         logger.info("retransmission answered with the answer the request got", metadata: ["listener": "\(listener)"])
                         finish(claim.request, answer, result: .duplicateTransmission)

@@ -79,9 +79,12 @@ extension JournalQuery {
     /// Whether a record is one the query selects.
     public func matches(_ record: JournalRecord) -> Bool {
         func equal(_ wanted: String?, _ value: String?) -> Bool { wanted == nil || wanted == value }
+        func sameCard(_ wanted: String?, _ recorded: String?) -> Bool {
+            guard let wanted else { return true }
+            return recorded.map { LookupHasher.matches(wanted, $0) } ?? false
+        }
         return equal(stan, record.stan) && equal(rrn, record.rrn) && equal(terminal, record.terminal)
-            && equal(maskedPAN, record.maskedPAN) && (panHash.map { wanted in record.panHash.map { LookupHasher.matches(wanted, $0) } ?? false } ?? true)
-            && equal(uetr, record.uetr)
+            && equal(maskedPAN, record.maskedPAN) && sameCard(panHash, record.panHash) && equal(uetr, record.uetr)
             && equal(endToEndId, record.endToEndId) && equal(outcome, record.outcome) && equal(channel, record.channel)
             && equal(businessDate, record.businessDate)
             && (since.map { record.started >= $0 } ?? true) && (until.map { record.started < $0 } ?? true)
