@@ -27,13 +27,21 @@ extension ISO20022MessageMapping {
 
     private func decode(_ elements: UnsafeBufferPointer<ISO20022Document.Element>, into message: inout PaymentMessage,
                         prefix: String, placed: Bool) throws(ISO20022Error) {
-        // Per entry: the element taken and the preference of its place. Elements are read in place
-        // (indexes, not copies): a decode reads some forty.
-        var taken = [(index: Int, rank: Int)](repeating: (-1, Int.max), count: entries.count)
-        var consumed = [Bool](repeating: false, count: elements.count)
-        var listed: [(entry: Int, index: Int)] = []
-        // One allocation where growing took four.
-        listed.reserveCapacity(elements.count)
+        // The scratch is on the stack (a pacs.008's 72 entries and 60 leaves take under a kilobyte
+        // each): per entry the element taken and the preference of its place, or for a field that
+        // takes every occurrence the first and last of them, chained through `next`.
+        try withUnsafeTemporaryAllocation(of: (index: Int32, rank: Int32).self, capacity: entries.count) { (taken) throws(ISO20022Error) in
+            try withUnsafeTemporaryAllocation(of: (next: Int32, consumed: Bool).self, capacity: elements.count) { (leaves) throws(ISO20022Error) in
+                taken.initialize(repeating: (-1, Int32.max))
+                leaves.initialize(repeating: (-1, false))
+                try decode(elements, into: &message, prefix: prefix, placed: placed, taken: taken, leaves: leaves)
+            }
+        }
+    }
+
+    private func decode(_ elements: UnsafeBufferPointer<ISO20022Document.Element>, into message: inout PaymentMessage,
+                        prefix: String, placed: Bool, taken: UnsafeMutableBufferPointer<(index: Int32, rank: Int32)>,
+                        leaves: UnsafeMutableBufferPointer<(next: Int32, consumed: Bool)>) throws(ISO20022Error) {
         var emptyGroups: [Int] = []
         for index in elements.indices where elements[index].block == 0 {
             // The reader found the element's place in this mapping's tree.
@@ -45,16 +53,23 @@ extension ISO20022MessageMapping {
             let (entry, preference) = placeTree.place(place)
             guard isInFirstTransaction(elements[index]) else { continue }
             if entries[entry].takesEveryOccurrence {
-                listed.append((entry, index))
+                // Chained in document order: `index` holds the first, `rank` the last.
+                if taken[entry].index < 0 { taken[entry].index = Int32(index) } else { leaves[Int(taken[entry].rank)].next = Int32(index) }
+                taken[entry].rank = Int32(index)
             } else if preference < taken[entry].rank {
-                taken[entry] = (index, preference)
+                taken[entry] = (Int32(index), Int32(preference))
             }
         }
-        for number in entries.indices where taken[number].index >= 0 || entries[number].takesEveryOccurrence {
+        for number in entries.indices where taken[number].index >= 0 {
             let field = entries[number].field
+            let index = Int(taken[number].index)
             if entries[number].takesEveryOccurrence {
-                let indexes = listed.filter { $0.entry == number }.map(\.index)
-                guard !indexes.isEmpty else { continue }
+                var indexes: [Int] = []
+                var next = index
+                while next >= 0 {
+                    indexes.append(next)
+                    next = Int(leaves[next].next)
+                }
                 if field.form == .list {
                     field.set(&message, lines: indexes.map { elements[$0].text })
                 } else if let charges = charges(of: indexes, in: elements, place: entries[number].places[0]) {
@@ -62,11 +77,9 @@ extension ISO20022MessageMapping {
                 } else {
                     continue
                 }
-                for index in indexes { consumed[index] = true }
+                for index in indexes { leaves[index].consumed = true }
                 continue
             }
-            let index = taken[number].index
-            guard index >= 0 else { continue }
             if field.form == .amount {
                 // An amount with more attributes than its currency stays unmapped, whole. The
                 // message's amount must be one the canonical message holds; another (an instructed
@@ -80,18 +93,18 @@ extension ISO20022MessageMapping {
                     continue
                 }
                 setAmount(&message, amount)
-                if elements[index].text != amount.decimalText { message.sourceTexts[field.name] = elements[index].text }
+                if !amount.isDecimalText(elements[index].text) { message.sourceTexts[field.name] = elements[index].text }
             } else if !field.set(&message, text: elements[index].text) {
                 continue
             }
-            consumed[index] = true
+            leaves[index].consumed = true
             if prefix.isEmpty, elements[index].indexedPath != nil || taken[number].rank > 0 {
                 message.sourcePositions[entries[number].places[0]] = elements[index].key
             }
         }
-        for index in emptyGroups where isWrittenByItself(elements[index], among: elements, prefix: prefix) { consumed[index] = true }
-        message.unmapped.reserveCapacity(message.unmapped.count + consumed.count(where: { !$0 }))
-        for index in elements.indices where !consumed[index] { elements[index].appendUnmapped(to: &message.unmapped) }
+        for index in emptyGroups where isWrittenByItself(elements[index], among: elements, prefix: prefix) { leaves[index].consumed = true }
+        message.unmapped.reserveCapacity(message.unmapped.count + leaves.count(where: { !$0.consumed }))
+        for index in elements.indices where !leaves[index].consumed { elements[index].appendUnmapped(to: &message.unmapped) }
         for number in entries.indices where taken[number].index < 0 && entries[number].requiredToDecode {
             let path = entries[number].places[0]
             throw ISO20022Error(.missingElement, path: ISO20022Document.location(of: path, block: 0, in: rootElement),
@@ -166,7 +179,7 @@ extension ISO20022MessageMapping {
                 return position <= step
             }
             if element.path.hasSuffix("/Amt") {
-                guard element.attributes.count == 1, let amount = try? Self.amount(element), amount.decimalText == element.text else { return nil }
+                guard element.attributes.count == 1, let amount = try? Self.amount(element), amount.isDecimalText(element.text) else { return nil }
                 parts[occurrence, default: (nil, nil)].amount = amount
             } else {
                 parts[occurrence, default: (nil, nil)].agent = element.text

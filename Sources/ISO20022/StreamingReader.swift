@@ -28,45 +28,42 @@ struct StreamingReader {
         // fail the parse before the DOCTYPE is reported.
         if let line = StreamingReader.doctypeLine(bytes) { throw StreamingReader.doctypeRefused(line: line) }
         _ = StreamingReader.initialized
-        // The memory parser context does not copy: the whole parse happens while the buffer is pinned.
         let result: Result<ISO20022Document, ISO20022Error> = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 xmlResetLastError()
-                guard let ctxt = xmlCreateMemoryParserCtxt(chars.baseAddress, Int32(chars.count)) else {
-                    return .failure(ISO20022Error(.notWellFormed, reason: "libxml2 could not start reading the document"))
+                guard let ctxt = StreamingReader.parserContexts.take() else {
+                    return .failure(StreamingReader.notStarted)
                 }
-                var handler = SAXReaderState.handler
-                return withUnsafeMutablePointer(to: &handler) { handler in
-                    let state = UnsafeMutablePointer<SAXReaderState>.allocate(capacity: 1)
-                    state.initialize(to: SAXReaderState(limits: limits, ctxt: ctxt))
-                    let defaultHandler = ctxt.pointee.sax
-                    ctxt.pointee.sax = handler
-                    ctxt.pointee.userData = UnsafeMutableRawPointer(state)
-                    // Some errors are reported with the validation context's user data.
-                    ctxt.pointee.vctxt.userData = UnsafeMutableRawPointer(state)
-                    defer {
-                        ctxt.pointee.sax = defaultHandler
-                        if let document = ctxt.pointee.myDoc {
-                            xmlFreeDoc(document)
-                            ctxt.pointee.myDoc = nil
-                        }
-                        xmlFreeParserCtxt(ctxt)
-                        state.deinitialize(count: 1)
-                        state.deallocate()
-                    }
-                    xmlCtxtUseOptions(ctxt, StreamingReader.options)
-                    let status = xmlParseDocument(ctxt)
-                    if let error = state.pointee.finalError(status: status) { return .failure(error) }
-                    do throws(ISO20022Error) {
-                        return .success(try state.pointee.document())
-                    } catch {
-                        return .failure(error)
-                    }
+                let state = UnsafeMutablePointer<SAXReaderState>.allocate(capacity: 1)
+                state.initialize(to: SAXReaderState(limits: limits, ctxt: ctxt))
+                var reusable = false
+                defer {
+                    StreamingReader.parserContexts.release(ctxt, reusable: reusable)
+                    state.deinitialize(count: 1)
+                    state.deallocate()
+                }
+                ctxt.pointee.userData = UnsafeMutableRawPointer(state)
+                // Some errors are reported with the validation context's user data.
+                ctxt.pointee.vctxt.userData = UnsafeMutableRawPointer(state)
+                // Resets the context, reads from a copy of the bytes with the options, and parses
+                // with the context's handler (ours). libxml2 2.9's pull parser misreads text near the
+                // end of a static (uncopied) input, so the copy stays.
+                if let document = xmlCtxtReadMemory(ctxt, chars.baseAddress, Int32(chars.count), nil, nil, StreamingReader.options) {
+                    xmlFreeDoc(document)
+                }
+                if let error = state.pointee.finalError() { return .failure(error) }
+                reusable = true
+                do throws(ISO20022Error) {
+                    return .success(try state.pointee.document())
+                } catch {
+                    return .failure(error)
                 }
             }
         }
         return try result.get()
     }
+
+    static let notStarted = ISO20022Error(.notWellFormed, reason: "libxml2 could not start reading the document")
 
     /// The message a Document namespace names, or an error naming the namespace.
     static func definition(namespace: String, line: Int) throws(ISO20022Error) -> ISO20022MessageDefinition {

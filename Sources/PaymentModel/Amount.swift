@@ -128,6 +128,30 @@ public struct Amount: Sendable, Hashable, CustomStringConvertible {
         return "\(minorUnits / scale)." + String(repeating: "0", count: currency.minorUnits - fraction.count) + fraction
     }
 
+    /// Whether `text` is ``decimalText``, compared without making it: a decode asks this of every
+    /// amount it reads (to keep a lexical form such as `100.5` as written).
+    public func isDecimalText(_ text: String) -> Bool {
+        let minor = currency.minorUnits
+        guard minorUnits >= 0, minor <= 18 else { return text == decimalText }
+        // Written right to left: Int64's 19 digits, the point and the leading zeros of a fraction fit.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { buffer in
+            var position = buffer.count
+            var value = minorUnits
+            var digits = 0
+            repeat {
+                if minor > 0, digits == minor {
+                    position -= 1
+                    buffer[position] = UInt8(ascii: ".")
+                }
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+                digits += 1
+            } while value > 0 || digits <= minor
+            return text.utf8.elementsEqual(UnsafeMutableBufferPointer(rebasing: buffer[position...]))
+        }
+    }
+
     public var description: String { "\(decimalText) \(currency.code)" }
 }
 

@@ -137,6 +137,19 @@ struct AmountTests {
         #expect(Amount(minorUnits: 1500, currency: Currency("JPY")!).decimalText == "1500")
     }
 
+    /// The check a decode makes on every amount agrees with the text it stands for, and refuses
+    /// every other way of writing the same value.
+    @Test(arguments: [(Int64(1_250_075), "EUR"), (0, "EUR"), (5, "EUR"), (100, "EUR"), (5, "KWD"), (1_000, "KWD"),
+                      (0, "JPY"), (1_500, "JPY"), (Int64.max, "EUR"), (Int64.max, "JPY")])
+    func decimalTextIsRecognisedWithoutBeingMade(minorUnits: Int64, code: String) {
+        let amount = Amount(minorUnits: minorUnits, currency: Currency(code)!)
+        let text = amount.decimalText
+        #expect(amount.isDecimalText(text))
+        for other in ["0" + text, text + "0", String(text.dropLast()), String(text.map { $0 == "." ? "," : $0 }), "", " " + text] where other != text {
+            #expect(!amount.isDecimalText(other), "\(other) taken as \(text)")
+        }
+    }
+
     @Test func resultCodeRanges() {
         #expect(ResultCode.approved.category == .approved)
         #expect(ResultCode.insufficientFunds.category == .declined)
