@@ -102,7 +102,9 @@ struct SAXReaderState: ~Copyable {
     var messageSeen = false
     var elements: [ISO20022Document.Element] = []
     var header: [ISO20022Document.Element] = []
-    var blockCounts: [String: Int] = [:]
+    /// The top-level blocks met (libxml2's interned local name) and how often each occurred, in
+    /// order: a document has a handful, found by comparing a pointer; ``document()`` names them.
+    var blocks: [(name: UnsafePointer<xmlChar>, count: Int)] = []
     var currentBlock = 0
     var documentNamespace = ""
     /// The Document namespace as libxml2 handed it over (namespace names are interned in the
@@ -307,9 +309,13 @@ struct SAXReaderState: ~Copyable {
                 foreign = true
             }
             if depth == documentDepth + 2 {
-                let name = name(from: nameStart)
-                currentBlock = blockCounts[name, default: 0]
-                blockCounts[name] = currentBlock + 1
+                if let known = blocks.firstIndex(where: { $0.name == localname }) {
+                    currentBlock = blocks[known].count
+                    blocks[known].count += 1
+                } else {
+                    currentBlock = 0
+                    blocks.append((localname, 1))
+                }
             }
         }
         // Message paths start below the message element; header paths at AppHdr.
@@ -552,6 +558,8 @@ struct SAXReaderState: ~Copyable {
         guard messageSeen else {
             throw ISO20022Error(.missingElement, path: definition.messageElement, reason: "the Document holds no \(definition.messageElement) element")
         }
+        var blockCounts: [String: Int] = .init(minimumCapacity: blocks.count)
+        for block in blocks { blockCounts[String(cString: block.name)] = block.count }
         return ISO20022Document(definition: definition, elements: elements, blockCounts: blockCounts, header: header)
     }
 

@@ -89,6 +89,26 @@ struct HardeningTests {
         #expect(error.map { "\($0)" }?.contains("4111") == false)
     }
 
+    /// The white-space check reads indentation eight bytes at a time: one character that is not white space
+    /// is found at every position of runs of every length up to 20, before a first child and after
+    /// one, and runs of only the four white-space characters pass.
+    @Test(arguments: ["<GrpHdr>", "</MsgId>"])
+    func textIsFoundAtEveryPositionOfARun(after tag: String) throws {
+        let whiteSpace: [Character] = [" ", "\n", "\t", "\r"]
+        for length in 1...20 {
+            let run = String((0..<length).map { whiteSpace[($0 * 7 + length) % 4] })
+            let clean = try Self.sample(replacing: tag, with: tag + run)
+            #expect(throws: Never.self, "a run of \(length) white-space characters") { _ = try ISO20022Codec().decode(clean) }
+            for position in 0..<length {
+                var characters = Array(run)
+                characters[position] = position % 2 == 0 ? "x" : "\u{A0}"
+                let xml = try Self.sample(replacing: tag, with: tag + String(characters))
+                let error = Fixtures.error { _ = try ISO20022Codec().decode(xml) }
+                #expect(error?.code == .unexpectedText, "character \(position) of a run of \(length)")
+            }
+        }
+    }
+
     /// White space and comments between elements stay allowed.
     @Test func whiteSpaceBetweenElementsIsRead() throws {
         let xml = try Self.sample(replacing: "<GrpHdr>", with: "<GrpHdr> \t\r\n<!-- note --> <?pi x?>\n")

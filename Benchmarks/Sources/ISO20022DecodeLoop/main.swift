@@ -1,6 +1,6 @@
 // A plain loop for profilers (valgrind --tool=callgrind, perf), without the benchmark harness:
-//   ISO20022DecodeLoop decode|batch|encode|bare|sax [count] [file]
-// runs ISO20022Codec().decode (batch: decodeBatch), encodes the decoded message back (encode), a bare xmlTextReader
+//   ISO20022DecodeLoop decode|parse|batch|encode|bare|sax [count] [file]
+// runs ISO20022Codec().decode (parse: only the read into leaf elements, no mapping; batch: decodeBatch), encodes the decoded message back (encode), a bare xmlTextReader
 // pass (bare) or a SAX2 parse with empty callbacks (sax, the floor) like ISO20022Benchmarks', `count` times
 // (default 10,000) over the file (default Benchmarks/ISO20022Benchmarks/pacs008_3k.xml).
 import ISO20022
@@ -47,6 +47,13 @@ for _ in 0..<count {
         sink &+= BareReader.pass(bytes)
     case "sax":
         sink &+= BareSAX.pass(bytes)
+    case "parse":
+        do {
+            sink &+= try codec.parse(bytes).elements.count
+        } catch {
+            fputs("parse failed: \(error)\n", stderr)
+            exit(1)
+        }
     case "batch":
         do {
             sink &+= try codec.decodeBatch(bytes).count
