@@ -45,12 +45,23 @@ struct StreamingReader {
                 ctxt.pointee.userData = UnsafeMutableRawPointer(state)
                 // Some errors are reported with the validation context's user data.
                 ctxt.pointee.vctxt.userData = UnsafeMutableRawPointer(state)
-                // Resets the context, reads from a copy of the bytes with the options, and parses
-                // with the context's handler (ours). libxml2 2.9's pull parser misreads text near the
-                // end of a static (uncopied) input, so the copy stays.
-                if let document = xmlCtxtReadMemory(ctxt, chars.baseAddress, Int32(chars.count), nil, nil, StreamingReader.options) {
-                    xmlFreeDoc(document)
+                // What xmlCtxtReadMemory does (the context was reset when it was given back), but
+                // with nothing to read beyond the bytes: libxml2 2.9's pull parser asks a memory
+                // input for more near its end at every markup item (an empty read, and a buffer
+                // grown for it each time); with no read callback the asking stops at once. (A static
+                // input, which copies nothing, misreads text after its first shrink in 2.9.)
+                guard let input = xmlParserInputBufferCreateMem(chars.baseAddress, Int32(chars.count), XML_CHAR_ENCODING_NONE) else {
+                    return .failure(StreamingReader.notStarted)
                 }
+                input.pointee.readcallback = nil
+                guard let stream = xmlNewIOInputStream(ctxt, input, XML_CHAR_ENCODING_NONE) else {
+                    xmlFreeParserInputBuffer(input)
+                    return .failure(StreamingReader.notStarted)
+                }
+                guard inputPush(ctxt, stream) >= 0 else { return .failure(StreamingReader.notStarted) }
+                xmlCtxtUseOptions(ctxt, StreamingReader.options)
+                // The handler builds no document: the outcome is in the state and `wellFormed`.
+                _ = xmlParseDocument(ctxt)
                 if let error = state.pointee.finalError() { return .failure(error) }
                 reusable = true
                 do throws(ISO20022Error) {
