@@ -147,6 +147,16 @@ struct SAXReaderState: ~Copyable {
         xmlStopParser(ctxt)
     }
 
+    /// Stops libxml2 asking the input for more, when the document is UTF-8: all of it is in the
+    /// buffer, yet libxml2 2.9's pull parser asks a memory input near its end at every markup item
+    /// (an empty read, and the buffer grown for it, each time: a twentieth of a decode). An input
+    /// being converted from another encoding (the XML declaration is read by now) is converted as
+    /// it is read, so it keeps its reads.
+    mutating func endReads() {
+        guard let input = ctxt.pointee.input?.pointee.buf, input.pointee.encoder == nil else { return }
+        input.pointee.readcallback = nil
+    }
+
     /// The error to report once the parse is over, if any.
     func finalError() -> ISO20022Error? {
         if let error, !parseErrorAfterError { return error }
@@ -253,6 +263,7 @@ struct SAXReaderState: ~Copyable {
         var foreign = false
         switch region {
         case .outside:
+            if depth == 0 { endReads() }
             let namespace = uri.map { String(cString: $0) } ?? ""
             if nameIs("Document", from: nameStart) {
                 guard documentDepth < 0, depth <= 1 else {

@@ -45,15 +45,13 @@ struct StreamingReader {
                 ctxt.pointee.userData = UnsafeMutableRawPointer(state)
                 // Some errors are reported with the validation context's user data.
                 ctxt.pointee.vctxt.userData = UnsafeMutableRawPointer(state)
-                // What xmlCtxtReadMemory does (the context was reset when it was given back), but
-                // with nothing to read beyond the bytes: libxml2 2.9's pull parser asks a memory
-                // input for more near its end at every markup item (an empty read, and a buffer
-                // grown for it each time); with no read callback the asking stops at once. (A static
-                // input, which copies nothing, misreads text after its first shrink in 2.9.)
+                // What xmlCtxtReadMemory does (the context was reset when it was given back); the
+                // reader ends the input's reads once the root element opens (see
+                // ``SAXReaderState/endReads()``). A static input, which would copy nothing, misreads
+                // text after its first shrink in libxml2 2.9.
                 guard let input = xmlParserInputBufferCreateMem(chars.baseAddress, Int32(chars.count), XML_CHAR_ENCODING_NONE) else {
                     return .failure(StreamingReader.notStarted)
                 }
-                input.pointee.readcallback = nil
                 guard let stream = xmlNewIOInputStream(ctxt, input, XML_CHAR_ENCODING_NONE) else {
                     xmlFreeParserInputBuffer(input)
                     return .failure(StreamingReader.notStarted)

@@ -109,6 +109,25 @@ struct HardeningTests {
         }
     }
 
+    /// A document in another encoding than UTF-8 is converted as libxml2 reads it, to its end: the
+    /// reader stops libxml2 asking a UTF-8 input for more, never one that is being converted.
+    @Test(arguments: ["ISO-8859-1", "UTF-16LE", "UTF-16BE"])
+    func documentInAnotherEncodingIsReadToTheEnd(encoding: String) throws {
+        let original = try Self.sample(replacing: "<Nm>Bob Creditor</Nm>", with: "<Nm>Bob Müller Crédit</Nm>")
+        let utf8 = original.replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"\(encoding)\"")
+        let bytes: [UInt8]
+        switch encoding {
+        case "ISO-8859-1": bytes = utf8.unicodeScalars.map { UInt8($0.value) }
+        case "UTF-16LE": bytes = Array(utf8.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        default: bytes = Array(utf8.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+        }
+        let message = try ISO20022Codec().decode(bytes)
+        #expect(message.creditor?.name == "Bob Müller Crédit")
+        let read = try ISO20022Codec().decode(original)
+        #expect(message.remittanceInformation == read.remittanceInformation && !read.remittanceInformation.isEmpty)
+        #expect(message.unmapped == read.unmapped && message.identifiers == read.identifiers)
+    }
+
     /// White space and comments between elements stay allowed.
     @Test func whiteSpaceBetweenElementsIsRead() throws {
         let xml = try Self.sample(replacing: "<GrpHdr>", with: "<GrpHdr> \t\r\n<!-- note --> <?pi x?>\n")
