@@ -442,19 +442,49 @@ struct SAXReaderState: ~Copyable {
     }
 
     private mutating func indexedPath(closed leaf: Frame, from top: Int) -> String {
-        var bytes: [UInt8] = []
         let first = max(top, 0)
-        let frames = Array(stack[first..<stack.count]) + [leaf]
-        for (offset, frame) in frames.enumerated() {
-            let position = first + offset
-            let end = offset + 1 < frames.count ? frames[offset + 1].nameStart - 1 : names.count
-            if !bytes.isEmpty { bytes.append(UInt8(ascii: "/")) }
-            bytes.append(contentsOf: names[frame.nameStart..<end])
-            if frame.occurrence > 0, position > top {
-                bytes.append(contentsOf: "[\(frame.occurrence + 1)]".utf8)
+        let frames = stack.count - first + 1
+        // The names as they stand in ``names`` (each frame's up to the next one's `/`), each
+        // repeated one followed by its 1-based occurrence, written once into a string's storage.
+        let start = first < stack.count ? stack[first].nameStart : leaf.nameStart
+        return String(unsafeUninitializedCapacity: names.count - start + 10 * frames) { buffer in
+            var written = 0
+            for offset in 0..<frames {
+                let position = first + offset
+                let frame = position < stack.count ? stack[position] : leaf
+                let end = position + 1 < stack.count ? stack[position + 1].nameStart - 1 : (position < stack.count ? leaf.nameStart - 1 : names.count)
+                if written > 0 {
+                    buffer[written] = UInt8(ascii: "/")
+                    written += 1
+                }
+                for index in frame.nameStart..<end {
+                    buffer[written] = names[index]
+                    written += 1
+                }
+                if frame.occurrence > 0, position > top {
+                    buffer[written] = UInt8(ascii: "[")
+                    written += 1
+                    // The occurrence in decimal (a 1 MiB document has fewer than seven digits' worth).
+                    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0)
+                    var count = 0
+                    var value = frame.occurrence + 1
+                    withUnsafeMutableBytes(of: &digits) { digits in
+                        repeat {
+                            digits[count] = UInt8(ascii: "0") + UInt8(value % 10)
+                            value /= 10
+                            count += 1
+                        } while value > 0 && count < 7
+                        for index in stride(from: count - 1, through: 0, by: -1) {
+                            buffer[written] = digits[index]
+                            written += 1
+                        }
+                    }
+                    buffer[written] = UInt8(ascii: "]")
+                    written += 1
+                }
             }
+            return written
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether the schema lets the element at `path` (from the top-level block, or `AppHdr/…`) repeat.

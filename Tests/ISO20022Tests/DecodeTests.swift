@@ -32,6 +32,24 @@ struct DecodeTests {
         #expect(try Fixtures.xmllint(pain.document, schema: "pain.001.001.09").status == 0)
     }
 
+    /// Leaves below repeated elements are kept under their occurrence, two-digit ones too
+    /// (`RmtInf/Strd[12]/AddtlRmtInf`), and written back where they were.
+    @Test func leavesOfTheTwelfthOccurrenceKeepTheirIndex() throws {
+        let sample = String(decoding: try Fixtures.sample("pacs.008.001.08_valid.xml"), as: UTF8.self)
+        let structured = (1...12).map { "<Strd><AddtlRmtInf>line \($0)</AddtlRmtInf></Strd>" }.joined()
+        let xml = sample.replacingOccurrences(of: "</RmtInf>", with: structured + "</RmtInf>")
+        #expect(try Fixtures.xmllint(xml, schema: "pacs.008.001.08").status == 0)
+        let message = try ISO20022Codec().decode(xml)
+        for occurrence in 1...12 {
+            let key = "CdtTrfTxInf/RmtInf/Strd" + (occurrence == 1 ? "" : "[\(occurrence)]") + "/AddtlRmtInf"
+            #expect(message.unmapped.contains(UnmappedField(key: key, value: "line \(occurrence)")), "\(key)")
+        }
+        let back = try ISO20022Codec.encode(message)
+        #expect(back.contains("<AddtlRmtInf>line 12</AddtlRmtInf>"))
+        #expect(try ISO20022Codec().decode(back).unmapped == message.unmapped)
+        #expect(try Fixtures.xmllint(back, schema: "pacs.008.001.08").status == 0)
+    }
+
     /// An instructed amount in a currency the code table lacks (the XSD takes historic ones, `DEM`)
     /// stays unmapped and comes back as written; the message's own amount would be an error.
     @Test func instructedAmountInAnUnknownCurrencyIsKept() throws {
