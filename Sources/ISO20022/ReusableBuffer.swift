@@ -4,7 +4,8 @@
 /// and longest text once per parse and are then reused element by element.
 struct ReusableBuffer<Element: BitwiseCopyable>: ~Copyable {
     private var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
+    /// How many values fit before it grows.
+    private(set) var capacity: Int
     /// How many values are in use.
     private(set) var count = 0
 

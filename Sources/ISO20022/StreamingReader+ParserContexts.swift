@@ -2,7 +2,8 @@
 import Synchronization
 
 extension StreamingReader {
-    /// libxml2 parser contexts kept between parses, each with the SAX2 handler installed.
+    /// libxml2 parser contexts kept between parses, each with the SAX2 handler installed and the
+    /// reader's buffers.
     ///
     /// Making a context (its dictionary, stacks and input tables) and freeing it took some thirty
     /// allocations and a sixteenth of libxml2's work on a 3 KB message, and a new dictionary
@@ -11,47 +12,57 @@ extension StreamingReader {
     /// `xmlCtxtReadMemory` documents), and never once its dictionary holds more than
     /// ``maxDictionaryNames`` names: names from untrusted documents must not pile up.
     final class ParserContexts: Sendable {
-        /// A context no thread is parsing with.
-        private struct Idle: @unchecked Sendable {
+        /// A context, the reader state's memory and the buffers of its last parse. Used by one
+        /// parse at a time: taken from the idle list, given back after.
+        final class Session: @unchecked Sendable {
             let context: xmlParserCtxtPtr
+            /// Initialized only during a parse.
+            let state = UnsafeMutablePointer<SAXReaderState>.allocate(capacity: 1)
+            var buffers: ReaderBuffers?
+
+            init?() {
+                guard let context = xmlNewParserCtxt() else { return nil }
+                guard let sax = context.pointee.sax else {
+                    xmlFreeParserCtxt(context)
+                    return nil
+                }
+                // The context owns this copy (and frees it with itself); the options only ever
+                // clear its error and warning callbacks, the same way every time.
+                sax.pointee = SAXReaderState.handler
+                self.context = context
+                buffers = ReaderBuffers()
+            }
+
+            deinit {
+                state.deallocate()
+                xmlFreeParserCtxt(context)
+            }
         }
 
         /// Enough for every thread that decodes at once on this machine class; more are freed.
         static let capacity = 16
         static let maxDictionaryNames = 2_048
 
-        private let idle = Mutex<[Idle]>([])
+        private let idle = Mutex<[Session]>([])
 
-        /// An idle context, or a new one with the handler installed; nil when libxml2 cannot make one.
-        func take() -> xmlParserCtxtPtr? {
-            if let reused = idle.withLock({ $0.popLast() }) { return reused.context }
-            guard let context = xmlNewParserCtxt() else { return nil }
-            guard let sax = context.pointee.sax else {
-                xmlFreeParserCtxt(context)
-                return nil
-            }
-            // The context owns this copy (and frees it with itself); the options only ever
-            // clear its error and warning callbacks, the same way every time.
-            sax.pointee = SAXReaderState.handler
-            return context
+        /// An idle session, or a new one; nil when libxml2 cannot make a context.
+        func take() -> Session? {
+            idle.withLock { $0.popLast() } ?? Session()
         }
 
-        /// Gives a context back after a parse: kept for the next one when `reusable`, else freed.
-        func release(_ context: xmlParserCtxtPtr, reusable: Bool) {
+        /// Gives a session back after a parse: kept for the next one when `reusable` (and small
+        /// enough), else freed.
+        func release(_ session: Session, reusable: Bool) {
+            let context = session.context
             context.pointee.userData = nil
             context.pointee.vctxt.userData = nil
-            let keep = reusable && xmlDictSize(context.pointee.dict) <= ParserContexts.maxDictionaryNames
-            if keep {
-                // Drops the input (and its copy of the document) now, not at the next parse.
-                xmlCtxtReset(context)
-                let kept = idle.withLock { idle -> Bool in
-                    guard idle.count < ParserContexts.capacity else { return false }
-                    idle.append(Idle(context: context))
-                    return true
-                }
-                if kept { return }
+            guard reusable, xmlDictSize(context.pointee.dict) <= ParserContexts.maxDictionaryNames,
+                  session.buffers?.areSmall == true else { return }
+            // Drops the input (and its copy of the document) now, not at the next parse.
+            xmlCtxtReset(context)
+            idle.withLock { idle in
+                if idle.count < ParserContexts.capacity { idle.append(session) }
             }
-            xmlFreeParserCtxt(context)
         }
     }
 

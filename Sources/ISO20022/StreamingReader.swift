@@ -31,16 +31,16 @@ struct StreamingReader {
         let result: Result<ISO20022Document, ISO20022Error> = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 xmlResetLastError()
-                guard let ctxt = StreamingReader.parserContexts.take() else {
+                guard let session = StreamingReader.parserContexts.take() else {
                     return .failure(StreamingReader.notStarted)
                 }
-                let state = UnsafeMutablePointer<SAXReaderState>.allocate(capacity: 1)
-                state.initialize(to: SAXReaderState(limits: limits, ctxt: ctxt))
+                let ctxt = session.context
+                let state = session.state
+                state.initialize(to: SAXReaderState(limits: limits, ctxt: ctxt, buffers: session.buffers.take() ?? ReaderBuffers()))
                 var reusable = false
                 defer {
-                    StreamingReader.parserContexts.release(ctxt, reusable: reusable)
-                    state.deinitialize(count: 1)
-                    state.deallocate()
+                    session.buffers = state.move().buffers()
+                    StreamingReader.parserContexts.release(session, reusable: reusable)
                 }
                 ctxt.pointee.userData = UnsafeMutableRawPointer(state)
                 // Some errors are reported with the validation context's user data.
