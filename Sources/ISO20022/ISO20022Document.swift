@@ -6,15 +6,21 @@ import PaymentModel
 public struct ISO20022MessageDefinition: RawRepresentable, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// The message identifier: `pacs.008.001.08`.
     public let rawValue: String
+    /// Its mapping's place in ``ISO20022MessageMapping/shippedByNumber``: the mapping is found
+    /// without hashing the name (a decode asks for it several times).
+    let mappingNumber: UInt16
 
     /// The message named `rawValue`, when a shipped mapping table maps it.
     public init?(rawValue: String) {
-        guard ISO20022MessageMapping.shipped(rawValue)?.kind != nil else { return nil }
+        guard let number = ISO20022MessageMapping.number(of: rawValue),
+              ISO20022MessageMapping.shippedByNumber[Int(number)].kind != nil else { return nil }
         self.rawValue = rawValue
+        mappingNumber = number
     }
 
     private init(shipped rawValue: String) {
         self.rawValue = rawValue
+        mappingNumber = ISO20022MessageMapping.number(of: rawValue) ?? 0
     }
 
     public static let pacs008 = ISO20022MessageDefinition(shipped: "pacs.008.001.08")

@@ -164,9 +164,9 @@ public final class ISO20022MessageMapping: Sendable {
     /// The shipped mappings by number (an element read with one names it so), in message order.
     static let shippedByNumber: [ISO20022MessageMapping] = shippedMappings.sorted { $0.key < $1.key }.map(\.value)
 
-    /// The number of the shipped mapping of `message` in ``shippedByNumber``.
-    static func number(of message: String) -> UInt16 {
-        UInt16(shippedByNumber.firstIndex { $0.message == message } ?? 0)
+    /// The number of the shipped mapping of `message` in ``shippedByNumber``, or nil.
+    static func number(of message: String) -> UInt16? {
+        shippedByNumber.firstIndex { $0.message == message }.map { UInt16($0) }
     }
 
     /// The shipped mapping of `message` (`pacs.008.001.08`, `head.001.001.02`).
@@ -193,6 +193,6 @@ public final class ISO20022MessageMapping: Sendable {
 extension ISO20022MessageDefinition {
     /// The shipped mapping of this message (a test checks every definition has one).
     var mapping: ISO20022MessageMapping {
-        ISO20022MessageMapping.shipped(rawValue)!
+        ISO20022MessageMapping.shippedByNumber[Int(mappingNumber)]
     }
 }

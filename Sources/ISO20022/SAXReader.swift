@@ -339,7 +339,7 @@ struct SAXReaderState: ~Copyable {
                 headerNamespace = namespace
                 headerNamespacePointer = uri
                 tree = ISO20022MessageMapping.shipped(ISO20022MessageDefinition.headerDefinition)?.placeTree ?? .empty
-                mappingNumber = ISO20022MessageMapping.number(of: ISO20022MessageDefinition.headerDefinition)
+                mappingNumber = ISO20022MessageMapping.number(of: ISO20022MessageDefinition.headerDefinition) ?? 0
                 region = .header
             } else if depth != 0 {
                 return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
@@ -359,7 +359,7 @@ struct SAXReaderState: ~Copyable {
                                           reason: "Document of \(definition?.rawValue ?? "?") must hold exactly one \(definition?.messageElement ?? "message") element"))
             }
             messageSeen = true
-            mappingNumber = ISO20022MessageMapping.number(of: definition.rawValue)
+            mappingNumber = definition.mappingNumber
             tree = definition.mapping.placeTree
             region = .message
         case .message:

@@ -195,10 +195,18 @@ extension Amount {
     /// overflow-checked: `"12.3"` at scale 2 is 1230. Trailing zeros past the scale are
     /// accepted only with `ignoringTrailingZeros` (`"1.500"` at scale 2).
     public static func scaled(_ text: some StringProtocol, scale: Int, ignoringTrailingZeros: Bool = false) throws(AmountError) -> Int64 {
-        let utf8 = Substring(text).utf8
+        // On the UTF-8 in place (a String's own storage): every amount a decode reads comes here.
+        var text = String(text)
+        let result = text.withUTF8 { utf8 in
+            Result { () throws(AmountError) in try Amount.scaled(utf8: utf8, scale: scale, ignoringTrailingZeros: ignoringTrailingZeros) }
+        }
+        return try result.get()
+    }
+
+    private static func scaled(utf8: UnsafeBufferPointer<UInt8>, scale: Int, ignoringTrailingZeros: Bool) throws(AmountError) -> Int64 {
         let point = utf8.firstIndex(of: UInt8(ascii: "."))
-        let wholeDigits = utf8[utf8.startIndex..<(point ?? utf8.endIndex)]
-        var fractionDigits = point.map { utf8[utf8.index(after: $0)...] } ?? utf8[utf8.endIndex...]
+        let wholeDigits = utf8[..<(point ?? utf8.count)]
+        var fractionDigits = point.map { utf8[($0 + 1)...] } ?? utf8[utf8.count...]
         guard !wholeDigits.isEmpty, point == nil || !fractionDigits.isEmpty,
               wholeDigits.allSatisfy(isDigit), fractionDigits.allSatisfy(isDigit) else { throw AmountError(.notDecimal) }
         if ignoringTrailingZeros {
