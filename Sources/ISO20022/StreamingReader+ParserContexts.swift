@@ -50,6 +50,11 @@ extension StreamingReader {
             idle.withLock { $0.popLast() } ?? Session()
         }
 
+        /// How many names each idle context's dictionary holds.
+        var idleDictionarySizes: [Int] {
+            idle.withLock { $0.map { Int(xmlDictSize($0.context.pointee.dict)) } }
+        }
+
         /// Gives a session back after a parse: kept for the next one when `reusable` (and small
         /// enough), else freed.
         func release(_ session: Session, reusable: Bool) {
