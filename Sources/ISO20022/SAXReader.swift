@@ -15,6 +15,7 @@ struct ReaderBuffers: ~Copyable {
     var siblings: ReusableBuffer<Sibling>
     var names: ReusableBuffer<UInt8>
     var text: ReusableBuffer<UInt8>
+    var children: ChildMemo
 
     /// The most bytes of text or names kept for a later parse: a document with a longer text or
     /// path leaves its buffers to be freed, so that idle readers hold little memory.
@@ -26,16 +27,56 @@ struct ReaderBuffers: ~Copyable {
     }
 
     init(stack: consuming ReusableBuffer<SAXReaderState.Frame>, siblings: consuming ReusableBuffer<Sibling>,
-         names: consuming ReusableBuffer<UInt8>, text: consuming ReusableBuffer<UInt8>) {
+         names: consuming ReusableBuffer<UInt8>, text: consuming ReusableBuffer<UInt8>, children: consuming ChildMemo = ChildMemo()) {
         self.stack = stack
         self.siblings = siblings
         self.names = names
         self.text = text
+        self.children = children
     }
 
     var areSmall: Bool {
         text.capacity <= ReaderBuffers.keptBytes && names.capacity <= ReaderBuffers.keptBytes
             && stack.capacity <= 1024 && siblings.capacity <= 4096
+    }
+}
+
+/// Place-tree children found before, by mapping, parent node and libxml2's interned name: kept
+/// with a parser context, whose dictionary gives an element name the same pointer parse after
+/// parse, so that most elements find their node with one compare instead of a walk into the tree's
+/// tables. Direct-mapped: a clash only costs the walk.
+struct ChildMemo: ~Copyable {
+    struct Entry {
+        var name: UnsafePointer<xmlChar>?
+        var parent: Int32
+        var mapping: UInt16
+        var child: Int32
+    }
+
+    static let count = 512
+    private let entries: UnsafeMutablePointer<Entry>
+
+    init() {
+        entries = .allocate(capacity: ChildMemo.count)
+        entries.initialize(repeating: Entry(name: nil, parent: -1, mapping: 0, child: -1), count: ChildMemo.count)
+    }
+
+    deinit {
+        entries.deallocate()
+    }
+
+    /// The child of `parent` named `name` in the tree of mapping `mapping`, from the memo or `tree`.
+    @inline(__always)
+    func child(of parent: Int32, named name: UnsafePointer<xmlChar>, count: Int, mapping: UInt16,
+               in tree: ISO20022MessageMapping.PlaceTree.View) -> Int32 {
+        guard parent >= 0 else { return ISO20022MessageMapping.PlaceTree.none }
+        let key = UInt(bitPattern: Int(bitPattern: name)) >> 3 ^ UInt(UInt32(bitPattern: parent)) &* 0x9E37_79B1 ^ UInt(mapping) << 20
+        let slot = Int(key & UInt(ChildMemo.count - 1))
+        let entry = entries[slot]
+        if entry.name == name, entry.parent == parent, entry.mapping == mapping { return entry.child }
+        let child = tree.child(of: parent, named: name, count: count)
+        entries[slot] = Entry(name: name, parent: parent, mapping: mapping, child: child)
+        return child
     }
 }
 
@@ -149,6 +190,7 @@ struct SAXReaderState: ~Copyable {
     /// leaf's is ever used. Like libxml2's tree (which the pull reader walked), character data
     /// between two markup items is one text node, and a text node of white space only is left out.
     var text: ReusableBuffer<UInt8>
+    var children: ChildMemo
     /// Where the current run of character data (the text node being built) starts in `text`.
     var runStart = 0
     /// Whether the current run has anything but white space.
@@ -164,6 +206,7 @@ struct SAXReaderState: ~Copyable {
         siblings = buffers.siblings
         names = buffers.names
         text = buffers.text
+        children = buffers.children
         stack.truncate(to: 0)
         siblings.truncate(to: 0)
         names.truncate(to: 0)
@@ -173,7 +216,7 @@ struct SAXReaderState: ~Copyable {
 
     /// Ends the state, giving its buffers back for the next parse.
     consuming func buffers() -> ReaderBuffers {
-        ReaderBuffers(stack: stack, siblings: siblings, names: names, text: text)
+        ReaderBuffers(stack: stack, siblings: siblings, names: names, text: text, children: children)
     }
 
     /// The parser's line: at a start tag's callback, the line the reader gave the element.
@@ -388,7 +431,7 @@ struct SAXReaderState: ~Copyable {
         if (region == .message && depth == documentDepth + 1) || (region == .header && depth == headerDepth) {
             frame.node = ISO20022MessageMapping.PlaceTree.root
         } else if let parent = stack.last, (region == .message && depth > documentDepth + 1) || (region == .header && depth > headerDepth) {
-            if !foreign { frame.node = treeView.child(of: parent.node, named: localname, count: localCount) }
+            if !foreign { frame.node = children.child(of: parent.node, named: localname, count: localCount, mapping: mappingNumber, in: treeView) }
             let earlier = earlierSiblings(named: localname, uri: uri, from: parent.childStart)
             if earlier > 0 {
                 let repeatable = frame.node >= 0 ? treeView.isRepeatable(frame.node) : isRepeatable(leafPath())
