@@ -593,6 +593,7 @@ struct SAXReaderState: ~Copyable {
     }
 
     /// Whether the open elements before the one starting at `nameStart` end with `suffix`.
+    @inline(__always)
     mutating func parentPathIs(_ suffix: StaticString, before nameStart: Int) -> Bool {
         let end = nameStart - 1
         let count = suffix.utf8CodeUnitCount
