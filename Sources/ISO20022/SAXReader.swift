@@ -190,6 +190,7 @@ struct SAXReaderState: ~Copyable {
     /// leaf's is ever used. Like libxml2's tree (which the pull reader walked), character data
     /// between two markup items is one text node, and a text node of white space only is left out.
     var text: ReusableBuffer<UInt8>
+    /// The place-tree children found by earlier parses on this parser context.
     var children: ChildMemo
     /// Where the current run of character data (the text node being built) starts in `text`.
     var runStart = 0

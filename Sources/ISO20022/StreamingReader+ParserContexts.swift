@@ -39,7 +39,8 @@ extension StreamingReader {
             }
         }
 
-        /// Enough for every thread that decodes at once on this machine class; more are freed.
+        /// More than the threads that decode at once (the switch's queues); a context given back
+        /// when this many are idle is freed.
         static let capacity = 16
         static let maxDictionaryNames = 2_048
 
@@ -59,6 +60,12 @@ extension StreamingReader {
         /// enough), else freed.
         func release(_ session: Session, reusable: Bool) {
             let context = session.context
+            // The handler has no startDocument, so libxml2 builds no document; should one be there,
+            // it goes now rather than stay with a kept context.
+            if let document = context.pointee.myDoc {
+                xmlFreeDoc(document)
+                context.pointee.myDoc = nil
+            }
             context.pointee.userData = nil
             context.pointee.vctxt.userData = nil
             guard reusable, xmlDictSize(context.pointee.dict) <= ParserContexts.maxDictionaryNames,
