@@ -382,8 +382,9 @@ struct SAXReaderState: ~Copyable {
                 headerDepth = depth
                 headerNamespace = namespace
                 headerNamespacePointer = uri
-                tree = ISO20022MessageMapping.shipped(ISO20022MessageDefinition.headerDefinition)?.placeTree ?? .empty
+                // Shipped always (a table that does not load stops the process at first use).
                 mappingNumber = ISO20022MessageMapping.number(of: ISO20022MessageDefinition.headerDefinition) ?? 0
+                tree = ISO20022MessageMapping.shippedByNumber[Int(mappingNumber)].placeTree
                 region = .header
             } else if depth != 0 {
                 return fail(ISO20022Error(.unexpectedElement, path: elementPath(depth: depth), line: here,
@@ -543,7 +544,8 @@ struct SAXReaderState: ~Copyable {
         // The names as they stand in ``names`` (each frame's up to the next one's `/`), each
         // repeated one followed by its 1-based occurrence, written once into a string's storage.
         let start = first < stack.count ? stack[first].nameStart : leaf.nameStart
-        return String(unsafeUninitializedCapacity: names.count - start + 10 * frames) { buffer in
+        // Per frame at most a `/`, and `[`, 19 digits and `]`.
+        return String(unsafeUninitializedCapacity: names.count - start + 22 * frames) { buffer in
             var written = 0
             for offset in 0..<frames {
                 let position = first + offset
@@ -558,25 +560,11 @@ struct SAXReaderState: ~Copyable {
                     written += 1
                 }
                 if frame.occurrence > 0, position > top {
-                    buffer[written] = UInt8(ascii: "[")
-                    written += 1
-                    // The occurrence in decimal (a 1 MiB document has fewer than seven digits' worth).
-                    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0)
-                    var count = 0
-                    var value = frame.occurrence + 1
-                    withUnsafeMutableBytes(of: &digits) { digits in
-                        repeat {
-                            digits[count] = UInt8(ascii: "0") + UInt8(value % 10)
-                            value /= 10
-                            count += 1
-                        } while value > 0 && count < 7
-                        for index in stride(from: count - 1, through: 0, by: -1) {
-                            buffer[written] = digits[index]
-                            written += 1
-                        }
+                    // `[n]`: the number is a small string (no allocation), its bytes copied.
+                    for byte in "[\(frame.occurrence + 1)]".utf8 {
+                        buffer[written] = byte
+                        written += 1
                     }
-                    buffer[written] = UInt8(ascii: "]")
-                    written += 1
                 }
             }
             return written

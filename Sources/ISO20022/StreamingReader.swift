@@ -49,7 +49,11 @@ struct StreamingReader {
                 // reader ends the input's reads once the root element opens (see
                 // ``SAXReaderState/endReads()``). A static input, which would copy nothing, misreads
                 // text after its first shrink in libxml2 2.9.
-                guard let input = xmlParserInputBufferCreateMem(chars.baseAddress, Int32(chars.count), XML_CHAR_ENCODING_NONE) else {
+                // libxml2 takes the size as an Int32: a limit set above 2 GiB must not trap here.
+                guard let size = Int32(exactly: chars.count) else {
+                    return .failure(ISO20022Error(.documentTooLarge, reason: "the document has \(chars.count) bytes; libxml2 reads at most \(Int32.max)"))
+                }
+                guard let input = xmlParserInputBufferCreateMem(chars.baseAddress, size, XML_CHAR_ENCODING_NONE) else {
                     return .failure(StreamingReader.notStarted)
                 }
                 guard let stream = xmlNewIOInputStream(ctxt, input, XML_CHAR_ENCODING_NONE) else {
